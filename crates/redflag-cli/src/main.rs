@@ -1,0 +1,452 @@
+//! `redflag`: the command line. It parses, calls the library, renders; no rule logic here.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use redflag::{Case, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
+
+mod render;
+
+#[derive(Parser)]
+#[command(
+    name = "redflag",
+    version,
+    about = "Screen transaction exports against FATF-style money-laundering and terrorist-financing red flags",
+    long_about = "Screen transaction exports (CSV, Parquet, NDJSON) against FATF-style money-laundering and \
+terrorist-financing red-flag rules, offline, and get ranked, explained cases.\n\n\
+Exit status: 0 success, 1 success with cases at or over --fail-on, 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Screen input files and write cases, alerts, a manifest and the quarantine.
+    Screen(Box<ScreenArgs>),
+    /// List, show and check rule packs.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+}
+
+#[derive(Args)]
+struct ScreenArgs {
+    /// Input files (CSV, Parquet, NDJSON) or glob patterns such as 'exports/*.csv'.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// A rule pack (YAML or TOML); default: the built-in fatf-core pack. Repeat to run several.
+    #[arg(long = "rules", value_name = "PACK")]
+    rules: Vec<PathBuf>,
+    /// A mapping preset: canonical, amlworld.
+    #[arg(long, conflicts_with = "mapping")]
+    preset: Option<String>,
+    /// A mapping file (YAML) for any other layout.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// FX rates into the base currency: `currency,rate_to_base[,date]`.
+    #[arg(long, value_name = "FILE")]
+    fx: Option<PathBuf>,
+    /// Override a parameter: NAME=VALUE (pack-wide) or RULE.NAME=VALUE.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Bind or replace a reference list: NAME=PATH.
+    #[arg(long = "list", value_name = "NAME=PATH")]
+    list: Vec<String>,
+    /// Run only these rules (ids or aliases, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    only: Vec<String>,
+    /// Output folder.
+    #[arg(long, default_value = "redflag-out", value_name = "DIR")]
+    out: PathBuf,
+    /// Output formats: json, csv.
+    #[arg(long, value_delimiter = ',', default_value = "json,csv")]
+    format: Vec<String>,
+    /// Leave out cases scoring under N.
+    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    min_score: f64,
+    /// Exit with status 1 when a case is at or over this severity (low, medium, high, critical) or score.
+    #[arg(long, value_name = "SEVERITY|SCORE")]
+    fail_on: Option<String>,
+    /// Treat any quarantined row as an error.
+    #[arg(long)]
+    strict: bool,
+    /// Worker threads (default: all cores). Output is the same whatever the count.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// How many cases the terminal table shows.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    top: usize,
+}
+
+#[derive(Subcommand)]
+enum RulesCmd {
+    /// One line a rule: id, kind, severity, typologies, title.
+    List {
+        /// A rule pack; default: the built-in one.
+        #[arg(long = "rules", value_name = "PACK")]
+        rules: Option<PathBuf>,
+    },
+    /// Everything about one rule, with its sources.
+    Show {
+        /// Rule id (or an old alias).
+        id: String,
+        /// A rule pack; default: the built-in one.
+        #[arg(long = "rules", value_name = "PACK")]
+        rules: Option<PathBuf>,
+    },
+    /// Check a pack and report every problem.
+    Check {
+        /// The pack file; default: the built-in one.
+        pack: Option<PathBuf>,
+    },
+    /// Write the pack's catalogue as Markdown to standard output.
+    Doc {
+        /// The pack file; default: the built-in one.
+        pack: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let mut msg = format!("error: {e}");
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg.push_str(&format!("\n  caused by: {s}"));
+                src = s.source();
+            }
+            eprintln!("{msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &CliError) -> bool {
+    matches!(e, CliError::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+#[derive(Debug)]
+enum CliError {
+    Lib(Error),
+    Write(std::io::Error),
+    Usage(String),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Lib(e) => write!(f, "{e}"),
+            CliError::Write(e) => write!(f, "writing to the terminal: {e}"),
+            CliError::Usage(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CliError::Lib(e) => std::error::Error::source(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Lib(e)
+    }
+}
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Write(e)
+    }
+}
+
+fn load_pack(p: Option<&PathBuf>) -> Result<Pack, Error> {
+    match p {
+        Some(p) => Pack::load(p),
+        None => Pack::builtin(),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Rules(RulesCmd::List { rules }) => {
+            let pack = load_pack(rules.as_ref())?;
+            write!(stdout, "{}", render::rules_list(&pack))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(RulesCmd::Show { id, rules }) => {
+            let pack = load_pack(rules.as_ref())?;
+            let rule = pack.rule(&id).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no rule `{id}` in pack {}{}",
+                    pack.id,
+                    redflag::did_you_mean(&id, pack.rules.iter().map(|r| r.id()))
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default()
+                ))
+            })?;
+            write!(stdout, "{}", render::rule_show(&pack, rule))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(RulesCmd::Check { pack }) => {
+            let p = load_pack(pack.as_ref())?;
+            writeln!(
+                stdout,
+                "ok: pack {} {} ({}): {} rules, {} lists, no problems",
+                p.id,
+                p.version,
+                p.source,
+                p.rules.len(),
+                p.lists.len()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(RulesCmd::Doc { pack }) => {
+            let p = load_pack(pack.as_ref())?;
+            write!(stdout, "{}", render::rules_doc(&p))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Screen(args) => screen(*args, &mut stdout),
+    }
+}
+
+fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    let started = now_rfc3339();
+    if let Some(n) = args.threads {
+        if n == 0 {
+            return Err(CliError::Usage("--threads must be at least 1".into()));
+        }
+        // Read by polars when its thread pool starts, which is after this point.
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+    }
+    for f in &args.format {
+        match f.as_str() {
+            "json" | "csv" => {}
+            "md" | "html" | "goaml" => return Err(CliError::Usage(format!(
+                "--format {f}: the readable reports and goAML drafts are not available in this version; use json,csv"
+            ))),
+            other => {
+                return Err(CliError::Usage(format!(
+                    "--format {other}: unknown; formats: json, csv"
+                )))
+            }
+        }
+    }
+    let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
+    // Pack(s): several packs run one after the other into the same cases.
+    let mut packs = Vec::new();
+    if args.rules.is_empty() {
+        packs.push(Pack::builtin()?);
+    } else {
+        for p in &args.rules {
+            packs.push(Pack::load(p)?);
+        }
+    }
+    let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+    let lists: Vec<(String, PathBuf)> = args
+        .list
+        .iter()
+        .map(|l| {
+            l.split_once('=')
+                .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
+                .ok_or_else(|| CliError::Usage(format!("--list `{l}`: write NAME=PATH")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut pack = merge_packs(packs)?;
+    pack = pack.with_overrides(&sets, &lists)?;
+    if !args.only.is_empty() {
+        pack = pack.only(&args.only)?;
+    }
+    let mapping = match (&args.preset, &args.mapping) {
+        (Some(p), _) => Mapping::preset(p)?,
+        (None, Some(m)) => Mapping::load(m)?,
+        (None, None) => Mapping::preset("canonical")?,
+    };
+    let fx = args.fx.as_ref().map(FxTable::load).transpose()?;
+    let fx_info = fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone()));
+    let opts = IngestOptions {
+        mapping: Some(mapping.clone()),
+        fx,
+        base_currency: pack.base_currency.clone(),
+    };
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let spinner = show.then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message("reading inputs");
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let data = redflag::ingest(&args.inputs, &opts)?;
+    if args.strict && data.rows_quarantined() > 0 {
+        let first = render::first_quarantine(&data);
+        return Err(CliError::Lib(Error::Strict {
+            count: data.rows_quarantined(),
+            first,
+        }));
+    }
+    if let Some(pb) = &spinner {
+        pb.set_message("screening");
+    }
+    let bar = spinner.as_ref().map(|_| {
+        let pb = indicatif::ProgressBar::new(pack.rules.len() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} rules {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    let progress = |id: &str, done: usize, _total: usize| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+            b.set_message(id.to_string());
+        }
+    };
+    let mut result = redflag::screen_with_progress(&pack, &data, &progress)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    result.cases.retain(|c| c.score >= args.min_score);
+    let mut manifest = redflag::Manifest::new(
+        &pack,
+        &data,
+        &result.run,
+        &result.cases,
+        &mapping.name,
+        fx_info,
+        args.min_score,
+        started,
+    );
+    manifest.finished_at = now_rfc3339();
+    // Never overwrite an input.
+    let out_canon = std::fs::canonicalize(&args.out).ok();
+    for i in &data.inputs {
+        if let (Some(o), Ok(ip)) = (&out_canon, std::fs::canonicalize(&i.path)) {
+            for name in ["cases.json", "alerts.csv", "manifest.json", "quarantine.csv"] {
+                if o.join(name) == ip {
+                    return Err(CliError::Usage(format!(
+                        "{}: the output folder would overwrite this input; choose another --out",
+                        i.path
+                    )));
+                }
+            }
+        }
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    if args.format.iter().any(|f| f == "json") {
+        let cf = redflag::CasesFile {
+            schema_version: redflag::SCHEMA_VERSION.into(),
+            manifest: manifest.clone(),
+            cases: result.cases.clone(),
+        };
+        files.push(("cases.json".into(), json(&cf)?));
+    }
+    if args.format.iter().any(|f| f == "csv") {
+        files.push((
+            "alerts.csv".into(),
+            redflag::alerts_csv(&result.cases, &data)?.into_bytes(),
+        ));
+    }
+    files.push(("manifest.json".into(), json(&manifest)?));
+    let q = redflag::quarantine_csv(&data)?;
+    let remove: &[&str] = if q.is_none() { &["quarantine.csv"] } else { &[] };
+    if let Some(q) = q {
+        files.push(("quarantine.csv".into(), q.into_bytes()));
+    }
+    redflag::write_files(&args.out, &files, remove)?;
+    if !args.quiet {
+        write!(
+            stdout,
+            "{}",
+            render::screen_summary(&result, &manifest, &args.out, args.top)
+        )?;
+    }
+    let failing = fail_on.is_some_and(|f| result.cases.iter().any(|c| f.hit(c)));
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, CliError> {
+    let mut out = serde_json::to_vec_pretty(v).map_err(|e| CliError::Usage(format!("serialising the results: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Several packs run as one: their rules in order; ids must not clash.
+fn merge_packs(mut packs: Vec<Pack>) -> Result<Pack, CliError> {
+    let mut first = packs.remove(0);
+    for p in packs {
+        for r in p.rules {
+            if first.rule(r.id()).is_some() {
+                return Err(CliError::Usage(format!(
+                    "rule {} is in pack {} and in pack {}; rule ids must be unique across the packs of a run",
+                    r.id(),
+                    first.id,
+                    p.id
+                )));
+            }
+            first.rules.push(r);
+        }
+        for (k, v) in p.lists {
+            first.lists.entry(k).or_insert(v);
+        }
+        for (k, v) in p.params {
+            first.params.entry(k).or_insert(v);
+        }
+        first.id = format!("{}+{}", first.id, p.id);
+    }
+    Ok(first)
+}
+
+#[derive(Clone, Copy)]
+enum FailOn {
+    Severity(Severity),
+    Score(f64),
+}
+
+impl FailOn {
+    fn hit(self, c: &Case) -> bool {
+        match self {
+            FailOn::Severity(s) => c.severity >= s,
+            FailOn::Score(n) => c.score >= n,
+        }
+    }
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, CliError> {
+    if let Ok(n) = s.parse::<f64>() {
+        return Ok(FailOn::Score(n));
+    }
+    match s {
+        "low" => Ok(FailOn::Severity(Severity::Low)),
+        "medium" => Ok(FailOn::Severity(Severity::Medium)),
+        "high" => Ok(FailOn::Severity(Severity::High)),
+        "critical" => Ok(FailOn::Severity(Severity::Critical)),
+        other => Err(CliError::Usage(format!(
+            "--fail-on {other}: give a severity (low, medium, high, critical) or a score"
+        ))),
+    }
+}
+
+fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    format!("{}Z", redflag::format::timestamp(d))
+}

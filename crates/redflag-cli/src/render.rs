@@ -1,0 +1,209 @@
+//! Terminal rendering.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use redflag::{format, Dataset, Manifest, Pack, Rule, RuleKind, Screening};
+
+fn trunc(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub fn rules_list(pack: &Pack) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<9} {:<10} {:<9} {:<44} TITLE",
+        "ID", "KIND", "SEVERITY", "TYPOLOGIES"
+    );
+    for r in &pack.rules {
+        let _ = writeln!(
+            out,
+            "{:<9} {:<10} {:<9} {:<44} {}",
+            r.id(),
+            r.kind.name(),
+            r.def.severity,
+            trunc(&r.def.typologies.join(","), 44),
+            r.def.title
+        );
+    }
+    out
+}
+
+pub fn rule_show(pack: &Pack, r: &Rule) -> String {
+    let d = &r.def;
+    let mut o = String::new();
+    let _ = writeln!(o, "{}  {}", d.id, d.title);
+    let _ = writeln!(o, "pack:        {} {}", pack.id, pack.version);
+    let _ = writeln!(o, "kind:        {}", r.kind.name());
+    let _ = writeln!(o, "severity:    {}", d.severity);
+    let _ = writeln!(o, "typologies:  {}", d.typologies.join(", "));
+    let _ = writeln!(o, "side:        {}", side_name(r));
+    if !d.aliases.is_empty() {
+        let _ = writeln!(o, "aliases:     {}", d.aliases.join(", "));
+    }
+    let _ = writeln!(o, "\n{}", d.description.trim());
+    if let Some(w) = &d.where_ {
+        let _ = writeln!(o, "\nwhere:       {}", w.trim());
+    }
+    if let RuleKind::Aggregate(a) = &r.kind {
+        let _ = writeln!(o, "measures:");
+        for (n, _) in &a.measures {
+            if let Some(src) = d.measures.get(n) {
+                let _ = writeln!(o, "  {n} = {src}");
+            }
+        }
+        if d.any_of.is_empty() {
+            let _ = writeln!(
+                o,
+                "window:      {}\nhaving:      {}",
+                d.window.as_deref().unwrap_or(""),
+                d.having.as_deref().unwrap_or("")
+            );
+        } else {
+            let _ = writeln!(o, "any of:");
+            for alt in &d.any_of {
+                let _ = writeln!(o, "  within {}: {}", alt.window, alt.having);
+            }
+        }
+    }
+    if !r.params.is_empty() {
+        let _ = writeln!(o, "parameters in force:");
+        for (k, v) in &r.params {
+            let _ = writeln!(o, "  {k} = {}", v.display());
+        }
+    }
+    if !r.lists.is_empty() {
+        let _ = writeln!(o, "lists:");
+        for l in &r.lists {
+            if let Some(rl) = pack.lists.get(l) {
+                let _ = writeln!(o, "  {l}: {} values ({})", rl.values.len(), rl.source);
+            }
+        }
+    }
+    let _ = writeln!(o, "explain:     {}", d.explain);
+    let _ = writeln!(o, "references:");
+    for s in &d.references {
+        let _ = writeln!(o, "  - {s}");
+    }
+    o
+}
+
+fn side_name(r: &Rule) -> &'static str {
+    match r.side {
+        redflag::SideSel::In => "in (the receiving account)",
+        redflag::SideSel::Out => "out (the paying account)",
+        redflag::SideSel::Both => "both",
+    }
+}
+
+pub fn rules_doc(pack: &Pack) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Rule pack `{}` {}\n", pack.id, pack.version);
+    if !pack.title.is_empty() {
+        let _ = writeln!(o, "{}\n", pack.title);
+    }
+    let _ = writeln!(
+        o,
+        "Base currency {}. Red flags are signals to weigh, never verdicts.\n",
+        pack.base_currency
+    );
+    let _ = writeln!(
+        o,
+        "| id | title | kind | severity | typologies |\n|---|---|---|---|---|"
+    );
+    for r in &pack.rules {
+        let _ = writeln!(
+            o,
+            "| [{}](#{}) | {} | {} | {} | {} |",
+            r.id(),
+            r.id().to_lowercase(),
+            r.def.title,
+            r.kind.name(),
+            r.def.severity,
+            r.def.typologies.join(", ")
+        );
+    }
+    for r in &pack.rules {
+        let _ = writeln!(o, "\n## {}\n", r.id());
+        let body = rule_show(pack, r);
+        let _ = writeln!(o, "```text\n{}```", body);
+    }
+    o
+}
+
+pub fn first_quarantine(data: &Dataset) -> String {
+    let q = &data.quarantine;
+    let get = |c: &str| {
+        q.column(c)
+            .ok()
+            .and_then(|s| s.get(0).ok())
+            .map(|v| v.to_string().trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    format!("{} row {}: {}", get("file"), get("row"), get("reason"))
+}
+
+pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} rows read, {} screened, {} quarantined; {} accounts; pack {} {}",
+        m.rows_read, m.rows_screened, m.rows_quarantined, result.accounts, m.pack.id, m.pack.version
+    );
+    let _ = writeln!(
+        o,
+        "{} rules run, {} alerts, {} cases",
+        m.rules_run.len(),
+        m.alerts,
+        m.cases
+    );
+    for na in &m.rules_not_applicable {
+        let _ = writeln!(
+            o,
+            "not applicable: {} (the data lacks {})",
+            na.rule_id,
+            na.missing_columns.join(", ")
+        );
+    }
+    for p in &m.rules_partial {
+        let _ = writeln!(
+            o,
+            "partial: {} ran without {} (absent, read as empty)",
+            p.rule_id,
+            p.absent_columns.join(", ")
+        );
+    }
+    if !result.cases.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n{:>4} {:<15} {:>7} {:<8} {:<22} {:>5} {:>14}  RULES",
+            "RANK", "CASE", "SCORE", "SEVERITY", "ACCOUNT", "TXNS", "TOTAL"
+        );
+        for c in result.cases.iter().take(top) {
+            let _ = writeln!(
+                o,
+                "{:>4} {:<15} {:>7.2} {:<8} {:<22} {:>5} {:>14}  {}",
+                c.rank,
+                c.case_id,
+                c.score,
+                c.severity,
+                trunc(&c.accounts.join(","), 22),
+                c.txn_count,
+                format::number(c.total_amount_base),
+                c.rule_ids.join(",")
+            );
+        }
+        if result.cases.len() > top {
+            let _ = writeln!(o, "… and {} more cases", result.cases.len() - top);
+        }
+    }
+    let _ = writeln!(o, "\nwritten to {}", out.display());
+    o
+}

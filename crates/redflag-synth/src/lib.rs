@@ -1,0 +1,352 @@
+//! Synthetic financial transactions with planted, labelled money-laundering
+//! and terrorist-financing schemes, in redflag's canonical layout.
+//!
+//! The background is a domestic population (Kyrgyzstan, with some accounts
+//! in Kazakhstan and Uzbekistan) of individuals, organisations, non-profits
+//! and money-service businesses going about ordinary business: salaries,
+//! rent, utilities, loan repayments, card spending, transfers between
+//! people, cash deposits and withdrawals, business payments, remittances
+//! from labour migrants in Russia and Kazakhstan, and some foreign trade.
+//! Into it, [`generate`] plants schemes that each cross one rule of the
+//! default pack clearly (see [`PLANTED_TYPOLOGIES`]), on dedicated accounts,
+//! plus a few decoys that look suspicious but should not fire, and returns
+//! a label table that names them.
+//!
+//! ```no_run
+//! use redflag_synth::{generate, write_parquet, SynthConfig};
+//!
+//! let cfg = SynthConfig { seed: 7, transactions: 100_000, accounts: 10_000, ..SynthConfig::default() };
+//! let mut data = generate(&cfg)?;
+//! write_parquet(&mut data.transactions, "transactions.parquet")?;
+//! # Ok::<(), redflag_synth::SynthError>(())
+//! ```
+//!
+//! # Output
+//!
+//! `transactions` has the canonical columns, in this order: `txn_id`
+//! (`T00000001`, …, numbered in time order), `ts` (datetime, ms, no zone),
+//! `amount` (> 0, two decimals), `currency` (always `USD`), `amount_base`
+//! (= `amount`), `channel`, `orig_account`, `bene_account`, `orig_name`,
+//! `bene_name`, `orig_country`, `bene_country`, `orig_bank`, `bene_bank`,
+//! `narrative`, `customer_type`, `occupation`, `loc_country`, `loc_region`,
+//! `branch_id`, `mcc`. Rows are sorted by `ts`, then `txn_id`.
+//!
+//! Conventions:
+//! - A `cash_in` row has no `orig_account`, `orig_country` or `orig_bank`;
+//!   `orig_name` is the person who brought the cash (usually the account
+//!   holder). A `cash_out` or `atm` row has no beneficiary account, name,
+//!   country or bank. Where the cash changed hands is in `loc_country`,
+//!   `loc_region` and `branch_id`.
+//! - `customer_type` and `occupation` describe the domestic customer on the
+//!   row: the beneficiary when it is a customer, otherwise the originator
+//!   (empty when neither is). Every credit to a customer's account thus
+//!   carries that customer's profile; a debit carries it when the money
+//!   leaves the customers (cash, abroad, the tax service, a loan account).
+//! - `loc_country`, `loc_region` (ISO 3166-2) are set for cash, ATM and card
+//!   rows and for money transfers (where the money was sent from or paid
+//!   out); `branch_id` for branch cash and ATM rows (a terminal id); `mcc`
+//!   for card (the merchant's), ATM (`6011`) and crypto (`6051`) rows.
+//!
+//! `labels` has one row per planted transaction: `txn_id`, `scheme_id`
+//! (`S0001`, …), `typology` (the rule id the scheme targets, or `decoy`),
+//! `account` (the scheme's subject account) and `role` (`core` for the
+//! transactions that make the pattern, `support` for the ones around it,
+//! such as the credit that funds a fan-out).
+//!
+//! # Planted schemes
+//!
+//! Amounts are in the base currency; T = 10,000. Each scheme runs on its own
+//! subject account, and instances alternate between two variants.
+//!
+//! | typology | what is planted |
+//! |---|---|
+//! | `STR-01` | 3 cash deposits of 9,100–9,950 within 7 days, more than 24 h apart, at one branch (an organisation); or 2 (an individual, so under DRG-01's 20,000) |
+//! | `STR-02` | 2–3 cash deposits on one day, each under 9,000, 11,500–15,500 in all, one branch |
+//! | `STR-03` | 4–5 cash deposits of 1,300–2,800 within 4 days, ≥ 6,000 in all, each at a different branch, in 2–3 regions, by different depositors |
+//! | `FLW-02` | 12–17 different people send 40–480 each within 5 days (p2p, mobile); about half leaves at an ATM |
+//! | `FLW-03` | a credit, then 12–16 payments of 200–900 to as many people within 5 days (about 60 % of the credit) |
+//! | `FLW-05` | 6–7 outgoing wires (or MVTS) within 22 days, each a multiple of 1,000 (2,000–9,000) |
+//! | `GEO-01` | 1–2 wires to a firm in Iran, or one from North Korea |
+//! | `GEO-02` | 1–2 wires to a firm in Viet Nam or Kenya |
+//! | `GEO-03` | 3–4 MVTS transfers of 250–1,500 within 20 days to Afghanistan, or paid out in Gaziantep (`TR-27`) |
+//! | `GEO-04` | 2–3 ATM withdrawals within 5 days in Syria, or in Kilis (`TR-79`) |
+//! | `WIR-01` | 1–2 incoming cross-border wires of 1,200–20,000 with originator name `UNKNOWN` or empty |
+//! | `DRG-01` | an individual: 7–8 cash deposits over about three weeks, ≥ 24,000 and > 90 % of the credits |
+//! | `VA-01` | 3–4 crypto purchases (MCC 6051) of 905–995 within 5 days, funded a week before |
+//! | `decoy` | a company's monthly payroll to 14–21 employees (looks like fan-out); a restaurant banking 500–3,200 of takings daily for four weeks (cash-intensive, but a business); one cash deposit over T, or a single one just under it |
+//!
+//! Schemes avoid each other's thresholds (no two cash deposits within 24 h
+//! summing to T outside STR-02, no individual's cash credits reaching
+//! DRG-01's 20,000 outside DRG-01, no conflict country that is also on the
+//! increased-monitoring list), so that each label names the one rule that
+//! should fire.
+//!
+//! # Background patterns worth knowing
+//!
+//! Ordinary traffic contains patterns that a naive rule would flag:
+//! merchants receive many small card payments from different customers,
+//! utilities and mobile operators many small payments, non-profits many
+//! small donations (fan-in); employers pay many employees on one day
+//! (fan-out); cash businesses bank most of their income in cash. Rules need
+//! to scope by channel, narrative or customer type to tell these apart; the
+//! decoys are labelled instances of them. Background cash deposits never
+//! fall in 8,800–9,999.99 and background crypto purchases never in
+//! 850–999.99, so that near-threshold behaviour comes from the planted
+//! schemes only.
+
+mod background;
+mod data;
+mod events;
+mod frame;
+mod rng;
+mod schemes;
+mod world;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+pub use schemes::{DECOY, PLANTED_TYPOLOGIES};
+
+use crate::background::Background;
+use crate::events::{Clock, Narratives, Timing};
+use crate::rng::Rng;
+use crate::schemes::Planter;
+use crate::world::World;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthConfig {
+    /// Seed of the pseudo-random generator: the same configuration always
+    /// gives the same data.
+    pub seed: u64,
+    /// Number of transactions (rows), planted ones included.
+    pub transactions: usize,
+    /// Number of domestic customer accounts. A few institutional accounts
+    /// (utilities, the tax service, loan books) and foreign counterparties
+    /// come on top.
+    pub accounts: usize,
+    /// Length of the period, in days.
+    pub days: u32,
+    /// First day of the period (timestamps start at its midnight).
+    pub start: NaiveDate,
+    /// Plant schemes and decoys.
+    pub plant: bool,
+    /// Share of the accounts that are subjects of planted schemes (each
+    /// scheme has one subject account; its counterparties come from the
+    /// background population). At least one instance of every scheme and
+    /// decoy is planted whatever the share; planting also stops once planted
+    /// rows reach a fifth of `transactions`.
+    pub fraction: f64,
+}
+
+impl Default for SynthConfig {
+    fn default() -> Self {
+        SynthConfig {
+            seed: 1,
+            transactions: 100_000,
+            accounts: 10_000,
+            days: 180,
+            start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            plant: true,
+            fraction: 0.01,
+        }
+    }
+}
+
+/// Generated data.
+#[derive(Debug, Clone)]
+pub struct Synthetic {
+    /// Transactions in the canonical layout.
+    pub transactions: DataFrame,
+    /// One row per planted transaction: `txn_id`, `scheme_id`, `typology`,
+    /// `account`, `role`.
+    pub labels: DataFrame,
+}
+
+/// Errors of the generator.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    /// The configuration cannot be generated.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The output path has no known extension.
+    #[error("unsupported output format for {}: use a .csv or .parquet file name", path.display())]
+    Format { path: PathBuf },
+    /// Writing a file failed.
+    #[error("cannot write {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Building or writing a frame failed.
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+}
+
+/// Number of scheme instances of every kind in one full round (the 13
+/// typologies and the 3 decoys).
+const FULL_ROUND: usize = schemes::TYPOLOGIES.len() + schemes::DECOYS.len();
+
+impl SynthConfig {
+    fn validate(&self) -> Result<(), SynthError> {
+        let err = |m: String| Err(SynthError::Config(m));
+        if self.transactions == 0 {
+            return err("transactions must be at least 1".into());
+        }
+        if self.accounts < 20 {
+            return err(format!("accounts must be at least 20 (got {})", self.accounts));
+        }
+        if self.accounts > (u32::MAX / 4) as usize {
+            return err(format!(
+                "accounts must be at most {} (got {})",
+                u32::MAX / 4,
+                self.accounts
+            ));
+        }
+        if self.days == 0 {
+            return err("days must be at least 1".into());
+        }
+        if !self.fraction.is_finite() || !(0.0..=0.25).contains(&self.fraction) {
+            return err(format!("fraction must be between 0 and 0.25 (got {})", self.fraction));
+        }
+        if self.plant {
+            if self.days < 30 {
+                return err(format!(
+                    "planted schemes need a period of at least 30 days (got {}); raise days or turn planting off",
+                    self.days
+                ));
+            }
+            let n = self.scheme_count();
+            if n > self.accounts / 4 {
+                return err(format!(
+                    "{n} planted schemes need at least {} accounts (got {}); raise accounts, lower fraction or turn planting off",
+                    n * 4,
+                    self.accounts
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of scheme instances to plant.
+    fn scheme_count(&self) -> usize {
+        if !self.plant {
+            return 0;
+        }
+        ((self.fraction * self.accounts as f64).round() as usize).max(FULL_ROUND)
+    }
+}
+
+/// Generates transactions (and labels) for `cfg`.
+pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
+    cfg.validate()?;
+    let clock = Clock::new(cfg.start, cfg.days);
+    let timing = Timing::new();
+    let plan = schemes::plan(cfg.scheme_count());
+    let identities: Vec<_> = plan.iter().map(|(k, nth)| k.identity(*nth)).collect();
+    let mut world = World::build(&mut Rng::new(cfg.seed, 1), cfg.accounts, &identities);
+    let mut narr = Narratives::default();
+    let mut events = Vec::with_capacity(cfg.transactions + 64);
+
+    let schemes = if cfg.plant {
+        Planter::new(Rng::new(cfg.seed, 2), &mut world, &clock, &mut narr, &mut events)
+            .plant(&plan, cfg.transactions / 5)
+    } else {
+        Vec::new()
+    };
+    let planted = events.len();
+    if planted > cfg.transactions / 2 {
+        return Err(SynthError::Config(format!(
+            "the planted schemes need {planted} transactions, more than half of the {} requested; \
+             raise transactions or turn planting off",
+            cfg.transactions
+        )));
+    }
+    Background::new(
+        Rng::new(cfg.seed, 3),
+        &mut world,
+        &clock,
+        &timing,
+        &mut narr,
+        &mut events,
+    )
+    .generate(cfg.transactions - planted);
+
+    let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
+    Ok(Synthetic { transactions, labels })
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// The format a path's extension names (`.csv`, `.parquet`/`.pq`).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// Writes through a temporary file next to `path`, renamed into place when
+/// complete, so that a file is written whole or not at all.
+fn write_atomic(path: &Path, write: impl FnOnce(File) -> PolarsResult<()>) -> Result<(), SynthError> {
+    let io = |source| SynthError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let file = File::create(&tmp).map_err(io)?;
+    if let Err(e) = write(file) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Writes a frame as CSV: a header, `ts` as `YYYY-MM-DDTHH:MM:SS`, amounts
+/// with two decimals, nulls as empty fields.
+pub fn write_csv(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<(), SynthError> {
+    write_atomic(path.as_ref(), |file| {
+        CsvWriter::new(file)
+            .include_header(true)
+            .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S".into()))
+            .with_float_precision(Some(2))
+            .finish(df)
+    })
+}
+
+/// Writes a frame as Parquet (zstd).
+pub fn write_parquet(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<(), SynthError> {
+    write_atomic(path.as_ref(), |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ())
+    })
+}
+
+/// Writes a frame in the format its file name names (`.csv` or `.parquet`).
+pub fn write(df: &mut DataFrame, path: impl AsRef<Path>) -> Result<(), SynthError> {
+    let path = path.as_ref();
+    match Format::from_path(path) {
+        Some(Format::Csv) => write_csv(df, path),
+        Some(Format::Parquet) => write_parquet(df, path),
+        None => Err(SynthError::Format {
+            path: path.to_path_buf(),
+        }),
+    }
+}

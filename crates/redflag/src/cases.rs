@@ -1,0 +1,284 @@
+//! Cases: the alerts on one account, scored, explained and ranked.
+//!
+//! # The score
+//!
+//! Deterministic, from the alerts alone:
+//!
+//! - each alert weighs by its severity: low 1, medium 3, high 6, critical 10;
+//! - the same rule firing again on the case adds half of what its previous alert added
+//!   (1, ½, ¼, …), so a rule that fires a hundred times weighs at most twice what it weighs once;
+//! - the sum is multiplied by 1 + 0.25 for each distinct typology beyond the first, since
+//!   independent red flags corroborate each other;
+//! - rounded to two decimals.
+//!
+//! The case's severity is the highest of its alerts'. Cases are ranked by score
+//! (highest first), then by case id.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Alert;
+use crate::error::{PolarsContext, Result};
+use crate::format;
+use crate::pack::{Pack, Severity};
+
+/// The weight of one alert of a severity.
+pub fn severity_weight(s: Severity) -> f64 {
+    match s {
+        Severity::Low => 1.0,
+        Severity::Medium => 3.0,
+        Severity::High => 6.0,
+        Severity::Critical => 10.0,
+    }
+}
+
+/// A case: the alerts on one account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Stable: `C-` and 12 hex digits of sha256 of the sorted accounts.
+    pub case_id: String,
+    /// 1 for the highest score.
+    pub rank: usize,
+    /// The accounts.
+    pub accounts: Vec<String>,
+    /// See the module docs.
+    pub score: f64,
+    /// The highest alert severity.
+    pub severity: Severity,
+    /// Distinct typologies of the alerts.
+    pub typologies: Vec<String>,
+    /// Distinct rules that fired.
+    pub rule_ids: Vec<String>,
+    /// First transaction's time.
+    pub first_ts: String,
+    /// Last transaction's time.
+    pub last_ts: String,
+    /// Distinct transactions in the alerts.
+    pub txn_count: usize,
+    /// Their total in the base currency.
+    pub total_amount_base: f64,
+    /// The other parties of those transactions (`cash` for a cash side).
+    pub counterparties: Vec<String>,
+    /// Countries involved (parties' and locations').
+    pub countries: Vec<String>,
+    /// Plain language.
+    pub summary: String,
+    /// The alerts, by rule then time.
+    pub alerts: Vec<Alert>,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Scores a set of alerts (see the module docs).
+pub fn score(alerts: &[Alert]) -> f64 {
+    let mut per_rule: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for a in alerts {
+        per_rule
+            .entry(&a.rule_id)
+            .or_default()
+            .push(severity_weight(a.severity));
+    }
+    let mut sum = 0.0;
+    for ws in per_rule.values() {
+        let mut ws = ws.clone();
+        ws.sort_by(|a, b| b.total_cmp(a));
+        let mut factor = 1.0;
+        for w in ws {
+            sum += w * factor;
+            factor *= 0.5;
+        }
+    }
+    let typ: BTreeSet<&str> = alerts
+        .iter()
+        .flat_map(|a| a.typologies.iter().map(String::as_str))
+        .collect();
+    let bonus = 1.0 + 0.25 * (typ.len().saturating_sub(1)) as f64;
+    round2(sum * bonus)
+}
+
+/// Groups alerts into ranked cases.
+pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Case>> {
+    let get = |name: &str| -> Result<StringChunked> {
+        txns.column(name)
+            .and_then(|c| c.str().cloned())
+            .map(|c| c.rechunk().into_owned())
+            .ctx(|| format!("reading column `{name}`"))
+    };
+    let orig = get("orig_account")?;
+    let bene = get("bene_account")?;
+    let oc = get("orig_country")?;
+    let bc = get("bene_country")?;
+    let lc = get("loc_country")?;
+    let amount = txns
+        .column("amount_base")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "reading column `amount_base`".into())?;
+    let ts = txns
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading column `ts`".into())?;
+    let mut by_account: BTreeMap<String, Vec<Alert>> = BTreeMap::new();
+    for a in alerts {
+        by_account.entry(a.account.clone()).or_default().push(a);
+    }
+    let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
+    let mut cases = Vec::new();
+    for (account, mut alerts) in by_account {
+        alerts.sort_by(|a, b| {
+            a.rule_id
+                .cmp(&b.rule_id)
+                .then(a.window_start.cmp(&b.window_start))
+                .then(a.alert_id.cmp(&b.alert_id))
+        });
+        let accounts = vec![account.clone()];
+        let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
+        let mut counterparties = BTreeSet::new();
+        let mut countries = BTreeSet::new();
+        let mut total = 0.0;
+        let mut first = i64::MAX;
+        let mut last = i64::MIN;
+        for &r in &rows {
+            let r = r as usize;
+            let o = orig.get(r);
+            let b = bene.get(r);
+            let other = if o == Some(account.as_str()) { b } else { o };
+            counterparties.insert(other.unwrap_or("cash").to_string());
+            for c in [oc.get(r), bc.get(r), lc.get(r)].into_iter().flatten() {
+                countries.insert(c.to_string());
+            }
+            total += amount.get(r).unwrap_or(0.0);
+            if let Some(t) = ts.get(r) {
+                first = first.min(t);
+                last = last.max(t);
+            }
+        }
+        let severity = alerts.iter().map(|a| a.severity).max().unwrap_or(Severity::Low);
+        let typologies: Vec<String> = alerts
+            .iter()
+            .flat_map(|a| a.typologies.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rule_ids: Vec<String> = alerts
+            .iter()
+            .map(|a| a.rule_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let score = score(&alerts);
+        let rule_words: Vec<String> = rule_ids
+            .iter()
+            .map(|id| {
+                let n = alerts.iter().filter(|a| &a.rule_id == id).count();
+                let t = titles.get(id.as_str()).copied().unwrap_or("");
+                if n > 1 {
+                    format!("{id} {} ({n}×)", t.to_lowercase())
+                } else {
+                    format!("{id} {}", t.to_lowercase())
+                }
+            })
+            .collect();
+        let summary = format!(
+            "Account {account}: {} alert{} from {} rule{} ({}) between {} and {}, over {} transaction{} totalling {} {}{}. Typologies: {}. Red flags are signals to weigh, not findings of wrongdoing.",
+            alerts.len(),
+            plural(alerts.len()),
+            rule_ids.len(),
+            plural(rule_ids.len()),
+            rule_words.join("; "),
+            format::date(first),
+            format::date(last),
+            rows.len(),
+            plural(rows.len()),
+            format::number(total),
+            pack.base_currency,
+            if countries.is_empty() {
+                String::new()
+            } else {
+                format!(", involving {}", countries.iter().cloned().collect::<Vec<_>>().join(", "))
+            },
+            typologies.join(", ")
+        );
+        let case_id = format!(
+            "C-{}",
+            &crate::pack::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
+        );
+        cases.push(Case {
+            case_id,
+            rank: 0,
+            accounts,
+            score,
+            severity,
+            typologies,
+            rule_ids,
+            first_ts: format::timestamp(first),
+            last_ts: format::timestamp(last),
+            txn_count: rows.len(),
+            total_amount_base: round2(total),
+            counterparties: counterparties.into_iter().collect(),
+            countries: countries.into_iter().collect(),
+            summary,
+            alerts,
+        });
+    }
+    cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.rank = i + 1;
+    }
+    Ok(cases)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(rule: &str, sev: Severity, typ: &[&str]) -> Alert {
+        Alert {
+            alert_id: format!("A-{rule}"),
+            rule_id: rule.into(),
+            kind: "filter".into(),
+            severity: sev,
+            typologies: typ.iter().map(|s| s.to_string()).collect(),
+            account: "X".into(),
+            side: "in".into(),
+            window_start: String::new(),
+            window_end: String::new(),
+            txn_ids: vec![],
+            measures: BTreeMap::new(),
+            explanation: String::new(),
+            rows: vec![],
+        }
+    }
+
+    #[test]
+    fn repeats_weigh_less_and_typologies_more() {
+        let one = score(&[alert("A", Severity::High, &["money-laundering"])]);
+        assert_eq!(one, 6.0);
+        let twice = score(&[
+            alert("A", Severity::High, &["money-laundering"]),
+            alert("A", Severity::High, &["money-laundering"]),
+        ]);
+        assert_eq!(twice, 9.0);
+        let many: Vec<Alert> = (0..50)
+            .map(|_| alert("A", Severity::High, &["money-laundering"]))
+            .collect();
+        assert!(score(&many) <= 12.0 && score(&many) > 11.9);
+        let two_typ = score(&[
+            alert("A", Severity::High, &["money-laundering"]),
+            alert("B", Severity::Low, &["terrorist-financing"]),
+        ]);
+        assert_eq!(two_typ, 8.75);
+    }
+}

@@ -1,0 +1,205 @@
+//! The one error type of the library.
+
+use std::path::PathBuf;
+
+/// A place in a rule pack or a mapping file: file, line and column (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// 1-based line, 0 when unknown.
+    pub line: usize,
+    /// 1-based column, 0 when unknown.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem found while checking a rule pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackProblem {
+    /// Where it is.
+    pub location: Location,
+    /// The rule it belongs to, when it belongs to one.
+    pub rule_id: Option<String>,
+    /// The field (`rules[3].window`, `params.reporting_threshold`).
+    pub field: String,
+    /// What is wrong, with a hint how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for PackProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ", self.location)?;
+        if let Some(id) = &self.rule_id {
+            write!(f, "rule {id}: ")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Everything that can go wrong. Every variant names what the user touched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done (`reading`, `writing`, `creating the output folder`).
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The rule pack has problems; all of them are listed.
+    #[error("{} problem(s) in rule pack {}:\n{}", problems.len(), file.display(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Pack {
+        /// The pack file.
+        file: PathBuf,
+        /// Every problem found.
+        problems: Vec<PackProblem>,
+    },
+    /// An input file cannot be screened as a whole.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A required column is missing from an input.
+    #[error("{path}: required column `{column}` is missing{hint}; the file has: {}", available.join(", "))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The canonical column that is needed.
+        column: String,
+        /// The source columns the file has.
+        available: Vec<String>,
+        /// Extra words ("(mapped from `Amount`)").
+        hint: String,
+    },
+    /// A mapping file is wrong.
+    #[error("{location}: {message}")]
+    Mapping {
+        /// Where.
+        location: Location,
+        /// What is wrong.
+        message: String,
+    },
+    /// An FX rate table is wrong.
+    #[error("{path}: line {line}: {message}")]
+    Fx {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `--set` or `--list` value from the command line or the API is wrong.
+    #[error("{what} `{value}`: {message}")]
+    Override {
+        /// `--set` or `--list`.
+        what: &'static str,
+        /// What the user wrote.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// `--strict` was asked for and rows were quarantined.
+    #[error("{count} row(s) could not be screened and --strict is on; first: {first}; see the reasons with --strict off in quarantine.csv")]
+    Strict {
+        /// How many rows.
+        count: u64,
+        /// The first reason, with file and row.
+        first: String,
+    },
+    /// A rule failed while it ran.
+    #[error("rule {rule_id}: {message}")]
+    Rule {
+        /// The rule.
+        rule_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A reference list is wrong.
+    #[error("list `{name}` ({}): {message}", path.display())]
+    List {
+        /// The list name.
+        name: String,
+        /// Its file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The data engine failed; the context says where.
+    #[error("{context}: {source}")]
+    Polars {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// A report could not be rendered from saved results.
+    #[error("{path}: {message}")]
+    Results {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Adds context to polars errors.
+pub(crate) trait PolarsContext<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Polars {
+            context: context(),
+            source,
+        })
+    }
+}
+
+/// The closest of `candidates` to `word`, when one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lw = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lw, &c.to_lowercase()), c))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// `"; did you mean `x`?"` or nothing.
+pub(crate) fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    match did_you_mean(word, candidates) {
+        Some(c) => format!("; did you mean `{c}`?"),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,1169 @@
+//! Ingest: CSV, Parquet and NDJSON files onto the canonical schema, with mapping presets,
+//! mapping files, FX conversion, and quarantine of the rows that cannot be screened.
+//!
+//! Every row read is either screened or quarantined with its reason; the counts are kept
+//! per input file ([`InputSummary`]).
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{suggestion, Error, Location, PolarsContext, Result};
+use crate::pack::sha256_hex;
+use crate::schema::{self, ColType, CANONICAL, LABEL, REQUIRED};
+
+/// A file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Delimited text.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// One JSON object a line.
+    Ndjson,
+    /// A frame handed to the library.
+    Memory,
+}
+
+/// A text encoding for CSV input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Encoding {
+    /// UTF-8 (a byte-order mark is skipped).
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8", alias = "UTF-8")]
+    Utf8,
+    /// Windows-1251 (Cyrillic).
+    #[serde(rename = "windows-1251", alias = "cp1251", alias = "Windows-1251")]
+    Windows1251,
+}
+
+/// Where a canonical column comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnSource {
+    /// A source column by name.
+    Name(String),
+    /// A source column or a constant, with parsing options.
+    Spec(ColumnSpec),
+}
+
+/// A source column or a constant, with parsing options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// The source column.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// A constant for every row.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Date or datetime format (chrono `strftime` syntax), for `ts` and `opened`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Value translation: source value → canonical value (e.g. payment formats to channels).
+    /// Values not listed are kept as they are, unless `other` is given.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// The value for source values that `values` does not list.
+    #[serde(default)]
+    pub other: Option<String>,
+}
+
+/// How the direction of a statement row is read: rows that mean money came in have their
+/// `orig_*` and `bene_*` columns swapped (a statement maps its own account to `orig_account`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Direction {
+    /// A source column holding a debit/credit mark.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// The marks that mean a credit (money in).
+    #[serde(default)]
+    pub credit: Vec<String>,
+    /// `true`: a positive amount is a credit and a negative one a debit; amounts become positive.
+    #[serde(default)]
+    pub signed_amount: bool,
+}
+
+/// A mapping from a source layout onto the canonical schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The mapping's name (a preset name or the file).
+    #[serde(default)]
+    pub name: String,
+    /// CSV field delimiter (default `,`; `\t` for tab).
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// CSV quote character (default `"`).
+    #[serde(default)]
+    pub quote: Option<String>,
+    /// CSV text encoding.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Numbers are written with a decimal comma (`1234,56`).
+    #[serde(default)]
+    pub decimal_comma: bool,
+    /// A thousands separator to remove from numbers (`" "`, `"."`, `"'"`).
+    #[serde(default)]
+    pub thousands_separator: Option<String>,
+    /// Canonical column → source.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSource>,
+    /// How to read statement rows' direction.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    /// A label column to keep (not read by rules).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Keep canonical columns found under their own names in the file that `columns` does not map.
+    #[serde(default = "yes")]
+    pub passthrough: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Mapping presets shipped with redflag.
+pub const PRESETS: &[&str] = &["canonical", "amlworld"];
+
+impl Mapping {
+    /// A preset by name.
+    pub fn preset(name: &str) -> Result<Mapping> {
+        match name {
+            "canonical" => Ok(Mapping {
+                name: "canonical".into(),
+                passthrough: true,
+                ..Default::default()
+            }),
+            "amlworld" => Ok(amlworld()),
+            other => Err(Error::Override {
+                what: "--preset",
+                value: other.to_string(),
+                message: format!(
+                    "unknown preset{}; presets: {}; or describe the layout in a mapping file (--mapping FILE)",
+                    suggestion(other, PRESETS.iter().copied()),
+                    PRESETS.join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// Reads a mapping file (YAML).
+    pub fn load(path: impl AsRef<Path>) -> Result<Mapping> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "reading the mapping",
+            source,
+        })?;
+        let mut m: Mapping = serde_yaml::from_str(&text).map_err(|e| {
+            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            Error::Mapping {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                },
+                message: msg,
+            }
+        })?;
+        for k in m.columns.keys() {
+            if schema::col_type(k).is_none() {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(&format!("{k}:")))
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                return Err(Error::Mapping {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line,
+                        column: 0,
+                    },
+                    message: format!(
+                        "`{k}` is not a canonical column{}; canonical columns: {}",
+                        suggestion(k, CANONICAL.iter().map(|(n, _)| *n)),
+                        CANONICAL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        if m.name.is_empty() {
+            m.name = path.display().to_string();
+        }
+        Ok(m)
+    }
+}
+
+fn amlworld() -> Mapping {
+    let mut cols = BTreeMap::new();
+    let name = |s: &str| ColumnSource::Name(s.to_string());
+    cols.insert(
+        "ts".into(),
+        ColumnSource::Spec(ColumnSpec {
+            from: Some("Timestamp".into()),
+            format: Some("%Y/%m/%d %H:%M".into()),
+            ..Default::default()
+        }),
+    );
+    cols.insert("orig_bank".into(), name("From Bank"));
+    cols.insert("orig_account".into(), name("Account"));
+    cols.insert("bene_bank".into(), name("To Bank"));
+    cols.insert("bene_account".into(), name("Account.1"));
+    cols.insert("amount".into(), name("Amount Paid"));
+    let currencies: BTreeMap<String, String> = [
+        ("US Dollar", "USD"),
+        ("Euro", "EUR"),
+        ("Yuan", "CNY"),
+        ("Bitcoin", "XBT"),
+        ("Ruble", "RUB"),
+        ("Rupee", "INR"),
+        ("Yen", "JPY"),
+        ("UK Pound", "GBP"),
+        ("Swiss Franc", "CHF"),
+        ("Australian Dollar", "AUD"),
+        ("Canadian Dollar", "CAD"),
+        ("Brazil Real", "BRL"),
+        ("Mexican Peso", "MXN"),
+        ("Saudi Riyal", "SAR"),
+        ("Shekel", "ILS"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    cols.insert(
+        "currency".into(),
+        ColumnSource::Spec(ColumnSpec {
+            from: Some("Payment Currency".into()),
+            values: currencies,
+            ..Default::default()
+        }),
+    );
+    let channels: BTreeMap<String, String> = [
+        ("ACH", "wire"),
+        ("Cash", "cash_in"),
+        ("Cheque", "cheque"),
+        ("Credit Card", "card"),
+        ("Reinvestment", "internal"),
+        ("Wire", "wire"),
+        ("Bitcoin", "crypto"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    cols.insert(
+        "channel".into(),
+        ColumnSource::Spec(ColumnSpec {
+            from: Some("Payment Format".into()),
+            values: channels,
+            other: Some("other".into()),
+            ..Default::default()
+        }),
+    );
+    Mapping {
+        name: "amlworld".into(),
+        columns: cols,
+        label: Some("Is Laundering".into()),
+        passthrough: false,
+        ..Default::default()
+    }
+}
+
+/// An FX table: currency → rates by date (`None`: undated).
+#[derive(Debug, Clone, Default)]
+pub struct FxTable {
+    /// Where it came from.
+    pub source: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    rates: BTreeMap<String, Vec<(Option<i64>, f64)>>,
+}
+
+impl FxTable {
+    /// Reads `currency,rate_to_base[,date]` (a header line is required; dates `YYYY-MM-DD`).
+    pub fn load(path: impl AsRef<Path>) -> Result<FxTable> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "reading the FX table",
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let fx_err = |line: usize, message: String| Error::Fx {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let Some((_, header)) = lines.next() else {
+            return Err(fx_err(
+                1,
+                "the file is empty; write a header `currency,rate_to_base[,date]` and one rate a line".into(),
+            ));
+        };
+        let cols: Vec<String> = header.split(',').map(|s| s.trim().to_lowercase()).collect();
+        let ci = cols.iter().position(|c| c == "currency");
+        let ri = cols.iter().position(|c| c == "rate_to_base");
+        let di = cols.iter().position(|c| c == "date");
+        let (Some(ci), Some(ri)) = (ci, ri) else {
+            return Err(fx_err(
+                1,
+                format!("the header must name `currency` and `rate_to_base` (and optionally `date`); it has: {header}"),
+            ));
+        };
+        let mut rates: BTreeMap<String, Vec<(Option<i64>, f64)>> = BTreeMap::new();
+        for (i, l) in lines {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            let cur = f.get(ci).copied().unwrap_or("").to_uppercase();
+            if cur.is_empty() {
+                return Err(fx_err(i + 1, "the currency is empty".into()));
+            }
+            let rate_s = f.get(ri).copied().unwrap_or("");
+            let rate: f64 = rate_s
+                .parse()
+                .ok()
+                .filter(|r: &f64| r.is_finite() && *r > 0.0)
+                .ok_or_else(|| fx_err(i + 1, format!("rate `{rate_s}` is not a positive number")))?;
+            let date = match di.and_then(|d| f.get(d)).filter(|s| !s.is_empty()) {
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| fx_err(i + 1, format!("date `{d}` is not YYYY-MM-DD")))?
+                        .and_hms_opt(0, 0, 0)
+                        .map(|t| t.and_utc().timestamp_millis())
+                        .unwrap_or(0),
+                ),
+                None => None,
+            };
+            rates.entry(cur).or_default().push((date, rate));
+        }
+        for v in rates.values_mut() {
+            v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        }
+        Ok(FxTable {
+            source: path.display().to_string(),
+            sha256: sha256_hex(&bytes),
+            rates,
+        })
+    }
+
+    /// The rate for `currency` at `ts` (ms): the latest dated rate on or before it, else an undated one.
+    pub fn rate(&self, currency: &str, ts: i64) -> Option<f64> {
+        let v = self.rates.get(currency)?;
+        let mut undated = None;
+        let mut best = None;
+        for (d, r) in v {
+            match d {
+                None => undated = Some(*r),
+                Some(d) if *d <= ts => best = Some(*r),
+                Some(_) => {}
+            }
+        }
+        best.or(undated)
+    }
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// The path as given.
+    pub path: String,
+    /// Its format.
+    pub format: Format,
+    /// sha256 of its bytes.
+    pub sha256: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that go to the rules.
+    pub rows_screened: u64,
+    /// Rows set aside, with their reasons in the quarantine.
+    pub rows_quarantined: u64,
+}
+
+/// Options for ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// The mapping (default: the canonical preset).
+    pub mapping: Option<Mapping>,
+    /// FX rates.
+    pub fx: Option<FxTable>,
+    /// The base currency (from the pack).
+    pub base_currency: String,
+}
+
+/// Canonical transactions ready to screen, and the rows that could not be screened.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Canonical columns (all of them, absent ones as nulls), `label` when kept.
+    pub transactions: DataFrame,
+    /// The canonical columns the inputs supplied.
+    pub present: Vec<String>,
+    /// `file, row, reason` and the raw key fields of each quarantined row.
+    pub quarantine: DataFrame,
+    /// One summary per input file.
+    pub inputs: Vec<InputSummary>,
+}
+
+impl Dataset {
+    /// Rows screened.
+    pub fn rows_screened(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rows_screened).sum()
+    }
+    /// Rows quarantined.
+    pub fn rows_quarantined(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rows_quarantined).sum()
+    }
+
+    /// Wraps a frame that is already canonical (the library path: no files, no quarantine
+    /// beyond the checks). Columns the frame lacks are added as nulls; `amount_base`
+    /// defaults to `amount`.
+    pub fn from_frame(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
+        let lf = df.lazy();
+        let mut mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
+            name: "canonical".into(),
+            passthrough: true,
+            ..Default::default()
+        });
+        mapping.passthrough = true;
+        finish_inputs(
+            vec![(lf, name.to_string(), Format::Memory, String::new())],
+            &mapping,
+            opts,
+        )
+    }
+}
+
+/// Reads the input files (paths or glob patterns) onto the canonical schema.
+pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
+    let mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
+        name: "canonical".into(),
+        passthrough: true,
+        ..Default::default()
+    });
+    let mut files = Vec::new();
+    for p in inputs {
+        let s = p.to_string_lossy();
+        if s.contains(['*', '?', '[']) && !p.exists() {
+            let mut matched: Vec<PathBuf> = glob::glob(&s)
+                .map_err(|e| Error::Input {
+                    path: p.clone(),
+                    message: format!("bad glob pattern: {e}"),
+                })?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect();
+            matched.sort();
+            if matched.is_empty() {
+                return Err(Error::Input {
+                    path: p.clone(),
+                    message: "the pattern matches no file".into(),
+                });
+            }
+            files.extend(matched);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::Input {
+            path: PathBuf::from("-"),
+            message: "no input file given".into(),
+        });
+    }
+    let mut frames = Vec::new();
+    for f in &files {
+        let (lf, format, sha) = read_file(f, &mapping)?;
+        frames.push((lf, f.display().to_string(), format, sha));
+    }
+    finish_inputs(frames, &mapping, opts)
+}
+
+fn detect_format(path: &Path, head: &[u8]) -> Format {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "parquet" | "pq" => Format::Parquet,
+        "ndjson" | "jsonl" | "json" => Format::Ndjson,
+        "csv" | "tsv" | "txt" => Format::Csv,
+        _ if head.starts_with(b"PAR1") => Format::Parquet,
+        _ if head.first() == Some(&b'{') => Format::Ndjson,
+        _ => Format::Csv,
+    }
+}
+
+fn read_file(path: &Path, mapping: &Mapping) -> Result<(LazyFrame, Format, String)> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "opening the input",
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "this is a folder; name the files in it, or a glob such as 'exports/*.csv'".into(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading the input",
+        source,
+    })?;
+    let sha = sha256_hex(&bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "the file is empty; it needs a header line and at least one transaction".into(),
+        });
+    }
+    let format = detect_format(path, &bytes[..bytes.len().min(8)]);
+    let input_err = |message: String| Error::Input {
+        path: path.to_path_buf(),
+        message,
+    };
+    let df = match format {
+        Format::Parquet => ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?,
+        Format::Ndjson => {
+            check_text(path, &bytes)?;
+            JsonReader::new(Cursor::new(bytes))
+                .with_json_format(JsonFormat::JsonLines)
+                .infer_schema_len(None)
+                .finish()
+                .map_err(|e| input_err(format!("cannot read as NDJSON (one JSON object a line): {e}")))?
+        }
+        Format::Csv => read_csv(path, bytes, mapping)?,
+        Format::Memory => return Err(input_err("not a file format".into())),
+    };
+    if df.height() == 0 {
+        return Err(input_err("the file has a header but no transactions".into()));
+    }
+    Ok((df.lazy(), format, sha))
+}
+
+fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message:
+                "this is a binary file, not CSV or NDJSON text; give a CSV, Parquet (.parquet) or NDJSON (.ndjson) file"
+                    .into(),
+        });
+    }
+    Ok(())
+}
+
+fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<DataFrame> {
+    check_text(path, &bytes)?;
+    let text: Vec<u8> = match mapping.encoding {
+        Encoding::Utf8 => {
+            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+            if let Err(e) = std::str::from_utf8(&body) {
+                let at = e.valid_up_to();
+                let line = body[..at].iter().filter(|b| **b == b'\n').count() + 1;
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "line {line}: not valid UTF-8 (byte offset {at}); if the file is Windows-1251, say `encoding: windows-1251` in a mapping file (--mapping)"
+                    ),
+                });
+            }
+            body
+        }
+        Encoding::Windows1251 => {
+            let (s, _, _) = encoding_rs::WINDOWS_1251.decode(&bytes);
+            s.into_owned().into_bytes()
+        }
+    };
+    let sep = match mapping.delimiter.as_deref() {
+        None => {
+            // Sniff: the most frequent of , ; \t | in the header line.
+            let header = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            [b',', b';', b'\t', b'|']
+                .into_iter()
+                .max_by_key(|c| (header.iter().filter(|b| *b == c).count(), *c == b','))
+                .unwrap_or(b',')
+        }
+        Some("\\t") | Some("\t") => b'\t',
+        Some(s) if s.len() == 1 => s.as_bytes()[0],
+        Some(s) => {
+            return Err(Error::Input {
+                path: path.to_path_buf(),
+                message: format!("delimiter `{s}` must be one character"),
+            })
+        }
+    };
+    let quote = match mapping.quote.as_deref() {
+        None => Some(b'"'),
+        Some("") => None,
+        Some(s) => Some(s.as_bytes()[0]),
+    };
+    // Header names, made unique the way pandas does (`Account`, `Account.1`).
+    let header_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let header_str = String::from_utf8_lossy(header_line);
+    let raw_names = split_header(header_str.trim_end_matches('\r'), sep as char, quote.map(|q| q as char));
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let names: Vec<String> = raw_names
+        .iter()
+        .map(|n| {
+            let c = seen.entry(n.clone()).or_insert(0);
+            let out = if *c == 0 { n.clone() } else { format!("{n}.{c}") };
+            *c += 1;
+            out
+        })
+        .collect();
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .map_parse_options(|p| p.with_separator(sep).with_quote_char(quote).with_missing_is_null(true))
+        .into_reader_with_file_handle(Cursor::new(text))
+        .finish()
+        .map_err(|e| Error::Input {
+            path: path.to_path_buf(),
+            message: format!(
+                "cannot read as CSV (delimiter `{}`): {}; check the delimiter and quoting, or describe them in a mapping file",
+                sep as char,
+                e
+            ),
+        })?;
+    let mut df = df;
+    if df.width() == names.len() {
+        df.set_column_names(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+            .ctx(|| format!("{}: naming the columns", path.display()))?;
+    }
+    Ok(df)
+}
+
+fn split_header(line: &str, sep: char, quote: Option<char>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_q = false;
+    for c in line.chars() {
+        if Some(c) == quote {
+            in_q = !in_q;
+        } else if c == sep && !in_q {
+            out.push(cur.trim().to_string());
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+const TS_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+];
+const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y"];
+
+fn strptime(e: Expr, fmt: &str, date_only: bool) -> Expr {
+    let opts = StrptimeOptions {
+        format: Some(fmt.into()),
+        strict: false,
+        exact: true,
+        cache: true,
+    };
+    if date_only {
+        e.str()
+            .to_date(opts)
+            .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+    } else {
+        e.str()
+            .to_datetime(Some(TimeUnit::Milliseconds), None, opts, lit("raise"))
+    }
+}
+
+/// Parses a text column to datetime (ms) with the given format or a list of common ones.
+fn parse_datetime(e: Expr, format: Option<&str>) -> Expr {
+    let e = e.str().strip_suffix(lit("Z"));
+    match format {
+        Some(f) => {
+            let date_only = !f.contains("%H") && !f.contains("%T") && !f.contains("%R");
+            strptime(e, f, date_only)
+        }
+        None => {
+            let mut tries: Vec<Expr> = TS_FORMATS.iter().map(|f| strptime(e.clone(), f, false)).collect();
+            tries.extend(DATE_FORMATS.iter().map(|f| strptime(e.clone(), f, true)));
+            coalesce(&tries)
+        }
+    }
+}
+
+fn parse_number(e: Expr, mapping: &Mapping) -> Expr {
+    let mut e = e.str().strip_chars(lit(NULL));
+    if let Some(t) = &mapping.thousands_separator {
+        e = e.str().replace_all(lit(t.clone()), lit(""), true);
+    }
+    if mapping.decimal_comma {
+        e = e.str().replace_all(lit(","), lit("."), true);
+    }
+    e.cast(DataType::Float64)
+}
+
+/// `source value → canonical value`, others to `default`.
+fn translate(text: Expr, values: &BTreeMap<String, String>, default: Expr) -> Expr {
+    values.iter().rev().fold(default, |acc, (k, v)| {
+        when(text.clone().eq(lit(k.clone())))
+            .then(lit(v.clone()))
+            .otherwise(acc)
+    })
+}
+
+struct Mapped {
+    lf: LazyFrame,
+}
+
+/// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
+/// ones (for quarantine reasons).
+fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, present: &mut Vec<String>) -> Result<Mapped> {
+    let mut lf = lf;
+    let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
+    let available: Vec<String> = src_schema.iter_names().map(|s| s.to_string()).collect();
+    let mut exprs: Vec<Expr> = Vec::new();
+    let mut supplied: Vec<String> = Vec::new();
+    let missing_col = |canon: &str, src: &str| Error::MissingColumn {
+        path: PathBuf::from(path),
+        column: canon.to_string(),
+        available: available.clone(),
+        hint: format!(
+            " (mapping `{}` reads it from `{src}`{})",
+            mapping.name,
+            suggestion(src, available.iter().map(String::as_str))
+        ),
+    };
+    for (canon, ty) in CANONICAL {
+        let spec: Option<ColumnSpec> = match mapping.columns.get(*canon) {
+            Some(ColumnSource::Name(n)) => Some(ColumnSpec {
+                from: Some(n.clone()),
+                ..Default::default()
+            }),
+            Some(ColumnSource::Spec(s)) => Some(s.clone()),
+            None if mapping.passthrough && src_schema.contains(canon) => Some(ColumnSpec {
+                from: Some(canon.to_string()),
+                ..Default::default()
+            }),
+            None => None,
+        };
+        let Some(spec) = spec else {
+            if *canon == "txn_id" || *canon == "amount_base" {
+                continue; // generated below
+            }
+            if REQUIRED.contains(canon) {
+                return Err(Error::MissingColumn {
+                    path: PathBuf::from(path),
+                    column: canon.to_string(),
+                    available: available.clone(),
+                    hint: if mapping.passthrough {
+                        format!(
+                            "{}; map it with a mapping file (--mapping) or a preset (--preset amlworld)",
+                            suggestion(canon, available.iter().map(String::as_str))
+                        )
+                    } else {
+                        String::new()
+                    },
+                });
+            }
+            exprs.push(lit(NULL).cast(ty.dtype()).alias(*canon));
+            continue;
+        };
+        let (base, src_dtype): (Expr, DataType) = match (&spec.from, &spec.value) {
+            (Some(f), _) => {
+                let dt = src_schema
+                    .get(f.as_str())
+                    .cloned()
+                    .ok_or_else(|| missing_col(canon, f))?;
+                (col(f.as_str()), dt)
+            }
+            (None, Some(v)) => (lit(v.clone()), DataType::String),
+            (None, None) => {
+                return Err(Error::Mapping {
+                    location: Location {
+                        file: PathBuf::from(&mapping.name),
+                        ..Default::default()
+                    },
+                    message: format!("column `{canon}` needs `from` (a source column) or `value` (a constant)"),
+                })
+            }
+        };
+        supplied.push(canon.to_string());
+        // Raw text of the columns whose problems are quarantine reasons.
+        if matches!(*canon, "ts" | "amount" | "currency") {
+            exprs.push(base.clone().cast(DataType::String).alias(format!("__raw_{canon}")));
+        }
+        let mut e = base;
+        if !spec.values.is_empty() || spec.other.is_some() {
+            let text = e.cast(DataType::String).str().strip_chars(lit(NULL));
+            let default = match &spec.other {
+                Some(o) => lit(o.clone()),
+                None => text.clone(),
+            };
+            e = translate(text, &spec.values, default);
+        }
+        let e = match ty {
+            ColType::Text => {
+                let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
+                when(t.clone().str().len_bytes().eq(lit(0)))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(t)
+            }
+            ColType::Float => match src_dtype {
+                DataType::String => parse_number(e, mapping),
+                _ => e.cast(DataType::Float64),
+            },
+            ColType::Datetime | ColType::Date => {
+                let dt = match src_dtype {
+                    DataType::String => parse_datetime(e.str().strip_chars(lit(NULL)), spec.format.as_deref()),
+                    DataType::Datetime(_, _) | DataType::Date => {
+                        e.cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+                    }
+                    // Integers: milliseconds since the epoch.
+                    _ => e
+                        .cast(DataType::Int64)
+                        .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+                };
+                if *ty == ColType::Date {
+                    dt.cast(DataType::Date)
+                } else {
+                    dt
+                }
+            }
+        };
+        exprs.push(e.alias(*canon));
+    }
+    if let Some(l) = &mapping.label {
+        if src_schema.contains(l) {
+            exprs.push(col(l.as_str()).cast(DataType::String).alias(LABEL));
+        }
+    }
+    // Direction of statement rows.
+    let mut credit: Option<Expr> = None;
+    if let Some(d) = &mapping.direction {
+        if let Some(c) = &d.column {
+            if !src_schema.contains(c) {
+                return Err(missing_col("direction", c));
+            }
+            let text = col(c.as_str()).cast(DataType::String).str().strip_chars(lit(NULL));
+            let is_credit = d
+                .credit
+                .iter()
+                .fold(lit(false), |acc, m| acc.or(text.clone().eq(lit(m.clone()))));
+            exprs.push(is_credit.fill_null(lit(false)).alias("__credit"));
+            credit = Some(col("__credit"));
+        }
+    }
+    lf = lf.select(exprs);
+    if let Some(d) = &mapping.direction {
+        if d.signed_amount {
+            lf = lf.with_column(col("amount").gt(lit(0.0)).fill_null(lit(false)).alias("__credit"));
+            lf = lf.with_column(col("amount").abs().alias("amount"));
+            credit = Some(col("__credit"));
+        }
+    }
+    if let Some(c) = credit {
+        let mut swaps = Vec::new();
+        for (_, o, i) in schema::SIDE_COLUMNS.iter().filter(|(n, _, _)| n.starts_with("account")) {
+            swaps.push(when(c.clone()).then(col(*i)).otherwise(col(*o)).alias(*o));
+            swaps.push(when(c.clone()).then(col(*o)).otherwise(col(*i)).alias(*i));
+        }
+        lf = lf.with_columns(swaps).drop(by_name(["__credit"], true, false));
+    }
+    for s in supplied {
+        if !present.contains(&s) {
+            present.push(s);
+        }
+    }
+    Ok(Mapped { lf })
+}
+
+fn finish_inputs(
+    frames: Vec<(LazyFrame, String, Format, String)>,
+    mapping: &Mapping,
+    opts: &IngestOptions,
+) -> Result<Dataset> {
+    let base = if opts.base_currency.is_empty() {
+        "USD".to_string()
+    } else {
+        opts.base_currency.to_uppercase()
+    };
+    let mut present = Vec::new();
+    let mut parts = Vec::new();
+    let n_files = frames.len();
+    let mut meta = Vec::new();
+    for (fi, (lf, path, format, sha)) in frames.into_iter().enumerate() {
+        let m = map_frame(lf, &path, mapping, &mut present)?;
+        let stem = Path::new(&path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "input".into());
+        let mut lf = m.lf.with_row_index("__row", Some(1));
+        let has_txn_id = mapping.columns.contains_key("txn_id")
+            || (mapping.passthrough
+                && lf
+                    .clone()
+                    .collect_schema()
+                    .map(|s| s.contains("txn_id"))
+                    .unwrap_or(false));
+        if !has_txn_id {
+            // Generated from the row number (and the file, when there are several).
+            let prefix = if n_files > 1 { format!("{stem}:") } else { String::new() };
+            lf = lf
+                .with_column(concat_str([lit(prefix), col("__row").cast(DataType::String)], "", false).alias("txn_id"));
+        }
+        let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+        let h = df.height();
+        df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
+            .ctx(|| format!("{path}: numbering the rows"))?;
+        meta.push((path, format, sha, df.height() as u64));
+        parts.push(df);
+    }
+    if !present.contains(&"txn_id".to_string()) {
+        present.push("txn_id".into());
+    }
+    // Same columns in every part, in the same order.
+    let mut cols: Vec<String> = parts[0].get_column_names().iter().map(|s| s.to_string()).collect();
+    for p in &parts[1..] {
+        for c in p.get_column_names() {
+            if !cols.iter().any(|x| x == c.as_str()) {
+                cols.push(c.to_string());
+            }
+        }
+    }
+    let mut aligned = Vec::new();
+    for p in parts {
+        let schema = p.schema().clone();
+        let exprs: Vec<Expr> = cols
+            .iter()
+            .map(|c| {
+                if schema.contains(c) {
+                    col(c.as_str())
+                } else {
+                    let ty = schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String);
+                    lit(NULL).cast(ty).alias(c.as_str())
+                }
+            })
+            .collect();
+        aligned.push(p.lazy().select(exprs));
+    }
+    let all = concat(aligned, UnionArgs::default())
+        .ctx(|| "joining the input files".into())?
+        .collect()
+        .ctx(|| "joining the input files".into())?;
+    // Currency and amount in base currency.
+    let all = apply_fx(all, &base, opts.fx.as_ref(), present.contains(&"currency".to_string()))?;
+    if !present.contains(&"amount_base".to_string()) {
+        present.push("amount_base".into());
+    }
+    if !present.contains(&"currency".to_string()) {
+        present.push("currency".into());
+    }
+    // Quarantine reasons, first one wins.
+    let raw = |c: &str| col(format!("__raw_{c}"));
+    let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
+    let reason = when(
+        raw("ts")
+            .is_null()
+            .or(raw("ts").str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0))),
+    )
+    .then(lit("missing date (ts)"))
+    .when(col("ts").is_null())
+    .then(concat_str([lit("unparsable date (ts) "), quote(raw("ts"))], "", false))
+    .when(
+        raw("amount")
+            .is_null()
+            .or(raw("amount").str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0))),
+    )
+    .then(lit("missing amount"))
+    .when(col("amount").is_null())
+    .then(concat_str([lit("unparsable amount "), quote(raw("amount"))], "", false))
+    .when(col("amount").lt_eq(lit(0.0)))
+    .then(concat_str(
+        [lit("non-positive amount "), quote(raw("amount"))],
+        "",
+        false,
+    ))
+    .when(col("orig_account").is_null().and(col("bene_account").is_null()))
+    .then(lit("missing account: both orig_account and bene_account are empty"))
+    .when(col("txn_id").is_null())
+    .then(lit("missing txn_id"))
+    .when(col("amount_base").is_null())
+    .then(concat_str(
+        [
+            lit("no FX rate for currency "),
+            quote(col("currency")),
+            lit(" into the base currency; give one with --fx"),
+        ],
+        "",
+        false,
+    ))
+    .when(col("txn_id").is_first_distinct().not())
+    .then(concat_str([lit("duplicate txn_id "), quote(col("txn_id"))], "", false))
+    .otherwise(lit(NULL).cast(DataType::String))
+    .alias("__reason");
+    let all = all
+        .lazy()
+        .with_column(reason)
+        .collect()
+        .ctx(|| "checking the rows".into())?;
+    let bad_mask = all
+        .column("__reason")
+        .and_then(|c| c.is_not_null().into_series().bool().cloned())
+        .ctx(|| "checking the rows".into())?;
+    let good = all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?;
+    let bad = all.filter(&bad_mask).ctx(|| "checking the rows".into())?;
+    // Per-file counts.
+    let file_col = |df: &DataFrame| -> Vec<u64> {
+        let mut v = vec![0u64; meta.len()];
+        if let Ok(c) = df.column("__file").and_then(|c| c.u32().cloned()) {
+            for f in c.into_no_null_iter() {
+                v[f as usize] += 1;
+            }
+        }
+        v
+    };
+    let good_n = file_col(&good);
+    let bad_n = file_col(&bad);
+    let inputs: Vec<InputSummary> = meta
+        .iter()
+        .enumerate()
+        .map(|(i, (path, format, sha, n))| InputSummary {
+            path: path.clone(),
+            format: *format,
+            sha256: sha.clone(),
+            rows_read: *n,
+            rows_screened: good_n[i],
+            rows_quarantined: bad_n[i],
+        })
+        .collect();
+    let file_names: Vec<String> = meta.iter().map(|m| m.0.clone()).collect();
+    let quarantine = bad
+        .lazy()
+        .select([
+            translate(
+                col("__file").cast(DataType::String),
+                &file_names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (i.to_string(), n.clone()))
+                    .collect(),
+                lit(NULL).cast(DataType::String),
+            )
+            .alias("file"),
+            col("__row").alias("row"),
+            col("__reason").alias("reason"),
+            col("txn_id"),
+            raw("ts").alias("ts"),
+            raw("amount").alias("amount"),
+            col("currency"),
+            col("orig_account"),
+            col("bene_account"),
+        ])
+        .collect()
+        .ctx(|| "listing the quarantined rows".into())?;
+    // The screened transactions: canonical columns, then the label.
+    let mut keep: Vec<Expr> = CANONICAL.iter().map(|(n, _)| col(*n)).collect();
+    if good.schema().contains(LABEL) {
+        keep.push(col(LABEL));
+    }
+    let transactions = good
+        .lazy()
+        .select(keep)
+        .collect()
+        .ctx(|| "building the canonical frame".into())?;
+    Ok(Dataset {
+        transactions,
+        present,
+        quarantine,
+        inputs,
+    })
+}
+
+fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool) -> Result<DataFrame> {
+    let n = df.height();
+    let mut df = df;
+    if !has_currency {
+        df.with_column(Column::new("currency".into(), vec![base.to_string(); n]))
+            .ctx(|| "setting the currency".into())?;
+    }
+    if !df.schema().contains("__raw_currency") {
+        let c = df.column("currency").ctx(|| "currency".into())?.clone();
+        df.with_column(c.with_name("__raw_currency".into()))
+            .ctx(|| "currency".into())?;
+    }
+    for r in ["ts", "amount"] {
+        let name = format!("__raw_{r}");
+        if !df.schema().contains(name.as_str()) {
+            let c = df
+                .column(r)
+                .ctx(|| r.to_string())?
+                .cast(&DataType::String)
+                .ctx(|| r.to_string())?;
+            df.with_column(c.with_name(name.into())).ctx(|| r.to_string())?;
+        }
+    }
+    // Upper-case currency codes; empty means base.
+    let cur = df
+        .column("currency")
+        .and_then(|c| c.str().cloned())
+        .ctx(|| "currency".into())?;
+    let cur: StringChunked = cur
+        .iter()
+        .map(|c| {
+            Some(
+                c.map(|s| s.trim().to_uppercase())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| base.to_string()),
+            )
+        })
+        .collect();
+    let amount = df
+        .column("amount")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "amount".into())?;
+    let ts = df
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "ts".into())?;
+    let existing = if df.schema().get("amount_base").is_some_and(|d| d.is_float()) {
+        df.column("amount_base").and_then(|c| c.f64().cloned()).ok()
+    } else {
+        None
+    };
+    let mut out: Vec<Option<f64>> = Vec::with_capacity(n);
+    for i in 0..n {
+        let given = existing.as_ref().and_then(|e| e.get(i));
+        let v = match (amount.get(i), cur.get(i)) {
+            _ if given.is_some() => given,
+            (Some(a), Some(c)) if c == base => Some(a),
+            (Some(a), Some(c)) => fx.and_then(|f| f.rate(c, ts.get(i).unwrap_or(0))).map(|r| a * r),
+            _ => None,
+        };
+        out.push(v);
+    }
+    df.with_column(Column::new("currency".into(), cur.into_series()))
+        .ctx(|| "currency".into())?;
+    df.with_column(Column::new("amount_base".into(), out))
+        .ctx(|| "amount_base".into())?;
+    Ok(df)
+}

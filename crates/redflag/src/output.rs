@@ -1,0 +1,318 @@
+//! Output files: `cases.json`, `alerts.csv`, `manifest.json`, `quarantine.csv`.
+//!
+//! Every file is written to a temporary name first; when all are written they are renamed
+//! into place, so a failed run leaves no partial file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::cases::Case;
+use crate::engine::NotApplicable;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::{Dataset, InputSummary};
+use crate::pack::{Pack, ParamValue};
+
+/// The version of the `cases.json` layout.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// The pack a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackInfo {
+    /// Pack id.
+    pub id: String,
+    /// Pack version.
+    pub version: String,
+    /// Where it came from.
+    pub source: String,
+    /// sha256 of the pack file.
+    pub sha256: String,
+    /// The base currency.
+    pub base_currency: String,
+}
+
+/// A list a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListInfo {
+    /// Its name.
+    pub name: String,
+    /// Where it came from.
+    pub source: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// How many values it holds.
+    pub values: usize,
+}
+
+/// A rule that ran without some optional columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    /// The rule.
+    pub rule_id: String,
+    /// Optional columns the data lacks (read as empty).
+    pub absent_columns: Vec<String>,
+}
+
+/// What reproduces a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `redflag`.
+    pub tool: String,
+    /// Its version.
+    pub tool_version: String,
+    /// The pack.
+    pub pack: PackInfo,
+    /// Pack-wide parameters in force.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Each rule's parameters in force.
+    pub rule_params: BTreeMap<String, BTreeMap<String, ParamValue>>,
+    /// Lists.
+    pub lists: Vec<ListInfo>,
+    /// The mapping used.
+    pub mapping: String,
+    /// The FX table, when one was given: path and sha256.
+    pub fx: Option<(String, String)>,
+    /// Each input.
+    pub inputs: Vec<InputSummary>,
+    /// Rows read, all inputs.
+    pub rows_read: u64,
+    /// Rows screened.
+    pub rows_screened: u64,
+    /// Rows quarantined.
+    pub rows_quarantined: u64,
+    /// Rules that ran.
+    pub rules_run: Vec<String>,
+    /// Rules that did not, and the columns they lacked.
+    pub rules_not_applicable: Vec<NotApplicable>,
+    /// Rules that ran without some optional columns.
+    pub rules_partial: Vec<Partial>,
+    /// Alerts per rule.
+    pub alerts_per_rule: BTreeMap<String, usize>,
+    /// Cases written.
+    pub cases: usize,
+    /// Alerts written.
+    pub alerts: usize,
+    /// Cases under this score are left out.
+    pub min_score: f64,
+    /// Start time (UTC, RFC 3339).
+    pub started_at: String,
+    /// End time.
+    pub finished_at: String,
+}
+
+impl Manifest {
+    /// Describes a run.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pack: &Pack,
+        ds: &Dataset,
+        run: &crate::engine::RuleRun,
+        cases: &[Case],
+        mapping: &str,
+        fx: Option<(String, String)>,
+        min_score: f64,
+        started_at: String,
+    ) -> Manifest {
+        let rules_partial = pack
+            .rules
+            .iter()
+            .filter(|r| run.rules_run.iter().any(|x| x == r.id()))
+            .filter_map(|r| {
+                let absent: Vec<String> = r
+                    .def
+                    .optional_columns
+                    .iter()
+                    .filter(|c| {
+                        let s = crate::schema::sources_of(c);
+                        !s.is_empty() && !s.iter().any(|x| ds.present.iter().any(|p| p == x))
+                    })
+                    .cloned()
+                    .collect();
+                (!absent.is_empty()).then(|| Partial {
+                    rule_id: r.id().to_string(),
+                    absent_columns: absent,
+                })
+            })
+            .collect();
+        Manifest {
+            tool: "redflag".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            pack: PackInfo {
+                id: pack.id.clone(),
+                version: pack.version.clone(),
+                source: pack.source.clone(),
+                sha256: pack.sha256.clone(),
+                base_currency: pack.base_currency.clone(),
+            },
+            params: pack.params.clone(),
+            rule_params: pack
+                .rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.id().to_string(),
+                        r.params
+                            .iter()
+                            .filter(|(k, v)| pack.params.get(*k) != Some(*v) || r.def.params.contains_key(*k))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            lists: pack
+                .lists
+                .values()
+                .map(|l| ListInfo {
+                    name: l.name.clone(),
+                    source: l.source.clone(),
+                    sha256: l.sha256.clone(),
+                    values: l.values.len(),
+                })
+                .collect(),
+            mapping: mapping.to_string(),
+            fx,
+            inputs: ds.inputs.clone(),
+            rows_read: ds.inputs.iter().map(|i| i.rows_read).sum(),
+            rows_screened: ds.rows_screened(),
+            rows_quarantined: ds.rows_quarantined(),
+            rules_run: run.rules_run.clone(),
+            rules_not_applicable: run.not_applicable.clone(),
+            rules_partial,
+            alerts_per_rule: run.alerts_per_rule.clone(),
+            cases: cases.len(),
+            alerts: cases.iter().map(|c| c.alerts.len()).sum(),
+            min_score,
+            started_at,
+            finished_at: String::new(),
+        }
+    }
+}
+
+/// The content of `cases.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CasesFile {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The run.
+    pub manifest: Manifest,
+    /// Ranked cases.
+    pub cases: Vec<Case>,
+}
+
+/// Quotes a CSV field when it needs it.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `alerts.csv`: one row per alert and transaction, in case rank order.
+pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
+    let txns = &ds.transactions;
+    let ts = txns
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading ts".into())?;
+    let amount = txns
+        .column("amount_base")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "reading amount_base".into())?;
+    let ids = txns
+        .column("txn_id")
+        .and_then(|c| c.str().cloned())
+        .ctx(|| "reading txn_id".into())?;
+    let mut out = String::from("case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n");
+    for c in cases {
+        for a in &c.alerts {
+            let mut rows = a.rows.clone();
+            rows.sort_by_key(|r| (ts.get(*r as usize), ids.get(*r as usize).map(str::to_string)));
+            for r in rows {
+                let r = r as usize;
+                let line = [
+                    csv_field(&c.case_id),
+                    csv_field(&a.alert_id),
+                    csv_field(&a.rule_id),
+                    a.severity.as_str().to_string(),
+                    csv_field(&a.account),
+                    csv_field(ids.get(r).unwrap_or("")),
+                    ts.get(r).map(crate::format::timestamp).unwrap_or_default(),
+                    amount.get(r).map(|v| format!("{:.2}", v)).unwrap_or_default(),
+                    csv_field(&a.explanation),
+                ]
+                .join(",");
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `quarantine.csv`, or `None` when no row was set aside.
+pub fn quarantine_csv(ds: &Dataset) -> Result<Option<String>> {
+    if ds.quarantine.height() == 0 {
+        return Ok(None);
+    }
+    let mut df = ds.quarantine.clone();
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .finish(&mut df)
+        .ctx(|| "writing quarantine.csv".into())?;
+    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+}
+
+/// Writes files into `dir` all or nothing: temporary names first, then renames.
+/// `remove` names files of an earlier run that this run does not produce.
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)], remove: &[&str]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        action: "creating the output folder",
+        source,
+    })?;
+    let mut temps = Vec::new();
+    for (name, bytes) in files {
+        let target = dir.join(name);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                action: "creating the output folder",
+                source,
+            })?;
+        }
+        let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+        if let Err(source) = std::fs::write(&tmp, bytes) {
+            for (t, _) in &temps {
+                let _ = std::fs::remove_file(t);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::Io {
+                path: tmp,
+                action: "writing",
+                source,
+            });
+        }
+        temps.push((tmp, target));
+    }
+    let mut written = Vec::new();
+    for (tmp, target) in temps {
+        std::fs::rename(&tmp, &target).map_err(|source| Error::Io {
+            path: target.clone(),
+            action: "renaming into place",
+            source,
+        })?;
+        written.push(target);
+    }
+    for r in remove {
+        let p = dir.join(r);
+        if p.exists() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(written)
+}

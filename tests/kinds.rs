@@ -1,0 +1,351 @@
+//! The rule kinds: a hit, a near miss just past each threshold, a boundary value.
+
+use crate::common::{alerts, one_rule, pack, tx, Tx};
+
+const HR: (&str, &str) = ("hr.txt", "# test list\nKP\nIR\n");
+
+fn near_threshold_rule() -> redflag::Pack {
+    pack(
+        &one_rule(
+            r#"  - id: STR-T
+    title: near-threshold cash
+    kind: aggregate
+    typologies: [money-laundering]
+    severity: high
+    side: in
+    where: "channel = 'cash_in' AND amount_base >= 0.9 * $reporting_threshold AND amount_base < $reporting_threshold"
+    window: 7d
+    measures:
+      n: "count(*)"
+      total: "sum(amount_base)"
+    having: "n >= 2"
+    explain: "{n} deposits of {min_amount}-{max_amount} within {window}, total {total}"
+"#,
+        ),
+        &[HR],
+    )
+}
+
+fn cash(id: &str, ts: &str, amount: f64, acct: &str) -> Tx {
+    tx(id, ts, amount, None, Some(acct), "cash_in")
+}
+
+#[test]
+fn aggregate_fires_on_two_deposits_within_the_window() {
+    let p = near_threshold_rule();
+    let a = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 9500.0, "A"),
+            cash("t2", "2026-01-03 10:00:00", 9800.0, "A"),
+            cash("t3", "2026-01-03 11:00:00", 9800.0, "B"),
+        ],
+    );
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "A");
+    assert_eq!(a[0].txn_ids, ["t1", "t2"]);
+    assert_eq!(a[0].side, "in");
+    assert_eq!(a[0].measures["n"], 2);
+    assert_eq!(a[0].measures["total"], 19300);
+    assert_eq!(
+        a[0].explanation,
+        "2 deposits of 9,500-9,800 within 7 days, total 19,300"
+    );
+    assert_eq!(a[0].window_start, "2026-01-01T10:00:00");
+    assert_eq!(a[0].window_end, "2026-01-03T10:00:00");
+}
+
+#[test]
+fn aggregate_window_boundary_is_inclusive_and_one_second_past_is_not() {
+    let p = near_threshold_rule();
+    // Exactly 7 days apart: inside the closed window.
+    let hit = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 9500.0, "A"),
+            cash("t2", "2026-01-08 10:00:00", 9500.0, "A"),
+        ],
+    );
+    assert_eq!(hit.len(), 1);
+    // One second more: outside.
+    let miss = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 9500.0, "A"),
+            cash("t2", "2026-01-08 10:00:01", 9500.0, "A"),
+        ],
+    );
+    assert!(miss.is_empty(), "{miss:?}");
+}
+
+#[test]
+fn aggregate_amount_boundaries() {
+    let p = near_threshold_rule();
+    // 9,000 is 0.9 T: in. 9,999.99 is under T: in.
+    let hit = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 9000.0, "A"),
+            cash("t2", "2026-01-02 10:00:00", 9999.99, "A"),
+        ],
+    );
+    assert_eq!(hit.len(), 1);
+    // 8,999.99 is under 0.9 T and 10,000 is not under T: neither counts.
+    let miss = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 8999.99, "A"),
+            cash("t2", "2026-01-02 10:00:00", 10000.0, "A"),
+            cash("t3", "2026-01-03 10:00:00", 9500.0, "A"),
+        ],
+    );
+    assert!(miss.is_empty(), "{miss:?}");
+}
+
+#[test]
+fn aggregate_rule_reads_its_side_only() {
+    let p = near_threshold_rule();
+    // The same deposits paid *out* of A (A is orig) are not cash into A.
+    let a = alerts(
+        &p,
+        &[
+            tx("t1", "2026-01-01 10:00:00", 9500.0, Some("A"), Some("X"), "cash_in"),
+            tx("t2", "2026-01-02 10:00:00", 9500.0, Some("A"), Some("Y"), "cash_in"),
+        ],
+    );
+    assert!(a.iter().all(|x| x.account != "A"), "{a:?}");
+}
+
+#[test]
+fn overlapping_windows_merge_into_one_episode() {
+    let p = near_threshold_rule();
+    // Day 0, 5 and 10: windows [0,5] and [5,10] overlap: one alert with three deposits.
+    // Day 30 and 31: a second episode.
+    let a = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 9500.0, "A"),
+            cash("t2", "2026-01-06 10:00:00", 9500.0, "A"),
+            cash("t3", "2026-01-11 10:00:00", 9500.0, "A"),
+            cash("t4", "2026-01-31 10:00:00", 9500.0, "A"),
+            cash("t5", "2026-02-01 10:00:00", 9500.0, "A"),
+        ],
+    );
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(a[0].txn_ids, ["t1", "t2", "t3"]);
+    assert_eq!(a[0].measures["n"], 3);
+    assert_eq!(a[1].txn_ids, ["t4", "t5"]);
+    assert_ne!(a[0].alert_id, a[1].alert_id);
+}
+
+#[test]
+fn any_of_alternatives_fire_on_either_window() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: ANY-T
+    title: two in a week or three in a month
+    kind: aggregate
+    severity: medium
+    side: in
+    where: "channel = 'cash_in'"
+    measures:
+      n: "count(*)"
+    any_of:
+      - { window: 7d, having: "n >= 2" }
+      - { window: 30d, having: "n >= 3" }
+    explain: "{n} within {window}"
+"#,
+        ),
+        &[HR],
+    );
+    // Three deposits 10 days apart: not two in a week, but three in 30 days (20 days span).
+    let a = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 00:00:00", 100.0, "A"),
+            cash("t2", "2026-01-11 00:00:00", 100.0, "A"),
+            cash("t3", "2026-01-21 00:00:00", 100.0, "A"),
+        ],
+    );
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].explanation, "3 within 30 days");
+    // Two 10 days apart: neither.
+    let none = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 00:00:00", 100.0, "A"),
+            cash("t2", "2026-01-11 00:00:00", 100.0, "A"),
+        ],
+    );
+    assert!(none.is_empty());
+}
+
+#[test]
+fn distinct_counterparties_median_and_share_measures() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: FAN-T
+    title: fan-in
+    kind: aggregate
+    severity: medium
+    side: in
+    where: "counterparty IS NOT NULL"
+    window: 7d
+    measures:
+      senders: "count(DISTINCT counterparty)"
+      med: "median(amount_base)"
+      round_share: "avg(CASE WHEN amount % 100 = 0 THEN 1.0 ELSE 0.0 END)"
+    having: "senders >= 3 AND med < 500 AND round_share >= 0.5"
+    explain: "{senders} senders, median {med}, {round_share} round"
+"#,
+        ),
+        &[HR],
+    );
+    let mk = |i: usize, from: &str, amt: f64| {
+        tx(
+            &format!("t{i}"),
+            &format!("2026-01-0{i} 09:00:00"),
+            amt,
+            Some(from),
+            Some("Z"),
+            "p2p",
+        )
+    };
+    // Three senders, median 300, two of three round: fires.
+    let a = alerts(&p, &[mk(1, "S1", 100.0), mk(2, "S2", 300.0), mk(3, "S3", 455.5)]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].measures["senders"], 3);
+    assert_eq!(a[0].measures["med"], 300);
+    // Same sender twice: only two distinct senders: near miss.
+    let b = alerts(&p, &[mk(1, "S1", 100.0), mk(2, "S1", 300.0), mk(3, "S3", 400.0)]);
+    assert!(b.is_empty(), "{b:?}");
+    // Median at 500 exactly: not under 500.
+    let c = alerts(&p, &[mk(1, "S1", 100.0), mk(2, "S2", 500.0), mk(3, "S3", 600.0)]);
+    assert!(c.is_empty(), "{c:?}");
+}
+
+#[test]
+fn side_both_screens_an_accounts_two_sides_together() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: BOTH-T
+    title: busy wires
+    kind: aggregate
+    severity: low
+    side: both
+    where: "channel = 'wire'"
+    window: 1d
+    measures:
+      n: "count(*)"
+    having: "n >= 3"
+    explain: "{n} wires"
+"#,
+        ),
+        &[HR],
+    );
+    // A receives two and sends one within a day: 3 on A; B and C and D have one each.
+    let a = alerts(
+        &p,
+        &[
+            tx("t1", "2026-01-01 09:00:00", 10.0, Some("B"), Some("A"), "wire"),
+            tx("t2", "2026-01-01 10:00:00", 10.0, Some("C"), Some("A"), "wire"),
+            tx("t3", "2026-01-01 11:00:00", 10.0, Some("A"), Some("D"), "wire"),
+        ],
+    );
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "A");
+    assert_eq!(a[0].side, "both");
+    assert_eq!(a[0].txn_ids, ["t1", "t2", "t3"]);
+}
+
+fn country_rule() -> redflag::Pack {
+    pack(
+        &one_rule(
+            r#"  - id: GEO-T
+    title: high-risk country
+    kind: filter
+    typologies: [money-laundering]
+    severity: critical
+    side: out
+    where: "counterparty_country IN @hr AND amount_base >= 1000"
+    explain: "{amount_base} to {counterparty_country}"
+"#,
+        ),
+        &[HR],
+    )
+}
+
+#[test]
+fn filter_hit_near_miss_and_boundary() {
+    let p = country_rule();
+    let mut t1 = tx("t1", "2026-01-01 10:00:00", 1000.0, Some("A"), Some("X"), "wire");
+    t1.bene_country = Some("IR".into());
+    let mut t2 = tx("t2", "2026-01-01 11:00:00", 999.99, Some("A"), Some("X"), "wire");
+    t2.bene_country = Some("IR".into());
+    let mut t3 = tx("t3", "2026-01-01 12:00:00", 5000.0, Some("A"), Some("X"), "wire");
+    t3.bene_country = Some("IQ".into());
+    let a = alerts(&p, &[t1, t2, t3]);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].txn_ids, ["t1"]);
+    assert_eq!(a[0].account, "A");
+    assert_eq!(a[0].explanation, "1,000 to IR");
+    assert_eq!(a[0].kind, "filter");
+}
+
+#[test]
+fn alert_ids_are_stable_and_depend_on_the_transactions() {
+    let p = country_rule();
+    let mut t1 = tx("t1", "2026-01-01 10:00:00", 2000.0, Some("A"), Some("X"), "wire");
+    t1.bene_country = Some("KP".into());
+    let a = alerts(&p, std::slice::from_ref(&t1));
+    let b = alerts(&p, std::slice::from_ref(&t1));
+    assert_eq!(a[0].alert_id, b[0].alert_id);
+    assert_eq!(a[0].alert_id, redflag::alert_id("GEO-T", "A", &["t1".to_string()]));
+    assert_ne!(a[0].alert_id, redflag::alert_id("GEO-T", "A", &["t2".to_string()]));
+}
+
+#[test]
+fn cases_group_alerts_by_account_and_rank_by_score() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: HI
+    title: high one
+    kind: filter
+    typologies: [money-laundering]
+    severity: high
+    side: in
+    where: "amount_base > 100"
+    explain: "big"
+  - id: LO
+    title: low one
+    kind: filter
+    typologies: [terrorist-financing]
+    severity: low
+    side: in
+    where: "channel = 'mvts'"
+    explain: "mvts"
+"#,
+        ),
+        &[HR],
+    );
+    let ds = crate::common::dataset(&[
+        tx("t1", "2026-01-01 10:00:00", 500.0, Some("X"), Some("A"), "mvts"),
+        tx("t2", "2026-01-02 10:00:00", 50.0, Some("X"), Some("B"), "mvts"),
+    ]);
+    let r = redflag::screen(&p, &ds).unwrap();
+    assert_eq!(r.cases.len(), 2);
+    // A: high (6) + low (1), two typologies: 7 * 1.25.
+    assert_eq!(r.cases[0].accounts, ["A"]);
+    assert_eq!(r.cases[0].score, 8.75);
+    assert_eq!(r.cases[0].rank, 1);
+    assert_eq!(r.cases[0].rule_ids, ["HI", "LO"]);
+    assert_eq!(r.cases[0].txn_count, 1);
+    assert_eq!(r.cases[0].counterparties, ["X"]);
+    assert_eq!(r.cases[1].accounts, ["B"]);
+    assert_eq!(r.cases[1].score, 1.0);
+    assert!(
+        r.cases[0].summary.contains("Account A: 2 alerts from 2 rules"),
+        "{}",
+        r.cases[0].summary
+    );
+}

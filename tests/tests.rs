@@ -1,0 +1,9 @@
+//! End-to-end tests: one binary, one module a subject.
+
+mod common;
+
+mod cli;
+mod ingest;
+mod kinds;
+mod pack;
+mod props;
