@@ -261,3 +261,52 @@ fn empty_binary_and_missing_files_are_errors_naming_the_file() {
         .to_string();
     assert!(e.contains("nope.csv"), "{e}");
 }
+
+#[test]
+fn ragged_and_unclosed_records_are_quarantined_with_their_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "rag.csv",
+        b"txn_id,ts,amount,orig_account,bene_account\n\
+t1,2026-01-01 10:00:00,100,A,B\n\
+t2,2026-01-01 10:00:00,100,A,B,EXTRA\n\
+\n\
+t3,2026-01-01 10:00:00,100,A\n\
+t4,\"2026-01-01 10:00:00\",\"1,5\",A,B\n\
+\"t5,2026-01-01 10:00:00,100,A,B\n",
+    );
+    let ds = redflag::ingest(&[p], &opts(None)).unwrap();
+    assert_eq!(ds.inputs[0].rows_read, 5);
+    assert_eq!(ds.inputs[0].rows_screened, 1);
+    assert_eq!(ds.inputs[0].rows_quarantined, 4);
+    let reasons: Vec<String> = ds
+        .quarantine
+        .column("reason")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "line 3: 6 fields where the header has 5",
+            "line 5: 4 fields where the header has 5",
+            "unparsable amount `1,5`",
+            "line 7: a quoted field is never closed",
+        ]
+    );
+    let rows: Vec<u32> = ds
+        .quarantine
+        .column("row")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(rows, [2, 3, 4, 5]);
+}

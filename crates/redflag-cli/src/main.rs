@@ -236,9 +236,11 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     for f in &args.format {
         match f.as_str() {
             "json" | "csv" => {}
-            "md" | "html" | "goaml" => return Err(CliError::Usage(format!(
+            "md" | "html" | "goaml" => {
+                return Err(CliError::Usage(format!(
                 "--format {f}: the readable reports and goAML drafts are not available in this version; use json,csv"
-            ))),
+            )))
+            }
             other => {
                 return Err(CliError::Usage(format!(
                     "--format {other}: unknown; formats: json, csv"

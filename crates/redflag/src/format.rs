@@ -1,7 +1,7 @@
 //! How numbers and times read in explanations and reports.
 
-/// A number as an analyst reads it: thousands separated, at most two decimals, no
-/// trailing zeros after a whole number (`12,500`, `9,999.5`, `0.25`).
+/// A number as an analyst reads it: thousands separated; a whole number without decimals,
+/// any other with two (`12,500`, `9,999.50`, `0.25`).
 pub fn number(n: f64) -> String {
     if !n.is_finite() {
         return n.to_string();
@@ -19,9 +19,7 @@ pub fn number(n: f64) -> String {
         out.push(c);
     }
     if cents > 0 {
-        let frac = format!("{cents:02}");
-        out.push('.');
-        out.push_str(frac.trim_end_matches('0'));
+        out.push_str(&format!(".{cents:02}"));
     }
     if neg && (whole > 0 || cents > 0) {
         format!("-{out}")
@@ -51,7 +49,7 @@ mod tests {
     #[test]
     fn numbers_read_well() {
         assert_eq!(number(12500.0), "12,500");
-        assert_eq!(number(9999.5), "9,999.5");
+        assert_eq!(number(9999.5), "9,999.50");
         assert_eq!(number(0.25), "0.25");
         assert_eq!(number(1234567.891), "1,234,567.89");
         assert_eq!(number(-1000.0), "-1,000");

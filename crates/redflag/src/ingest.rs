@@ -433,7 +433,14 @@ impl Dataset {
         });
         mapping.passthrough = true;
         finish_inputs(
-            vec![(lf, name.to_string(), Format::Memory, String::new())],
+            vec![Raw {
+                lf,
+                path: name.to_string(),
+                format: Format::Memory,
+                sha: String::new(),
+                rows: None,
+                rejected: Vec::new(),
+            }],
             &mapping,
             opts,
         )
@@ -479,10 +486,21 @@ pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
     }
     let mut frames = Vec::new();
     for f in &files {
-        let (lf, format, sha) = read_file(f, &mapping)?;
-        frames.push((lf, f.display().to_string(), format, sha));
+        frames.push(read_file(f, &mapping)?);
     }
     finish_inputs(frames, &mapping, opts)
+}
+
+/// One input file, read but not yet mapped.
+struct Raw {
+    lf: LazyFrame,
+    path: String,
+    format: Format,
+    sha: String,
+    /// Record numbers of the rows read, when records were set aside before parsing.
+    rows: Option<Vec<u32>>,
+    /// Records that could not be parsed: record number and reason.
+    rejected: Vec<(u32, String)>,
 }
 
 fn detect_format(path: &Path, head: &[u8]) -> Format {
@@ -500,7 +518,7 @@ fn detect_format(path: &Path, head: &[u8]) -> Format {
     }
 }
 
-fn read_file(path: &Path, mapping: &Mapping) -> Result<(LazyFrame, Format, String)> {
+fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         action: "opening the input",
@@ -529,6 +547,8 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<(LazyFrame, Format, Strin
         path: path.to_path_buf(),
         message,
     };
+    let mut rows = None;
+    let mut rejected = Vec::new();
     let df = match format {
         Format::Parquet => ParquetReader::new(Cursor::new(bytes))
             .finish()
@@ -541,13 +561,25 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<(LazyFrame, Format, Strin
                 .finish()
                 .map_err(|e| input_err(format!("cannot read as NDJSON (one JSON object a line): {e}")))?
         }
-        Format::Csv => read_csv(path, bytes, mapping)?,
+        Format::Csv => {
+            let (df, r, rej) = read_csv(path, bytes, mapping)?;
+            rows = r;
+            rejected = rej;
+            df
+        }
         Format::Memory => return Err(input_err("not a file format".into())),
     };
-    if df.height() == 0 {
+    if df.height() == 0 && rejected.is_empty() {
         return Err(input_err("the file has a header but no transactions".into()));
     }
-    Ok((df.lazy(), format, sha))
+    Ok(Raw {
+        lf: df.lazy(),
+        path: path.display().to_string(),
+        format,
+        sha,
+        rows,
+        rejected,
+    })
 }
 
 fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -563,7 +595,9 @@ fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<DataFrame> {
+type CsvRead = (DataFrame, Option<Vec<u32>>, Vec<(u32, String)>);
+
+fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
     check_text(path, &bytes)?;
     let text: Vec<u8> = match mapping.encoding {
         Encoding::Utf8 => {
@@ -622,6 +656,8 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<DataFrame>
             out
         })
         .collect();
+    // Records whose field count differs from the header's are set aside with their line.
+    let (text, rows, rejected) = split_ragged(text, sep, quote, names.len());
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -642,7 +678,83 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<DataFrame>
         df.set_column_names(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>())
             .ctx(|| format!("{}: naming the columns", path.display()))?;
     }
-    Ok(df)
+    Ok((df, rows, rejected))
+}
+
+/// Scans CSV records (quotes respected, blank lines skipped). When some record has another
+/// field count than the header, returns the text without those records, the record numbers
+/// of the rest, and the set-aside records with their reasons.
+fn split_ragged(
+    text: Vec<u8>,
+    sep: u8,
+    quote: Option<u8>,
+    n_fields: usize,
+) -> (Vec<u8>, Option<Vec<u32>>, Vec<(u32, String)>) {
+    // (start, end, first line, fields)
+    let mut records: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut start = 0usize;
+    let mut line = 1usize;
+    let mut rec_line = 1usize;
+    let mut fields = 1usize;
+    let mut in_q = false;
+    let mut blank = true;
+    let mut i = 0usize;
+    while i < text.len() {
+        let b = text[i];
+        if Some(b) == quote {
+            in_q = !in_q;
+            blank = false;
+        } else if b == b'\n' {
+            line += 1;
+            if !in_q {
+                if !blank {
+                    records.push((start, i + 1, rec_line, fields));
+                }
+                start = i + 1;
+                rec_line = line;
+                fields = 1;
+                blank = true;
+            }
+        } else if b == sep && !in_q {
+            fields += 1;
+            blank = false;
+        } else if b != b'\r' {
+            blank = false;
+        }
+        i += 1;
+    }
+    if !blank && start < text.len() {
+        records.push((start, text.len(), rec_line, fields));
+    }
+    if records.iter().skip(1).all(|r| r.3 == n_fields) && !in_q {
+        return (text, None, Vec::new());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    let last = records.len().saturating_sub(1);
+    for (k, (s, e, l, f)) in records.iter().enumerate() {
+        if k == 0 {
+            out.extend_from_slice(&text[*s..*e]);
+            if !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            continue;
+        }
+        let rec = k as u32;
+        if k == last && in_q {
+            rejected.push((rec, format!("line {l}: a quoted field is never closed")));
+        } else if *f != n_fields {
+            rejected.push((rec, format!("line {l}: {f} fields where the header has {n_fields}")));
+        } else {
+            out.extend_from_slice(&text[*s..*e]);
+            if !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            rows.push(rec);
+        }
+    }
+    (out, Some(rows), rejected)
 }
 
 fn split_header(line: &str, sep: char, quote: Option<char>) -> Vec<String> {
@@ -896,11 +1008,7 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, present: &mut Vec<Str
     Ok(Mapped { lf })
 }
 
-fn finish_inputs(
-    frames: Vec<(LazyFrame, String, Format, String)>,
-    mapping: &Mapping,
-    opts: &IngestOptions,
-) -> Result<Dataset> {
+fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> Result<Dataset> {
     let base = if opts.base_currency.is_empty() {
         "USD".to_string()
     } else {
@@ -910,13 +1018,33 @@ fn finish_inputs(
     let mut parts = Vec::new();
     let n_files = frames.len();
     let mut meta = Vec::new();
-    for (fi, (lf, path, format, sha)) in frames.into_iter().enumerate() {
+    let mut rejected_rows: Vec<(u32, u32, String)> = Vec::new();
+    for (fi, raw) in frames.into_iter().enumerate() {
+        let Raw {
+            lf,
+            path,
+            format,
+            sha,
+            rows,
+            rejected,
+        } = raw;
         let m = map_frame(lf, &path, mapping, &mut present)?;
         let stem = Path::new(&path)
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "input".into());
-        let mut lf = m.lf.with_row_index("__row", Some(1));
+        let mut numbered =
+            m.lf.with_row_index("__row", Some(1))
+                .collect()
+                .ctx(|| format!("{path}: reading the rows"))?;
+        if let Some(rows) = rows {
+            numbered
+                .with_column(Column::new("__row".into(), rows))
+                .ctx(|| format!("{path}: numbering the rows"))?;
+        }
+        let n_rejected = rejected.len() as u64;
+        rejected_rows.extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
+        let mut lf = numbered.lazy();
         let has_txn_id = mapping.columns.contains_key("txn_id")
             || (mapping.passthrough
                 && lf
@@ -934,7 +1062,7 @@ fn finish_inputs(
         let h = df.height();
         df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
             .ctx(|| format!("{path}: numbering the rows"))?;
-        meta.push((path, format, sha, df.height() as u64));
+        meta.push((path, format, sha, df.height() as u64 + n_rejected));
         parts.push(df);
     }
     if !present.contains(&"txn_id".to_string()) {
@@ -1052,10 +1180,31 @@ fn finish_inputs(
             sha256: sha.clone(),
             rows_read: *n,
             rows_screened: good_n[i],
-            rows_quarantined: bad_n[i],
+            rows_quarantined: bad_n[i] + rejected_rows.iter().filter(|r| r.0 as usize == i).count() as u64,
         })
         .collect();
     let file_names: Vec<String> = meta.iter().map(|m| m.0.clone()).collect();
+    // Records that could not be parsed, then rows with a bad value, in file and row order.
+    let unparsed = DataFrame::new_infer_height(vec![
+        Column::new("__file".into(), rejected_rows.iter().map(|r| r.0).collect::<Vec<u32>>()),
+        Column::new("__row".into(), rejected_rows.iter().map(|r| r.1).collect::<Vec<u32>>()),
+        Column::new(
+            "__reason".into(),
+            rejected_rows.iter().map(|r| r.2.clone()).collect::<Vec<String>>(),
+        ),
+    ])
+    .ctx(|| "listing the unparsed records".into())?;
+    let bad = concat(
+        [bad.lazy().select([col("*")]), unparsed.lazy()],
+        UnionArgs {
+            diagonal: true,
+            ..Default::default()
+        },
+    )
+    .ctx(|| "listing the quarantined rows".into())?
+    .sort(["__file", "__row"], SortMultipleOptions::default())
+    .collect()
+    .ctx(|| "listing the quarantined rows".into())?;
     let quarantine = bad
         .lazy()
         .select([
