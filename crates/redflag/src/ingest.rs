@@ -595,7 +595,10 @@ fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Record numbers kept, and records set aside with their reasons.
+type Kept = (Option<Vec<u32>>, Vec<(u32, String)>);
 type CsvRead = (DataFrame, Option<Vec<u32>>, Vec<(u32, String)>);
+type Split = (Vec<u8>, Kept);
 
 fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
     check_text(path, &bytes)?;
@@ -657,7 +660,7 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
         })
         .collect();
     // Records whose field count differs from the header's are set aside with their line.
-    let (text, rows, rejected) = split_ragged(text, sep, quote, names.len());
+    let (text, (rows, rejected)) = split_ragged(text, sep, quote, names.len());
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
@@ -684,12 +687,7 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
 /// Scans CSV records (quotes respected, blank lines skipped). When some record has another
 /// field count than the header, returns the text without those records, the record numbers
 /// of the rest, and the set-aside records with their reasons.
-fn split_ragged(
-    text: Vec<u8>,
-    sep: u8,
-    quote: Option<u8>,
-    n_fields: usize,
-) -> (Vec<u8>, Option<Vec<u32>>, Vec<(u32, String)>) {
+fn split_ragged(text: Vec<u8>, sep: u8, quote: Option<u8>, n_fields: usize) -> Split {
     // (start, end, first line, fields)
     let mut records: Vec<(usize, usize, usize, usize)> = Vec::new();
     let mut start = 0usize;
@@ -727,7 +725,7 @@ fn split_ragged(
         records.push((start, text.len(), rec_line, fields));
     }
     if records.iter().skip(1).all(|r| r.3 == n_fields) && !in_q {
-        return (text, None, Vec::new());
+        return (text, (None, Vec::new()));
     }
     let mut out = Vec::with_capacity(text.len());
     let mut rows = Vec::new();
@@ -754,7 +752,7 @@ fn split_ragged(
             rows.push(rec);
         }
     }
-    (out, Some(rows), rejected)
+    (out, (Some(rows), rejected))
 }
 
 fn split_header(line: &str, sep: char, quote: Option<char>) -> Vec<String> {
