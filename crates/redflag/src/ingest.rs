@@ -918,8 +918,10 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, present: &mut Vec<Str
         };
         supplied.push(canon.to_string());
         // Raw text of the columns whose problems are quarantine reasons.
-        if matches!(*canon, "ts" | "amount" | "currency") {
-            exprs.push(base.clone().cast(DataType::String).alias(format!("__raw_{canon}")));
+        // Raw text of the columns whose parsing can fail (text sources only; a typed
+        // source is either a value or null).
+        if matches!(*canon, "ts" | "amount") && src_dtype == DataType::String {
+            exprs.push(base.clone().alias(format!("__raw_{canon}")));
         }
         let mut e = base;
         if !spec.values.is_empty() || spec.other.is_some() {
@@ -1083,6 +1085,8 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             .map(|c| {
                 if schema.contains(c) {
                     col(c.as_str())
+                } else if let Some(canon) = c.strip_prefix("__raw_") {
+                    col(canon).cast(DataType::String).alias(c.as_str())
                 } else {
                     let ty = schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String);
                     lit(NULL).cast(ty).alias(c.as_str())
@@ -1103,60 +1107,109 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
     if !present.contains(&"currency".to_string()) {
         present.push("currency".into());
     }
-    // Quarantine reasons, first one wins.
-    let raw = |c: &str| col(format!("__raw_{c}"));
-    let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
-    let reason = when(
-        raw("ts")
+    // Quarantine: a reason code for every row (cheap), the words only for the rows set aside.
+    let schema_all = all.schema().clone();
+    let has_raw = |c: &str| schema_all.contains(&format!("__raw_{c}"));
+    let blank = |e: Expr| {
+        e.clone()
             .is_null()
-            .or(raw("ts").str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0))),
-    )
-    .then(lit("missing date (ts)"))
-    .when(col("ts").is_null())
-    .then(concat_str([lit("unparsable date (ts) "), quote(raw("ts"))], "", false))
-    .when(
-        raw("amount")
-            .is_null()
-            .or(raw("amount").str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0))),
-    )
-    .then(lit("missing amount"))
-    .when(col("amount").is_null())
-    .then(concat_str([lit("unparsable amount "), quote(raw("amount"))], "", false))
-    .when(col("amount").lt_eq(lit(0.0)))
-    .then(concat_str(
-        [lit("non-positive amount "), quote(raw("amount"))],
-        "",
-        false,
-    ))
-    .when(col("orig_account").is_null().and(col("bene_account").is_null()))
-    .then(lit("missing account: both orig_account and bene_account are empty"))
-    .when(col("txn_id").is_null())
-    .then(lit("missing txn_id"))
-    .when(col("amount_base").is_null())
-    .then(concat_str(
-        [
-            lit("no FX rate for currency "),
-            quote(col("currency")),
-            lit(" into the base currency; give one with --fx"),
-        ],
-        "",
-        false,
-    ))
-    .when(col("txn_id").is_first_distinct().not())
-    .then(concat_str([lit("duplicate txn_id "), quote(col("txn_id"))], "", false))
-    .otherwise(lit(NULL).cast(DataType::String))
-    .alias("__reason");
+            .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
+    };
+    let raw_text = |c: &str| {
+        if has_raw(c) {
+            col(format!("__raw_{c}"))
+        } else {
+            col(c).cast(DataType::String)
+        }
+    };
+    let missing = |c: &str| {
+        if has_raw(c) {
+            blank(col(format!("__raw_{c}")))
+        } else {
+            col(c).is_null()
+        }
+    };
+    let code = when(missing("ts"))
+        .then(lit(1u32))
+        .when(col("ts").is_null())
+        .then(lit(2u32))
+        .when(missing("amount"))
+        .then(lit(3u32))
+        .when(col("amount").is_null())
+        .then(lit(4u32))
+        .when(col("amount").lt_eq(lit(0.0)))
+        .then(lit(5u32))
+        .when(col("orig_account").is_null().and(col("bene_account").is_null()))
+        .then(lit(6u32))
+        .when(col("txn_id").is_null())
+        .then(lit(7u32))
+        .when(col("amount_base").is_null())
+        .then(lit(8u32))
+        .when(col("txn_id").is_first_distinct().not())
+        .then(lit(9u32))
+        .otherwise(lit(0u32))
+        .alias("__code");
     let all = all
         .lazy()
-        .with_column(reason)
+        .with_column(code)
         .collect()
         .ctx(|| "checking the rows".into())?;
     let bad_mask = all
-        .column("__reason")
-        .and_then(|c| c.is_not_null().into_series().bool().cloned())
+        .column("__code")
+        .and_then(|c| c.as_materialized_series().not_equal(0u32))
+        .ctx(|| "checking the rows".into())?;
+    let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
+    let is = |n: u32| col("__code").eq(lit(n));
+    let reason = when(is(1))
+        .then(lit("missing date (ts)"))
+        .when(is(2))
+        .then(concat_str(
+            [lit("unparsable date (ts) "), quote(raw_text("ts"))],
+            "",
+            false,
+        ))
+        .when(is(3))
+        .then(lit("missing amount"))
+        .when(is(4))
+        .then(concat_str(
+            [lit("unparsable amount "), quote(raw_text("amount"))],
+            "",
+            false,
+        ))
+        .when(is(5))
+        .then(concat_str(
+            [lit("non-positive amount "), quote(raw_text("amount"))],
+            "",
+            false,
+        ))
+        .when(is(6))
+        .then(lit("missing account: both orig_account and bene_account are empty"))
+        .when(is(7))
+        .then(lit("missing txn_id"))
+        .when(is(8))
+        .then(concat_str(
+            [
+                lit("no FX rate for currency "),
+                quote(col("currency")),
+                lit(" into the base currency; give one with --fx"),
+            ],
+            "",
+            false,
+        ))
+        .otherwise(concat_str([lit("duplicate txn_id "), quote(col("txn_id"))], "", false))
+        .alias("__reason");
+    let bad = all
+        .filter(&bad_mask)
+        .ctx(|| "checking the rows".into())?
+        .lazy()
+        .with_columns([
+            reason,
+            raw_text("ts").alias("__raw_ts"),
+            raw_text("amount").alias("__raw_amount"),
+        ])
+        .collect()
         .ctx(|| "checking the rows".into())?;
     let good = all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?;
-    let bad = all.filter(&bad_mask).ctx(|| "checking the rows".into())?;
     // Per-file counts.
     let file_col = |df: &DataFrame| -> Vec<u64> {
         let mut v = vec![0u64; meta.len()];
@@ -1219,8 +1272,8 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             col("__row").alias("row"),
             col("__reason").alias("reason"),
             col("txn_id"),
-            raw("ts").alias("ts"),
-            raw("amount").alias("amount"),
+            col("__raw_ts").alias("ts"),
+            col("__raw_amount").alias("amount"),
             col("currency"),
             col("orig_account"),
             col("bene_account"),
@@ -1249,40 +1302,60 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
     let n = df.height();
     let mut df = df;
     if !has_currency {
-        df.with_column(Column::new("currency".into(), vec![base.to_string(); n]))
-            .ctx(|| "setting the currency".into())?;
-    }
-    if !df.schema().contains("__raw_currency") {
-        let c = df.column("currency").ctx(|| "currency".into())?.clone();
-        df.with_column(c.with_name("__raw_currency".into()))
-            .ctx(|| "currency".into())?;
-    }
-    for r in ["ts", "amount"] {
-        let name = format!("__raw_{r}");
-        if !df.schema().contains(name.as_str()) {
-            let c = df
-                .column(r)
-                .ctx(|| r.to_string())?
-                .cast(&DataType::String)
-                .ctx(|| r.to_string())?;
-            df.with_column(c.with_name(name.into())).ctx(|| r.to_string())?;
-        }
+        df.with_column(Column::new_scalar(
+            "currency".into(),
+            Scalar::from(PlSmallStr::from(base)),
+            n,
+        ))
+        .ctx(|| "setting the currency".into())?;
     }
     // Upper-case currency codes; empty means base.
+    let cur_expr = col("currency").str().strip_chars(lit(NULL)).str().to_uppercase();
+    let cur_expr = when(
+        cur_expr
+            .clone()
+            .is_null()
+            .or(cur_expr.clone().str().len_bytes().eq(lit(0))),
+    )
+    .then(lit(base.to_string()))
+    .otherwise(cur_expr)
+    .alias("currency");
+    df = df
+        .lazy()
+        .with_column(cur_expr)
+        .collect()
+        .ctx(|| "reading the currencies".into())?;
+    let given = df.schema().get("amount_base").is_some_and(|d| d.is_float());
+    let dated = fx.is_some_and(|f| f.rates.values().flatten().any(|(d, _)| d.is_some()));
+    if !dated {
+        // One rate a currency: a lookup expression.
+        let mut rates: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(f) = fx {
+            for (c, v) in &f.rates {
+                if let Some((_, r)) = v.last() {
+                    rates.insert(c.clone(), format!("{r}"));
+                }
+            }
+        }
+        rates.insert(base.to_string(), "1".into());
+        let rate = translate(col("currency"), &rates, lit(NULL).cast(DataType::String)).cast(DataType::Float64);
+        let computed = col("amount") * rate;
+        let e = if given {
+            col("amount_base").fill_null(computed)
+        } else {
+            computed
+        };
+        return df
+            .lazy()
+            .with_column(e.alias("amount_base"))
+            .collect()
+            .ctx(|| "converting into the base currency".into());
+    }
+    // Dated rates: row by row.
     let cur = df
         .column("currency")
         .and_then(|c| c.str().cloned())
         .ctx(|| "currency".into())?;
-    let cur: StringChunked = cur
-        .iter()
-        .map(|c| {
-            Some(
-                c.map(|s| s.trim().to_uppercase())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| base.to_string()),
-            )
-        })
-        .collect();
     let amount = df
         .column("amount")
         .and_then(|c| c.f64().cloned())
@@ -1292,7 +1365,7 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
         .and_then(|c| c.cast(&DataType::Int64))
         .and_then(|c| c.i64().cloned())
         .ctx(|| "ts".into())?;
-    let existing = if df.schema().get("amount_base").is_some_and(|d| d.is_float()) {
+    let existing = if given {
         df.column("amount_base").and_then(|c| c.f64().cloned()).ok()
     } else {
         None
@@ -1308,8 +1381,6 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
         };
         out.push(v);
     }
-    df.with_column(Column::new("currency".into(), cur.into_series()))
-        .ctx(|| "currency".into())?;
     df.with_column(Column::new("amount_base".into(), out))
         .ctx(|| "amount_base".into())?;
     Ok(df)

@@ -12,12 +12,11 @@
 //! // The default pack, built into the library with its lists.
 //! let pack = Pack::builtin()?;
 //!
-//! // Two near-threshold cash deposits into one account within a week.
-//! let ts = Series::new("ts".into(), ["2026-03-02 10:00:00", "2026-03-05 15:30:00"])
-//!     .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
+//! // Two near-threshold cash deposits into one account within a week. Text dates are
+//! // parsed as ingest parses files; a Datetime column is taken as it is.
 //! let df = DataFrame::new_infer_height(vec![
 //!     Column::new("txn_id".into(), ["t1", "t2"]),
-//!     ts.into(),
+//!     Column::new("ts".into(), ["2026-03-02 10:00:00", "2026-03-05 15:30:00"]),
 //!     Column::new("amount".into(), [9_500.0, 9_800.0]),
 //!     Column::new("orig_account".into(), [None::<&str>, None]),
 //!     Column::new("bene_account".into(), ["ACC-1", "ACC-1"]),
