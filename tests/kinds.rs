@@ -349,3 +349,39 @@ fn cases_group_alerts_by_account_and_rank_by_score() {
         r.cases[0].summary
     );
 }
+
+#[test]
+fn side_both_counts_a_self_transfer_once() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: BOTH-T
+    title: busy wires
+    kind: aggregate
+    severity: low
+    side: both
+    where: "channel = 'wire'"
+    window: 1d
+    measures:
+      n: "count(*)"
+    having: "n >= 2"
+    explain: "{n} wires"
+"#,
+        ),
+        &[HR],
+    );
+    let one = alerts(
+        &p,
+        &[tx("t1", "2026-01-01 09:00:00", 10.0, Some("A"), Some("A"), "wire")],
+    );
+    assert!(one.is_empty(), "{one:?}");
+    let two = alerts(
+        &p,
+        &[
+            tx("t1", "2026-01-01 09:00:00", 10.0, Some("A"), Some("A"), "wire"),
+            tx("t2", "2026-01-01 10:00:00", 10.0, Some("B"), Some("A"), "wire"),
+        ],
+    );
+    assert_eq!(two.len(), 1);
+    assert_eq!(two[0].txn_ids, ["t1", "t2"]);
+    assert_eq!(two[0].measures["n"], 2);
+}

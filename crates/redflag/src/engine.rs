@@ -388,6 +388,8 @@ fn run_aggregate(
     }
     if rule.side == SideSel::Both {
         rows.sort_unstable_by_key(|(a, t, r, s)| (*a, *t, *r, *s));
+        // A transfer between an account and itself counts once on that account.
+        rows.dedup_by_key(|(a, t, r, _)| (*a, *t, *r));
     }
     if rows.is_empty() {
         return Ok(Vec::new());
