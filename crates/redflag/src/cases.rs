@@ -34,6 +34,41 @@ pub fn severity_weight(s: Severity) -> f64 {
     }
 }
 
+/// One transaction of a case, as evidence: enough to read and report it without the input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseTxn {
+    /// Transaction id.
+    pub txn_id: String,
+    /// When (`YYYY-MM-DDTHH:MM:SS`).
+    pub ts: String,
+    /// Amount in `currency`.
+    pub amount: f64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Amount in the base currency.
+    pub amount_base: f64,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Paying account.
+    pub orig_account: Option<String>,
+    /// Receiving account.
+    pub bene_account: Option<String>,
+    /// Paying party's name.
+    pub orig_name: Option<String>,
+    /// Receiving party's name.
+    pub bene_name: Option<String>,
+    /// Paying party's country.
+    pub orig_country: Option<String>,
+    /// Receiving party's country.
+    pub bene_country: Option<String>,
+    /// Where it took place.
+    pub loc_country: Option<String>,
+    /// Free text.
+    pub narrative: Option<String>,
+    /// The rules whose alerts list it.
+    pub rule_ids: Vec<String>,
+}
+
 /// A case: the alerts on one account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Case {
@@ -65,6 +100,8 @@ pub struct Case {
     pub countries: Vec<String>,
     /// Plain language.
     pub summary: String,
+    /// The transactions of its alerts, in time order.
+    pub transactions: Vec<CaseTxn>,
     /// The alerts, by rule then time.
     pub alerts: Vec<Alert>,
 }
@@ -108,6 +145,16 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             .map(|c| c.rechunk().into_owned())
             .ctx(|| format!("reading column `{name}`"))
     };
+    let channel = get("channel")?;
+    let ids = get("txn_id")?;
+    let currency = get("currency")?;
+    let on = get("orig_name")?;
+    let bn = get("bene_name")?;
+    let narrative = get("narrative")?;
+    let amount_orig = txns
+        .column("amount")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "reading column `amount`".into())?;
     let orig = get("orig_account")?;
     let bene = get("bene_account")?;
     let oc = get("orig_country")?;
@@ -142,8 +189,37 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         let mut total = 0.0;
         let mut first = i64::MAX;
         let mut last = i64::MIN;
+        let mut transactions = Vec::with_capacity(rows.len());
+        let mut rules_by_row: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+        for a in &alerts {
+            for r in &a.rows {
+                rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
+            }
+        }
         for &r in &rows {
+            let rules_of: Vec<String> = rules_by_row
+                .get(&r)
+                .map(|s| s.iter().map(|x| x.to_string()).collect())
+                .unwrap_or_default();
             let r = r as usize;
+            let own = |c: &StringChunked| c.get(r).map(str::to_string);
+            transactions.push(CaseTxn {
+                txn_id: ids.get(r).unwrap_or("").to_string(),
+                ts: ts.get(r).map(format::timestamp).unwrap_or_default(),
+                amount: amount_orig.get(r).unwrap_or(0.0),
+                currency: currency.get(r).unwrap_or("").to_string(),
+                amount_base: amount.get(r).unwrap_or(0.0),
+                channel: own(&channel),
+                orig_account: own(&orig),
+                bene_account: own(&bene),
+                orig_name: own(&on),
+                bene_name: own(&bn),
+                orig_country: own(&oc),
+                bene_country: own(&bc),
+                loc_country: own(&lc),
+                narrative: own(&narrative),
+                rule_ids: rules_of,
+            });
             let o = orig.get(r);
             let b = bene.get(r);
             let other = if o == Some(account.as_str()) { b } else { o };
@@ -222,8 +298,13 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             counterparties: counterparties.into_iter().collect(),
             countries: countries.into_iter().collect(),
             summary,
+            transactions,
             alerts,
         });
+    }
+    for c in &mut cases {
+        c.transactions
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.txn_id.cmp(&b.txn_id)));
     }
     cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
     for (i, c) in cases.iter_mut().enumerate() {

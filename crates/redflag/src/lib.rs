@@ -46,7 +46,7 @@ mod output;
 mod pack;
 pub mod schema;
 
-pub use cases::{score, severity_weight, Case};
+pub use cases::{score, severity_weight, Case, CaseTxn};
 pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
