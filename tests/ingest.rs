@@ -310,3 +310,32 @@ t4,\"2026-01-01 10:00:00\",\"1,5\",A,B\n\
         .collect();
     assert_eq!(rows, [2, 3, 4, 5]);
 }
+
+#[test]
+fn headerless_csv_maps_columns_by_position() {
+    let d = tempfile::tempdir().unwrap();
+    let data = write(
+        d.path(),
+        "nh.csv",
+        b"2026-01-01 10:00:00|100|A|B\n2026-01-02 10:00:00|200|B|A\n",
+    );
+    let mapping = write(
+        d.path(),
+        "m.yaml",
+        b"has_header: false\ndelimiter: \"|\"\ncolumns:\n  ts: column_1\n  amount: column_2\n  orig_account: column_3\n  bene_account: column_4\n",
+    );
+    let ds = redflag::ingest(&[data], &opts(Some(Mapping::load(&mapping).unwrap()))).unwrap();
+    assert_eq!(ds.inputs[0].rows_read, 2);
+    assert_eq!(ds.rows_screened(), 2);
+    let ids: Vec<String> = ds
+        .transactions
+        .column("txn_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    assert_eq!(ids, ["1", "2"]);
+}

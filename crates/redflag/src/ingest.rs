@@ -90,7 +90,7 @@ pub struct Direction {
 }
 
 /// A mapping from a source layout onto the canonical schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     /// The mapping's name (a preset name or the file).
@@ -99,6 +99,10 @@ pub struct Mapping {
     /// CSV field delimiter (default `,`; `\t` for tab).
     #[serde(default)]
     pub delimiter: Option<String>,
+    /// The CSV's first line names the columns (default). Without a header, columns are
+    /// `column_1`, `column_2`, ... in the mapping.
+    #[serde(default = "yes")]
+    pub has_header: bool,
     /// CSV quote character (default `"`).
     #[serde(default)]
     pub quote: Option<String>,
@@ -127,6 +131,24 @@ pub struct Mapping {
 
 fn yes() -> bool {
     true
+}
+
+impl Default for Mapping {
+    fn default() -> Self {
+        Mapping {
+            name: String::new(),
+            delimiter: None,
+            has_header: true,
+            quote: None,
+            encoding: Encoding::Utf8,
+            decimal_comma: false,
+            thousands_separator: None,
+            columns: BTreeMap::new(),
+            direction: None,
+            label: None,
+            passthrough: true,
+        }
+    }
 }
 
 /// Mapping presets shipped with redflag.
@@ -644,6 +666,20 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
         None => Some(b'"'),
         Some("") => None,
         Some(s) => Some(s.as_bytes()[0]),
+    };
+    let text = if mapping.has_header {
+        text
+    } else {
+        let first = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+        let n = split_header(&String::from_utf8_lossy(first), sep as char, quote.map(|q| q as char)).len();
+        let mut t: Vec<u8> = (1..=n)
+            .map(|i| format!("column_{i}"))
+            .collect::<Vec<_>>()
+            .join(&(sep as char).to_string())
+            .into_bytes();
+        t.push(b'\n');
+        t.extend_from_slice(&text);
+        t
     };
     // Header names, made unique the way pandas does (`Account`, `Account.1`).
     let header_line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
