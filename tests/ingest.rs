@@ -11,6 +11,18 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
     p
 }
 
+/// The non-null values of a text column.
+fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect()
+}
+
 fn opts(mapping: Option<Mapping>) -> IngestOptions {
     IngestOptions {
         mapping,
@@ -39,16 +51,7 @@ t1,2026-01-02 10:00:00,100,A,B\n",
     assert_eq!(ds.inputs[0].rows_screened, 1);
     assert_eq!(ds.inputs[0].rows_quarantined, 6);
     assert_eq!(ds.transactions.height(), 1);
-    let reasons: Vec<String> = ds
-        .quarantine
-        .column("reason")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
+    let reasons: Vec<String> = strings(&ds.quarantine, "reason");
     assert_eq!(
         reasons,
         [
@@ -117,15 +120,7 @@ fn amlworld_preset_reads_the_published_layout() {
         .unwrap()
         .to_string();
     assert_eq!((first_orig.as_str(), first_bene.as_str()), ("8000F4580", "8000F5340"));
-    let chans: Vec<String> = t
-        .column("channel")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
+    let chans: Vec<String> = strings(&t, "channel");
     assert!(
         chans.iter().all(|c| redflag::schema::CHANNELS.contains(&c.as_str())),
         "{chans:?}"
@@ -280,16 +275,7 @@ t4,\"2026-01-01 10:00:00\",\"1,5\",A,B\n\
     assert_eq!(ds.inputs[0].rows_read, 5);
     assert_eq!(ds.inputs[0].rows_screened, 1);
     assert_eq!(ds.inputs[0].rows_quarantined, 4);
-    let reasons: Vec<String> = ds
-        .quarantine
-        .column("reason")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
+    let reasons: Vec<String> = strings(&ds.quarantine, "reason");
     assert_eq!(
         reasons,
         [
@@ -327,15 +313,6 @@ fn headerless_csv_maps_columns_by_position() {
     let ds = redflag::ingest(&[data], &opts(Some(Mapping::load(&mapping).unwrap()))).unwrap();
     assert_eq!(ds.inputs[0].rows_read, 2);
     assert_eq!(ds.rows_screened(), 2);
-    let ids: Vec<String> = ds
-        .transactions
-        .column("txn_id")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
+    let ids: Vec<String> = strings(&ds.transactions, "txn_id");
     assert_eq!(ids, ["1", "2"]);
 }

@@ -226,23 +226,7 @@ fn distinct_counterparties_median_and_share_measures() {
 
 #[test]
 fn side_both_screens_an_accounts_two_sides_together() {
-    let p = pack(
-        &one_rule(
-            r#"  - id: BOTH-T
-    title: busy wires
-    kind: aggregate
-    severity: low
-    side: both
-    where: "channel = 'wire'"
-    window: 1d
-    measures:
-      n: "count(*)"
-    having: "n >= 3"
-    explain: "{n} wires"
-"#,
-        ),
-        &[HR],
-    );
+    let p = busy_wires(3);
     // A receives two and sends one within a day: 3 on A; B and C and D have one each.
     let a = alerts(
         &p,
@@ -352,23 +336,7 @@ fn cases_group_alerts_by_account_and_rank_by_score() {
 
 #[test]
 fn side_both_counts_a_self_transfer_once() {
-    let p = pack(
-        &one_rule(
-            r#"  - id: BOTH-T
-    title: busy wires
-    kind: aggregate
-    severity: low
-    side: both
-    where: "channel = 'wire'"
-    window: 1d
-    measures:
-      n: "count(*)"
-    having: "n >= 2"
-    explain: "{n} wires"
-"#,
-        ),
-        &[HR],
-    );
+    let p = busy_wires(2);
     let one = alerts(
         &p,
         &[tx("t1", "2026-01-01 09:00:00", 10.0, Some("A"), Some("A"), "wire")],
@@ -384,4 +352,25 @@ fn side_both_counts_a_self_transfer_once() {
     assert_eq!(two.len(), 1);
     assert_eq!(two[0].txn_ids, ["t1", "t2"]);
     assert_eq!(two[0].measures["n"], 2);
+}
+
+/// Wires on both sides of an account within a day, at least `n` of them.
+fn busy_wires(n: usize) -> redflag::Pack {
+    pack(
+        &one_rule(&format!(
+            r#"  - id: BOTH-T
+    title: busy wires
+    kind: aggregate
+    severity: low
+    side: both
+    where: "channel = 'wire'"
+    window: 1d
+    measures:
+      n: "count(*)"
+    having: "n >= {n}"
+    explain: "{{n}} wires"
+"#
+        )),
+        &[HR],
+    )
 }
