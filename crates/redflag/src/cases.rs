@@ -61,6 +61,12 @@ pub struct CaseTxn {
     pub orig_country: Option<String>,
     /// Receiving party's country.
     pub bene_country: Option<String>,
+    /// Paying party's institution.
+    #[serde(default)]
+    pub orig_bank: Option<String>,
+    /// Receiving party's institution.
+    #[serde(default)]
+    pub bene_bank: Option<String>,
     /// Where it took place.
     pub loc_country: Option<String>,
     /// Free text.
@@ -139,6 +145,19 @@ pub fn score(alerts: &[Alert]) -> f64 {
 
 /// Groups alerts into ranked cases.
 pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Case>> {
+    // Only the rows that alert are read: gather them once.
+    let needed: Vec<IdxSize> = alerts
+        .iter()
+        .flat_map(|a| a.rows.iter().copied())
+        .collect::<BTreeSet<u32>>()
+        .into_iter()
+        .map(|r| r as IdxSize)
+        .collect();
+    let pos: PlHashMap<u32, usize> = needed.iter().enumerate().map(|(i, r)| (*r as u32, i)).collect();
+    let txns = txns
+        .take(&IdxCa::from_vec("rows".into(), needed))
+        .ctx(|| "gathering the alerting transactions".into())?;
+    let txns = &txns;
     let get = |name: &str| -> Result<StringChunked> {
         txns.column(name)
             .and_then(|c| c.str().cloned())
@@ -160,6 +179,8 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     let oc = get("orig_country")?;
     let bc = get("bene_country")?;
     let lc = get("loc_country")?;
+    let ob = get("orig_bank")?;
+    let bb = get("bene_bank")?;
     let amount = txns
         .column("amount_base")
         .and_then(|c| c.f64().cloned())
@@ -201,7 +222,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 .get(&r)
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
                 .unwrap_or_default();
-            let r = r as usize;
+            let r = pos.get(&r).copied().unwrap_or(usize::MAX);
             let own = |c: &StringChunked| c.get(r).map(str::to_string);
             transactions.push(CaseTxn {
                 txn_id: ids.get(r).unwrap_or("").to_string(),
@@ -216,6 +237,8 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 bene_name: own(&bn),
                 orig_country: own(&oc),
                 bene_country: own(&bc),
+                orig_bank: own(&ob),
+                bene_bank: own(&bb),
                 loc_country: own(&lc),
                 narrative: own(&narrative),
                 rule_ids: rules_of,

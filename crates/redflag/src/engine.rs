@@ -203,7 +203,12 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
             });
         }
     }
-    // Row masks: all rules of a side in one pass over the transactions.
+    // Row masks. Stage 1: the first term of every rule's `where`, all rules of a side in
+    // one pass over the transactions. Stage 2: the other terms, only on the rows left.
+    let terms: Vec<Vec<String>> = runnable
+        .iter()
+        .map(|r| r.where_sql.as_deref().map(expr::conjuncts).unwrap_or_default())
+        .collect();
     let mut masks: BTreeMap<(usize, Side), Vec<bool>> = BTreeMap::new();
     for side in [Side::Out, Side::In] {
         let mut exprs = Vec::new();
@@ -212,7 +217,7 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
             if !r.side.sides().contains(&side) {
                 continue;
             }
-            if let Some(w) = &r.where_sql {
+            if let Some(w) = terms[i].first() {
                 let e = expr::compile(w).map_err(|m| Error::Rule {
                     rule_id: r.id().to_string(),
                     message: m,
@@ -242,7 +247,11 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
                 rule_id: runnable[*i].id().to_string(),
                 message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
             })?;
-            masks.insert((*i, side), b.iter().map(|v| v.unwrap_or(false)).collect());
+            let mut mask: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
+            if terms[*i].len() > 1 {
+                narrow(prep, runnable[*i], side, &terms[*i][1..], &mut mask)?;
+            }
+            masks.insert((*i, side), mask);
         }
     }
     let total = runnable.len();
@@ -258,6 +267,48 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
     }
     progress("", total, total);
     Ok(out)
+}
+
+/// Applies the remaining terms of a condition to the rows a mask still holds.
+fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &mut [bool]) -> Result<()> {
+    let rows: Vec<IdxSize> = (0..mask.len()).filter(|&k| mask[k]).map(|k| k as IdxSize).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rerr = |m: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    };
+    let mut cond: Option<Expr> = None;
+    for t in rest {
+        let e = expr::compile(t).map_err(rerr)?;
+        cond = Some(match cond {
+            Some(c) => c.and(e),
+            None => e,
+        });
+    }
+    let Some(cond) = cond else {
+        return Ok(());
+    };
+    let sub = prep
+        .ds
+        .transactions
+        .take(&IdxCa::from_vec("rows".into(), rows.clone()))
+        .map_err(|e| rerr(e.to_string()))?;
+    let res = sub
+        .lazy()
+        .with_columns(schema::side_exprs(side))
+        .select([cond.fill_null(lit(false)).alias("m")])
+        .collect()
+        .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
+    let b = res
+        .column("m")
+        .and_then(|c| c.bool().cloned())
+        .map_err(|_| rerr("`where` must be true or false for each row".into()))?;
+    for (k, v) in rows.iter().zip(b.iter()) {
+        mask[*k as usize] = v.unwrap_or(false);
+    }
+    Ok(())
 }
 
 fn rule_error(runnable: &[&Rule], idx: &[usize], e: PolarsError) -> Error {
@@ -501,10 +552,27 @@ fn run_aggregate(
     // Firing windows of every alternative.
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     for (window, having) in &spec.alternatives {
-        let fire = firing(&data, &measure_exprs, having, *window, &grp, &tss).map_err(|e| rerr(e.to_string()))?;
+        // Groups whose windows never hold the rows `having` needs cannot fire: skip them.
+        let need = expr::min_rows(having, &spec.measures);
+        let keep = dense_groups(&grp, &tss, window.ms, need);
+        let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
+            None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
+            Some(rows) => {
+                if rows.is_empty() {
+                    continue;
+                }
+                let idx = IdxCa::from_vec("k".into(), rows.iter().map(|&k| k as IdxSize).collect());
+                let sub = data.take(&idx).ctx(|| format!("rule {}: pruning", rule.id()))?;
+                let g = rows.iter().map(|&k| grp[k]).collect();
+                let t = rows.iter().map(|&k| tss[k]).collect();
+                (sub, g, t, rows)
+            }
+        };
+        let fire = firing(&sub, &measure_exprs, having, *window, &sub_grp, &sub_ts).map_err(|e| rerr(e.to_string()))?;
         for (k, f) in fire.iter().enumerate() {
             if *f {
-                intervals.push((grp[k], tss[k] - window.ms, tss[k], window.ms));
+                let j = back[k];
+                intervals.push((grp[j], tss[j] - window.ms, tss[j], window.ms));
             }
         }
     }
@@ -639,6 +707,40 @@ fn run_aggregate(
         });
     }
     Ok(dedup(alerts))
+}
+
+/// The rows of the groups that have a window `[t - w, t]` holding at least `need` rows, or
+/// `None` when every row is kept (rows sorted by group, then time).
+fn dense_groups(grp: &[u32], tss: &[i64], w: i64, need: usize) -> Option<Vec<usize>> {
+    if need <= 1 {
+        return None;
+    }
+    let n = grp.len();
+    let mut keep = Vec::new();
+    let mut start = 0usize;
+    while start < n {
+        let mut end = start;
+        while end < n && grp[end] == grp[start] {
+            end += 1;
+        }
+        let mut left = start;
+        let mut best = 0usize;
+        for i in start..end {
+            while tss[left] < tss[i] - w {
+                left += 1;
+            }
+            best = best.max(i - left + 1);
+        }
+        if best >= need {
+            keep.extend(start..end);
+        }
+        start = end;
+    }
+    if keep.len() == n {
+        None
+    } else {
+        Some(keep)
+    }
 }
 
 /// For each row (window end), whether `having` holds over the trailing window [ts - w, ts].

@@ -279,6 +279,98 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// The top-level `AND` terms of an expression, as SQL text, in the order written. An
+/// expression that is not a conjunction is one term.
+pub fn conjuncts(sqltext: &str) -> Vec<String> {
+    fn walk(e: &sql::Expr, out: &mut Vec<String>) {
+        match e {
+            sql::Expr::BinaryOp {
+                left,
+                op: sql::BinaryOperator::And,
+                right,
+            } => {
+                walk(left, out);
+                walk(right, out);
+            }
+            other => out.push(other.to_string()),
+        }
+    }
+    match Parser::new(&GenericDialect)
+        .try_with_sql(sqltext)
+        .and_then(|mut p| p.parse_expr())
+    {
+        Ok(ast) => {
+            let mut out = Vec::new();
+            walk(&ast, &mut out);
+            // Every term must compile on its own; else keep the whole.
+            if out.iter().all(|t| compile(t).is_ok()) {
+                out
+            } else {
+                vec![sqltext.to_string()]
+            }
+        }
+        Err(_) => vec![sqltext.to_string()],
+    }
+}
+
+/// The fewest rows a window must hold for `having` to be true, read from its top-level
+/// terms `m >= k` and `m > k` where the measure `m` counts rows (`count(...)`, or the
+/// built-in `n_txns` and `n_counterparties`): no count of a window exceeds its rows.
+/// 0 when nothing bounds it.
+pub fn min_rows(having: &str, measures: &[(String, String)]) -> usize {
+    let counts_rows = |name: &str| -> bool {
+        if name == "n_txns" || name == "n_counterparties" {
+            return true;
+        }
+        let Some((_, sqltext)) = measures.iter().find(|(n, _)| n == name) else {
+            return false;
+        };
+        match Parser::new(&GenericDialect)
+            .try_with_sql(sqltext)
+            .and_then(|mut p| p.parse_expr())
+        {
+            Ok(sql::Expr::Function(f)) => f.name.to_string().eq_ignore_ascii_case("count"),
+            _ => false,
+        }
+    };
+    let number = |e: &sql::Expr| -> Option<f64> {
+        match e {
+            sql::Expr::Value(v) => match &v.value {
+                sql::Value::Number(n, _) => n.parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let ident = |e: &sql::Expr| -> Option<String> {
+        match e {
+            sql::Expr::Identifier(i) => Some(i.value.clone()),
+            _ => None,
+        }
+    };
+    let mut best = 0usize;
+    for term in conjuncts(having) {
+        let Ok(sql::Expr::BinaryOp { left, op, right }) = Parser::new(&GenericDialect)
+            .try_with_sql(&term)
+            .and_then(|mut p| p.parse_expr())
+        else {
+            continue;
+        };
+        use sql::BinaryOperator as B;
+        let bound = match (ident(&left), &op, number(&right), ident(&right), number(&left)) {
+            (Some(m), B::GtEq, Some(k), _, _) if counts_rows(&m) => k.ceil(),
+            (Some(m), B::Gt, Some(k), _, _) if counts_rows(&m) => k.floor() + 1.0,
+            (_, B::LtEq, _, Some(m), Some(k)) if counts_rows(&m) => k.ceil(),
+            (_, B::Lt, _, Some(m), Some(k)) if counts_rows(&m) => k.floor() + 1.0,
+            _ => continue,
+        };
+        if bound.is_finite() && bound > best as f64 {
+            best = bound as usize;
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +429,30 @@ mod tests {
         let m = vec!["n".to_string(), "total".to_string()];
         let e = prepare("tota > 5", ExprRole::Having(&m), &mut ctx(&p, &l)).unwrap_err();
         assert!(e.contains("did you mean `total`"), "{e}");
+    }
+
+    #[test]
+    fn conjuncts_split_top_level_and_only() {
+        assert_eq!(
+            conjuncts("channel = 'wire' AND (a = 1 OR b = 2) AND amount_base >= 1000"),
+            ["channel = 'wire'", "(a = 1 OR b = 2)", "amount_base >= 1000"]
+        );
+        assert_eq!(conjuncts("a = 1 OR b = 2"), ["a = 1 OR b = 2"]);
+    }
+
+    #[test]
+    fn min_rows_reads_count_bounds() {
+        let m = vec![
+            ("n".to_string(), "count(*)".to_string()),
+            ("senders".to_string(), "count(DISTINCT counterparty)".to_string()),
+            ("total".to_string(), "sum(amount_base)".to_string()),
+        ];
+        assert_eq!(min_rows("n >= 2", &m), 2);
+        assert_eq!(min_rows("senders >= 10 AND total > 5", &m), 10);
+        assert_eq!(min_rows("n > 4.5 AND senders >= 3", &m), 5);
+        assert_eq!(min_rows("3 <= n", &m), 3);
+        assert_eq!(min_rows("total >= 100", &m), 0);
+        assert_eq!(min_rows("n >= 2 OR total >= 100", &m), 0);
     }
 
     #[test]
