@@ -88,6 +88,7 @@ pub struct Prepared<'a> {
     ds: &'a Dataset,
     accounts: Vec<String>,
     ts: Vec<i64>,
+    amount: Vec<f64>,
     views: [SideView; 2],
 }
 
@@ -99,6 +100,13 @@ impl<'a> Prepared<'a> {
         let orig = str_col(df, "orig_account")?;
         let bene = str_col(df, "bene_account")?;
         let ts = ts_col(df)?;
+        let amount: Vec<f64> = df
+            .column("amount_base")
+            .and_then(|c| c.f64().cloned())
+            .ctx(|| "reading column `amount_base`".into())?
+            .iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect();
         let mut map: PlHashMap<&str, u32> = PlHashMap::with_capacity(n / 4 + 16);
         let mut accounts: Vec<String> = Vec::new();
         let mut encode = |ca: &'a StringChunked| -> Vec<u32> {
@@ -132,6 +140,7 @@ impl<'a> Prepared<'a> {
             ds,
             accounts,
             ts,
+            amount,
             views,
         })
     }
@@ -247,11 +256,59 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
                 rule_id: runnable[*i].id().to_string(),
                 message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
             })?;
-            let mut mask: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
-            if terms[*i].len() > 1 {
-                narrow(prep, runnable[*i], side, &terms[*i][1..], &mut mask)?;
-            }
+            let mask: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
             masks.insert((*i, side), mask);
+        }
+    }
+    // Stage 2: the other terms, on the rows the first one kept when they are few; else on
+    // every row, all rules of a side in one pass.
+    for side in [Side::Out, Side::In] {
+        let mut exprs = Vec::new();
+        let mut idx = Vec::new();
+        for (i, r) in runnable.iter().enumerate() {
+            let Some(mask) = masks.get_mut(&(i, side)) else {
+                continue;
+            };
+            if terms[i].len() < 2 {
+                continue;
+            }
+            let kept = mask.iter().filter(|m| **m).count();
+            if kept * 4 <= mask.len() {
+                narrow(prep, r, side, &terms[i][1..], mask)?;
+            } else {
+                let rest = and_all(&terms[i][1..]).map_err(|m| Error::Rule {
+                    rule_id: r.id().to_string(),
+                    message: m,
+                })?;
+                exprs.push(rest.fill_null(lit(false)).alias(format!("r{i}")));
+                idx.push(i);
+            }
+        }
+        if exprs.is_empty() {
+            continue;
+        }
+        let res = prep
+            .ds
+            .transactions
+            .clone()
+            .lazy()
+            .with_columns(schema::side_exprs(side))
+            .select(exprs)
+            .collect()
+            .map_err(|e| rule_error(&runnable, &idx, e))?;
+        for (k, i) in idx.iter().enumerate() {
+            let b = res
+                .select_at_idx(k)
+                .and_then(|c| c.bool().ok())
+                .ok_or_else(|| Error::Rule {
+                    rule_id: runnable[*i].id().to_string(),
+                    message: "`where` must be true or false for each row".into(),
+                })?;
+            if let Some(mask) = masks.get_mut(&(*i, side)) {
+                for (m, v) in mask.iter_mut().zip(b.iter()) {
+                    *m = *m && v.unwrap_or(false);
+                }
+            }
         }
     }
     let total = runnable.len();
@@ -279,25 +336,22 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
         rule_id: rule.id().to_string(),
         message: m,
     };
-    let mut cond: Option<Expr> = None;
-    for t in rest {
-        let e = expr::compile(t).map_err(rerr)?;
-        cond = Some(match cond {
-            Some(c) => c.and(e),
-            None => e,
-        });
-    }
-    let Some(cond) = cond else {
-        return Ok(());
-    };
+    let cond = and_all(rest).map_err(rerr)?;
+    // Only the columns the rule reads, for the rows left.
+    let mut cols: Vec<&str> = rule.columns.iter().flat_map(|c| schema::sources_of(c)).collect();
+    cols.push("ts");
+    cols.sort_unstable();
+    cols.dedup();
     let sub = prep
         .ds
         .transactions
-        .take(&IdxCa::from_vec("rows".into(), rows.clone()))
+        .select(cols)
+        .and_then(|d| d.take(&IdxCa::from_vec("rows".into(), rows.clone())))
         .map_err(|e| rerr(e.to_string()))?;
+    let side_cols = schema::side_exprs_for(side, sub.schema());
     let res = sub
         .lazy()
-        .with_columns(schema::side_exprs(side))
+        .with_columns(side_cols)
         .select([cond.fill_null(lit(false)).alias("m")])
         .collect()
         .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
@@ -309,6 +363,19 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
         mask[*k as usize] = v.unwrap_or(false);
     }
     Ok(())
+}
+
+/// The terms joined by AND.
+fn and_all(terms: &[String]) -> std::result::Result<Expr, String> {
+    let mut cond: Option<Expr> = None;
+    for t in terms {
+        let e = expr::compile(t)?;
+        cond = Some(match cond {
+            Some(c) => c.and(e),
+            None => e,
+        });
+    }
+    cond.ok_or_else(|| "empty condition".to_string())
 }
 
 fn rule_error(runnable: &[&Rule], idx: &[usize], e: PolarsError) -> Error {
@@ -442,6 +509,32 @@ fn run_aggregate(
         // A transfer between an account and itself counts once on that account.
         rows.dedup_by_key(|(a, t, r, _)| (*a, *t, *r));
     }
+    let alt_bounds: Vec<expr::Bounds> = spec
+        .alternatives
+        .iter()
+        .map(|(_, h)| expr::bounds(h, &spec.measures))
+        .collect();
+    if spec.group_by.is_empty() && !rows.is_empty() {
+        // Rows in no window that could fire are dropped before anything is gathered.
+        let g: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let a: Vec<f64> = rows.iter().map(|r| prep.amount[r.2 as usize]).collect();
+        let mut keep = vec![false; rows.len()];
+        for ((w, _), b) in spec.alternatives.iter().zip(&alt_bounds) {
+            match dense_rows(&g, &t, &a, w.ms, *b) {
+                None => {
+                    keep.iter_mut().for_each(|k| *k = true);
+                    break;
+                }
+                Some(k) => k.into_iter().for_each(|i| keep[i] = true),
+            }
+        }
+        let mut i = 0;
+        rows.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -552,9 +645,10 @@ fn run_aggregate(
     // Firing windows of every alternative.
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     for (window, having) in &spec.alternatives {
-        // Groups whose windows never hold the rows `having` needs cannot fire: skip them.
-        let need = expr::min_rows(having, &spec.measures);
-        let keep = dense_groups(&grp, &tss, window.ms, need);
+        // Windows that cannot hold the rows or the amount `having` needs cannot fire.
+        let bound = expr::bounds(having, &spec.measures);
+        let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount[*r as usize]).collect();
+        let keep = dense_rows(&grp, &tss, &amts, window.ms, bound);
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
             Some(rows) => {
@@ -709,13 +803,21 @@ fn run_aggregate(
     Ok(dedup(alerts))
 }
 
-/// The rows of the groups that have a window `[t - w, t]` holding at least `need` rows, or
-/// `None` when every row is kept (rows sorted by group, then time).
-fn dense_groups(grp: &[u32], tss: &[i64], w: i64, need: usize) -> Option<Vec<usize>> {
-    if need <= 1 {
+/// The rows that lie in some window `[t - w, t]` holding at least `b.rows` rows and
+/// `b.amount` in total, or `None` when there is no bound (rows sorted by group, then
+/// time). Dropping the other rows changes no window that can fire: each such window keeps
+/// all its rows, and every other window still holds too few rows or too little.
+fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) -> Option<Vec<usize>> {
+    if b.rows <= 1 && b.amount <= 0.0 {
         return None;
     }
     let n = grp.len();
+    // Sums by prefix; compared with a little slack so that rounding never drops a window.
+    let mut prefix = vec![0.0f64; n + 1];
+    for i in 0..n {
+        prefix[i + 1] = prefix[i] + amt[i];
+    }
+    let need_amount = b.amount * (1.0 - 1e-9) - 1e-6;
     let mut keep = Vec::new();
     let mut start = 0usize;
     while start < n {
@@ -723,16 +825,30 @@ fn dense_groups(grp: &[u32], tss: &[i64], w: i64, need: usize) -> Option<Vec<usi
         while end < n && grp[end] == grp[start] {
             end += 1;
         }
+        // The last row with the same time as row i: windows include equal times.
+        let mut run_end = vec![0usize; end - start];
+        for i in (start..end).rev() {
+            run_end[i - start] = if i + 1 < end && tss[i + 1] == tss[i] {
+                run_end[i + 1 - start]
+            } else {
+                i
+            };
+        }
         let mut left = start;
-        let mut best = 0usize;
+        let mut covered = start; // rows below this are already kept
         for i in start..end {
-            while tss[left] < tss[i] - w {
+            while tss[left] < tss[i].saturating_sub(w) {
                 left += 1;
             }
-            best = best.max(i - left + 1);
-        }
-        if best >= need {
-            keep.extend(start..end);
+            let right = run_end[i - start];
+            let rows = right + 1 - left;
+            let total = prefix[right + 1] - prefix[left];
+            if rows >= b.rows && total >= need_amount {
+                for k in covered.max(left)..=right {
+                    keep.push(k);
+                }
+                covered = covered.max(right + 1);
+            }
         }
         start = end;
     }

@@ -313,26 +313,76 @@ pub fn conjuncts(sqltext: &str) -> Vec<String> {
     }
 }
 
-/// The fewest rows a window must hold for `having` to be true, read from its top-level
-/// terms `m >= k` and `m > k` where the measure `m` counts rows (`count(...)`, or the
-/// built-in `n_txns` and `n_counterparties`): no count of a window exceeds its rows.
-/// 0 when nothing bounds it.
-pub fn min_rows(having: &str, measures: &[(String, String)]) -> usize {
-    let counts_rows = |name: &str| -> bool {
-        if name == "n_txns" || name == "n_counterparties" {
-            return true;
-        }
-        let Some((_, sqltext)) = measures.iter().find(|(n, _)| n == name) else {
-            return false;
-        };
-        match Parser::new(&GenericDialect)
-            .try_with_sql(sqltext)
-            .and_then(|mut p| p.parse_expr())
-        {
-            Ok(sql::Expr::Function(f)) => f.name.to_string().eq_ignore_ascii_case("count"),
-            _ => false,
-        }
+/// What a window must hold for a `having` to be true: at least `rows` rows and at least
+/// `amount` in `amount_base`, read from its top-level terms `m >= k` and `m > k`.
+/// A measure bounds the rows when it counts them (`count(...)`, the built-in `n_txns` and
+/// `n_counterparties`), and bounds the amount when it sums `amount_base` or a part of it
+/// (`sum(amount_base)`, `sum(CASE WHEN c THEN amount_base ELSE 0 END)`, the built-in
+/// `total_amount`): amounts are positive, so no such measure exceeds the window's total.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Bounds {
+    /// Fewest rows.
+    pub rows: usize,
+    /// Least total `amount_base`.
+    pub amount: f64,
+}
+
+#[derive(PartialEq)]
+enum Bounded {
+    Rows,
+    Amount,
+}
+
+fn bounded_by(name: &str, measures: &[(String, String)]) -> Option<Bounded> {
+    match name {
+        "n_txns" | "n_counterparties" => return Some(Bounded::Rows),
+        "total_amount" => return Some(Bounded::Amount),
+        _ => {}
+    }
+    let (_, sqltext) = measures.iter().find(|(n, _)| n == name)?;
+    let ast = Parser::new(&GenericDialect)
+        .try_with_sql(sqltext)
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    let sql::Expr::Function(f) = ast else {
+        return None;
     };
+    let fname = f.name.to_string().to_lowercase();
+    if fname == "count" {
+        return Some(Bounded::Rows);
+    }
+    if fname != "sum" || f.filter.is_some() {
+        return None;
+    }
+    let sql::FunctionArguments::List(l) = &f.args else {
+        return None;
+    };
+    if l.args.len() != 1 || l.duplicate_treatment.is_some() {
+        return None;
+    }
+    let sql::FunctionArg::Unnamed(sql::FunctionArgExpr::Expr(arg)) = &l.args[0] else {
+        return None;
+    };
+    let is_amount = |e: &sql::Expr| matches!(e, sql::Expr::Identifier(i) if i.value == "amount_base");
+    let is_zero = |e: &sql::Expr| matches!(e, sql::Expr::Value(v) if matches!(&v.value, sql::Value::Number(n, _) if n.parse::<f64>() == Ok(0.0)));
+    match arg {
+        e if is_amount(e) => Some(Bounded::Amount),
+        sql::Expr::Case {
+            operand: None,
+            conditions,
+            else_result,
+            ..
+        } if conditions.iter().all(|c| is_amount(&c.result) || is_zero(&c.result))
+            && else_result.as_deref().is_none_or(is_zero) =>
+        {
+            Some(Bounded::Amount)
+        }
+        _ => None,
+    }
+}
+
+/// The [`Bounds`] of a `having` over the given measures.
+pub fn bounds(having: &str, measures: &[(String, String)]) -> Bounds {
     let number = |e: &sql::Expr| -> Option<f64> {
         match e {
             sql::Expr::Value(v) => match &v.value {
@@ -348,7 +398,7 @@ pub fn min_rows(having: &str, measures: &[(String, String)]) -> usize {
             _ => None,
         }
     };
-    let mut best = 0usize;
+    let mut out = Bounds::default();
     for term in conjuncts(having) {
         let Ok(sql::Expr::BinaryOp { left, op, right }) = Parser::new(&GenericDialect)
             .try_with_sql(&term)
@@ -357,18 +407,30 @@ pub fn min_rows(having: &str, measures: &[(String, String)]) -> usize {
             continue;
         };
         use sql::BinaryOperator as B;
-        let bound = match (ident(&left), &op, number(&right), ident(&right), number(&left)) {
-            (Some(m), B::GtEq, Some(k), _, _) if counts_rows(&m) => k.ceil(),
-            (Some(m), B::Gt, Some(k), _, _) if counts_rows(&m) => k.floor() + 1.0,
-            (_, B::LtEq, _, Some(m), Some(k)) if counts_rows(&m) => k.ceil(),
-            (_, B::Lt, _, Some(m), Some(k)) if counts_rows(&m) => k.floor() + 1.0,
+        // (measure, bound, strict)
+        let (m, k, strict) = match (ident(&left), &op, number(&right), ident(&right), number(&left)) {
+            (Some(m), B::GtEq, Some(k), _, _) => (m, k, false),
+            (Some(m), B::Gt, Some(k), _, _) => (m, k, true),
+            (_, B::LtEq, _, Some(m), Some(k)) => (m, k, false),
+            (_, B::Lt, _, Some(m), Some(k)) => (m, k, true),
             _ => continue,
         };
-        if bound.is_finite() && bound > best as f64 {
-            best = bound as usize;
+        if !k.is_finite() {
+            continue;
+        }
+        match bounded_by(&m, measures) {
+            Some(Bounded::Rows) => {
+                let r = if strict { k.floor() + 1.0 } else { k.ceil() };
+                if r > out.rows as f64 {
+                    out.rows = r as usize;
+                }
+            }
+            // A strict bound on a sum is kept as the non-strict one: still true.
+            Some(Bounded::Amount) => out.amount = out.amount.max(k),
+            None => {}
         }
     }
-    best
+    out
 }
 
 #[cfg(test)]
@@ -441,18 +503,37 @@ mod tests {
     }
 
     #[test]
-    fn min_rows_reads_count_bounds() {
+    fn bounds_read_count_and_amount_terms() {
         let m = vec![
             ("n".to_string(), "count(*)".to_string()),
             ("senders".to_string(), "count(DISTINCT counterparty)".to_string()),
             ("total".to_string(), "sum(amount_base)".to_string()),
+            (
+                "cash".to_string(),
+                "sum(CASE WHEN channel = 'cash_in' THEN amount_base ELSE 0.0 END)".to_string(),
+            ),
+            (
+                "odd".to_string(),
+                "sum(CASE WHEN channel = 'cash_in' THEN amount_base ELSE 1 END)".to_string(),
+            ),
+            ("med".to_string(), "median(amount_base)".to_string()),
         ];
-        assert_eq!(min_rows("n >= 2", &m), 2);
-        assert_eq!(min_rows("senders >= 10 AND total > 5", &m), 10);
-        assert_eq!(min_rows("n > 4.5 AND senders >= 3", &m), 5);
-        assert_eq!(min_rows("3 <= n", &m), 3);
-        assert_eq!(min_rows("total >= 100", &m), 0);
-        assert_eq!(min_rows("n >= 2 OR total >= 100", &m), 0);
+        let b = |h: &str| bounds(h, &m);
+        assert_eq!(b("n >= 2").rows, 2);
+        assert_eq!(b("senders >= 10 AND med < 500").rows, 10);
+        assert_eq!(b("n > 4.5 AND senders >= 3").rows, 5);
+        assert_eq!(b("3 <= n").rows, 3);
+        assert_eq!(b("total >= 100"), Bounds { rows: 0, amount: 100.0 });
+        assert_eq!(
+            b("cash >= 20000 AND n >= 2"),
+            Bounds {
+                rows: 2,
+                amount: 20000.0
+            }
+        );
+        assert_eq!(b("odd >= 20000"), Bounds::default());
+        assert_eq!(b("med >= 20000"), Bounds::default());
+        assert_eq!(b("n >= 2 OR total >= 100"), Bounds::default());
     }
 
     #[test]

@@ -118,6 +118,25 @@ pub fn sources_of(name: &str) -> Vec<&'static str> {
     }
 }
 
+/// The side-view columns for one side whose sources a frame has.
+pub fn side_exprs_for(side: Side, schema: &Schema) -> Vec<Expr> {
+    let mut v: Vec<Expr> = SIDE_COLUMNS
+        .iter()
+        .filter_map(|(name, out_src, in_src)| {
+            let src = match side {
+                Side::Out => *out_src,
+                Side::In => *in_src,
+            };
+            schema.contains(src).then(|| col(src).alias(*name))
+        })
+        .collect();
+    v.push(lit(side.as_str()).alias("side"));
+    if schema.contains("ts") {
+        v.push(col("ts").dt().hour().cast(DataType::Int32).alias("hour"));
+    }
+    v
+}
+
 /// The expressions that add the side-view columns for one side.
 pub fn side_exprs(side: Side) -> Vec<Expr> {
     let mut v: Vec<Expr> = SIDE_COLUMNS
