@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use crate::data::{self, CARD_MCCS, MONTHS_EN, TRADE_PARTNERS};
 use crate::events::{cents, Channel, Clock, Event, Month, Narratives, Profile, Timing, MCC_ATM_IX, MCC_CRYPTO_IX};
-use crate::rng::{Cumulative, Rng};
+use crate::rng::{Rng, Weighted};
 use crate::world::{person_name, Utility, World, NONE};
 
 /// Shares of the background rows taken by the monthly series.
@@ -217,7 +217,7 @@ impl<'a> Background<'a> {
         self.loans(quota(LOANS), &perm);
         self.remittances(quota(REMITTANCES));
         let done = self.events.len() - start;
-        let kinds = Cumulative::new(ONE_OFFS.iter().map(|k| k.1));
+        let kinds = Weighted::new(ONE_OFFS.iter().map(|k| k.1));
         for _ in done..n {
             let k = ONE_OFFS[kinds.sample(&mut self.rng)].0;
             self.one_off(k);
@@ -448,8 +448,7 @@ impl<'a> Background<'a> {
         match kind {
             OneOff::Card => {
                 let payer = w.active_individual(rng);
-                let p = w.party(payer);
-                let region = &w.regions[p.region as usize];
+                let region = &w.regions[w.hot(payer).region as usize];
                 let country = &w.countries[region.country_ix];
                 let pool: &[u32] = if !region.merchants.is_empty() && rng.chance(0.85) {
                     &region.merchants
@@ -459,7 +458,7 @@ impl<'a> Background<'a> {
                     return self.one_off(OneOff::P2p);
                 };
                 let merchant = *rng.pick(pool);
-                let m = w.party(merchant);
+                let m = w.hot(merchant);
                 let spec = &CARD_MCCS[m.mcc as usize];
                 let a = amount(rng, spec.median, spec.sigma, spec.min, spec.max);
                 let loc = w.regions[m.region as usize].place;
@@ -495,11 +494,11 @@ impl<'a> Background<'a> {
             }
             OneOff::Atm => {
                 let holder = w.active_individual(rng);
-                let p = w.party(holder);
-                let home = &w.regions[p.region as usize];
+                let home = &w.regions[w.hot(holder).region as usize];
+                let country = w.countries[home.country_ix].code;
                 let x = rng.f64();
                 let abroad = *rng.pick(&["TR-34", "TR-07", "AE-DU", "RU-MOW", "KZ-75", "DE-BE"]);
-                let (loc, a) = if x < 0.88 || (x >= 0.98 && abroad.starts_with(p.country)) {
+                let (loc, a) = if x < 0.88 || (x >= 0.98 && abroad.starts_with(country)) {
                     (*rng.pick(&home.atms), round10(amount(rng, 60.0, 0.8, 10.0, 1000.0)))
                 } else if x < 0.98 {
                     let c = &w.countries[home.country_ix];
@@ -518,7 +517,7 @@ impl<'a> Background<'a> {
             }
             OneOff::CashInPersonal => {
                 let holder = w.active_individual(rng);
-                let p = w.party(holder);
+                let p = w.hot(holder);
                 let loc = if rng.chance(0.8) {
                     p.branch
                 } else {
@@ -533,7 +532,7 @@ impl<'a> Background<'a> {
                     return self.one_off(OneOff::CashInPersonal);
                 }
                 let biz = w.cash_businesses[w.cash_business_weights.sample(rng)];
-                let p = w.party(biz);
+                let p = w.hot(biz);
                 let loc = if rng.chance(0.98) {
                     p.branch
                 } else {
@@ -557,7 +556,7 @@ impl<'a> Background<'a> {
                         amount(rng, 800.0, 0.9, 50.0, 20_000.0),
                     )
                 };
-                let loc = w.party(holder).branch;
+                let loc = w.hot(holder).branch;
                 let narrative = if rng.chance(0.4) { self.texts.withdrawal } else { NONE };
                 let ts = self.ts(Profile::Branch);
                 self.push(
@@ -607,7 +606,7 @@ impl<'a> Background<'a> {
                     return self.one_off(OneOff::P2p);
                 }
                 let org = w.orgs[w.org_weights.sample(rng)];
-                let home = w.party(org).country;
+                let home = w.countries[w.country_of(org)].code;
                 let weights: Vec<f64> = TRADE_PARTNERS
                     .iter()
                     .map(|t| if t.0 == home { 0.0 } else { t.1 })

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::data::{CARD_MCCS, MCC_ATM, MCC_CRYPTO};
-use crate::rng::{Cumulative, Rng};
+use crate::rng::{Rng, Weighted};
 use crate::world::{NONE, NO_MCC};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,21 @@ pub(crate) enum Channel {
     Cheque,
     Internal,
 }
+
+/// Every channel, in discriminant order.
+pub(crate) const ALL_CHANNELS: [Channel; 11] = [
+    Channel::CashIn,
+    Channel::CashOut,
+    Channel::Atm,
+    Channel::Wire,
+    Channel::Mvts,
+    Channel::Card,
+    Channel::Mobile,
+    Channel::P2p,
+    Channel::Crypto,
+    Channel::Cheque,
+    Channel::Internal,
+];
 
 impl Channel {
     pub(crate) fn as_str(self) -> &'static str {
@@ -252,7 +267,7 @@ pub(crate) enum Profile {
 
 pub(crate) struct Timing {
     weekday: [[f64; 7]; 6],
-    hours: Vec<Cumulative>,
+    hours: Vec<Weighted>,
 }
 
 impl Timing {
@@ -264,7 +279,7 @@ impl Timing {
                     w[h as usize] = x;
                 }
             }
-            Cumulative::new(w)
+            Weighted::new(w)
         };
         Timing {
             weekday: [

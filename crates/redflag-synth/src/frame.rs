@@ -5,13 +5,13 @@
 //! branch are gathered from a dictionary, so each row costs one view and no
 //! copy of the text.
 
-use std::fmt::Write as _;
+use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::events::{mcc_str, Event, Narratives, ROLE_CORE};
+use crate::events::{mcc_str, Event, Narratives, ALL_CHANNELS, MCC_CRYPTO_IX, ROLE_CORE};
 use crate::schemes::SchemeRec;
-use crate::world::{World, NONE};
+use crate::world::{World, NONE, NO_MCC};
 
 fn digits(mut n: usize) -> usize {
     let mut d = 1;
@@ -29,15 +29,54 @@ fn idx(values: impl Iterator<Item = u32>) -> IdxCa {
     )
 }
 
-fn gather(dict: &StringChunked, name: &str, values: impl Iterator<Item = u32>) -> PolarsResult<Column> {
-    let taken = dict.take(&idx(values))?;
+/// A column gathered from a dictionary by one code per row (`NONE` for
+/// null).
+fn gather(dict: &StringChunked, name: &str, codes: impl Iterator<Item = u32>) -> PolarsResult<Column> {
+    let taken = dict.take(&idx(codes))?;
     Ok(taken.with_name(name.into()).into_series().into_column())
 }
 
-fn strings<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
-    StringChunked::from_iter_options(name.into(), values)
-        .into_series()
-        .into_column()
+/// A small dictionary of static strings.
+#[derive(Default)]
+struct Dict {
+    values: Vec<&'static str>,
+    map: HashMap<&'static str, u32>,
+}
+
+impl Dict {
+    fn id(&mut self, v: &'static str) -> u32 {
+        *self.map.entry(v).or_insert_with(|| {
+            self.values.push(v);
+            (self.values.len() - 1) as u32
+        })
+    }
+
+    fn opt(&mut self, v: Option<&'static str>) -> u32 {
+        v.map_or(NONE, |v| self.id(v))
+    }
+
+    fn chunked(&self) -> StringChunked {
+        StringChunked::from_iter_values("".into(), self.values.iter().copied())
+    }
+}
+
+/// "T" and the row number, zero-padded to `width` digits.
+fn txn_ids(n: usize, width: usize) -> StringChunked {
+    let mut ids = StringChunkedBuilder::new("txn_id".into(), n);
+    let mut buf = vec![b'0'; width + 1];
+    buf[0] = b'T';
+    for i in 1..=n {
+        let mut k = i;
+        let mut pos = width;
+        while k > 0 && pos > 0 {
+            buf[pos] = b'0' + (k % 10) as u8;
+            k /= 10;
+            pos -= 1;
+        }
+        // Only ASCII digits were written.
+        ids.append_value(std::str::from_utf8(&buf).unwrap_or_default());
+    }
+    ids.finish()
 }
 
 /// Sorts the events by time (stable, so ties keep their generation order),
@@ -50,19 +89,10 @@ pub(crate) fn build(
 ) -> PolarsResult<(DataFrame, DataFrame)> {
     events.sort_by_key(|e| e.ts);
     let n = events.len();
-    let width = digits(n).max(8);
     let parties = &world.parties;
     let locations = &world.locations;
 
-    let mut ids = StringChunkedBuilder::new("txn_id".into(), n);
-    let mut buf = String::with_capacity(16);
-    for i in 0..n {
-        buf.clear();
-        let _ = write!(buf, "T{:0width$}", i + 1);
-        ids.append_value(&buf);
-    }
-    let txn_id = ids.finish();
-
+    let txn_id = txn_ids(n, digits(n).max(8));
     let ts = Int64Chunked::from_vec("ts".into(), events.iter().map(|e| e.ts).collect())
         .into_datetime(TimeUnit::Milliseconds, None)
         .into_series()
@@ -77,26 +107,74 @@ pub(crate) fn build(
     let currency = StringChunked::full("currency".into(), "USD", n)
         .into_series()
         .into_column();
-    let channel = strings("channel", events.iter().map(|e| Some(e.channel.as_str())));
 
-    let accounts = StringChunked::from_iter_values("".into(), parties.iter().map(|p| p.account.as_str()));
-    let names = StringChunked::from_iter_values("".into(), parties.iter().map(|p| p.name.as_str()));
+    // Per-party and per-place codes, computed once.
+    let (mut countries, mut banks, mut types, mut occupations, mut regions) = (
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+        Dict::default(),
+    );
+    let p_country: Vec<u32> = parties.iter().map(|p| countries.id(p.country)).collect();
+    let p_bank: Vec<u32> = parties.iter().map(|p| banks.id(p.bank)).collect();
+    let p_type: Vec<u32> = parties
+        .iter()
+        .map(|p| types.opt(p.customer.map(|c| c.as_str())))
+        .collect();
+    let p_occupation: Vec<u32> = parties
+        .iter()
+        .map(|p| {
+            if p.customer.is_some() {
+                occupations.opt(p.occupation)
+            } else {
+                NONE
+            }
+        })
+        .collect();
+    let l_country: Vec<u32> = locations.iter().map(|l| countries.id(l.country)).collect();
+    let l_region: Vec<u32> = locations.iter().map(|l| regions.id(l.region)).collect();
+    let of = |table: &[u32], i: u32| if i == NONE { NONE } else { table[i as usize] };
+
+    let mut channels = Dict::default();
+    for c in ALL_CHANNELS {
+        channels.id(c.as_str());
+    }
+    let channel = gather(&channels.chunked(), "channel", events.iter().map(|e| e.channel as u32))?;
+
     let orig_acct = |e: &Event| if e.channel.cash_credit() { NONE } else { e.orig };
     let bene_acct = |e: &Event| if e.channel.cash_debit() { NONE } else { e.bene };
+    let accounts = StringChunked::from_iter_values("".into(), parties.iter().map(|p| p.account.as_str()));
     let orig_account = gather(&accounts, "orig_account", events.iter().map(orig_acct))?;
     let bene_account = gather(&accounts, "bene_account", events.iter().map(bene_acct))?;
+    drop(accounts);
+    let names = StringChunked::from_iter_values("".into(), parties.iter().map(|p| p.name.as_str()));
     let orig_name = gather(&names, "orig_name", events.iter().map(|e| e.orig))?;
     let bene_name = gather(&names, "bene_name", events.iter().map(bene_acct))?;
-    drop(accounts);
     drop(names);
 
-    let loc_country_of = |e: &Event| (e.loc != NONE).then(|| locations[e.loc as usize].country);
-    let party_country = |p: u32| (p != NONE).then(|| parties[p as usize].country);
-    let orig_country = strings("orig_country", events.iter().map(|e| party_country(orig_acct(e))));
-    let bene_country = strings("bene_country", events.iter().map(|e| party_country(bene_acct(e))));
-    let party_bank = |p: u32| (p != NONE).then(|| parties[p as usize].bank);
-    let orig_bank = strings("orig_bank", events.iter().map(|e| party_bank(orig_acct(e))));
-    let bene_bank = strings("bene_bank", events.iter().map(|e| party_bank(bene_acct(e))));
+    let country_dict = countries.chunked();
+    let orig_country = gather(
+        &country_dict,
+        "orig_country",
+        events.iter().map(|e| of(&p_country, orig_acct(e))),
+    )?;
+    let bene_country = gather(
+        &country_dict,
+        "bene_country",
+        events.iter().map(|e| of(&p_country, bene_acct(e))),
+    )?;
+    let bank_dict = banks.chunked();
+    let orig_bank = gather(
+        &bank_dict,
+        "orig_bank",
+        events.iter().map(|e| of(&p_bank, orig_acct(e))),
+    )?;
+    let bene_bank = gather(
+        &bank_dict,
+        "bene_bank",
+        events.iter().map(|e| of(&p_bank, bene_acct(e))),
+    )?;
 
     let narratives = StringChunked::from_iter_values("".into(), narr.values.iter().map(String::as_str));
     let narrative = gather(&narratives, "narrative", events.iter().map(|e| e.narrative))?;
@@ -104,7 +182,7 @@ pub(crate) fn build(
     // The customer profile belongs to the domestic customer on the row: the
     // beneficiary when it is one, else the originator. So every credit to a
     // customer's account carries that customer's own profile.
-    let is_customer = |p: u32| p != NONE && parties[p as usize].customer.is_some();
+    let is_customer = |p: u32| p != NONE && p_type[p as usize] != NONE;
     let customer = |e: &Event| {
         let (o, b) = (orig_acct(e), bene_acct(e));
         if is_customer(b) {
@@ -116,38 +194,43 @@ pub(crate) fn build(
         }
     };
     let customers: Vec<u32> = events.iter().map(customer).collect();
-    let customer_type = strings(
+    let customer_type = gather(
+        &types.chunked(),
         "customer_type",
-        customers.iter().map(|&c| {
-            if c == NONE {
-                None
-            } else {
-                parties[c as usize].customer.map(|t| t.as_str())
-            }
-        }),
-    );
-    let occupation = strings(
+        customers.iter().map(|&c| of(&p_type, c)),
+    )?;
+    let occupation = gather(
+        &occupations.chunked(),
         "occupation",
-        customers.iter().map(|&c| {
-            if c == NONE {
-                None
-            } else {
-                parties[c as usize].occupation
-            }
-        }),
-    );
+        customers.iter().map(|&c| of(&p_occupation, c)),
+    )?;
     drop(customers);
 
-    let loc_country = strings("loc_country", events.iter().map(loc_country_of));
-    let loc_region = strings(
+    let loc_country = gather(
+        &country_dict,
+        "loc_country",
+        events.iter().map(|e| of(&l_country, e.loc)),
+    )?;
+    let loc_region = gather(
+        &regions.chunked(),
         "loc_region",
-        events
-            .iter()
-            .map(|e| (e.loc != NONE).then(|| locations[e.loc as usize].region)),
-    );
+        events.iter().map(|e| of(&l_region, e.loc)),
+    )?;
     let branches = StringChunked::from_iter_options("".into(), locations.iter().map(|l| l.branch.as_deref()));
     let branch_id = gather(&branches, "branch_id", events.iter().map(|e| e.loc))?;
-    let mcc = strings("mcc", events.iter().map(|e| mcc_str(e.mcc)));
+    let mut mccs = Dict::default();
+    let mcc_codes: Vec<u32> = (0..=MCC_CRYPTO_IX).map(|i| mccs.opt(mcc_str(i))).collect();
+    let mcc = gather(
+        &mccs.chunked(),
+        "mcc",
+        events.iter().map(|e| {
+            if e.mcc == NO_MCC {
+                NONE
+            } else {
+                mcc_codes[e.mcc as usize]
+            }
+        }),
+    )?;
 
     // Labels, in transaction order.
     let mut l_txn = StringChunkedBuilder::new("txn_id".into(), 0);
@@ -205,4 +288,26 @@ pub(crate) fn build(
     ];
     let transactions = DataFrame::new(n, columns)?;
     Ok((transactions, labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::ALL_CHANNELS;
+
+    #[test]
+    fn txn_ids_are_padded_row_numbers() {
+        let ids = txn_ids(1_001, 8);
+        assert_eq!(ids.get(0), Some("T00000001"));
+        assert_eq!(ids.get(9), Some("T00000010"));
+        assert_eq!(ids.get(99), Some("T00000100"));
+        assert_eq!(ids.get(1_000), Some("T00001001"));
+    }
+
+    #[test]
+    fn channel_codes_follow_discriminants() {
+        for (i, c) in ALL_CHANNELS.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
+    }
 }

@@ -143,38 +143,62 @@ impl Rng {
     }
 }
 
-/// Weighted sampling over a fixed population by binary search on the
-/// cumulative weights.
+/// Weighted sampling over a fixed population in constant time (Walker's
+/// alias method, Vose's construction): one slot per item, each holding the
+/// probability of keeping it and the item to take otherwise.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Cumulative {
-    cum: Vec<f64>,
+pub(crate) struct Weighted {
+    slots: Vec<(f64, u32)>,
 }
 
-impl Cumulative {
+impl Weighted {
     pub(crate) fn new(weights: impl IntoIterator<Item = f64>) -> Self {
-        let mut acc = 0.0;
-        let cum = weights
+        let w: Vec<f64> = weights
             .into_iter()
-            .map(|w| {
-                acc += w.max(0.0);
-                acc
-            })
+            .map(|x| if x.is_finite() { x.max(0.0) } else { 0.0 })
             .collect();
-        Cumulative { cum }
+        let n = w.len();
+        let total: f64 = w.iter().sum();
+        if n == 0 || total <= 0.0 {
+            return Weighted { slots: Vec::new() };
+        }
+        let scale = n as f64 / total;
+        let mut p: Vec<f64> = w.iter().map(|x| x * scale).collect();
+        let mut slots: Vec<(f64, u32)> = (0..n as u32).map(|i| (1.0, i)).collect();
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (0..n as u32).partition(|&i| p[i as usize] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            slots[s as usize] = (p[s as usize], l);
+            p[l as usize] -= 1.0 - p[s as usize];
+            if p[l as usize] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // What remains (rounding) keeps itself.
+        for i in small.into_iter().chain(large) {
+            slots[i as usize] = (1.0, i);
+        }
+        Weighted { slots }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.cum.last().is_none_or(|t| *t <= 0.0)
+        self.slots.is_empty()
     }
 
     /// A position in [0, len); 0 for an empty population.
+    #[inline]
     pub(crate) fn sample(&self, rng: &mut Rng) -> usize {
-        let Some(total) = self.cum.last() else {
+        if self.slots.is_empty() {
             return 0;
-        };
-        let x = rng.f64() * total;
-        let i = self.cum.partition_point(|c| *c <= x);
-        i.min(self.cum.len() - 1)
+        }
+        let i = rng.index(self.slots.len());
+        let (keep, alias) = self.slots[i];
+        if rng.f64() < keep {
+            i
+        } else {
+            alias as usize
+        }
     }
 }
 
@@ -207,15 +231,16 @@ mod tests {
     }
 
     #[test]
-    fn cumulative_respects_weights() {
+    fn weighted_respects_weights() {
         let mut r = Rng::new(3, 0);
-        let c = Cumulative::new([0.0, 1.0, 0.0, 3.0]);
+        let c = Weighted::new([0.0, 1.0, 0.0, 3.0]);
         let mut hits = [0usize; 4];
         for _ in 0..10_000 {
             hits[c.sample(&mut r)] += 1;
         }
         assert_eq!(hits[0], 0);
         assert_eq!(hits[2], 0);
-        assert!(hits[3] > 2 * hits[1]);
+        assert!(hits[3] > 2 * hits[1] && hits[3] < 4 * hits[1], "{hits:?}");
+        assert!(Weighted::new([0.0, 0.0]).is_empty());
     }
 }

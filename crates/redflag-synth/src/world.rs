@@ -7,7 +7,7 @@ use crate::data::{
     self, CARD_MCCS, FEMALE_FIRST, FOREIGN_REGIONS, HOME_COUNTRIES, HOME_REGIONS, MALE_FIRST, OCCUPATIONS, ORG_PREFIX,
     ORG_SECTORS, SURNAMES, TRADE_PARTNERS, VASPS,
 };
-use crate::rng::{Cumulative, Rng};
+use crate::rng::{Rng, Weighted};
 
 /// "No party", "no location", "no narrative", "no scheme".
 pub(crate) const NONE: u32 = u32::MAX;
@@ -55,6 +55,16 @@ pub(crate) struct Party {
     pub(crate) weight: f32,
 }
 
+/// The fields of a party that ordinary traffic reads for every
+/// transaction, kept apart from the names so that they stay in cache.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Hot {
+    pub(crate) branch: u32,
+    pub(crate) region: u16,
+    pub(crate) mcc: u8,
+    pub(crate) customer: Option<CustomerType>,
+}
+
 /// Where a cash, ATM, card or money-transfer event takes place.
 #[derive(Debug, Clone)]
 pub(crate) struct Location {
@@ -83,7 +93,7 @@ pub(crate) struct Country {
     pub(crate) regions: Vec<u16>,
     pub(crate) individuals: Vec<u32>,
     pub(crate) orgs: Vec<u32>,
-    pub(crate) org_weights: Cumulative,
+    pub(crate) org_weights: Weighted,
     pub(crate) merchants: Vec<u32>,
     pub(crate) npos: Vec<u32>,
     pub(crate) utilities: Vec<(u32, Utility)>,
@@ -111,6 +121,7 @@ pub(crate) struct Identity {
 #[derive(Debug, Clone)]
 pub(crate) struct World {
     pub(crate) parties: Vec<Party>,
+    hot: Vec<Hot>,
     pub(crate) locations: Vec<Location>,
     pub(crate) regions: Vec<Region>,
     pub(crate) countries: Vec<Country>,
@@ -120,13 +131,13 @@ pub(crate) struct World {
     pub(crate) reserved: Vec<u32>,
     /// Background individuals, with their activity weights.
     pub(crate) individuals: Vec<u32>,
-    pub(crate) individual_weights: Cumulative,
+    pub(crate) individual_weights: Weighted,
     /// Background organisations of all types, with their size weights.
     pub(crate) orgs: Vec<u32>,
-    pub(crate) org_weights: Cumulative,
+    pub(crate) org_weights: Weighted,
     /// Businesses that bank cash takings, with their size weights.
     pub(crate) cash_businesses: Vec<u32>,
-    pub(crate) cash_business_weights: Cumulative,
+    pub(crate) cash_business_weights: Weighted,
     pub(crate) npos: Vec<u32>,
     /// Employer of each population account (`NONE` if none).
     pub(crate) employer: Vec<u32>,
@@ -155,17 +166,18 @@ impl World {
         let account_width = digits(accounts.saturating_mul(2) + 20_000).max(6);
         let mut w = World {
             parties: Vec::with_capacity(accounts + 1_000),
+            hot: Vec::with_capacity(accounts + 1_000),
             locations: Vec::new(),
             regions: Vec::new(),
             countries: Vec::new(),
             foreign_places: Vec::new(),
             reserved: Vec::new(),
             individuals: Vec::new(),
-            individual_weights: Cumulative::default(),
+            individual_weights: Weighted::default(),
             orgs: Vec::new(),
-            org_weights: Cumulative::default(),
+            org_weights: Weighted::default(),
             cash_businesses: Vec::new(),
-            cash_business_weights: Cumulative::default(),
+            cash_business_weights: Weighted::default(),
             npos: Vec::new(),
             employer: Vec::new(),
             landlords: Vec::new(),
@@ -251,6 +263,12 @@ impl World {
     pub(crate) fn add_party(&mut self, mut p: Party) -> u32 {
         let index = self.parties.len();
         p.account = self.account_string(p.country, p.bank, index);
+        self.hot.push(Hot {
+            branch: p.branch,
+            region: p.region,
+            mcc: p.mcc,
+            customer: p.customer,
+        });
         self.parties.push(p);
         index as u32
     }
@@ -411,11 +429,11 @@ impl World {
         }
 
         let weight = |ix: &u32| f64::from(self.parties[*ix as usize].weight);
-        self.individual_weights = Cumulative::new(self.individuals.iter().map(weight));
-        self.org_weights = Cumulative::new(self.orgs.iter().map(weight));
-        self.cash_business_weights = Cumulative::new(self.cash_businesses.iter().map(weight));
+        self.individual_weights = Weighted::new(self.individuals.iter().map(weight));
+        self.org_weights = Weighted::new(self.orgs.iter().map(weight));
+        self.cash_business_weights = Weighted::new(self.cash_businesses.iter().map(weight));
         for c in &mut self.countries {
-            c.org_weights = Cumulative::new(
+            c.org_weights = Weighted::new(
                 c.orgs
                     .iter()
                     .map(|ix| {
@@ -567,8 +585,14 @@ impl World {
         &self.parties[ix as usize]
     }
 
+    #[inline]
+    pub(crate) fn hot(&self, ix: u32) -> Hot {
+        self.hot[ix as usize]
+    }
+
+    /// Home country (index into `countries`) of a party; 0 abroad.
     pub(crate) fn country_of(&self, ix: u32) -> usize {
-        let r = self.parties[ix as usize].region;
+        let r = self.hot[ix as usize].region;
         if r == NO_REGION {
             0
         } else {
@@ -584,7 +608,7 @@ impl World {
     /// A background individual other than `not`, near `near`: same region
     /// with probability `local`, else same country, else anywhere.
     pub(crate) fn individual_near(&self, rng: &mut Rng, near: u32, local: f64, not: u32) -> u32 {
-        let p = self.party(near);
+        let p = self.hot(near);
         for _ in 0..8 {
             let pool: &[u32] = if p.region != NO_REGION && rng.chance(local) {
                 &self.regions[p.region as usize].individuals
@@ -613,7 +637,7 @@ impl World {
         for _ in 0..16 {
             let o = *rng.pick(pool);
             if o != not && o != near {
-                if self.party(o).customer == Some(CustomerType::Organisation) {
+                if self.hot(o).customer == Some(CustomerType::Organisation) {
                     return o;
                 }
                 fallback = o;

@@ -464,3 +464,24 @@ fn invalid_configurations_are_refused() {
     };
     assert_eq!(generate(&ok).map(|d| d.transactions.height()).ok(), Some(500));
 }
+
+#[test]
+fn parquet_round_trips() -> Result<(), SynthError> {
+    let dir = tempfile::tempdir().map_err(|e| SynthError::Config(e.to_string()))?;
+    let path = dir.path().join("t.parquet");
+    let mut data = generate(&SynthConfig {
+        transactions: 5_000,
+        accounts: 500,
+        ..config(17)
+    })?;
+    write(&mut data.transactions, &path)?;
+    let file = std::fs::File::open(&path).map_err(|e| SynthError::Config(e.to_string()))?;
+    let back = ParquetReader::new(file).finish()?;
+    assert!(back.equals_missing(&data.transactions));
+    assert!(!dir.path().join("t.parquet.tmp").exists());
+    assert!(matches!(
+        write(&mut data.labels, dir.path().join("l.txt")),
+        Err(SynthError::Format { .. })
+    ));
+    Ok(())
+}
