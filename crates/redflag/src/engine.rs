@@ -135,7 +135,12 @@ impl<'a> Prepared<'a> {
             v.sort_unstable();
             SideView { keys: v }
         };
-        let views = [mk(&orig_key), mk(&bene_key)];
+        // The two sides sort at once on two threads; the order is total, so the same.
+        let views = std::thread::scope(|sc| {
+            let out = sc.spawn(|| mk(&orig_key));
+            let inn = mk(&bene_key);
+            [out.join().unwrap_or_else(|_| mk(&orig_key)), inn]
+        });
         Ok(Prepared {
             ds,
             accounts,

@@ -381,17 +381,36 @@ fn bounded_by(name: &str, measures: &[(String, String)]) -> Option<Bounded> {
     }
 }
 
+/// The value of a constant arithmetic expression (`2 * 10000`), if it is one.
+fn constant(e: &sql::Expr) -> Option<f64> {
+    use sql::BinaryOperator as B;
+    match e {
+        sql::Expr::Value(v) => match &v.value {
+            sql::Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        sql::Expr::Nested(inner) => constant(inner),
+        sql::Expr::UnaryOp {
+            op: sql::UnaryOperator::Minus,
+            expr,
+        } => constant(expr).map(|v| -v),
+        sql::Expr::BinaryOp { left, op, right } => {
+            let (a, b) = (constant(left)?, constant(right)?);
+            match op {
+                B::Plus => Some(a + b),
+                B::Minus => Some(a - b),
+                B::Multiply => Some(a * b),
+                B::Divide if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The [`Bounds`] of a `having` over the given measures.
 pub fn bounds(having: &str, measures: &[(String, String)]) -> Bounds {
-    let number = |e: &sql::Expr| -> Option<f64> {
-        match e {
-            sql::Expr::Value(v) => match &v.value {
-                sql::Value::Number(n, _) => n.parse().ok(),
-                _ => None,
-            },
-            _ => None,
-        }
-    };
+    let number = constant;
     let ident = |e: &sql::Expr| -> Option<String> {
         match e {
             sql::Expr::Identifier(i) => Some(i.value.clone()),
@@ -531,6 +550,8 @@ mod tests {
                 amount: 20000.0
             }
         );
+        let both = b("cash >= 2 * 10000 AND n > (1 + 1)");
+        assert_eq!((both.rows, both.amount), (3, 20000.0));
         assert_eq!(b("odd >= 20000"), Bounds::default());
         assert_eq!(b("med >= 20000"), Bounds::default());
         assert_eq!(b("n >= 2 OR total >= 100"), Bounds::default());

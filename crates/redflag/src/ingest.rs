@@ -882,7 +882,9 @@ struct Mapped {
 
 /// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
 /// ones (for quarantine reasons).
-fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, present: &mut Vec<String>) -> Result<Mapped> {
+/// `trim`: strip spaces around text values (text formats, where padding is common; typed
+/// formats keep their values as stored).
+fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: &mut Vec<String>) -> Result<Mapped> {
     let mut lf = lf;
     let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
     let available: Vec<String> = src_schema.iter_names().map(|s| s.to_string()).collect();
@@ -970,7 +972,11 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, present: &mut Vec<Str
         }
         let e = match ty {
             ColType::Text => {
-                let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
+                let t = if trim || src_dtype != DataType::String {
+                    e.cast(DataType::String).str().strip_chars(lit(NULL))
+                } else {
+                    e
+                };
                 when(t.clone().str().len_bytes().eq(lit(0)))
                     .then(lit(NULL).cast(DataType::String))
                     .otherwise(t)
@@ -1064,7 +1070,7 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             rows,
             rejected,
         } = raw;
-        let m = map_frame(lf, &path, mapping, &mut present)?;
+        let m = map_frame(lf, &path, mapping, format == Format::Csv, &mut present)?;
         let stem = Path::new(&path)
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
@@ -1245,7 +1251,11 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
         ])
         .collect()
         .ctx(|| "checking the rows".into())?;
-    let good = all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?;
+    let good = if bad.height() == 0 {
+        all
+    } else {
+        all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?
+    };
     // Per-file counts.
     let file_col = |df: &DataFrame| -> Vec<u64> {
         let mut v = vec![0u64; meta.len()];
@@ -1345,22 +1355,35 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
         ))
         .ctx(|| "setting the currency".into())?;
     }
-    // Upper-case currency codes; empty means base.
-    let cur_expr = col("currency").str().strip_chars(lit(NULL)).str().to_uppercase();
-    let cur_expr = when(
-        cur_expr
-            .clone()
-            .is_null()
-            .or(cur_expr.clone().str().len_bytes().eq(lit(0))),
-    )
-    .then(lit(base.to_string()))
-    .otherwise(cur_expr)
-    .alias("currency");
-    df = df
-        .lazy()
-        .with_column(cur_expr)
-        .collect()
+    // Upper-case currency codes; empty means base. Done on the distinct values, which are few.
+    let distinct: Vec<Option<String>> = df
+        .column("currency")
+        .and_then(|c| c.unique())
+        .and_then(|c| c.str().map(|s| s.iter().map(|v| v.map(str::to_string)).collect()))
         .ctx(|| "reading the currencies".into())?;
+    let norm = |v: &Option<String>| -> String {
+        v.as_deref()
+            .map(|s| s.trim().to_uppercase())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| base.to_string())
+    };
+    let clean = distinct.iter().all(|v| v.as_deref() == Some(norm(v).as_str()));
+    if !clean {
+        let map: BTreeMap<String, String> = distinct
+            .iter()
+            .filter_map(|v| v.as_ref().map(|s| (s.clone(), norm(v))))
+            .collect();
+        df = df
+            .lazy()
+            .with_column(
+                translate(col("currency"), &map, lit(base.to_string()))
+                    .fill_null(lit(base.to_string()))
+                    .alias("currency"),
+            )
+            .collect()
+            .ctx(|| "reading the currencies".into())?;
+    }
+    let codes: std::collections::BTreeSet<String> = distinct.iter().map(norm).collect();
     let given = df.schema().get("amount_base").is_some_and(|d| d.is_float());
     let dated = fx.is_some_and(|f| f.rates.values().flatten().any(|(d, _)| d.is_some()));
     if !dated {
@@ -1374,8 +1397,12 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
             }
         }
         rates.insert(base.to_string(), "1".into());
-        let rate = translate(col("currency"), &rates, lit(NULL).cast(DataType::String)).cast(DataType::Float64);
-        let computed = col("amount") * rate;
+        rates.retain(|c, _| codes.contains(c));
+        let computed = if codes.len() == 1 && codes.contains(base) {
+            col("amount")
+        } else {
+            col("amount") * translate(col("currency"), &rates, lit(NULL).cast(DataType::String)).cast(DataType::Float64)
+        };
         let e = if given {
             col("amount_base").fill_null(computed)
         } else {
