@@ -647,6 +647,8 @@ fn run_aggregate(
         .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
         .collect::<std::result::Result<_, _>>()
         .map_err(&rerr)?;
+    // Measures slide incrementally where they can; else polars' rolling windows.
+    let incremental = crate::window::plan(&spec.measures);
     // Firing windows of every alternative.
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     for (window, having) in &spec.alternatives {
@@ -667,7 +669,11 @@ fn run_aggregate(
                 (sub, g, t, rows)
             }
         };
-        let fire = firing(&sub, &measure_exprs, having, *window, &sub_grp, &sub_ts).map_err(|e| rerr(e.to_string()))?;
+        let fire = match &incremental {
+            Some(plan) => firing_incremental(plan, &sub, having, *window, &sub_grp, &sub_ts),
+            None => firing(&sub, &measure_exprs, having, *window, &sub_grp, &sub_ts),
+        }
+        .map_err(|e| rerr(e.to_string()))?;
         for (k, f) in fire.iter().enumerate() {
             if *f {
                 let j = back[k];
@@ -864,6 +870,28 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
     }
 }
 
+/// [`firing`], with the measures slid incrementally.
+fn firing_incremental(
+    plan: &crate::window::Plan,
+    data: &DataFrame,
+    having: &str,
+    window: Window,
+    grp: &[u32],
+    tss: &[i64],
+) -> PolarsResult<Vec<bool>> {
+    let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
+    let m = crate::window::measures(plan, data, grp, tss, window.ms)?;
+    let out = m
+        .lazy()
+        .select([having.fill_null(lit(false)).alias("__fire")])
+        .collect()?;
+    let f = out.column("__fire")?;
+    let f = f
+        .bool()
+        .map_err(|_| polars_err!(ComputeError: "`having` must be true or false; it gives {}", f.dtype()))?;
+    Ok(f.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
 /// For each row (window end), whether `having` holds over the trailing window [ts - w, ts].
 fn firing(
     data: &DataFrame,
@@ -1005,5 +1033,110 @@ fn json_value(v: &AnyValue<'_>) -> serde_json::Value {
         AnyValue::String(s) => (*s).into(),
         AnyValue::StringOwned(s) => s.to_string().into(),
         other => other.to_string().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Measures per window from polars' rolling windows, the reference for the sliding ones.
+    fn rolling(data: &DataFrame, measures: &[(String, String)], w: i64) -> DataFrame {
+        let exprs: Vec<Expr> = measures
+            .iter()
+            .map(|(n, q)| expr::compile(q).unwrap().alias(n.as_str()))
+            .collect();
+        let names: Vec<Expr> = measures.iter().map(|(n, _)| col(n.as_str())).collect();
+        let opts = RollingGroupOptions {
+            index_column: "ts".into(),
+            period: Duration::parse(&format!("{w}ms")),
+            offset: Duration::parse(&format!("-{w}ms")),
+            closed_window: ClosedWindow::Both,
+        };
+        data.clone()
+            .lazy()
+            .rolling(col("ts"), [col("__grp")], opts)
+            .agg(exprs)
+            .select(names)
+            .collect()
+            .unwrap()
+    }
+
+    #[test]
+    fn sliding_measures_equal_polars_rolling_windows() {
+        // A small deterministic generator: groups, times with ties, amounts, senders, nulls.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let measures: Vec<(String, String)> = [
+            ("n", "count(*)"),
+            ("nn", "count(cp)"),
+            ("senders", "count(DISTINCT cp)"),
+            ("total", "sum(amount_base)"),
+            ("cash", "sum(CASE WHEN ch = 'cash_in' THEN amount_base ELSE 0.0 END)"),
+            ("mean", "avg(amount_base)"),
+            ("lo", "min(amount_base)"),
+            ("hi", "max(amount_base)"),
+            ("med", "median(amount_base)"),
+            (
+                "pct",
+                "100.0 * sum(CASE WHEN ch = 'cash_in' THEN amount_base ELSE 0.0 END) / sum(amount_base)",
+            ),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let plan = crate::window::plan(&measures).unwrap();
+        for round in 0..20 {
+            let n = 50 + next(300) as usize;
+            let mut rows: Vec<(u32, i64)> = (0..n)
+                .map(|_| (next(6) as u32, (next(40) * 3_600_000) as i64))
+                .collect();
+            rows.sort();
+            let grp: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let tss: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let amount: Vec<f64> = (0..n).map(|_| (next(100_000) as f64) / 100.0 + 0.01).collect();
+            let cp: Vec<Option<String>> = (0..n)
+                .map(|_| match next(8) {
+                    0 => None,
+                    k => Some(format!("S{k}")),
+                })
+                .collect();
+            let ch: Vec<&str> = (0..n).map(|_| if next(3) == 0 { "cash_in" } else { "wire" }).collect();
+            let ts = Int64Chunked::from_vec("ts".into(), tss.clone())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into_series()
+                .into_column();
+            let data = DataFrame::new_infer_height(vec![
+                Column::new("__grp".into(), grp.clone()),
+                ts,
+                Column::new("amount_base".into(), amount),
+                Column::new("cp".into(), cp),
+                Column::new("ch".into(), ch),
+            ])
+            .unwrap();
+            let w = [3_600_000i64, 6 * 3_600_000, 24 * 3_600_000][round % 3];
+            let want = rolling(&data, &measures, w);
+            let got = crate::window::measures(&plan, &data, &grp, &tss, w).unwrap();
+            for (name, _) in &measures {
+                let a = want.column(name).unwrap().cast(&DataType::Float64).unwrap();
+                let b = got.column(name).unwrap().cast(&DataType::Float64).unwrap();
+                for (k, (x, y)) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()).enumerate() {
+                    let same = match (x, y) {
+                        (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    assert!(
+                        same,
+                        "round {round}, measure {name}, row {k}: polars {x:?}, sliding {y:?}"
+                    );
+                }
+            }
+        }
     }
 }

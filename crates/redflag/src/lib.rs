@@ -45,6 +45,7 @@ mod ingest;
 mod output;
 mod pack;
 pub mod schema;
+mod window;
 
 pub use cases::{score, severity_weight, Case, CaseTxn};
 pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
