@@ -34,6 +34,9 @@ pub fn severity_weight(s: Severity) -> f64 {
     }
 }
 
+/// At most this many transactions are listed with their details in a case.
+pub const MAX_LISTED_TXNS: usize = 1000;
+
 /// One transaction of a case, as evidence: enough to read and report it without the input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseTxn {
@@ -106,7 +109,9 @@ pub struct Case {
     pub countries: Vec<String>,
     /// Plain language.
     pub summary: String,
-    /// The transactions of its alerts, in time order.
+    /// The transactions of its alerts, in time order: all of them up to
+    /// [`MAX_LISTED_TXNS`], else the first that many (`txn_count` counts them all; the
+    /// alerts and `alerts.csv` name every one).
     pub transactions: Vec<CaseTxn>,
     /// The alerts, by rule then time.
     pub alerts: Vec<Alert>,
@@ -217,7 +222,36 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
             }
         }
+        // The transactions listed in detail: the first ones in time order.
+        let listed: BTreeSet<u32> = if rows.len() <= MAX_LISTED_TXNS {
+            rows.clone()
+        } else {
+            let mut by_time: Vec<(i64, &str, u32)> = rows
+                .iter()
+                .map(|&r| {
+                    let p = pos.get(&r).copied().unwrap_or(usize::MAX);
+                    (ts.get(p).unwrap_or(i64::MAX), ids.get(p).unwrap_or(""), r)
+                })
+                .collect();
+            by_time.sort_unstable();
+            by_time.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect()
+        };
         for &r in &rows {
+            let p = pos.get(&r).copied().unwrap_or(usize::MAX);
+            let o = orig.get(p);
+            let b = bene.get(p);
+            let other = if o == Some(account.as_str()) { b } else { o };
+            counterparties.insert(other.unwrap_or("cash").to_string());
+            for c in [oc.get(p), bc.get(p), lc.get(p)].into_iter().flatten() {
+                countries.insert(c.to_string());
+            }
+            total += amount.get(p).unwrap_or(0.0);
+            if let Some(t) = ts.get(p) {
+                first = first.min(t);
+                last = last.max(t);
+            }
+        }
+        for &r in &listed {
             let rules_of: Vec<String> = rules_by_row
                 .get(&r)
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
@@ -243,18 +277,6 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 narrative: own(&narrative),
                 rule_ids: rules_of,
             });
-            let o = orig.get(r);
-            let b = bene.get(r);
-            let other = if o == Some(account.as_str()) { b } else { o };
-            counterparties.insert(other.unwrap_or("cash").to_string());
-            for c in [oc.get(r), bc.get(r), lc.get(r)].into_iter().flatten() {
-                countries.insert(c.to_string());
-            }
-            total += amount.get(r).unwrap_or(0.0);
-            if let Some(t) = ts.get(r) {
-                first = first.min(t);
-                last = last.max(t);
-            }
         }
         let severity = alerts.iter().map(|a| a.severity).max().unwrap_or(Severity::Low);
         let typologies: Vec<String> = alerts

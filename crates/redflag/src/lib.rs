@@ -47,7 +47,7 @@ mod pack;
 pub mod schema;
 mod window;
 
-pub use cases::{score, severity_weight, Case, CaseTxn};
+pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
