@@ -882,6 +882,19 @@ struct Mapped {
 
 /// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
 /// ones (for quarantine reasons).
+/// Text columns where an empty value means a missing one, whatever the format.
+const KEY_TEXT: &[&str] = &[
+    "txn_id",
+    "orig_account",
+    "bene_account",
+    "currency",
+    "channel",
+    "orig_country",
+    "bene_country",
+    "loc_country",
+    "customer_type",
+];
+
 /// `trim`: strip spaces around text values (text formats, where padding is common; typed
 /// formats keep their values as stored).
 fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: &mut Vec<String>) -> Result<Mapped> {
@@ -972,14 +985,20 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: 
         }
         let e = match ty {
             ColType::Text => {
-                let t = if trim || src_dtype != DataType::String {
-                    e.cast(DataType::String).str().strip_chars(lit(NULL))
+                if trim || src_dtype != DataType::String {
+                    let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
+                    when(t.clone().str().len_bytes().eq(lit(0)))
+                        .then(lit(NULL).cast(DataType::String))
+                        .otherwise(t)
+                } else if KEY_TEXT.contains(canon) {
+                    // An empty key is a missing one (an empty account is the cash side).
+                    when(e.clone().str().len_bytes().eq(lit(0)))
+                        .then(lit(NULL).cast(DataType::String))
+                        .otherwise(e)
                 } else {
+                    // Typed text is kept as stored: no copy of a large column.
                     e
-                };
-                when(t.clone().str().len_bytes().eq(lit(0)))
-                    .then(lit(NULL).cast(DataType::String))
-                    .otherwise(t)
+                }
             }
             ColType::Float => match src_dtype {
                 DataType::String => parse_number(e, mapping),
