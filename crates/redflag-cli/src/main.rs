@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use redflag::{Case, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
+use redflag::report::{GoamlConfig, Redactor, ReportOptions};
+use redflag::{Case, CasesFile, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
 
 mod render;
 
@@ -30,6 +31,8 @@ enum Command {
     /// List, show and check rule packs.
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// Render the reports again from an earlier run's cases.json, without screening again.
+    Report(ReportArgs),
 }
 
 #[derive(Args)]
@@ -61,12 +64,20 @@ struct ScreenArgs {
     /// Output folder.
     #[arg(long, default_value = "redflag-out", value_name = "DIR")]
     out: PathBuf,
-    /// Output formats: json, csv.
+    /// Output formats: json (cases.json), csv (alerts.csv), md (report.md), html (report.html),
+    /// goaml (goaml/CASE_ID.xml, needs --goaml-config).
     #[arg(long, value_delimiter = ',', default_value = "json,csv")]
     format: Vec<String>,
-    /// Leave out cases scoring under N.
+    /// Leave out cases scoring under N (in every output, goAML drafts included).
     #[arg(long, default_value_t = 0.0, value_name = "N")]
     min_score: f64,
+    /// The reporting entity and code lists for goAML drafts (YAML; see samples/goaml-config.yaml).
+    #[arg(long, value_name = "FILE")]
+    goaml_config: Option<PathBuf>,
+    /// Replace account numbers and party names by stable pseudonyms in every output
+    /// (key: $REDFLAG_REDACT_KEY, or a fixed default).
+    #[arg(long)]
+    redact: bool,
     /// Exit with status 1 when a case is at or over this severity (low, medium, high, critical) or score.
     #[arg(long, value_name = "SEVERITY|SCORE")]
     fail_on: Option<String>,
@@ -82,6 +93,32 @@ struct ScreenArgs {
     /// How many cases the terminal table shows.
     #[arg(long, default_value_t = 20, value_name = "N")]
     top: usize,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// The output folder of an earlier `redflag screen` (or its cases.json).
+    #[arg(long = "from", value_name = "DIR")]
+    from: PathBuf,
+    /// Reports: md (report.md), html (report.html), goaml (goaml/CASE_ID.xml, needs --goaml-config).
+    #[arg(long, value_delimiter = ',', default_value = "md,html")]
+    format: Vec<String>,
+    /// Output folder; default: the --from folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Leave out cases scoring under N.
+    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    min_score: f64,
+    /// The reporting entity and code lists for goAML drafts (YAML; see samples/goaml-config.yaml).
+    #[arg(long, value_name = "FILE")]
+    goaml_config: Option<PathBuf>,
+    /// Replace account numbers and party names by stable pseudonyms (key: $REDFLAG_REDACT_KEY,
+    /// or a fixed default); needs an --out folder other than --from.
+    #[arg(long)]
+    redact: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -221,7 +258,131 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Screen(args) => screen(*args, &mut stdout),
+        Command::Report(args) => report(args, &mut stdout),
     }
+}
+
+/// The output formats asked for.
+#[derive(Default)]
+struct Formats {
+    json: bool,
+    csv: bool,
+    md: bool,
+    html: bool,
+    goaml: bool,
+}
+
+fn parse_formats(asked: &[String], allowed: &[&str]) -> Result<Formats, CliError> {
+    let mut f = Formats::default();
+    for a in asked {
+        let a = a.trim();
+        if !allowed.contains(&a) {
+            return Err(CliError::Usage(format!(
+                "--format {a}: unknown; formats: {}",
+                allowed.join(", ")
+            )));
+        }
+        match a {
+            "json" => f.json = true,
+            "csv" => f.csv = true,
+            "md" => f.md = true,
+            "html" => f.html = true,
+            _ => f.goaml = true,
+        }
+    }
+    Ok(f)
+}
+
+fn goaml_config(f: &Formats, path: Option<&PathBuf>) -> Result<Option<GoamlConfig>, CliError> {
+    if !f.goaml {
+        return Ok(None);
+    }
+    match path {
+        Some(p) => Ok(Some(GoamlConfig::load(p)?)),
+        None => Err(CliError::Usage(
+            "--format goaml needs --goaml-config FILE: the reporting entity and the FIU's code lists \
+(see samples/goaml-config.yaml)"
+                .into(),
+        )),
+    }
+}
+
+/// The redactor: key from $REDFLAG_REDACT_KEY; the pack's placeholder names kept.
+fn redactor(pack: &Pack) -> Redactor {
+    let r = match std::env::var("REDFLAG_REDACT_KEY") {
+        Ok(k) if !k.is_empty() => Redactor::new(&k),
+        _ => Redactor::default(),
+    };
+    r.keeping_placeholders(pack)
+}
+
+fn report(args: ReportArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    let formats = parse_formats(&args.format, &["md", "html", "goaml"])?;
+    let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
+    let from_dir = if args.from.is_file() {
+        args.from.parent().map(PathBuf::from).unwrap_or_default()
+    } else {
+        args.from.clone()
+    };
+    let out = args.out.clone().unwrap_or_else(|| from_dir.clone());
+    if args.redact {
+        let same = match (std::fs::canonicalize(&out), std::fs::canonicalize(&from_dir)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same {
+            return Err(CliError::Usage(
+                "--redact: give an --out folder other than --from, so that redacted reports are not mixed \
+with the unredacted cases.json"
+                    .into(),
+            ));
+        }
+    }
+    let mut cf = CasesFile::load(&args.from)?;
+    if args.redact {
+        // The run's pack is not at hand: the built-in pack's placeholder list is.
+        redactor(&Pack::builtin()?).redact_file(&mut cf);
+    }
+    let files = redflag::report::render(
+        &cf,
+        &ReportOptions {
+            markdown: formats.md,
+            html: formats.html,
+            goaml,
+            min_score: args.min_score,
+        },
+    )?;
+    let stale = if formats.goaml {
+        redflag::report::stale_goaml(&out, &files)
+    } else {
+        Vec::new()
+    };
+    let remove: Vec<&str> = stale.iter().map(String::as_str).collect();
+    redflag::write_files(&out, &files, &remove)?;
+    if !args.quiet {
+        let drafts = files.iter().filter(|(n, _)| n.starts_with("goaml/")).count();
+        let mut names: Vec<String> = files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("goaml/"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if formats.goaml {
+            names.push(format!(
+                "{drafts} goAML draft{} in goaml/",
+                if drafts == 1 { "" } else { "s" }
+            ));
+        }
+        let shown = cf.cases.iter().filter(|c| c.score >= args.min_score).count();
+        writeln!(
+            stdout,
+            "{shown} case{} from {}: wrote {} into {}",
+            if shown == 1 { "" } else { "s" },
+            args.from.display(),
+            names.join(", "),
+            out.display()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
@@ -233,21 +394,8 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         // Read by polars when its thread pool starts, which is after this point.
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
     }
-    for f in &args.format {
-        match f.as_str() {
-            "json" | "csv" => {}
-            "md" | "html" | "goaml" => {
-                return Err(CliError::Usage(format!(
-                "--format {f}: the readable reports and goAML drafts are not available in this version; use json,csv"
-            )))
-            }
-            other => {
-                return Err(CliError::Usage(format!(
-                    "--format {other}: unknown; formats: json, csv"
-                )))
-            }
-        }
-    }
+    let formats = parse_formats(&args.format, &["json", "csv", "md", "html", "goaml"])?;
+    let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
     let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
     // Pack(s): several packs run one after the other into the same cases.
     let mut packs = Vec::new();
@@ -325,6 +473,10 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         b.finish_and_clear();
     }
     result.cases.retain(|c| c.score >= args.min_score);
+    let redact = args.redact.then(|| redactor(&pack));
+    if let Some(r) = &redact {
+        r.redact_cases(&mut result.cases);
+    }
     let mut manifest = redflag::Manifest::new(
         &pack,
         &data,
@@ -335,12 +487,20 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         args.min_score,
         started,
     );
+    manifest.redacted = args.redact;
     manifest.finished_at = now_rfc3339();
     // Never overwrite an input.
     let out_canon = std::fs::canonicalize(&args.out).ok();
     for i in &data.inputs {
         if let (Some(o), Ok(ip)) = (&out_canon, std::fs::canonicalize(&i.path)) {
-            for name in ["cases.json", "alerts.csv", "manifest.json", "quarantine.csv"] {
+            for name in [
+                "cases.json",
+                "alerts.csv",
+                "manifest.json",
+                "quarantine.csv",
+                "report.md",
+                "report.html",
+            ] {
                 if o.join(name) == ip {
                     return Err(CliError::Usage(format!(
                         "{}: the output folder would overwrite this input; choose another --out",
@@ -351,27 +511,43 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         }
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    if args.format.iter().any(|f| f == "json") {
-        let cf = redflag::CasesFile {
-            schema_version: redflag::SCHEMA_VERSION.into(),
-            manifest: manifest.clone(),
-            cases: result.cases.clone(),
-        };
+    let cf = CasesFile::new(manifest.clone(), result.cases.clone(), &pack);
+    if formats.json {
         files.push(("cases.json".into(), json(&cf)?));
     }
-    if args.format.iter().any(|f| f == "csv") {
+    if formats.csv {
         files.push((
             "alerts.csv".into(),
             redflag::alerts_csv(&result.cases, &data)?.into_bytes(),
         ));
     }
     files.push(("manifest.json".into(), json(&manifest)?));
-    let q = redflag::quarantine_csv(&data)?;
-    let remove: &[&str] = if q.is_none() { &["quarantine.csv"] } else { &[] };
+    let q = match &redact {
+        Some(r) => r.quarantine_csv(&data)?,
+        None => redflag::quarantine_csv(&data)?,
+    };
+    let mut remove: Vec<String> = Vec::new();
+    if q.is_none() {
+        remove.push("quarantine.csv".into());
+    }
     if let Some(q) = q {
         files.push(("quarantine.csv".into(), q.into_bytes()));
     }
-    redflag::write_files(&args.out, &files, remove)?;
+    let with_goaml = goaml.is_some();
+    files.extend(redflag::report::render(
+        &cf,
+        &ReportOptions {
+            markdown: formats.md,
+            html: formats.html,
+            goaml,
+            min_score: 0.0,
+        },
+    )?);
+    if with_goaml {
+        remove.extend(redflag::report::stale_goaml(&args.out, &files));
+    }
+    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+    redflag::write_files(&args.out, &files, &remove)?;
     if !args.quiet {
         write!(
             stdout,

@@ -158,6 +158,14 @@ pub enum Error {
         #[source]
         source: polars::error::PolarsError,
     },
+    /// A goAML configuration file is wrong, or lacks a code a draft needs.
+    #[error("{location}: goAML configuration: {message}")]
+    GoamlConfig {
+        /// Where (line 0 when the problem is a missing entry).
+        location: Location,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A report could not be rendered from saved results.
     #[error("{path}: {message}")]
     Results {

@@ -44,6 +44,7 @@ pub mod format;
 mod ingest;
 mod output;
 mod pack;
+pub mod report;
 pub mod schema;
 mod window;
 
@@ -55,7 +56,7 @@ pub use ingest::{
     Mapping, PRESETS,
 };
 pub use output::{
-    alerts_csv, csv_field, quarantine_csv, write_files, CasesFile, ListInfo, Manifest, PackInfo, Partial,
+    alerts_csv, csv_field, quarantine_csv, write_files, CasesFile, ListInfo, Manifest, PackInfo, Partial, RuleRef,
     SCHEMA_VERSION,
 };
 pub use pack::{

@@ -13,7 +13,7 @@ use crate::cases::Case;
 use crate::engine::NotApplicable;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{Dataset, InputSummary};
-use crate::pack::{Pack, ParamValue};
+use crate::pack::{Pack, ParamValue, Severity};
 
 /// The version of the `cases.json` layout.
 pub const SCHEMA_VERSION: &str = "1.0";
@@ -100,6 +100,13 @@ pub struct Manifest {
     pub started_at: String,
     /// End time.
     pub finished_at: String,
+    /// Account numbers and party names in the outputs are pseudonyms (`--redact`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub redacted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Manifest {
@@ -186,7 +193,51 @@ impl Manifest {
             min_score,
             started_at,
             finished_at: String::new(),
+            redacted: false,
         }
+    }
+}
+
+/// What a report says about a rule: written into `cases.json` so that the reports render
+/// from that file alone (`redflag report --from DIR`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleRef {
+    /// One line.
+    pub title: String,
+    /// The rule's kind.
+    pub kind: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// Typology tags.
+    #[serde(default)]
+    pub typologies: Vec<String>,
+    /// The pattern in plain language and its usual false positives.
+    #[serde(default)]
+    pub description: String,
+    /// Sources.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+impl RuleRef {
+    /// Every rule of a pack, by id.
+    pub fn of_pack(pack: &Pack) -> BTreeMap<String, RuleRef> {
+        pack.rules
+            .iter()
+            .map(|r| {
+                (
+                    r.id().to_string(),
+                    RuleRef {
+                        title: r.def.title.clone(),
+                        kind: r.kind.name().to_string(),
+                        severity: r.def.severity,
+                        typologies: r.def.typologies.clone(),
+                        description: r.def.description.trim().to_string(),
+                        references: r.def.references.clone(),
+                    },
+                )
+            })
+            .collect()
     }
 }
 
@@ -197,8 +248,58 @@ pub struct CasesFile {
     pub schema_version: String,
     /// The run.
     pub manifest: Manifest,
+    /// The pack's rules: title, kind, severity, typologies, description, references.
+    /// Absent from files written before reports existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, RuleRef>,
     /// Ranked cases.
     pub cases: Vec<Case>,
+}
+
+impl CasesFile {
+    /// The file for a run's cases, with the pack's rule references.
+    pub fn new(manifest: Manifest, cases: Vec<Case>, pack: &Pack) -> CasesFile {
+        CasesFile {
+            schema_version: SCHEMA_VERSION.into(),
+            manifest,
+            rules: RuleRef::of_pack(pack),
+            cases,
+        }
+    }
+
+    /// Reads `cases.json`, or the `cases.json` in a folder.
+    pub fn load(path: &Path) -> Result<CasesFile> {
+        let file = if path.is_dir() {
+            path.join("cases.json")
+        } else {
+            path.to_path_buf()
+        };
+        let bytes = std::fs::read(&file).map_err(|source| Error::Io {
+            path: file.clone(),
+            action: "reading the cases of an earlier run",
+            source,
+        })?;
+        let cf: CasesFile = serde_json::from_slice(&bytes).map_err(|e| Error::Results {
+            path: file.clone(),
+            message: format!(
+                "not a cases.json written by `redflag screen`: {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        })?;
+        let major = |v: &str| v.split('.').next().unwrap_or("").to_string();
+        if major(&cf.schema_version) != major(SCHEMA_VERSION) {
+            return Err(Error::Results {
+                path: file,
+                message: format!(
+                    "schema version {} is not readable by this version (it reads {}.x); screen again",
+                    cf.schema_version,
+                    major(SCHEMA_VERSION)
+                ),
+            });
+        }
+        Ok(cf)
+    }
 }
 
 /// Quotes a CSV field when it needs it.
@@ -258,13 +359,18 @@ pub fn quarantine_csv(ds: &Dataset) -> Result<Option<String>> {
     if ds.quarantine.height() == 0 {
         return Ok(None);
     }
-    let mut df = ds.quarantine.clone();
+    frame_csv(&ds.quarantine).map(Some)
+}
+
+/// A frame as CSV text with a header.
+pub(crate) fn frame_csv(df: &DataFrame) -> Result<String> {
+    let mut df = df.clone();
     let mut buf = Vec::new();
     CsvWriter::new(&mut buf)
         .include_header(true)
         .finish(&mut df)
         .ctx(|| "writing quarantine.csv".into())?;
-    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// Writes files into `dir` all or nothing: temporary names first, then renames.
