@@ -7,3 +7,4 @@ mod ingest;
 mod kinds;
 mod pack;
 mod props;
+mod report;
