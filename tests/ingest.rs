@@ -120,7 +120,7 @@ fn amlworld_preset_reads_the_published_layout() {
         .unwrap()
         .to_string();
     assert_eq!((first_orig.as_str(), first_bene.as_str()), ("8000F4580", "8000F5340"));
-    let chans: Vec<String> = strings(&t, "channel");
+    let chans: Vec<String> = strings(t, "channel");
     assert!(
         chans.iter().all(|c| redflag::schema::CHANNELS.contains(&c.as_str())),
         "{chans:?}"

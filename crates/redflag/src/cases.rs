@@ -158,7 +158,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         .into_iter()
         .map(|r| r as IdxSize)
         .collect();
-    let pos: PlHashMap<u32, usize> = needed.iter().enumerate().map(|(i, r)| (*r as u32, i)).collect();
+    let pos: PlHashMap<IdxSize, usize> = needed.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let txns = txns
         .take(&IdxCa::from_vec("rows".into(), needed))
         .ctx(|| "gathering the alerting transactions".into())?;
