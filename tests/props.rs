@@ -129,9 +129,8 @@ proptest! {
         let ds = crate::common::dataset(&to_tx(&rows));
         let got: BTreeSet<(String, Vec<String>)> = redflag::screen(&p, &ds)
             .unwrap()
-            .run
-            .alerts
-            .into_iter()
+            .alerts()
+            .cloned()
             .map(|a| (a.account, a.txn_ids))
             .collect();
         let want = reference(&rows, window_h * 60, min_n, min_total, min_distinct);

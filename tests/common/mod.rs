@@ -89,7 +89,7 @@ pub fn try_pack(yaml: &str, lists: &[(&str, &str)]) -> redflag::Result<Pack> {
 /// Screens and returns the alerts, sorted by rule, account, start.
 pub fn alerts(pack: &Pack, rows: &[Tx]) -> Vec<Alert> {
     let ds = dataset(rows);
-    let mut a = redflag::screen(pack, &ds).unwrap().run.alerts;
+    let mut a: Vec<Alert> = redflag::screen(pack, &ds).unwrap().alerts().cloned().collect();
     a.sort_by(|x, y| (&x.rule_id, &x.account, &x.window_start).cmp(&(&y.rule_id, &y.account, &y.window_start)));
     a
 }

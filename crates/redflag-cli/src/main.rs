@@ -511,15 +511,13 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         }
     }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let cf = CasesFile::new(manifest.clone(), result.cases.clone(), &pack);
+    // The cases move into the file's struct and back: no copy of a large result.
+    let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut result.cases), &pack);
     if formats.json {
         files.push(("cases.json".into(), json(&cf)?));
     }
     if formats.csv {
-        files.push((
-            "alerts.csv".into(),
-            redflag::alerts_csv(&result.cases, &data)?.into_bytes(),
-        ));
+        files.push(("alerts.csv".into(), redflag::alerts_csv(&cf.cases, &data)?.into_bytes()));
     }
     files.push(("manifest.json".into(), json(&manifest)?));
     let q = match &redact {
@@ -548,6 +546,8 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     }
     let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
     redflag::write_files(&args.out, &files, &remove)?;
+    drop(files);
+    result.cases = cf.cases;
     if !args.quiet {
         write!(
             stdout,

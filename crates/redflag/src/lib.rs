@@ -69,10 +69,18 @@ pub use pack::{
 pub struct Screening {
     /// Ranked cases.
     pub cases: Vec<Case>,
-    /// The rules' run: alerts, rules run, rules not applicable.
+    /// The rules' run: rules run, rules not applicable, alerts per rule. Its `alerts` are
+    /// empty here: they live in the cases (see [`Screening::alerts`]).
     pub run: RuleRun,
     /// Distinct accounts seen.
     pub accounts: usize,
+}
+
+impl Screening {
+    /// Every alert, case by case.
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.cases.iter().flat_map(|c| c.alerts.iter())
+    }
 }
 
 /// Screens a dataset with a pack.
@@ -83,8 +91,9 @@ pub fn screen(pack: &Pack, data: &Dataset) -> Result<Screening> {
 /// Screens a dataset with a pack, calling `progress(rule_id, done, total)` as rules finish.
 pub fn screen_with_progress(pack: &Pack, data: &Dataset, progress: &dyn Fn(&str, usize, usize)) -> Result<Screening> {
     let prep = engine::Prepared::new(data)?;
-    let run = engine::run(pack, &prep, progress)?;
-    let cases = cases::build(run.alerts.clone(), &data.transactions, pack)?;
+    let mut run = engine::run(pack, &prep, progress)?;
+    let alerts = std::mem::take(&mut run.alerts);
+    let cases = cases::build(alerts, &data.transactions, pack)?;
     Ok(Screening {
         cases,
         accounts: prep.account_count(),
