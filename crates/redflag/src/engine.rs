@@ -223,53 +223,28 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
         .iter()
         .map(|r| r.where_sql.as_deref().map(expr::conjuncts).unwrap_or_default())
         .collect();
+    let compile_for = |i: usize, sqltext: std::result::Result<Expr, String>| {
+        sqltext.map_err(|m| Error::Rule {
+            rule_id: runnable[i].id().to_string(),
+            message: m,
+        })
+    };
     let mut masks: BTreeMap<(usize, Side), Vec<bool>> = BTreeMap::new();
     for side in [Side::Out, Side::In] {
-        let mut exprs = Vec::new();
-        let mut idx = Vec::new();
+        let mut items = Vec::new();
         for (i, r) in runnable.iter().enumerate() {
-            if !r.side.sides().contains(&side) {
-                continue;
-            }
-            if let Some(w) = terms[i].first() {
-                let e = expr::compile(w).map_err(|m| Error::Rule {
-                    rule_id: r.id().to_string(),
-                    message: m,
-                })?;
-                exprs.push(e.fill_null(lit(false)).alias(format!("r{i}")));
-                idx.push(i);
+            if let (true, Some(w)) = (r.side.sides().contains(&side), terms[i].first()) {
+                items.push((i, compile_for(i, expr::compile(w))?));
             }
         }
-        if exprs.is_empty() {
-            continue;
-        }
-        let res = prep
-            .ds
-            .transactions
-            .clone()
-            .lazy()
-            .with_columns(schema::side_exprs(side))
-            .select(exprs)
-            .collect()
-            .map_err(|e| rule_error(&runnable, &idx, e))?;
-        for (k, i) in idx.iter().enumerate() {
-            let c = res.select_at_idx(k).ok_or_else(|| Error::Rule {
-                rule_id: runnable[*i].id().to_string(),
-                message: "the condition produced no column".into(),
-            })?;
-            let b = c.bool().map_err(|_| Error::Rule {
-                rule_id: runnable[*i].id().to_string(),
-                message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
-            })?;
-            let mask: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
-            masks.insert((*i, side), mask);
+        for (i, mask) in batch(prep, side, &runnable, items)? {
+            masks.insert((i, side), mask);
         }
     }
     // Stage 2: the other terms, on the rows the first one kept when they are few; else on
     // every row, all rules of a side in one pass.
     for side in [Side::Out, Side::In] {
-        let mut exprs = Vec::new();
-        let mut idx = Vec::new();
+        let mut items = Vec::new();
         for (i, r) in runnable.iter().enumerate() {
             let Some(mask) = masks.get_mut(&(i, side)) else {
                 continue;
@@ -281,37 +256,13 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
             if kept * 4 <= mask.len() {
                 narrow(prep, r, side, &terms[i][1..], mask)?;
             } else {
-                let rest = and_all(&terms[i][1..]).map_err(|m| Error::Rule {
-                    rule_id: r.id().to_string(),
-                    message: m,
-                })?;
-                exprs.push(rest.fill_null(lit(false)).alias(format!("r{i}")));
-                idx.push(i);
+                items.push((i, compile_for(i, and_all(&terms[i][1..]))?));
             }
         }
-        if exprs.is_empty() {
-            continue;
-        }
-        let res = prep
-            .ds
-            .transactions
-            .clone()
-            .lazy()
-            .with_columns(schema::side_exprs(side))
-            .select(exprs)
-            .collect()
-            .map_err(|e| rule_error(&runnable, &idx, e))?;
-        for (k, i) in idx.iter().enumerate() {
-            let b = res
-                .select_at_idx(k)
-                .and_then(|c| c.bool().ok())
-                .ok_or_else(|| Error::Rule {
-                    rule_id: runnable[*i].id().to_string(),
-                    message: "`where` must be true or false for each row".into(),
-                })?;
-            if let Some(mask) = masks.get_mut(&(*i, side)) {
-                for (m, v) in mask.iter_mut().zip(b.iter()) {
-                    *m = *m && v.unwrap_or(false);
+        for (i, more) in batch(prep, side, &runnable, items)? {
+            if let Some(mask) = masks.get_mut(&(i, side)) {
+                for (m, v) in mask.iter_mut().zip(more) {
+                    *m = *m && v;
                 }
             }
         }
@@ -329,6 +280,47 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
     }
     progress("", total, total);
     Ok(out)
+}
+
+/// Evaluates conditions of several rules over every transaction of one side, in one pass;
+/// a null counts as false.
+fn batch(
+    prep: &Prepared<'_>,
+    side: Side,
+    runnable: &[&Rule],
+    items: Vec<(usize, Expr)>,
+) -> Result<Vec<(usize, Vec<bool>)>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let idx: Vec<usize> = items.iter().map(|(i, _)| *i).collect();
+    let exprs: Vec<Expr> = items
+        .into_iter()
+        .map(|(i, e)| e.fill_null(lit(false)).alias(format!("r{i}")))
+        .collect();
+    let res = prep
+        .ds
+        .transactions
+        .clone()
+        .lazy()
+        .with_columns(schema::side_exprs(side))
+        .select(exprs)
+        .collect()
+        .map_err(|e| rule_error(runnable, &idx, e))?;
+    idx.iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let c = res.select_at_idx(k).ok_or_else(|| Error::Rule {
+                rule_id: runnable[i].id().to_string(),
+                message: "the condition produced no column".into(),
+            })?;
+            let b = c.bool().map_err(|_| Error::Rule {
+                rule_id: runnable[i].id().to_string(),
+                message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
+            })?;
+            Ok((i, b.iter().map(|v| v.unwrap_or(false)).collect()))
+        })
+        .collect()
 }
 
 /// Applies the remaining terms of a condition to the rows a mask still holds.
