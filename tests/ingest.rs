@@ -316,3 +316,27 @@ fn headerless_csv_maps_columns_by_position() {
     let ids: Vec<String> = strings(&ds.transactions, "txn_id");
     assert_eq!(ids, ["1", "2"]);
 }
+
+#[test]
+fn empty_keys_in_typed_inputs_are_missing() {
+    let d = tempfile::tempdir().unwrap();
+    let mut df = df!(
+        "txn_id" => ["p1", "p2"],
+        "ts" => ["2026-01-01 10:00:00", "2026-01-02 10:00:00"],
+        "amount" => [10.0, 20.0],
+        "orig_account" => ["", "B"],
+        "bene_account" => ["A", ""],
+        "narrative" => ["", "x"],
+    )
+    .unwrap();
+    let pq = d.path().join("e.parquet");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let ds = redflag::ingest(&[pq], &opts(None)).unwrap();
+    let t = &ds.transactions;
+    assert_eq!(t.column("orig_account").unwrap().null_count(), 1);
+    assert_eq!(t.column("bene_account").unwrap().null_count(), 1);
+    // Free text keeps what was stored.
+    assert_eq!(t.column("narrative").unwrap().null_count(), 0);
+}

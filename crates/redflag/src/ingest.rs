@@ -990,11 +990,6 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: 
                     when(t.clone().str().len_bytes().eq(lit(0)))
                         .then(lit(NULL).cast(DataType::String))
                         .otherwise(t)
-                } else if KEY_TEXT.contains(canon) {
-                    // An empty key is a missing one (an empty account is the cash side).
-                    when(e.clone().str().len_bytes().eq(lit(0)))
-                        .then(lit(NULL).cast(DataType::String))
-                        .otherwise(e)
                 } else {
                     // Typed text is kept as stored: no copy of a large column.
                     e
@@ -1102,6 +1097,24 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             numbered
                 .with_column(Column::new("__row".into(), rows))
                 .ctx(|| format!("{path}: numbering the rows"))?;
+        }
+        // Typed text keeps its values; an empty key is still a missing one (an empty
+        // account is the cash side). Checked first, so that a clean column is not copied.
+        for c in KEY_TEXT {
+            let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
+                Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
+                    ca.iter()
+                        .map(|v| v.filter(|s| !s.is_empty()))
+                        .collect::<StringChunked>()
+                        .with_name((*c).into()),
+                ),
+                _ => None,
+            };
+            if let Some(f) = fixed {
+                numbered
+                    .with_column(f.into_column())
+                    .ctx(|| format!("{path}: reading column `{c}`"))?;
+            }
         }
         let n_rejected = rejected.len() as u64;
         rejected_rows.extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
