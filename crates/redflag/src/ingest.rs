@@ -572,9 +572,18 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
     let mut rows = None;
     let mut rejected = Vec::new();
     let df = match format {
-        Format::Parquet => ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?,
+        Format::Parquet => {
+            // Read from the file (memory-mapped), not from the bytes already hashed.
+            drop(bytes);
+            let file = std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                action: "opening the input",
+                source,
+            })?;
+            ParquetReader::new(file)
+                .finish()
+                .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?
+        }
         Format::Ndjson => {
             check_text(path, &bytes)?;
             JsonReader::new(Cursor::new(bytes))
