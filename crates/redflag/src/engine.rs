@@ -162,6 +162,17 @@ impl<'a> Prepared<'a> {
         self.accounts.len()
     }
 
+    /// Expressions over the side view of every transaction, evaluated in one pass.
+    fn side_select(&self, side: Side, exprs: Vec<Expr>) -> PolarsResult<DataFrame> {
+        self.ds
+            .transactions
+            .clone()
+            .lazy()
+            .with_columns(schema::side_exprs(side))
+            .select(exprs)
+            .collect()
+    }
+
     fn txn_ids(&self, rows: &[u32]) -> Result<Vec<String>> {
         let ids = str_col(&self.ds.transactions, "txn_id")?;
         Ok(rows
@@ -299,13 +310,7 @@ fn batch(
         .map(|(i, e)| e.fill_null(lit(false)).alias(format!("r{i}")))
         .collect();
     let res = prep
-        .ds
-        .transactions
-        .clone()
-        .lazy()
-        .with_columns(schema::side_exprs(side))
-        .select(exprs)
-        .collect()
+        .side_select(side, exprs)
         .map_err(|e| rule_error(runnable, &idx, e))?;
     idx.iter()
         .enumerate()
@@ -463,15 +468,7 @@ fn run_filter(
 fn gather(prep: &Prepared<'_>, side: Side, cols: &[String], rows: &[IdxSize]) -> Result<DataFrame> {
     let exprs: Vec<Expr> = cols.iter().map(|c| col(c.as_str())).collect();
     let idx = IdxCa::from_vec("idx".into(), rows.to_vec());
-    let df = prep
-        .ds
-        .transactions
-        .clone()
-        .lazy()
-        .with_columns(schema::side_exprs(side))
-        .select(exprs)
-        .collect()
-        .ctx(|| "gathering columns".into())?;
+    let df = prep.side_select(side, exprs).ctx(|| "gathering columns".into())?;
     df.take(&idx).ctx(|| "gathering rows".into())
 }
 
