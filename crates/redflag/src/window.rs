@@ -162,67 +162,63 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
                     None => vec![true; n],
                     Some(s) => s.is_not_null().iter().map(|v| v.unwrap_or(false)).collect(),
                 };
-                slide(grp, tss, w, Counter::default(), |c: &mut Counter, i, add| {
-                    if present[i] {
-                        if add {
-                            c.n += 1
-                        } else {
-                            c.n -= 1
+                slide(
+                    grp,
+                    tss,
+                    w,
+                    0i64,
+                    |c, i, d| {
+                        if present[i] {
+                            *c += d
                         }
-                    }
-                })
+                    },
+                    |c| Some(*c as f64),
+                )
             }
             Agg::CountDistinct => {
                 let ids = distinct_ids(values.as_ref())?;
-                slide(grp, tss, w, Distinct::default(), |d: &mut Distinct, i, add| {
-                    if let Some(id) = ids[i] {
-                        if add {
-                            *d.counts.entry(id).or_insert(0) += 1;
-                        } else if let Some(c) = d.counts.get_mut(&id) {
-                            *c -= 1;
+                slide(
+                    grp,
+                    tss,
+                    w,
+                    HashMap::<u32, i64>::new(),
+                    |m, i, d| {
+                        if let Some(id) = ids[i] {
+                            let c = m.entry(id).or_insert(0);
+                            *c += d;
                             if *c == 0 {
-                                d.counts.remove(&id);
+                                m.remove(&id);
                             }
                         }
-                    }
-                })
+                    },
+                    |m| Some(m.len() as f64),
+                )
             }
             Agg::Sum | Agg::Avg => {
-                let v = floats(values.as_ref(), n)?;
-                let fixed: Vec<Option<i128>> = v.iter().map(|x| x.map(to_fixed)).collect();
+                let fixed: Vec<Option<i128>> = floats(values.as_ref(), n)?.iter().map(|x| x.map(to_fixed)).collect();
                 let avg = call.agg == Agg::Avg;
-                let sums = slide(grp, tss, w, FixedSum::default(), |s: &mut FixedSum, i, add| {
-                    if let Some(x) = fixed[i] {
-                        if add {
-                            s.total += x;
-                            s.n += 1;
-                        } else {
-                            s.total -= x;
-                            s.n -= 1;
+                // (fixed-point total, count of values)
+                slide(
+                    grp,
+                    tss,
+                    w,
+                    (0i128, 0i64),
+                    |s, i, d| {
+                        if let Some(x) = fixed[i] {
+                            s.0 += x * d as i128;
+                            s.1 += d;
                         }
-                    }
-                });
-                // `slide` reports sums; averages divide by the count of values.
-                if avg {
-                    let counts = slide(grp, tss, w, Counter::default(), |c: &mut Counter, i, add| {
-                        if fixed[i].is_some() {
-                            if add {
-                                c.n += 1
-                            } else {
-                                c.n -= 1
-                            }
+                    },
+                    |s| {
+                        let total = s.0 as f64 / 1e6;
+                        match (avg, s.1) {
+                            // SQL: the sum of no values is 0 here, as polars gives it.
+                            (false, _) => Some(total),
+                            (true, 0) => None,
+                            (true, c) => Some(total / c as f64),
                         }
-                    });
-                    sums.iter()
-                        .zip(counts.iter())
-                        .map(|(s, c)| match (s, c) {
-                            (Some(s), Some(c)) if *c > 0.0 => Some(s / c),
-                            _ => None,
-                        })
-                        .collect()
-                } else {
-                    sums
-                }
+                    },
+                )
             }
             Agg::Min | Agg::Max | Agg::Median => {
                 let v = floats(values.as_ref(), n)?;
@@ -281,50 +277,16 @@ fn distinct_ids(values: Option<&Series>) -> PolarsResult<Vec<Option<u32>>> {
         .collect())
 }
 
-trait Acc {
-    fn value(&self) -> Option<f64>;
-}
-
-#[derive(Default)]
-struct Counter {
-    n: i64,
-}
-impl Acc for Counter {
-    fn value(&self) -> Option<f64> {
-        Some(self.n as f64)
-    }
-}
-
-#[derive(Default)]
-struct Distinct {
-    counts: HashMap<u32, u32>,
-}
-impl Acc for Distinct {
-    fn value(&self) -> Option<f64> {
-        Some(self.counts.len() as f64)
-    }
-}
-
-#[derive(Default)]
-struct FixedSum {
-    total: i128,
-    n: i64,
-}
-impl Acc for FixedSum {
-    fn value(&self) -> Option<f64> {
-        // SQL: the sum of no values is 0 here, as polars gives it.
-        Some(self.total as f64 / 1e6)
-    }
-}
-
-/// Slides an accumulator over each group: `step(acc, row, true)` adds a row entering the
-/// window, `step(acc, row, false)` removes one leaving it.
-fn slide<A: Acc + Default>(
+/// Slides a state over each group's rows: `step(state, row, 1)` adds a row entering the
+/// window, `step(state, row, -1)` removes one leaving it; `value` reads the window. Each
+/// group ends with its rows removed, so the next one starts from an empty state.
+fn slide<S>(
     grp: &[u32],
     tss: &[i64],
     w: i64,
-    _init: A,
-    mut step: impl FnMut(&mut A, usize, bool),
+    mut state: S,
+    mut step: impl FnMut(&mut S, usize, i64),
+    value: impl Fn(&S) -> Option<f64>,
 ) -> Vec<Option<f64>> {
     let n = grp.len();
     let mut out = vec![None; n];
@@ -334,9 +296,8 @@ fn slide<A: Acc + Default>(
         while end < n && grp[end] == grp[start] {
             end += 1;
         }
-        let mut acc = A::default();
         let mut left = start;
-        let mut right = start; // rows [left, right) are in the accumulator
+        let mut right = start; // rows [left, right) are in the state
         let mut i = start;
         while i < end {
             // The run of rows with this time shares one window.
@@ -345,18 +306,21 @@ fn slide<A: Acc + Default>(
                 run += 1;
             }
             while right <= run {
-                step(&mut acc, right, true);
+                step(&mut state, right, 1);
                 right += 1;
             }
             while tss[left] < tss[i].saturating_sub(w) {
-                step(&mut acc, left, false);
+                step(&mut state, left, -1);
                 left += 1;
             }
-            let v = acc.value();
+            let v = value(&state);
             for o in out.iter_mut().take(run + 1).skip(i) {
                 *o = v;
             }
             i = run + 1;
+        }
+        for r in left..right {
+            step(&mut state, r, -1);
         }
         start = end;
     }
@@ -375,61 +339,33 @@ fn order_statistic(grp: &[u32], tss: &[i64], w: i64, v: &[Option<f64>], agg: Agg
                 .and_then(|x| sorted.binary_search_by(|p| p.total_cmp(&x)).ok())
         })
         .collect();
-    let mut tree = Fenwick::new(sorted.len());
-    let n = grp.len();
-    let mut out = vec![None; n];
-    let mut start = 0;
-    while start < n {
-        let mut end = start;
-        while end < n && grp[end] == grp[start] {
-            end += 1;
-        }
-        let mut left = start;
-        let mut right = start;
-        let mut i = start;
-        while i < end {
-            let mut run = i;
-            while run + 1 < end && tss[run + 1] == tss[i] {
-                run += 1;
+    slide(
+        grp,
+        tss,
+        w,
+        Fenwick::new(sorted.len()),
+        |t, i, d| {
+            if let Some(r) = rank[i] {
+                t.add(r, d)
             }
-            while right <= run {
-                if let Some(r) = rank[right] {
-                    tree.add(r, 1);
-                }
-                right += 1;
-            }
-            while tss[left] < tss[i].saturating_sub(w) {
-                if let Some(r) = rank[left] {
-                    tree.add(r, -1);
-                }
-                left += 1;
-            }
-            let count = tree.total;
-            let val = if count == 0 {
-                None
-            } else {
-                match agg {
-                    Agg::Min => Some(sorted[tree.kth(1)]),
-                    Agg::Max => Some(sorted[tree.kth(count)]),
-                    _ => {
-                        let lo = sorted[tree.kth((count + 1) / 2)];
-                        let hi = sorted[tree.kth(count / 2 + 1)];
-                        Some(if count % 2 == 1 { lo } else { (lo + hi) / 2.0 })
+        },
+        |t| {
+            let count = t.total;
+            (count > 0).then(|| match agg {
+                Agg::Min => sorted[t.kth(1)],
+                Agg::Max => sorted[t.kth(count)],
+                _ => {
+                    let lo = sorted[t.kth((count + 1) / 2)];
+                    let hi = sorted[t.kth(count / 2 + 1)];
+                    if count % 2 == 1 {
+                        lo
+                    } else {
+                        (lo + hi) / 2.0
                     }
                 }
-            };
-            for o in out.iter_mut().take(run + 1).skip(i) {
-                *o = val;
-            }
-            i = run + 1;
-        }
-        // Leave the tree empty for the next group.
-        for r in rank.iter().take(right).skip(left).flatten() {
-            tree.add(*r, -1);
-        }
-        start = end;
-    }
-    out
+            })
+        },
+    )
 }
 
 struct Fenwick {
