@@ -658,10 +658,15 @@ fn run_aggregate(
                 (sub, g, t, rows)
             }
         };
-        let fire = match &incremental {
-            Some(plan) => firing_incremental(plan, &sub, having, *window, &sub_grp, &sub_ts),
-            None => firing(&sub, &measure_exprs, having, *window, &sub_grp, &sub_ts),
-        }
+        let fire = firing(
+            &sub,
+            incremental.as_ref(),
+            &measure_exprs,
+            having,
+            *window,
+            &sub_grp,
+            &sub_ts,
+        )
         .map_err(|e| rerr(e.to_string()))?;
         for (k, f) in fire.iter().enumerate() {
             if *f {
@@ -859,18 +864,24 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
     }
 }
 
-/// [`firing`], with the measures slid incrementally.
-fn firing_incremental(
-    plan: &crate::window::Plan,
+/// For each row (window end), whether `having` holds over the trailing window [ts - w, ts].
+/// Measures slide incrementally when `plan` covers them; else polars' rolling windows
+/// compute them.
+fn firing(
     data: &DataFrame,
+    plan: Option<&crate::window::Plan>,
+    measures: &[Expr],
     having: &str,
     window: Window,
     grp: &[u32],
     tss: &[i64],
 ) -> PolarsResult<Vec<bool>> {
     let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
-    let m = crate::window::measures(plan, data, grp, tss, window.ms)?;
-    let out = m
+    let per_window = match plan {
+        Some(plan) => crate::window::measures(plan, data, grp, tss, window.ms)?,
+        None => rolling_measures(data, measures, window, grp, tss)?,
+    };
+    let out = per_window
         .lazy()
         .select([having.fill_null(lit(false)).alias("__fire")])
         .collect()?;
@@ -881,29 +892,26 @@ fn firing_incremental(
     Ok(f.iter().map(|v| v.unwrap_or(false)).collect())
 }
 
-/// For each row (window end), whether `having` holds over the trailing window [ts - w, ts].
-fn firing(
+/// The measures over each row's window [ts - w, ts], by polars' rolling windows.
+fn rolling_measures(
     data: &DataFrame,
     measures: &[Expr],
-    having: &str,
     window: Window,
     grp: &[u32],
     tss: &[i64],
-) -> PolarsResult<Vec<bool>> {
-    let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
+) -> PolarsResult<DataFrame> {
     let opts = RollingGroupOptions {
         index_column: "ts".into(),
         period: Duration::parse(&format!("{}ms", window.ms)),
         offset: Duration::parse(&format!("-{}ms", window.ms)),
         closed_window: ClosedWindow::Both,
     };
-    let out = data
+    let mut out = data
         .clone()
         .lazy()
         .rolling(col("ts"), [col("__grp")], opts)
         .agg(measures)
-        .with_column(having.fill_null(lit(false)).alias("__fire"))
-        .select([col("__grp"), col("ts").cast(DataType::Int64), col("__fire")])
+        .with_column(col("ts").cast(DataType::Int64))
         .collect()?;
     // The output must line up with the input rows; check rather than trust.
     let g = out.column("__grp")?.u32()?;
@@ -914,11 +922,9 @@ fn firing(
     {
         polars_bail!(ComputeError: "internal: rolling windows came back out of order");
     }
-    let f = out.column("__fire")?;
-    let f = f
-        .bool()
-        .map_err(|_| polars_err!(ComputeError: "`having` must be true or false; it gives {}", f.dtype()))?;
-    Ok(f.iter().map(|v| v.unwrap_or(false)).collect())
+    out.drop_in_place("__grp")?;
+    out.drop_in_place("ts")?;
+    Ok(out)
 }
 
 fn dedup(mut alerts: Vec<Alert>) -> Vec<Alert> {
