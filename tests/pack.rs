@@ -104,11 +104,19 @@ fn unknown_top_level_field() {
 }
 
 #[test]
-fn planned_kinds_are_named_as_not_yet_available() {
+fn sequence_rule_without_its_fields_names_each() {
     let e = problems(&one_rule(
-        "  - id: X-1\n    title: t\n    kind: sequence\n    severity: low\n",
+        "  - id: X-1\n    title: t\n    kind: sequence\n    severity: low\n    window: 7d\n",
     ));
-    assert!(e.contains("kind `sequence` is not available in this version"), "{e}");
+    for want in [
+        "a sequence rule needs `first`",
+        "a sequence rule needs `then`",
+        "this kind needs `within`",
+        "a sequence rule needs `match`",
+        "field `window` is not used by kind `sequence`",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod common;
 
 mod cli;
+mod evaluate;
 mod ingest;
 mod kinds;
 mod pack;

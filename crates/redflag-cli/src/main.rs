@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use redflag::report::{GoamlConfig, Redactor, ReportOptions};
 use redflag::{Case, CasesFile, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
 
+mod lab;
 mod render;
 
 #[derive(Parser)]
@@ -33,6 +34,10 @@ enum Command {
     Rules(RulesCmd),
     /// Render the reports again from an earlier run's cases.json, without screening again.
     Report(ReportArgs),
+    /// Generate synthetic transactions with planted, labelled schemes.
+    Generate(Box<lab::GenerateArgs>),
+    /// Precision and recall of a pack against labelled transactions; threshold sweeps.
+    Evaluate(Box<lab::EvaluateArgs>),
 }
 
 #[derive(Args)]
@@ -174,7 +179,7 @@ fn is_broken_pipe(e: &CliError) -> bool {
 }
 
 #[derive(Debug)]
-enum CliError {
+pub(crate) enum CliError {
     Lib(Error),
     Write(std::io::Error),
     Usage(String),
@@ -259,6 +264,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Screen(args) => screen(*args, &mut stdout),
         Command::Report(args) => report(args, &mut stdout),
+        Command::Generate(args) => lab::generate(*args, &mut stdout),
+        Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
     }
 }
 

@@ -140,6 +140,9 @@ pub struct SynthConfig {
     /// decoy is planted whatever the share; planting also stops once planted
     /// rows reach a fifth of `transactions`.
     pub fraction: f64,
+    /// Plant only these typologies (rule ids such as `STR-01`, or `decoy` for the
+    /// decoys); empty: all of them.
+    pub typologies: Vec<String>,
 }
 
 impl Default for SynthConfig {
@@ -152,6 +155,7 @@ impl Default for SynthConfig {
             start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
             plant: true,
             fraction: 0.01,
+            typologies: Vec::new(),
         }
     }
 }
@@ -187,10 +191,6 @@ pub enum SynthError {
     Polars(#[from] PolarsError),
 }
 
-/// Number of scheme instances of every kind in one full round (the 13
-/// typologies and the 3 decoys).
-const FULL_ROUND: usize = schemes::TYPOLOGIES.len() + schemes::DECOYS.len();
-
 impl SynthConfig {
     fn validate(&self) -> Result<(), SynthError> {
         let err = |m: String| Err(SynthError::Config(m));
@@ -214,6 +214,7 @@ impl SynthConfig {
             return err(format!("fraction must be between 0 and 0.25 (got {})", self.fraction));
         }
         if self.plant {
+            schemes::select(&self.typologies).map_err(SynthError::Config)?;
             if self.days < 30 {
                 return err(format!(
                     "planted schemes need a period of at least 30 days (got {}); raise days or turn planting off",
@@ -232,12 +233,22 @@ impl SynthConfig {
         Ok(())
     }
 
-    /// Number of scheme instances to plant.
+    /// The kinds of scheme to plant.
+    fn kinds(&self) -> Vec<schemes::Kind> {
+        if self.plant {
+            schemes::select(&self.typologies).unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Number of scheme instances to plant: at least one of every kind selected.
     fn scheme_count(&self) -> usize {
-        if !self.plant {
+        let kinds = self.kinds().len();
+        if kinds == 0 {
             return 0;
         }
-        ((self.fraction * self.accounts as f64).round() as usize).max(FULL_ROUND)
+        ((self.fraction * self.accounts as f64).round() as usize).max(kinds)
     }
 }
 
@@ -246,7 +257,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     cfg.validate()?;
     let clock = Clock::new(cfg.start, cfg.days);
     let timing = Timing::new();
-    let plan = schemes::plan(cfg.scheme_count());
+    let plan = schemes::plan(cfg.scheme_count(), &cfg.kinds());
     let identities: Vec<_> = plan.iter().map(|(k, nth)| k.identity(*nth)).collect();
     let mut world = World::build(&mut Rng::new(cfg.seed, 1), cfg.accounts, &identities);
     let mut narr = Narratives::default();

@@ -59,6 +59,17 @@ pub const PLANTED_TYPOLOGIES: [&str; 14] = [
 ];
 
 impl Kind {
+    /// The name of the pattern: the typology for most, the AMLworld pattern name or the
+    /// decoy's name for the others.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::DecoyPayroll => "payroll",
+            Kind::DecoyCashBusiness => "cash-business",
+            Kind::DecoyLargeCash => "large-cash",
+            other => other.typology(),
+        }
+    }
+
     pub(crate) fn typology(self) -> &'static str {
         match self {
             Kind::Str01 => "STR-01",
@@ -104,21 +115,57 @@ impl Kind {
     }
 }
 
-/// The `count` planned instances, as (kind, nth instance of that kind):
-/// every typology in turn, with the decoys every other round.
-pub(crate) fn plan(count: usize) -> Vec<(Kind, u32)> {
+/// The kinds that `names` select (typologies such as `STR-01`, pattern names such as
+/// `cycle`, or `decoy`; any case); all kinds when `names` is empty.
+pub(crate) fn select(names: &[String]) -> Result<Vec<Kind>, String> {
+    let all: Vec<Kind> = TYPOLOGIES.iter().chain(DECOYS.iter()).copied().collect();
+    if names.is_empty() {
+        return Ok(all);
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let n = n.trim();
+        let hits: Vec<Kind> = all
+            .iter()
+            .copied()
+            .filter(|k| k.typology().eq_ignore_ascii_case(n) || k.name().eq_ignore_ascii_case(n))
+            .collect();
+        if hits.is_empty() {
+            let mut known: Vec<&str> = all.iter().map(|k| k.typology()).collect();
+            known.extend(all.iter().map(|k| k.name()));
+            known.sort_unstable();
+            known.dedup();
+            return Err(format!("unknown typology `{n}`; known: {}", known.join(", ")));
+        }
+        for k in hits {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    // Plan order follows the catalogue, whatever the order asked.
+    out.sort_by_key(|k| all.iter().position(|a| a == k));
+    Ok(out)
+}
+
+/// The `count` planned instances of the `kinds` selected, as (kind, nth instance of that
+/// kind): every typology in turn, with the decoys every other round.
+pub(crate) fn plan(count: usize, kinds: &[Kind]) -> Vec<(Kind, u32)> {
     let mut out = Vec::with_capacity(count);
+    if kinds.is_empty() {
+        return out;
+    }
     let mut round = 0u32;
     while out.len() < count {
-        for k in TYPOLOGIES {
+        for k in kinds.iter().filter(|k| k.typology() != DECOY) {
             if out.len() < count {
-                out.push((k, round));
+                out.push((*k, round));
             }
         }
         if round % 2 == 0 {
-            for k in DECOYS {
+            for k in kinds.iter().filter(|k| k.typology() == DECOY) {
                 if out.len() < count {
-                    out.push((k, round / 2));
+                    out.push((*k, round / 2));
                 }
             }
         }
@@ -167,7 +214,13 @@ impl<'a> Planter<'a> {
     /// Plants the planned schemes on the reserved accounts. After the first
     /// full round, stops once `max_rows` rows are planted.
     pub(crate) fn plant(mut self, plan: &[(Kind, u32)], max_rows: usize) -> Vec<SchemeRec> {
-        let first_round = TYPOLOGIES.len() + DECOYS.len();
+        let first_round = {
+            let mut kinds: Vec<Kind> = plan.iter().map(|p| p.0).collect();
+            kinds.dedup();
+            kinds.sort_by_key(|k| k.name());
+            kinds.dedup();
+            kinds.len()
+        };
         for (i, &(kind, nth)) in plan.iter().enumerate() {
             if i >= first_round && self.events.len() >= max_rows {
                 break;
@@ -688,12 +741,13 @@ mod tests {
 
     #[test]
     fn first_round_has_every_kind() {
-        let p = plan(TYPOLOGIES.len() + DECOYS.len());
+        let all = select(&[]).unwrap_or_default();
+        let p = plan(TYPOLOGIES.len() + DECOYS.len(), &all);
         for k in TYPOLOGIES.iter().chain(DECOYS.iter()) {
             assert_eq!(p.iter().filter(|(x, _)| x == k).count(), 1, "{k:?}");
         }
         // Decoys come every other round.
-        let p = plan(100);
+        let p = plan(100, &all);
         let decoys = p.iter().filter(|(k, _)| k.typology() == DECOY).count();
         assert!(decoys * 5 < p.len(), "{decoys} decoys in {}", p.len());
     }

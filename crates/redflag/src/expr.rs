@@ -27,6 +27,9 @@ pub enum ExprRole<'a> {
     Measure,
     /// A condition over measures (`having`): the measure names given.
     Having(&'a [String]),
+    /// A condition over named values a kind computes (a sequence's `match`, a
+    /// baseline's `threshold`): exactly the names given.
+    Over(&'a [String]),
 }
 
 /// What an expression may refer to, and what it did refer to.
@@ -166,6 +169,15 @@ fn check_name(name: &str, role: ExprRole<'_>, ctx: &mut Context<'_>, problems: &
                 problems.push(format!(
                     "unknown column `{name}`{}",
                     suggestion(name, schema::all_columns())
+                ));
+            }
+        }
+        ExprRole::Over(names) => {
+            if !names.iter().any(|m| m == name) {
+                problems.push(format!(
+                    "unknown name `{name}`{}; this condition may use: {}",
+                    suggestion(name, names.iter().map(String::as_str)),
+                    names.join(", ")
                 ));
             }
         }

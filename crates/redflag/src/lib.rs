@@ -39,9 +39,11 @@
 mod cases;
 mod engine;
 mod error;
+pub mod evaluate;
 mod expr;
 pub mod format;
 mod ingest;
+pub mod kinds;
 mod output;
 mod pack;
 pub mod report;
@@ -61,7 +63,7 @@ pub use output::{
 };
 pub use pack::{
     placeholders, sha256_hex, AggregateSpec, Pack, ParamOverride, ParamValue, RefList, Rule, RuleDef, RuleKind,
-    Severity, Side, SideSel, Window, WindowAlt, KINDS, TYPOLOGIES,
+    EventDef, Severity, Side, SideSel, Window, WindowAlt, TYPOLOGIES,
 };
 
 /// What a screening found.

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{did_you_mean, suggestion, Error, Location, PackProblem, Result};
-use crate::expr::{self, ExprRole};
 use crate::schema;
 
 /// The default pack's source, built into the library with its lists.
@@ -101,6 +100,15 @@ impl SideSel {
             SideSel::In => &[Side::In],
             SideSel::Out => &[Side::Out],
             SideSel::Both => &[Side::Out, Side::In],
+        }
+    }
+
+    /// `in`, `out` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SideSel::In => "in",
+            SideSel::Out => "out",
+            SideSel::Both => "both",
         }
     }
 }
@@ -298,6 +306,60 @@ pub struct RuleDef {
     /// (NULL) and the manifest says so; any other column it reads makes it not applicable.
     #[serde(default)]
     pub optional_columns: Vec<String>,
+    /// Sequence: the first event.
+    #[serde(default)]
+    pub first: Option<EventDef>,
+    /// Sequence: the events that follow it.
+    #[serde(default)]
+    pub then: Option<EventDef>,
+    /// Sequence: how long after the first event the others may come.
+    #[serde(default)]
+    pub within: Option<String>,
+    /// Sequence: the relation between the first event and what follows.
+    #[serde(default, rename = "match")]
+    pub match_: Option<String>,
+    /// Sequence: the account's activity before the first event, as context.
+    #[serde(default)]
+    pub prior: Option<EventDef>,
+    /// Baseline: the measure compared with the account's history (an SQL aggregate).
+    #[serde(default)]
+    pub measure: Option<String>,
+    /// Baseline: how far back the history reaches.
+    #[serde(default)]
+    pub history: Option<String>,
+    /// Baseline: how long an account must have existed before it is compared.
+    #[serde(default)]
+    pub min_history: Option<String>,
+    /// Baseline: the condition over the period's measure and its history.
+    #[serde(default)]
+    pub threshold: Option<String>,
+    /// Baseline: the silence after which activity is a reactivation.
+    #[serde(default)]
+    pub dormant_for: Option<String>,
+    /// Baseline: the column that forms peer groups.
+    #[serde(default)]
+    pub peer_by: Option<String>,
+}
+
+/// An event of a sequence rule: a condition on one side, optionally over a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventDef {
+    /// The side the event is on (default: the rule's).
+    #[serde(default)]
+    pub side: Option<SideSel>,
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub where_: Option<String>,
+    /// `first` as an episode, or `prior`: the trailing window.
+    #[serde(default)]
+    pub window: Option<String>,
+    /// `first` as an episode: named measures over its window.
+    #[serde(default)]
+    pub measures: BTreeMap<String, String>,
+    /// `first` as an episode: the condition over its measures.
+    #[serde(default)]
+    pub having: Option<String>,
 }
 
 const RULE_FIELDS: &[&str] = &[
@@ -319,12 +381,33 @@ const RULE_FIELDS: &[&str] = &[
     "any_of",
     "group_by",
     "optional_columns",
+    "first",
+    "then",
+    "within",
+    "match",
+    "prior",
+    "measure",
+    "history",
+    "min_history",
+    "threshold",
+    "dormant_for",
+    "peer_by",
 ];
 
-/// The rule kinds this version runs.
-pub const KINDS: &[&str] = &["filter", "aggregate"];
-/// Kinds that are part of the design but not yet in this version.
-const PLANNED_KINDS: &[&str] = &["sequence", "baseline", "network", "watchlist"];
+/// Fields every rule may have, whatever its kind.
+const COMMON_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "kind",
+    "typologies",
+    "severity",
+    "references",
+    "description",
+    "explain",
+    "params",
+    "aliases",
+    "optional_columns",
+];
 
 /// The typology tags a rule may carry.
 pub const TYPOLOGIES: &[&str] = &[
@@ -346,6 +429,10 @@ pub enum RuleKind {
     Filter,
     /// Per account over trailing windows.
     Aggregate(AggregateSpec),
+    /// An event, then others on the same account within a time.
+    Sequence(crate::kinds::sequence::SequenceSpec),
+    /// Against the account's own history, its peers, or a dormancy.
+    Baseline(crate::kinds::baseline::BaselineSpec),
 }
 
 impl RuleKind {
@@ -354,6 +441,8 @@ impl RuleKind {
         match self {
             RuleKind::Filter => "filter",
             RuleKind::Aggregate(_) => "aggregate",
+            RuleKind::Sequence(_) => "sequence",
+            RuleKind::Baseline(_) => "baseline",
         }
     }
 }
@@ -380,6 +469,8 @@ pub struct Rule {
     pub where_sql: Option<String>,
     /// Kind-specific content.
     pub kind: RuleKind,
+    /// The row conditions the kind evaluates (slot = position).
+    pub conditions: Vec<crate::kinds::Condition>,
     /// Parameters in force (pack's, then rule's, then overrides).
     pub params: BTreeMap<String, ParamValue>,
     /// Columns the rule reads (canonical or side-view names).
@@ -875,168 +966,57 @@ impl Pack {
                 }
             }
             let kind_name = d.kind.as_str();
-            if !KINDS.contains(&kind_name) {
-                let msg = if PLANNED_KINDS.contains(&kind_name) {
+            let mut cx = crate::kinds::Checker::new(&params, &self.lists);
+            let Some(kind) = crate::kinds::check(d, &mut cx) else {
+                let known: Vec<&str> = crate::kinds::names().collect();
+                let msg = if crate::kinds::PLANNED_KINDS.contains(&kind_name) {
                     format!(
                         "kind `{kind_name}` is not available in this version; available kinds: {}",
-                        KINDS.join(", ")
+                        known.join(", ")
                     )
                 } else {
                     format!(
                         "unknown kind `{kind_name}`{}; available kinds: {}",
-                        suggestion(kind_name, KINDS.iter().chain(PLANNED_KINDS).copied()),
-                        KINDS.join(", ")
+                        suggestion(
+                            kind_name,
+                            known.iter().copied().chain(crate::kinds::PLANNED_KINDS.iter().copied())
+                        ),
+                        known.join(", ")
                     )
                 };
                 p("kind", msg);
                 continue;
-            }
-            let is_agg = kind_name == "aggregate";
-            if !is_agg {
-                for (f, present) in [
-                    ("window", d.window.is_some()),
-                    ("measures", !d.measures.is_empty()),
-                    ("having", d.having.is_some()),
-                    ("any_of", !d.any_of.is_empty()),
-                    ("group_by", !d.group_by.is_empty()),
-                ] {
-                    if present {
-                        p(
-                            f,
-                            format!("field `{f}` is not used by kind `{kind_name}`; remove it or use kind `aggregate`"),
-                        );
-                    }
-                }
-            }
-            let mut ctx = expr::Context {
-                params: &params,
-                lists: &self.lists,
-                columns: BTreeSet::new(),
-                lists_used: BTreeSet::new(),
             };
-            let where_sql = match &d.where_ {
-                Some(w) => match expr::prepare(w, ExprRole::Row, &mut ctx) {
-                    Ok(s) => Some(s),
-                    Err(m) => {
-                        p("where", m);
-                        None
-                    }
-                },
-                None => None,
-            };
-            let row_columns = ctx.columns.clone();
-            let kind = if is_agg {
-                let mut measures = Vec::new();
-                let mut mctx = expr::Context {
-                    params: &params,
-                    lists: &self.lists,
-                    columns: BTreeSet::new(),
-                    lists_used: BTreeSet::new(),
-                };
-                if d.measures.is_empty() {
+            // Fields the kind does not own.
+            let owned = crate::kinds::KINDS
+                .iter()
+                .find(|(k, _)| *k == kind_name)
+                .map(|(_, f)| *f)
+                .unwrap_or(&[]);
+            for f in set_fields(d) {
+                if !COMMON_FIELDS.contains(&f) && !owned.contains(&f) {
+                    let owners: Vec<&str> = crate::kinds::KINDS
+                        .iter()
+                        .filter(|(_, fs)| fs.contains(&f))
+                        .map(|(k, _)| *k)
+                        .collect();
                     p(
-                        "measures",
-                        "an aggregate rule needs at least one measure, such as `n: \"count(*)\"`".into(),
-                    );
-                }
-                for (name, sql) in &d.measures {
-                    if !is_identifier(name) || schema::is_known_column(name) {
-                        p(
-                            &format!("measures.{name}"),
-                            format!("measure name `{name}` must be a plain identifier that is not a column name"),
-                        );
-                        continue;
-                    }
-                    match expr::prepare(sql, ExprRole::Measure, &mut mctx) {
-                        Ok(s) => measures.push((name.clone(), s)),
-                        Err(m) => p(&format!("measures.{name}"), m),
-                    }
-                }
-                let measure_names: Vec<String> = d.measures.keys().cloned().collect();
-                let mut alts = Vec::new();
-                let mut raw_alts: Vec<(String, WindowAlt)> = Vec::new();
-                match (&d.window, &d.having, d.any_of.is_empty()) {
-                    (Some(w), Some(h), true) => raw_alts.push((
-                        String::new(),
-                        WindowAlt {
-                            window: w.clone(),
-                            having: h.clone(),
-                        },
-                    )),
-                    (None, None, false) => {
-                        for (j, a) in d.any_of.iter().enumerate() {
-                            raw_alts.push((format!("any_of[{j}]."), a.clone()));
-                        }
-                    }
-                    (_, _, false) => p(
-                        "any_of",
-                        "give either `window` and `having`, or `any_of` with several of them, not both".into(),
-                    ),
-                    (None, _, true) => p(
-                        "window",
-                        "an aggregate rule needs a `window`, such as 7d (or `any_of`)".into(),
-                    ),
-                    (Some(_), None, true) => p("having", "an aggregate rule needs `having`, such as \"n >= 2\"".into()),
-                }
-                for (prefix, alt) in raw_alts {
-                    let window = match Window::parse(&alt.window) {
-                        Ok(w) => Some(w),
-                        Err(m) => {
-                            p(&format!("{prefix}window"), m);
-                            None
-                        }
-                    };
-                    let mut hctx = expr::Context {
-                        params: &params,
-                        lists: &self.lists,
-                        columns: BTreeSet::new(),
-                        lists_used: BTreeSet::new(),
-                    };
-                    match expr::prepare(&alt.having, ExprRole::Having(&measure_names), &mut hctx) {
-                        Ok(s) => {
-                            if let Some(w) = window {
-                                alts.push((w, s));
+                        f,
+                        format!(
+                            "field `{f}` is not used by kind `{kind_name}`; remove it{}",
+                            if owners.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" or use kind `{}`", owners.join("` or `"))
                             }
-                        }
-                        Err(m) => p(&format!("{prefix}having"), m),
-                    }
-                    ctx.lists_used.extend(hctx.lists_used);
-                }
-                for g in &d.group_by {
-                    if !schema::is_known_column(g) {
-                        p(
-                            "group_by",
-                            format!("unknown column `{g}`{}", suggestion(g, schema::all_columns())),
-                        );
-                    }
-                }
-                ctx.columns.extend(mctx.columns);
-                ctx.lists_used.extend(mctx.lists_used);
-                ctx.columns.extend(d.group_by.iter().cloned());
-                RuleKind::Aggregate(AggregateSpec {
-                    measures,
-                    alternatives: alts,
-                    group_by: d.group_by.clone(),
-                })
-            } else {
-                if d.where_.is_none() {
-                    p(
-                        "where",
-                        "a filter rule needs `where`, the condition a transaction must meet".into(),
+                        ),
                     );
                 }
-                RuleKind::Filter
-            };
+            }
             // Explanation placeholders.
             let mut known: Vec<String> = params.keys().cloned().collect();
             known.extend(["window", "account", "side", "rule_id"].map(String::from));
-            match &kind {
-                RuleKind::Aggregate(a) => {
-                    known.extend(a.measures.iter().map(|(n, _)| n.clone()));
-                    known.extend(crate::engine::BUILTIN_MEASURES.iter().map(|s| s.to_string()));
-                }
-                RuleKind::Filter => known.extend(schema::all_columns().map(String::from)),
-            }
+            known.extend(cx.placeholders.iter().cloned());
             for ph in placeholders(&d.explain) {
                 if !known.iter().any(|k| k == &ph) {
                     p(
@@ -1048,24 +1028,25 @@ impl Pack {
                     );
                 }
             }
-            if matches!(kind, RuleKind::Filter) {
-                // A filter explanation may print any column of the side view: read them.
-                for ph in placeholders(&d.explain) {
-                    if schema::is_known_column(&ph) {
-                        ctx.columns.insert(ph);
-                    }
-                }
+            let problems_of_kind = std::mem::take(&mut cx.problems);
+            for (field, message) in problems_of_kind {
+                p(&field, message);
             }
-            let _ = row_columns;
-            let (columns, lists_used) = (ctx.columns, ctx.lists_used);
+            let where_sql = match &kind {
+                RuleKind::Filter | RuleKind::Aggregate(_) | RuleKind::Baseline(_) => {
+                    cx.conditions.first().and_then(|c| c.sql.clone())
+                }
+                _ => None,
+            };
             rules.push(Rule {
                 def: d.clone(),
                 side: d.side.unwrap_or_default(),
                 where_sql,
                 kind,
-                params,
-                columns,
-                lists: lists_used,
+                params: params.clone(),
+                columns: cx.columns,
+                lists: cx.lists_used,
+                conditions: cx.conditions,
             });
         }
         (rules, problems)
@@ -1103,7 +1084,36 @@ pub fn placeholders(t: &str) -> Vec<String> {
     out
 }
 
-fn is_identifier(s: &str) -> bool {
+/// The fields a rule sets beyond id, title, kind and severity.
+fn set_fields(d: &RuleDef) -> Vec<&'static str> {
+    [
+        ("side", d.side.is_some()),
+        ("where", d.where_.is_some()),
+        ("window", d.window.is_some()),
+        ("measures", !d.measures.is_empty()),
+        ("having", d.having.is_some()),
+        ("any_of", !d.any_of.is_empty()),
+        ("group_by", !d.group_by.is_empty()),
+        ("first", d.first.is_some()),
+        ("then", d.then.is_some()),
+        ("within", d.within.is_some()),
+        ("match", d.match_.is_some()),
+        ("prior", d.prior.is_some()),
+        ("measure", d.measure.is_some()),
+        ("history", d.history.is_some()),
+        ("min_history", d.min_history.is_some()),
+        ("threshold", d.threshold.is_some()),
+        ("dormant_for", d.dormant_for.is_some()),
+        ("peer_by", d.peer_by.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(f, _)| f)
+    .collect()
+}
+
+/// Whether `s` is a plain identifier.
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
         && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')

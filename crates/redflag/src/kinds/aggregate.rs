@@ -1,0 +1,641 @@
+//! Kind `aggregate`: per account (and optional group), over trailing time windows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use super::{Checker, Scope};
+use crate::engine::{
+    alert_id, dedup, display_value, fill, gather_rows, json_value, Alert, BUILTIN_MEASURES, NO_ACCOUNT,
+};
+use crate::error::{suggestion, Error, PolarsContext, Result};
+use crate::expr::{self, ExprRole};
+use crate::format;
+use crate::pack::{is_identifier, AggregateSpec, Rule, RuleDef, Side, Window, WindowAlt};
+use crate::schema;
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &["side", "where", "window", "measures", "having", "any_of", "group_by"];
+
+/// Checks named measures (SQL aggregates); returns them in name order.
+pub(crate) fn check_measures(
+    field: &str,
+    measures: &BTreeMap<String, String>,
+    cx: &mut Checker<'_>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (name, sql) in measures {
+        if !is_identifier(name) || schema::is_known_column(name) {
+            cx.problem(
+                &format!("{field}.{name}"),
+                format!("measure name `{name}` must be a plain identifier that is not a column name"),
+            );
+            continue;
+        }
+        if let Some(s) = cx.expr(&format!("{field}.{name}"), sql, ExprRole::Measure) {
+            out.push((name.clone(), s));
+        }
+    }
+    out
+}
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> AggregateSpec {
+    cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
+    if d.measures.is_empty() {
+        cx.problem(
+            "measures",
+            "an aggregate rule needs at least one measure, such as `n: \"count(*)\"`",
+        );
+    }
+    let measures = check_measures("measures", &d.measures, cx);
+    let measure_names: Vec<String> = d.measures.keys().cloned().collect();
+    let mut raw_alts: Vec<(String, WindowAlt)> = Vec::new();
+    match (&d.window, &d.having, d.any_of.is_empty()) {
+        (Some(w), Some(h), true) => raw_alts.push((
+            String::new(),
+            WindowAlt {
+                window: w.clone(),
+                having: h.clone(),
+            },
+        )),
+        (None, None, false) => {
+            for (j, a) in d.any_of.iter().enumerate() {
+                raw_alts.push((format!("any_of[{j}]."), a.clone()));
+            }
+        }
+        (_, _, false) => cx.problem(
+            "any_of",
+            "give either `window` and `having`, or `any_of` with several of them, not both",
+        ),
+        (None, _, true) => cx.problem("window", "an aggregate rule needs a `window`, such as 7d (or `any_of`)"),
+        (Some(_), None, true) => cx.problem("having", "an aggregate rule needs `having`, such as \"n >= 2\""),
+    }
+    let mut alternatives = Vec::new();
+    for (prefix, alt) in raw_alts {
+        let window = cx.window(&format!("{prefix}window"), Some(&alt.window), "7d");
+        // `having` reads measures, not columns.
+        let before = cx.columns.clone();
+        let having = cx.expr(
+            &format!("{prefix}having"),
+            &alt.having,
+            ExprRole::Having(&measure_names),
+        );
+        cx.columns = before;
+        if let (Some(w), Some(h)) = (window, having) {
+            alternatives.push((w, h));
+        }
+    }
+    for g in &d.group_by {
+        if !schema::is_known_column(g) {
+            cx.problem(
+                "group_by",
+                format!("unknown column `{g}`{}", suggestion(g, schema::all_columns())),
+            );
+        }
+    }
+    cx.columns.extend(d.group_by.iter().cloned());
+    cx.placeholders(measures.iter().map(|(n, _)| n.clone()));
+    cx.placeholders(BUILTIN_MEASURES.iter().copied());
+    AggregateSpec {
+        measures,
+        alternatives,
+        group_by: d.group_by.clone(),
+    }
+}
+
+/// Episodes of an aggregate rule: merged firing windows per account.
+struct Episode {
+    group: u32,
+    start: i64,
+    end: i64,
+    windows: BTreeSet<i64>,
+}
+
+pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    let rerr = |m: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    };
+    // The rows, in (group, ts, row) order; side `both` screens an account's two sides together.
+    let mut rows = scope.side_rows(0, rule.side);
+    let alt_bounds: Vec<expr::Bounds> = spec
+        .alternatives
+        .iter()
+        .map(|(_, h)| expr::bounds(h, &spec.measures))
+        .collect();
+    if spec.group_by.is_empty() && !rows.is_empty() {
+        // Rows in no window that could fire are dropped before anything is gathered.
+        let g: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let a: Vec<f64> = rows.iter().map(|r| prep.amount[r.2 as usize]).collect();
+        let mut keep = vec![false; rows.len()];
+        for ((w, _), b) in spec.alternatives.iter().zip(&alt_bounds) {
+            match dense_rows(&g, &t, &a, w.ms, *b) {
+                None => {
+                    keep.iter_mut().for_each(|k| *k = true);
+                    break;
+                }
+                Some(k) => k.into_iter().for_each(|i| keep[i] = true),
+            }
+        }
+        let mut i = 0;
+        rows.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Columns the measures read, per side, gathered for these rows only.
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| schema::is_known_column(c))
+        .cloned()
+        .collect();
+    for c in ["amount_base", "counterparty"] {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    let data = gather_rows(prep, &rows, &cols)?;
+    // Group key: the account, or the account and the group_by columns.
+    let mut group_account: Vec<u32> = Vec::new();
+    let groups: Vec<u32> = if spec.group_by.is_empty() {
+        rows.iter().map(|r| r.0).collect()
+    } else {
+        let mut keyed: PlHashMap<(u32, String), u32> = PlHashMap::new();
+        let gcols: Vec<Column> = spec
+            .group_by
+            .iter()
+            .map(|g| data.column(g).cloned())
+            .collect::<PolarsResult<_>>()
+            .ctx(|| format!("rule {}: group_by", rule.id()))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (k, r) in rows.iter().enumerate() {
+            let mut key = String::new();
+            for c in &gcols {
+                key.push_str(&display_value(&c.get(k).unwrap_or(AnyValue::Null)));
+                key.push('\u{1f}');
+            }
+            let next = keyed.len() as u32;
+            let g = *keyed.entry((r.0, key)).or_insert(next);
+            if g == next {
+                group_account.push(r.0);
+            }
+            out.push(g);
+        }
+        out
+    };
+    // With group_by the order must be (group, ts): sort a permutation.
+    let mut perm: Vec<usize> = (0..rows.len()).collect();
+    if !spec.group_by.is_empty() {
+        perm.sort_by_key(|&k| (groups[k], rows[k].1, rows[k].2));
+    }
+    let data = if spec.group_by.is_empty() {
+        data
+    } else {
+        data.take(&IdxCa::from_vec(
+            "p".into(),
+            perm.iter().map(|&k| k as IdxSize).collect(),
+        ))
+        .ctx(|| "ordering groups".into())?
+    };
+    let grp: Vec<u32> = perm.iter().map(|&k| groups[k]).collect();
+    let tss: Vec<i64> = perm.iter().map(|&k| rows[k].1).collect();
+    let txn_rows: Vec<u32> = perm.iter().map(|&k| rows[k].2).collect();
+    let mut data = data;
+    data.with_column(Column::new("__grp".into(), grp.clone()))
+        .ctx(|| "grouping".into())?;
+    let ts_series = Int64Chunked::from_vec("ts".into(), tss.clone())
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_series();
+    data.with_column(ts_series.into_column()).ctx(|| "time".into())?;
+    // Measures, compiled once.
+    let measure_exprs: Vec<Expr> = spec
+        .measures
+        .iter()
+        .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(&rerr)?;
+    // Measures slide incrementally where they can; else polars' rolling windows.
+    let incremental = crate::window::plan(&spec.measures);
+    // Firing windows of every alternative.
+    let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
+    for (window, having) in &spec.alternatives {
+        // Windows that cannot hold the rows or the amount `having` needs cannot fire.
+        let bound = expr::bounds(having, &spec.measures);
+        let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount[*r as usize]).collect();
+        let keep = dense_rows(&grp, &tss, &amts, window.ms, bound);
+        let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
+            None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
+            Some(rows) => {
+                if rows.is_empty() {
+                    continue;
+                }
+                let idx = IdxCa::from_vec("k".into(), rows.iter().map(|&k| k as IdxSize).collect());
+                let sub = data.take(&idx).ctx(|| format!("rule {}: pruning", rule.id()))?;
+                let g = rows.iter().map(|&k| grp[k]).collect();
+                let t = rows.iter().map(|&k| tss[k]).collect();
+                (sub, g, t, rows)
+            }
+        };
+        let (fire, _) = firing(
+            &sub,
+            incremental.as_ref(),
+            &measure_exprs,
+            having,
+            *window,
+            &sub_grp,
+            &sub_ts,
+        )
+        .map_err(|e| rerr(e.to_string()))?;
+        for (k, f) in fire.iter().enumerate() {
+            if *f {
+                let j = back[k];
+                intervals.push((grp[j], tss[j] - window.ms, tss[j], window.ms));
+            }
+        }
+    }
+    if intervals.is_empty() {
+        return Ok(Vec::new());
+    }
+    intervals.sort_unstable();
+    let mut episodes: Vec<Episode> = Vec::new();
+    for (g, s, e, w) in intervals {
+        match episodes.last_mut() {
+            Some(ep) if ep.group == g && s <= ep.end => {
+                ep.end = ep.end.max(e);
+                ep.windows.insert(w);
+            }
+            _ => episodes.push(Episode {
+                group: g,
+                start: s,
+                end: e,
+                windows: BTreeSet::from([w]),
+            }),
+        }
+    }
+    // Rows of each episode (rows are sorted by group, then time).
+    let mut ep_of_row: Vec<Option<u32>> = vec![None; grp.len()];
+    let mut k = 0usize;
+    for (ei, ep) in episodes.iter().enumerate() {
+        while k < grp.len() && (grp[k] < ep.group || (grp[k] == ep.group && tss[k] < ep.start)) {
+            k += 1;
+        }
+        let mut j = k;
+        while j < grp.len() && grp[j] == ep.group && tss[j] <= ep.end {
+            ep_of_row[j] = Some(ei as u32);
+            j += 1;
+        }
+    }
+    let sel: Vec<IdxSize> = (0..grp.len())
+        .filter(|&j| ep_of_row[j].is_some())
+        .map(|j| j as IdxSize)
+        .collect();
+    let ep_ids: Vec<u32> = sel.iter().filter_map(|&j| ep_of_row[j as usize]).collect();
+    let mut ep_data = data
+        .take(&IdxCa::from_vec("s".into(), sel.clone()))
+        .ctx(|| "episode rows".into())?;
+    ep_data
+        .with_column(Column::new("__ep".into(), ep_ids.clone()))
+        .ctx(|| "episode ids".into())?;
+    let mut aggs = measure_exprs.clone();
+    aggs.push(len().cast(DataType::Float64).alias("n_txns"));
+    aggs.push(col("amount_base").sum().alias("total_amount"));
+    aggs.push(col("amount_base").min().alias("min_amount"));
+    aggs.push(col("amount_base").max().alias("max_amount"));
+    aggs.push(
+        col("counterparty")
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("n_counterparties"),
+    );
+    let measured = ep_data
+        .lazy()
+        .group_by_stable([col("__ep")])
+        .agg(aggs)
+        .sort(["__ep"], SortMultipleOptions::default())
+        .collect()
+        .map_err(|e| {
+            rerr(format!(
+                "computing measures: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ))
+        })?;
+    let names: Vec<String> = spec
+        .measures
+        .iter()
+        .map(|(n, _)| n.clone())
+        .chain(BUILTIN_MEASURES.iter().map(|s| s.to_string()))
+        .collect();
+    // Rows per episode, in time order.
+    let mut ep_rows: Vec<Vec<u32>> = vec![Vec::new(); episodes.len()];
+    for (pos, &e) in sel.iter().zip(ep_ids.iter()) {
+        ep_rows[e as usize].push(txn_rows[*pos as usize]);
+    }
+    let side_name = rule.side.as_str();
+    let mut alerts = Vec::new();
+    for (ei, ep) in episodes.iter().enumerate() {
+        let rows_e = &ep_rows[ei];
+        let acct = if spec.group_by.is_empty() {
+            ep.group
+        } else {
+            group_account.get(ep.group as usize).copied().unwrap_or(NO_ACCOUNT)
+        };
+        let account = prep.accounts.get(acct as usize).cloned().unwrap_or_default();
+        let mut measures = BTreeMap::new();
+        let mut values = BTreeMap::new();
+        for n in &names {
+            let v = measured
+                .column(n)
+                .and_then(|c| c.get(ei))
+                .ctx(|| format!("rule {}: measure `{n}`", rule.id()))?;
+            values.insert(n.clone(), display_value(&v));
+            measures.insert(n.clone(), json_value(&v));
+        }
+        let windows: Vec<String> = ep.windows.iter().map(|w| Window { ms: *w }.to_string()).collect();
+        let explanation = fill(
+            &rule.def.explain,
+            rule,
+            &values,
+            &account,
+            side_name,
+            Some(&windows.join(" / ")),
+        );
+        let txn_ids = prep.txn_ids(rows_e)?;
+        let first_ts = rows_e.iter().map(|r| prep.ts[*r as usize]).min().unwrap_or(0);
+        let last_ts = rows_e.iter().map(|r| prep.ts[*r as usize]).max().unwrap_or(0);
+        alerts.push(Alert {
+            alert_id: alert_id(rule.id(), &account, &txn_ids),
+            rule_id: rule.id().to_string(),
+            kind: rule.kind.name().to_string(),
+            severity: rule.def.severity,
+            typologies: rule.def.typologies.clone(),
+            account,
+            side: side_name.to_string(),
+            window_start: format::timestamp(first_ts),
+            window_end: format::timestamp(last_ts),
+            txn_ids,
+            measures,
+            explanation,
+            rows: rows_e.clone(),
+        });
+    }
+    Ok(dedup(alerts))
+}
+
+/// The rows that lie in some window `[t - w, t]` holding at least `b.rows` rows and
+/// `b.amount` in total, or `None` when there is no bound (rows sorted by group, then
+/// time). Dropping the other rows changes no window that can fire: each such window keeps
+/// all its rows, and every other window still holds too few rows or too little.
+fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) -> Option<Vec<usize>> {
+    if b.rows <= 1 && b.amount <= 0.0 {
+        return None;
+    }
+    let n = grp.len();
+    // Sums by prefix; compared with a little slack so that rounding never drops a window.
+    let mut prefix = vec![0.0f64; n + 1];
+    for i in 0..n {
+        prefix[i + 1] = prefix[i] + amt[i];
+    }
+    let need_amount = b.amount * (1.0 - 1e-9) - 1e-6;
+    let mut keep = Vec::new();
+    let mut start = 0usize;
+    while start < n {
+        let mut end = start;
+        while end < n && grp[end] == grp[start] {
+            end += 1;
+        }
+        // The last row with the same time as row i: windows include equal times.
+        let mut run_end = vec![0usize; end - start];
+        for i in (start..end).rev() {
+            run_end[i - start] = if i + 1 < end && tss[i + 1] == tss[i] {
+                run_end[i + 1 - start]
+            } else {
+                i
+            };
+        }
+        let mut left = start;
+        let mut covered = start; // rows below this are already kept
+        for i in start..end {
+            while tss[left] < tss[i].saturating_sub(w) {
+                left += 1;
+            }
+            let right = run_end[i - start];
+            let rows = right + 1 - left;
+            let total = prefix[right + 1] - prefix[left];
+            if rows >= b.rows && total >= need_amount {
+                for k in covered.max(left)..=right {
+                    keep.push(k);
+                }
+                covered = covered.max(right + 1);
+            }
+        }
+        start = end;
+    }
+    if keep.len() == n {
+        None
+    } else {
+        Some(keep)
+    }
+}
+
+/// For each row (window end), whether `having` holds over the trailing window [ts - w, ts].
+/// Measures slide incrementally when `plan` covers them; else polars' rolling windows
+/// compute them.
+fn firing(
+    data: &DataFrame,
+    plan: Option<&crate::window::Plan>,
+    measures: &[Expr],
+    having: &str,
+    window: Window,
+    grp: &[u32],
+    tss: &[i64],
+) -> PolarsResult<(Vec<bool>, DataFrame)> {
+    let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
+    let per_window = match plan {
+        Some(plan) => crate::window::measures(plan, data, grp, tss, window.ms)?,
+        None => rolling_measures(data, measures, window, grp, tss)?,
+    };
+    let out = per_window
+        .clone()
+        .lazy()
+        .select([having.fill_null(lit(false)).alias("__fire")])
+        .collect()?;
+    let f = out.column("__fire")?;
+    let f = f
+        .bool()
+        .map_err(|_| polars_err!(ComputeError: "`having` must be true or false; it gives {}", f.dtype()))?;
+    Ok((f.iter().map(|v| v.unwrap_or(false)).collect(), per_window))
+}
+
+/// For rows sorted by (account, ts, row), the measures over each row's trailing window
+/// `[ts - w, ts]` and whether `having` holds there. `cols` are the columns the measures read.
+pub(crate) fn trailing(
+    prep: &crate::engine::Prepared<'_>,
+    rows: &[(u32, i64, u32, Side)],
+    cols: &[String],
+    measures: &[(String, String)],
+    window: Window,
+    having: &str,
+) -> std::result::Result<(Vec<bool>, DataFrame), String> {
+    let mut data = gather_rows(prep, rows, cols).map_err(|e| e.to_string())?;
+    let grp: Vec<u32> = rows.iter().map(|r| r.0).collect();
+    let tss: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    data.with_column(Column::new("__grp".into(), grp.clone()))
+        .map_err(|e| e.to_string())?;
+    let ts_series = Int64Chunked::from_vec("ts".into(), tss.clone())
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_series();
+    data.with_column(ts_series.into_column()).map_err(|e| e.to_string())?;
+    let exprs: Vec<Expr> = measures
+        .iter()
+        .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
+        .collect::<std::result::Result<_, _>>()?;
+    let plan = crate::window::plan(measures);
+    firing(&data, plan.as_ref(), &exprs, having, window, &grp, &tss).map_err(|e| e.to_string())
+}
+
+/// The measures over each row's window [ts - w, ts], by polars' rolling windows.
+fn rolling_measures(
+    data: &DataFrame,
+    measures: &[Expr],
+    window: Window,
+    grp: &[u32],
+    tss: &[i64],
+) -> PolarsResult<DataFrame> {
+    let opts = RollingGroupOptions {
+        index_column: "ts".into(),
+        period: Duration::parse(&format!("{}ms", window.ms)),
+        offset: Duration::parse(&format!("-{}ms", window.ms)),
+        closed_window: ClosedWindow::Both,
+    };
+    let mut out = data
+        .clone()
+        .lazy()
+        .rolling(col("ts"), [col("__grp")], opts)
+        .agg(measures)
+        .with_column(col("ts").cast(DataType::Int64))
+        .collect()?;
+    // The output must line up with the input rows; check rather than trust.
+    let g = out.column("__grp")?.u32()?;
+    let t = out.column("ts")?.i64()?;
+    if out.height() != grp.len()
+        || g.iter().zip(grp.iter()).any(|(a, b)| a != Some(*b))
+        || t.iter().zip(tss.iter()).any(|(a, b)| a != Some(*b))
+    {
+        polars_bail!(ComputeError: "internal: rolling windows came back out of order");
+    }
+    out.drop_in_place("__grp")?;
+    out.drop_in_place("ts")?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Measures per window from polars' rolling windows, the reference for the sliding ones.
+    fn rolling(data: &DataFrame, measures: &[(String, String)], w: i64) -> DataFrame {
+        let exprs: Vec<Expr> = measures
+            .iter()
+            .map(|(n, q)| expr::compile(q).unwrap().alias(n.as_str()))
+            .collect();
+        let names: Vec<Expr> = measures.iter().map(|(n, _)| col(n.as_str())).collect();
+        let opts = RollingGroupOptions {
+            index_column: "ts".into(),
+            period: Duration::parse(&format!("{w}ms")),
+            offset: Duration::parse(&format!("-{w}ms")),
+            closed_window: ClosedWindow::Both,
+        };
+        data.clone()
+            .lazy()
+            .rolling(col("ts"), [col("__grp")], opts)
+            .agg(exprs)
+            .select(names)
+            .collect()
+            .unwrap()
+    }
+
+    #[test]
+    fn sliding_measures_equal_polars_rolling_windows() {
+        // A small deterministic generator: groups, times with ties, amounts, senders, nulls.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let measures: Vec<(String, String)> = [
+            ("n", "count(*)"),
+            ("nn", "count(cp)"),
+            ("senders", "count(DISTINCT cp)"),
+            ("total", "sum(amount_base)"),
+            ("cash", "sum(CASE WHEN ch = 'cash_in' THEN amount_base ELSE 0.0 END)"),
+            ("mean", "avg(amount_base)"),
+            ("lo", "min(amount_base)"),
+            ("hi", "max(amount_base)"),
+            ("med", "median(amount_base)"),
+            (
+                "pct",
+                "100.0 * sum(CASE WHEN ch = 'cash_in' THEN amount_base ELSE 0.0 END) / sum(amount_base)",
+            ),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let plan = crate::window::plan(&measures).unwrap();
+        for round in 0..20 {
+            let n = 50 + next(300) as usize;
+            let mut rows: Vec<(u32, i64)> = (0..n)
+                .map(|_| (next(6) as u32, (next(40) * 3_600_000) as i64))
+                .collect();
+            rows.sort();
+            let grp: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let tss: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let amount: Vec<f64> = (0..n).map(|_| (next(100_000) as f64) / 100.0 + 0.01).collect();
+            let cp: Vec<Option<String>> = (0..n)
+                .map(|_| match next(8) {
+                    0 => None,
+                    k => Some(format!("S{k}")),
+                })
+                .collect();
+            let ch: Vec<&str> = (0..n).map(|_| if next(3) == 0 { "cash_in" } else { "wire" }).collect();
+            let ts = Int64Chunked::from_vec("ts".into(), tss.clone())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into_series()
+                .into_column();
+            let data = DataFrame::new_infer_height(vec![
+                Column::new("__grp".into(), grp.clone()),
+                ts,
+                Column::new("amount_base".into(), amount),
+                Column::new("cp".into(), cp),
+                Column::new("ch".into(), ch),
+            ])
+            .unwrap();
+            let w = [3_600_000i64, 6 * 3_600_000, 24 * 3_600_000][round % 3];
+            let want = rolling(&data, &measures, w);
+            let got = crate::window::measures(&plan, &data, &grp, &tss, w).unwrap();
+            for (name, _) in &measures {
+                let a = want.column(name).unwrap().cast(&DataType::Float64).unwrap();
+                let b = got.column(name).unwrap().cast(&DataType::Float64).unwrap();
+                for (k, (x, y)) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()).enumerate() {
+                    let same = match (x, y) {
+                        (Some(x), Some(y)) => (x - y).abs() <= 1e-6 * x.abs().max(1.0),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    assert!(
+                        same,
+                        "round {round}, measure {name}, row {k}: polars {x:?}, sliding {y:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,624 @@
+//! Kind `baseline`: an account against its own history, against its peers, or after a
+//! silence.
+//!
+//! Time is cut into periods of length `window`, aligned on the midnight (UTC) before the
+//! first transaction of the data. For each account and period with transactions that meet
+//! `where` on `side`, `measure` (an SQL aggregate such as `sum(amount_base)`) gives
+//! `current`, and `n` counts the transactions. Then, by mode:
+//!
+//! - **History** (`history`): the same measure over each of the account's prior periods
+//!   within `history`, from the period of its first transaction in the data on (a period
+//!   without transactions counts as the measure of nothing: 0 for a count or a sum).
+//!   `threshold` may use `median`, `mad` (median absolute deviation), `ratio`
+//!   (`current / median`), `robust_z` (`(current - median) / (1.4826 mad)`), `periods`
+//!   (how many prior periods) and `history_max`. An account whose first transaction is
+//!   less than `min_history` (default: `history`) before the period is not compared.
+//! - **Peers** (`peer_by`, a column such as `customer_type` or `mcc`): the accounts with
+//!   the same value in the same period form the group (an account's value is the one on its
+//!   first transaction of the period); `threshold` may use `peer_median`, `peer_mad`,
+//!   `peer_ratio`, `peer_z` and `peers` (the group's size, the account included). Peers
+//!   combine with history.
+//! - **Dormancy** (`dormant_for`): any transaction of the account, either side, after at
+//!   least `dormant_for` without one reactivates it; `current` and `n` are then measured
+//!   over `[reactivation, reactivation + window]`, and `threshold` may also use `gap_days`.
+//!   An account with no earlier transaction in the data is new, not dormant.
+//!
+//! Ratios and z-scores are empty (NULL, so false in a comparison) when their divisor is 0.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::{Checker, Scope};
+use crate::engine::{alert_id, dedup, display_value, fill, gather_rows, json_value, Alert, Prepared};
+use crate::error::{suggestion, Error, Result};
+use crate::expr::{self, ExprRole};
+use crate::format;
+use crate::pack::{Rule, RuleDef, Side, Window};
+use crate::schema;
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &[
+    "side",
+    "where",
+    "measure",
+    "window",
+    "history",
+    "min_history",
+    "threshold",
+    "dormant_for",
+    "peer_by",
+];
+
+/// How a baseline rule compares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Against prior periods: how many, and the account age needed.
+    History {
+        /// Prior periods compared.
+        periods: u32,
+        /// The account's first transaction must be this long before the period.
+        min_history: Window,
+    },
+    /// After a silence this long.
+    Dormancy(Window),
+    /// Against peers only.
+    Peers,
+}
+
+/// The checked content of a baseline rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineSpec {
+    /// The measure (an SQL aggregate).
+    pub measure: String,
+    /// The period.
+    pub window: Window,
+    /// The mode.
+    pub mode: Mode,
+    /// The peer column.
+    pub peer_by: Option<String>,
+    /// The condition over [`BaselineSpec::names`].
+    pub threshold: String,
+    /// The names `threshold` may use.
+    pub names: Vec<String>,
+}
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
+    cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
+    let measure = match &d.measure {
+        None => {
+            cx.problem(
+                "measure",
+                "a baseline rule needs `measure`, such as \"sum(amount_base)\"",
+            );
+            None
+        }
+        Some(m) => cx.expr("measure", m, ExprRole::Measure),
+    };
+    let window = cx.window("window", d.window.as_deref(), "30d");
+    let mut names: Vec<String> = vec!["current".into(), "n".into()];
+    let mode = match (&d.history, &d.dormant_for) {
+        (Some(_), Some(_)) => {
+            cx.problem(
+                "dormant_for",
+                "give `history` (compare with prior periods) or `dormant_for` (a silence, then activity), not both",
+            );
+            None
+        }
+        (Some(h), None) => {
+            let h = cx.window("history", Some(h), "180d");
+            let min = match &d.min_history {
+                Some(m) => cx.window("min_history", Some(m), "90d"),
+                None => h,
+            };
+            names.extend(
+                ["median", "mad", "ratio", "robust_z", "periods", "history_max"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+            match (h, window, min) {
+                (Some(h), Some(w), Some(min)) if w.ms > 0 => {
+                    if h.ms % w.ms != 0 || h.ms < w.ms {
+                        cx.problem(
+                            "history",
+                            format!("`history` ({h}) must be a whole number of periods of `window` ({w})"),
+                        );
+                        None
+                    } else {
+                        Some(Mode::History {
+                            periods: (h.ms / w.ms) as u32,
+                            min_history: min,
+                        })
+                    }
+                }
+                _ => None,
+            }
+        }
+        (None, Some(g)) => {
+            if d.min_history.is_some() {
+                cx.problem(
+                    "min_history",
+                    "`min_history` goes with `history`, not with `dormant_for`",
+                );
+            }
+            names.push("gap_days".into());
+            cx.window("dormant_for", Some(g), "180d").map(Mode::Dormancy)
+        }
+        (None, None) => {
+            if d.min_history.is_some() {
+                cx.problem("min_history", "`min_history` goes with `history`");
+            }
+            if d.peer_by.is_none() {
+                cx.problem(
+                    "history",
+                    "a baseline rule compares with something: give `history` (its own past), `peer_by` (its peers) or `dormant_for` (a silence)",
+                );
+                None
+            } else {
+                Some(Mode::Peers)
+            }
+        }
+    };
+    if let Some(p) = &d.peer_by {
+        if !schema::is_known_column(p) {
+            cx.problem(
+                "peer_by",
+                format!("unknown column `{p}`{}", suggestion(p, schema::all_columns())),
+            );
+        } else if matches!(mode, Some(Mode::Dormancy(_))) {
+            cx.problem(
+                "peer_by",
+                "`peer_by` goes with `history` or alone, not with `dormant_for`",
+            );
+        } else {
+            cx.columns.insert(p.clone());
+            names.extend(
+                ["peer_median", "peer_mad", "peer_ratio", "peer_z", "peers"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+        }
+    }
+    let threshold = match &d.threshold {
+        None => {
+            cx.problem(
+                "threshold",
+                "a baseline rule needs `threshold`, such as \"ratio > 3 AND current >= 10000\"",
+            );
+            None
+        }
+        Some(t) => {
+            let before = cx.columns.clone();
+            let out = cx.expr("threshold", t, ExprRole::Over(&names));
+            cx.columns = before;
+            out
+        }
+    };
+    cx.placeholders(names.iter().cloned());
+    cx.placeholders(["period_start", "period_end"]);
+    cx.columns.insert("amount_base".into());
+    match (measure, window, mode, threshold) {
+        (Some(measure), Some(window), Some(mode), Some(threshold)) => BaselineSpec {
+            measure,
+            window,
+            mode,
+            peer_by: d.peer_by.clone(),
+            threshold,
+            names,
+        },
+        // Problems are reported; the spec is never run.
+        _ => BaselineSpec {
+            measure: "count(*)".into(),
+            window: Window { ms: 1 },
+            mode: Mode::Peers,
+            peer_by: None,
+            threshold: "false".into(),
+            names,
+        },
+    }
+}
+
+/// One account's period (or reactivation window) and its values.
+struct Unit {
+    account: u32,
+    start: i64,
+    end: i64,
+    rows: Vec<u32>,
+    values: Vec<Option<f64>>,
+}
+
+/// The median of some numbers (sorted in place); `None` when there are none.
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Median and median absolute deviation.
+fn median_mad(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    let mut v = values.to_vec();
+    let Some(m) = median(&mut v) else {
+        return (None, None);
+    };
+    let mut dev: Vec<f64> = values.iter().map(|x| (x - m).abs()).collect();
+    (Some(m), median(&mut dev))
+}
+
+fn ratio(a: f64, b: Option<f64>) -> Option<f64> {
+    b.filter(|b| *b != 0.0).map(|b| a / b)
+}
+
+fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
+    match (m, mad) {
+        (Some(m), Some(d)) if d > 0.0 => Some((x - m) / (1.4826 * d)),
+        _ => None,
+    }
+}
+
+pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    let rerr = |m: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    };
+    let rows = scope.side_rows(0, rule.side);
+    if rows.is_empty() || prep.ts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let day = 86_400_000i64;
+    let origin = prep
+        .ts
+        .iter()
+        .copied()
+        .filter(|t| *t != i64::MIN)
+        .min()
+        .unwrap_or(0)
+        .div_euclid(day)
+        * day;
+    let w = spec.window.ms.max(1);
+    // Units: (account, period) — or (account, reactivation) — and the rows in each.
+    let mut unit_of_row: Vec<u32> = Vec::with_capacity(rows.len());
+    let mut units: Vec<Unit> = Vec::new();
+    let mut gaps: Vec<f64> = Vec::new();
+    match &spec.mode {
+        Mode::Dormancy(silence) => {
+            let activity = activity(prep);
+            for r in &rows {
+                // The reactivation this row falls in, if any: the latest activity at or
+                // before it that followed a silence, no more than `window` before it.
+                let acts = &activity[r.0 as usize];
+                let upto = acts.partition_point(|t| *t <= r.1);
+                let mut found = None;
+                let mut k = upto;
+                while k > 1 {
+                    let t = acts[k - 1];
+                    if t < r.1 - w {
+                        break;
+                    }
+                    if t - acts[k - 2] >= silence.ms {
+                        found = Some((t, t - acts[k - 2]));
+                        break;
+                    }
+                    k -= 1;
+                }
+                let Some((start, gap)) = found else {
+                    unit_of_row.push(u32::MAX);
+                    continue;
+                };
+                match units.last() {
+                    Some(u) if u.account == r.0 && u.start == start => {}
+                    _ => {
+                        units.push(Unit {
+                            account: r.0,
+                            start,
+                            end: start + w,
+                            rows: Vec::new(),
+                            values: Vec::new(),
+                        });
+                        gaps.push(gap as f64 / day as f64);
+                    }
+                }
+                let ui = units.len() - 1;
+                units[ui].rows.push(r.2);
+                unit_of_row.push(ui as u32);
+            }
+        }
+        _ => {
+            for r in &rows {
+                let p = (r.1 - origin).div_euclid(w);
+                let start = origin + p * w;
+                match units.last() {
+                    Some(u) if u.account == r.0 && u.start == start => {}
+                    _ => units.push(Unit {
+                        account: r.0,
+                        start,
+                        end: start + w - 1,
+                        rows: Vec::new(),
+                        values: Vec::new(),
+                    }),
+                }
+                let ui = units.len() - 1;
+                units[ui].rows.push(r.2);
+                unit_of_row.push(ui as u32);
+            }
+        }
+    }
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The measure per unit, and of nothing (an empty period).
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| schema::is_known_column(c))
+        .cloned()
+        .collect();
+    cols.sort();
+    cols.dedup();
+    let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
+    let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
+    let mut data = gather_rows(prep, &kept_rows, &cols)?;
+    let unit_ids: Vec<u32> = keep.iter().map(|&i| unit_of_row[i]).collect();
+    data.with_column(Column::new("__u".into(), unit_ids))
+        .map_err(|e| rerr(e.to_string()))?;
+    let m = expr::compile(&spec.measure).map_err(&rerr)?;
+    let empty_value = data
+        .head(Some(0))
+        .lazy()
+        .select([m.clone().cast(DataType::Float64).alias("current")])
+        .collect()
+        .ok()
+        .and_then(|d| {
+            d.column("current")
+                .ok()
+                .and_then(|c| c.f64().ok().and_then(|c| c.get(0)))
+        });
+    let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
+    let peer_col = spec.peer_by.as_deref();
+    if let Some(p) = peer_col {
+        aggs.push(col(p).cast(DataType::String).first().alias("__peer"));
+    }
+    let per_unit = data
+        .lazy()
+        .group_by([col("__u")])
+        .agg(aggs)
+        .sort(["__u"], SortMultipleOptions::default())
+        .collect()
+        .map_err(|e| {
+            rerr(format!(
+                "computing `measure`: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ))
+        })?;
+    let uid = per_unit
+        .column("__u")
+        .and_then(|c| c.u32().cloned())
+        .map_err(|e| rerr(e.to_string()))?;
+    let cur = per_unit
+        .column("current")
+        .and_then(|c| c.f64().cloned())
+        .map_err(|e| rerr(e.to_string()))?;
+    let mut current: Vec<Option<f64>> = vec![None; units.len()];
+    let mut peer_value: Vec<Option<String>> = vec![None; units.len()];
+    for k in 0..per_unit.height() {
+        if let Some(u) = uid.get(k) {
+            current[u as usize] = cur.get(k);
+        }
+    }
+    if peer_col.is_some() {
+        let pv = per_unit
+            .column("__peer")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| rerr(e.to_string()))?;
+        for k in 0..per_unit.height() {
+            if let Some(u) = uid.get(k) {
+                peer_value[u as usize] = pv.get(k).map(str::to_string);
+            }
+        }
+    }
+    // Peer groups: (period start, value) → currents.
+    // (median, MAD, size) of each group.
+    type Stats = (Option<f64>, Option<f64>, usize);
+    let mut peer_stats: BTreeMap<(i64, String), Stats> = BTreeMap::new();
+    if peer_col.is_some() {
+        let mut groups: BTreeMap<(i64, String), Vec<f64>> = BTreeMap::new();
+        for (u, unit) in units.iter().enumerate() {
+            if let (Some(v), Some(c)) = (&peer_value[u], current[u]) {
+                groups.entry((unit.start, v.clone())).or_default().push(c);
+            }
+        }
+        for (k, v) in groups {
+            let (m, d) = median_mad(&v);
+            peer_stats.insert(k, (m, d, v.len()));
+        }
+    }
+    // First activity per account, for the history's start.
+    let first_seen = match spec.mode {
+        Mode::History { .. } => first_seen(prep),
+        _ => Vec::new(),
+    };
+    let mut index: BTreeMap<(u32, i64), usize> = BTreeMap::new();
+    for (u, unit) in units.iter().enumerate() {
+        index.insert((unit.account, unit.start), u);
+    }
+    for u in 0..units.len() {
+        let Some(c) = current[u] else {
+            continue;
+        };
+        let unit = &units[u];
+        let mut vals: Vec<Option<f64>> = vec![Some(c), Some(unit.rows.len() as f64)];
+        let mut comparable = true;
+        match &spec.mode {
+            Mode::History { periods, min_history } => {
+                let seen = first_seen.get(unit.account as usize).copied().unwrap_or(unit.start);
+                if seen > unit.start - min_history.ms {
+                    comparable = false;
+                }
+                let mut hist: Vec<f64> = Vec::new();
+                for k in 1..=*periods as i64 {
+                    let s = unit.start - k * w;
+                    if s + w <= seen {
+                        break; // before the account's first transaction
+                    }
+                    match index.get(&(unit.account, s)) {
+                        Some(&j) => {
+                            if let Some(v) = current[j] {
+                                hist.push(v)
+                            }
+                        }
+                        None => {
+                            if let Some(e) = empty_value {
+                                hist.push(e)
+                            }
+                        }
+                    }
+                }
+                if hist.is_empty() {
+                    comparable = false;
+                }
+                let (m, d) = median_mad(&hist);
+                let hmax = hist
+                    .iter()
+                    .copied()
+                    .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))));
+                vals.extend([m, d, ratio(c, m), robust_z(c, m, d), Some(hist.len() as f64), hmax]);
+            }
+            Mode::Dormancy(_) => vals.push(Some(gaps[u])),
+            Mode::Peers => {}
+        }
+        if peer_col.is_some() {
+            let st = peer_value[u]
+                .as_ref()
+                .and_then(|v| peer_stats.get(&(unit.start, v.clone())))
+                .copied();
+            match st {
+                Some((m, d, n)) => vals.extend([m, d, ratio(c, m), robust_z(c, m, d), Some(n as f64)]),
+                None => vals.extend([None, None, None, None, Some(0.0)]),
+            }
+        }
+        if comparable {
+            units[u].values = vals;
+        }
+    }
+    // The threshold over every comparable unit at once.
+    let comparable: Vec<usize> = (0..units.len()).filter(|&u| !units[u].values.is_empty()).collect();
+    if comparable.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns: Vec<Column> = spec
+        .names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            Float64Chunked::from_iter_options(
+                n.as_str().into(),
+                comparable.iter().map(|&u| units[u].values.get(k).copied().flatten()),
+            )
+            .into_series()
+            .into_column()
+        })
+        .collect();
+    let thr = expr::compile(&spec.threshold).map_err(&rerr)?;
+    let fired = DataFrame::new_infer_height(columns)
+        .and_then(|df| df.lazy().select([thr.fill_null(lit(false)).alias("f")]).collect())
+        .map_err(|e| rerr(format!("`threshold`: {}", e.to_string().lines().next().unwrap_or(""))))?;
+    let f = fired.column("f").map_err(|e| rerr(e.to_string()))?;
+    let f = f
+        .bool()
+        .map_err(|_| rerr(format!("`threshold` must be true or false; it gives {}", f.dtype())))?;
+    let mut alerts = Vec::new();
+    for (k, &u) in comparable.iter().enumerate() {
+        if f.get(k) != Some(true) {
+            continue;
+        }
+        let unit = &units[u];
+        let mut rows_u = unit.rows.clone();
+        rows_u.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+        let account = prep.accounts[unit.account as usize].clone();
+        let mut measures = BTreeMap::new();
+        let mut texts = BTreeMap::new();
+        for (name, v) in spec.names.iter().zip(&unit.values) {
+            let av = v.map(AnyValue::Float64).unwrap_or(AnyValue::Null);
+            measures.insert(name.clone(), json_value(&av));
+            texts.insert(name.clone(), display_value(&av));
+        }
+        texts.insert("period_start".into(), format::timestamp(unit.start));
+        texts.insert("period_end".into(), format::timestamp(unit.end));
+        let explanation = fill(
+            &rule.def.explain,
+            rule,
+            &texts,
+            &account,
+            rule.side.as_str(),
+            Some(&spec.window.to_string()),
+        );
+        let txn_ids = prep.txn_ids(&rows_u)?;
+        let first_ts = rows_u.first().map(|r| prep.ts[*r as usize]).unwrap_or(unit.start);
+        let last_ts = rows_u.last().map(|r| prep.ts[*r as usize]).unwrap_or(unit.end);
+        alerts.push(Alert {
+            alert_id: alert_id(rule.id(), &account, &txn_ids),
+            rule_id: rule.id().to_string(),
+            kind: rule.kind.name().to_string(),
+            severity: rule.def.severity,
+            typologies: rule.def.typologies.clone(),
+            account,
+            side: rule.side.as_str().to_string(),
+            window_start: format::timestamp(first_ts),
+            window_end: format::timestamp(last_ts),
+            txn_ids,
+            measures,
+            explanation,
+            rows: rows_u,
+        });
+    }
+    Ok(dedup(alerts))
+}
+
+/// Each account's first transaction time, either side.
+fn first_seen(prep: &Prepared<'_>) -> Vec<i64> {
+    let mut out = vec![i64::MAX; prep.accounts.len()];
+    for side in [Side::Out, Side::In] {
+        for (a, t, _) in &prep.view(side).keys {
+            let v = &mut out[*a as usize];
+            if *t < *v {
+                *v = *t;
+            }
+        }
+    }
+    out
+}
+
+/// Each account's transaction times, either side, sorted.
+fn activity(prep: &Prepared<'_>) -> Vec<Vec<i64>> {
+    let mut out: Vec<Vec<i64>> = vec![Vec::new(); prep.accounts.len()];
+    for side in [Side::Out, Side::In] {
+        for (a, t, _) in &prep.view(side).keys {
+            out[*a as usize].push(*t);
+        }
+    }
+    for v in &mut out {
+        v.sort_unstable();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_and_mad() {
+        assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), (Some(3.0), Some(1.0)));
+        assert_eq!(median_mad(&[2.0, 4.0]), (Some(3.0), Some(1.0)));
+        assert_eq!(median_mad(&[]), (None, None));
+        assert_eq!(robust_z(10.0, Some(3.0), Some(0.0)), None);
+        assert_eq!(ratio(10.0, Some(0.0)), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! Kind `filter`: single transactions that meet a condition.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::{Checker, Scope};
+use crate::engine::{alert_id, dedup, display_value, fill, gather, json_value, Alert};
+use crate::error::{PolarsContext, Result};
+use crate::format;
+use crate::pack::{Rule, RuleDef, RuleKind};
+use crate::schema;
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &["side", "where"];
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+    if d.where_.is_none() {
+        cx.problem(
+            "where",
+            "a filter rule needs `where`, the condition a transaction must meet",
+        );
+    }
+    cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
+    // An explanation may print any column of the side view: read the ones it names.
+    cx.placeholders(schema::all_columns());
+    for ph in crate::pack::placeholders(&d.explain) {
+        if schema::is_known_column(&ph) {
+            cx.columns.insert(ph);
+        }
+    }
+    RuleKind::Filter
+}
+
+pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    let mut alerts = Vec::new();
+    let placeholders = crate::pack::placeholders(&rule.def.explain);
+    for &side in rule.side.sides() {
+        let hits = scope.rows(0, side);
+        if hits.is_empty() {
+            continue;
+        }
+        let rows: Vec<IdxSize> = hits.iter().map(|h| h.2 as IdxSize).collect();
+        let mut cols: Vec<String> = placeholders
+            .iter()
+            .filter(|p| schema::is_known_column(p))
+            .cloned()
+            .collect();
+        for c in ["amount_base", "txn_id"] {
+            if !cols.iter().any(|x| x == c) {
+                cols.push(c.to_string());
+            }
+        }
+        let df = gather(prep, side, &cols, &rows)?;
+        for (k, (acct, ts, row)) in hits.iter().enumerate() {
+            let mut measures = BTreeMap::new();
+            let mut values: BTreeMap<String, String> = BTreeMap::new();
+            for c in &cols {
+                let v = df
+                    .column(c)
+                    .and_then(|s| s.get(k))
+                    .ctx(|| format!("rule {}: reading `{c}`", rule.id()))?;
+                values.insert(c.clone(), display_value(&v));
+                if c == "amount_base" {
+                    measures.insert(c.clone(), json_value(&v));
+                }
+            }
+            let account = prep.accounts[*acct as usize].clone();
+            let txn_ids = prep.txn_ids(&[*row])?;
+            let explanation = fill(&rule.def.explain, rule, &values, &account, side.as_str(), None);
+            alerts.push(Alert {
+                alert_id: alert_id(rule.id(), &account, &txn_ids),
+                rule_id: rule.id().to_string(),
+                kind: rule.kind.name().to_string(),
+                severity: rule.def.severity,
+                typologies: rule.def.typologies.clone(),
+                account,
+                side: side.as_str().to_string(),
+                window_start: format::timestamp(*ts),
+                window_end: format::timestamp(*ts),
+                txn_ids,
+                measures,
+                explanation,
+                rows: vec![*row],
+            });
+        }
+    }
+    Ok(dedup(alerts))
+}

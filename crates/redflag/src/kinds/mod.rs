@@ -1,0 +1,197 @@
+//! The rule kinds. One kind is one module: a rule is data, its kind is code.
+//!
+//! A kind module has two entry points:
+//!
+//! - `check(def, &mut Checker) -> Option<KindSpec>`: turns the rule as written into its
+//!   checked content, parameters and lists substituted. It reports every problem through
+//!   the [`Checker`] (field path and message; the pack adds file, line and column) and
+//!   records the row conditions it needs with [`Checker::condition`]: each is a `where`
+//!   on one or both sides, evaluated by the engine for all rules at once.
+//! - `run(rule, spec, &Scope) -> Result<Vec<Alert>>`: finds the alerts over the prepared
+//!   data. [`Scope::rows`] gives each condition's rows in (account, time, row) order;
+//!   the helpers of [`crate::engine`] gather columns, fill explanations and make ids.
+//!
+//! A kind declares the fields it owns in `FIELDS`; the pack rejects a field set on a rule
+//! whose kind does not own it. Adding a kind: a module here, a variant of
+//! [`crate::pack::RuleKind`], its fields in [`crate::pack::RuleDef`], one arm in
+//! [`check`] and in [`run`], a doc section in the README, and fixtures in `tests/`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::{Alert, Prepared};
+use crate::error::Result;
+use crate::expr::{self, ExprRole};
+use crate::pack::{ParamValue, RefList, Rule, RuleDef, RuleKind, Side, SideSel, Window};
+
+pub mod aggregate;
+pub mod baseline;
+pub mod filter;
+pub mod sequence;
+
+/// The kinds this version runs, with the fields each owns beyond the common ones.
+pub const KINDS: &[(&str, &[&str])] = &[
+    ("filter", filter::FIELDS),
+    ("aggregate", aggregate::FIELDS),
+    ("sequence", sequence::FIELDS),
+    ("baseline", baseline::FIELDS),
+];
+
+/// Kinds that are part of the design but not in this version.
+pub const PLANNED_KINDS: &[&str] = &["network", "watchlist"];
+
+/// The names of the kinds this version runs.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().map(|(k, _)| *k)
+}
+
+/// A row condition a rule needs: a `where` (or every row) on one or both sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// Sides the condition is evaluated on.
+    pub side: SideSel,
+    /// The SQL condition, parameters and lists substituted; `None` is every row.
+    pub sql: Option<String>,
+}
+
+/// What a kind's `check` works with: the parameters and lists in force, and the
+/// problems, columns and lists it finds.
+pub struct Checker<'a> {
+    pub(crate) params: &'a BTreeMap<String, ParamValue>,
+    pub(crate) lists: &'a BTreeMap<String, RefList>,
+    pub(crate) columns: BTreeSet<String>,
+    pub(crate) lists_used: BTreeSet<String>,
+    pub(crate) problems: Vec<(String, String)>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) placeholders: Vec<String>,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(params: &'a BTreeMap<String, ParamValue>, lists: &'a BTreeMap<String, RefList>) -> Self {
+        Checker {
+            params,
+            lists,
+            columns: BTreeSet::new(),
+            lists_used: BTreeSet::new(),
+            problems: Vec::new(),
+            conditions: Vec::new(),
+            placeholders: Vec::new(),
+        }
+    }
+
+    /// Reports a problem with a field (a path such as `first.where`).
+    pub fn problem(&mut self, field: &str, message: impl Into<String>) {
+        self.problems.push((field.to_string(), message.into()));
+    }
+
+    /// Checks an expression and substitutes its parameters and lists; records the
+    /// columns and lists it reads. `None` when it has a problem (reported).
+    pub fn expr(&mut self, field: &str, sql: &str, role: ExprRole<'_>) -> Option<String> {
+        let mut ctx = expr::Context {
+            params: self.params,
+            lists: self.lists,
+            columns: BTreeSet::new(),
+            lists_used: BTreeSet::new(),
+        };
+        match expr::prepare(sql, role, &mut ctx) {
+            Ok(s) => {
+                self.columns.extend(ctx.columns);
+                self.lists_used.extend(ctx.lists_used);
+                Some(s)
+            }
+            Err(m) => {
+                self.problem(field, m);
+                None
+            }
+        }
+    }
+
+    /// Parses a window or duration field (`7d`, `24h`, `30m`).
+    pub fn window(&mut self, field: &str, text: Option<&str>, example: &str) -> Option<Window> {
+        match text {
+            None => {
+                self.problem(field, format!("this kind needs `{field}`, such as {example}"));
+                None
+            }
+            Some(t) => match Window::parse(t) {
+                Ok(w) => Some(w),
+                Err(m) => {
+                    self.problem(field, m);
+                    None
+                }
+            },
+        }
+    }
+
+    /// Checks a row condition and registers it; returns its slot for [`Scope::rows`].
+    pub fn condition(&mut self, field: &str, side: SideSel, sql: Option<&str>) -> usize {
+        let sql = sql.and_then(|s| self.expr(field, s, ExprRole::Row));
+        self.conditions.push(Condition { side, sql });
+        self.conditions.len() - 1
+    }
+
+    /// Names an explanation may use beyond the parameters and `window`, `account`,
+    /// `side`, `rule_id`.
+    pub fn placeholders<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, names: I) {
+        self.placeholders.extend(names.into_iter().map(Into::into));
+    }
+}
+
+/// Checks the kind-specific content of a rule. `None` when the kind is not known here.
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> Option<RuleKind> {
+    Some(match d.kind.as_str() {
+        "filter" => filter::check(d, cx),
+        "aggregate" => RuleKind::Aggregate(aggregate::check(d, cx)),
+        "sequence" => RuleKind::Sequence(sequence::check(d, cx)),
+        "baseline" => RuleKind::Baseline(baseline::check(d, cx)),
+        _ => return None,
+    })
+}
+
+/// The row masks of every rule: (rule index, condition slot, side) → row kept.
+pub type Masks = BTreeMap<(usize, usize, Side), Vec<bool>>;
+
+/// What a kind's `run` reads: the prepared data and the rule's row masks.
+pub struct Scope<'p, 'a> {
+    pub(crate) prep: &'p Prepared<'a>,
+    pub(crate) masks: &'p Masks,
+    pub(crate) rule_index: usize,
+}
+
+impl<'p, 'a> Scope<'p, 'a> {
+    /// The rows a condition keeps on one side, as (account key, ts, row), in that order.
+    pub(crate) fn rows(&self, slot: usize, side: Side) -> Vec<(u32, i64, u32)> {
+        let mask = self.masks.get(&(self.rule_index, slot, side));
+        self.prep
+            .view(side)
+            .keys
+            .iter()
+            .copied()
+            .filter(|(_, _, row)| mask.is_none_or(|m| m[*row as usize]))
+            .collect()
+    }
+
+    /// The rows a condition keeps on the sides selected, as (account key, ts, row, side),
+    /// sorted by (account, ts, row); with both sides, a transfer between an account and
+    /// itself counts once on that account.
+    pub(crate) fn side_rows(&self, slot: usize, sel: SideSel) -> Vec<(u32, i64, u32, Side)> {
+        let mut rows: Vec<(u32, i64, u32, Side)> = Vec::new();
+        for &s in sel.sides() {
+            rows.extend(self.rows(slot, s).into_iter().map(|(a, t, r)| (a, t, r, s)));
+        }
+        if sel == SideSel::Both {
+            rows.sort_unstable_by_key(|(a, t, r, s)| (*a, *t, *r, *s));
+            rows.dedup_by_key(|(a, t, r, _)| (*a, *t, *r));
+        }
+        rows
+    }
+}
+
+/// Runs one rule.
+pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    match &rule.kind {
+        RuleKind::Filter => filter::run(rule, scope),
+        RuleKind::Aggregate(spec) => aggregate::run(rule, spec, scope),
+        RuleKind::Sequence(spec) => sequence::run(rule, spec, scope),
+        RuleKind::Baseline(spec) => baseline::run(rule, spec, scope),
+    }
+}

@@ -1,0 +1,685 @@
+//! Kind `sequence`: an event, then others on the same account within a time.
+//!
+//! `first` is a transaction that meets a condition (or, with `window`, `measures` and
+//! `having`, the end of a trailing window where an aggregate condition holds); `then` are
+//! the transactions of the same account that meet theirs after it (same time: later in the
+//! file), up to `within`. They accumulate in time order, and the sequence fires at the
+//! first of them at which `match` holds. `prior` adds the account's activity in a window
+//! before the first event, as context `match` may compare with.
+//!
+//! Names `match` may use (and `explain` may print):
+//! - `first_amount` (the first transaction's amount, or the window's total), `first_count`,
+//!   and `first_<measure>` for the measures of a windowed `first`;
+//! - `then_total`, `then_count`, `then_min`, `then_max`, `then_amount` (the last one),
+//!   `then_counterparties` (distinct), `then_share` (`then_total / first_amount`);
+//! - `dwell_minutes`, `dwell_hours`: from the first event to the `then` at which it fired;
+//! - `prior_total`, `prior_count`: in `[first - prior.window, first)`, when `prior` is given.
+//!
+//! `first.amount` is accepted for `first_amount`, and so on. Overlapping sequences on one
+//! account merge into one alert (an episode) whose measures are the earliest sequence's,
+//! with `n_sequences` counting them. `explain` may also print `first_time`, `then_time`
+//! and `dwell` (such as `2 h 15 min`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use super::{aggregate, Checker, Scope};
+use crate::engine::{alert_id, dedup, fill, gather_rows, Alert, Prepared};
+use crate::error::{Error, Result};
+use crate::expr::{self, ExprRole};
+use crate::format;
+use crate::pack::{EventDef, Rule, RuleDef, Side, SideSel, Window};
+use crate::schema;
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &["first", "then", "within", "match", "prior"];
+
+/// Pairs (first event, then event) evaluated at once; bounds memory on busy accounts.
+const CHUNK: usize = 1 << 20;
+
+/// One event of a sequence, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSpec {
+    /// Sides the event is on.
+    pub side: SideSel,
+    /// The engine's condition slot.
+    pub slot: usize,
+    /// `first` only: the trailing window, its measures and condition.
+    pub episode: Option<Episode>,
+}
+
+/// A windowed `first`: the trailing window, its measures and its condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    /// The window.
+    pub window: Window,
+    /// Named measures.
+    pub measures: Vec<(String, String)>,
+    /// The condition over them.
+    pub having: String,
+}
+
+/// The checked content of a sequence rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceSpec {
+    /// The first event.
+    pub first: EventSpec,
+    /// The events that follow.
+    pub then: EventSpec,
+    /// Context before the first event, and its window.
+    pub prior: Option<(EventSpec, Window)>,
+    /// How long after the first event the others may come.
+    pub within: Window,
+    /// The condition, over [`SequenceSpec::names`].
+    pub match_sql: String,
+    /// The names `match` may use.
+    pub names: Vec<String>,
+}
+
+const THEN_NAMES: &[&str] = &[
+    "then_total",
+    "then_count",
+    "then_min",
+    "then_max",
+    "then_amount",
+    "then_counterparties",
+    "then_share",
+    "dwell_minutes",
+    "dwell_hours",
+];
+
+/// `first.amount` → `first_amount` (outside string literals).
+fn flatten_dots(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_str = false;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let c = b[i];
+        if c == b'\'' {
+            in_str = !in_str;
+        }
+        if !in_str && c == b'.' && i > 0 {
+            let before = &text[..i];
+            let word_start = before
+                .rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                .map(|k| k + 1)
+                .unwrap_or(0);
+            let word = &before[word_start..];
+            let next_is_ident = b.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic() || *n == b'_');
+            if matches!(word, "first" | "then" | "prior") && next_is_ident {
+                out.push('_');
+                i += 1;
+                continue;
+            }
+        }
+        out.push(c as char);
+        i += 1;
+    }
+    out
+}
+
+fn check_event(
+    name: &str,
+    ev: Option<&EventDef>,
+    cx: &mut Checker<'_>,
+    windowed: bool,
+    example: &str,
+) -> Option<EventSpec> {
+    let Some(ev) = ev else {
+        cx.problem(name, format!("a sequence rule needs `{name}`, such as {example}"));
+        return None;
+    };
+    let side = ev.side.unwrap_or(SideSel::Both);
+    let slot = cx.condition(&format!("{name}.where"), side, ev.where_.as_deref());
+    let mut episode = None;
+    match name {
+        "first" => {
+            let any = ev.window.is_some() || !ev.measures.is_empty() || ev.having.is_some();
+            if any {
+                if ev.measures.is_empty() || ev.having.is_none() || ev.window.is_none() {
+                    cx.problem(
+                        name,
+                        "a windowed `first` needs `window`, `measures` and `having` together, as an aggregate rule does",
+                    );
+                } else {
+                    let measures = aggregate::check_measures("first.measures", &ev.measures, cx);
+                    let names: Vec<String> = ev.measures.keys().cloned().collect();
+                    let before = cx.columns.clone();
+                    let having = cx.expr(
+                        "first.having",
+                        ev.having.as_deref().unwrap_or(""),
+                        ExprRole::Having(&names),
+                    );
+                    cx.columns = before;
+                    let window = cx.window("first.window", ev.window.as_deref(), "14d");
+                    if let (Some(w), Some(h)) = (window, having) {
+                        episode = Some(Episode {
+                            window: w,
+                            measures,
+                            having: h,
+                        });
+                    }
+                }
+            }
+        }
+        _ => {
+            for (f, set) in [
+                ("measures", !ev.measures.is_empty()),
+                ("having", ev.having.is_some()),
+                ("window", ev.window.is_some() && !windowed),
+            ] {
+                if set {
+                    cx.problem(
+                        &format!("{name}.{f}"),
+                        format!("`{name}` takes no `{f}`; only `first` does"),
+                    );
+                }
+            }
+        }
+    }
+    Some(EventSpec { side, slot, episode })
+}
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
+    let first = check_event(
+        "first",
+        d.first.as_ref(),
+        cx,
+        false,
+        "{side: in, where: \"amount_base >= 1000\"}",
+    );
+    let then = check_event(
+        "then",
+        d.then.as_ref(),
+        cx,
+        false,
+        "{side: out, where: \"channel IN ('wire', 'cash_out')\"}",
+    );
+    let prior = match &d.prior {
+        Some(p) => {
+            let ev = check_event("prior", Some(p), cx, true, "");
+            let w = cx.window("prior.window", p.window.as_deref(), "30d");
+            ev.zip(w)
+        }
+        None => None,
+    };
+    let within = cx.window("within", d.within.as_deref(), "24h");
+    let mut names: Vec<String> = vec!["first_amount".into(), "first_count".into()];
+    if let Some(ep) = first.as_ref().and_then(|f| f.episode.as_ref()) {
+        names.extend(ep.measures.iter().map(|(n, _)| format!("first_{n}")));
+    }
+    names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
+    if prior.is_some() {
+        names.extend(["prior_total".to_string(), "prior_count".to_string()]);
+    }
+    let match_sql = match &d.match_ {
+        None => {
+            cx.problem(
+                "match",
+                "a sequence rule needs `match`, such as \"then.total >= 0.9 * first.amount\"",
+            );
+            None
+        }
+        Some(m) => {
+            let before = cx.columns.clone();
+            let out = cx.expr("match", &flatten_dots(m), ExprRole::Over(&names));
+            cx.columns = before;
+            out
+        }
+    };
+    cx.placeholders(names.iter().cloned());
+    cx.placeholders(["first_time", "then_time", "dwell", "n_sequences"]);
+    // What run() reads beside the conditions' columns.
+    cx.columns.insert("amount_base".into());
+    match (first, then, within, match_sql) {
+        (Some(first), Some(then), Some(within), Some(match_sql)) => SequenceSpec {
+            first,
+            then,
+            prior,
+            within,
+            match_sql,
+            names,
+        },
+        // Problems are reported; the spec is never run.
+        _ => SequenceSpec {
+            first: EventSpec {
+                side: SideSel::Both,
+                slot: 0,
+                episode: None,
+            },
+            then: EventSpec {
+                side: SideSel::Both,
+                slot: 0,
+                episode: None,
+            },
+            prior: None,
+            within: Window { ms: 0 },
+            match_sql: "false".into(),
+            names,
+        },
+    }
+}
+
+/// A first event: its anchor row, the rows it stands for, and its values.
+struct Candidate {
+    account: u32,
+    ts: i64,
+    row: u32,
+    start_ts: i64,
+    rows: Vec<u32>,
+    values: Vec<f64>,
+}
+
+/// The then-events' running values at one step.
+#[derive(Clone, Copy)]
+struct Step {
+    cand: u32,
+    upto: u32,
+    total: f64,
+    count: f64,
+    min: f64,
+    max: f64,
+    last: f64,
+    cps: f64,
+    dwell_ms: i64,
+    ts: i64,
+}
+
+struct Fired {
+    account: u32,
+    start: i64,
+    end: i64,
+    rows: Vec<u32>,
+    values: BTreeMap<String, f64>,
+    first_ts: i64,
+    then_ts: i64,
+}
+
+pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    let rerr = |m: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    };
+    let first_rows = scope.side_rows(spec.first.slot, spec.first.side);
+    let then_rows = scope.side_rows(spec.then.slot, spec.then.side);
+    if first_rows.is_empty() || then_rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cands = candidates(prep, rule, spec, &first_rows).map_err(&rerr)?;
+    // Only firsts on accounts that have then-events can fire.
+    let then_accounts: BTreeSet<u32> = then_rows.iter().map(|r| r.0).collect();
+    cands.retain(|c| then_accounts.contains(&c.account));
+    if cands.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Prior context: totals in [t - w, t) by prefix sums over the prior rows.
+    let prior_vals: Option<Vec<(f64, f64)>> = match &spec.prior {
+        None => None,
+        Some((ev, w)) => {
+            let rows = scope.side_rows(ev.slot, ev.side);
+            let mut prefix = vec![0.0f64; rows.len() + 1];
+            for (i, r) in rows.iter().enumerate() {
+                prefix[i + 1] = prefix[i] + prep.amount[r.2 as usize];
+            }
+            Some(
+                cands
+                    .iter()
+                    .map(|c| {
+                        let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts - w.ms));
+                        let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
+                        (prefix[hi] - prefix[lo], (hi - lo) as f64)
+                    })
+                    .collect(),
+            )
+        }
+    };
+    // Counterparties of the then-events, as integers.
+    let cp_keys: Vec<u32> = {
+        let df = gather_rows(prep, &then_rows, &["counterparty".to_string()])?;
+        let ca = df
+            .column("counterparty")
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| rerr(e.to_string()))?;
+        let mut map: PlHashMap<String, u32> = PlHashMap::new();
+        ca.iter()
+            .map(|v| match v {
+                Some(s) => {
+                    let next = map.len() as u32;
+                    *map.entry(s.to_string()).or_insert(next)
+                }
+                None => u32::MAX,
+            })
+            .collect()
+    };
+    let compiled = expr::compile(&spec.match_sql).map_err(&rerr)?;
+    let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
+    let mut hit: Vec<Option<Step>> = vec![None; cands.len()];
+    let mut steps: Vec<Step> = Vec::new();
+    let mut seen_cp: BTreeSet<u32> = BTreeSet::new();
+    let evaluate = |steps: &mut Vec<Step>, hit: &mut Vec<Option<Step>>| -> Result<()> {
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let fired = eval_steps(spec, &cands, prior_vals.as_deref(), n_first, steps, &compiled).map_err(&rerr)?;
+        for (s, f) in steps.iter().zip(fired) {
+            if f && hit[s.cand as usize].is_none() {
+                hit[s.cand as usize] = Some(*s);
+            }
+        }
+        steps.clear();
+        Ok(())
+    };
+    for (ci, c) in cands.iter().enumerate() {
+        // The then-events after the first one: (ts, row) later, same account, within.
+        let mut j = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
+        let (mut total, mut count, mut min, mut max) = (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+        seen_cp.clear();
+        while j < then_rows.len() && then_rows[j].0 == c.account && then_rows[j].1 <= c.ts + spec.within.ms {
+            let r = then_rows[j];
+            if r.2 != c.row {
+                let a = prep.amount[r.2 as usize];
+                total += a;
+                count += 1.0;
+                min = min.min(a);
+                max = max.max(a);
+                if cp_keys[j] != u32::MAX {
+                    seen_cp.insert(cp_keys[j]);
+                }
+                steps.push(Step {
+                    cand: ci as u32,
+                    upto: j as u32,
+                    total,
+                    count,
+                    min,
+                    max,
+                    last: a,
+                    cps: seen_cp.len() as f64,
+                    dwell_ms: r.1 - c.ts,
+                    ts: r.1,
+                });
+            }
+            j += 1;
+        }
+        if steps.len() >= CHUNK {
+            evaluate(&mut steps, &mut hit)?;
+        }
+    }
+    evaluate(&mut steps, &mut hit)?;
+    // The sequences that fired, with their rows and values.
+    let mut fired: Vec<Fired> = Vec::new();
+    for (ci, h) in hit.iter().enumerate() {
+        let Some(s) = h else { continue };
+        let c = &cands[ci];
+        let mut rows = c.rows.clone();
+        let lo = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
+        rows.extend(
+            then_rows[lo..=s.upto as usize]
+                .iter()
+                .filter(|r| r.2 != c.row)
+                .map(|r| r.2),
+        );
+        let mut values = BTreeMap::new();
+        for (k, v) in step_values(spec, c, prior_vals.as_ref().map(|p| p[ci]), n_first, s) {
+            values.insert(spec.names[k].clone(), v);
+        }
+        fired.push(Fired {
+            account: c.account,
+            start: c.start_ts,
+            end: s.ts,
+            rows,
+            values,
+            first_ts: c.ts,
+            then_ts: s.ts,
+        });
+    }
+    fired.sort_by_key(|f| (f.account, f.start, f.end));
+    // Overlapping sequences of one account merge into one episode.
+    let mut episodes: Vec<(Fired, usize)> = Vec::new();
+    for f in fired {
+        match episodes.last_mut() {
+            Some((ep, n)) if ep.account == f.account && f.start <= ep.end => {
+                ep.end = ep.end.max(f.end);
+                ep.rows.extend(f.rows);
+                *n += 1;
+            }
+            _ => episodes.push((f, 1)),
+        }
+    }
+    let side_name = if spec.first.side == spec.then.side {
+        spec.first.side.as_str()
+    } else {
+        "both"
+    };
+    let mut alerts = Vec::new();
+    for (mut ep, n) in episodes {
+        ep.rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+        ep.rows.dedup();
+        let account = prep.accounts[ep.account as usize].clone();
+        let mut measures = BTreeMap::new();
+        let mut texts = BTreeMap::new();
+        for (name, v) in &ep.values {
+            measures.insert(name.clone(), crate::engine::json_value(&AnyValue::Float64(*v)));
+            texts.insert(name.clone(), format::number(*v));
+        }
+        measures.insert("n_sequences".into(), serde_json::Value::from(n as u64));
+        texts.insert("n_sequences".into(), n.to_string());
+        texts.insert("first_time".into(), format::timestamp(ep.first_ts));
+        texts.insert("then_time".into(), format::timestamp(ep.then_ts));
+        texts.insert("dwell".into(), duration_text(ep.then_ts - ep.first_ts));
+        let explanation = fill(
+            &rule.def.explain,
+            rule,
+            &texts,
+            &account,
+            side_name,
+            Some(&spec.within.to_string()),
+        );
+        let txn_ids = prep.txn_ids(&ep.rows)?;
+        let first_ts = ep.rows.first().map(|r| prep.ts[*r as usize]).unwrap_or(ep.start);
+        let last_ts = ep.rows.last().map(|r| prep.ts[*r as usize]).unwrap_or(ep.end);
+        alerts.push(Alert {
+            alert_id: alert_id(rule.id(), &account, &txn_ids),
+            rule_id: rule.id().to_string(),
+            kind: rule.kind.name().to_string(),
+            severity: rule.def.severity,
+            typologies: rule.def.typologies.clone(),
+            account,
+            side: side_name.to_string(),
+            window_start: format::timestamp(first_ts),
+            window_end: format::timestamp(last_ts),
+            txn_ids,
+            measures,
+            explanation,
+            rows: ep.rows,
+        });
+    }
+    Ok(dedup(alerts))
+}
+
+/// The first events: every row of `first`, or, when it is windowed, the rows where its
+/// window's condition holds.
+fn candidates(
+    prep: &Prepared<'_>,
+    rule: &Rule,
+    spec: &SequenceSpec,
+    rows: &[(u32, i64, u32, Side)],
+) -> std::result::Result<Vec<Candidate>, String> {
+    let Some(Episode {
+        window,
+        measures,
+        having,
+    }) = &spec.first.episode
+    else {
+        return Ok(rows
+            .iter()
+            .map(|r| Candidate {
+                account: r.0,
+                ts: r.1,
+                row: r.2,
+                start_ts: r.1,
+                rows: vec![r.2],
+                values: vec![prep.amount[r.2 as usize], 1.0],
+            })
+            .collect());
+    };
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| schema::is_known_column(c))
+        .cloned()
+        .collect();
+    for c in ["amount_base", "counterparty"] {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    let (fire, per_window) = aggregate::trailing(prep, rows, &cols, measures, *window, having)?;
+    let mcols: Vec<Float64Chunked> = measures
+        .iter()
+        .map(|(n, _)| {
+            per_window
+                .column(n)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .and_then(|c| c.f64().cloned())
+                .map_err(|e| e.to_string())
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let mut out = Vec::new();
+    let mut left = 0usize;
+    for (i, r) in rows.iter().enumerate() {
+        while rows[left].0 != r.0 || rows[left].1 < r.1 - window.ms {
+            left += 1;
+        }
+        if !fire[i] {
+            continue;
+        }
+        let in_window: Vec<u32> = rows[left..=i].iter().map(|x| x.2).collect();
+        let total: f64 = in_window.iter().map(|x| prep.amount[*x as usize]).sum();
+        let mut values = vec![total, in_window.len() as f64];
+        values.extend(mcols.iter().map(|c| c.get(i).unwrap_or(f64::NAN)));
+        out.push(Candidate {
+            account: r.0,
+            ts: r.1,
+            row: r.2,
+            start_ts: rows[left].1,
+            rows: in_window,
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// The values of a step, in the order of [`SequenceSpec::names`].
+fn step_values(
+    spec: &SequenceSpec,
+    c: &Candidate,
+    prior: Option<(f64, f64)>,
+    n_first: usize,
+    s: &Step,
+) -> Vec<(usize, f64)> {
+    let mut v: Vec<f64> = c.values.iter().take(n_first).copied().collect();
+    let share = if c.values[0] > 0.0 {
+        s.total / c.values[0]
+    } else {
+        f64::NAN
+    };
+    v.extend([
+        s.total,
+        s.count,
+        s.min,
+        s.max,
+        s.last,
+        s.cps,
+        share,
+        s.dwell_ms as f64 / 60_000.0,
+        s.dwell_ms as f64 / 3_600_000.0,
+    ]);
+    if let Some((t, n)) = prior {
+        v.extend([t, n]);
+    }
+    let _ = spec;
+    v.into_iter().enumerate().collect()
+}
+
+/// Evaluates `match` for each step.
+fn eval_steps(
+    spec: &SequenceSpec,
+    cands: &[Candidate],
+    prior: Option<&[(f64, f64)]>,
+    n_first: usize,
+    steps: &[Step],
+    compiled: &Expr,
+) -> std::result::Result<Vec<bool>, String> {
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(steps.len()); spec.names.len()];
+    for s in steps {
+        let c = &cands[s.cand as usize];
+        for (k, v) in step_values(spec, c, prior.map(|p| p[s.cand as usize]), n_first, s) {
+            columns[k].push(v);
+        }
+    }
+    let cols: Vec<Column> = spec
+        .names
+        .iter()
+        .zip(columns)
+        .map(|(n, v)| {
+            let ca = Float64Chunked::from_iter_options(
+                n.as_str().into(),
+                v.into_iter().map(|x| if x.is_nan() { None } else { Some(x) }),
+            );
+            ca.into_series().into_column()
+        })
+        .collect();
+    let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
+    let out = df
+        .lazy()
+        .select([compiled.clone().fill_null(lit(false)).alias("m")])
+        .collect()
+        .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
+    let m = out.column("m").map_err(|e| e.to_string())?;
+    let b = m
+        .bool()
+        .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
+    Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+/// A duration in words: `35 min`, `2 h 15 min`, `3 d 4 h`.
+pub(crate) fn duration_text(ms: i64) -> String {
+    let min = ms / 60_000;
+    if min < 60 {
+        format!("{min} min")
+    } else if min < 24 * 60 {
+        match min % 60 {
+            0 => format!("{} h", min / 60),
+            m => format!("{} h {m} min", min / 60),
+        }
+    } else {
+        match (min / 60) % 24 {
+            0 => format!("{} d", min / 1440),
+            h => format!("{} d {h} h", min / 1440),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dots_become_underscores_outside_strings() {
+        assert_eq!(
+            flatten_dots("then.total >= 0.9 * first.amount AND x = 'first.y'"),
+            "then_total >= 0.9 * first_amount AND x = 'first.y'"
+        );
+        assert_eq!(flatten_dots("prior.total > 1.5"), "prior_total > 1.5");
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(duration_text(35 * 60_000), "35 min");
+        assert_eq!(duration_text(135 * 60_000), "2 h 15 min");
+        assert_eq!(duration_text(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+    }
+}
