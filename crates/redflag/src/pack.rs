@@ -19,6 +19,10 @@ const BUILTIN_PACK_NAME: &str = "rules/fatf-core.yaml";
 /// The default pack's lists, by path relative to the pack.
 const BUILTIN_LISTS: &[(&str, &str)] = &[
     (
+        "lists/low-income-occupations.txt",
+        include_str!("../../../rules/lists/low-income-occupations.txt"),
+    ),
+    (
         "lists/fatf-call-for-action.txt",
         include_str!("../../../rules/lists/fatf-call-for-action.txt"),
     ),
@@ -321,6 +325,9 @@ pub struct RuleDef {
     /// Sequence: the account's activity before the first event, as context.
     #[serde(default)]
     pub prior: Option<EventDef>,
+    /// Sequence: the pattern must repeat: a window over the sequences and a condition.
+    #[serde(default)]
+    pub repeat: Option<WindowAlt>,
     /// Baseline: the measure compared with the account's history (an SQL aggregate).
     #[serde(default)]
     pub measure: Option<String>,
@@ -386,6 +393,7 @@ const RULE_FIELDS: &[&str] = &[
     "within",
     "match",
     "prior",
+    "repeat",
     "measure",
     "history",
     "min_history",
@@ -1099,6 +1107,7 @@ fn set_fields(d: &RuleDef) -> Vec<&'static str> {
         ("within", d.within.is_some()),
         ("match", d.match_.is_some()),
         ("prior", d.prior.is_some()),
+        ("repeat", d.repeat.is_some()),
         ("measure", d.measure.is_some()),
         ("history", d.history.is_some()),
         ("min_history", d.min_history.is_some()),

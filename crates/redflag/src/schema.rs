@@ -77,8 +77,9 @@ pub const SIDE_COLUMNS: &[(&str, &str, &str)] = &[
     ("counterparty_bank", "bene_bank", "orig_bank"),
 ];
 
-/// Derived side-view columns that need no source column beyond `ts`.
-pub const DERIVED: &[&str] = &["side", "hour"];
+/// Derived side-view columns: `side`, `hour` (0–23, of `ts`) and `days_since_opened`
+/// (from `opened` to `ts`, in days, fractional; empty without `opened`).
+pub const DERIVED: &[&str] = &["side", "hour", "days_since_opened"];
 
 /// The label column that some presets keep (AMLworld's `Is Laundering`); no rule reads it.
 pub const LABEL: &str = "label";
@@ -110,6 +111,7 @@ pub fn sources_of(name: &str) -> Vec<&'static str> {
     match name {
         "side" => vec![],
         "hour" => vec!["ts"],
+        "days_since_opened" => vec!["opened"],
         _ => CANONICAL
             .iter()
             .find(|(n, _)| *n == name)
@@ -133,8 +135,20 @@ pub fn side_exprs_for(side: Side, schema: &Schema) -> Vec<Expr> {
     v.push(lit(side.as_str()).alias("side"));
     if schema.contains("ts") {
         v.push(col("ts").dt().hour().cast(DataType::Int32).alias("hour"));
+        if schema.contains("opened") {
+            v.push(days_since_opened());
+        }
     }
     v
+}
+
+/// Days from the account's opening to the transaction.
+fn days_since_opened() -> Expr {
+    let ms = |e: Expr| {
+        e.cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+            .cast(DataType::Int64)
+    };
+    ((ms(col("ts")) - ms(col("opened"))).cast(DataType::Float64) / lit(86_400_000.0)).alias("days_since_opened")
 }
 
 /// The expressions that add the side-view columns for one side.
@@ -151,5 +165,6 @@ pub fn side_exprs(side: Side) -> Vec<Expr> {
         .collect();
     v.push(lit(side.as_str()).alias("side"));
     v.push(col("ts").dt().hour().cast(DataType::Int32).alias("hour"));
+    v.push(days_since_opened());
     v
 }

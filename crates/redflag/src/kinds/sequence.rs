@@ -11,7 +11,7 @@
 //! - `first_amount` (the first transaction's amount, or the window's total), `first_count`,
 //!   and `first_<measure>` for the measures of a windowed `first`;
 //! - `then_total`, `then_count`, `then_min`, `then_max`, `then_amount` (the last one),
-//!   `then_counterparties` (distinct), `then_share` (`then_total / first_amount`);
+//!   `then_counterparties` (distinct), `then_pct` (`100 * then_total / first_amount`);
 //! - `dwell_minutes`, `dwell_hours`: from the first event to the `then` at which it fired;
 //! - `prior_total`, `prior_count`: in `[first - prior.window, first)`, when `prior` is given.
 //!
@@ -33,7 +33,7 @@ use crate::pack::{EventDef, Rule, RuleDef, Side, SideSel, Window};
 use crate::schema;
 
 /// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &["first", "then", "within", "match", "prior"];
+pub const FIELDS: &[&str] = &["first", "then", "within", "match", "prior", "repeat"];
 
 /// Pairs (first event, then event) evaluated at once; bounds memory on busy accounts.
 const CHUNK: usize = 1 << 20;
@@ -75,7 +75,19 @@ pub struct SequenceSpec {
     pub match_sql: String,
     /// The names `match` may use.
     pub names: Vec<String>,
+    /// The pattern must repeat: a trailing window over the sequences' first events, and a
+    /// condition over [`REPEAT_NAMES`].
+    pub repeat: Option<(Window, String)>,
 }
+
+/// Names `repeat.having` may use: over the sequences whose first event lies in the window.
+pub const REPEAT_NAMES: &[&str] = &[
+    "n_sequences",
+    "median_dwell_minutes",
+    "max_dwell_minutes",
+    "sum_first_amount",
+    "sum_then_total",
+];
 
 const THEN_NAMES: &[&str] = &[
     "then_total",
@@ -84,7 +96,7 @@ const THEN_NAMES: &[&str] = &[
     "then_max",
     "then_amount",
     "then_counterparties",
-    "then_share",
+    "then_pct",
     "dwell_minutes",
     "dwell_hours",
 ];
@@ -229,8 +241,17 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
             out
         }
     };
+    let repeat = d.repeat.as_ref().and_then(|r| {
+        let w = cx.window("repeat.window", Some(&r.window), "30d");
+        let names: Vec<String> = REPEAT_NAMES.iter().map(|s| s.to_string()).collect();
+        let before = cx.columns.clone();
+        let h = cx.expr("repeat.having", &r.having, ExprRole::Over(&names));
+        cx.columns = before;
+        w.zip(h)
+    });
     cx.placeholders(names.iter().cloned());
-    cx.placeholders(["first_time", "then_time", "dwell", "n_sequences"]);
+    cx.placeholders(["first_time", "then_time", "dwell"]);
+    cx.placeholders(REPEAT_NAMES.iter().copied());
     // What run() reads beside the conditions' columns.
     cx.columns.insert("amount_base".into());
     match (first, then, within, match_sql) {
@@ -241,6 +262,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
             within,
             match_sql,
             names,
+            repeat,
         },
         // Problems are reported; the spec is never run.
         _ => SequenceSpec {
@@ -258,6 +280,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
             within: Window { ms: 0 },
             match_sql: "false".into(),
             names,
+            repeat: None,
         },
     }
 }
@@ -436,13 +459,23 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         });
     }
     fired.sort_by_key(|f| (f.account, f.start, f.end));
-    // Overlapping sequences of one account merge into one episode.
+    let fired = match &spec.repeat {
+        None => fired,
+        Some((w, having)) => repeated(fired, *w, having).map_err(&rerr)?,
+    };
+    // Overlapping sequences of one account merge into one episode; with `repeat`, the
+    // sequences of overlapping firing windows.
     let mut episodes: Vec<(Fired, usize)> = Vec::new();
     for f in fired {
         match episodes.last_mut() {
             Some((ep, n)) if ep.account == f.account && f.start <= ep.end => {
                 ep.end = ep.end.max(f.end);
                 ep.rows.extend(f.rows);
+                for (k, v) in f.values {
+                    if REPEAT_NAMES.contains(&k.as_str()) {
+                        ep.values.insert(k, v);
+                    }
+                }
                 *n += 1;
             }
             _ => episodes.push((f, 1)),
@@ -464,8 +497,10 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
             measures.insert(name.clone(), crate::engine::json_value(&AnyValue::Float64(*v)));
             texts.insert(name.clone(), format::number(*v));
         }
-        measures.insert("n_sequences".into(), serde_json::Value::from(n as u64));
-        texts.insert("n_sequences".into(), n.to_string());
+        if spec.repeat.is_none() {
+            measures.insert("n_sequences".into(), serde_json::Value::from(n as u64));
+            texts.insert("n_sequences".into(), n.to_string());
+        }
         texts.insert("first_time".into(), format::timestamp(ep.first_ts));
         texts.insert("then_time".into(), format::timestamp(ep.then_ts));
         texts.insert("dwell".into(), duration_text(ep.then_ts - ep.first_ts));
@@ -497,6 +532,88 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         });
     }
     Ok(dedup(alerts))
+}
+
+/// With `repeat`: the sequences that lie in a trailing window (by their first event) in
+/// which `having` holds over the sequences there. Each kept sequence's span becomes its
+/// window's, so that sequences of overlapping firing windows merge into one episode, and
+/// it carries the window's repeat measures (the last firing window's win on merging).
+fn repeated(fired: Vec<Fired>, w: Window, having: &str) -> std::result::Result<Vec<Fired>, String> {
+    let n = fired.len();
+    let mut left = 0usize;
+    let mut windows: Vec<(usize, usize)> = Vec::with_capacity(n);
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); REPEAT_NAMES.len()];
+    for i in 0..n {
+        while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts - w.ms {
+            left += 1;
+        }
+        let inside = &fired[left..=i];
+        let mut dwell: Vec<f64> = inside
+            .iter()
+            .map(|f| (f.then_ts - f.first_ts) as f64 / 60_000.0)
+            .collect();
+        dwell.sort_by(f64::total_cmp);
+        let k = dwell.len();
+        let median = if k % 2 == 1 {
+            dwell[k / 2]
+        } else {
+            (dwell[k / 2 - 1] + dwell[k / 2]) / 2.0
+        };
+        let get = |f: &Fired, name: &str| f.values.get(name).copied().unwrap_or(0.0);
+        let vals = [
+            k as f64,
+            median,
+            dwell[k - 1],
+            inside.iter().map(|f| get(f, "first_amount")).sum(),
+            inside.iter().map(|f| get(f, "then_total")).sum(),
+        ];
+        for (c, v) in cols.iter_mut().zip(vals) {
+            c.push(v);
+        }
+        windows.push((left, i));
+    }
+    let columns: Vec<Column> = REPEAT_NAMES
+        .iter()
+        .zip(cols.iter())
+        .map(|(name, v)| Column::new((*name).into(), v.clone()))
+        .collect();
+    let compiled = expr::compile(having)?;
+    let out = DataFrame::new_infer_height(columns)
+        .and_then(|df| df.lazy().select([compiled.fill_null(lit(false)).alias("f")]).collect())
+        .map_err(|e| format!("`repeat.having`: {}", e.to_string().lines().next().unwrap_or("")))?;
+    let f = out.column("f").map_err(|e| e.to_string())?;
+    let f = f
+        .bool()
+        .map_err(|_| format!("`repeat.having` must be true or false; it gives {}", f.dtype()))?;
+    // For each sequence: the span of the firing windows it is in, and the last of them.
+    let mut keep: Vec<Option<(i64, i64, usize)>> = vec![None; n];
+    for (i, (l, r)) in windows.iter().enumerate() {
+        if f.get(i) != Some(true) {
+            continue;
+        }
+        let span = (
+            fired[i].first_ts - w.ms,
+            fired[*l..=*r].iter().map(|x| x.end).max().unwrap_or(0),
+        );
+        for slot in keep.iter_mut().take(r + 1).skip(*l) {
+            *slot = Some(match *slot {
+                Some((s, e, _)) => (s.min(span.0), e.max(span.1), i),
+                None => (span.0, span.1, i),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for (i, mut fd) in fired.into_iter().enumerate() {
+        if let Some((s, e, win)) = keep[i] {
+            fd.start = s;
+            fd.end = e;
+            for (name, c) in REPEAT_NAMES.iter().zip(&cols) {
+                fd.values.insert(name.to_string(), c[win]);
+            }
+            out.push(fd);
+        }
+    }
+    Ok(out)
 }
 
 /// The first events: every row of `first`, or, when it is windowed, the rows where its
@@ -582,7 +699,7 @@ fn step_values(
 ) -> Vec<(usize, f64)> {
     let mut v: Vec<f64> = c.values.iter().take(n_first).copied().collect();
     let share = if c.values[0] > 0.0 {
-        s.total / c.values[0]
+        100.0 * s.total / c.values[0]
     } else {
         f64::NAN
     };
