@@ -166,6 +166,17 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A watch-list file cannot be read as a list: the file and the line (and the XML
+    /// element, the CSV column) where it goes wrong.
+    #[error("{}: {place}: {message}", path.display())]
+    WatchList {
+        /// The file.
+        path: PathBuf,
+        /// Where in it: `line 12, column 5, element <INDIVIDUAL>`, `line 1 (header)`.
+        place: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A report could not be rendered from saved results.
     #[error("{path}: {message}")]
     Results {

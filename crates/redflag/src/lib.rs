@@ -49,6 +49,7 @@ mod pack;
 pub mod report;
 pub mod schema;
 mod window;
+pub mod watchlist;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};

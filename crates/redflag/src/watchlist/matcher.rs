@@ -1,0 +1,1006 @@
+//! The matcher: a blocking index over a list, scores that rank, explanations token by
+//! token.
+//!
+//! **Weights.** A token weighs by how rare it is in the list: `ln((N + 1000) / (df + 0.5))
+//! / ln(N + 1000)` for a token found in `df` of `N` entries (the 1000 keeps a small list
+//! from making every token rare), between 0.1 and 1. Common given names and generic words
+//! (`Muhammad`, `Emma`, `relief`, `trading`) weigh a fifth of that, initials 0.1, legal
+//! forms and particles nothing.
+//!
+//! **Candidates.** Only a party token that weighs at least 0.3 brings candidates: its
+//! similar list tokens are looked up in buckets by the first two letters of the matching
+//! key and by the first two consonants, and compared by Jaro-Winkler; each list token
+//! within 0.88 brings the entries that hold it. So a name is never compared with the
+//! whole list, and a name made only of common tokens brings no candidate at all. An upper
+//! bound of each candidate's score drops those that cannot reach the threshold before
+//! they are aligned.
+//!
+//! **Score.** Party and listed tokens are paired one to one, most similar first
+//! (Jaro-Winkler of the matching keys, at least 0.85, less when the lengths differ by more
+//! than a quarter; an initial meets a token it begins with at 0.9). With `w` the lesser
+//! weight of a pair and `W` the greater:
+//!
+//! - agreement `A = Σ s·w / (Σ W + Σ unmatched weights)`, where a missing patronymic
+//!   counts a tenth of its weight;
+//! - evidence `I = Σ s·w`, the matched rare-token mass;
+//! - name score `100 · A · (1 − 2^−(1 + 2·I))`, times 0.85 when a person is matched with
+//!   an organisation, times 0.9 on a low-quality alias.
+//!
+//! A match needs at least one pair with `s ≥ 0.88` and `w ≥ 0.3`: shared common tokens
+//! alone never match. The score adds corroboration where both sides have the data: the
+//! same birth date +10, the same year (or a year within the listed range) +5, a year two
+//! or more from every listed date −15; a country among the listed ones +5. The score does
+//! not stop at 100: a longer, rarer, corroborated match scores higher, so scores rank.
+
+use std::collections::HashMap;
+
+use super::names::{Name, Token, TokenClass};
+use super::{country_code, BirthDate, EntryKind, ListEntry, WatchList};
+
+/// Jaro-Winkler similarity at which two tokens count as the same.
+pub const MIN_TOKEN_SIMILARITY: f64 = 0.85;
+/// Similarity a distinctive pair needs for a match, and a list token to bring candidates.
+const GATE_SIMILARITY: f64 = 0.88;
+/// Weight a token needs to bring candidates and to carry a match.
+const DISTINCTIVE: f64 = 0.3;
+const COMMON_FACTOR: f64 = 0.2;
+const INITIAL_WEIGHT: f64 = 0.1;
+const INITIAL_SIMILARITY: f64 = 0.9;
+const PATRONYMIC_MISS: f64 = 0.1;
+const LOW_QUALITY_ALIAS: f64 = 0.9;
+const KIND_MISMATCH: f64 = 0.85;
+const RARITY_PRIOR: f64 = 1000.0;
+const DOB_EXACT: f64 = 10.0;
+const DOB_YEAR: f64 = 5.0;
+const DOB_CONFLICT: f64 = -15.0;
+const COUNTRY_MATCH: f64 = 5.0;
+const MAX_BONUS: f64 = DOB_EXACT + COUNTRY_MATCH;
+
+/// A party to screen: a name and, when the data has them, a birth date and a country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Party<'a> {
+    /// The name as written, any script.
+    pub name: &'a str,
+    /// Birth date (`1975-02-10`, `10.02.1975`, `1975`).
+    pub birth_date: Option<&'a str>,
+    /// Country: ISO 3166-1 alpha-2, or a name.
+    pub country: Option<&'a str>,
+    /// Known to be an organisation (`Some(true)`) or a person (`Some(false)`); else told
+    /// by a legal form in the name.
+    pub organisation: Option<bool>,
+}
+
+impl<'a> Party<'a> {
+    /// A party with a name only.
+    pub fn new(name: &'a str) -> Self {
+        Party {
+            name,
+            ..Party::default()
+        }
+    }
+    /// With a birth date.
+    pub fn birth_date(mut self, d: &'a str) -> Self {
+        self.birth_date = Some(d);
+        self
+    }
+    /// With a country.
+    pub fn country(mut self, c: &'a str) -> Self {
+        self.country = Some(c);
+        self
+    }
+    /// Known to be an organisation or a person.
+    pub fn organisation(mut self, yes: bool) -> Self {
+        self.organisation = Some(yes);
+        self
+    }
+}
+
+/// One party token met one listed token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenPair {
+    /// The party's token, as written.
+    pub party: String,
+    /// The listed token, as written.
+    pub listed: String,
+    /// Jaro-Winkler similarity of their matching keys (1.0: same key).
+    pub similarity: f64,
+    /// The weight the pair carries (0–1: rare tokens near 1, common ones 0.2 or less).
+    pub weight: f64,
+    /// The listed token's class.
+    pub class: TokenClass,
+}
+
+/// Birth date or country evidence for or against a match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Corroboration {
+    /// `birth date` or `country`.
+    pub what: &'static str,
+    /// The party's value.
+    pub party: String,
+    /// The listed values.
+    pub listed: String,
+    /// Points added to the score (negative: against).
+    pub points: f64,
+}
+
+/// A party name matched to a list entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// Index of the entry in [`WatchList::entries`].
+    pub entry: usize,
+    /// The list the entry is on.
+    pub list: String,
+    /// The entry's reference on its list.
+    pub reference: String,
+    /// The entry's main name.
+    pub listed_name: String,
+    /// The name or alias that matched.
+    pub matched_name: String,
+    /// True when the match is on an alias.
+    pub via_alias: bool,
+    /// Person or organisation.
+    pub kind: EntryKind,
+    /// The score: name score plus corroboration. Not capped.
+    pub score: f64,
+    /// The name score, 0–100.
+    pub name_score: f64,
+    /// Weighted token agreement, 0–1.
+    pub agreement: f64,
+    /// Matched rare-token mass.
+    pub evidence: f64,
+    /// Which party token met which listed token, how closely.
+    pub pairs: Vec<TokenPair>,
+    /// Party tokens that met nothing (legal forms and particles left out).
+    pub unmatched_party: Vec<String>,
+    /// Listed tokens that met nothing, with their class.
+    pub unmatched_listed: Vec<(String, TokenClass)>,
+    /// Birth date and country evidence.
+    pub corroboration: Vec<Corroboration>,
+    /// Honorifics removed from the party's name.
+    pub honorifics: Vec<String>,
+}
+
+impl Match {
+    /// True when a birth date or a country supports the match (and none speaks against it).
+    pub fn corroborated(&self) -> bool {
+        self.corroboration.iter().any(|c| c.points > 0.0) && self.corroboration.iter().all(|c| c.points >= 0.0)
+    }
+
+    /// The match in one line: the list entry, the score, token by token, corroboration.
+    pub fn explain(&self) -> String {
+        let mut s = format!(
+            "{} {} \"{}\"{}: score {:.1} (name {:.1})",
+            self.list,
+            self.reference,
+            self.matched_name,
+            if self.via_alias { " (alias)" } else { "" },
+            self.score,
+            self.name_score
+        );
+        let pairs: Vec<String> = self
+            .pairs
+            .iter()
+            .map(|p| {
+                let note = match p.class {
+                    TokenClass::Common => " common",
+                    TokenClass::Initial => " initial",
+                    TokenClass::Patronymic => " patronymic",
+                    _ => "",
+                };
+                format!("{}={} {:.2}{note}", p.party, p.listed, p.similarity)
+            })
+            .collect();
+        s.push_str(&format!("; {}", pairs.join(", ")));
+        if !self.unmatched_listed.is_empty() {
+            let v: Vec<String> = self
+                .unmatched_listed
+                .iter()
+                .map(|(t, c)| match c {
+                    TokenClass::Patronymic => format!("{t} (patronymic)"),
+                    _ => t.clone(),
+                })
+                .collect();
+            s.push_str(&format!("; listed, not given: {}", v.join(", ")));
+        }
+        if !self.unmatched_party.is_empty() {
+            s.push_str(&format!("; given, not listed: {}", self.unmatched_party.join(", ")));
+        }
+        for c in &self.corroboration {
+            let rel = if c.points > 0.0 {
+                "matches"
+            } else if c.points < 0.0 {
+                "conflicts with"
+            } else {
+                "not in"
+            };
+            s.push_str(&format!("; {} {} {rel} {} ({:+})", c.what, c.party, c.listed, c.points));
+        }
+        s
+    }
+}
+
+/// A token of the list's vocabulary.
+struct Vocab {
+    key: Vec<char>,
+    alt: Option<Vec<char>>,
+    df: u32,
+    weight: f64,
+}
+
+struct VTok {
+    vocab: u32,
+    class: TokenClass,
+    weight: f64,
+    original: String,
+}
+
+/// One name of an entry (the main name or an alias).
+struct Variant {
+    entry: u32,
+    name: String,
+    via_alias: bool,
+    low_quality: bool,
+    tokens: Vec<VTok>,
+    min_den: f64,
+}
+
+/// A party's name tokens with their weights.
+struct PTok<'t> {
+    tok: &'t Token,
+    weight: f64,
+}
+
+/// The index over a list.
+pub struct Matcher {
+    entries: Vec<ListEntry>,
+    vocab: Vec<Vocab>,
+    by_key: HashMap<String, u32>,
+    buckets: HashMap<(u8, char, char), Vec<u32>>,
+    postings: Vec<Vec<u32>>,
+    variants: Vec<Variant>,
+    n_entries: f64,
+}
+
+fn prefix2(key: &[char]) -> (char, char) {
+    (key.first().copied().unwrap_or(' '), key.get(1).copied().unwrap_or(' '))
+}
+
+fn skeleton2(key: &[char]) -> (char, char) {
+    let mut it = key
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'));
+    (it.next().unwrap_or(' '), it.next().unwrap_or(' '))
+}
+
+fn class_factor(class: TokenClass) -> f64 {
+    match class {
+        TokenClass::Name | TokenClass::Patronymic => 1.0,
+        TokenClass::Common => COMMON_FACTOR,
+        TokenClass::Initial => INITIAL_WEIGHT,
+        TokenClass::LegalForm | TokenClass::Particle => 0.0,
+    }
+}
+
+fn weighted(class: TokenClass) -> bool {
+    !matches!(class, TokenClass::LegalForm | TokenClass::Particle)
+}
+
+/// Jaro-Winkler of two keys, less when their lengths differ by more than a quarter.
+fn similarity(a: &[char], b: &[char]) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    let (la, lb) = (a.len() as f64, b.len() as f64);
+    let ratio = la.min(lb) / la.max(lb).max(1.0);
+    let jw = strsim::generic_jaro_winkler(&Chars(a), &Chars(b));
+    if ratio < 0.75 {
+        jw - (0.75 - ratio) * 0.5
+    } else {
+        jw
+    }
+}
+
+/// A key as strsim's generic functions take it.
+struct Chars<'a>(&'a [char]);
+
+impl<'a> IntoIterator for &Chars<'a> {
+    type Item = char;
+    type IntoIter = std::iter::Copied<std::slice::Iter<'a, char>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().copied()
+    }
+}
+
+fn pair_similarity(a: &[char], a_alt: Option<&[char]>, b: &[char], b_alt: Option<&[char]>) -> f64 {
+    let mut best = similarity(a, b);
+    if let Some(x) = a_alt {
+        best = best.max(similarity(x, b));
+        if let Some(y) = b_alt {
+            best = best.max(similarity(x, y));
+        }
+    }
+    if let Some(y) = b_alt {
+        best = best.max(similarity(a, y));
+    }
+    best
+}
+
+/// Runs `f` over `items` on all cores; results in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads * 8);
+    let f = &f;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let chunks: Vec<&[T]> = items.chunks(chunk).collect();
+    let mut results: Vec<Option<Vec<R>>> = (0..chunks.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= chunks.len() {
+                    break;
+                }
+                let out: Vec<R> = chunks[i].iter().map(f).collect();
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(out);
+                }
+            });
+        }
+    });
+    results.into_iter().flat_map(|r| r.unwrap_or_default()).collect()
+}
+
+impl Matcher {
+    /// Builds the index over a list.
+    pub fn new(list: &WatchList) -> Matcher {
+        let mut vocab: Vec<Vocab> = Vec::new();
+        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut variants: Vec<Variant> = Vec::new();
+        let mut last_entry_of_vocab: Vec<u32> = Vec::new();
+        let mut parsed: Vec<(u32, String, bool, bool, Name)> = Vec::new();
+        for (ei, e) in list.entries.iter().enumerate() {
+            let ei = ei as u32;
+            let mut names = vec![(e.name.clone(), false, false)];
+            for a in &e.aliases {
+                if !names.iter().any(|(n, _, _)| n == &a.name) {
+                    names.push((a.name.clone(), true, a.low_quality));
+                }
+            }
+            for (n, via_alias, low) in names {
+                let parsed_name = Name::parse(&n);
+                for t in parsed_name.tokens.iter().filter(|t| weighted(t.class)) {
+                    let id = *by_key.entry(t.key.clone()).or_insert_with(|| {
+                        vocab.push(Vocab {
+                            key: t.key.chars().collect(),
+                            alt: t.alt.as_ref().map(|a| a.chars().collect()),
+                            df: 0,
+                            weight: 0.0,
+                        });
+                        last_entry_of_vocab.push(u32::MAX);
+                        (vocab.len() - 1) as u32
+                    });
+                    if last_entry_of_vocab[id as usize] != ei {
+                        last_entry_of_vocab[id as usize] = ei;
+                        vocab[id as usize].df += 1;
+                    }
+                }
+                parsed.push((ei, n, via_alias, low, parsed_name));
+            }
+        }
+        let n_entries = list.entries.len() as f64;
+        let lex = super::names::lexicons();
+        for v in &mut vocab {
+            let key: String = v.key.iter().collect();
+            let factor = if lex.common.contains(&key) { COMMON_FACTOR } else { 1.0 };
+            v.weight = rarity(n_entries, v.df) * factor;
+        }
+        let mut postings: Vec<Vec<u32>> = vec![Vec::new(); vocab.len()];
+        for (ei, n, via_alias, low_quality, name) in parsed {
+            let vi = variants.len() as u32;
+            let tokens: Vec<VTok> = name
+                .tokens
+                .iter()
+                .filter(|t| weighted(t.class))
+                .map(|t| {
+                    let id = by_key[&t.key];
+                    let v = &vocab[id as usize];
+                    let weight = match t.class {
+                        TokenClass::Initial => INITIAL_WEIGHT,
+                        TokenClass::Common => v.weight.min(COMMON_FACTOR),
+                        _ => v.weight,
+                    };
+                    VTok {
+                        vocab: id,
+                        class: t.class,
+                        weight,
+                        original: t.original.clone(),
+                    }
+                })
+                .collect();
+            if tokens.is_empty() {
+                continue;
+            }
+            for t in &tokens {
+                let p = &mut postings[t.vocab as usize];
+                if p.last() != Some(&vi) {
+                    p.push(vi);
+                }
+            }
+            let min_den = tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum();
+            variants.push(Variant {
+                entry: ei,
+                name: n,
+                via_alias,
+                low_quality,
+                tokens,
+                min_den,
+            });
+        }
+        let mut buckets: HashMap<(u8, char, char), Vec<u32>> = HashMap::new();
+        for (id, v) in vocab.iter().enumerate() {
+            let id = id as u32;
+            let mut keys = vec![(0u8, prefix2(&v.key)), (1u8, skeleton2(&v.key))];
+            if let Some(a) = &v.alt {
+                keys.push((0, prefix2(a)));
+                keys.push((1, skeleton2(a)));
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            for (tag, (a, b)) in keys {
+                buckets.entry((tag, a, b)).or_default().push(id);
+            }
+        }
+        Matcher {
+            entries: list.entries.clone(),
+            vocab,
+            by_key,
+            buckets,
+            postings,
+            variants,
+            n_entries,
+        }
+    }
+
+    /// Number of entries indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of distinct list tokens.
+    pub fn vocabulary(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// The list entries.
+    pub fn entries(&self) -> &[ListEntry] {
+        &self.entries
+    }
+
+    /// List tokens similar to a key (sorted by vocabulary id).
+    fn token_hits(&self, key: &str, alt: Option<&str>) -> Vec<(u32, f32)> {
+        let k: Vec<char> = key.chars().collect();
+        let a: Option<Vec<char>> = alt.map(|s| s.chars().collect());
+        let mut cands: Vec<u32> = Vec::new();
+        let mut add = |tag: u8, p: (char, char)| {
+            if let Some(b) = self.buckets.get(&(tag, p.0, p.1)) {
+                cands.extend_from_slice(b);
+            }
+        };
+        add(0, prefix2(&k));
+        add(1, skeleton2(&k));
+        if let Some(a) = &a {
+            add(0, prefix2(a));
+            add(1, skeleton2(a));
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let mut hits = Vec::new();
+        for id in cands {
+            let v = &self.vocab[id as usize];
+            let (la, lb) = (k.len() as f64, v.key.len() as f64);
+            if la.min(lb) / la.max(lb) < 0.45 {
+                continue;
+            }
+            let s = pair_similarity(&k, a.as_deref(), &v.key, v.alt.as_deref());
+            if s >= MIN_TOKEN_SIMILARITY {
+                hits.push((id, s as f32));
+            }
+        }
+        hits
+    }
+
+    fn party_weight(&self, t: &Token) -> f64 {
+        let df = |k: &str| self.by_key.get(k).map_or(0, |id| self.vocab[*id as usize].df);
+        let df = df(&t.key).max(t.alt.as_deref().map_or(0, df));
+        match t.class {
+            TokenClass::Initial => INITIAL_WEIGHT,
+            c => rarity(self.n_entries, df) * class_factor(c),
+        }
+    }
+
+    /// Screens one party; matches scoring at least `min_score`, best first.
+    pub fn screen(&self, party: &Party<'_>, min_score: f64) -> Vec<Match> {
+        let name = Name::parse(party.name);
+        let hits: Vec<Vec<(u32, f32)>> = name
+            .tokens
+            .iter()
+            .map(|t| {
+                if matches!(t.class, TokenClass::Name | TokenClass::Patronymic | TokenClass::Common) {
+                    self.token_hits(&t.key, t.alt.as_deref())
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let refs: Vec<&[(u32, f32)]> = hits.iter().map(Vec::as_slice).collect();
+        self.screen_parsed(party, &name, &refs, min_score)
+    }
+
+    /// Screens many parties on all cores; for each, its matches at `min_score` or over,
+    /// best first. The token comparisons are made once per distinct token.
+    pub fn screen_all(&self, parties: &[Party<'_>], min_score: f64) -> Vec<Vec<Match>> {
+        let names: Vec<Name> = parallel_map(parties, |p| Name::parse(p.name));
+        let mut distinct: HashMap<(&str, Option<&str>), u32> = HashMap::new();
+        let mut order: Vec<(&str, Option<&str>)> = Vec::new();
+        let mut ids: Vec<Vec<u32>> = Vec::with_capacity(names.len());
+        for n in &names {
+            let mut v = Vec::with_capacity(n.tokens.len());
+            for t in &n.tokens {
+                if matches!(t.class, TokenClass::Name | TokenClass::Patronymic | TokenClass::Common) {
+                    let k = (t.key.as_str(), t.alt.as_deref());
+                    let id = *distinct.entry(k).or_insert_with(|| {
+                        order.push(k);
+                        (order.len() - 1) as u32
+                    });
+                    v.push(id);
+                } else {
+                    v.push(u32::MAX);
+                }
+            }
+            ids.push(v);
+        }
+        let hits: Vec<Vec<(u32, f32)>> = parallel_map(&order, |(k, a)| self.token_hits(k, *a));
+        let work: Vec<usize> = (0..parties.len()).collect();
+        parallel_map(&work, |&i| {
+            let refs: Vec<&[(u32, f32)]> = ids[i]
+                .iter()
+                .map(|&id| {
+                    if id == u32::MAX {
+                        &[][..]
+                    } else {
+                        hits[id as usize].as_slice()
+                    }
+                })
+                .collect();
+            self.screen_parsed(&parties[i], &names[i], &refs, min_score)
+        })
+    }
+
+    fn screen_parsed(&self, party: &Party<'_>, name: &Name, hits: &[&[(u32, f32)]], min_score: f64) -> Vec<Match> {
+        let ptoks: Vec<(usize, PTok<'_>)> = name
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| weighted(t.class))
+            .map(|(i, t)| {
+                (
+                    i,
+                    PTok {
+                        tok: t,
+                        weight: self.party_weight(t),
+                    },
+                )
+            })
+            .collect();
+        if ptoks.is_empty() {
+            return Vec::new();
+        }
+        // Candidates from distinctive tokens, with an upper bound of what each may score.
+        let mut acc: Vec<(u32, u8, f32)> = Vec::new();
+        let mut loose = 0.0;
+        for (pi, (ti, pt)) in ptoks.iter().enumerate() {
+            if pt.weight < DISTINCTIVE {
+                loose += pt.weight;
+                continue;
+            }
+            for &(vid, s) in hits[*ti] {
+                let v = &self.vocab[vid as usize];
+                if (s as f64) < GATE_SIMILARITY || v.weight < DISTINCTIVE {
+                    continue;
+                }
+                let val = s * pt.weight.min(v.weight) as f32;
+                for &var in &self.postings[vid as usize] {
+                    acc.push((var, pi.min(255) as u8, val));
+                }
+            }
+            // Weaker hits of this token still count toward the bound.
+        }
+        if acc.is_empty() {
+            return Vec::new();
+        }
+        acc.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+        let party_org = party.organisation.unwrap_or_else(|| name.has_legal_form());
+        let mut best: HashMap<u32, Match> = HashMap::new();
+        let mut i = 0;
+        while i < acc.len() {
+            let var = acc[i].0;
+            let mut num = loose;
+            let mut last_tok = u8::MAX;
+            while i < acc.len() && acc[i].0 == var {
+                if acc[i].1 != last_tok {
+                    last_tok = acc[i].1;
+                    num += acc[i].2 as f64;
+                }
+                i += 1;
+            }
+            // Every other distinctive party token could still meet a token weakly.
+            let other: f64 = ptoks
+                .iter()
+                .enumerate()
+                .filter(|(pi, (_, pt))| pt.weight >= DISTINCTIVE && !acc_has(&acc, var, *pi as u8))
+                .map(|(_, (_, pt))| pt.weight)
+                .sum();
+            let v = &self.variants[var as usize];
+            let ub_num = num + other;
+            let ub_a = (ub_num / v.min_den.max(1e-9)).min(1.0);
+            let ub = 100.0 * ub_a * evidence_factor(ub_num) + MAX_BONUS;
+            if ub < min_score {
+                continue;
+            }
+            if let Some(m) = self.align(party, name, &ptoks, hits, var, party_org) {
+                if m.score >= min_score {
+                    let e = v.entry;
+                    let better = match best.get(&e) {
+                        Some(old) => m.score > old.score,
+                        None => true,
+                    };
+                    if better {
+                        best.insert(e, m);
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Match> = best.into_values().collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        out
+    }
+
+    /// Pairs the party's tokens with a variant's and scores the match.
+    fn align(
+        &self,
+        party: &Party<'_>,
+        name: &Name,
+        ptoks: &[(usize, PTok<'_>)],
+        hits: &[&[(u32, f32)]],
+        var: u32,
+        party_org: bool,
+    ) -> Option<Match> {
+        let v = &self.variants[var as usize];
+        let mut cands: Vec<(f64, f64, usize, usize)> = Vec::new();
+        for (pi, (ti, pt)) in ptoks.iter().enumerate() {
+            for (li, lt) in v.tokens.iter().enumerate() {
+                let s = if pt.tok.class == TokenClass::Initial || lt.class == TokenClass::Initial {
+                    let vk = &self.vocab[lt.vocab as usize].key;
+                    let pk: Vec<char> = pt.tok.key.chars().collect();
+                    if pk == *vk {
+                        1.0
+                    } else if pk.first() == vk.first() && (pk.len() == 1 || vk.len() == 1) {
+                        INITIAL_SIMILARITY
+                    } else {
+                        0.0
+                    }
+                } else {
+                    hits[*ti]
+                        .binary_search_by_key(&lt.vocab, |h| h.0)
+                        .map_or(0.0, |k| hits[*ti][k].1 as f64)
+                };
+                if s >= MIN_TOKEN_SIMILARITY {
+                    cands.push((s, pt.weight.min(lt.weight), pi, li));
+                }
+            }
+        }
+        cands.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.total_cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
+        let mut p_used = vec![false; ptoks.len()];
+        let mut l_used = vec![false; v.tokens.len()];
+        let mut pairs = Vec::new();
+        let (mut num, mut den, mut info) = (0.0, 0.0, 0.0);
+        let mut gate = false;
+        for (s, w, pi, li) in cands {
+            if p_used[pi] || l_used[li] {
+                continue;
+            }
+            p_used[pi] = true;
+            l_used[li] = true;
+            let (pt, lt) = (&ptoks[pi].1, &v.tokens[li]);
+            num += s * w;
+            info += s * w;
+            den += pt.weight.max(lt.weight);
+            if s >= GATE_SIMILARITY && w >= DISTINCTIVE {
+                gate = true;
+            }
+            pairs.push(TokenPair {
+                party: pt.tok.original.clone(),
+                listed: lt.original.clone(),
+                similarity: round4(s),
+                weight: round4(w),
+                class: lt.class,
+            });
+        }
+        if !gate {
+            return None;
+        }
+        let mut unmatched_party = Vec::new();
+        for (pi, (_, pt)) in ptoks.iter().enumerate() {
+            if !p_used[pi] {
+                den += miss_weight(pt.tok.class, pt.weight);
+                unmatched_party.push(pt.tok.original.clone());
+            }
+        }
+        let mut unmatched_listed = Vec::new();
+        for (li, lt) in v.tokens.iter().enumerate() {
+            if !l_used[li] {
+                den += miss_weight(lt.class, lt.weight);
+                unmatched_listed.push((lt.original.clone(), lt.class));
+            }
+        }
+        let agreement = if den > 0.0 { num / den } else { 0.0 };
+        let entry = &self.entries[v.entry as usize];
+        let mut factor = 1.0;
+        let person_vs_org = match entry.kind {
+            EntryKind::Person => party_org,
+            EntryKind::Organisation => party.organisation == Some(false),
+            EntryKind::Other => false,
+        };
+        if person_vs_org {
+            factor *= KIND_MISMATCH;
+        }
+        if v.low_quality {
+            factor *= LOW_QUALITY_ALIAS;
+        }
+        let name_score = 100.0 * agreement * evidence_factor(info) * factor;
+        let corroboration = corroborate(party, entry);
+        let score = name_score + corroboration.iter().map(|c| c.points).sum::<f64>();
+        Some(Match {
+            entry: v.entry as usize,
+            list: entry.list.clone(),
+            reference: entry.reference.clone(),
+            listed_name: entry.name.clone(),
+            matched_name: v.name.clone(),
+            via_alias: v.via_alias,
+            kind: entry.kind,
+            score: round4(score),
+            name_score: round4(name_score),
+            agreement: round4(agreement),
+            evidence: round4(info),
+            pairs,
+            unmatched_party,
+            unmatched_listed,
+            corroboration,
+            honorifics: name.honorifics.clone(),
+        })
+    }
+}
+
+fn acc_has(acc: &[(u32, u8, f32)], var: u32, tok: u8) -> bool {
+    let start = acc.partition_point(|a| a.0 < var);
+    acc[start..].iter().take_while(|a| a.0 == var).any(|a| a.1 == tok)
+}
+
+fn rarity(n: f64, df: u32) -> f64 {
+    let total = n + RARITY_PRIOR;
+    ((total / (df as f64 + 0.5)).ln() / total.ln()).clamp(0.1, 1.0)
+}
+
+fn miss_weight(class: TokenClass, w: f64) -> f64 {
+    if class == TokenClass::Patronymic {
+        w * PATRONYMIC_MISS
+    } else {
+        w
+    }
+}
+
+fn evidence_factor(info: f64) -> f64 {
+    1.0 - (-(1.0 + 2.0 * info)).exp2()
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn corroborate(party: &Party<'_>, entry: &ListEntry) -> Vec<Corroboration> {
+    let mut out = Vec::new();
+    if let Some(d) = party.birth_date.and_then(BirthDate::parse) {
+        if !entry.birth_dates.is_empty() {
+            let listed: Vec<String> = entry.birth_dates.iter().map(|b| b.to_string()).collect();
+            let points = entry
+                .birth_dates
+                .iter()
+                .map(|b| dob_points(&d, b))
+                .fold(f64::NEG_INFINITY, f64::max);
+            out.push(Corroboration {
+                what: "birth date",
+                party: d.to_string(),
+                listed: listed.join(" or "),
+                points,
+            });
+        }
+    }
+    if let Some(c) = party.country.map(str::trim).filter(|c| !c.is_empty()) {
+        if !entry.countries.is_empty() {
+            let code = country_code(c).map(str::to_string).unwrap_or_else(|| c.to_uppercase());
+            let points = if entry.countries.contains(&code) {
+                COUNTRY_MATCH
+            } else {
+                0.0
+            };
+            out.push(Corroboration {
+                what: "country",
+                party: code,
+                listed: entry.countries.join(", "),
+                points,
+            });
+        }
+    }
+    out
+}
+
+fn dob_points(party: &BirthDate, listed: &BirthDate) -> f64 {
+    if party.is_exact() && listed.is_exact() && party == listed {
+        return DOB_EXACT;
+    }
+    let overlap = party.from_year <= listed.to_year && listed.from_year <= party.to_year;
+    if overlap {
+        return DOB_YEAR;
+    }
+    let gap = (party.from_year - listed.to_year).max(listed.from_year - party.to_year);
+    if gap >= 2 {
+        DOB_CONFLICT
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watchlist::{Alias, ListEntry};
+
+    fn entry(name: &str, aliases: &[&str], dob: &[&str], countries: &[&str], kind: EntryKind) -> ListEntry {
+        ListEntry {
+            list: "Test".into(),
+            reference: format!("T-{name}"),
+            kind,
+            name: name.into(),
+            aliases: aliases
+                .iter()
+                .map(|a| Alias {
+                    name: a.to_string(),
+                    low_quality: false,
+                })
+                .collect(),
+            birth_dates: dob.iter().filter_map(|d| BirthDate::parse(d)).collect(),
+            countries: countries.iter().map(|c| c.to_string()).collect(),
+            source: "test".into(),
+        }
+    }
+
+    fn list() -> WatchList {
+        WatchList {
+            entries: vec![
+                entry(
+                    "Нурматов Рустам Бахтиёрович",
+                    &[],
+                    &["1975-02-10"],
+                    &["KG"],
+                    EntryKind::Person,
+                ),
+                entry("Emma Daniels", &[], &[], &[], EntryKind::Person),
+                entry(
+                    "Sarybel Relief Foundation",
+                    &["Фонд Сарыбел"],
+                    &[],
+                    &[],
+                    EntryKind::Organisation,
+                ),
+                entry("Toktosunov Kurmanbek", &[], &["1981"], &["KG"], EntryKind::Person),
+            ],
+            files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn across_scripts_orders_and_patronymics() {
+        let m = Matcher::new(&list());
+        let r = m.screen(&Party::new("RUSTAM NURMATOV"), 0.0);
+        assert_eq!(r[0].entry, 0);
+        assert!(r[0].score > 80.0, "{}", r[0].explain());
+        assert_eq!(
+            r[0].unmatched_listed,
+            [("Бахтиёрович".to_string(), TokenClass::Patronymic)]
+        );
+        let e = r[0].explain();
+        assert!(e.contains("NURMATOV=Нурматов 1.00"), "{e}");
+        assert!(e.contains("Бахтиёрович (patronymic)"), "{e}");
+    }
+
+    #[test]
+    fn common_tokens_alone_never_match() {
+        let m = Matcher::new(&list());
+        assert!(m.screen(&Party::new("EMMA LLC"), 0.0).is_empty());
+        assert!(m.screen(&Party::new("Relief Trading Foundation"), 0.0).is_empty());
+        assert!(m.screen(&Party::new("Rustam"), 0.0).is_empty());
+        let r = m.screen(&Party::new("Emma Daniels"), 0.0);
+        assert_eq!(r[0].entry, 1);
+    }
+
+    #[test]
+    fn scores_rank_and_corroboration_counts() {
+        let m = Matcher::new(&list());
+        let plain = m.screen(&Party::new("Nurmatov Rustam"), 0.0)[0].score;
+        let full = m.screen(&Party::new("Nurmatov Rustam Bakhtiyorovich"), 0.0)[0].score;
+        let dob = m.screen(&Party::new("Nurmatov Rustam").birth_date("10.02.1975"), 0.0)[0].clone();
+        let both = m.screen(
+            &Party::new("Nurmatov Rustam").birth_date("1975-02-10").country("KG"),
+            0.0,
+        )[0]
+        .score;
+        let all = m.screen(
+            &Party::new("Nurmatov Rustam Bakhtiyorovich")
+                .birth_date("1975-02-10")
+                .country("KG"),
+            0.0,
+        )[0]
+        .score;
+        let wrong = m.screen(&Party::new("Nurmatov Rustam").birth_date("1990-01-01"), 0.0)[0].score;
+        let typo = m.screen(&Party::new("Nurmatof Rustam"), 0.0)[0].score;
+        assert!(full > plain && dob.score > plain && both > dob.score && wrong < plain && typo < plain);
+        assert!(all > 100.0 && all > both, "no cap at 100: {all}");
+        assert!(dob.corroborated());
+        assert_eq!(dob.corroboration[0].points, DOB_EXACT);
+    }
+
+    #[test]
+    fn organisations_and_aliases() {
+        let m = Matcher::new(&list());
+        let r = m.screen(&Party::new("ОО Фонд «Сарыбел»"), 0.0);
+        assert_eq!(r[0].entry, 2);
+        let r = m.screen(&Party::new("Sarybel Relief"), 0.0);
+        assert_eq!(r[0].entry, 2);
+        // A company named like a listed person scores lower than the person would.
+        let p = m.screen(&Party::new("Toktosunov Kurmanbek"), 0.0)[0].score;
+        let c = m.screen(&Party::new("Toktosunov Kurmanbek LLC"), 0.0)[0].score;
+        assert!(c < p);
+    }
+
+    #[test]
+    fn batch_equals_one_by_one() {
+        let m = Matcher::new(&list());
+        let names = [
+            "Rustam Nurmatov",
+            "EMMA LLC",
+            "Курманбек Токтосунов",
+            "Sarybel",
+            "Nobody Else",
+        ];
+        let parties: Vec<Party> = names.iter().map(|n| Party::new(n)).collect();
+        let all = m.screen_all(&parties, 0.0);
+        for (p, got) in parties.iter().zip(&all) {
+            assert_eq!(&m.screen(p, 0.0), got);
+        }
+    }
+}
