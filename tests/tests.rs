@@ -2,6 +2,7 @@
 
 mod common;
 
+mod baseline;
 mod cli;
 mod evaluate;
 mod ingest;
@@ -9,3 +10,4 @@ mod kinds;
 mod pack;
 mod props;
 mod report;
+mod sequence;

@@ -227,6 +227,33 @@ struct Unit {
     values: Vec<Option<f64>>,
 }
 
+/// The measure of an empty period: 0 for a measure that is one `sum(...)` or
+/// `count(...)`, else none (the period is left out). SQL gives NULL for the sum of no
+/// rows; for a history of amounts a month without any is a month of 0.
+fn empty_value(measure: &str) -> Option<f64> {
+    let t = measure.trim().to_lowercase();
+    let open = t.find('(')?;
+    let name = t[..open].trim();
+    if !(name == "sum" || name == "count") || !t.ends_with(')') {
+        return None;
+    }
+    // The call's own closing parenthesis must be the last character.
+    let mut depth = 0i32;
+    for (i, c) in t.char_indices().skip(open) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i == t.len() - 1).then_some(0.0);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The median of some numbers (sorted in place); `None` when there are none.
 fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() {
@@ -369,17 +396,7 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
     data.with_column(Column::new("__u".into(), unit_ids))
         .map_err(|e| rerr(e.to_string()))?;
     let m = expr::compile(&spec.measure).map_err(&rerr)?;
-    let empty_value = data
-        .head(Some(0))
-        .lazy()
-        .select([m.clone().cast(DataType::Float64).alias("current")])
-        .collect()
-        .ok()
-        .and_then(|d| {
-            d.column("current")
-                .ok()
-                .and_then(|c| c.f64().ok().and_then(|c| c.get(0)))
-        });
+    let empty_value = empty_value(&spec.measure);
     let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
     let peer_col = spec.peer_by.as_deref();
     if let Some(p) = peer_col {
@@ -612,6 +629,15 @@ fn activity(prep: &Prepared<'_>) -> Vec<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_periods_are_zero_for_sums_and_counts_only() {
+        assert_eq!(empty_value("sum(amount_base)"), Some(0.0));
+        assert_eq!(empty_value(" COUNT(DISTINCT counterparty) "), Some(0.0));
+        assert_eq!(empty_value("sum(CASE WHEN channel = 'cash_in' THEN amount_base ELSE 0 END)"), Some(0.0));
+        assert_eq!(empty_value("sum(a) / count(*)"), None);
+        assert_eq!(empty_value("max(amount_base)"), None);
+    }
 
     #[test]
     fn median_and_mad() {
