@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 
 use crate::data::{self, CARD_MCCS, MONTHS_EN, TRADE_PARTNERS};
-use crate::events::{cents, Channel, Clock, Event, Month, Narratives, Profile, Timing, MCC_ATM_IX, MCC_CRYPTO_IX};
+use crate::events::{
+    cents, Channel, Clock, Event, Month, Narratives, Profile, Timing, MCC_ATM_IX, MCC_CRYPTO_IX, REMITTANCE_SEASON,
+};
 use crate::rng::{Rng, Weighted};
 use crate::world::{person_name, Utility, World, NONE};
 
@@ -418,7 +420,7 @@ impl<'a> Background<'a> {
                     let Some(day) = date_day(self.clock, m, dom) else {
                         continue;
                     };
-                    let mut a = base * self.rng.uniform(0.7, 1.3);
+                    let mut a = base * self.rng.uniform(0.7, 1.3) * REMITTANCE_SEASON[self.clock.month0(day)];
                     if round {
                         a = ((a / 50.0).round() * 50.0).max(50.0);
                     }

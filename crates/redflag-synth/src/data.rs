@@ -2,11 +2,11 @@
 //! categories. All names of people and firms are invented.
 
 /// Countries of the domestic population, with their share of accounts.
-pub(crate) const HOME_COUNTRIES: [(&str, f64); 3] = [("KG", 0.85), ("KZ", 0.10), ("UZ", 0.05)];
+pub(crate) const HOME_COUNTRIES: [(&str, f64); 4] = [("KG", 0.80), ("KZ", 0.09), ("UZ", 0.06), ("TJ", 0.05)];
 
 /// ISO 3166-2 regions of the home countries, with their share of the
 /// country's population.
-pub(crate) const HOME_REGIONS: [(&str, &str, f64); 19] = [
+pub(crate) const HOME_REGIONS: [(&str, &str, f64); 23] = [
     ("KG", "KG-GB", 35.0), // Bishkek
     ("KG", "KG-C", 15.0),  // Chuy
     ("KG", "KG-GO", 9.0),  // Osh city
@@ -26,6 +26,10 @@ pub(crate) const HOME_REGIONS: [(&str, &str, f64); 19] = [
     ("UZ", "UZ-SA", 15.0), // Samarkand
     ("UZ", "UZ-FA", 15.0), // Fergana
     ("UZ", "UZ-AN", 20.0), // Andijan
+    ("TJ", "TJ-DU", 30.0), // Dushanbe
+    ("TJ", "TJ-SU", 30.0), // Sughd
+    ("TJ", "TJ-KT", 30.0), // Khatlon
+    ("TJ", "TJ-RA", 10.0), // Districts of Republican Subordination
 ];
 
 /// Places abroad where a cash, ATM or money-transfer event can happen.
@@ -59,6 +63,7 @@ pub(crate) fn banks(country: &str) -> &'static [&'static str] {
         "KG" => &["ALTBKG22", "TNGRKG22", "ISKLKG22", "BKTKKG22", "NRBKKG22"],
         "KZ" => &["STPKKZ2A", "ALMBKZ2A", "ESLKKZ2A"],
         "UZ" => &["SAMBUZ22", "TSHBUZ22"],
+        "TJ" => &["DSHBTJ22", "KHJBTJ22"],
         "RU" => &["MSKBRU2M", "VLGBRU2M", "URLBRU2S"],
         "TR" => &["ISTBTR2I", "ANKBTR2A"],
         "AE" => &["DXBBAE2D", "SHJBAE2S"],
@@ -293,9 +298,25 @@ pub(crate) fn foreign_firms(country: &str) -> &'static [&'static str] {
         "KP" => &["Korea Pyongsu Trading Corp.", "Sobaeksu Trading Co."],
         "VN" => &["Saigon Coffee Export JSC", "Hanoi Garment Trading Co."],
         "KE" => &["Nairobi Tea Brokers Ltd.", "Mombasa Freight Ltd."],
+        "SY" => &["Damascus Dried Fruit Co.", "Aleppo Textile Trading Est."],
         _ => &["Global Trading Ltd."],
     }
 }
+
+/// Invented parties on an invented watch list (`samples/watchlist-demo.csv`): the
+/// list's form of the name, and the form written in the transactions (another script,
+/// another transliteration, another word order), with the party's country.
+pub(crate) const WATCHLISTED: [(&str, &str, &str); 5] = [
+    ("Rustam Kadyrovich Tashmatov", "Ташматов Рустам", "TR"),
+    ("Jamshid Olimov", "OLIMOV DZHAMSHID", "AE"),
+    ("Sayfullo Khudoyberdiev", "Сайфулло Худойбердиев", "RU"),
+    (
+        "Zarafshan Mountain Relief Foundation",
+        "ZARAFSHAN MOUNTAIN RELIEF FOUNDATION LTD",
+        "TR",
+    ),
+    ("Green Crescent Trading FZE", "Green Crescent General Trading FZE", "AE"),
+];
 
 /// Countries of ordinary foreign trade, with their weights.
 pub(crate) const TRADE_PARTNERS: [(&str, f64); 6] = [
@@ -434,6 +455,10 @@ pub(crate) const CARD_MCCS: [MccSpec; 10] = [
         cash_business: false,
     },
 ];
+
+/// Merchant categories that only planted schemes use: taxis, dating and escort
+/// services, massage parlours, travel agencies.
+pub(crate) const SCHEME_MCCS: [&str; 4] = ["4121", "7273", "7297", "4722"];
 
 pub(crate) const MCC_ATM: &str = "6011";
 pub(crate) const MCC_CRYPTO: &str = "6051";

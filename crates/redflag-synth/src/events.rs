@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::data::{CARD_MCCS, MCC_ATM, MCC_CRYPTO};
+use crate::data::{CARD_MCCS, MCC_ATM, MCC_CRYPTO, SCHEME_MCCS};
 use crate::rng::{Rng, Weighted};
 use crate::world::{NONE, NO_MCC};
 
@@ -76,13 +76,35 @@ pub(crate) fn mcc_str(code: u8) -> Option<&'static str> {
         Some(CARD_MCCS[i].code)
     } else if i == CARD_MCCS.len() {
         Some(MCC_ATM)
-    } else {
+    } else if i == CARD_MCCS.len() + 1 {
         Some(MCC_CRYPTO)
+    } else {
+        SCHEME_MCCS.get(i - CARD_MCCS.len() - 2).copied()
     }
 }
 
 pub(crate) const MCC_ATM_IX: u8 = CARD_MCCS.len() as u8;
 pub(crate) const MCC_CRYPTO_IX: u8 = CARD_MCCS.len() as u8 + 1;
+/// The first of `SCHEME_MCCS`; the codes follow in order.
+pub(crate) const MCC_SCHEME_IX: u8 = CARD_MCCS.len() as u8 + 2;
+/// One past the last merchant category code.
+pub(crate) const MCC_END: u8 = MCC_SCHEME_IX + SCHEME_MCCS.len() as u8;
+
+/// The code of a scheme-only merchant category (`4121`, `7273`, `7297`, `4722`).
+pub(crate) fn scheme_mcc(code: &str) -> u8 {
+    SCHEME_MCCS
+        .iter()
+        .position(|c| *c == code)
+        .map_or(NO_MCC, |p| MCC_SCHEME_IX + p as u8)
+}
+
+/// The code of a card merchant category (`7011`, `4511`, ...).
+pub(crate) fn card_mcc(code: &str) -> u8 {
+    CARD_MCCS
+        .iter()
+        .position(|m| m.code == code)
+        .map_or(NO_MCC, |p| p as u8)
+}
 
 /// Role of a planted transaction in its scheme.
 pub(crate) const ROLE_CORE: u8 = 0;
@@ -170,6 +192,8 @@ pub(crate) struct Clock {
     pub(crate) days: u32,
     /// Weekday (0 = Monday) of day 0.
     first_weekday: u32,
+    /// Calendar month (0 = January) of each day.
+    month: Vec<u8>,
 }
 
 /// A calendar month overlapping the period.
@@ -182,12 +206,26 @@ pub(crate) struct Month {
 impl Clock {
     pub(crate) fn new(start: NaiveDate, days: u32) -> Self {
         let start_ms = start.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp_millis());
+        let month = (0..days)
+            .map(|d| (start + chrono::Days::new(u64::from(d))).month0() as u8)
+            .collect();
         Clock {
             start,
             start_ms,
             days,
             first_weekday: start.weekday().num_days_from_monday(),
+            month,
         }
+    }
+
+    /// Calendar month (0 = January) of `day`.
+    pub(crate) fn month0(&self, day: u32) -> usize {
+        self.month.get(day as usize).copied().unwrap_or(0) as usize
+    }
+
+    /// Days from the Unix epoch to day 0.
+    pub(crate) fn epoch_day(&self) -> i32 {
+        (self.start_ms.div_euclid(DAY_MS)) as i32
     }
 
     pub(crate) fn weekday(&self, day: u32) -> u32 {
@@ -267,8 +305,15 @@ pub(crate) enum Profile {
 
 pub(crate) struct Timing {
     weekday: [[f64; 7]; 6],
+    /// Seasonal weight of each calendar month, by profile.
+    season: [[f64; 12]; 6],
     hours: Vec<Weighted>,
 }
+
+/// Seasonal factor of labour migrants' remittances by calendar month: the building
+/// season in Russia and Kazakhstan (April to October) and the New Year send more, the
+/// winter less.
+pub(crate) const REMITTANCE_SEASON: [f64; 12] = [0.8, 0.8, 0.9, 1.05, 1.15, 1.2, 1.2, 1.2, 1.15, 1.05, 0.9, 1.1];
 
 impl Timing {
     pub(crate) fn new() -> Self {
@@ -289,6 +334,17 @@ impl Timing {
                 [1.0, 0.95, 0.95, 1.0, 1.1, 1.1, 0.9],
                 [1.0, 1.0, 1.0, 1.0, 0.95, 0.08, 0.02],
                 [1.0, 1.0, 1.0, 1.0, 1.1, 0.8, 0.0],
+            ],
+            // Jan..Dec: shops peak before the New Year and at Nowruz (March), cash
+            // deposits after the harvest (September, October), business payments at the
+            // year end.
+            season: [
+                [0.85, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.15, 1.15, 1.0, 1.1],
+                [0.8, 0.85, 1.1, 1.0, 1.0, 1.0, 1.05, 1.05, 1.0, 1.0, 1.05, 1.35],
+                [0.9, 0.9, 1.05, 1.0, 1.0, 1.0, 1.05, 1.05, 1.0, 1.0, 1.0, 1.25],
+                [0.9, 0.9, 1.15, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2],
+                [0.8, 0.95, 1.0, 1.0, 1.0, 1.0, 0.95, 0.9, 1.0, 1.0, 1.05, 1.2],
+                [0.85, 0.9, 1.05, 1.0, 1.0, 1.05, 1.1, 1.1, 1.0, 1.0, 1.0, 1.2],
             ],
             hours: vec![
                 hours(&[(9, 10, 0.8), (10, 13, 1.3), (13, 14, 0.6), (14, 17, 1.1), (17, 18, 0.7)]),
@@ -315,10 +371,11 @@ impl Timing {
     /// A random day of the period, with the profile's weekly rhythm.
     pub(crate) fn day(&self, rng: &mut Rng, clock: &Clock, p: Profile) -> u32 {
         let w = &self.weekday[Self::slot(p)];
-        let max = w.iter().cloned().fold(0.0, f64::max);
+        let s = &self.season[Self::slot(p)];
+        let max = w.iter().cloned().fold(0.0, f64::max) * s.iter().cloned().fold(0.0, f64::max);
         let mut d = rng.below(u64::from(clock.days)) as u32;
         for _ in 0..16 {
-            if rng.f64() * max < w[clock.weekday(d) as usize] {
+            if rng.f64() * max < w[clock.weekday(d) as usize] * s[clock.month0(d)] {
                 break;
             }
             d = rng.below(u64::from(clock.days)) as u32;

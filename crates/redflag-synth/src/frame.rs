@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::events::{mcc_str, Event, Narratives, ALL_CHANNELS, MCC_CRYPTO_IX, ROLE_CORE};
+use crate::events::{mcc_str, Event, Narratives, ALL_CHANNELS, MCC_END, ROLE_CORE};
 use crate::schemes::SchemeRec;
 use crate::world::{World, NONE, NO_MCC};
 
@@ -204,6 +204,23 @@ pub(crate) fn build(
         "occupation",
         customers.iter().map(|&c| of(&p_occupation, c)),
     )?;
+    let opened = Int32Chunked::from_iter_options(
+        "opened".into(),
+        customers
+            .iter()
+            .map(|&c| (c != NONE).then(|| parties[c as usize].opened)),
+    )
+    .into_date()
+    .into_series()
+    .into_column();
+    let turnover = Float64Chunked::from_iter_options(
+        "expected_monthly_turnover".into(),
+        customers.iter().map(|&c| {
+            (c != NONE && parties[c as usize].turnover > 0.0).then(|| f64::from(parties[c as usize].turnover))
+        }),
+    )
+    .into_series()
+    .into_column();
     drop(customers);
 
     let loc_country = gather(
@@ -219,7 +236,7 @@ pub(crate) fn build(
     let branches = StringChunked::from_iter_options("".into(), locations.iter().map(|l| l.branch.as_deref()));
     let branch_id = gather(&branches, "branch_id", events.iter().map(|e| e.loc))?;
     let mut mccs = Dict::default();
-    let mcc_codes: Vec<u32> = (0..=MCC_CRYPTO_IX).map(|i| mccs.opt(mcc_str(i))).collect();
+    let mcc_codes: Vec<u32> = (0..MCC_END).map(|i| mccs.opt(mcc_str(i))).collect();
     let mcc = gather(
         &mccs.chunked(),
         "mcc",
@@ -238,6 +255,7 @@ pub(crate) fn build(
     let mut l_typology: Vec<&str> = Vec::new();
     let mut l_account: Vec<&str> = Vec::new();
     let mut l_role: Vec<&str> = Vec::new();
+    let mut l_pattern: Vec<&str> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         if e.scheme == NONE {
             continue;
@@ -250,6 +268,7 @@ pub(crate) fn build(
         l_typology.push(s.typology);
         l_account.push(&parties[s.subject as usize].account);
         l_role.push(if e.role == ROLE_CORE { "core" } else { "support" });
+        l_pattern.push(s.pattern);
     }
     let n_labels = l_scheme.len();
     let labels = DataFrame::new(
@@ -260,6 +279,7 @@ pub(crate) fn build(
             Column::new("typology".into(), l_typology),
             Column::new("account".into(), l_account),
             Column::new("role".into(), l_role),
+            Column::new("pattern".into(), l_pattern),
         ],
     )?;
 
@@ -281,6 +301,8 @@ pub(crate) fn build(
         narrative,
         customer_type,
         occupation,
+        opened,
+        turnover,
         loc_country,
         loc_region,
         branch_id,

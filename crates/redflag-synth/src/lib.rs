@@ -2,11 +2,17 @@
 //! and terrorist-financing schemes, in redflag's canonical layout.
 //!
 //! The background is a domestic population (Kyrgyzstan, with some accounts
-//! in Kazakhstan and Uzbekistan) of individuals, organisations, non-profits
-//! and money-service businesses going about ordinary business: salaries,
-//! rent, utilities, loan repayments, card spending, transfers between
-//! people, cash deposits and withdrawals, business payments, remittances
-//! from labour migrants in Russia and Kazakhstan, and some foreign trade.
+//! in Kazakhstan, Uzbekistan and Tajikistan) of individuals, organisations,
+//! non-profits and money-service businesses, each with a profile (occupation,
+//! account opening date, expected monthly turnover, home region and branch),
+//! going about ordinary business: salaries, rent, utilities, loan repayments,
+//! card spending, transfers between people, cash deposits and withdrawals,
+//! business cash takings, business payments, remittances from labour migrants
+//! working in Russia and Kazakhstan (about a quarter of Tajik households, an
+//! eighth of Kyrgyz and Uzbek ones), and some foreign trade. Traffic follows a
+//! weekly rhythm (branches closed on Sundays, shops busiest at weekends) and a
+//! seasonal one (shops before the New Year and at Nowruz, cash after the
+//! harvest, remittances in the building season).
 //! Into it, [`generate`] plants schemes that each cross one rule of the
 //! default pack clearly (see [`PLANTED_TYPOLOGIES`]), on dedicated accounts,
 //! plus a few decoys that look suspicious but should not fire, and returns
@@ -28,8 +34,9 @@
 //! `amount` (> 0, two decimals), `currency` (always `USD`), `amount_base`
 //! (= `amount`), `channel`, `orig_account`, `bene_account`, `orig_name`,
 //! `bene_name`, `orig_country`, `bene_country`, `orig_bank`, `bene_bank`,
-//! `narrative`, `customer_type`, `occupation`, `loc_country`, `loc_region`,
-//! `branch_id`, `mcc`. Rows are sorted by `ts`, then `txn_id`.
+//! `narrative`, `customer_type`, `occupation`, `opened` (date),
+//! `expected_monthly_turnover`, `loc_country`, `loc_region`, `branch_id`,
+//! `mcc`. Rows are sorted by `ts`, then `txn_id`.
 //!
 //! Conventions:
 //! - A `cash_in` row has no `orig_account`, `orig_country` or `orig_bank`;
@@ -37,7 +44,8 @@
 //!   holder). A `cash_out` or `atm` row has no beneficiary account, name,
 //!   country or bank. Where the cash changed hands is in `loc_country`,
 //!   `loc_region` and `branch_id`.
-//! - `customer_type` and `occupation` describe the domestic customer on the
+//! - `customer_type`, `occupation`, `opened` and `expected_monthly_turnover`
+//!   describe the domestic customer on the
 //!   row: the beneficiary when it is a customer, otherwise the originator
 //!   (empty when neither is). Every credit to a customer's account thus
 //!   carries that customer's profile; a debit carries it when the money
@@ -49,14 +57,21 @@
 //!
 //! `labels` has one row per planted transaction: `txn_id`, `scheme_id`
 //! (`S0001`, …), `typology` (the rule id the scheme targets, or `decoy`),
-//! `account` (the scheme's subject account) and `role` (`core` for the
+//! `account` (the scheme's subject account), `role` (`core` for the
 //! transactions that make the pattern, `support` for the ones around it,
-//! such as the credit that funds a fan-out).
+//! such as the credit that funds a fan-out, or an account's ordinary history
+//! before a spike) and `pattern` (the AMLworld pattern or decoy name, else the
+//! typology). [`SynthConfig::typologies`] selects schemes by typology or
+//! pattern name.
 //!
 //! # Planted schemes
 //!
 //! Amounts are in the base currency; T = 10,000. Each scheme runs on its own
-//! subject account, and instances alternate between two variants.
+//! subject account, and instances alternate between two variants. `typology`
+//! is the rule id of TYPOLOGIES.md that should find the scheme, whether or
+//! not the pack in use has that rule; the AMLworld patterns carry the rule
+//! that should catch them (bipartite and stack, which no single rule of the
+//! catalogue names, go under FLW-06 with scatter-gather).
 //!
 //! | typology | what is planted |
 //! |---|---|
@@ -73,13 +88,46 @@
 //! | `WIR-01` | 1–2 incoming cross-border wires of 1,200–20,000 with originator name `UNKNOWN` or empty |
 //! | `DRG-01` | an individual: 7–8 cash deposits over about three weeks, ≥ 24,000 and > 90 % of the credits |
 //! | `VA-01` | 3–4 crypto purchases (MCC 6051) of 905–995 within 5 days, funded a week before |
-//! | `decoy` | a company's monthly payroll to 14–21 employees (looks like fan-out); a restaurant banking 500–3,200 of takings daily for four weeks (cash-intensive, but a business); one cash deposit over T, or a single one just under it |
+//! | `STR-04` | 6–7 cash deposits of 1,200–2,400 four days apart, all outside the home region, by different people; each followed 26–50 h later by a wire abroad of 72–79 % of it |
+//! | `STR-05` | 4–6 people send 1,000–2,900 each within 6 days; 3–12 days later 85–95 % goes abroad |
+//! | `FLW-01` | 3–4 times a week apart, a wire of 3,000–15,000 in and 92–98 % of it out within 1–20 h |
+//! | `FLW-02` `fan-in` | 10–14 accounts pay one within 6 days: 150–450 each, or 800–3,000 by wire (over FLW-02's median cap) |
+//! | `FLW-03` `fan-out` | a firm pays 10–14 accounts 1,000–6,000 each, within 6 days or spread over 13 |
+//! | `FLW-04` `cycle` | A → B → C (→ D) → A through firms, 1–5 days a hop, each hop 1–7 % smaller, 20,000–60,000 |
+//! | `FLW-06` `scatter-gather` | the subject pays 3–6 people 2,000–8,000, who pass 92–97 % to one firm within 8 days |
+//! | `FLW-06` `gather-scatter` | 3–5 people pay the subject, which pays as many others 85–95 % of it within 9 days |
+//! | `FLW-06` `bipartite` | 3–4 senders (the subject among them) each pay each of 3–4 receivers within 8 days |
+//! | `FLW-06` `stack` | two bipartite layers of three: senders → middle → last, the middle passing on 95 % |
+//! | `BEH-01` | a monthly salary of 400–700 and card spending all period, then ≥ 18,000 by wire in the last month |
+//! | `BEH-02` | a student or pensioner declared at 150 a month receives 3,500–6,000 within a month |
+//! | `BEH-03` | two credits in the first week, silence until two weeks before the end, then 3,000–8,000 from abroad taken out (dormant ≥ 180 days from a 200-day period) |
+//! | `BEH-04` | an account opened in the period receives 12,000–20,000, or from 20–24 people, within three weeks |
+//! | `TF-01` | wages in, an air ticket or travel agency by card, then within two weeks what came in is withdrawn (cash, ATMs in Istanbul) or sent to Turkey |
+//! | `TF-02` | a monthly salary, then a loan paid out or a car sold; within two weeks half withdrawn in cash, a third sent abroad |
+//! | `TF-03` | a non-profit collects 32–45 donations of 10–95 in 12 days (sadaqa, zakat, пожертвование), then sends 75–88 % to people in Turkey |
+//! | `HT-01` | 4–6 salary payments within 20 days from 3–5 employers, or from one for different named workers |
+//! | `HT-02` | 9–12 card payments within 25 days at hotels, taxis and massage or escort services in 3–4 cities |
+//! | `HT-03` | a firm pays air tickets or work-permit fees for 6–9 named people within 25 days |
+//! | `HT-04` | 2–3 cash deposits of 2,500–6,000, each followed within 6–60 h by a transfer abroad of 82–88 % |
+//! | `DRG-02` | 8–12 small transfers with drug slang (закладка, клад, меф, соль) within 14 days |
+//! | `MUL-01` | a student's account: 16–18 transfers in, each passed on within 10–50 minutes (p2p, crypto or ATM) |
+//! | `TBML-01` | 3–4 wires of one round amount to one supplier abroad within 25 days, citing an invoice or contract |
+//! | `TXT-01` | 2–3 transfers with narratives of foreign-fighter support ("for the brothers in Sham", "на хиджру") |
+//! | `SAN-01` | wires with a party of the invented watch list `samples/watchlist-demo.csv`, written in another script or order |
+//! | `SAN-02` | a wire from or to a firm in Syria |
+//! | `decoy` | `payroll`: a company's monthly payroll to 14–21 employees (looks like fan-out); `cash-business`: a restaurant banking 500–3,200 of takings daily for four weeks; `large-cash`: one cash deposit over T, or a single one just under it; `charity`: 30–45 donations spent at home on food and school supplies; `currency-exchange`: an exchange office banking 15,000–45,000 of cash a day, over the threshold; `family-remittance`: two or three relatives in Russia and Kazakhstan sending round hundreds twice a month |
 //!
-//! Schemes avoid each other's thresholds (no two cash deposits within 24 h
+//! The first thirteen schemes avoid each other's thresholds (no two cash deposits within 24 h
 //! summing to T outside STR-02, no individual's cash credits reaching
 //! DRG-01's 20,000 outside DRG-01, no conflict country that is also on the
 //! increased-monitoring list), so that each label names the one rule that
 //! should fire.
+//! The later ones keep clear of the neighbouring rules where the catalogue
+//! draws a line between them (STR-04 against STR-03 and HT-04, HT-04 against
+//! FLW-01 and DRG-01, TBML-01 against FLW-05), but some typologies share a
+//! shape by nature: a TF-03 collection is also a fan-in (FLW-02), a mule
+//! account (MUL-01) also passes money through (FLW-01). Such cross-hits count
+//! as found in the evaluation's recall, not against it.
 //!
 //! # Background patterns worth knowing
 //!
@@ -98,6 +146,7 @@ mod background;
 mod data;
 mod events;
 mod frame;
+mod planted;
 mod rng;
 mod schemes;
 mod world;
@@ -260,6 +309,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     let plan = schemes::plan(cfg.scheme_count(), &cfg.kinds());
     let identities: Vec<_> = plan.iter().map(|(k, nth)| k.identity(*nth)).collect();
     let mut world = World::build(&mut Rng::new(cfg.seed, 1), cfg.accounts, &identities);
+    world.assign_profiles(&mut Rng::new(cfg.seed, 4), clock.epoch_day());
     let mut narr = Narratives::default();
     let mut events = Vec::with_capacity(cfg.transactions + 64);
 

@@ -24,13 +24,43 @@ pub(crate) enum Kind {
     Wir01,
     Drg01,
     Va01,
+    Str04,
+    Str05,
+    Flw01,
+    FanIn,
+    FanOut,
+    Cycle,
+    ScatterGather,
+    GatherScatter,
+    Bipartite,
+    Stack,
+    Beh01,
+    Beh02,
+    Beh03,
+    Beh04,
+    Tf01,
+    Tf02,
+    Tf03,
+    Ht01,
+    Ht02,
+    Ht03,
+    Ht04,
+    Drg02,
+    Mul01,
+    Tbml01,
+    Txt01,
+    San01,
+    San02,
     DecoyPayroll,
     DecoyCashBusiness,
     DecoyLargeCash,
+    DecoyCharity,
+    DecoyExchange,
+    DecoyFamily,
 }
 
 /// Schemes that a rule must find, in plan order.
-pub(crate) const TYPOLOGIES: [Kind; 13] = [
+pub(crate) const TYPOLOGIES: [Kind; 40] = [
     Kind::Str01,
     Kind::Str02,
     Kind::Str03,
@@ -44,18 +74,55 @@ pub(crate) const TYPOLOGIES: [Kind; 13] = [
     Kind::Wir01,
     Kind::Drg01,
     Kind::Va01,
+    Kind::Str04,
+    Kind::Str05,
+    Kind::Flw01,
+    Kind::FanIn,
+    Kind::FanOut,
+    Kind::Cycle,
+    Kind::ScatterGather,
+    Kind::GatherScatter,
+    Kind::Bipartite,
+    Kind::Stack,
+    Kind::Beh01,
+    Kind::Beh02,
+    Kind::Beh03,
+    Kind::Beh04,
+    Kind::Tf01,
+    Kind::Tf02,
+    Kind::Tf03,
+    Kind::Ht01,
+    Kind::Ht02,
+    Kind::Ht03,
+    Kind::Ht04,
+    Kind::Drg02,
+    Kind::Mul01,
+    Kind::Tbml01,
+    Kind::Txt01,
+    Kind::San01,
+    Kind::San02,
 ];
 
 /// Look-alikes that no rule should find.
-pub(crate) const DECOYS: [Kind; 3] = [Kind::DecoyPayroll, Kind::DecoyCashBusiness, Kind::DecoyLargeCash];
+pub(crate) const DECOYS: [Kind; 6] = [
+    Kind::DecoyPayroll,
+    Kind::DecoyCashBusiness,
+    Kind::DecoyLargeCash,
+    Kind::DecoyCharity,
+    Kind::DecoyExchange,
+    Kind::DecoyFamily,
+];
 
 /// Typology label used for decoys.
 pub const DECOY: &str = "decoy";
 
-/// Rule ids (and the decoy label) that the generator plants.
-pub const PLANTED_TYPOLOGIES: [&str; 14] = [
-    "STR-01", "STR-02", "STR-03", "FLW-02", "FLW-03", "FLW-05", "GEO-01", "GEO-02", "GEO-03", "GEO-04", "WIR-01",
-    "DRG-01", "VA-01", DECOY,
+/// Rule ids (and the decoy label) that the generator plants: every family of the
+/// typology catalogue, the AMLworld patterns under the rule that should catch them.
+pub const PLANTED_TYPOLOGIES: [&str; 36] = [
+    "STR-01", "STR-02", "STR-03", "STR-04", "STR-05", "FLW-01", "FLW-02", "FLW-03", "FLW-04", "FLW-05", "FLW-06",
+    "BEH-01", "BEH-02", "BEH-03", "BEH-04", "GEO-01", "GEO-02", "GEO-03", "GEO-04", "TF-01", "TF-02", "TF-03", "HT-01",
+    "HT-02", "HT-03", "HT-04", "DRG-01", "DRG-02", "MUL-01", "VA-01", "WIR-01", "TBML-01", "TXT-01", "SAN-01",
+    "SAN-02", DECOY,
 ];
 
 impl Kind {
@@ -66,6 +133,16 @@ impl Kind {
             Kind::DecoyPayroll => "payroll",
             Kind::DecoyCashBusiness => "cash-business",
             Kind::DecoyLargeCash => "large-cash",
+            Kind::DecoyCharity => "charity",
+            Kind::DecoyExchange => "currency-exchange",
+            Kind::DecoyFamily => "family-remittance",
+            Kind::FanIn => "fan-in",
+            Kind::FanOut => "fan-out",
+            Kind::Cycle => "cycle",
+            Kind::ScatterGather => "scatter-gather",
+            Kind::GatherScatter => "gather-scatter",
+            Kind::Bipartite => "bipartite",
+            Kind::Stack => "stack",
             other => other.typology(),
         }
     }
@@ -85,7 +162,36 @@ impl Kind {
             Kind::Wir01 => "WIR-01",
             Kind::Drg01 => "DRG-01",
             Kind::Va01 => "VA-01",
-            Kind::DecoyPayroll | Kind::DecoyCashBusiness | Kind::DecoyLargeCash => DECOY,
+            Kind::Str04 => "STR-04",
+            Kind::Str05 => "STR-05",
+            Kind::Flw01 => "FLW-01",
+            Kind::FanIn => "FLW-02",
+            Kind::FanOut => "FLW-03",
+            Kind::Cycle => "FLW-04",
+            Kind::ScatterGather | Kind::GatherScatter | Kind::Bipartite | Kind::Stack => "FLW-06",
+            Kind::Beh01 => "BEH-01",
+            Kind::Beh02 => "BEH-02",
+            Kind::Beh03 => "BEH-03",
+            Kind::Beh04 => "BEH-04",
+            Kind::Tf01 => "TF-01",
+            Kind::Tf02 => "TF-02",
+            Kind::Tf03 => "TF-03",
+            Kind::Ht01 => "HT-01",
+            Kind::Ht02 => "HT-02",
+            Kind::Ht03 => "HT-03",
+            Kind::Ht04 => "HT-04",
+            Kind::Drg02 => "DRG-02",
+            Kind::Mul01 => "MUL-01",
+            Kind::Tbml01 => "TBML-01",
+            Kind::Txt01 => "TXT-01",
+            Kind::San01 => "SAN-01",
+            Kind::San02 => "SAN-02",
+            Kind::DecoyPayroll
+            | Kind::DecoyCashBusiness
+            | Kind::DecoyLargeCash
+            | Kind::DecoyCharity
+            | Kind::DecoyExchange
+            | Kind::DecoyFamily => DECOY,
         }
     }
 
@@ -105,7 +211,18 @@ impl Kind {
                 CustomerType::Individual,
                 if v == 0 { "driver" } else { "self-employed" },
             ),
-            Kind::Str02 | Kind::Str03 => (CustomerType::Individual, "trader"),
+            Kind::Str02 | Kind::Str03 | Kind::Str04 | Kind::Ht04 => (CustomerType::Individual, "trader"),
+            Kind::Flw01 | Kind::Ht03 => (CustomerType::Organisation, "business services"),
+            Kind::FanOut | Kind::Cycle | Kind::Tbml01 | Kind::San01 => (CustomerType::Organisation, "wholesale trade"),
+            Kind::GatherScatter if v == 1 => (CustomerType::Organisation, "construction"),
+            Kind::San02 => (CustomerType::Organisation, "food processing"),
+            Kind::Beh02 => (CustomerType::Individual, if v == 0 { "student" } else { "pensioner" }),
+            Kind::Mul01 => (CustomerType::Individual, "student"),
+            Kind::Tf01 => (CustomerType::Individual, "construction worker"),
+            Kind::Tf02 => (CustomerType::Individual, "driver"),
+            Kind::Tf03 | Kind::DecoyCharity => (CustomerType::Npo, "charity"),
+            Kind::DecoyExchange => (CustomerType::Msb, "currency exchange"),
+            Kind::DecoyFamily => (CustomerType::Individual, "homemaker"),
             _ => (
                 CustomerType::Individual,
                 if v == 0 { "employee" } else { "self-employed" },
@@ -179,15 +296,17 @@ pub(crate) fn plan(count: usize, kinds: &[Kind]) -> Vec<(Kind, u32)> {
 pub(crate) struct SchemeRec {
     pub(crate) id: String,
     pub(crate) typology: &'static str,
+    /// The pattern's name (`cycle`, `scatter-gather`, `payroll`, or the typology).
+    pub(crate) pattern: &'static str,
     pub(crate) subject: u32,
 }
 
 pub(crate) struct Planter<'a> {
-    rng: Rng,
-    world: &'a mut World,
-    clock: &'a Clock,
-    narr: &'a mut Narratives,
-    events: &'a mut Vec<Event>,
+    pub(crate) rng: Rng,
+    pub(crate) world: &'a mut World,
+    pub(crate) clock: &'a Clock,
+    pub(crate) narr: &'a mut Narratives,
+    pub(crate) events: &'a mut Vec<Event>,
     sid: u32,
     pub(crate) schemes: Vec<SchemeRec>,
 }
@@ -232,6 +351,7 @@ impl<'a> Planter<'a> {
             self.schemes.push(SchemeRec {
                 id: format!("S{:04}", i + 1),
                 typology: kind.typology(),
+                pattern: kind.name(),
                 subject,
             });
             let v = nth % 2;
@@ -252,42 +372,74 @@ impl<'a> Planter<'a> {
                 Kind::DecoyPayroll => self.decoy_payroll(subject),
                 Kind::DecoyCashBusiness => self.decoy_cash_business(subject),
                 Kind::DecoyLargeCash => self.decoy_large_cash(subject, v),
+                Kind::Str04 => self.str04(subject, v),
+                Kind::Str05 => self.str05(subject, v),
+                Kind::Flw01 => self.flw01(subject, v),
+                Kind::FanIn => self.fan_in(subject, v),
+                Kind::FanOut => self.fan_out(subject, v),
+                Kind::Cycle => self.cycle(subject, v),
+                Kind::ScatterGather => self.scatter_gather(subject, v),
+                Kind::GatherScatter => self.gather_scatter(subject, v),
+                Kind::Bipartite => self.bipartite(subject, v),
+                Kind::Stack => self.stack(subject, v),
+                Kind::Beh01 => self.beh01(subject, v),
+                Kind::Beh02 => self.beh02(subject, v),
+                Kind::Beh03 => self.beh03(subject, v),
+                Kind::Beh04 => self.beh04(subject, v),
+                Kind::Tf01 => self.tf01(subject, v),
+                Kind::Tf02 => self.tf02(subject, v),
+                Kind::Tf03 => self.tf03(subject, v),
+                Kind::Ht01 => self.ht01(subject, v),
+                Kind::Ht02 => self.ht02(subject, v),
+                Kind::Ht03 => self.ht03(subject, v),
+                Kind::Ht04 => self.ht04(subject, v),
+                Kind::Drg02 => self.drg02(subject, v),
+                Kind::Mul01 => self.mul01(subject, v),
+                Kind::Tbml01 => self.tbml01(subject, v),
+                Kind::Txt01 => self.txt01(subject, v),
+                Kind::San01 => self.san01(subject, v),
+                Kind::San02 => self.san02(subject, v),
+                Kind::DecoyCharity => self.decoy_charity(subject),
+                Kind::DecoyExchange => self.decoy_exchange(subject),
+                Kind::DecoyFamily => self.decoy_family(subject),
             }
         }
         self.schemes
     }
 
-    fn emit(&mut self, mut ev: Event, role: u8) {
+    pub(crate) fn emit(&mut self, mut ev: Event, role: u8) {
         ev.scheme = self.sid;
         ev.role = role;
         self.events.push(ev);
     }
 
     /// A random time on `day` between the hours `h0` and `h1`.
-    fn at(&mut self, day: u32, h0: u32, h1: u32) -> i64 {
+    pub(crate) fn at(&mut self, day: u32, h0: u32, h1: u32) -> i64 {
+        // Never past the period's last day, however a scheme adds up its days.
+        let day = day.min(self.clock.days.saturating_sub(1));
         let sec = h0 * 3600 + self.rng.below(u64::from((h1 - h0) * 3600)) as u32;
         self.clock.ts(day, sec)
     }
 
     /// A first day leaving `span` days of room before the end.
-    fn start_day(&mut self, span: u32) -> u32 {
+    pub(crate) fn start_day(&mut self, span: u32) -> u32 {
         let room = self.clock.days.saturating_sub(span).max(1);
         self.rng.below(u64::from(room)) as u32
     }
 
     /// `day`, or the next weekday when it falls on a weekend.
-    fn weekday(&self, mut day: u32) -> u32 {
+    pub(crate) fn weekday(&self, mut day: u32) -> u32 {
         while self.clock.weekday(day) >= 5 && day + 1 < self.clock.days {
             day += 1;
         }
         day
     }
 
-    fn text(&mut self, t: &str) -> u32 {
+    pub(crate) fn text(&mut self, t: &str) -> u32 {
         self.narr.id(t)
     }
 
-    fn uniform_cents(&mut self, lo: f64, hi: f64) -> i64 {
+    pub(crate) fn uniform_cents(&mut self, lo: f64, hi: f64) -> i64 {
         cents(self.rng.uniform(lo, hi))
     }
 

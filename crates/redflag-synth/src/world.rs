@@ -53,6 +53,10 @@ pub(crate) struct Party {
     pub(crate) mcc: u8,
     /// Activity or size weight.
     pub(crate) weight: f32,
+    /// Account opening date, in days from the Unix epoch (customers only).
+    pub(crate) opened: i32,
+    /// Expected monthly turnover declared at onboarding (customers only; 0: none).
+    pub(crate) turnover: f32,
 }
 
 /// The fields of a party that ordinary traffic reads for every
@@ -338,6 +342,8 @@ impl World {
                 branch,
                 mcc: NO_MCC,
                 weight: 1.0,
+                opened: 0,
+                turnover: 0.0,
             };
             match customer {
                 CustomerType::Individual => {
@@ -462,7 +468,13 @@ impl World {
             if rng.chance(0.04) {
                 self.landlords.push(ix);
             }
-            let migrant_share = if p.country == "KZ" { 0.03 } else { 0.12 };
+            // Labour migrants work in Russia and Kazakhstan: about a quarter of
+            // Tajik households, fewer Kyrgyz and Uzbek ones, few Kazakh ones.
+            let migrant_share = match p.country {
+                "KZ" => 0.03,
+                "TJ" => 0.25,
+                _ => 0.12,
+            };
             if rng.chance(migrant_share) {
                 self.migrant_families.push(ix);
             }
@@ -486,6 +498,8 @@ impl World {
                 branch,
                 mcc: NO_MCC,
                 weight: 1.0,
+                opened: 0,
+                turnover: 0.0,
             };
             let utilities = [
                 (
@@ -554,6 +568,8 @@ impl World {
             branch: NONE,
             mcc: NO_MCC,
             weight: 1.0,
+            opened: 0,
+            turnover: 0.0,
         })
     }
 
@@ -578,6 +594,37 @@ impl World {
             let bank = data::banks(code)[0];
             let ix = self.add_foreign(code, bank, name.to_string());
             self.vasps.push(ix);
+        }
+    }
+
+    /// Customer profiles: an opening date before the period (a month to fifteen years
+    /// earlier, recent ones more likely) and an expected monthly turnover in line with
+    /// the customer's occupation and size. Schemes may change their subjects' profiles.
+    pub(crate) fn assign_profiles(&mut self, rng: &mut Rng, first_day: i32) {
+        for p in &mut self.parties {
+            let Some(kind) = p.customer else { continue };
+            let age_days = (rng.lognormal(900.0, 1.0).clamp(30.0, 5_475.0)) as i32;
+            p.opened = first_day - age_days;
+            let w = f64::from(p.weight);
+            let monthly = match kind {
+                CustomerType::Individual => {
+                    let occ = p.occupation.unwrap_or("");
+                    let base = match occ {
+                        "student" | "unemployed" | "homemaker" => 150.0,
+                        "pensioner" => 250.0,
+                        "IT specialist" | "engineer" | "doctor" => 900.0,
+                        "trader" | "self-employed" => 1_200.0,
+                        _ => 600.0,
+                    };
+                    base * rng.uniform(0.7, 1.4) * w.sqrt()
+                }
+                CustomerType::Organisation => 15_000.0 * w * rng.uniform(0.6, 1.5),
+                CustomerType::Npo => 2_000.0 * w * rng.uniform(0.6, 1.5),
+                CustomerType::Msb => 80_000.0 * w * rng.uniform(0.6, 1.5),
+            };
+            // Declared figures are round: to 100 under 10,000, to 1,000 above.
+            let step = if monthly < 10_000.0 { 100.0 } else { 1_000.0 };
+            p.turnover = ((monthly / step).round().max(1.0) * step) as f32;
         }
     }
 
