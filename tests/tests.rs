@@ -7,6 +7,7 @@ mod cli;
 mod evaluate;
 mod ingest;
 mod kinds;
+mod network;
 mod pack;
 mod props;
 mod report;

@@ -195,20 +195,17 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         .and_then(|c| c.cast(&DataType::Int64))
         .and_then(|c| c.i64().cloned())
         .ctx(|| "reading column `ts`".into())?;
-    let mut by_account: BTreeMap<String, Vec<Alert>> = BTreeMap::new();
-    for a in alerts {
-        by_account.entry(a.account.clone()).or_default().push(a);
-    }
     let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
     let mut cases = Vec::new();
-    for (account, mut alerts) in by_account {
+    for (accounts, mut alerts) in group_by_accounts(alerts) {
+        let account = accounts.join(", ");
+        let in_case: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
         alerts.sort_by(|a, b| {
             a.rule_id
                 .cmp(&b.rule_id)
                 .then(a.window_start.cmp(&b.window_start))
                 .then(a.alert_id.cmp(&b.alert_id))
         });
-        let accounts = vec![account.clone()];
         let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
         let mut counterparties = BTreeSet::new();
         let mut countries = BTreeSet::new();
@@ -240,8 +237,18 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             let p = pos.get(&r).copied().unwrap_or(usize::MAX);
             let o = orig.get(p);
             let b = bene.get(p);
-            let other = if o == Some(account.as_str()) { b } else { o };
-            counterparties.insert(other.unwrap_or("cash").to_string());
+            if accounts.len() == 1 {
+                let other = if o == Some(account.as_str()) { b } else { o };
+                counterparties.insert(other.unwrap_or("cash").to_string());
+            } else {
+                // A transfer between two of the case's accounts has no outside party.
+                let inside = |x: Option<&str>| x.is_some_and(|x| in_case.contains(x));
+                for (x, y) in [(o, b), (b, o)] {
+                    if inside(x) && !inside(y) {
+                        counterparties.insert(y.unwrap_or("cash").to_string());
+                    }
+                }
+            }
             for c in [oc.get(p), bc.get(p), lc.get(p)].into_iter().flatten() {
                 countries.insert(c.to_string());
             }
@@ -305,7 +312,8 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             })
             .collect();
         let summary = format!(
-            "Account {account}: {} alert{} from {} rule{} ({}) between {} and {}, over {} transaction{} totalling {} {}{}. Typologies: {}. Red flags are signals to weigh, not findings of wrongdoing.",
+            "Account{} {account}: {} alert{} from {} rule{} ({}) between {} and {}, over {} transaction{} totalling {} {}{}. Typologies: {}. Red flags are signals to weigh, not findings of wrongdoing.",
+            plural(accounts.len()),
             alerts.len(),
             plural(alerts.len()),
             rule_ids.len(),
@@ -358,6 +366,51 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     Ok(cases)
 }
 
+/// Groups alerts into cases: the alerts on one account, and through network alerts the
+/// alerts on every account they link, transitively. Each group's accounts are sorted, and
+/// groups come in the order of their first account.
+fn group_by_accounts(alerts: Vec<Alert>) -> Vec<(Vec<String>, Vec<Alert>)> {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for a in &alerts {
+        for acc in std::iter::once(&a.account).chain(&a.linked_accounts) {
+            let next = index.len();
+            index.entry(acc.clone()).or_insert(next);
+        }
+    }
+    let mut parent: Vec<usize> = (0..index.len()).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for a in &alerts {
+        let root = index[a.account.as_str()];
+        for l in &a.linked_accounts {
+            let (x, y) = (find(&mut parent, root), find(&mut parent, index[l.as_str()]));
+            if x != y {
+                parent[x.max(y)] = x.min(y);
+            }
+        }
+    }
+    let mut members: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (acc, i) in &index {
+        members.entry(find(&mut parent, *i)).or_default().push(acc.clone());
+    }
+    let mut groups: BTreeMap<usize, Vec<Alert>> = BTreeMap::new();
+    for a in alerts {
+        let root = find(&mut parent, index[a.account.as_str()]);
+        groups.entry(root).or_default().push(a);
+    }
+    let mut out: Vec<(Vec<String>, Vec<Alert>)> = groups
+        .into_iter()
+        .map(|(root, alerts)| (members.remove(&root).unwrap_or_default(), alerts))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
@@ -384,6 +437,7 @@ mod tests {
             txn_ids: vec![],
             measures: BTreeMap::new(),
             explanation: String::new(),
+            linked_accounts: Vec::new(),
             rows: vec![],
         }
     }

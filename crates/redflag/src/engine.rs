@@ -51,6 +51,9 @@ pub struct Alert {
     pub measures: BTreeMap<String, serde_json::Value>,
     /// The rule's `explain` text, filled in.
     pub explanation: String,
+    /// The other accounts of a network pattern, sorted; their case joins them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked_accounts: Vec<String>,
     /// Rows of the screened transactions frame (not serialised).
     #[serde(skip)]
     pub rows: Vec<u32>,
@@ -90,6 +93,8 @@ pub struct Prepared<'a> {
     pub(crate) accounts: Vec<String>,
     pub(crate) ts: Vec<i64>,
     pub(crate) amount: Vec<f64>,
+    /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
+    pub(crate) bene_key: Vec<u32>,
     views: [SideView; 2],
 }
 
@@ -147,6 +152,7 @@ impl<'a> Prepared<'a> {
             accounts,
             ts,
             amount,
+            bene_key,
             views,
         })
     }

@@ -346,6 +346,21 @@ pub struct RuleDef {
     /// Baseline: the column that forms peer groups.
     #[serde(default)]
     pub peer_by: Option<String>,
+    /// Network: the pattern, or a list of patterns.
+    #[serde(default)]
+    pub pattern: Option<crate::kinds::network::PatternField>,
+    /// Network: the most hops of a cycle or a branch.
+    #[serde(default)]
+    pub max_hops: Option<u32>,
+    /// Network: the fewest hops of a cycle or a branch.
+    #[serde(default)]
+    pub min_hops: Option<u32>,
+    /// Network: how far each hop's amount may be from the previous one's, as a ratio.
+    #[serde(default)]
+    pub amount_tolerance: Option<f64>,
+    /// Network: the fewest distinct branches of a fan or a scatter.
+    #[serde(default)]
+    pub min_branches: Option<u32>,
 }
 
 /// An event of a sequence rule: a condition on one side, optionally over a window.
@@ -400,6 +415,11 @@ const RULE_FIELDS: &[&str] = &[
     "threshold",
     "dormant_for",
     "peer_by",
+    "pattern",
+    "max_hops",
+    "min_hops",
+    "amount_tolerance",
+    "min_branches",
 ];
 
 /// Fields every rule may have, whatever its kind.
@@ -441,6 +461,8 @@ pub enum RuleKind {
     Sequence(crate::kinds::sequence::SequenceSpec),
     /// Against the account's own history, its peers, or a dormancy.
     Baseline(crate::kinds::baseline::BaselineSpec),
+    /// Time-respecting patterns over the transfer graph.
+    Network(crate::kinds::network::NetworkSpec),
 }
 
 impl RuleKind {
@@ -451,6 +473,7 @@ impl RuleKind {
             RuleKind::Aggregate(_) => "aggregate",
             RuleKind::Sequence(_) => "sequence",
             RuleKind::Baseline(_) => "baseline",
+            RuleKind::Network(_) => "network",
         }
     }
 }
@@ -1114,6 +1137,11 @@ fn set_fields(d: &RuleDef) -> Vec<&'static str> {
         ("threshold", d.threshold.is_some()),
         ("dormant_for", d.dormant_for.is_some()),
         ("peer_by", d.peer_by.is_some()),
+        ("pattern", d.pattern.is_some()),
+        ("max_hops", d.max_hops.is_some()),
+        ("min_hops", d.min_hops.is_some()),
+        ("amount_tolerance", d.amount_tolerance.is_some()),
+        ("min_branches", d.min_branches.is_some()),
     ]
     .into_iter()
     .filter(|(_, set)| *set)

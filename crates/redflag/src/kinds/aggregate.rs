@@ -382,6 +382,7 @@ pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> R
             txn_ids,
             measures,
             explanation,
+            linked_accounts: Vec::new(),
             rows: rows_e.clone(),
         });
     }

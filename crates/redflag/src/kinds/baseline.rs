@@ -461,10 +461,9 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
         Mode::History { .. } => first_seen(prep),
         _ => Vec::new(),
     };
-    let mut index: BTreeMap<(u32, i64), usize> = BTreeMap::new();
-    for (u, unit) in units.iter().enumerate() {
-        index.insert((unit.account, unit.start), u);
-    }
+    // Units are in (account, start) order: a prior period is found by binary search.
+    let index = |account: u32, start: i64| units.binary_search_by_key(&(account, start), |u| (u.account, u.start)).ok();
+    let mut computed: Vec<(usize, Vec<Option<f64>>)> = Vec::new();
     for u in 0..units.len() {
         let Some(c) = current[u] else {
             continue;
@@ -484,8 +483,8 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
                     if s + w <= seen {
                         break; // before the account's first transaction
                     }
-                    match index.get(&(unit.account, s)) {
-                        Some(&j) => {
+                    match index(unit.account, s) {
+                        Some(j) => {
                             if let Some(v) = current[j] {
                                 hist.push(v)
                             }
@@ -521,8 +520,11 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
             }
         }
         if comparable {
-            units[u].values = vals;
+            computed.push((u, vals));
         }
+    }
+    for (u, vals) in computed {
+        units[u].values = vals;
     }
     // The threshold over every comparable unit at once.
     let comparable: Vec<usize> = (0..units.len()).filter(|&u| !units[u].values.is_empty()).collect();
@@ -592,6 +594,7 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
             txn_ids,
             measures,
             explanation,
+            linked_accounts: Vec::new(),
             rows: rows_u,
         });
     }

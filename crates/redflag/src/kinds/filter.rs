@@ -82,6 +82,7 @@ pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
                 txn_ids,
                 measures,
                 explanation,
+                linked_accounts: Vec::new(),
                 rows: vec![*row],
             });
         }

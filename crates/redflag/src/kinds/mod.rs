@@ -26,6 +26,7 @@ use crate::pack::{ParamValue, RefList, Rule, RuleDef, RuleKind, Side, SideSel, W
 pub mod aggregate;
 pub mod baseline;
 pub mod filter;
+pub mod network;
 pub mod sequence;
 
 /// The kinds this version runs, with the fields each owns beyond the common ones.
@@ -34,10 +35,11 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("aggregate", aggregate::FIELDS),
     ("sequence", sequence::FIELDS),
     ("baseline", baseline::FIELDS),
+    ("network", network::FIELDS),
 ];
 
 /// Kinds that are part of the design but not in this version.
-pub const PLANNED_KINDS: &[&str] = &["network", "watchlist"];
+pub const PLANNED_KINDS: &[&str] = &["watchlist"];
 
 /// The names of the kinds this version runs.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -143,6 +145,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> Option<RuleKind> {
         "aggregate" => RuleKind::Aggregate(aggregate::check(d, cx)),
         "sequence" => RuleKind::Sequence(sequence::check(d, cx)),
         "baseline" => RuleKind::Baseline(baseline::check(d, cx)),
+        "network" => RuleKind::Network(network::check(d, cx)),
         _ => return None,
     })
 }
@@ -193,5 +196,6 @@ pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
         RuleKind::Aggregate(spec) => aggregate::run(rule, spec, scope),
         RuleKind::Sequence(spec) => sequence::run(rule, spec, scope),
         RuleKind::Baseline(spec) => baseline::run(rule, spec, scope),
+        RuleKind::Network(spec) => network::run(rule, spec, scope),
     }
 }

@@ -359,8 +359,14 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
             )
         }
     };
-    // Counterparties of the then-events, as integers.
-    let cp_keys: Vec<u32> = {
+    // Counterparties of the then-events, as integers, when the rule reads them.
+    let wants_cps = names_identifier(&spec.match_sql, "then_counterparties")
+        || crate::pack::placeholders(&rule.def.explain)
+            .iter()
+            .any(|p| p == "then_counterparties");
+    let cp_keys: Vec<u32> = if !wants_cps {
+        vec![u32::MAX; then_rows.len()]
+    } else {
         let df = gather_rows(prep, &then_rows, &["counterparty".to_string()])?;
         let ca = df
             .column("counterparty")
@@ -419,7 +425,7 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
                     min,
                     max,
                     last: a,
-                    cps: seen_cp.len() as f64,
+                    cps: if wants_cps { seen_cp.len() as f64 } else { f64::NAN },
                     dwell_ms: r.1 - c.ts,
                     ts: r.1,
                 });
@@ -445,9 +451,9 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
                 .map(|r| r.2),
         );
         let mut values = BTreeMap::new();
-        for (k, v) in step_values(spec, c, prior_vals.as_ref().map(|p| p[ci]), n_first, s) {
+        step_values(c, prior_vals.as_ref().map(|p| p[ci]), n_first, s, &mut |k, v| {
             values.insert(spec.names[k].clone(), v);
-        }
+        });
         fired.push(Fired {
             account: c.account,
             start: c.start_ts,
@@ -528,6 +534,7 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
             txn_ids,
             measures,
             explanation,
+            linked_accounts: Vec::new(),
             rows: ep.rows,
         });
     }
@@ -689,21 +696,17 @@ fn candidates(
     Ok(out)
 }
 
-/// The values of a step, in the order of [`SequenceSpec::names`].
-fn step_values(
-    spec: &SequenceSpec,
-    c: &Candidate,
-    prior: Option<(f64, f64)>,
-    n_first: usize,
-    s: &Step,
-) -> Vec<(usize, f64)> {
-    let mut v: Vec<f64> = c.values.iter().take(n_first).copied().collect();
+/// The values of a step, in the order of [`SequenceSpec::names`], given to `out`.
+fn step_values(c: &Candidate, prior: Option<(f64, f64)>, n_first: usize, s: &Step, out: &mut impl FnMut(usize, f64)) {
+    for (k, v) in c.values.iter().take(n_first).enumerate() {
+        out(k, *v);
+    }
     let share = if c.values[0] > 0.0 {
         100.0 * s.total / c.values[0]
     } else {
         f64::NAN
     };
-    v.extend([
+    let then = [
         s.total,
         s.count,
         s.min,
@@ -713,15 +716,39 @@ fn step_values(
         share,
         s.dwell_ms as f64 / 60_000.0,
         s.dwell_ms as f64 / 3_600_000.0,
-    ]);
-    if let Some((t, n)) = prior {
-        v.extend([t, n]);
+    ];
+    for (k, v) in then.into_iter().enumerate() {
+        out(n_first + k, v);
     }
-    let _ = spec;
-    v.into_iter().enumerate().collect()
+    if let Some((t, n)) = prior {
+        out(n_first + then.len(), t);
+        out(n_first + then.len() + 1, n);
+    }
 }
 
-/// Evaluates `match` for each step.
+/// Whether an SQL text names an identifier (outside string literals).
+fn names_identifier(sql: &str, name: &str) -> bool {
+    let mut in_str = false;
+    let mut word = String::new();
+    for ch in sql.chars().chain(std::iter::once(' ')) {
+        if ch == '\'' {
+            in_str = !in_str;
+            word.clear();
+            continue;
+        }
+        if !in_str && (ch.is_ascii_alphanumeric() || ch == '_') {
+            word.push(ch);
+        } else {
+            if word == name {
+                return true;
+            }
+            word.clear();
+        }
+    }
+    false
+}
+
+/// Evaluates `match` for each step; only the names it reads are built.
 fn eval_steps(
     spec: &SequenceSpec,
     cands: &[Candidate],
@@ -730,18 +757,26 @@ fn eval_steps(
     steps: &[Step],
     compiled: &Expr,
 ) -> std::result::Result<Vec<bool>, String> {
-    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(steps.len()); spec.names.len()];
+    let used: Vec<bool> = spec.names.iter().map(|n| names_identifier(&spec.match_sql, n)).collect();
+    let mut columns: Vec<Vec<f64>> = used
+        .iter()
+        .map(|u| if *u { Vec::with_capacity(steps.len()) } else { Vec::new() })
+        .collect();
     for s in steps {
         let c = &cands[s.cand as usize];
-        for (k, v) in step_values(spec, c, prior.map(|p| p[s.cand as usize]), n_first, s) {
-            columns[k].push(v);
-        }
+        step_values(c, prior.map(|p| p[s.cand as usize]), n_first, s, &mut |k, v| {
+            if used[k] {
+                columns[k].push(v)
+            }
+        });
     }
-    let cols: Vec<Column> = spec
+    let mut cols: Vec<Column> = spec
         .names
         .iter()
         .zip(columns)
-        .map(|(n, v)| {
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|((n, v), _)| {
             let ca = Float64Chunked::from_iter_options(
                 n.as_str().into(),
                 v.into_iter().map(|x| if x.is_nan() { None } else { Some(x) }),
@@ -749,6 +784,10 @@ fn eval_steps(
             ca.into_series().into_column()
         })
         .collect();
+    if cols.is_empty() {
+        // A condition over constants only: one column for the height.
+        cols.push(Column::new("__n".into(), vec![false; steps.len()]));
+    }
     let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
     let out = df
         .lazy()
@@ -759,7 +798,12 @@ fn eval_steps(
     let b = m
         .bool()
         .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
-    Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
+    let mut fired: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
+    // A constant condition gives one value: it holds for every step or none.
+    if fired.len() == 1 && steps.len() > 1 {
+        fired = vec![fired[0]; steps.len()];
+    }
+    Ok(fired)
 }
 
 /// A duration in words: `35 min`, `2 h 15 min`, `3 d 4 h`.
@@ -791,6 +835,14 @@ mod tests {
             "then_total >= 0.9 * first_amount AND x = 'first.y'"
         );
         assert_eq!(flatten_dots("prior.total > 1.5"), "prior_total > 1.5");
+    }
+
+    #[test]
+    fn identifiers_are_found_outside_strings_only() {
+        assert!(names_identifier("then_total >= 0.9 * first_amount", "first_amount"));
+        assert!(!names_identifier("then_total >= 0.9 * first_amount", "then_count"));
+        assert!(!names_identifier("x = 'then_count'", "then_count"));
+        assert!(!names_identifier("then_counterparties > 2", "then_count"));
     }
 
     #[test]

@@ -1,0 +1,1227 @@
+//! Kind `network`: time-respecting patterns over the transfer graph.
+//!
+//! Every transaction that meets `where` (evaluated on its paying side) is an edge from
+//! `orig_account` to `bene_account`; cash sides and transfers of an account to itself are
+//! no edges. A path follows edges in time order: each hop comes after the previous one
+//! (same time: later in the file), and the whole pattern lies within `within` of its first
+//! transaction. With `amount_tolerance`, each hop's amount is within that ratio of the
+//! previous hop's (0.1: ±10%). The patterns:
+//!
+//! - `cycle`: A → … → A, `min_hops` (default 2) to `max_hops` (default 6) hops, no account
+//!   twice. Each cycle is found once, from its first transaction.
+//! - `scatter_gather`: one account pays at least `min_branches` (default 3) distinct
+//!   intermediaries whose funds reach one account, each branch a path of `min_hops`
+//!   (default 2) to `max_hops` (default 2) hops.
+//! - `gather_scatter`: at least `min_branches` distinct senders pay one account, which then
+//!   pays at least `min_branches` distinct payees: every payment out comes after every
+//!   payment in that it is counted with, and with `amount_tolerance` the total paid out is
+//!   within that ratio of the total paid in.
+//! - `fan_in`: at least `min_branches` distinct accounts whose funds reach one account
+//!   through paths of `min_hops` (default 1) to `max_hops` (default 2) hops.
+//! - `fan_out`: one account whose funds reach at least `min_branches` distinct accounts
+//!   through such paths.
+//!
+//! Patterns of one rule on the same account (a cycle's first account, the account that
+//! scatters, gathers, or receives a fan-in, pays a fan-out) that overlap in time merge into
+//! one alert (an episode). The alert's `linked_accounts` are the pattern's other accounts,
+//! and its case joins them.
+//!
+//! `then` (`where`, `window`) adds what the pattern's last account (a cycle's first
+//! account, the account a scatter-gather or fan-in reaches) pays out after the pattern
+//! begins, up to `window` after its last transaction, as `then_*` measures and evidence.
+//! `match` is an optional condition over the measures:
+//!
+//! - `n_accounts`, `n_txns`, `total` (all the pattern's transactions), `hops` (the longest
+//!   path), `branches` (cycles: how many; scatter-gather: intermediaries; gather-scatter:
+//!   the fewer of senders and payees; fan-in: origins; fan-out: accounts reached);
+//! - `start_total` (the first hops), `end_total` (the last hops), `share`
+//!   (`end_total / start_total`), `span_hours`;
+//! - with `then`: `then_total`, `then_count`, `then_share` (`then_total / end_total`).
+//!
+//! Bounds: a search from one transaction examines at most [`SEARCH_BUDGET`] edges and keeps
+//! at most [`MAX_PATHS_PER_ROOT`] paths; a node's edges are found by binary search on time
+//! and, with a tolerance, on amount, whichever range is smaller.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Checker, Scope};
+use crate::engine::{alert_id, dedup, fill, json_value, Alert, Prepared, NO_ACCOUNT};
+use crate::error::{Error, Result};
+use crate::expr::{self, ExprRole};
+use crate::format;
+use crate::pack::{Rule, RuleDef, Side, SideSel, Window};
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &[
+    "where",
+    "pattern",
+    "max_hops",
+    "min_hops",
+    "within",
+    "amount_tolerance",
+    "min_branches",
+    "then",
+    "match",
+];
+
+/// The patterns, by name.
+pub const PATTERNS: &[&str] = &["cycle", "scatter_gather", "gather_scatter", "fan_in", "fan_out"];
+
+/// The most hops a rule may ask for.
+pub const MAX_HOPS_LIMIT: u32 = 8;
+
+/// Edges a search from one transaction may examine.
+pub const SEARCH_BUDGET: usize = 10_000;
+
+/// Paths a search from one transaction may keep.
+pub const MAX_PATHS_PER_ROOT: usize = 1_000;
+
+/// Episodes whose `match` is evaluated at once.
+const CHUNK: usize = 1 << 16;
+
+/// `pattern` as written: one name or a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PatternField {
+    /// One pattern.
+    One(String),
+    /// Several; the rule finds each.
+    Many(Vec<String>),
+}
+
+/// A pattern of the transfer graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    /// A → … → A.
+    Cycle,
+    /// One account → several intermediaries → one account.
+    ScatterGather,
+    /// Several accounts → one account → several accounts.
+    GatherScatter,
+    /// Several accounts → (intermediaries) → one account.
+    FanIn,
+    /// One account → (intermediaries) → several accounts.
+    FanOut,
+}
+
+impl Pattern {
+    fn parse(s: &str) -> Option<Pattern> {
+        Some(match s {
+            "cycle" => Pattern::Cycle,
+            "scatter_gather" => Pattern::ScatterGather,
+            "gather_scatter" => Pattern::GatherScatter,
+            "fan_in" => Pattern::FanIn,
+            "fan_out" => Pattern::FanOut,
+            _ => return None,
+        })
+    }
+
+    /// The pattern's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::Cycle => "cycle",
+            Pattern::ScatterGather => "scatter_gather",
+            Pattern::GatherScatter => "gather_scatter",
+            Pattern::FanIn => "fan_in",
+            Pattern::FanOut => "fan_out",
+        }
+    }
+
+    /// Default (min_hops, max_hops).
+    fn default_hops(self) -> (u32, u32) {
+        match self {
+            Pattern::Cycle => (2, 6),
+            Pattern::ScatterGather => (2, 2),
+            Pattern::GatherScatter => (2, 2),
+            Pattern::FanIn | Pattern::FanOut => (1, 2),
+        }
+    }
+}
+
+/// The checked content of a network rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSpec {
+    /// The patterns the rule finds.
+    pub patterns: Vec<Pattern>,
+    /// The engine's condition slot of `where` (paying side).
+    pub slot: usize,
+    /// Fewest hops of a cycle or branch.
+    pub min_hops: usize,
+    /// Most hops of a cycle or branch.
+    pub max_hops: usize,
+    /// The whole pattern lies within this of its first transaction.
+    pub within: Window,
+    /// Each hop's amount within this ratio of the previous one's.
+    pub tolerance: Option<f64>,
+    /// Fewest distinct branches.
+    pub min_branches: usize,
+    /// `then`: its condition slot (paying side) and window.
+    pub then: Option<(usize, Window)>,
+    /// The condition over [`NetworkSpec::names`].
+    pub match_sql: Option<String>,
+    /// The measures, in order.
+    pub names: Vec<String>,
+}
+
+const NAMES: &[&str] = &[
+    "n_accounts",
+    "n_txns",
+    "total",
+    "hops",
+    "branches",
+    "start_total",
+    "end_total",
+    "share",
+    "span_hours",
+];
+const THEN_NAMES: &[&str] = &["then_total", "then_count", "then_share"];
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
+    let names_given: Vec<String> = match &d.pattern {
+        None => {
+            cx.problem(
+                "pattern",
+                format!("a network rule needs `pattern`: one of {}", PATTERNS.join(", ")),
+            );
+            Vec::new()
+        }
+        Some(PatternField::One(p)) => vec![p.clone()],
+        Some(PatternField::Many(ps)) => ps.clone(),
+    };
+    let mut patterns = Vec::new();
+    for p in &names_given {
+        match Pattern::parse(p.trim()) {
+            Some(x) if !patterns.contains(&x) => patterns.push(x),
+            Some(_) => cx.problem("pattern", format!("pattern `{p}` is listed twice")),
+            None => cx.problem(
+                "pattern",
+                format!(
+                    "unknown pattern `{p}`{}; patterns: {}",
+                    crate::error::suggestion(p, PATTERNS.iter().copied()),
+                    PATTERNS.join(", ")
+                ),
+            ),
+        }
+    }
+    if d.pattern.is_some() && names_given.is_empty() {
+        cx.problem(
+            "pattern",
+            format!("the list is empty; patterns: {}", PATTERNS.join(", ")),
+        );
+    }
+    let has = |p: Pattern| patterns.contains(&p);
+    let slot = cx.condition("where", SideSel::Out, d.where_.as_deref());
+    let within = cx.window("within", d.within.as_deref(), "30d");
+    // Hops: defaults of the first pattern; the limits of all.
+    let (dmin, dmax) = patterns.first().map(|p| p.default_hops()).unwrap_or((1, 2));
+    let min_hops = d.min_hops.unwrap_or(dmin);
+    let max_hops = d.max_hops.unwrap_or(dmax.max(min_hops));
+    if has(Pattern::GatherScatter) && patterns.len() == 1 {
+        for (f, set) in [("max_hops", d.max_hops.is_some()), ("min_hops", d.min_hops.is_some())] {
+            if set {
+                cx.problem(
+                    f,
+                    "pattern `gather_scatter` has two hops by definition; remove this field",
+                );
+            }
+        }
+    }
+    if max_hops > MAX_HOPS_LIMIT {
+        cx.problem(
+            "max_hops",
+            format!("{max_hops} hops is over the limit of {MAX_HOPS_LIMIT}; longer chains are rarely one scheme and cost much to search"),
+        );
+    }
+    if min_hops == 0 {
+        cx.problem("min_hops", "a pattern has at least one hop");
+    }
+    if min_hops > max_hops {
+        cx.problem(
+            if d.min_hops.is_some() { "min_hops" } else { "max_hops" },
+            format!("`min_hops` ({min_hops}) is more than `max_hops` ({max_hops})"),
+        );
+    }
+    for p in &patterns {
+        let least = match p {
+            Pattern::Cycle | Pattern::ScatterGather => 2,
+            _ => 1,
+        };
+        if (*p == Pattern::Cycle || *p == Pattern::ScatterGather) && min_hops < least {
+            cx.problem(
+                "min_hops",
+                format!("pattern `{}` needs at least {least} hops", p.name()),
+            );
+        }
+    }
+    let tolerance = match d.amount_tolerance {
+        Some(t) if !(0.0..1.0).contains(&t) || t.is_nan() => {
+            cx.problem(
+                "amount_tolerance",
+                format!("{t} is not a ratio from 0 to under 1; write 0.1 for ±10%"),
+            );
+            None
+        }
+        t => t,
+    };
+    let min_branches = match d.min_branches {
+        Some(_) if patterns == [Pattern::Cycle] => {
+            cx.problem("min_branches", "pattern `cycle` has no branches; remove this field");
+            0
+        }
+        Some(0) | Some(1) => {
+            cx.problem("min_branches", "a fan or a scatter needs at least 2 branches");
+            2
+        }
+        Some(n) => n as usize,
+        None => 3,
+    };
+    let then = match &d.then {
+        None => None,
+        Some(ev) => {
+            for p in &patterns {
+                if matches!(p, Pattern::GatherScatter | Pattern::FanOut) {
+                    cx.problem(
+                        "then",
+                        format!(
+                            "pattern `{}` ends on many accounts; `then` follows patterns that end on one (cycle, scatter_gather, fan_in)",
+                            p.name()
+                        ),
+                    );
+                }
+            }
+            if ev.side.is_some_and(|s| s != SideSel::Out) {
+                cx.problem(
+                    "then.side",
+                    "`then` is what the pattern's last account pays: its side is `out`",
+                );
+            }
+            for (f, set) in [("measures", !ev.measures.is_empty()), ("having", ev.having.is_some())] {
+                if set {
+                    cx.problem(&format!("then.{f}"), format!("`then` of a network rule takes no `{f}`"));
+                }
+            }
+            let s = cx.condition("then.where", SideSel::Out, ev.where_.as_deref());
+            cx.window("then.window", ev.window.as_deref(), "14d").map(|w| (s, w))
+        }
+    };
+    let mut names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+    if d.then.is_some() {
+        names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
+    }
+    let match_sql = d.match_.as_ref().and_then(|m| {
+        let before = cx.columns.clone();
+        let out = cx.expr("match", m, ExprRole::Over(&names));
+        cx.columns = before;
+        out
+    });
+    cx.placeholders(names.iter().cloned());
+    cx.placeholders(["path", "accounts", "first_time", "last_time", "pattern"]);
+    cx.columns.insert("amount_base".into());
+    NetworkSpec {
+        patterns,
+        slot,
+        min_hops: min_hops as usize,
+        max_hops: max_hops as usize,
+        within: within.unwrap_or(Window { ms: 1 }),
+        tolerance,
+        min_branches,
+        then,
+        match_sql,
+        names,
+    }
+}
+
+/// Adjacency of one direction, grouped by node and sorted by (ts, row) within a node.
+struct Adj {
+    off: Vec<usize>,
+    other: Vec<u32>,
+    ts: Vec<i64>,
+    row: Vec<u32>,
+    amt: Vec<f64>,
+    /// Positions within each node's range, sorted by amount (with a tolerance only).
+    by_amt: Vec<u32>,
+}
+
+impl Adj {
+    /// From edges (node, other, ts, row, amount) sorted by (node, ts, row).
+    fn new(n_nodes: usize, edges: &[(u32, u32, i64, u32)], amount: &[f64], with_amounts: bool) -> Adj {
+        let mut off = vec![0usize; n_nodes + 1];
+        for e in edges {
+            off[e.0 as usize + 1] += 1;
+        }
+        for i in 0..n_nodes {
+            off[i + 1] += off[i];
+        }
+        let other = edges.iter().map(|e| e.1).collect();
+        let ts = edges.iter().map(|e| e.2).collect();
+        let row: Vec<u32> = edges.iter().map(|e| e.3).collect();
+        let amt: Vec<f64> = row.iter().map(|r| amount[*r as usize]).collect();
+        let mut by_amt: Vec<u32> = Vec::new();
+        if with_amounts {
+            by_amt = (0..edges.len() as u32).collect();
+            for v in 0..n_nodes {
+                let (s, e) = (off[v], off[v + 1]);
+                if e - s > 1 {
+                    by_amt[s..e].sort_by(|a, b| amt[*a as usize].total_cmp(&amt[*b as usize]).then(a.cmp(b)));
+                }
+            }
+        }
+        Adj {
+            off,
+            other,
+            ts,
+            row,
+            amt,
+            by_amt,
+        }
+    }
+
+    fn range(&self, v: u32) -> (usize, usize) {
+        (self.off[v as usize], self.off[v as usize + 1])
+    }
+
+    /// The edges of `v` with (ts, row) in `[lo, hi)` and, when given, amount in `amt`
+    /// (inclusive), into `out`. Spends the budget on each edge examined; false when it ran out.
+    fn scan(
+        &self,
+        v: u32,
+        lo: (i64, u32),
+        hi: (i64, u32),
+        amt: Option<(f64, f64)>,
+        budget: &mut usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        out.clear();
+        let (s, e) = self.range(v);
+        let key = |i: usize| (self.ts[i], self.row[i]);
+        let i0 = s + partition(s, e, |i| key(i) < lo);
+        let i1 = s + partition(s, e, |i| key(i) < hi);
+        if i1 <= i0 {
+            return true;
+        }
+        match amt {
+            Some((a_lo, a_hi)) if !self.by_amt.is_empty() && i1 - i0 > 16 => {
+                let at = |k: usize| self.amt[self.by_amt[k] as usize];
+                let j0 = s + partition(s, e, |k| at(k) < a_lo);
+                let j1 = s + partition(s, e, |k| at(k) <= a_hi);
+                if j1.saturating_sub(j0) < i1 - i0 {
+                    for k in j0..j1 {
+                        if *budget == 0 {
+                            return false;
+                        }
+                        *budget -= 1;
+                        let i = self.by_amt[k] as usize;
+                        let kk = key(i);
+                        if kk >= lo && kk < hi {
+                            out.push(i);
+                        }
+                    }
+                    out.sort_unstable();
+                    return true;
+                }
+                self.scan_time(i0, i1, amt, budget, out)
+            }
+            _ => self.scan_time(i0, i1, amt, budget, out),
+        }
+    }
+
+    fn scan_time(
+        &self,
+        i0: usize,
+        i1: usize,
+        amt: Option<(f64, f64)>,
+        budget: &mut usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        for i in i0..i1 {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            if amt.is_none_or(|(a, b)| self.amt[i] >= a && self.amt[i] <= b) {
+                out.push(i);
+            }
+        }
+        true
+    }
+}
+
+/// The count of positions in `[s, e)` for which `pred` holds, `pred` true then false.
+fn partition(s: usize, e: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (s, e);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo - s
+}
+
+/// A path found: the group it counts in, its branch key, its time span and its edges
+/// (transaction rows, in time order) and accounts (in path order).
+struct PathRec {
+    group: u32,
+    branch: u32,
+    start: i64,
+    end: i64,
+    rows: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
+/// A pattern episode before `then` and `match`.
+struct Episode {
+    pattern: Pattern,
+    anchor: u32,
+    /// The account `then` follows.
+    last: u32,
+    start: i64,
+    end: i64,
+    rows: BTreeSet<u32>,
+    nodes: BTreeSet<u32>,
+    first_rows: BTreeSet<u32>,
+    last_rows: BTreeSet<u32>,
+    branches: usize,
+    hops: usize,
+    path: String,
+    then_rows: Vec<u32>,
+    values: Vec<f64>,
+}
+
+/// What the searches share.
+struct Search<'g> {
+    fwd: &'g Adj,
+    tol: Option<f64>,
+    min_hops: usize,
+    max_hops: usize,
+    within: i64,
+}
+
+impl Search<'_> {
+    /// The amounts a hop may have after a hop of `a`.
+    fn next_band(&self, a: f64) -> Option<(f64, f64)> {
+        self.tol.map(|t| (a * (1.0 - t), a * (1.0 + t)))
+    }
+
+    /// The amounts a hop may have before a hop of `a`.
+    fn prev_band(&self, a: f64) -> Option<(f64, f64)> {
+        self.tol.map(|t| (a / (1.0 + t), a / (1.0 - t)))
+    }
+
+    /// Time-respecting paths forward from edge `root` of the forward adjacency.
+    /// `close`: the account a cycle returns to (paths are recorded only when they reach it);
+    /// otherwise every path of `min_hops..=max_hops` hops is recorded.
+    fn forward(&self, root: usize, origin: u32, close: bool, out: &mut Vec<Vec<usize>>) {
+        let deadline = self.ts_of(root) + self.within;
+        let mut nodes = vec![origin, self.fwd.other[root]];
+        let mut edges = vec![root];
+        let mut budget = SEARCH_BUDGET;
+        if !close && self.min_hops <= 1 {
+            out.push(edges.clone());
+        }
+        self.forward_from(deadline, close, &mut nodes, &mut edges, &mut budget, out);
+    }
+
+    fn ts_of(&self, e: usize) -> i64 {
+        self.fwd.ts[e]
+    }
+
+    fn forward_from(
+        &self,
+        deadline: i64,
+        close: bool,
+        nodes: &mut Vec<u32>,
+        edges: &mut Vec<usize>,
+        budget: &mut usize,
+        out: &mut Vec<Vec<usize>>,
+    ) {
+        let depth = edges.len();
+        if depth >= self.max_hops || out.len() >= MAX_PATHS_PER_ROOT {
+            return;
+        }
+        let last = edges[depth - 1];
+        let v = self.fwd.other[last];
+        let lo = (self.fwd.ts[last], self.fwd.row[last].saturating_add(1));
+        let hi = (deadline.saturating_add(1), 0);
+        let mut cands = Vec::new();
+        self.fwd
+            .scan(v, lo, hi, self.next_band(self.fwd.amt[last]), budget, &mut cands);
+        let origin = nodes[0];
+        for e in cands {
+            if out.len() >= MAX_PATHS_PER_ROOT {
+                return;
+            }
+            let w = self.fwd.other[e];
+            if close {
+                if w == origin {
+                    if depth + 1 >= self.min_hops {
+                        edges.push(e);
+                        out.push(edges.clone());
+                        edges.pop();
+                    }
+                    continue;
+                }
+                // A cycle must still be able to close: one hop left is the closing one.
+                if depth + 1 >= self.max_hops || nodes.contains(&w) {
+                    continue;
+                }
+            } else if w == origin || nodes.contains(&w) {
+                continue;
+            }
+            nodes.push(w);
+            edges.push(e);
+            if !close && depth + 1 >= self.min_hops {
+                out.push(edges.clone());
+            }
+            self.forward_from(deadline, close, nodes, edges, budget, out);
+            edges.pop();
+            nodes.pop();
+        }
+    }
+
+    /// Time-respecting paths backward from edge `root` of the backward adjacency (edges
+    /// into a node), recorded from `min_hops` to `max_hops` hops; edges of `bwd`.
+    fn backward(&self, bwd: &Adj, root: usize, target: u32, out: &mut Vec<Vec<usize>>) {
+        let floor = bwd.ts[root] - self.within;
+        let mut nodes = vec![target, bwd.other[root]];
+        let mut edges = vec![root];
+        let mut budget = SEARCH_BUDGET;
+        if self.min_hops <= 1 {
+            out.push(edges.clone());
+        }
+        self.backward_from(bwd, floor, &mut nodes, &mut edges, &mut budget, out);
+    }
+
+    fn backward_from(
+        &self,
+        bwd: &Adj,
+        floor: i64,
+        nodes: &mut Vec<u32>,
+        edges: &mut Vec<usize>,
+        budget: &mut usize,
+        out: &mut Vec<Vec<usize>>,
+    ) {
+        let depth = edges.len();
+        if depth >= self.max_hops || out.len() >= MAX_PATHS_PER_ROOT {
+            return;
+        }
+        let earliest = edges[depth - 1];
+        let v = bwd.other[earliest];
+        let lo = (floor, 0);
+        let hi = (bwd.ts[earliest], bwd.row[earliest]);
+        let mut cands = Vec::new();
+        bwd.scan(v, lo, hi, self.prev_band(bwd.amt[earliest]), budget, &mut cands);
+        for e in cands {
+            if out.len() >= MAX_PATHS_PER_ROOT {
+                return;
+            }
+            let w = bwd.other[e];
+            if nodes.contains(&w) {
+                continue;
+            }
+            nodes.push(w);
+            edges.push(e);
+            if depth + 1 >= self.min_hops {
+                out.push(edges.clone());
+            }
+            self.backward_from(bwd, floor, nodes, edges, budget, out);
+            edges.pop();
+            nodes.pop();
+        }
+    }
+}
+
+pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    let rerr = |m: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    };
+    let n_nodes = prep.accounts.len();
+    // Edges: (paying account, receiving account, ts, row), sorted by (paying, ts, row).
+    let edges: Vec<(u32, u32, i64, u32)> = scope
+        .rows(spec.slot, Side::Out)
+        .into_iter()
+        .filter_map(|(a, t, r)| {
+            let b = prep.bene_key[r as usize];
+            (b != NO_ACCOUNT && b != a).then_some((a, b, t, r))
+        })
+        .collect();
+    if edges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let with_amounts = spec.tolerance.is_some();
+    let fwd = Adj::new(n_nodes, &edges, &prep.amount, with_amounts);
+    let needs_bwd = spec
+        .patterns
+        .iter()
+        .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter));
+    let bwd = needs_bwd.then(|| {
+        let mut rev: Vec<(u32, u32, i64, u32)> = edges.iter().map(|e| (e.1, e.0, e.2, e.3)).collect();
+        rev.sort_unstable_by_key(|e| (e.0, e.2, e.3));
+        Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
+    });
+    drop(edges);
+    let search = Search {
+        fwd: &fwd,
+        tol: spec.tolerance,
+        min_hops: spec.min_hops,
+        max_hops: spec.max_hops,
+        within: spec.within.ms,
+    };
+    let mut episodes: Vec<Episode> = Vec::new();
+    for p in &spec.patterns {
+        match p {
+            Pattern::Cycle => cycles(&search, prep, &mut episodes),
+            Pattern::ScatterGather | Pattern::FanOut => fans_out(&search, prep, *p, spec.min_branches, &mut episodes),
+            Pattern::FanIn => {
+                if let Some(b) = &bwd {
+                    fans_in(&search, b, prep, spec.min_branches, &mut episodes)
+                }
+            }
+            Pattern::GatherScatter => {
+                if let Some(b) = &bwd {
+                    gather_scatter(&search, b, prep, spec.min_branches, &mut episodes)
+                }
+            }
+        }
+    }
+    if episodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `then`: the last account's payments from the pattern's start to `window` after its end.
+    let then_rows = spec.then.map(|(slot, w)| (scope.rows(slot, Side::Out), w));
+    for ep in &mut episodes {
+        let mut v = values(prep, ep);
+        if let Some((rows, w)) = &then_rows {
+            let lo = rows.partition_point(|r| (r.0, r.1) <= (ep.last, ep.start));
+            let mut total = 0.0;
+            let mut count = 0.0;
+            for r in rows[lo..]
+                .iter()
+                .take_while(|r| r.0 == ep.last && r.1 <= ep.end.saturating_add(w.ms))
+            {
+                if ep.rows.contains(&r.2) {
+                    continue;
+                }
+                total += prep.amount[r.2 as usize];
+                count += 1.0;
+                ep.then_rows.push(r.2);
+            }
+            let end_total = v[6];
+            v.extend([total, count, if end_total > 0.0 { total / end_total } else { f64::NAN }]);
+        }
+        ep.values = v;
+    }
+    if let Some(m) = &spec.match_sql {
+        let compiled = expr::compile(m).map_err(&rerr)?;
+        let mut keep = Vec::with_capacity(episodes.len());
+        for chunk in episodes.chunks(CHUNK) {
+            keep.extend(eval_match(&spec.names, chunk, &compiled).map_err(&rerr)?);
+        }
+        let mut k = keep.into_iter();
+        episodes.retain(|_| k.next().unwrap_or(false));
+    }
+    episodes.sort_by_key(|e| (e.anchor, e.start, e.end, e.pattern as u8));
+    let mut alerts = Vec::with_capacity(episodes.len());
+    for ep in episodes {
+        let mut rows: Vec<u32> = ep.rows.iter().copied().chain(ep.then_rows.iter().copied()).collect();
+        rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+        rows.dedup();
+        let account = prep.accounts[ep.anchor as usize].clone();
+        let mut linked: Vec<String> = ep
+            .nodes
+            .iter()
+            .filter(|n| **n != ep.anchor)
+            .map(|n| prep.accounts[*n as usize].clone())
+            .collect();
+        linked.sort();
+        let mut measures = BTreeMap::new();
+        let mut texts = BTreeMap::new();
+        for (name, v) in spec.names.iter().zip(&ep.values) {
+            let av = if v.is_nan() {
+                AnyValue::Null
+            } else {
+                AnyValue::Float64(*v)
+            };
+            measures.insert(name.clone(), json_value(&av));
+            texts.insert(name.clone(), crate::engine::display_value(&av));
+        }
+        measures.insert("pattern".into(), serde_json::Value::from(ep.pattern.name()));
+        texts.insert("pattern".into(), ep.pattern.name().replace('_', "-"));
+        texts.insert("path".into(), ep.path.clone());
+        let mut all: Vec<&str> = std::iter::once(account.as_str())
+            .chain(linked.iter().map(String::as_str))
+            .collect();
+        all.truncate(20);
+        texts.insert("accounts".into(), all.join(", "));
+        texts.insert("first_time".into(), format::timestamp(ep.start));
+        texts.insert("last_time".into(), format::timestamp(ep.end));
+        let explanation = fill(
+            &rule.def.explain,
+            rule,
+            &texts,
+            &account,
+            "both",
+            Some(&spec.within.to_string()),
+        );
+        let txn_ids = prep.txn_ids(&rows)?;
+        let first_ts = rows.first().map(|r| prep.ts[*r as usize]).unwrap_or(ep.start);
+        let last_ts = rows.last().map(|r| prep.ts[*r as usize]).unwrap_or(ep.end);
+        alerts.push(Alert {
+            alert_id: alert_id(rule.id(), &account, &txn_ids),
+            rule_id: rule.id().to_string(),
+            kind: rule.kind.name().to_string(),
+            severity: rule.def.severity,
+            typologies: rule.def.typologies.clone(),
+            account,
+            side: "both".to_string(),
+            window_start: format::timestamp(first_ts),
+            window_end: format::timestamp(last_ts),
+            txn_ids,
+            measures,
+            explanation,
+            linked_accounts: linked,
+            rows,
+        });
+    }
+    Ok(dedup(alerts))
+}
+
+/// The measures of an episode, in the order of [`NAMES`].
+fn values(prep: &Prepared<'_>, ep: &Episode) -> Vec<f64> {
+    let sum = |rows: &BTreeSet<u32>| rows.iter().map(|r| prep.amount[*r as usize]).sum::<f64>();
+    let total = sum(&ep.rows);
+    let start_total = sum(&ep.first_rows);
+    let end_total = sum(&ep.last_rows);
+    vec![
+        ep.nodes.len() as f64,
+        ep.rows.len() as f64,
+        total,
+        ep.hops as f64,
+        ep.branches as f64,
+        start_total,
+        end_total,
+        if start_total > 0.0 {
+            end_total / start_total
+        } else {
+            f64::NAN
+        },
+        (ep.end - ep.start) as f64 / 3_600_000.0,
+    ]
+}
+
+/// `a → b → c`, with at most `max` names.
+fn path_text(prep: &Prepared<'_>, nodes: &[u32]) -> String {
+    nodes
+        .iter()
+        .map(|n| prep.accounts[*n as usize].as_str())
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// Builds an episode from paths of one group (forward or backward edges already turned
+/// into transaction rows and accounts).
+fn episode_of(prep: &Prepared<'_>, pattern: Pattern, anchor: u32, last: u32, paths: &[&PathRec]) -> Episode {
+    let mut rows = BTreeSet::new();
+    let mut nodes = BTreeSet::new();
+    let mut first_rows = BTreeSet::new();
+    let mut last_rows = BTreeSet::new();
+    let mut branches = BTreeSet::new();
+    let mut hops = 0;
+    let (mut start, mut end) = (i64::MAX, i64::MIN);
+    for p in paths {
+        rows.extend(p.rows.iter().copied());
+        nodes.extend(p.nodes.iter().copied());
+        first_rows.extend(p.rows.first().copied());
+        last_rows.extend(p.rows.last().copied());
+        branches.insert(p.branch);
+        hops = hops.max(p.rows.len());
+        start = start.min(p.start);
+        end = end.max(p.end);
+    }
+    let path = match pattern {
+        Pattern::Cycle => path_text(prep, &paths[0].nodes),
+        Pattern::ScatterGather => format!(
+            "{} → {} intermediaries → {}",
+            prep.accounts[anchor as usize],
+            branches.len(),
+            prep.accounts[last as usize]
+        ),
+        Pattern::FanIn => format!("{} accounts → {}", branches.len(), prep.accounts[anchor as usize]),
+        Pattern::FanOut | Pattern::GatherScatter => {
+            format!("{} → {} accounts", prep.accounts[anchor as usize], branches.len())
+        }
+    };
+    Episode {
+        pattern,
+        anchor,
+        last,
+        start,
+        end,
+        rows,
+        nodes,
+        first_rows,
+        last_rows,
+        branches: if pattern == Pattern::Cycle {
+            paths.len()
+        } else {
+            branches.len()
+        },
+        hops,
+        path,
+        then_rows: Vec::new(),
+        values: Vec::new(),
+    }
+}
+
+/// Every time-respecting cycle, found from its first transaction; the cycles of an account
+/// that overlap in time merge.
+fn cycles(s: &Search<'_>, prep: &Prepared<'_>, out: &mut Vec<Episode>) {
+    let fwd = s.fwd;
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    for a in 0..fwd.off.len() - 1 {
+        let (lo, hi) = fwd.range(a as u32);
+        if lo == hi {
+            continue;
+        }
+        let mut recs: Vec<PathRec> = Vec::new();
+        for root in lo..hi {
+            found.clear();
+            s.forward(root, a as u32, true, &mut found);
+            for edges in &found {
+                let mut nodes = vec![a as u32];
+                nodes.extend(edges.iter().map(|e| fwd.other[*e]));
+                recs.push(PathRec {
+                    group: a as u32,
+                    branch: recs.len() as u32,
+                    start: fwd.ts[edges[0]],
+                    end: fwd.ts[*edges.last().unwrap_or(&root)],
+                    rows: edges.iter().map(|e| fwd.row[*e]).collect(),
+                    nodes,
+                });
+            }
+        }
+        // Overlapping cycles of this account merge, in start order.
+        recs.sort_by_key(|r| (r.start, r.end, r.rows.clone()));
+        let mut i = 0;
+        while i < recs.len() {
+            let mut j = i + 1;
+            let mut end = recs[i].end;
+            while j < recs.len() && recs[j].start <= end {
+                end = end.max(recs[j].end);
+                j += 1;
+            }
+            let group: Vec<&PathRec> = recs[i..j].iter().collect();
+            out.push(episode_of(prep, Pattern::Cycle, a as u32, a as u32, &group));
+            i = j;
+        }
+    }
+}
+
+/// Scatter-gather (grouped by the account reached, branches: first intermediaries) and
+/// fan-out (branches: accounts reached), from each paying account.
+fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches: usize, out: &mut Vec<Episode>) {
+    let fwd = s.fwd;
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    for a in 0..fwd.off.len() - 1 {
+        let (lo, hi) = fwd.range(a as u32);
+        // A fan needs at least as many payments out as branches when it has one hop.
+        if hi - lo
+            < if pattern == Pattern::ScatterGather {
+                min_branches
+            } else {
+                1
+            }
+        {
+            continue;
+        }
+        let mut recs: Vec<PathRec> = Vec::new();
+        for root in lo..hi {
+            found.clear();
+            s.forward(root, a as u32, false, &mut found);
+            for edges in &found {
+                let mut nodes = vec![a as u32];
+                nodes.extend(edges.iter().map(|e| fwd.other[*e]));
+                let end_node = *nodes.last().unwrap_or(&(a as u32));
+                let (group, branch) = match pattern {
+                    Pattern::ScatterGather => (end_node, nodes[1]),
+                    _ => (a as u32, end_node),
+                };
+                recs.push(PathRec {
+                    group,
+                    branch,
+                    start: fwd.ts[edges[0]],
+                    end: fwd.ts[*edges.last().unwrap_or(&root)],
+                    rows: edges.iter().map(|e| fwd.row[*e]).collect(),
+                    nodes,
+                });
+            }
+        }
+        recs.sort_by_key(|r| (r.group, r.start, r.end));
+        for grp in recs.chunk_by(|x, y| x.group == y.group) {
+            for ep in windows(grp, s.within, min_branches) {
+                let paths: Vec<&PathRec> = ep.iter().map(|i| &grp[*i]).collect();
+                out.push(episode_of(prep, pattern, a as u32, grp[0].group, &paths));
+            }
+        }
+    }
+}
+
+/// Fan-in: paths into each account, searched backward from each payment it receives.
+fn fans_in(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, out: &mut Vec<Episode>) {
+    let mut found: Vec<Vec<usize>> = Vec::new();
+    for t in 0..bwd.off.len() - 1 {
+        let (lo, hi) = bwd.range(t as u32);
+        if hi - lo < if s.max_hops <= 1 { min_branches } else { 1 } {
+            continue;
+        }
+        let mut recs: Vec<PathRec> = Vec::new();
+        for root in lo..hi {
+            found.clear();
+            s.backward(bwd, root, t as u32, &mut found);
+            for edges in &found {
+                // Edges run backward in time: reverse them into time order.
+                let rows: Vec<u32> = edges.iter().rev().map(|e| bwd.row[*e]).collect();
+                let mut nodes: Vec<u32> = edges.iter().rev().map(|e| bwd.other[*e]).collect();
+                nodes.push(t as u32);
+                recs.push(PathRec {
+                    group: t as u32,
+                    branch: nodes[0],
+                    start: bwd.ts[*edges.last().unwrap_or(&root)],
+                    end: bwd.ts[edges[0]],
+                    rows,
+                    nodes,
+                });
+            }
+        }
+        recs.sort_by_key(|r| (r.start, r.end));
+        for ep in windows(&recs, s.within, min_branches) {
+            let paths: Vec<&PathRec> = ep.iter().map(|i| &recs[*i]).collect();
+            out.push(episode_of(prep, Pattern::FanIn, t as u32, t as u32, &paths));
+        }
+    }
+}
+
+/// Windows of `within` over one group's paths, each path inside a window from its start
+/// to its end, where the distinct branches reach `min_branches`; windows that fire and
+/// overlap merge. Returns, for each episode, the paths it holds (each path in one at most).
+fn windows(paths: &[PathRec], within: i64, min_branches: usize) -> Vec<Vec<usize>> {
+    let n = paths.len();
+    let mut by_start: Vec<usize> = (0..n).collect();
+    by_start.sort_by_key(|i| (paths[*i].start, paths[*i].end, *i));
+    let mut by_end: Vec<usize> = (0..n).collect();
+    by_end.sort_by_key(|i| (paths[*i].end, paths[*i].start, *i));
+    let mut added = vec![false; n];
+    let mut gone = vec![false; n];
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut pending: Vec<usize> = Vec::new();
+    let mut episodes: Vec<(i64, Vec<usize>)> = Vec::new();
+    let (mut s_ptr, mut e_ptr) = (0usize, 0usize);
+    let mut prev_start = None;
+    for &anchor in &by_start {
+        let s = paths[anchor].start;
+        if prev_start == Some(s) {
+            continue;
+        }
+        prev_start = Some(s);
+        let bound = s.saturating_add(within);
+        while s_ptr < n && paths[by_start[s_ptr]].start < s {
+            let p = by_start[s_ptr];
+            gone[p] = true;
+            if added[p] {
+                added[p] = false;
+                let c = counts.entry(paths[p].branch).or_insert(1);
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(&paths[p].branch);
+                }
+            }
+            s_ptr += 1;
+        }
+        while e_ptr < n && paths[by_end[e_ptr]].end <= bound {
+            let p = by_end[e_ptr];
+            if !gone[p] {
+                added[p] = true;
+                *counts.entry(paths[p].branch).or_insert(0) += 1;
+                pending.push(p);
+            }
+            e_ptr += 1;
+        }
+        if counts.len() >= min_branches {
+            let fresh: Vec<usize> = pending.drain(..).filter(|p| added[*p]).collect();
+            match episodes.last_mut() {
+                Some((b, ps)) if s <= *b => {
+                    *b = bound;
+                    ps.extend(fresh);
+                }
+                _ => episodes.push((bound, fresh)),
+            }
+        } else if pending.len() > 64 && pending.len() > 2 * counts.values().sum::<usize>() {
+            pending.retain(|p| added[*p]);
+        }
+    }
+    episodes.into_iter().map(|(_, ps)| ps).collect()
+}
+
+/// Gather-scatter at each account: for each payment out (the first of the scatter), the
+/// payments in during `within` before it, and the payments out from it to `within` after
+/// the first of those.
+fn gather_scatter(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, out: &mut Vec<Episode>) {
+    let fwd = s.fwd;
+    for h in 0..fwd.off.len() - 1 {
+        let (o_lo, o_hi) = fwd.range(h as u32);
+        let (i_lo, i_hi) = bwd.range(h as u32);
+        if o_hi - o_lo < min_branches || i_hi - i_lo < min_branches {
+            continue;
+        }
+        let in_key = |i: usize| (bwd.ts[i], bwd.row[i]);
+        let out_key = |i: usize| (fwd.ts[i], fwd.row[i]);
+        // Gather window: in-edges [g_lo, g_hi); scatter window: out-edges [m, s_hi).
+        let (mut g_lo, mut g_hi, mut s_hi) = (i_lo, i_lo, o_lo);
+        let mut senders: BTreeMap<u32, usize> = BTreeMap::new();
+        let mut payees: BTreeMap<u32, usize> = BTreeMap::new();
+        let (mut g_total, mut s_total) = (0.0f64, 0.0f64);
+        let mut in_pending: Vec<usize> = Vec::new();
+        let mut out_pending: Vec<usize> = Vec::new();
+        // Episodes: (bound, gather edges, scatter edges).
+        let mut eps: Vec<(i64, Vec<usize>, Vec<usize>)> = Vec::new();
+        let dec = |m: &mut BTreeMap<u32, usize>, k: u32| {
+            if let Some(c) = m.get_mut(&k) {
+                *c -= 1;
+                if *c == 0 {
+                    m.remove(&k);
+                }
+            }
+        };
+        for m in o_lo..o_hi {
+            let mk = out_key(m);
+            // Payments in before m, at most `within` before it.
+            while g_hi < i_hi && in_key(g_hi) < mk {
+                *senders.entry(bwd.other[g_hi]).or_insert(0) += 1;
+                g_total += bwd.amt[g_hi];
+                in_pending.push(g_hi);
+                g_hi += 1;
+            }
+            while g_lo < g_hi && bwd.ts[g_lo] < mk.0 - s.within {
+                dec(&mut senders, bwd.other[g_lo]);
+                g_total -= bwd.amt[g_lo];
+                g_lo += 1;
+            }
+            // The scatter starts at m.
+            if m > o_lo {
+                let p = m - 1;
+                if p < s_hi {
+                    dec(&mut payees, fwd.other[p]);
+                    s_total -= fwd.amt[p];
+                }
+            }
+            if s_hi < m {
+                s_hi = m;
+            }
+            if g_lo == g_hi {
+                continue;
+            }
+            let bound = bwd.ts[g_lo].saturating_add(s.within);
+            while s_hi < o_hi && fwd.ts[s_hi] <= bound {
+                *payees.entry(fwd.other[s_hi]).or_insert(0) += 1;
+                s_total += fwd.amt[s_hi];
+                out_pending.push(s_hi);
+                s_hi += 1;
+            }
+            let amounts_ok = s.tol.is_none_or(|t| (s_total - g_total).abs() <= t * g_total + 1e-9);
+            if senders.len() >= min_branches && payees.len() >= min_branches && amounts_ok {
+                let g: Vec<usize> = in_pending.drain(..).filter(|i| *i >= g_lo && *i < g_hi).collect();
+                let o: Vec<usize> = out_pending.drain(..).filter(|i| *i >= m && *i < s_hi).collect();
+                let start = bwd.ts[g_lo];
+                match eps.last_mut() {
+                    Some((b, gs, os)) if start <= *b => {
+                        *b = (*b).max(bound);
+                        gs.extend(g);
+                        os.extend(o);
+                    }
+                    _ => eps.push((bound, g, o)),
+                }
+            } else {
+                if in_pending.len() > 64 && in_pending.len() > 2 * (g_hi - g_lo) {
+                    in_pending.retain(|i| *i >= g_lo);
+                }
+                if out_pending.len() > 64 && out_pending.len() > 2 * (s_hi - m) {
+                    out_pending.retain(|i| *i >= m);
+                }
+            }
+        }
+        for (_, g, o) in eps {
+            let mut rows = BTreeSet::new();
+            let mut nodes = BTreeSet::from([h as u32]);
+            let mut start = i64::MAX;
+            let mut end = i64::MIN;
+            let mut snd = BTreeSet::new();
+            let mut pay = BTreeSet::new();
+            for &i in &g {
+                rows.insert(bwd.row[i]);
+                nodes.insert(bwd.other[i]);
+                snd.insert(bwd.other[i]);
+                start = start.min(bwd.ts[i]);
+                end = end.max(bwd.ts[i]);
+            }
+            for &i in &o {
+                rows.insert(fwd.row[i]);
+                nodes.insert(fwd.other[i]);
+                pay.insert(fwd.other[i]);
+                start = start.min(fwd.ts[i]);
+                end = end.max(fwd.ts[i]);
+            }
+            let first_rows: BTreeSet<u32> = g.iter().map(|i| bwd.row[*i]).collect();
+            let last_rows: BTreeSet<u32> = o.iter().map(|i| fwd.row[*i]).collect();
+            out.push(Episode {
+                pattern: Pattern::GatherScatter,
+                anchor: h as u32,
+                last: h as u32,
+                start,
+                end,
+                rows,
+                nodes,
+                first_rows,
+                last_rows,
+                branches: snd.len().min(pay.len()),
+                hops: 2,
+                path: format!("{} senders → {} → {} payees", snd.len(), prep.accounts[h], pay.len()),
+                then_rows: Vec::new(),
+                values: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Evaluates `match` for each episode.
+fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result::Result<Vec<bool>, String> {
+    let cols: Vec<Column> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            Float64Chunked::from_iter_options(
+                n.as_str().into(),
+                eps.iter().map(|e| e.values.get(k).copied().filter(|x| !x.is_nan())),
+            )
+            .into_series()
+            .into_column()
+        })
+        .collect();
+    let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
+    let out = df
+        .lazy()
+        .select([compiled.clone().fill_null(lit(false)).alias("m")])
+        .collect()
+        .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
+    let m = out.column("m").map_err(|e| e.to_string())?;
+    let b = m
+        .bool()
+        .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
+    Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
+}

@@ -1,0 +1,553 @@
+//! Kind `network`: cycles at every allowed length, scatter-gather, gather-scatter, fans
+//! through intermediaries and smurf consolidation; time order, tolerance and window near
+//! misses; overlapping patterns that share accounts; a hub with 100k edges.
+
+use crate::common::{alerts, dataset, one_rule, pack, try_pack, tx, Tx};
+
+const HR: (&str, &str) = ("hr.txt", "KP\nIR\n");
+
+fn rule(body: &str) -> redflag::Pack {
+    pack(
+        &one_rule(&format!(
+            "  - id: NET-T\n    title: network test\n    kind: network\n    typologies: [money-laundering]\n    severity: high\n{body}"
+        )),
+        &[HR],
+    )
+}
+
+fn cycle_rule() -> redflag::Pack {
+    rule(
+        r#"    pattern: cycle
+    max_hops: 6
+    within: 30d
+    amount_tolerance: 0.1
+    where: "channel = 'wire'"
+    match: "share >= 0.8"
+    explain: "{hops}-hop cycle {path} within {window}: {end_total} of {start_total} returned"
+"#,
+    )
+}
+
+fn wire(id: &str, day: u32, hour: u32, amount: f64, from: &str, to: &str) -> Tx {
+    tx(
+        id,
+        &format!("2026-01-{day:02} {hour:02}:00:00"),
+        amount,
+        Some(from),
+        Some(to),
+        "wire",
+    )
+}
+
+/// A cycle of `n` hops through accounts A, B1, …: one hop a day, 2% lost each hop.
+fn cycle_of(n: usize, prefix: &str) -> Vec<Tx> {
+    let mut names = vec![format!("{prefix}A")];
+    names.extend((1..n).map(|k| format!("{prefix}B{k}")));
+    let mut amount = 10_000.0;
+    (0..n)
+        .map(|k| {
+            let t = wire(
+                &format!("{prefix}t{k}"),
+                1 + k as u32,
+                10,
+                amount,
+                &names[k],
+                &names[(k + 1) % n],
+            );
+            amount *= 0.98;
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn cycles_fire_at_every_allowed_length_and_not_beyond() {
+    let p = cycle_rule();
+    for n in 2..=6 {
+        let a = alerts(&p, &cycle_of(n, "x"));
+        assert_eq!(a.len(), 1, "{n} hops: {a:?}");
+        assert_eq!(a[0].account, "xA");
+        assert_eq!(a[0].kind, "network");
+        assert_eq!(a[0].txn_ids.len(), n);
+        assert_eq!(a[0].linked_accounts.len(), n - 1);
+        assert_eq!(a[0].measures["hops"], n as u64);
+        assert_eq!(a[0].measures["pattern"], "cycle");
+        let path = a[0].explanation.split(" within").next().unwrap().to_string();
+        assert!(path.starts_with(&format!("{n}-hop cycle xA → ")), "{path}");
+        assert!(path.ends_with("→ xA"), "{path}");
+    }
+    // Seven hops is past max_hops.
+    assert!(alerts(&p, &cycle_of(7, "x")).is_empty());
+    // So is a cycle of one hop: a transfer to oneself is no edge.
+    assert!(alerts(&p, &[wire("s", 1, 10, 100.0, "A", "A")]).is_empty());
+}
+
+#[test]
+fn cycle_out_of_time_order_does_not_fire() {
+    let p = cycle_rule();
+    // A→B on day 2, B→C on day 1, C→A on day 3: no hop order returns to its start.
+    let a = alerts(
+        &p,
+        &[
+            wire("t1", 2, 10, 10_000.0, "A", "B"),
+            wire("t2", 1, 10, 10_000.0, "B", "C"),
+            wire("t3", 3, 10, 10_000.0, "C", "A"),
+        ],
+    );
+    assert!(a.is_empty(), "{a:?}");
+    // The same hops in order fire.
+    let a = alerts(
+        &p,
+        &[
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 2, 10, 10_000.0, "B", "C"),
+            wire("t3", 3, 10, 10_000.0, "C", "A"),
+        ],
+    );
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].txn_ids, ["t1", "t2", "t3"]);
+    assert_eq!(a[0].linked_accounts, ["B", "C"]);
+}
+
+#[test]
+fn cycle_amounts_outside_the_tolerance_do_not_fire() {
+    let p = cycle_rule();
+    // 10% less on the second hop is the boundary: in.
+    let hit = alerts(
+        &p,
+        &[
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 2, 10, 9_000.0, "B", "C"),
+            wire("t3", 3, 10, 8_500.0, "C", "A"),
+        ],
+    );
+    assert_eq!(hit.len(), 1, "{hit:?}");
+    // 10.1% less: out.
+    let miss = alerts(
+        &p,
+        &[
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 2, 10, 8_990.0, "B", "C"),
+            wire("t3", 3, 10, 8_500.0, "C", "A"),
+        ],
+    );
+    assert!(miss.is_empty(), "{miss:?}");
+    // More back than out, past the tolerance: out too.
+    let miss = alerts(
+        &p,
+        &[
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 2, 10, 11_500.0, "B", "A"),
+        ],
+    );
+    assert!(miss.is_empty(), "{miss:?}");
+    // Each hop within 10% but under 80% returned: `match` holds it back.
+    let miss = alerts(
+        &p,
+        &[
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 2, 10, 9_000.0, "B", "C"),
+            wire("t3", 3, 10, 8_100.0, "C", "D"),
+            wire("t4", 4, 10, 7_290.0, "D", "A"),
+        ],
+    );
+    assert!(miss.is_empty(), "{miss:?}");
+}
+
+#[test]
+fn cycle_longer_than_within_does_not_fire() {
+    let p = cycle_rule();
+    let close = |day: u32, hour: u32| {
+        vec![
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 10, 10, 10_000.0, "B", "C"),
+            wire("t3", day, hour, 10_000.0, "C", "A"),
+        ]
+    };
+    // Day 31 10:00 is exactly 30 days after the first hop: in.
+    assert_eq!(alerts(&p, &close(31, 10)).len(), 1);
+    assert!(alerts(&p, &close(31, 11)).is_empty());
+}
+
+#[test]
+fn the_wrong_transactions_make_no_edges() {
+    let p = cycle_rule();
+    // Cash has no counterparty account; a card payment fails `where`.
+    let mut rows = cycle_of(3, "x");
+    rows[1].channel = "card".into();
+    assert!(alerts(&p, &rows).is_empty());
+}
+
+#[test]
+fn overlapping_cycles_share_accounts_and_join_one_case() {
+    let p = cycle_rule();
+    let rows = vec![
+        // Two cycles from A that overlap in time: one alert on A.
+        wire("a1", 1, 10, 5_000.0, "A", "B"),
+        wire("a2", 2, 10, 5_000.0, "B", "A"),
+        wire("a3", 1, 12, 7_000.0, "A", "C"),
+        wire("a4", 3, 10, 7_000.0, "C", "A"),
+        // A cycle from D through B, weeks later: its own alert, on D.
+        wire("d1", 20, 10, 3_000.0, "D", "B"),
+        wire("d2", 21, 10, 3_000.0, "B", "E"),
+        wire("d3", 22, 10, 3_000.0, "E", "D"),
+        // Unrelated cycle: its own case.
+        wire("z1", 5, 10, 1_000.0, "Y", "Z"),
+        wire("z2", 6, 10, 1_000.0, "Z", "Y"),
+    ];
+    let a = alerts(&p, &rows);
+    assert_eq!(a.len(), 3, "{a:?}");
+    assert_eq!(a[0].account, "A");
+    assert_eq!(a[0].txn_ids, ["a1", "a3", "a2", "a4"]);
+    assert_eq!(a[0].linked_accounts, ["B", "C"]);
+    assert_eq!(a[0].measures["branches"], 2);
+    assert_eq!(a[1].account, "D");
+    assert_eq!(a[1].linked_accounts, ["B", "E"]);
+    assert_eq!(a[2].account, "Y");
+    let res = redflag::screen(&p, &dataset(&rows)).unwrap();
+    assert_eq!(res.cases.len(), 2, "{:?}", res.cases);
+    let big = res.cases.iter().find(|c| c.accounts.len() > 2).unwrap();
+    assert_eq!(big.accounts, ["A", "B", "C", "D", "E"]);
+    assert_eq!(big.alerts.len(), 2);
+    assert_eq!(big.txn_count, 7);
+    assert!(
+        big.summary.starts_with("Accounts A, B, C, D, E: 2 alerts"),
+        "{}",
+        big.summary
+    );
+    // No transfer between two of the case's accounts is a counterparty.
+    assert!(big.counterparties.is_empty(), "{:?}", big.counterparties);
+    let small = res.cases.iter().find(|c| c.accounts.len() == 2).unwrap();
+    assert_eq!(small.accounts, ["Y", "Z"]);
+    // Case ids depend on the accounts only: the same with the rows in another order.
+    let mut rev = rows.clone();
+    rev.reverse();
+    let res2 = redflag::screen(&p, &dataset(&rev)).unwrap();
+    let ids = |r: &redflag::Screening| r.cases.iter().map(|c| c.case_id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&res), ids(&res2));
+}
+
+fn scatter_rule(extra: &str) -> redflag::Pack {
+    rule(&format!(
+        r#"    pattern: scatter_gather
+    within: 10d
+    amount_tolerance: 0.1
+    min_branches: 3
+    explain: "{{path}}: {{start_total}} out, {{end_total}} gathered"
+{extra}"#
+    ))
+}
+
+/// S pays `n` intermediaries, each pays T a day later (5% fee).
+fn scatter(n: usize) -> Vec<Tx> {
+    let mut rows = Vec::new();
+    for k in 0..n {
+        rows.push(wire(&format!("s{k}"), 1, 10 + k as u32, 3_000.0, "S", &format!("I{k}")));
+        rows.push(wire(&format!("g{k}"), 2, 10 + k as u32, 2_850.0, &format!("I{k}"), "T"));
+    }
+    rows
+}
+
+#[test]
+fn scatter_gather_needs_min_branches_in_order_and_in_tolerance() {
+    let p = scatter_rule("");
+    let a = alerts(&p, &scatter(3));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "S");
+    assert_eq!(a[0].linked_accounts, ["I0", "I1", "I2", "T"]);
+    assert_eq!(a[0].explanation, "S → 3 intermediaries → T: 9,000 out, 8,550 gathered");
+    assert_eq!(a[0].measures["branches"], 3);
+    // Two branches: no.
+    assert!(alerts(&p, &scatter(2)).is_empty());
+    // A branch whose payment on comes before the one in: it does not count.
+    let mut rows = scatter(3);
+    rows[5].ts = "2026-01-01 09:00:00".into();
+    assert!(alerts(&p, &rows).is_empty());
+    // A branch that passes on 20% less: outside the tolerance.
+    let mut rows = scatter(3);
+    rows[5].amount = 2_400.0;
+    assert!(alerts(&p, &rows).is_empty());
+    // A branch that arrives 11 days after the scatter began: outside `within`.
+    let mut rows = scatter(3);
+    rows[5].ts = "2026-01-12 10:00:00".into();
+    assert!(alerts(&p, &rows).is_empty());
+}
+
+#[test]
+fn scatter_gather_through_longer_branches() {
+    let p = scatter_rule("    max_hops: 3\n");
+    let mut rows = scatter(2);
+    rows.push(wire("s9", 1, 20, 3_000.0, "S", "J1"));
+    rows.push(wire("m9", 2, 20, 2_950.0, "J1", "J2"));
+    rows.push(wire("g9", 3, 20, 2_900.0, "J2", "T"));
+    let a = alerts(&p, &rows);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].measures["hops"], 3);
+    assert_eq!(a[0].txn_ids.len(), 7);
+    // With two hops at most, that branch does not reach T.
+    assert!(alerts(&scatter_rule(""), &rows).is_empty());
+}
+
+fn gather_rule() -> redflag::Pack {
+    rule(
+        r#"    pattern: gather_scatter
+    within: 10d
+    amount_tolerance: 0.1
+    min_branches: 3
+    explain: "{path}"
+"#,
+    )
+}
+
+/// `n` senders pay H on day 1, H pays `m` payees on day 3.
+fn gather(n: usize, m: usize, out_day: u32) -> Vec<Tx> {
+    let mut rows = Vec::new();
+    let each_in = 9_000.0 / n as f64;
+    let each_out = 8_800.0 / m as f64;
+    for k in 0..n {
+        rows.push(wire(&format!("i{k}"), 1, 10 + k as u32, each_in, &format!("F{k}"), "H"));
+    }
+    for k in 0..m {
+        rows.push(wire(
+            &format!("o{k}"),
+            out_day,
+            10 + k as u32,
+            each_out,
+            "H",
+            &format!("P{k}"),
+        ));
+    }
+    rows
+}
+
+#[test]
+fn gather_scatter_fires_and_its_near_misses_do_not() {
+    let p = gather_rule();
+    let a = alerts(&p, &gather(3, 4, 3));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "H");
+    assert_eq!(a[0].explanation, "3 senders → H → 4 payees");
+    assert_eq!(a[0].txn_ids.len(), 7);
+    assert_eq!(a[0].linked_accounts.len(), 7);
+    // Too few senders, too few payees.
+    assert!(alerts(&p, &gather(2, 4, 3)).is_empty());
+    assert!(alerts(&p, &gather(3, 2, 3)).is_empty());
+    // The payments out before the payments in: not a gather-scatter.
+    let mut rows = gather(3, 4, 3);
+    for r in rows.iter_mut().filter(|r| r.id.starts_with('o')) {
+        r.ts = r.ts.replace("2026-01-03", "2025-12-31");
+    }
+    assert!(alerts(&p, &rows).is_empty());
+    // Out more than 10% under what came in (7,000 of 9,000), whatever payments count.
+    let mut rows = gather(3, 4, 3);
+    for r in rows.iter_mut().filter(|r| r.id.starts_with('o')) {
+        r.amount = 1_750.0;
+    }
+    assert!(alerts(&p, &rows).is_empty());
+    // At 8,100 out, just 10% under: in.
+    for r in rows.iter_mut().filter(|r| r.id.starts_with('o')) {
+        r.amount = 2_025.0;
+    }
+    assert_eq!(alerts(&p, &rows).len(), 1);
+    // Out after `within`.
+    assert!(alerts(&p, &gather(3, 4, 12)).is_empty());
+}
+
+#[test]
+fn fan_in_and_fan_out_through_intermediaries() {
+    let fan_in = rule(
+        r#"    pattern: fan_in
+    min_hops: 2
+    max_hops: 2
+    within: 7d
+    amount_tolerance: 0.1
+    min_branches: 3
+    explain: "{path}"
+"#,
+    );
+    let mut rows = Vec::new();
+    for k in 0..3 {
+        rows.push(wire(
+            &format!("a{k}"),
+            1,
+            10,
+            1_000.0,
+            &format!("O{k}"),
+            &format!("M{k}"),
+        ));
+        rows.push(wire(&format!("b{k}"), 2, 10, 990.0, &format!("M{k}"), "T"));
+    }
+    let a = alerts(&fan_in, &rows);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "T");
+    assert_eq!(a[0].explanation, "3 accounts → T");
+    assert_eq!(a[0].linked_accounts, ["M0", "M1", "M2", "O0", "O1", "O2"]);
+    // Direct payments do not count when min_hops is 2.
+    let direct: Vec<Tx> = (0..3)
+        .map(|k| wire(&format!("d{k}"), 2, 10, 990.0, &format!("O{k}"), "T"))
+        .collect();
+    assert!(alerts(&fan_in, &direct).is_empty());
+    let fan_out = rule(
+        r#"    pattern: fan_out
+    min_hops: 2
+    max_hops: 2
+    within: 7d
+    amount_tolerance: 0.1
+    min_branches: 3
+    explain: "{path}"
+"#,
+    );
+    let rows: Vec<Tx> = (0..3)
+        .flat_map(|k| {
+            [
+                wire(&format!("a{k}"), 1, 10, 1_000.0, "S", &format!("M{k}")),
+                wire(&format!("b{k}"), 2, 10, 990.0, &format!("M{k}"), &format!("E{k}")),
+            ]
+        })
+        .collect();
+    let a = alerts(&fan_out, &rows);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "S");
+    assert_eq!(a[0].explanation, "S → 3 accounts");
+}
+
+fn smurf_rule() -> redflag::Pack {
+    rule(
+        r#"    pattern: fan_in
+    max_hops: 1
+    min_branches: 4
+    within: 7d
+    where: "amount_base < 3000"
+    then:
+      where: "coalesce(bene_country, 'US') <> 'US'"
+      window: 14d
+    match: "then_share >= 0.8"
+    explain: "{branches} feeders paid {end_total} into {account}; {then_total} ({then_share}) sent abroad"
+"#,
+    )
+}
+
+fn smurfs(abroad: f64) -> Vec<Tx> {
+    let mut rows: Vec<Tx> = (0..4)
+        .map(|k| wire(&format!("f{k}"), 1 + k, 10, 2_500.0, &format!("F{k}"), "H"))
+        .collect();
+    let mut out = wire("x1", 10, 10, abroad, "H", "FOREIGN");
+    out.bene_country = Some("AE".into());
+    rows.push(out);
+    rows
+}
+
+#[test]
+fn smurf_consolidation_then_abroad() {
+    let p = smurf_rule();
+    let a = alerts(&p, &smurfs(8_000.0));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].account, "H");
+    assert_eq!(a[0].txn_ids, ["f0", "f1", "f2", "f3", "x1"]);
+    assert_eq!(a[0].linked_accounts, ["F0", "F1", "F2", "F3"]);
+    assert_eq!(
+        a[0].explanation,
+        "4 feeders paid 10,000 into H; 8,000 (0.80) sent abroad"
+    );
+    // 79% abroad: no.
+    assert!(alerts(&p, &smurfs(7_900.0)).is_empty());
+    // Three feeders: no.
+    let mut rows = smurfs(8_000.0);
+    rows.remove(0);
+    assert!(alerts(&p, &rows).is_empty());
+    // A feeder of 3,000 or more is no smurf.
+    let mut rows = smurfs(8_000.0);
+    rows[0].amount = 3_000.0;
+    assert!(alerts(&p, &rows).is_empty());
+    // Sent abroad more than 14 days after the last feeder: no.
+    let mut rows = smurfs(8_000.0);
+    rows[4].ts = "2026-01-19 10:00:01".into();
+    assert!(alerts(&p, &rows).is_empty());
+}
+
+#[test]
+fn a_bad_network_rule_is_a_clear_error() {
+    let bad = |body: &str| {
+        try_pack(
+            &one_rule(&format!(
+                "  - id: NET-B\n    title: bad\n    kind: network\n    severity: low\n    within: 7d\n{body}"
+            )),
+            &[HR],
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let e = bad("    pattern: cycel\n");
+    assert!(
+        e.contains("rules[0].pattern") && e.contains("did you mean `cycle`?"),
+        "{e}"
+    );
+    let e = bad("    pattern: cycle\n    max_hops: 12\n");
+    assert!(e.contains("rules[0].max_hops") && e.contains("limit of 8"), "{e}");
+    let e = bad("    pattern: cycle\n    min_branches: 3\n");
+    assert!(e.contains("rules[0].min_branches"), "{e}");
+    let e = bad("    pattern: fan_out\n    then: { where: \"amount > 1\", window: 7d }\n");
+    assert!(
+        e.contains("rules[0].then") && e.contains("ends on many accounts"),
+        "{e}"
+    );
+    let e = bad("    pattern: cycle\n    amount_tolerance: 1.5\n");
+    assert!(e.contains("rules[0].amount_tolerance"), "{e}");
+    let e = bad("    pattern: cycle\n    match: \"shares > 1\"\n");
+    assert!(e.contains("rules[0].match") && e.contains("`shares`"), "{e}");
+    let e = bad("    pattern: cycle\n    window: 7d\n");
+    assert!(e.contains("not used by kind `network`"), "{e}");
+}
+
+/// A hub with 50,000 payments in from distinct accounts and 50,000 out to distinct
+/// accounts over 30 days, amounts spread from 10 to 100,000, and one cycle through it.
+#[test]
+fn a_hub_with_100k_edges_finds_the_cycle_through_it() {
+    let p = cycle_rule();
+    let mut rows = Vec::with_capacity(100_003);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let ts = |sec: u64| {
+        let day = 1 + sec / 86_400;
+        let rem = sec % 86_400;
+        format!(
+            "2026-01-{day:02} {:02}:{:02}:{:02}",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )
+    };
+    for k in 0..50_000u64 {
+        let amount = (10f64 * 10f64.powf((next() % 10_000) as f64 / 2_500.0)).round();
+        rows.push(tx(
+            &format!("i{k}"),
+            &ts(next() % (30 * 86_400)),
+            amount,
+            Some(&format!("X{k}")),
+            Some("HUB"),
+            "wire",
+        ));
+        let amount = (10f64 * 10f64.powf((next() % 10_000) as f64 / 2_500.0)).round();
+        rows.push(tx(
+            &format!("o{k}"),
+            &ts(next() % (30 * 86_400)),
+            amount,
+            Some("HUB"),
+            Some(&format!("Y{k}")),
+            "wire",
+        ));
+    }
+    rows.push(wire("c1", 10, 10, 4_321.0, "A", "HUB"));
+    rows.push(wire("c2", 11, 10, 4_300.0, "HUB", "B"));
+    rows.push(wire("c3", 12, 10, 4_250.0, "B", "A"));
+    let a = alerts(&p, &rows);
+    assert_eq!(a.len(), 1, "{:?}", a.iter().map(|x| &x.explanation).collect::<Vec<_>>());
+    assert_eq!(a[0].account, "A");
+    assert_eq!(a[0].txn_ids, ["c1", "c2", "c3"]);
+    assert_eq!(a[0].linked_accounts, ["B", "HUB"]);
+}
