@@ -223,6 +223,12 @@ impl Clock {
         self.month.get(day as usize).copied().unwrap_or(0) as usize
     }
 
+    /// Index of `day`'s calendar month among `months()`.
+    pub(crate) fn month_index(&self, day: u32) -> usize {
+        let date = self.start + chrono::Days::new(u64::from(day));
+        ((date.year() - self.start.year()) * 12 + date.month() as i32 - self.start.month() as i32).max(0) as usize
+    }
+
     /// Days from the Unix epoch to day 0.
     pub(crate) fn epoch_day(&self) -> i32 {
         (self.start_ms.div_euclid(DAY_MS)) as i32

@@ -336,6 +336,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
         &mut events,
     )
     .generate(cfg.transactions - planted);
+    world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events[planted..], &clock);
 
     let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
     Ok(Synthetic { transactions, labels })

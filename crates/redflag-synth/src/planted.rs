@@ -1011,6 +1011,7 @@ impl Planter<'_> {
     /// Decoy: a real charity collects 30-45 donations within two weeks and spends them
     /// at home on food packages and school supplies (looks like TF-03 and FLW-02).
     pub(crate) fn decoy_charity(&mut self, subject: u32) {
+        self.world.parties[subject as usize].turnover = 2_500.0;
         let k = 30 + self.rng.index(16);
         let donors = self.world.distinct_individuals(&mut self.rng, subject, k, |_| true);
         let words = ["donation", "пожертвование", "sadaqa", "for the children's home"];
@@ -1042,6 +1043,7 @@ impl Planter<'_> {
     /// Decoy: a currency exchange office banks 15,000-45,000 of cash every working day
     /// for four weeks (over the threshold, reported) and buys currency from its bank.
     pub(crate) fn decoy_exchange(&mut self, subject: u32) {
+        self.world.parties[subject as usize].turnover = 700_000.0;
         let branch = self.world.party(subject).branch;
         let d0 = self.start_day(29);
         let takings = self.text("cash from exchange operations");
@@ -1079,6 +1081,9 @@ impl Planter<'_> {
             let (who, place) = self.person_abroad(if j == 1 { "KZ" } else { "RU" });
             senders.push((who, place, 100 * self.rng.int(2, 5)));
         }
+        // The family declared the support it lives on.
+        let monthly: i64 = senders.iter().map(|s| 2 * s.2).sum();
+        self.world.parties[subject as usize].turnover = monthly as f32 * 1.2;
         let mut day = self.rng.below(10) as u32;
         while day < self.clock.days {
             for &(who, place, hundreds) in &senders {

@@ -848,6 +848,8 @@ impl<'a> Planter<'a> {
     /// Decoy: a restaurant banking its takings (500-3,200) every working
     /// day for four weeks. Cash-intensive, but a business.
     fn decoy_cash_business(&mut self, subject: u32) {
+        // Declared as what it is: a restaurant taking about 35,000 a month.
+        self.world.parties[subject as usize].turnover = 40_000.0;
         let branch = self.world.party(subject).branch;
         let d0 = self.start_day(29);
         let text = self.text("cash takings");

@@ -628,6 +628,47 @@ impl World {
         }
     }
 
+    /// The expected monthly turnover that ordinary customers declared: about what they
+    /// receive in their busiest calendar month (from `background`), declared with a
+    /// customer's usual error (log-normal around 1.2 times it), rounded. Scheme subjects
+    /// keep the figure of their cover profile (`assign_profiles`), which their scheme may
+    /// change.
+    pub(crate) fn declare_turnover(
+        &mut self,
+        rng: &mut Rng,
+        background: &[crate::events::Event],
+        clock: &crate::events::Clock,
+    ) {
+        let months = clock.months().len().max(1);
+        let mut received = vec![0i64; self.parties.len() * months];
+        let month_ix = |ts: i64| {
+            let day = ((ts - clock.start_ms).div_euclid(crate::events::DAY_MS)).clamp(0, i64::from(clock.days) - 1);
+            clock.month_index(day as u32).min(months - 1)
+        };
+        for e in background {
+            if !e.channel.cash_debit() && (e.bene as usize) < self.parties.len() {
+                received[e.bene as usize * months + month_ix(e.ts)] += e.cents;
+            }
+        }
+        let mut reserved = vec![false; self.parties.len()];
+        for &r in &self.reserved {
+            reserved[r as usize] = true;
+        }
+        for (i, p) in self.parties.iter_mut().enumerate() {
+            if p.customer.is_none() || reserved[i] {
+                continue;
+            }
+            let busiest = received[i * months..(i + 1) * months]
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or(0);
+            let monthly = busiest as f64 / 100.0 * rng.lognormal(1.2, 0.3);
+            let step = if monthly < 10_000.0 { 100.0 } else { 1_000.0 };
+            p.turnover = ((monthly / step).round().max(1.0) * step) as f32;
+        }
+    }
+
     pub(crate) fn party(&self, ix: u32) -> &Party {
         &self.parties[ix as usize]
     }
