@@ -112,6 +112,9 @@ fn evaluate_counts_a_hand_made_case() {
     assert_eq!(s["labelled_txns"], 2);
     assert_eq!(s["decoy_txns"], 2);
     assert_eq!(s["precision"], 0.5);
+    // Two alerts, one of them on a scheme (A1; A3's is on the decoy).
+    assert_eq!(s["alerts_on_schemes"], 1);
+    assert_eq!(s["alert_precision"], 0.5);
     assert_eq!(s["own_core_txns"], 3);
     assert_eq!(s["own_core_flagged"], 2);
     assert!((s["recall"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
@@ -131,6 +134,8 @@ fn evaluate_counts_a_hand_made_case() {
     assert_eq!(all["flagged_txns"], 6);
     assert_eq!(all["labelled_txns"], 3);
     assert_eq!(all["precision"], 0.5);
+    assert_eq!(all["alerts_on_schemes"], 2);
+    assert_eq!(all["alert_precision"], 0.5);
     // Non-decoy core: t1, t2, t3, t6, t8; flagged: t1, t2, t6.
     assert_eq!(all["own_core_txns"], 5);
     assert_eq!(all["own_core_flagged"], 3);

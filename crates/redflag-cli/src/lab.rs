@@ -271,13 +271,14 @@ fn of(a: Option<u64>, b: Option<u64>) -> String {
 fn rule_line(o: &mut String, r: &RuleScore) {
     let _ = writeln!(
         o,
-        "{:<10} {:>7} {:>8} {:>8} {:>6} {:>9} {:>9} {:>8}",
+        "{:<10} {:>7} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9} {:>8}",
         r.rule_id,
         r.alerts,
         r.flagged_txns,
         r.labelled_txns,
         r.decoy_txns,
         pct(r.precision),
+        pct(r.alert_precision),
         pct(r.recall),
         of(r.own_schemes_detected, r.own_schemes),
     );
@@ -308,11 +309,14 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
             na.missing_columns.join(", ")
         );
     }
-    let _ = writeln!(o, "\nper rule (recall and schemes: of the typology with the rule's id)");
     let _ = writeln!(
         o,
-        "{:<10} {:>7} {:>8} {:>8} {:>6} {:>9} {:>9} {:>8}",
-        "RULE", "ALERTS", "FLAGGED", "LABELLED", "DECOY", "PRECISION", "RECALL", "SCHEMES"
+        "\nper rule (precision: of flagged transactions, and of alerts; recall and schemes: of the typology with the rule's id)"
+    );
+    let _ = writeln!(
+        o,
+        "{:<10} {:>7} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9} {:>8}",
+        "RULE", "ALERTS", "FLAGGED", "LABELLED", "DECOY", "PRECISION", "ALERTPREC", "RECALL", "SCHEMES"
     );
     for r in &ev.rules {
         rule_line(&mut o, r);

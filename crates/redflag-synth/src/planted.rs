@@ -623,11 +623,13 @@ impl Planter<'_> {
                 .with_mcc(mcc),
             ROLE_CORE,
         );
-        let left = (got - fare).max(10_000);
+        // What leaves is measured against all that came in (a balance from before the
+        // month pays the fare), as TF-01 measures it.
+        let left = got.max(10_000);
         if v == 0 {
             let branch = self.world.party(subject).branch;
             let ts = self.at(day + 2, 9, 17);
-            let cash = (left as f64 * 0.6) as i64;
+            let cash = (left as f64 * 0.62) as i64;
             self.emit(
                 Event::new(ts, cash, Channel::CashOut, subject, NONE).at(branch),
                 ROLE_CORE,

@@ -771,7 +771,7 @@ fn check_new_shapes(rows: &Rows, sid: &str, sc: &Scheme) -> bool {
                 .filter(|&&i| rows.ts[i] - rows.ts[buy] <= 21 * DAY)
                 .map(|&i| rows.amount[i])
                 .sum();
-            assert!(out >= 0.9 * (got - rows.amount[buy]), "{ctx}: {out} of {got}");
+            assert!(out >= 0.9 * got, "{ctx}: {out} of {got}");
         }
         ("TF-02", _) => {
             let big = credits[0];

@@ -315,6 +315,12 @@ pub struct RuleScore {
     pub decoy_txns: u64,
     /// `labelled_txns / flagged_txns`; `None` when it flagged nothing.
     pub precision: Option<f64>,
+    /// Alerts with at least one transaction of a non-decoy scheme.
+    pub alerts_on_schemes: u64,
+    /// `alerts_on_schemes / alerts`: precision counted in alerts, which an analyst
+    /// reviews, rather than in transactions (a hub account's one long episode lists
+    /// thousands of transactions).
+    pub alert_precision: Option<f64>,
     /// Core transactions of the typology named like the rule (0: none planted).
     pub own_core_txns: u64,
     /// Of those, flagged by this rule.
@@ -389,25 +395,41 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
-/// A rule's id, its alert count and the rows it flagged.
-type Flagged = (String, u64, HashSet<u32>);
+/// What one rule (or every rule) flagged.
+#[derive(Default)]
+struct Flagged {
+    rule_id: String,
+    alerts: u64,
+    /// Alerts with a transaction of a non-decoy scheme.
+    alerts_on_schemes: u64,
+    rows: HashSet<u32>,
+}
 
 /// Rows flagged per rule, from a run, and by any rule.
-fn flagged_rows(run: &RuleRun) -> (Vec<Flagged>, HashSet<u32>) {
+fn flagged_rows(run: &RuleRun, truth: &Truth<'_>) -> (Vec<Flagged>, Flagged) {
     let mut per: Vec<Flagged> = run
         .rules_run
         .iter()
-        .map(|r| (r.clone(), 0u64, HashSet::new()))
+        .map(|r| Flagged {
+            rule_id: r.clone(),
+            ..Flagged::default()
+        })
         .collect();
     let pos: HashMap<&str, usize> = run.rules_run.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
-    let mut any = HashSet::new();
+    let mut any = Flagged {
+        rule_id: "all rules".into(),
+        ..Flagged::default()
+    };
     for a in &run.alerts {
         let Some(&i) = pos.get(a.rule_id.as_str()) else {
             continue;
         };
-        per[i].1 += 1;
-        per[i].2.extend(a.rows.iter().copied());
-        any.extend(a.rows.iter().copied());
+        let on_scheme = u64::from(a.rows.iter().any(|&r| truth.is_hit(r)));
+        for f in [&mut per[i], &mut any] {
+            f.alerts += 1;
+            f.alerts_on_schemes += on_scheme;
+            f.rows.extend(a.rows.iter().copied());
+        }
     }
     (per, any)
 }
@@ -450,14 +472,8 @@ fn schemes_hit(truth: &Truth<'_>, rows: &[u32], flagged: &HashSet<u32>) -> u64 {
     hit.len() as u64
 }
 
-fn score_rule(
-    truth: &Truth<'_>,
-    trows: &TypologyRows,
-    rule_id: &str,
-    target: Option<u32>,
-    alerts: u64,
-    flagged: &HashSet<u32>,
-) -> RuleScore {
+fn score_rule(truth: &Truth<'_>, trows: &TypologyRows, target: Option<u32>, f: &Flagged) -> RuleScore {
+    let flagged = &f.rows;
     let mut hits_by_typology = BTreeMap::new();
     let (mut labelled, mut decoy) = (0u64, 0u64);
     for &r in flagged {
@@ -484,12 +500,14 @@ fn score_rule(
         None => (0, 0, 0, 0),
     };
     RuleScore {
-        rule_id: rule_id.to_string(),
-        alerts,
+        rule_id: f.rule_id.clone(),
+        alerts: f.alerts,
         flagged_txns: flagged.len() as u64,
         labelled_txns: labelled,
         decoy_txns: decoy,
         precision: ratio(labelled, flagged.len() as u64),
+        alerts_on_schemes: f.alerts_on_schemes,
+        alert_precision: ratio(f.alerts_on_schemes, f.alerts),
         own_core_txns: own_core,
         own_core_flagged: own_flagged,
         recall: ratio(own_flagged, own_core),
@@ -532,14 +550,15 @@ fn label_txn_count(truth: &Truth<'_>) -> (u64, u64) {
 fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<Evaluation> {
     let truth = Truth::new(labels, data)?;
     let trows = typology_rows(&truth);
-    let (per, any) = flagged_rows(run);
+    let (per, any) = flagged_rows(run, &truth);
     let mut rules = Vec::with_capacity(per.len());
-    for (id, alerts, flagged) in &per {
-        rules.push(score_rule(&truth, &trows, id, truth.typology_ix(id), *alerts, flagged));
+    for f in &per {
+        rules.push(score_rule(&truth, &trows, truth.typology_ix(&f.rule_id), f));
     }
     // Overall: every rule as one; its recall covers every non-decoy core transaction.
-    let mut overall = score_rule(&truth, &trows, "all rules", None, run.alerts.len() as u64, &any);
-    all_labelled(&truth, &trows, &any, &mut overall);
+    let mut overall = score_rule(&truth, &trows, None, &any);
+    all_labelled(&truth, &trows, &any.rows, &mut overall);
+    let any = any.rows;
 
     let mut order: Vec<usize> = (0..labels.typologies.len()).collect();
     order.sort_by(|a, b| {
@@ -553,13 +572,13 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
         let all = &trows.all[y];
         let core_hit = core.iter().filter(|r| any.contains(r)).count() as u64;
         let mut flagged_by = BTreeMap::new();
-        for (id, _, flagged) in &per {
-            let n = all.iter().filter(|r| flagged.contains(r)).count() as u64;
+        for f in &per {
+            let n = all.iter().filter(|r| f.rows.contains(r)).count() as u64;
             if n > 0 {
-                flagged_by.insert(id.clone(), n);
+                flagged_by.insert(f.rule_id.clone(), n);
             }
         }
-        let own = per.iter().position(|(id, _, _)| id == name);
+        let own = per.iter().position(|f| &f.rule_id == name);
         let has = labels.has_schemes;
         let is_decoy = Some(y as u32) == truth.decoy;
         typologies.push(TypologyScore {
@@ -570,7 +589,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
             core_flagged: core_hit,
             recall: ratio(core_hit, core.len() as u64),
             schemes_detected: has.then(|| schemes_hit(&truth, all, &any)),
-            own_rule: own.map(|i| per[i].0.clone()),
+            own_rule: own.map(|i| per[i].rule_id.clone()),
             own_rule_core_flagged: own.map(|i| rules[i].own_core_flagged),
             own_rule_recall: own.and_then(|i| rules[i].recall),
             own_rule_schemes_detected: own.and_then(|i| rules[i].own_schemes_detected),
@@ -763,11 +782,14 @@ pub fn sweep(
                 ),
             });
         }
-        let (per, any) = flagged_rows(&run);
-        let alerts = per.first().map_or(0, |p| p.1);
-        let mut s = score_rule(&truth, &trows, &rule_id, own, alerts, &any);
+        let (mut per, _) = flagged_rows(&run, &truth);
+        let f = per.pop().unwrap_or_else(|| Flagged {
+            rule_id: rule_id.clone(),
+            ..Flagged::default()
+        });
+        let mut s = score_rule(&truth, &trows, own, &f);
         if own.is_none() {
-            all_labelled(&truth, &trows, &any, &mut s);
+            all_labelled(&truth, &trows, &f.rows, &mut s);
         }
         points.push(SweepPoint { value: *v, score: s });
         progress(i + 1, spec.values.len());
