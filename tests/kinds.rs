@@ -374,3 +374,113 @@ fn busy_wires(n: usize) -> redflag::Pack {
         &[HR],
     )
 }
+
+/// A pack with an STR-like aggregate and a rule that screens only its alerts.
+fn on_alerts_pack() -> redflag::Pack {
+    pack(
+        &one_rule(
+            r#"  - id: STR-T
+    title: split cash
+    kind: aggregate
+    severity: medium
+    side: in
+    where: "channel = 'cash_in'"
+    window: 24h
+    measures: {n: "count(*)"}
+    having: "n >= 2"
+  - id: DRG-T
+    title: corridor on a structuring alert
+    kind: filter
+    severity: high
+    typologies: [drug-trafficking]
+    on_alerts_of: [STR-*]
+    side: both
+    where: "regexp_like(narrative, @~slang)"
+    explain: "{narrative}"
+  - id: ALL-T
+    title: the same condition on every row
+    kind: filter
+    severity: low
+    side: both
+    where: "regexp_like(narrative, @~slang)"
+"#,
+        )
+        .replace("  hr: hr.txt\n", "  hr: hr.txt\n  slang: slang.txt\n"),
+        &[HR, ("slang.txt", "закладка  # FP: a bookmark\nклад\n")],
+    )
+}
+
+#[test]
+fn on_alerts_of_screens_only_the_other_rules_alerts() {
+    let yaml_lists = on_alerts_pack();
+    let with_narrative = |mut t: Tx, n: &str| {
+        t.narrative = Some(n.into());
+        t
+    };
+    let rows = vec![
+        with_narrative(cash("c1", "2026-01-01 10:00:00", 500.0, "A"), "за закладку"),
+        with_narrative(cash("c2", "2026-01-01 12:00:00", 500.0, "A"), "Zakladka 5g"),
+        // Same words, but no structuring alert on B.
+        with_narrative(cash("c3", "2026-01-01 12:00:00", 500.0, "B"), "закладка"),
+    ];
+    let a = alerts(&yaml_lists, &rows);
+    let ids = |rule: &str| -> Vec<(String, Vec<String>)> {
+        a.iter()
+            .filter(|x| x.rule_id == rule)
+            .map(|x| (x.account.clone(), x.txn_ids.clone()))
+            .collect()
+    };
+    assert_eq!(
+        ids("STR-T"),
+        [("A".to_string(), vec!["c1".to_string(), "c2".to_string()])]
+    );
+    // Whole words only ("закладку" is another form), in either script; only on A's alert.
+    assert_eq!(ids("DRG-T"), [("A".to_string(), vec!["c2".to_string()])]);
+    // Without on_alerts_of the same condition finds B too.
+    assert_eq!(ids("ALL-T").len(), 2, "{:?}", ids("ALL-T"));
+}
+
+#[test]
+fn on_alerts_of_must_name_other_rules_one_level_deep() {
+    let e = crate::common::try_pack(
+        &one_rule(
+            r#"  - id: A-1
+    title: t
+    kind: filter
+    severity: low
+    on_alerts_of: [NOPE-*]
+    where: "amount > 1"
+  - id: B-1
+    title: t
+    kind: filter
+    severity: low
+    on_alerts_of: [C-1]
+    where: "amount > 1"
+  - id: C-1
+    title: t
+    kind: filter
+    severity: low
+    on_alerts_of: [A-1]
+    where: "amount > 1"
+"#,
+        ),
+        &[HR],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`NOPE-*` names no other rule"), "{e}");
+    assert!(
+        e.contains("`C-1` names C-1, which itself screens other rules' alerts"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_list_may_be_read_from_several_files() {
+    let p = pack(
+        "pack: test\nversion: \"1\"\nlists:\n  words: [a.txt, b.txt]\nrules:\n  - id: W-1\n    title: t\n    kind: filter\n    severity: low\n    where: \"channel IN @words\"\n",
+        &[("a.txt", "# a\ncash_in  # FP: none\n"), ("b.txt", "wire\n")],
+    );
+    assert_eq!(p.lists["words"].values, ["cash_in", "wire"]);
+    assert_eq!(p.lists["words"].source, "a.txt, b.txt");
+}

@@ -244,7 +244,12 @@ fn repeat_needs_enough_sequences_in_the_window() {
     let mut rows = Vec::new();
     // Three quick pass-throughs on days 1, 4 and 8 (30, 20 and 90 minutes).
     for (k, (day, dwell)) in [(1, 30), (4, 20), (8, 90)].iter().enumerate() {
-        rows.push(credit(&format!("c{k}"), &format!("2026-01-{day:02} 10:00:00"), 100.0, "A"));
+        rows.push(credit(
+            &format!("c{k}"),
+            &format!("2026-01-{day:02} 10:00:00"),
+            100.0,
+            "A",
+        ));
         rows.push(debit(
             &format!("d{k}"),
             &format!("2026-01-{day:02} {:02}:{:02}:00", 10 + dwell / 60, dwell % 60),
@@ -347,7 +352,10 @@ fn reference(rows: &[Row], w: i64) -> BTreeSet<(String, Vec<String>)> {
         for (_, _, t) in merged {
             let mut ids: Vec<(i64, usize)> = t.iter().map(|&i| (rows[i].minute, i)).collect();
             ids.sort();
-            out.insert((format!("A{acct}"), ids.iter().map(|(_, i)| format!("t{i:03}")).collect()));
+            out.insert((
+                format!("A{acct}"),
+                ids.iter().map(|(_, i)| format!("t{i:03}")).collect(),
+            ));
         }
     }
     out
@@ -396,4 +404,53 @@ proptest! {
             .collect();
         prop_assert_eq!(got, reference(&rows, w));
     }
+}
+
+#[test]
+fn repeat_measures_read_the_first_events_in_the_window() {
+    // Funnel: cash paid in at several regions, each mostly moved on within 72 hours.
+    let p = rule(
+        r#"    first: {side: in, where: "channel = 'cash_in'"}
+    then: {side: out}
+    within: 72h
+    match: "then.total >= 0.7 * first.amount"
+    repeat:
+      window: 30d
+      measures:
+        regions: "count(DISTINCT loc_region)"
+      having: "n_sequences >= 3 AND regions >= 3"
+    optional_columns: [loc_region]
+    explain: "{n_sequences} deposits in {regions} regions"
+"#,
+    );
+    let rows = |regions: [&str; 3]| -> Vec<Tx> {
+        let mut v = Vec::new();
+        for (k, region) in regions.iter().enumerate() {
+            let day = 1 + 5 * k;
+            let mut c = tx(
+                &format!("c{k}"),
+                &format!("2026-01-{day:02} 10:00:00"),
+                1000.0,
+                None,
+                Some("A"),
+                "cash_in",
+            );
+            c.loc_region = Some(region.to_string());
+            v.push(c);
+            v.push(debit(
+                &format!("d{k}"),
+                &format!("2026-01-{:02} 10:00:00", day + 2),
+                800.0,
+                "A",
+            ));
+        }
+        v
+    };
+    let a = alerts(&p, &rows(["KG-B", "KG-C", "KG-J"]));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].measures["regions"], 3);
+    assert_eq!(a[0].explanation, "3 deposits in 3 regions");
+    assert_eq!(a[0].txn_ids.len(), 6);
+    // Two regions only.
+    assert!(alerts(&p, &rows(["KG-B", "KG-C", "KG-B"])).is_empty());
 }

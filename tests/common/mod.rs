@@ -16,6 +16,9 @@ pub struct Tx {
     pub bene: Option<String>,
     pub channel: String,
     pub bene_country: Option<String>,
+    /// Optional columns: present in the dataset only when some row sets them.
+    pub loc_region: Option<String>,
+    pub narrative: Option<String>,
 }
 
 pub fn tx(id: &str, ts: &str, amount: f64, orig: Option<&str>, bene: Option<&str>, channel: &str) -> Tx {
@@ -27,6 +30,8 @@ pub fn tx(id: &str, ts: &str, amount: f64, orig: Option<&str>, bene: Option<&str
         bene: bene.map(str::to_string),
         channel: channel.into(),
         bene_country: None,
+        loc_region: None,
+        narrative: None,
     }
 }
 
@@ -67,6 +72,21 @@ pub fn dataset(rows: &[Tx]) -> Dataset {
         ),
     ])
     .unwrap();
+    let mut df = df;
+    for (name, values) in [
+        (
+            "loc_region",
+            rows.iter().map(|r| r.loc_region.clone()).collect::<Vec<_>>(),
+        ),
+        (
+            "narrative",
+            rows.iter().map(|r| r.narrative.clone()).collect::<Vec<_>>(),
+        ),
+    ] {
+        if values.iter().any(Option::is_some) {
+            df.with_column(Column::new(name.into(), values)).unwrap();
+        }
+    }
     Dataset::from_frame(df, "test", &IngestOptions::default()).unwrap()
 }
 

@@ -292,16 +292,52 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
         }
     }
     let total = runnable.len();
-    for (i, r) in runnable.iter().enumerate() {
-        progress(r.id(), i, total);
+    // Rules that screen other rules' alerts (`on_alerts_of`) run after all the others.
+    let mut order: Vec<usize> = (0..runnable.len())
+        .filter(|&i| runnable[i].def.on_alerts_of.is_empty())
+        .collect();
+    order.extend((0..runnable.len()).filter(|&i| !runnable[i].def.on_alerts_of.is_empty()));
+    let mut per_rule: Vec<Vec<Alert>> = vec![Vec::new(); runnable.len()];
+    let mut keys: Option<PlHashMap<&str, u32>> = None;
+    for (done, &i) in order.iter().enumerate() {
+        let r = runnable[i];
+        progress(r.id(), done, total);
+        let allowed = if r.def.on_alerts_of.is_empty() {
+            None
+        } else {
+            let keys = keys.get_or_insert_with(|| {
+                prep.accounts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| (a.as_str(), k as u32))
+                    .collect()
+            });
+            let mut set = std::collections::HashSet::new();
+            for (j, alerts) in per_rule.iter().enumerate() {
+                if !crate::pack::matches_any(runnable[j].id(), &r.def.on_alerts_of) {
+                    continue;
+                }
+                for a in alerts {
+                    for acct in std::iter::once(&a.account).chain(a.linked_accounts.iter()) {
+                        if let Some(&k) = keys.get(acct.as_str()) {
+                            set.extend(a.rows.iter().map(|row| (k, *row)));
+                        }
+                    }
+                }
+            }
+            Some(set)
+        };
         let scope = crate::kinds::Scope {
             prep,
             masks: &masks,
             rule_index: i,
+            allowed: allowed.as_ref(),
         };
-        let rule_alerts = crate::kinds::run(r, &scope)?;
-        out.alerts_per_rule.insert(r.id().to_string(), rule_alerts.len());
-        out.alerts.extend(rule_alerts);
+        per_rule[i] = crate::kinds::run(r, &scope)?;
+    }
+    for (i, r) in runnable.iter().enumerate() {
+        out.alerts_per_rule.insert(r.id().to_string(), per_rule[i].len());
+        out.alerts.append(&mut per_rule[i]);
         out.rules_run.push(r.id().to_string());
     }
     progress("", total, total);

@@ -224,7 +224,39 @@ fn string_arg(f: &sql::Function, i: usize) -> Option<String> {
     }
 }
 
-/// Replaces `$param` and `@list` outside string literals.
+/// A list as a regular expression that finds any of its values as whole words, case
+/// insensitive, with each Cyrillic value also in its Latin transliteration (ICAO Doc 9303)
+/// and spaces inside a value matching any run of white space.
+pub fn word_pattern(values: &[String]) -> String {
+    let mut alts: Vec<String> = Vec::new();
+    for v in values {
+        let lower = v.trim().to_lowercase();
+        if lower.is_empty() {
+            continue;
+        }
+        let latin: Vec<String> = lower
+            .split_whitespace()
+            .map(crate::watchlist::names::transliterate)
+            .collect();
+        for form in [lower.split_whitespace().collect::<Vec<_>>().join(" "), latin.join(" ")] {
+            if form.trim().is_empty() {
+                continue;
+            }
+            let alt = form.split(' ').map(regex::escape).collect::<Vec<_>>().join(r"\s+");
+            if !alts.contains(&alt) {
+                alts.push(alt);
+            }
+        }
+    }
+    if alts.is_empty() {
+        // Matches nothing.
+        return r"[^\s\S]".to_string();
+    }
+    format!(r"(?i)\b(?:{})\b", alts.join("|"))
+}
+
+/// Replaces `$param`, `@list` and `@~list` (a word pattern, see [`word_pattern`]) outside
+/// string literals.
 fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
@@ -236,6 +268,25 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
             in_str = !in_str;
             out.push(c);
             i += 1;
+            continue;
+        }
+        if !in_str && c == '@' && chars.get(i + 1) == Some(&'~') {
+            let mut j = i + 2;
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            let name: String = chars[i + 2..j].iter().collect();
+            let l = ctx.lists.get(&name).ok_or_else(|| {
+                format!(
+                    "unknown list `@~{name}`{}; declare it under `lists:` of the pack or bind it with --list {name}=PATH",
+                    suggestion(&name, ctx.lists.keys().map(String::as_str))
+                )
+            })?;
+            ctx.lists_used.insert(name.clone());
+            out.push('\'');
+            out.push_str(&word_pattern(&l.values).replace('\'', "''"));
+            out.push('\'');
+            i = j;
             continue;
         }
         if !in_str
@@ -475,6 +526,24 @@ mod tests {
             columns: BTreeSet::new(),
             lists_used: BTreeSet::new(),
         }
+    }
+
+    #[test]
+    fn word_patterns_match_whole_words_in_both_scripts() {
+        let values: Vec<String> = ["закладка", "sadaqa", "for the  cause", "a.b"]
+            .map(String::from)
+            .to_vec();
+        let p = word_pattern(&values);
+        let re = regex::Regex::new(&p).unwrap();
+        assert!(re.is_match("оплата ЗАКЛАДКА 5г"));
+        assert!(re.is_match("zakladka"));
+        assert!(re.is_match("Sadaqa for family"));
+        assert!(re.is_match("money for the\tcause"));
+        assert!(re.is_match("ref a.b"));
+        assert!(!re.is_match("закладками"));
+        assert!(!re.is_match("sadaqat"));
+        assert!(!re.is_match("axb"));
+        assert!(!regex::Regex::new(&word_pattern(&[])).unwrap().is_match("anything"));
     }
 
     #[test]

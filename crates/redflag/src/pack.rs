@@ -19,6 +19,122 @@ const BUILTIN_PACK_NAME: &str = "rules/fatf-core.yaml";
 /// The default pack's lists, by path relative to the pack.
 const BUILTIN_LISTS: &[(&str, &str)] = &[
     (
+        "lists/lexicons/donation-ar.txt",
+        include_str!("../../../rules/lists/lexicons/donation-ar.txt"),
+    ),
+    (
+        "lists/lexicons/donation-en.txt",
+        include_str!("../../../rules/lists/lexicons/donation-en.txt"),
+    ),
+    (
+        "lists/lexicons/donation-kk.txt",
+        include_str!("../../../rules/lists/lexicons/donation-kk.txt"),
+    ),
+    (
+        "lists/lexicons/donation-ky.txt",
+        include_str!("../../../rules/lists/lexicons/donation-ky.txt"),
+    ),
+    (
+        "lists/lexicons/donation-ru.txt",
+        include_str!("../../../rules/lists/lexicons/donation-ru.txt"),
+    ),
+    (
+        "lists/lexicons/donation-tr.txt",
+        include_str!("../../../rules/lists/lexicons/donation-tr.txt"),
+    ),
+    (
+        "lists/lexicons/donation-uz.txt",
+        include_str!("../../../rules/lists/lexicons/donation-uz.txt"),
+    ),
+    (
+        "lists/lexicons/drg-ar.txt",
+        include_str!("../../../rules/lists/lexicons/drg-ar.txt"),
+    ),
+    (
+        "lists/lexicons/drg-en.txt",
+        include_str!("../../../rules/lists/lexicons/drg-en.txt"),
+    ),
+    (
+        "lists/lexicons/drg-kk.txt",
+        include_str!("../../../rules/lists/lexicons/drg-kk.txt"),
+    ),
+    (
+        "lists/lexicons/drg-ky.txt",
+        include_str!("../../../rules/lists/lexicons/drg-ky.txt"),
+    ),
+    (
+        "lists/lexicons/drg-ru.txt",
+        include_str!("../../../rules/lists/lexicons/drg-ru.txt"),
+    ),
+    (
+        "lists/lexicons/drg-tr.txt",
+        include_str!("../../../rules/lists/lexicons/drg-tr.txt"),
+    ),
+    (
+        "lists/lexicons/drg-uz.txt",
+        include_str!("../../../rules/lists/lexicons/drg-uz.txt"),
+    ),
+    (
+        "lists/lexicons/ht-ar.txt",
+        include_str!("../../../rules/lists/lexicons/ht-ar.txt"),
+    ),
+    (
+        "lists/lexicons/ht-en.txt",
+        include_str!("../../../rules/lists/lexicons/ht-en.txt"),
+    ),
+    (
+        "lists/lexicons/ht-kk.txt",
+        include_str!("../../../rules/lists/lexicons/ht-kk.txt"),
+    ),
+    (
+        "lists/lexicons/ht-ky.txt",
+        include_str!("../../../rules/lists/lexicons/ht-ky.txt"),
+    ),
+    (
+        "lists/lexicons/ht-ru.txt",
+        include_str!("../../../rules/lists/lexicons/ht-ru.txt"),
+    ),
+    (
+        "lists/lexicons/ht-tr.txt",
+        include_str!("../../../rules/lists/lexicons/ht-tr.txt"),
+    ),
+    (
+        "lists/lexicons/ht-uz.txt",
+        include_str!("../../../rules/lists/lexicons/ht-uz.txt"),
+    ),
+    (
+        "lists/lexicons/tf-ar.txt",
+        include_str!("../../../rules/lists/lexicons/tf-ar.txt"),
+    ),
+    (
+        "lists/lexicons/tf-en.txt",
+        include_str!("../../../rules/lists/lexicons/tf-en.txt"),
+    ),
+    (
+        "lists/lexicons/tf-kk.txt",
+        include_str!("../../../rules/lists/lexicons/tf-kk.txt"),
+    ),
+    (
+        "lists/lexicons/tf-ky.txt",
+        include_str!("../../../rules/lists/lexicons/tf-ky.txt"),
+    ),
+    (
+        "lists/lexicons/tf-ru.txt",
+        include_str!("../../../rules/lists/lexicons/tf-ru.txt"),
+    ),
+    (
+        "lists/lexicons/tf-tr.txt",
+        include_str!("../../../rules/lists/lexicons/tf-tr.txt"),
+    ),
+    (
+        "lists/lexicons/tf-uz.txt",
+        include_str!("../../../rules/lists/lexicons/tf-uz.txt"),
+    ),
+    (
+        "lists/northern-route.txt",
+        include_str!("../../../rules/lists/northern-route.txt"),
+    ),
+    (
         "lists/low-income-occupations.txt",
         include_str!("../../../rules/lists/low-income-occupations.txt"),
     ),
@@ -325,9 +441,10 @@ pub struct RuleDef {
     /// Sequence: the account's activity before the first event, as context.
     #[serde(default)]
     pub prior: Option<EventDef>,
-    /// Sequence: the pattern must repeat: a window over the sequences and a condition.
+    /// Sequence: the pattern must repeat: a window over the sequences, measures over
+    /// their first events, and a condition.
     #[serde(default)]
-    pub repeat: Option<WindowAlt>,
+    pub repeat: Option<RepeatDef>,
     /// Baseline: the measure compared with the account's history (an SQL aggregate).
     #[serde(default)]
     pub measure: Option<String>,
@@ -361,6 +478,24 @@ pub struct RuleDef {
     /// Network: the fewest distinct branches of a fan or a scatter.
     #[serde(default)]
     pub min_branches: Option<u32>,
+    /// Screen only the transactions in alerts of these rules (ids; `STR-*` matches a
+    /// prefix), on the same accounts: the rule adds weight to what others found.
+    #[serde(default)]
+    pub on_alerts_of: Vec<String>,
+}
+
+/// A sequence rule's `repeat`: a trailing window over the sequences' first events,
+/// optional measures over those events, and the condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatDef {
+    /// The trailing window.
+    pub window: String,
+    /// SQL aggregates over the first events of the sequences in the window.
+    #[serde(default)]
+    pub measures: BTreeMap<String, String>,
+    /// The condition.
+    pub having: String,
 }
 
 /// An event of a sequence rule: a condition on one side, optionally over a window.
@@ -420,6 +555,7 @@ const RULE_FIELDS: &[&str] = &[
     "min_hops",
     "amount_tolerance",
     "min_branches",
+    "on_alerts_of",
 ];
 
 /// Fields every rule may have, whatever its kind.
@@ -435,6 +571,7 @@ const COMMON_FIELDS: &[&str] = &[
     "params",
     "aliases",
     "optional_columns",
+    "on_alerts_of",
 ];
 
 /// The typology tags a rule may carry.
@@ -531,12 +668,13 @@ pub struct RefList {
 }
 
 impl RefList {
-    /// Parses a list: one value a line, `#` comment lines and blank lines skipped.
+    /// Parses a list: one value a line, `#` comment lines and blank lines skipped; a value
+    /// may be followed by a note after ` #` (a space and a hash).
     pub fn parse(name: &str, source: &str, text: &str) -> RefList {
         let mut seen = BTreeSet::new();
         let values = text
             .lines()
-            .map(|l| l.trim())
+            .map(|l| l.split(" #").next().unwrap_or("").trim())
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter(|l| seen.insert(l.to_string()))
             .map(str::to_string)
@@ -622,9 +760,27 @@ struct PackFile {
     #[serde(default)]
     params: BTreeMap<String, ParamValue>,
     #[serde(default)]
-    lists: BTreeMap<String, String>,
+    lists: BTreeMap<String, ListSource>,
     #[serde(default)]
     rules: Vec<serde_yaml::Value>,
+}
+
+/// A list's file, or several files read as one list (such as a lexicon in several
+/// languages).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum ListSource {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ListSource {
+    fn paths(&self) -> Vec<&str> {
+        match self {
+            ListSource::One(p) => vec![p.as_str()],
+            ListSource::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 fn default_base() -> String {
@@ -762,17 +918,22 @@ impl Pack {
 
         let mut problems = Vec::new();
         let mut lists = BTreeMap::new();
-        for (name, rel) in &pf.lists {
-            match read_list(rel) {
-                Ok(t) => {
-                    lists.insert(name.clone(), RefList::parse(name, rel, &t));
+        for (name, src) in &pf.lists {
+            let mut texts = Vec::new();
+            for rel in src.paths() {
+                match read_list(rel) {
+                    Ok(t) => texts.push(t),
+                    Err(msg) => problems.push(PackProblem {
+                        location: locate_key(text, None, name, is_toml, file),
+                        rule_id: None,
+                        field: format!("lists.{name}"),
+                        message: format!("{msg}; list paths are relative to the pack file"),
+                    }),
                 }
-                Err(msg) => problems.push(PackProblem {
-                    location: locate_key(text, None, name, is_toml, file),
-                    rule_id: None,
-                    field: format!("lists.{name}"),
-                    message: format!("{msg}; list paths are relative to the pack file"),
-                }),
+            }
+            if texts.len() == src.paths().len() {
+                let source = src.paths().join(", ");
+                lists.insert(name.clone(), RefList::parse(name, &source, &texts.join("\n")));
             }
         }
         let mut defs = Vec::new();
@@ -1080,6 +1241,37 @@ impl Pack {
                 conditions: cx.conditions,
             });
         }
+        // `on_alerts_of`: each pattern names other rules, which do not screen alerts
+        // themselves (one level, so the order of the run is fixed).
+        for (i, d) in defs.iter().enumerate() {
+            for pat in &d.on_alerts_of {
+                let targets: Vec<&RuleDef> = defs
+                    .iter()
+                    .filter(|o| o.id != d.id && matches_any(&o.id, std::slice::from_ref(pat)))
+                    .collect();
+                let message = if targets.is_empty() {
+                    Some(format!(
+                        "`{pat}` names no other rule of the pack{}",
+                        suggestion(pat, defs.iter().map(|o| o.id.as_str()))
+                    ))
+                } else {
+                    targets.iter().find(|t| !t.on_alerts_of.is_empty()).map(|t| {
+                        format!(
+                            "`{pat}` names {}, which itself screens other rules' alerts; only one level is allowed",
+                            t.id
+                        )
+                    })
+                };
+                if let Some(message) = message {
+                    problems.push(PackProblem {
+                        location: self.locate(Some(&d.id), "on_alerts_of"),
+                        rule_id: Some(d.id.clone()),
+                        field: format!("rules[{i}].on_alerts_of"),
+                        message,
+                    });
+                }
+            }
+        }
         (rules, problems)
     }
 }
@@ -1115,6 +1307,14 @@ pub fn placeholders(t: &str) -> Vec<String> {
     out
 }
 
+/// Whether a rule id matches one of the patterns (an id, or a prefix ending in `*`).
+pub(crate) fn matches_any(id: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => id.to_uppercase().starts_with(&prefix.to_uppercase()),
+        None => id.eq_ignore_ascii_case(p),
+    })
+}
+
 /// The fields a rule sets beyond id, title, kind and severity.
 fn set_fields(d: &RuleDef) -> Vec<&'static str> {
     [
@@ -1125,6 +1325,7 @@ fn set_fields(d: &RuleDef) -> Vec<&'static str> {
         ("having", d.having.is_some()),
         ("any_of", !d.any_of.is_empty()),
         ("group_by", !d.group_by.is_empty()),
+        ("on_alerts_of", !d.on_alerts_of.is_empty()),
         ("first", d.first.is_some()),
         ("then", d.then.is_some()),
         ("within", d.within.is_some()),

@@ -158,6 +158,9 @@ pub struct Scope<'p, 'a> {
     pub(crate) prep: &'p Prepared<'a>,
     pub(crate) masks: &'p Masks,
     pub(crate) rule_index: usize,
+    /// With `on_alerts_of`: the (account key, row) pairs of the other rules' alerts; only
+    /// these are screened.
+    pub(crate) allowed: Option<&'p std::collections::HashSet<(u32, u32)>>,
 }
 
 impl<'p, 'a> Scope<'p, 'a> {
@@ -170,6 +173,7 @@ impl<'p, 'a> Scope<'p, 'a> {
             .iter()
             .copied()
             .filter(|(_, _, row)| mask.is_none_or(|m| m[*row as usize]))
+            .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
             .collect()
     }
 

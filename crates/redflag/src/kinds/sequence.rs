@@ -77,7 +77,18 @@ pub struct SequenceSpec {
     pub names: Vec<String>,
     /// The pattern must repeat: a trailing window over the sequences' first events, and a
     /// condition over [`REPEAT_NAMES`].
-    pub repeat: Option<(Window, String)>,
+    pub repeat: Option<Repeat>,
+}
+
+/// A sequence rule's `repeat`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    /// The trailing window over the first events.
+    pub window: Window,
+    /// Measures over the first events in the window (SQL aggregates).
+    pub measures: Vec<(String, String)>,
+    /// The condition over [`REPEAT_NAMES`] and the measures.
+    pub having: String,
 }
 
 /// Names `repeat.having` may use: over the sequences whose first event lies in the window.
@@ -241,17 +252,32 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
             out
         }
     };
+    let mut repeat_names: Vec<String> = Vec::new();
     let repeat = d.repeat.as_ref().and_then(|r| {
         let w = cx.window("repeat.window", Some(&r.window), "30d");
-        let names: Vec<String> = REPEAT_NAMES.iter().map(|s| s.to_string()).collect();
+        let measures = aggregate::check_measures("repeat.measures", &r.measures, cx);
+        repeat_names = REPEAT_NAMES.iter().map(|s| s.to_string()).collect();
+        for (m, _) in &measures {
+            if REPEAT_NAMES.contains(&m.as_str()) {
+                cx.problem(
+                    &format!("repeat.measures.{m}"),
+                    format!("`{m}` is a built-in name; call the measure otherwise"),
+                );
+            }
+        }
+        repeat_names.extend(measures.iter().map(|(n, _)| n.clone()));
         let before = cx.columns.clone();
-        let h = cx.expr("repeat.having", &r.having, ExprRole::Over(&names));
+        let h = cx.expr("repeat.having", &r.having, ExprRole::Over(&repeat_names));
         cx.columns = before;
-        w.zip(h)
+        Some(Repeat {
+            window: w?,
+            measures,
+            having: h?,
+        })
     });
+    cx.placeholders(repeat_names.iter().cloned());
     cx.placeholders(names.iter().cloned());
-    cx.placeholders(["first_time", "then_time", "dwell"]);
-    cx.placeholders(REPEAT_NAMES.iter().copied());
+    cx.placeholders(["first_time", "then_time", "dwell", "n_sequences"]);
     // What run() reads beside the conditions' columns.
     cx.columns.insert("amount_base".into());
     match (first, then, within, match_sql) {
@@ -290,6 +316,7 @@ struct Candidate {
     account: u32,
     ts: i64,
     row: u32,
+    side: Side,
     start_ts: i64,
     rows: Vec<u32>,
     values: Vec<f64>,
@@ -312,6 +339,7 @@ struct Step {
 
 struct Fired {
     account: u32,
+    anchor: (u32, Side),
     start: i64,
     end: i64,
     rows: Vec<u32>,
@@ -456,6 +484,7 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         });
         fired.push(Fired {
             account: c.account,
+            anchor: (c.row, c.side),
             start: c.start_ts,
             end: s.ts,
             rows,
@@ -467,7 +496,7 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
     fired.sort_by_key(|f| (f.account, f.start, f.end));
     let fired = match &spec.repeat {
         None => fired,
-        Some((w, having)) => repeated(fired, *w, having).map_err(&rerr)?,
+        Some(rep) => repeated(prep, rule, fired, rep).map_err(&rerr)?,
     };
     // Overlapping sequences of one account merge into one episode; with `repeat`, the
     // sequences of overlapping firing windows.
@@ -478,7 +507,11 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
                 ep.end = ep.end.max(f.end);
                 ep.rows.extend(f.rows);
                 for (k, v) in f.values {
-                    if REPEAT_NAMES.contains(&k.as_str()) {
+                    let of_repeat = spec
+                        .repeat
+                        .as_ref()
+                        .is_some_and(|r| REPEAT_NAMES.contains(&k.as_str()) || r.measures.iter().any(|(m, _)| *m == k));
+                    if of_repeat {
                         ep.values.insert(k, v);
                     }
                 }
@@ -545,7 +578,14 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
 /// which `having` holds over the sequences there. Each kept sequence's span becomes its
 /// window's, so that sequences of overlapping firing windows merge into one episode, and
 /// it carries the window's repeat measures (the last firing window's win on merging).
-fn repeated(fired: Vec<Fired>, w: Window, having: &str) -> std::result::Result<Vec<Fired>, String> {
+fn repeated(
+    prep: &Prepared<'_>,
+    rule: &Rule,
+    mut fired: Vec<Fired>,
+    rep: &Repeat,
+) -> std::result::Result<Vec<Fired>, String> {
+    let w = rep.window;
+    fired.sort_by_key(|f| (f.account, f.first_ts, f.anchor.0));
     let n = fired.len();
     let mut left = 0usize;
     let mut windows: Vec<(usize, usize)> = Vec::with_capacity(n);
@@ -579,12 +619,37 @@ fn repeated(fired: Vec<Fired>, w: Window, having: &str) -> std::result::Result<V
         }
         windows.push((left, i));
     }
-    let columns: Vec<Column> = REPEAT_NAMES
+    // Measures over the first events in each window.
+    let mut names: Vec<String> = REPEAT_NAMES.iter().map(|s| s.to_string()).collect();
+    if !rep.measures.is_empty() {
+        let rows: Vec<(u32, i64, u32, Side)> = fired
+            .iter()
+            .map(|f| (f.account, f.first_ts, f.anchor.0, f.anchor.1))
+            .collect();
+        let (_, per_window) = aggregate::trailing(prep, &rows, &read_columns(rule), &rep.measures, w, "true")?;
+        for (m, _) in &rep.measures {
+            let c = per_window
+                .column(m)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .map_err(|e| e.to_string())?;
+            let c = c.f64().map_err(|e| e.to_string())?;
+            cols.push(c.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
+            names.push(m.clone());
+        }
+    }
+    let columns: Vec<Column> = names
         .iter()
         .zip(cols.iter())
-        .map(|(name, v)| Column::new((*name).into(), v.clone()))
+        .map(|(name, v)| {
+            Float64Chunked::from_iter_options(
+                name.as_str().into(),
+                v.iter().map(|x| if x.is_nan() { None } else { Some(*x) }),
+            )
+            .into_series()
+            .into_column()
+        })
         .collect();
-    let compiled = expr::compile(having)?;
+    let compiled = expr::compile(&rep.having)?;
     let out = DataFrame::new_infer_height(columns)
         .and_then(|df| df.lazy().select([compiled.fill_null(lit(false)).alias("f")]).collect())
         .map_err(|e| format!("`repeat.having`: {}", e.to_string().lines().next().unwrap_or("")))?;
@@ -614,13 +679,30 @@ fn repeated(fired: Vec<Fired>, w: Window, having: &str) -> std::result::Result<V
         if let Some((s, e, win)) = keep[i] {
             fd.start = s;
             fd.end = e;
-            for (name, c) in REPEAT_NAMES.iter().zip(&cols) {
-                fd.values.insert(name.to_string(), c[win]);
+            for (name, c) in names.iter().zip(&cols) {
+                fd.values.insert(name.clone(), c[win]);
             }
             out.push(fd);
         }
     }
+    out.sort_by_key(|f| (f.account, f.start, f.end));
     Ok(out)
+}
+
+/// The columns a rule's measures may read, for gathering.
+fn read_columns(rule: &Rule) -> Vec<String> {
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| schema::is_known_column(c))
+        .cloned()
+        .collect();
+    for c in ["amount_base", "counterparty"] {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    cols
 }
 
 /// The first events: every row of `first`, or, when it is windowed, the rows where its
@@ -643,24 +725,14 @@ fn candidates(
                 account: r.0,
                 ts: r.1,
                 row: r.2,
+                side: r.3,
                 start_ts: r.1,
                 rows: vec![r.2],
                 values: vec![prep.amount[r.2 as usize], 1.0],
             })
             .collect());
     };
-    let mut cols: Vec<String> = rule
-        .columns
-        .iter()
-        .filter(|c| schema::is_known_column(c))
-        .cloned()
-        .collect();
-    for c in ["amount_base", "counterparty"] {
-        if !cols.iter().any(|x| x == c) {
-            cols.push(c.to_string());
-        }
-    }
-    let (fire, per_window) = aggregate::trailing(prep, rows, &cols, measures, *window, having)?;
+    let (fire, per_window) = aggregate::trailing(prep, rows, &read_columns(rule), measures, *window, having)?;
     let mcols: Vec<Float64Chunked> = measures
         .iter()
         .map(|(n, _)| {
@@ -688,6 +760,7 @@ fn candidates(
             account: r.0,
             ts: r.1,
             row: r.2,
+            side: r.3,
             start_ts: rows[left].1,
             rows: in_window,
             values,
@@ -757,10 +830,20 @@ fn eval_steps(
     steps: &[Step],
     compiled: &Expr,
 ) -> std::result::Result<Vec<bool>, String> {
-    let used: Vec<bool> = spec.names.iter().map(|n| names_identifier(&spec.match_sql, n)).collect();
+    let used: Vec<bool> = spec
+        .names
+        .iter()
+        .map(|n| names_identifier(&spec.match_sql, n))
+        .collect();
     let mut columns: Vec<Vec<f64>> = used
         .iter()
-        .map(|u| if *u { Vec::with_capacity(steps.len()) } else { Vec::new() })
+        .map(|u| {
+            if *u {
+                Vec::with_capacity(steps.len())
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     for s in steps {
         let c = &cands[s.cand as usize];

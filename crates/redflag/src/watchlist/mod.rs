@@ -34,7 +34,7 @@
 mod countries;
 mod lists;
 mod matcher;
-mod names;
+pub(crate) mod names;
 
 pub use lists::{detect, Detected, ListFile, ListFormat, Skipped};
 pub use matcher::{Corroboration, Match, Matcher, Party, TokenPair, MIN_TOKEN_SIMILARITY};
