@@ -5,6 +5,7 @@ mod common;
 mod baseline;
 mod cli;
 mod evaluate;
+mod fixtures;
 mod ingest;
 mod kinds;
 mod network;
