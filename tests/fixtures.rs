@@ -9,6 +9,8 @@
 //!   threshold) must not, a `boundary` (exactly at a threshold) says which with `fires`.
 //!   Optional `set` (`NAME=VALUE` or `RULE.NAME=VALUE`, as `--set`) and `lists`
 //!   (`NAME: file` in the folder, as `--list`) bind the rule's parameters and lists;
+//!   `with` names the rules whose alerts a rule with `on_alerts_of` screens (they run
+//!   beside it; their own alerts are not recorded);
 //! - `expected.json`: the alerts of the rule run alone (`--only RULE-ID`) over the file
 //!   with the default pack: account, side, span, transactions, measures and explanation,
 //!   sorted.
@@ -38,6 +40,10 @@ struct Case {
     /// `--list` bindings, paths relative to the folder.
     #[serde(default)]
     lists: BTreeMap<String, String>,
+    /// Rules run beside it whose alerts it screens (`on_alerts_of`); their own alerts are
+    /// not recorded.
+    #[serde(default)]
+    with: Vec<String>,
     /// The row groups.
     groups: Vec<Group>,
 }
@@ -129,8 +135,10 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
         .map(|s| s.parse::<ParamOverride>().map_err(|e| format!("set `{s}`: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let lists: Vec<(String, PathBuf)> = case.lists.iter().map(|(n, p)| (n.clone(), dir.join(p))).collect();
+    let mut ids = vec![name.clone()];
+    ids.extend(case.with.iter().cloned());
     let pack = builtin
-        .only(std::slice::from_ref(&name))
+        .only(&ids)
         .and_then(|p| p.with_overrides(&sets, &lists))
         .map_err(|e| format!("pack: {e}"))?;
 
@@ -140,12 +148,8 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
         base_currency: pack.base_currency.clone(),
     };
     let data = redflag::ingest(&[dir.join("transactions.csv")], &opts).map_err(|e| format!("ingest: {e}"))?;
-    if data.rows_quarantined() > 0 {
-        return Err(format!(
-            "{} row(s) of transactions.csv quarantined: {:?}",
-            data.rows_quarantined(),
-            data.quarantine
-        ));
+    if let Some(q) = redflag::quarantine_csv(&data).map_err(|e| format!("quarantine: {e}"))? {
+        return Err(format!("rows of transactions.csv quarantined:\n{q}"));
     }
     let result = redflag::screen(&pack, &data).map_err(|e| format!("screen: {e}"))?;
     if let Some(na) = result.run.not_applicable.iter().find(|n| n.rule_id == name) {
@@ -154,10 +158,13 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
             na.missing_columns.join(", ")
         ));
     }
-    let alerts: Vec<&Alert> = result.alerts().collect();
-    if let Some(a) = alerts.iter().find(|a| a.rule_id != name) {
+    if let Some(a) = result
+        .alerts()
+        .find(|a| a.rule_id != name && !case.with.contains(&a.rule_id))
+    {
         return Err(format!("an alert of another rule, {}", a.rule_id));
     }
+    let alerts: Vec<&Alert> = result.alerts().filter(|a| a.rule_id == name).collect();
 
     // The intent, before any comparison (so that blessing cannot record a wrong outcome).
     let mut problems = Vec::new();
