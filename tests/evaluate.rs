@@ -49,15 +49,15 @@ t9,2026-03-15 10:00:00,18000,cash_out,A1,,KG,
 ";
 
 const LABELS: &str = "\
-txn_id,scheme_id,typology,account,role
-t1,S1,STR-01,A1,core
-t2,S1,STR-01,A1,core
-t9,S1,STR-01,A1,support
-t3,S2,STR-01,A2,core
-t4,S3,decoy,A3,core
-t5,S3,decoy,A3,core
-t6,S4,GEO-01,A4,core
-t8,S5,FLW-04,A6,core
+txn_id,scheme_id,typology,account,role,pattern
+t1,S1,STR-01,A1,core,STR-01
+t2,S1,STR-01,A1,core,STR-01
+t9,S1,STR-01,A1,support,STR-01
+t3,S2,STR-01,A2,core,lone
+t4,S3,decoy,A3,core,savings
+t5,S3,decoy,A3,core,savings
+t6,S4,GEO-01,A4,core,
+t8,S5,FLW-04,A6,core,cycle
 ";
 
 fn hand_made(dir: &Path) -> (String, String) {
@@ -160,6 +160,33 @@ fn evaluate_counts_a_hand_made_case() {
     assert_eq!(dec["core_flagged"], 2);
     assert_eq!(dec["schemes_detected"], 1);
     assert_eq!(dec["precision"], Value::Null);
+    // Patterns other than the typology itself, in typology order.
+    let pats: Vec<(String, String)> = ev["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["typology"].as_str().unwrap().into(),
+                p["pattern"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pats,
+        [
+            ("FLW-04".into(), "cycle".into()),
+            ("STR-01".into(), "lone".into()),
+            ("decoy".into(), "savings".into())
+        ]
+    );
+    let lone = &ev["patterns"][1];
+    assert_eq!(lone["core_txns"], 1);
+    assert_eq!(lone["core_flagged"], 0);
+    assert_eq!(lone["own_rule_recall"], 0.0);
+    assert_eq!(lone["own_rule_schemes_detected"], 0);
+    assert_eq!(ev["patterns"][0]["own_rule_recall"], Value::Null);
+    assert_eq!(ev["patterns"][2]["schemes_detected"], 1);
     // Decoys come last.
     assert_eq!(
         ev["typologies"].as_array().unwrap().last().unwrap()["typology"],

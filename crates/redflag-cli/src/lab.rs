@@ -351,6 +351,33 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
             by.join(" ")
         );
     }
+    if !ev.patterns.is_empty() {
+        let _ = writeln!(o, "\nper pattern");
+        let _ = writeln!(
+            o,
+            "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
+            "TYPOLOGY", "PATTERN", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "OWN DET"
+        );
+        for p in &ev.patterns {
+            let _ = writeln!(
+                o,
+                "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
+                p.typology,
+                p.pattern,
+                p.schemes,
+                p.core_txns,
+                p.core_flagged,
+                pct(p.recall),
+                format!("{}/{}", p.schemes_detected, p.schemes),
+                if p.own_rule_core_flagged.is_some() {
+                    pct(p.own_rule_recall)
+                } else {
+                    "no rule".into()
+                },
+                of(p.own_rule_schemes_detected, Some(p.schemes)),
+            );
+        }
+    }
     o
 }
 
@@ -367,8 +394,8 @@ pub fn render_sweep(s: &SweepResult) -> String {
     );
     let _ = writeln!(
         o,
-        "{:>10} {:>7} {:>8} {:>9} {:>9} {:>8}  ALERTS",
-        "VALUE", "ALERTS", "FLAGGED", "PRECISION", "RECALL", "SCHEMES"
+        "{:>10} {:>7} {:>8} {:>9} {:>9} {:>9} {:>8}  ALERTS",
+        "VALUE", "ALERTS", "FLAGGED", "PRECISION", "ALERTPREC", "RECALL", "SCHEMES"
     );
     let max = s.points.iter().map(|p| p.score.alerts).max().unwrap_or(0).max(1);
     for p in &s.points {
@@ -376,11 +403,12 @@ pub fn render_sweep(s: &SweepResult) -> String {
         let mark = if s.default == Some(p.value) { " <" } else { "" };
         let _ = writeln!(
             o,
-            "{:>10} {:>7} {:>8} {:>9} {:>9} {:>8}  {bar}{mark}",
+            "{:>10} {:>7} {:>8} {:>9} {:>9} {:>9} {:>8}  {bar}{mark}",
             redflag::format::number(p.value),
             p.score.alerts,
             p.score.flagged_txns,
             pct(p.score.precision),
+            pct(p.score.alert_precision),
             pct(p.score.recall),
             of(p.score.own_schemes_detected, p.score.own_schemes),
         );

@@ -45,6 +45,8 @@ struct Label {
     scheme: u32,
     typology: u32,
     core: bool,
+    /// The pattern within the typology (`NONE`: none named, or the typology itself).
+    pattern: u32,
 }
 
 /// Labelled transactions: which scheme and typology each belongs to.
@@ -55,13 +57,16 @@ pub struct Labels {
     by_txn: HashMap<String, Label>,
     schemes: Vec<String>,
     typologies: Vec<String>,
+    /// (typology, pattern) pairs named in a `pattern` column.
+    patterns: Vec<(u32, String)>,
     /// Whether scheme ids are real (a labels file) or absent (a label column).
     has_schemes: bool,
 }
 
 impl Labels {
     /// Reads a labels file: CSV or Parquet with columns `txn_id`, `scheme_id`, `typology`
-    /// and optionally `role` (`core` or `support`); other columns are ignored.
+    /// and optionally `role` (`core` or `support`) and `pattern` (such as AMLworld's
+    /// `scatter-gather` within FLW-06: reported apart); other columns are ignored.
     pub fn load(path: impl AsRef<Path>) -> Result<Labels> {
         let path = path.as_ref();
         if !path.exists() {
@@ -122,6 +127,8 @@ impl Labels {
         let scheme = need("scheme_id")?;
         let typology = need("typology")?;
         let role = text("role")?;
+        let pattern = text("pattern")?;
+        let mut pattern_ix: HashMap<(u32, String), u32> = HashMap::new();
         let mut out = Labels {
             source: source.to_string(),
             has_schemes: true,
@@ -168,10 +175,18 @@ impl Labels {
                 out.typologies.push(y.to_string());
                 (out.typologies.len() - 1) as u32
             });
+            let px = match pattern.as_ref().and_then(|p| p.get(i)).map(str::trim) {
+                Some(p) if !p.is_empty() && p != y => *pattern_ix.entry((yx, p.to_string())).or_insert_with(|| {
+                    out.patterns.push((yx, p.to_string()));
+                    (out.patterns.len() - 1) as u32
+                }),
+                _ => NONE,
+            };
             let label = Label {
                 scheme: sx,
                 typology: yx,
                 core,
+                pattern: px,
             };
             if let Some(prev) = out.by_txn.insert(t.to_string(), label.clone()) {
                 if prev != label {
@@ -218,6 +233,7 @@ impl Labels {
                             scheme: NONE,
                             typology: 0,
                             core: true,
+                            pattern: NONE,
                         },
                     );
                 }
@@ -366,6 +382,32 @@ pub struct TypologyScore {
     pub flagged_by: BTreeMap<String, u64>,
 }
 
+/// How well one named pattern within a typology was found (AMLworld's patterns, the
+/// decoys' kinds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatternScore {
+    /// The typology.
+    pub typology: String,
+    /// The pattern.
+    pub pattern: String,
+    /// Schemes planted.
+    pub schemes: u64,
+    /// Core transactions.
+    pub core_txns: u64,
+    /// Core transactions flagged by any rule.
+    pub core_flagged: u64,
+    /// `core_flagged / core_txns`.
+    pub recall: Option<f64>,
+    /// Schemes with a transaction (any role) in any alert.
+    pub schemes_detected: u64,
+    /// Core transactions flagged by the rule whose id is the typology (`None`: no such rule).
+    pub own_rule_core_flagged: Option<u64>,
+    /// `own_rule_core_flagged / core_txns`.
+    pub own_rule_recall: Option<f64>,
+    /// Schemes with a transaction in an alert of that rule.
+    pub own_rule_schemes_detected: Option<u64>,
+}
+
 /// The whole evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -389,6 +431,9 @@ pub struct Evaluation {
     pub rules: Vec<RuleScore>,
     /// One line per labelled typology, decoys last.
     pub typologies: Vec<TypologyScore>,
+    /// One line per named pattern (from a labels file's `pattern` column), in the order
+    /// of the typologies.
+    pub patterns: Vec<PatternScore>,
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -439,14 +484,22 @@ struct TypologyRows {
     core: Vec<Vec<u32>>,
     all: Vec<Vec<u32>>,
     schemes: Vec<HashSet<u32>>,
+    /// The same, per named pattern.
+    pattern_core: Vec<Vec<u32>>,
+    pattern_all: Vec<Vec<u32>>,
+    pattern_schemes: Vec<HashSet<u32>>,
 }
 
 fn typology_rows(truth: &Truth<'_>) -> TypologyRows {
     let n = truth.labels.typologies.len();
+    let m = truth.labels.patterns.len();
     let mut t = TypologyRows {
         core: vec![Vec::new(); n],
         all: vec![Vec::new(); n],
         schemes: vec![HashSet::new(); n],
+        pattern_core: vec![Vec::new(); m],
+        pattern_all: vec![Vec::new(); m],
+        pattern_schemes: vec![HashSet::new(); m],
     };
     for (r, l) in truth.row.iter().enumerate() {
         if let Some(l) = l {
@@ -457,6 +510,16 @@ fn typology_rows(truth: &Truth<'_>) -> TypologyRows {
             }
             if l.scheme != NONE {
                 t.schemes[y].insert(l.scheme);
+            }
+            if l.pattern != NONE {
+                let p = l.pattern as usize;
+                t.pattern_all[p].push(r as u32);
+                if l.core {
+                    t.pattern_core[p].push(r as u32);
+                }
+                if l.scheme != NONE {
+                    t.pattern_schemes[p].insert(l.scheme);
+                }
             }
         }
     }
@@ -601,6 +664,36 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
             flagged_by,
         });
     }
+    let mut patterns = Vec::with_capacity(labels.patterns.len());
+    for (p, (y, name)) in labels.patterns.iter().enumerate() {
+        let typology = &labels.typologies[*y as usize];
+        let core = &trows.pattern_core[p];
+        let all = &trows.pattern_all[p];
+        let core_hit = core.iter().filter(|r| any.contains(r)).count() as u64;
+        let own = per.iter().find(|f| &f.rule_id == typology);
+        let own_hit = own.map(|f| core.iter().filter(|r| f.rows.contains(r)).count() as u64);
+        patterns.push(PatternScore {
+            typology: typology.clone(),
+            pattern: name.clone(),
+            schemes: trows.pattern_schemes[p].len() as u64,
+            core_txns: core.len() as u64,
+            core_flagged: core_hit,
+            recall: ratio(core_hit, core.len() as u64),
+            schemes_detected: schemes_hit(&truth, all, &any),
+            own_rule_core_flagged: own_hit,
+            own_rule_recall: own_hit.and_then(|h| ratio(h, core.len() as u64)),
+            own_rule_schemes_detected: own.map(|f| schemes_hit(&truth, all, &f.rows)),
+        });
+    }
+    let rank: HashMap<&str, usize> = typologies
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.typology.as_str(), i))
+        .collect();
+    patterns.sort_by(|a, b| {
+        let key = |p: &PatternScore| (rank.get(p.typology.as_str()).copied(), p.pattern.clone());
+        key(a).cmp(&key(b))
+    });
     let (labelled_txns, decoy_txns) = label_txn_count(&truth);
     Ok(Evaluation {
         pack: format!("{} {}", pack.id, pack.version),
@@ -613,6 +706,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
         overall,
         rules,
         typologies,
+        patterns,
     })
 }
 
