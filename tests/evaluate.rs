@@ -233,9 +233,46 @@ fn sweep_shows_volume_against_recall() {
     assert_eq!(recall[2], 0.0);
     // At 3 nothing is flagged: no precision.
     assert_eq!(pts[2]["score"]["precision"], Value::Null);
+    assert_eq!(s["runs"], 3);
     let text = stdout(&o);
     assert!(text.contains("sweep STR-01.min_deposits_7d"), "{text}");
     assert!(text.contains(" <"), "the pack's value is marked: {text}");
+
+    // A parameter STR-01 does not read: one run serves every value, and the table says so.
+    let o = run(&[
+        "evaluate",
+        &data,
+        "--labels",
+        &labels,
+        "--sweep",
+        "STR-01.reporting_threshold_unused=1..3:1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let o = run(&[
+        "evaluate",
+        &data,
+        "--labels",
+        &labels,
+        "--sweep",
+        "GEO-01.reporting_threshold=5000..15000:5000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(s["runs"], 1);
+    let alerts: Vec<u64> = s["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["score"]["alerts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(alerts, [2, 2, 2]);
+    assert!(
+        stdout(&o).contains("does not change what GEO-01 computes"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

@@ -392,6 +392,13 @@ pub fn render_sweep(s: &SweepResult) -> String {
         s.default.map_or_else(|| "-".into(), redflag::format::number),
         s.recall_of
     );
+    if s.runs == 1 && s.points.len() > 1 {
+        let _ = writeln!(
+            o,
+            "note: {} does not change what {} computes: every value gives the same alerts",
+            s.param, s.rule
+        );
+    }
     let _ = writeln!(
         o,
         "{:>10} {:>7} {:>8} {:>9} {:>9} {:>9} {:>8}  ALERTS",

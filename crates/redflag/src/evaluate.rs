@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{self, Prepared, RuleRun};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
-use crate::pack::{Pack, ParamOverride, ParamValue};
+use crate::pack::{Pack, ParamOverride, ParamValue, Rule};
 
 /// The typology of look-alikes that no rule should find.
 pub const DECOY: &str = "decoy";
@@ -811,13 +811,17 @@ pub struct SweepResult {
     /// What recall is measured on: the typology named like the rule when the labels have
     /// it, otherwise every non-decoy labelled transaction (`all labelled`).
     pub recall_of: String,
+    /// How many times the rule ran: values that leave the compiled rule unchanged share
+    /// a run (1 when the parameter changes nothing the rule computes).
+    pub runs: u64,
     /// One point per value.
     pub points: Vec<SweepPoint>,
 }
 
 /// Runs one rule over a range of one parameter's values. The data is ingested and
-/// prepared once (accounts encoded, the side views sorted); each value re-runs only the
-/// swept rule on that shared preparation.
+/// prepared once (accounts encoded, the side views sorted) and the labels lined up once;
+/// each value re-runs only the swept rule on that shared preparation, and a value that
+/// leaves the compiled rule as an earlier one left it reuses that run.
 pub fn sweep(
     pack: &Pack,
     data: &Dataset,
@@ -859,6 +863,10 @@ pub fn sweep(
         None => "all labelled".to_string(),
     };
     let mut points = Vec::with_capacity(spec.values.len());
+    // Runs by the rule as compiled, parameters left out: a value that does not change
+    // what the rule computes (a parameter read only by `explain`, or one the rule does not
+    // read) reuses the run of an earlier value.
+    let mut runs: Vec<(Rule, RuleScore)> = Vec::new();
     for (i, v) in spec.values.iter().enumerate() {
         let set = ParamOverride {
             rule: Some(rule_id.clone()),
@@ -866,6 +874,19 @@ pub fn sweep(
             value: ParamValue::Number(*v),
         };
         let p = only.with_overrides(&[set], &[])?;
+        let mut compiled = p.rules.first().cloned().ok_or_else(|| Error::Rule {
+            rule_id: rule_id.clone(),
+            message: "the rule is not in the pack after the override".into(),
+        })?;
+        compiled.params.clear();
+        if let Some((_, s)) = runs.iter().find(|(r, _)| *r == compiled) {
+            points.push(SweepPoint {
+                value: *v,
+                score: s.clone(),
+            });
+            progress(i + 1, spec.values.len());
+            continue;
+        }
         let run = engine::run(&p, &prep, &|_, _, _| {})?;
         if let Some(na) = run.not_applicable.first() {
             return Err(Error::Rule {
@@ -885,6 +906,7 @@ pub fn sweep(
         if own.is_none() {
             all_labelled(&truth, &trows, &f.rows, &mut s);
         }
+        runs.push((compiled, s.clone()));
         points.push(SweepPoint { value: *v, score: s });
         progress(i + 1, spec.values.len());
     }
@@ -893,6 +915,7 @@ pub fn sweep(
         param: spec.param.clone(),
         default,
         recall_of,
+        runs: runs.len() as u64,
         points,
     })
 }

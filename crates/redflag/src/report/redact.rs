@@ -137,6 +137,9 @@ impl Redactor {
             }
             for a in &mut c.alerts {
                 a.account = self.account(&a.account);
+                for l in &mut a.linked_accounts {
+                    *l = self.account(l);
+                }
                 t(&mut a.explanation);
                 for v in a.measures.values_mut() {
                     if let serde_json::Value::String(s) = v {
@@ -205,6 +208,7 @@ impl Redactor {
                 .iter()
                 .chain(c.counterparties.iter().filter(|x| *x != "cash"))
                 .chain(c.alerts.iter().map(|a| &a.account))
+                .chain(c.alerts.iter().flat_map(|a| &a.linked_accounts))
                 .chain(
                     c.transactions
                         .iter()
