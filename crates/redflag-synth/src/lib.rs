@@ -244,7 +244,7 @@ impl SynthConfig {
     fn validate(&self) -> Result<(), SynthError> {
         let err = |m: String| Err(SynthError::Config(m));
         if self.transactions == 0 {
-            return err("transactions must be at least 1".into());
+            return err("transactions (rows) must be at least 1".into());
         }
         if self.accounts < 20 {
             return err(format!("accounts must be at least 20 (got {})", self.accounts));
@@ -266,14 +266,14 @@ impl SynthConfig {
             schemes::select(&self.typologies).map_err(SynthError::Config)?;
             if self.days < 30 {
                 return err(format!(
-                    "planted schemes need a period of at least 30 days (got {}); raise days or turn planting off",
+                    "planted schemes need a period of at least 30 days (got {}); raise days or plant nothing (no typologies)",
                     self.days
                 ));
             }
             let n = self.scheme_count();
             if n > self.accounts / 4 {
                 return err(format!(
-                    "{n} planted schemes need at least {} accounts (got {}); raise accounts, lower fraction or turn planting off",
+                    "{n} planted schemes need at least {} accounts (got {}); raise accounts, lower fraction or plant nothing (no typologies)",
                     n * 4,
                     self.accounts
                 ));
@@ -323,7 +323,7 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     if planted > cfg.transactions / 2 {
         return Err(SynthError::Config(format!(
             "the planted schemes need {planted} transactions, more than half of the {} requested; \
-             raise transactions or turn planting off",
+             raise transactions (rows) or plant nothing (no typologies)",
             cfg.transactions
         )));
     }
