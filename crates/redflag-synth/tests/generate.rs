@@ -986,3 +986,78 @@ fn typologies_select_what_is_planted() -> Result<(), SynthError> {
     assert!(matches!(bad, Err(SynthError::Config(m)) if m.contains("unknown typology `FLW-99`")));
     Ok(())
 }
+
+#[test]
+fn profiles_countries_and_rhythm() -> Result<(), SynthError> {
+    let cfg = SynthConfig {
+        seed: 19,
+        transactions: 60_000,
+        accounts: 4_000,
+        days: 365,
+        fraction: 0.01,
+        ..SynthConfig::default()
+    };
+    let data = generate(&cfg)?;
+    let rows = Rows::new(&data.transactions);
+    let labelled: BTreeSet<String> = strs(&data.labels, "txn_id").into_iter().flatten().collect();
+    let start_day = cfg
+        .start
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp_millis() / DAY)
+        .unwrap_or_default();
+    let (mut dec, mut jan, mut sunday_cash, mut cash) = (0, 0, 0, 0);
+    let mut tj_remittances = BTreeSet::new();
+    for i in 0..rows.ts.len() {
+        // A customer's profile is on every row that names one.
+        let has_customer = !rows.s("customer_type", i).is_empty();
+        assert_eq!(rows.opened[i].is_some(), has_customer, "row {i}");
+        assert_eq!(rows.turnover[i].is_some(), has_customer, "row {i}");
+        if let (Some(o), Some(t)) = (rows.opened[i], rows.turnover[i]) {
+            assert!(
+                i64::from(o) * DAY <= rows.ts[i],
+                "row {i}: opened after the transaction"
+            );
+            assert!(t > 0.0, "row {i}: turnover {t}");
+        }
+        if labelled.contains(&rows.txn_id[i]) {
+            continue;
+        }
+        // Background accounts were opened before the period.
+        if let Some(o) = rows.opened[i] {
+            assert!(
+                i64::from(o) < start_day,
+                "row {i}: a background account opened in the period"
+            );
+        }
+        let day = (rows.ts[i] / DAY - start_day) as u32;
+        let date = cfg.start + chrono::Days::new(u64::from(day));
+        if rows.s("channel", i) == "card" {
+            match chrono::Datelike::month(&date) {
+                12 => dec += 1,
+                1 => jan += 1,
+                _ => {}
+            }
+        }
+        if rows.s("channel", i) == "cash_in" && rows.s("narrative", i).is_empty() {
+            cash += 1;
+            if chrono::Datelike::weekday(&date) == chrono::Weekday::Sun {
+                sunday_cash += 1;
+            }
+        }
+        if rows.s("channel", i) == "mvts"
+            && rows.s("bene_country", i) == "TJ"
+            && matches!(rows.s("orig_country", i), "RU" | "KZ")
+        {
+            tj_remittances.insert(rows.s("orig_country", i).to_string());
+        }
+    }
+    // Tajik households receive migrants' remittances from Russia and Kazakhstan.
+    assert_eq!(tj_remittances.len(), 2, "{tj_remittances:?}");
+    // Shops are busier in December than in January; branches are closed on Sundays.
+    assert!(f64::from(dec) > 1.3 * f64::from(jan), "December {dec}, January {jan}");
+    assert!(
+        sunday_cash * 100 < cash,
+        "{sunday_cash} of {cash} branch deposits on Sundays"
+    );
+    Ok(())
+}
