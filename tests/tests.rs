@@ -3,6 +3,7 @@
 mod common;
 
 mod baseline;
+mod catalogue;
 mod cli;
 mod evaluate;
 mod fixtures;
@@ -13,3 +14,4 @@ mod pack;
 mod props;
 mod report;
 mod sequence;
+mod versioning;

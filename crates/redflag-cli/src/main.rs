@@ -147,10 +147,13 @@ enum RulesCmd {
         /// The pack file; default: the built-in one.
         pack: Option<PathBuf>,
     },
-    /// Write the pack's catalogue as Markdown to standard output.
+    /// Write the pack's catalogue as Markdown (the shipped one is rules/README.md).
     Doc {
         /// The pack file; default: the built-in one.
         pack: Option<PathBuf>,
+        /// Write it to this file (whole or not at all) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -257,9 +260,22 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules(RulesCmd::Doc { pack }) => {
+        Command::Rules(RulesCmd::Doc { pack, out }) => {
             let p = load_pack(pack.as_ref())?;
-            write!(stdout, "{}", render::rules_doc(&p))?;
+            let doc = redflag::catalogue(&p);
+            match out {
+                Some(file) => {
+                    let name = file.file_name().ok_or_else(|| {
+                        CliError::Usage(format!("--out {}: name a file, not a folder", file.display()))
+                    })?;
+                    let dir = file
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    redflag::write_files(dir, &[(name.to_string_lossy().into_owned(), doc.into_bytes())], &[])?;
+                }
+                None => write!(stdout, "{doc}")?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Screen(args) => screen(*args, &mut stdout),

@@ -103,41 +103,6 @@ fn side_name(r: &Rule) -> &'static str {
     }
 }
 
-pub fn rules_doc(pack: &Pack) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "# Rule pack `{}` {}\n", pack.id, pack.version);
-    if !pack.title.is_empty() {
-        let _ = writeln!(o, "{}\n", pack.title);
-    }
-    let _ = writeln!(
-        o,
-        "Base currency {}. Red flags are signals to weigh, never verdicts.\n",
-        pack.base_currency
-    );
-    let _ = writeln!(
-        o,
-        "| id | title | kind | severity | typologies |\n|---|---|---|---|---|"
-    );
-    for r in &pack.rules {
-        let _ = writeln!(
-            o,
-            "| [{}](#{}) | {} | {} | {} | {} |",
-            r.id(),
-            r.id().to_lowercase(),
-            r.def.title,
-            r.kind.name(),
-            r.def.severity,
-            r.def.typologies.join(", ")
-        );
-    }
-    for r in &pack.rules {
-        let _ = writeln!(o, "\n## {}\n", r.id());
-        let body = rule_show(pack, r);
-        let _ = writeln!(o, "```text\n{}```", body);
-    }
-    o
-}
-
 pub fn first_quarantine(data: &Dataset) -> String {
     let q = &data.quarantine;
     let get = |c: &str| {

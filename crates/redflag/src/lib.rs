@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 mod cases;
+pub mod catalogue;
 mod engine;
 mod error;
 pub mod evaluate;
@@ -52,6 +53,7 @@ mod window;
 pub mod watchlist;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
+pub use catalogue::catalogue;
 pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{

@@ -1,0 +1,171 @@
+//! The rule catalogue: `rules/README.md` is the default pack's catalogue as
+//! `redflag rules doc` writes it, and every red flag of the typology list is in the pack.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use redflag::catalogue::FAMILIES;
+use redflag::Pack;
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// The red flags of the typology list the default pack implements (TYPOLOGIES.md), except
+/// the watch-list rules SAN-01 and SAN-02: add them here when the `watchlist` kind ships
+/// them in the pack.
+const TYPOLOGY_IDS: &[&str] = &[
+    "STR-01", "STR-02", "STR-03", "STR-04", "STR-05", "FLW-01", "FLW-02", "FLW-03", "FLW-04", "FLW-05", "FLW-06",
+    "BEH-01", "BEH-02", "BEH-03", "BEH-04", "GEO-01", "GEO-02", "GEO-03", "GEO-04", "TF-01", "TF-02", "TF-03", "HT-01",
+    "HT-02", "HT-03", "HT-04", "DRG-01", "DRG-02", "MUL-01", "VA-01", "WIR-01", "TBML-01", "TXT-01",
+];
+
+#[test]
+fn catalogue_committed_is_the_default_packs() {
+    let doc = redflag::catalogue(&Pack::builtin().unwrap());
+    let path = repo("rules/README.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed == doc {
+        return;
+    }
+    if std::env::var_os("REDFLAG_BLESS").is_some_and(|v| v != "0" && !v.is_empty()) {
+        std::fs::write(&path, &doc).unwrap();
+        return;
+    }
+    let line = committed
+        .lines()
+        .zip(doc.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| committed.lines().count().min(doc.lines().count()));
+    panic!(
+        "rules/README.md is not the catalogue of rules/fatf-core.yaml (first difference at line {}:\n  \
+         committed: {:?}\n  generated: {:?});\nregenerate it with `cargo run -p redflag-cli -- rules doc --out \
+         rules/README.md` (or REDFLAG_BLESS=1 cargo test -p redflag-cli --test tests catalogue) and commit it",
+        line + 1,
+        committed.lines().nth(line).unwrap_or("(end of file)"),
+        doc.lines().nth(line).unwrap_or("(end of file)"),
+    );
+}
+
+#[test]
+fn catalogue_documents_every_rule_in_its_family() {
+    let pack = Pack::builtin().unwrap();
+    let doc = redflag::catalogue(&pack);
+    for r in &pack.rules {
+        let heading = format!("### {}: {}", r.id(), r.def.title.trim());
+        let at = doc.find(&heading).unwrap_or_else(|| panic!("no section `{heading}`"));
+        let section = &doc[at..];
+        let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
+        // Its family is the last family heading before it.
+        let (family, _) = redflag::catalogue::family_of(r.id());
+        let before = &doc[..at];
+        let last_family = before.rfind("\n## ").map(|i| &before[i + 4..]).unwrap();
+        assert!(last_family.starts_with(family), "{} is not under `## {family}`", r.id());
+        for s in &r.def.references {
+            assert!(section.contains(s.trim()), "{}: source `{s}` missing", r.id());
+        }
+        for p in r.def.params.keys() {
+            assert!(
+                section.contains(&format!("| `{p}` |")),
+                "{}: parameter `{p}` missing from its table",
+                r.id()
+            );
+        }
+        assert!(section.contains("**What it finds.**"), "{}", r.id());
+        assert!(
+            section.contains("**Usual false positives.**"),
+            "{}: no false positives",
+            r.id()
+        );
+        assert!(section.contains("**Logic**"), "{}: no logic", r.id());
+        assert!(doc.contains(&format!("<a id=\"{}\"></a>", r.id().to_lowercase())));
+    }
+    // The families appear in the order of the typology list.
+    let mut last = 0;
+    for (family, _) in FAMILIES {
+        if let Some(i) = doc.find(&format!("\n## {family}\n")) {
+            assert!(i > last, "family `{family}` out of order");
+            last = i;
+        }
+    }
+}
+
+#[test]
+fn catalogue_shows_the_exact_logic_and_the_parameter_defaults() {
+    let doc = redflag::catalogue(&Pack::builtin().unwrap());
+    let str01 = &doc[doc.find("### STR-01:").unwrap()..doc.find("### STR-02:").unwrap()];
+    assert!(
+        str01.contains("where: channel = 'cash_in' AND amount_base >= $near_threshold_ratio * $reporting_threshold"),
+        "{str01}"
+    );
+    assert!(
+        str01.contains("- window: 7d\n  having: n >= $min_deposits_7d"),
+        "{str01}"
+    );
+    assert!(
+        str01.contains("| `min_deposits_7d` | `2` | `--set STR-01.min_deposits_7d=…` |"),
+        "{str01}"
+    );
+    assert!(
+        str01.contains("| `reporting_threshold` | `10000` | `--set reporting_threshold=…` (pack-wide) |"),
+        "{str01}"
+    );
+    let geo01 = &doc[doc.find("### GEO-01:").unwrap()..doc.find("### GEO-02:").unwrap()];
+    assert!(
+        geo01.contains("- `fatf_call_for_action` (lists/fatf-call-for-action.txt): KP, IR, MM"),
+        "{geo01}"
+    );
+}
+
+#[test]
+fn catalogue_rules_doc_writes_the_same_to_a_file_and_to_stdout() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("catalogue.md");
+    let bin = env!("CARGO_BIN_EXE_redflag");
+    let o = Command::new(bin)
+        .args(["rules", "doc", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let o = Command::new(bin).args(["rules", "doc"]).output().unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), o.stdout);
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        redflag::catalogue(&Pack::builtin().unwrap())
+    );
+    // The pack file gives the same catalogue as the built-in copy of it.
+    let o = Command::new(bin)
+        .args(["rules", "doc", repo("rules/fatf-core.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        std::fs::read_to_string(&out).unwrap()
+    );
+}
+
+#[test]
+fn catalogue_rules_list_and_show_cover_the_typology_list() {
+    let bin = env!("CARGO_BIN_EXE_redflag");
+    let o = Command::new(bin).args(["rules", "list"]).output().unwrap();
+    let list = String::from_utf8(o.stdout).unwrap();
+    let listed: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for id in TYPOLOGY_IDS {
+        assert!(listed.contains(id), "`redflag rules list` lacks {id}:\n{list}");
+        let o = Command::new(bin).args(["rules", "show", id]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "rules show {id}");
+        let show = String::from_utf8(o.stdout).unwrap();
+        let refs = &show[show
+            .find("references:")
+            .unwrap_or_else(|| panic!("{id}: no references"))..];
+        assert!(
+            refs.lines().filter(|l| l.trim_start().starts_with("- ")).count() >= 1,
+            "{id}: {show}"
+        );
+    }
+}
