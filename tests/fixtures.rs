@@ -6,7 +6,9 @@
 //!   columns the rule needs);
 //! - `case.yaml`: what the rows are for. `groups` name the accounts of each row group and
 //!   say whether the rule must fire on them: a `hit` must, a `near_miss` (just past a
-//!   threshold) must not, a `boundary` (exactly at a threshold) says which with `fires`.
+//!   threshold) must not, a `boundary` (exactly at a threshold) says which with `fires`;
+//!   an alert on an account that no firing group names is an error, so that the groups
+//!   explain every alert of `expected.json`.
 //!   Optional `set` (`NAME=VALUE` or `RULE.NAME=VALUE`, as `--set`) and `lists`
 //!   (`NAME: file` in the folder, as `--list`) bind the rule's parameters and lists;
 //!   `with` names the rules whose alerts a rule with `on_alerts_of` screens (they run
@@ -187,6 +189,22 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
                     g.note.trim()
                 ));
             }
+        }
+    }
+    // Every alert is explained by the case: its account is in a group that fires.
+    let firing: BTreeSet<&String> = case
+        .groups
+        .iter()
+        .filter(|g| g.fires.unwrap_or(g.role == Role::Hit))
+        .flat_map(|g| g.accounts.iter())
+        .collect();
+    for a in &alerts {
+        if !firing.contains(&a.account) {
+            problems.push(format!(
+                "an alert on {} ({}), which no hit or firing boundary group names",
+                a.account,
+                a.txn_ids.join(", ")
+            ));
         }
     }
     if !problems.is_empty() {
