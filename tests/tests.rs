@@ -15,3 +15,4 @@ mod props;
 mod report;
 mod sequence;
 mod versioning;
+mod watchlist;

@@ -9,6 +9,7 @@ use redflag::report::{GoamlConfig, Redactor, ReportOptions};
 use redflag::{Case, CasesFile, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
 
 mod lab;
+mod lists;
 mod render;
 
 #[derive(Parser)]
@@ -38,6 +39,9 @@ enum Command {
     Generate(Box<lab::GenerateArgs>),
     /// Precision and recall of a pack against labelled transactions; threshold sweeps.
     Evaluate(Box<lab::EvaluateArgs>),
+    /// Check a watch list or a reference list: what it holds, what was skipped and why.
+    #[command(subcommand)]
+    Lists(lists::ListsCmd),
 }
 
 #[derive(Args)]
@@ -282,6 +286,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Report(args) => report(args, &mut stdout),
         Command::Generate(args) => lab::generate(*args, &mut stdout),
         Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
+        Command::Lists(cmd) => lists::run(cmd, &mut stdout),
     }
 }
 

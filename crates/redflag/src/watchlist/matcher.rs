@@ -49,12 +49,12 @@ const INITIAL_SIMILARITY: f64 = 0.9;
 const PATRONYMIC_MISS: f64 = 0.1;
 const LOW_QUALITY_ALIAS: f64 = 0.9;
 const KIND_MISMATCH: f64 = 0.85;
+const GIVEN_FACTOR: f64 = 0.5;
 const RARITY_PRIOR: f64 = 1000.0;
 const DOB_EXACT: f64 = 10.0;
 const DOB_YEAR: f64 = 5.0;
 const DOB_CONFLICT: f64 = -15.0;
 const COUNTRY_MATCH: f64 = 5.0;
-const MAX_BONUS: f64 = DOB_EXACT + COUNTRY_MATCH;
 
 /// A party to screen: a name and, when the data has them, a birth date and a country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -219,10 +219,51 @@ impl Match {
     }
 }
 
+/// Letter counts of a key: `a`–`z`, digits, and one slot for anything else.
+type Hist = [u8; 28];
+
+fn hist(key: &[char]) -> Hist {
+    let mut h = [0u8; 28];
+    for &c in key {
+        let i = match c {
+            'a'..='z' => c as usize - 'a' as usize,
+            '0'..='9' => 26,
+            _ => 27,
+        };
+        h[i] = h[i].saturating_add(1);
+    }
+    h
+}
+
+/// An upper bound of [`similarity`] from letter counts and the common prefix: Jaro
+/// cannot match more letters than the two keys share.
+fn similarity_bound(a: &[char], ha: &Hist, b: &[char], hb: &Hist) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    let m: u32 = ha.iter().zip(hb).map(|(x, y)| (*x).min(*y) as u32).sum();
+    if m == 0 {
+        return 0.0;
+    }
+    let (la, lb) = (a.len() as f64, b.len() as f64);
+    let m = m as f64;
+    let j = (m / la + m / lb + 1.0) / 3.0;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f64;
+    let jw = if j > 0.7 { j + prefix * 0.1 * (1.0 - j) } else { j };
+    let ratio = la.min(lb) / la.max(lb).max(1.0);
+    if ratio < 0.75 {
+        jw - (0.75 - ratio) * 0.5
+    } else {
+        jw
+    }
+}
+
 /// A token of the list's vocabulary.
 struct Vocab {
     key: Vec<char>,
     alt: Option<Vec<char>>,
+    hist: Hist,
+    alt_hist: Option<Hist>,
     df: u32,
     weight: f64,
 }
@@ -232,6 +273,8 @@ struct VTok {
     class: TokenClass,
     weight: f64,
     original: String,
+    /// A patronymic's root (`bahtior` of `bahtiorovich`); empty for other tokens.
+    root: Vec<char>,
 }
 
 /// One name of an entry (the main name or an alias).
@@ -241,7 +284,6 @@ struct Variant {
     via_alias: bool,
     low_quality: bool,
     tokens: Vec<VTok>,
-    min_den: f64,
 }
 
 /// A party's name tokens with their weights.
@@ -255,22 +297,33 @@ pub struct Matcher {
     entries: Vec<ListEntry>,
     vocab: Vec<Vocab>,
     by_key: HashMap<String, u32>,
-    buckets: HashMap<(u8, char, char), Vec<u32>>,
-    postings: Vec<Vec<u32>>,
+    buckets: HashMap<Block, Vec<u32>>,
+    postings: Vec<Vec<(u32, f32)>>,
     variants: Vec<Variant>,
     n_entries: f64,
+    min_score: f64,
 }
 
-fn prefix2(key: &[char]) -> (char, char) {
-    (key.first().copied().unwrap_or(' '), key.get(1).copied().unwrap_or(' '))
+/// A blocking key: the first three letters of a matching key (tag 0), or its first
+/// three consonants (tag 1), so that a different vowel or a typo late in the word still
+/// meets its list token.
+type Block = (u8, [char; 3]);
+
+fn prefix3(key: &[char]) -> Block {
+    let mut b = [' '; 3];
+    for (i, c) in key.iter().take(3).enumerate() {
+        b[i] = *c;
+    }
+    (0, b)
 }
 
-fn skeleton2(key: &[char]) -> (char, char) {
-    let mut it = key
-        .iter()
-        .copied()
-        .filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'));
-    (it.next().unwrap_or(' '), it.next().unwrap_or(' '))
+fn skeleton3(key: &[char]) -> Block {
+    let mut b = [' '; 3];
+    let cons = key.iter().filter(|c| !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u'));
+    for (i, c) in cons.take(3).enumerate() {
+        b[i] = *c;
+    }
+    (1, b)
 }
 
 fn class_factor(class: TokenClass) -> f64 {
@@ -356,8 +409,12 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 }
 
 impl Matcher {
-    /// Builds the index over a list.
-    pub fn new(list: &WatchList) -> Matcher {
+    /// Builds the index over a list for screening at `min_score`: [`Matcher::screen`]
+    /// returns the matches that score at least that much.
+    ///
+    /// Each name of an entry is indexed under its heaviest tokens only: those without
+    /// which it could not reach the agreement that `min_score` needs (prefix filtering).
+    pub fn new(list: &WatchList, min_score: f64) -> Matcher {
         let mut vocab: Vec<Vocab> = Vec::new();
         let mut by_key: HashMap<String, u32> = HashMap::new();
         let mut variants: Vec<Variant> = Vec::new();
@@ -375,9 +432,13 @@ impl Matcher {
                 let parsed_name = Name::parse(&n);
                 for t in parsed_name.tokens.iter().filter(|t| weighted(t.class)) {
                     let id = *by_key.entry(t.key.clone()).or_insert_with(|| {
+                        let key: Vec<char> = t.key.chars().collect();
+                        let alt: Option<Vec<char>> = t.alt.as_ref().map(|a| a.chars().collect());
                         vocab.push(Vocab {
-                            key: t.key.chars().collect(),
-                            alt: t.alt.as_ref().map(|a| a.chars().collect()),
+                            hist: hist(&key),
+                            alt_hist: alt.as_deref().map(hist),
+                            key,
+                            alt,
                             df: 0,
                             weight: 0.0,
                         });
@@ -399,7 +460,7 @@ impl Matcher {
             let factor = if lex.common.contains(&key) { COMMON_FACTOR } else { 1.0 };
             v.weight = rarity(n_entries, v.df) * factor;
         }
-        let mut postings: Vec<Vec<u32>> = vec![Vec::new(); vocab.len()];
+        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocab.len()];
         for (ei, n, via_alias, low_quality, name) in parsed {
             let vi = variants.len() as u32;
             let tokens: Vec<VTok> = name
@@ -419,40 +480,74 @@ impl Matcher {
                         class: t.class,
                         weight,
                         original: t.original.clone(),
+                        root: if t.class == TokenClass::Patronymic {
+                            patronymic_root(&t.key).chars().collect()
+                        } else {
+                            Vec::new()
+                        },
                     }
                 })
                 .collect();
             if tokens.is_empty() {
                 continue;
             }
-            for t in &tokens {
-                let p = &mut postings[t.vocab as usize];
-                if p.last() != Some(&vi) {
-                    p.push(vi);
+            let mut tokens = tokens;
+            if list.entries[ei as usize].kind != EntryKind::Organisation && !name.has_legal_form() {
+                let keys: Vec<String> = tokens
+                    .iter()
+                    .map(|t| vocab[t.vocab as usize].key.iter().collect())
+                    .collect();
+                let classes: Vec<TokenClass> = tokens.iter().map(|t| t.class).collect();
+                for (i, f) in given_name_factors(&classes, &keys).into_iter().enumerate() {
+                    tokens[i].weight *= f;
                 }
             }
-            let min_den = tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum();
+            // The name score is at most 100·A with A = Σ c·w / den, den ≥ min_den: a name
+            // needs Σ c·w ≥ need. Without one of its prefix tokens it cannot get there, and
+            // a prefix token met with less credit than `c_min` cannot carry it either.
+            let min_den: f64 = tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum();
+            let need = (min_score / 100.0).max(0.0) * min_den;
+            let total: f64 = tokens.iter().map(|t| t.weight).sum();
+            let mut order: Vec<usize> = (0..tokens.len()).collect();
+            order.sort_by(|a, b| tokens[*b].weight.total_cmp(&tokens[*a].weight).then(a.cmp(b)));
+            let mut rest = total;
+            for i in order {
+                let t = &tokens[i];
+                let c_min = if t.weight > 0.0 {
+                    ((need - (total - t.weight)) / t.weight).max(0.0)
+                } else {
+                    0.0
+                };
+                let p = &mut postings[t.vocab as usize];
+                match p.last_mut() {
+                    Some(last) if last.0 == vi => last.1 = last.1.min(c_min as f32),
+                    _ => p.push((vi, c_min as f32)),
+                }
+                rest -= t.weight;
+                if rest < need {
+                    break;
+                }
+            }
             variants.push(Variant {
                 entry: ei,
                 name: n,
                 via_alias,
                 low_quality,
                 tokens,
-                min_den,
             });
         }
-        let mut buckets: HashMap<(u8, char, char), Vec<u32>> = HashMap::new();
+        let mut buckets: HashMap<Block, Vec<u32>> = HashMap::new();
         for (id, v) in vocab.iter().enumerate() {
             let id = id as u32;
-            let mut keys = vec![(0u8, prefix2(&v.key)), (1u8, skeleton2(&v.key))];
+            let mut keys = vec![prefix3(&v.key), skeleton3(&v.key)];
             if let Some(a) = &v.alt {
-                keys.push((0, prefix2(a)));
-                keys.push((1, skeleton2(a)));
+                keys.push(prefix3(a));
+                keys.push(skeleton3(a));
             }
             keys.sort_unstable();
             keys.dedup();
-            for (tag, (a, b)) in keys {
-                buckets.entry((tag, a, b)).or_default().push(id);
+            for b in keys {
+                buckets.entry(b).or_default().push(id);
             }
         }
         Matcher {
@@ -463,7 +558,13 @@ impl Matcher {
             postings,
             variants,
             n_entries,
+            min_score,
         }
+    }
+
+    /// The score this index screens at.
+    pub fn min_score(&self) -> f64 {
+        self.min_score
     }
 
     /// Number of entries indexed.
@@ -487,23 +588,25 @@ impl Matcher {
     }
 
     /// List tokens similar to a key (sorted by vocabulary id).
-    fn token_hits(&self, key: &str, alt: Option<&str>) -> Vec<(u32, f32)> {
+    fn token_hits(&self, key: &str, alt: Option<&str>) -> Vec<(u32, f32, f32)> {
         let k: Vec<char> = key.chars().collect();
         let a: Option<Vec<char>> = alt.map(|s| s.chars().collect());
         let mut cands: Vec<u32> = Vec::new();
-        let mut add = |tag: u8, p: (char, char)| {
-            if let Some(b) = self.buckets.get(&(tag, p.0, p.1)) {
-                cands.extend_from_slice(b);
+        let mut add = |b: Block| {
+            if let Some(ids) = self.buckets.get(&b) {
+                cands.extend_from_slice(ids);
             }
         };
-        add(0, prefix2(&k));
-        add(1, skeleton2(&k));
+        add(prefix3(&k));
+        add(skeleton3(&k));
         if let Some(a) = &a {
-            add(0, prefix2(a));
-            add(1, skeleton2(a));
+            add(prefix3(a));
+            add(skeleton3(a));
         }
         cands.sort_unstable();
         cands.dedup();
+        let hk = hist(&k);
+        let ha = a.as_deref().map(hist);
         let mut hits = Vec::new();
         for id in cands {
             let v = &self.vocab[id as usize];
@@ -511,9 +614,30 @@ impl Matcher {
             if la.min(lb) / la.max(lb) < 0.45 {
                 continue;
             }
+            let mut bound = similarity_bound(&k, &hk, &v.key, &v.hist);
+            if let (Some(x), Some(hx)) = (&a, &ha) {
+                bound = bound.max(similarity_bound(x, hx, &v.key, &v.hist));
+                if let (Some(y), Some(hy)) = (&v.alt, &v.alt_hist) {
+                    bound = bound.max(similarity_bound(x, hx, y, hy));
+                }
+            }
+            if let (Some(y), Some(hy)) = (&v.alt, &v.alt_hist) {
+                bound = bound.max(similarity_bound(&k, &hk, y, hy));
+            }
+            if bound < MIN_TOKEN_SIMILARITY {
+                continue;
+            }
             let s = pair_similarity(&k, a.as_deref(), &v.key, v.alt.as_deref());
             if s >= MIN_TOKEN_SIMILARITY {
-                hits.push((id, s as f32));
+                let edits = edit_distance(&k, a.as_deref(), &v.key, v.alt.as_deref());
+                // One edit in a word of five letters or more is a typo: Jaro-Winkler
+                // undervalues a swapped vowel in the middle of a long name.
+                let c = if edits == 1 && k.len().min(v.key.len()) >= 5 {
+                    credit(1.0, 1)
+                } else {
+                    credit(s, edits)
+                };
+                hits.push((id, s as f32, c as f32));
             }
         }
         hits
@@ -528,10 +652,10 @@ impl Matcher {
         }
     }
 
-    /// Screens one party; matches scoring at least `min_score`, best first.
-    pub fn screen(&self, party: &Party<'_>, min_score: f64) -> Vec<Match> {
+    /// Screens one party; the matches scoring at least [`Matcher::min_score`], best first.
+    pub fn screen(&self, party: &Party<'_>) -> Vec<Match> {
         let name = Name::parse(party.name);
-        let hits: Vec<Vec<(u32, f32)>> = name
+        let hits: Vec<Vec<(u32, f32, f32)>> = name
             .tokens
             .iter()
             .map(|t| {
@@ -542,13 +666,13 @@ impl Matcher {
                 }
             })
             .collect();
-        let refs: Vec<&[(u32, f32)]> = hits.iter().map(Vec::as_slice).collect();
-        self.screen_parsed(party, &name, &refs, min_score)
+        let refs: Vec<&[(u32, f32, f32)]> = hits.iter().map(Vec::as_slice).collect();
+        self.screen_parsed(party, &name, &refs)
     }
 
-    /// Screens many parties on all cores; for each, its matches at `min_score` or over,
-    /// best first. The token comparisons are made once per distinct token.
-    pub fn screen_all(&self, parties: &[Party<'_>], min_score: f64) -> Vec<Vec<Match>> {
+    /// Screens many parties on all cores; for each, its matches at [`Matcher::min_score`]
+    /// or over, best first. The token comparisons are made once per distinct token.
+    pub fn screen_all(&self, parties: &[Party<'_>]) -> Vec<Vec<Match>> {
         let names: Vec<Name> = parallel_map(parties, |p| Name::parse(p.name));
         let mut distinct: HashMap<(&str, Option<&str>), u32> = HashMap::new();
         let mut order: Vec<(&str, Option<&str>)> = Vec::new();
@@ -569,10 +693,10 @@ impl Matcher {
             }
             ids.push(v);
         }
-        let hits: Vec<Vec<(u32, f32)>> = parallel_map(&order, |(k, a)| self.token_hits(k, *a));
+        let hits: Vec<Vec<(u32, f32, f32)>> = parallel_map(&order, |(k, a)| self.token_hits(k, *a));
         let work: Vec<usize> = (0..parties.len()).collect();
         parallel_map(&work, |&i| {
-            let refs: Vec<&[(u32, f32)]> = ids[i]
+            let refs: Vec<&[(u32, f32, f32)]> = ids[i]
                 .iter()
                 .map(|&id| {
                     if id == u32::MAX {
@@ -582,11 +706,11 @@ impl Matcher {
                     }
                 })
                 .collect();
-            self.screen_parsed(&parties[i], &names[i], &refs, min_score)
+            self.screen_parsed(&parties[i], &names[i], &refs)
         })
     }
 
-    fn screen_parsed(&self, party: &Party<'_>, name: &Name, hits: &[&[(u32, f32)]], min_score: f64) -> Vec<Match> {
+    fn screen_parsed(&self, party: &Party<'_>, name: &Name, hits: &[&[(u32, f32, f32)]]) -> Vec<Match> {
         let ptoks: Vec<(usize, PTok<'_>)> = name
             .tokens
             .iter()
@@ -602,163 +726,183 @@ impl Matcher {
                 )
             })
             .collect();
-        if ptoks.is_empty() {
+        let mut ptoks = ptoks;
+        if party.organisation != Some(true) && !name.has_legal_form() {
+            let keys: Vec<&str> = ptoks.iter().map(|(_, p)| p.tok.key.as_str()).collect();
+            let classes: Vec<TokenClass> = ptoks.iter().map(|(_, p)| p.tok.class).collect();
+            for (i, f) in given_name_factors(&classes, &keys).into_iter().enumerate() {
+                ptoks[i].1.weight *= f;
+            }
+        }
+        // A party token that is a near spelling of a list token weighs no more than it:
+        // `Sherzot` is as common as `Sherzod`.
+        for (ti, p) in ptoks.iter_mut() {
+            let strong = hits[*ti]
+                .iter()
+                .filter(|h| h.2 >= 0.9)
+                .map(|h| self.vocab[h.0 as usize].weight)
+                .fold(f64::NEG_INFINITY, f64::max);
+            if strong.is_finite() {
+                p.weight = p.weight.min(strong);
+            }
+        }
+        if !ptoks.iter().any(|(_, p)| p.weight >= DISTINCTIVE) {
             return Vec::new();
         }
-        // Candidates from distinctive tokens, with an upper bound of what each may score.
-        let mut acc: Vec<(u32, u8, f32)> = Vec::new();
-        let mut loose = 0.0;
-        for (pi, (ti, pt)) in ptoks.iter().enumerate() {
-            if pt.weight < DISTINCTIVE {
-                loose += pt.weight;
-                continue;
-            }
-            for &(vid, s) in hits[*ti] {
-                let v = &self.vocab[vid as usize];
-                if (s as f64) < GATE_SIMILARITY || v.weight < DISTINCTIVE {
+        // Candidates: the names indexed under a list token that a party token meets.
+        // A party token met with credit c leaves at most (W − w) + c·w of agreement, and
+        // the denominator is at least the party's own weight: tokens that must match well
+        // bring candidates only through hits that are good enough.
+        let tau = (self.min_score / 100.0).max(0.0);
+        let w_all: f64 = ptoks.iter().map(|(_, p)| p.weight).sum();
+        let w_den: f64 = ptoks.iter().map(|(_, p)| miss_weight(p.tok.class, p.weight)).sum();
+        let mut cands: Vec<u32> = Vec::new();
+        for (ti, pt) in &ptoks {
+            let floor = if pt.weight > 0.0 {
+                (tau * w_den - (w_all - pt.weight)) / pt.weight
+            } else {
+                0.0
+            };
+            for &(vid, _, c) in hits[*ti] {
+                if (c as f64) < floor {
                     continue;
                 }
-                let val = s * pt.weight.min(v.weight) as f32;
-                for &var in &self.postings[vid as usize] {
-                    acc.push((var, pi.min(255) as u8, val));
-                }
+                cands.extend(self.postings[vid as usize].iter().filter(|p| p.1 <= c).map(|p| p.0));
             }
-            // Weaker hits of this token still count toward the bound.
         }
-        if acc.is_empty() {
-            return Vec::new();
-        }
-        acc.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+        cands.sort_unstable();
+        cands.dedup();
         let party_org = party.organisation.unwrap_or_else(|| name.has_legal_form());
-        let mut best: HashMap<u32, Match> = HashMap::new();
-        let mut i = 0;
-        while i < acc.len() {
-            let var = acc[i].0;
-            let mut num = loose;
-            let mut last_tok = u8::MAX;
-            while i < acc.len() && acc[i].0 == var {
-                if acc[i].1 != last_tok {
-                    last_tok = acc[i].1;
-                    num += acc[i].2 as f64;
-                }
-                i += 1;
-            }
-            // Every other distinctive party token could still meet a token weakly.
-            let other: f64 = ptoks
-                .iter()
-                .enumerate()
-                .filter(|(pi, (_, pt))| pt.weight >= DISTINCTIVE && !acc_has(&acc, var, *pi as u8))
-                .map(|(_, (_, pt))| pt.weight)
-                .sum();
-            let v = &self.variants[var as usize];
-            let ub_num = num + other;
-            let ub_a = (ub_num / v.min_den.max(1e-9)).min(1.0);
-            let ub = 100.0 * ub_a * evidence_factor(ub_num) + MAX_BONUS;
-            if ub < min_score {
+        let mut best: Vec<(f64, u32, Scored)> = Vec::new();
+        let mut scratch = Scratch::default();
+        for var in cands {
+            let Some(sc) = self.score_variant(party, &ptoks, hits, var, party_org, &mut scratch) else {
+                continue;
+            };
+            if sc.score < self.min_score {
                 continue;
             }
-            if let Some(m) = self.align(party, name, &ptoks, hits, var, party_org) {
-                if m.score >= min_score {
-                    let e = v.entry;
-                    let better = match best.get(&e) {
-                        Some(old) => m.score > old.score,
-                        None => true,
-                    };
-                    if better {
-                        best.insert(e, m);
-                    }
-                }
+            let entry = self.variants[var as usize].entry;
+            match best.iter_mut().find(|b| self.variants[b.1 as usize].entry == entry) {
+                Some(b) if sc.score > b.0 => *b = (sc.score, var, sc),
+                Some(_) => {}
+                None => best.push((sc.score, var, sc)),
             }
         }
-        let mut out: Vec<Match> = best.into_values().collect();
+        let mut out: Vec<Match> = best
+            .into_iter()
+            .map(|(_, var, sc)| self.materialize(party, name, &ptoks, var, sc))
+            .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         out
     }
 
-    /// Pairs the party's tokens with a variant's and scores the match.
-    fn align(
+    /// Pairs the party's tokens with a name's, most similar first, and scores the match;
+    /// `None` when no distinctive pair carries it.
+    fn score_variant(
         &self,
         party: &Party<'_>,
-        name: &Name,
         ptoks: &[(usize, PTok<'_>)],
-        hits: &[&[(u32, f32)]],
+        hits: &[&[(u32, f32, f32)]],
         var: u32,
         party_org: bool,
-    ) -> Option<Match> {
+        scratch: &mut Scratch,
+    ) -> Option<Scored> {
         let v = &self.variants[var as usize];
-        let mut cands: Vec<(f64, f64, usize, usize)> = Vec::new();
+        let cands = &mut scratch.cands;
+        cands.clear();
         for (pi, (ti, pt)) in ptoks.iter().enumerate() {
             for (li, lt) in v.tokens.iter().enumerate() {
-                let s = if pt.tok.class == TokenClass::Initial || lt.class == TokenClass::Initial {
+                let initial = pt.tok.class == TokenClass::Initial || lt.class == TokenClass::Initial;
+                let (s, c) = if initial {
                     let vk = &self.vocab[lt.vocab as usize].key;
-                    let pk: Vec<char> = pt.tok.key.chars().collect();
-                    if pk == *vk {
-                        1.0
-                    } else if pk.first() == vk.first() && (pk.len() == 1 || vk.len() == 1) {
-                        INITIAL_SIMILARITY
+                    let mut pk = pt.tok.key.chars();
+                    let first = pk.next();
+                    let p_len = 1 + pk.count();
+                    if pt.tok.key.chars().eq(vk.iter().copied()) {
+                        (1.0, 1.0)
+                    } else if first == vk.first().copied() && (p_len == 1 || vk.len() == 1) {
+                        (INITIAL_SIMILARITY, INITIAL_SIMILARITY)
                     } else {
-                        0.0
+                        (0.0, 0.0)
                     }
                 } else {
-                    hits[*ti]
+                    let hit = hits[*ti]
                         .binary_search_by_key(&lt.vocab, |h| h.0)
-                        .map_or(0.0, |k| hits[*ti][k].1 as f64)
+                        .ok()
+                        .map(|k| hits[*ti][k]);
+                    match hit {
+                        Some((_, s, c)) => (s as f64, c as f64),
+                        None if pt.tok.class == TokenClass::Patronymic && lt.class == TokenClass::Patronymic => {
+                            // `Bakhtiyor o'g'li` and `Bakhtiyorovich`: the father's name.
+                            let pr: Vec<char> = patronymic_root(&pt.tok.key).chars().collect();
+                            let s = similarity(&pr, &lt.root);
+                            (s, credit(s, usize::from(s < 1.0)))
+                        }
+                        None => (0.0, 0.0),
+                    }
                 };
                 if s >= MIN_TOKEN_SIMILARITY {
-                    cands.push((s, pt.weight.min(lt.weight), pi, li));
+                    cands.push(PairCand {
+                        s,
+                        c,
+                        w: pt.weight.min(lt.weight),
+                        pi,
+                        li,
+                        initial,
+                    });
                 }
             }
         }
         cands.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.total_cmp(&a.1))
-                .then(a.2.cmp(&b.2))
-                .then(a.3.cmp(&b.3))
+            b.c.total_cmp(&a.c)
+                .then(b.s.total_cmp(&a.s))
+                .then(b.w.total_cmp(&a.w))
+                .then(a.pi.cmp(&b.pi))
+                .then(a.li.cmp(&b.li))
         });
-        let mut p_used = vec![false; ptoks.len()];
-        let mut l_used = vec![false; v.tokens.len()];
-        let mut pairs = Vec::new();
-        let (mut num, mut den, mut info) = (0.0, 0.0, 0.0);
+        let p_used = &mut scratch.p_used;
+        p_used.clear();
+        p_used.resize(ptoks.len(), false);
+        let l_used = &mut scratch.l_used;
+        l_used.clear();
+        l_used.resize(v.tokens.len(), false);
+        let pairs = &mut scratch.pairs;
+        pairs.clear();
+        let (mut num, mut den) = (0.0, 0.0);
         let mut gate = false;
-        for (s, w, pi, li) in cands {
+        for pc in cands.iter() {
+            let (pi, li) = (pc.pi, pc.li);
             if p_used[pi] || l_used[li] {
                 continue;
             }
             p_used[pi] = true;
             l_used[li] = true;
             let (pt, lt) = (&ptoks[pi].1, &v.tokens[li]);
-            num += s * w;
-            info += s * w;
-            den += pt.weight.max(lt.weight);
-            if s >= GATE_SIMILARITY && w >= DISTINCTIVE {
-                gate = true;
-            }
-            pairs.push(TokenPair {
-                party: pt.tok.original.clone(),
-                listed: lt.original.clone(),
-                similarity: round4(s),
-                weight: round4(w),
-                class: lt.class,
-            });
+            num += pc.c * pc.w;
+            den += if pc.initial {
+                // An initial adds a little; it never costs more than leaving both out.
+                miss_weight(pt.tok.class, pt.weight) + miss_weight(lt.class, lt.weight)
+            } else {
+                pt.weight.max(lt.weight)
+            };
+            gate |= pc.s >= GATE_SIMILARITY && pc.w >= DISTINCTIVE;
+            pairs.push((pi, li, pc.s, pc.w));
         }
         if !gate {
             return None;
         }
-        let mut unmatched_party = Vec::new();
         for (pi, (_, pt)) in ptoks.iter().enumerate() {
             if !p_used[pi] {
                 den += miss_weight(pt.tok.class, pt.weight);
-                unmatched_party.push(pt.tok.original.clone());
             }
         }
-        let mut unmatched_listed = Vec::new();
         for (li, lt) in v.tokens.iter().enumerate() {
             if !l_used[li] {
                 den += miss_weight(lt.class, lt.weight);
-                unmatched_listed.push((lt.original.clone(), lt.class));
             }
         }
-        let agreement = if den > 0.0 { num / den } else { 0.0 };
+        let agreement = if den > 0.0 { (num / den).min(1.0) } else { 0.0 };
         let entry = &self.entries[v.entry as usize];
         let mut factor = 1.0;
         let person_vs_org = match entry.kind {
@@ -772,10 +916,53 @@ impl Matcher {
         if v.low_quality {
             factor *= LOW_QUALITY_ALIAS;
         }
-        let name_score = 100.0 * agreement * evidence_factor(info) * factor;
+        let name_score = 100.0 * agreement * evidence_factor(num) * factor;
+        if name_score < self.min_score {
+            return None;
+        }
         let corroboration = corroborate(party, entry);
         let score = name_score + corroboration.iter().map(|c| c.points).sum::<f64>();
-        Some(Match {
+        Some(Scored {
+            score: round4(score),
+            name_score: round4(name_score),
+            agreement: round4(agreement),
+            evidence: round4(num),
+            pairs: pairs.clone(),
+            p_used: p_used.clone(),
+            l_used: l_used.clone(),
+            corroboration,
+        })
+    }
+
+    fn materialize(&self, party: &Party<'_>, name: &Name, ptoks: &[(usize, PTok<'_>)], var: u32, sc: Scored) -> Match {
+        let _ = party;
+        let v = &self.variants[var as usize];
+        let entry = &self.entries[v.entry as usize];
+        let pairs = sc
+            .pairs
+            .iter()
+            .map(|&(pi, li, s, w)| TokenPair {
+                party: ptoks[pi].1.tok.original.clone(),
+                listed: v.tokens[li].original.clone(),
+                similarity: round4(s),
+                weight: round4(w),
+                class: v.tokens[li].class,
+            })
+            .collect();
+        let unmatched_party = ptoks
+            .iter()
+            .enumerate()
+            .filter(|(pi, _)| !sc.p_used[*pi])
+            .map(|(_, (_, pt))| pt.tok.original.clone())
+            .collect();
+        let unmatched_listed = v
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(li, _)| !sc.l_used[*li])
+            .map(|(_, lt)| (lt.original.clone(), lt.class))
+            .collect();
+        Match {
             entry: v.entry as usize,
             list: entry.list.clone(),
             reference: entry.reference.clone(),
@@ -783,22 +970,77 @@ impl Matcher {
             matched_name: v.name.clone(),
             via_alias: v.via_alias,
             kind: entry.kind,
-            score: round4(score),
-            name_score: round4(name_score),
-            agreement: round4(agreement),
-            evidence: round4(info),
+            score: sc.score,
+            name_score: sc.name_score,
+            agreement: sc.agreement,
+            evidence: sc.evidence,
             pairs,
             unmatched_party,
             unmatched_listed,
-            corroboration,
+            corroboration: sc.corroboration,
             honorifics: name.honorifics.clone(),
-        })
+        }
     }
 }
 
-fn acc_has(acc: &[(u32, u8, f32)], var: u32, tok: u8) -> bool {
-    let start = acc.partition_point(|a| a.0 < var);
-    acc[start..].iter().take_while(|a| a.0 == var).any(|a| a.1 == tok)
+/// A possible pair of a party token and a listed token.
+struct PairCand {
+    s: f64,
+    c: f64,
+    w: f64,
+    pi: usize,
+    li: usize,
+    initial: bool,
+}
+
+/// Buffers reused from one candidate to the next.
+#[derive(Default)]
+struct Scratch {
+    cands: Vec<PairCand>,
+    p_used: Vec<bool>,
+    l_used: Vec<bool>,
+    pairs: Vec<(usize, usize, f64, f64)>,
+}
+
+/// A scored name before it becomes a [`Match`].
+struct Scored {
+    score: f64,
+    name_score: f64,
+    agreement: f64,
+    evidence: f64,
+    pairs: Vec<(usize, usize, f64, f64)>,
+    p_used: Vec<bool>,
+    l_used: Vec<bool>,
+    corroboration: Vec<Corroboration>,
+}
+
+/// The credit a pair earns from its Jaro-Winkler similarity: 1 for the same key, falling
+/// to 0.5 at the 0.85 floor, so that a near miss (a different surname one letter away)
+/// counts for much less than an exact transliteration.
+fn credit(s: f64, edits: usize) -> f64 {
+    let by_edits = match edits {
+        0 => 1.0,
+        1 => 0.93,
+        2 => 0.65,
+        _ => 0.35,
+    };
+    ((s - 0.5) / 0.5).clamp(0.0, 1.0).min(by_edits)
+}
+
+/// The fewest edits between two keys, over their alternative forms.
+fn edit_distance(a: &[char], a_alt: Option<&[char]>, b: &[char], b_alt: Option<&[char]>) -> usize {
+    let lev = |x: &[char], y: &[char]| strsim::generic_levenshtein(&Chars(x), &Chars(y));
+    let mut best = lev(a, b);
+    if let Some(x) = a_alt {
+        best = best.min(lev(x, b));
+        if let Some(y) = b_alt {
+            best = best.min(lev(x, y));
+        }
+    }
+    if let Some(y) = b_alt {
+        best = best.min(lev(a, y));
+    }
+    best
 }
 
 fn rarity(n: f64, df: u32) -> f64 {
@@ -815,7 +1057,39 @@ fn miss_weight(class: TokenClass, w: f64) -> f64 {
 }
 
 fn evidence_factor(info: f64) -> f64 {
-    1.0 - (-(1.0 + 2.0 * info)).exp2()
+    1.0 - (-(1.0 + 3.0 * info)).exp2()
+}
+
+/// In a person's name with a surname (`-ov`, `-ev`, `-ova`, `-eva`, `-skii`, `-enko`),
+/// the other plain name tokens are given names: they weigh half, since a given name
+/// identifies less than a family name.
+fn given_name_factors<K: AsRef<str>>(classes: &[TokenClass], keys: &[K]) -> Vec<f64> {
+    const SURNAME: &[&str] = &["ov", "ev", "ova", "eva", "skii", "skaia", "enko"];
+    let surname = |k: &str| k.chars().count() >= 5 && SURNAME.iter().any(|e| k.ends_with(e));
+    let has = classes
+        .iter()
+        .zip(keys)
+        .any(|(c, k)| *c == TokenClass::Name && surname(k.as_ref()));
+    classes
+        .iter()
+        .zip(keys)
+        .map(|(c, k)| {
+            if has && *c == TokenClass::Name && !surname(k.as_ref()) {
+                GIVEN_FACTOR
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// A patronymic without its ending: `bahtiorovich`, `bahtior` (before `ogli`) → `bahtior`.
+fn patronymic_root(key: &str) -> &str {
+    const ENDINGS: &[&str] = &["ovich", "evich", "ovna", "evna", "ichna", "uli", "kizi", "ogli", "ugli"];
+    ENDINGS
+        .iter()
+        .find_map(|e| key.strip_suffix(e).filter(|r| r.chars().count() >= 3))
+        .unwrap_or(key)
 }
 
 fn round4(x: f64) -> f64 {
@@ -925,8 +1199,8 @@ mod tests {
 
     #[test]
     fn across_scripts_orders_and_patronymics() {
-        let m = Matcher::new(&list());
-        let r = m.screen(&Party::new("RUSTAM NURMATOV"), 0.0);
+        let m = Matcher::new(&list(), 0.0);
+        let r = m.screen(&Party::new("RUSTAM NURMATOV"));
         assert_eq!(r[0].entry, 0);
         assert!(r[0].score > 80.0, "{}", r[0].explain());
         assert_eq!(
@@ -940,34 +1214,29 @@ mod tests {
 
     #[test]
     fn common_tokens_alone_never_match() {
-        let m = Matcher::new(&list());
-        assert!(m.screen(&Party::new("EMMA LLC"), 0.0).is_empty());
-        assert!(m.screen(&Party::new("Relief Trading Foundation"), 0.0).is_empty());
-        assert!(m.screen(&Party::new("Rustam"), 0.0).is_empty());
-        let r = m.screen(&Party::new("Emma Daniels"), 0.0);
+        let m = Matcher::new(&list(), 0.0);
+        assert!(m.screen(&Party::new("EMMA LLC")).is_empty());
+        assert!(m.screen(&Party::new("Relief Trading Foundation")).is_empty());
+        assert!(m.screen(&Party::new("Rustam")).is_empty());
+        let r = m.screen(&Party::new("Emma Daniels"));
         assert_eq!(r[0].entry, 1);
     }
 
     #[test]
     fn scores_rank_and_corroboration_counts() {
-        let m = Matcher::new(&list());
-        let plain = m.screen(&Party::new("Nurmatov Rustam"), 0.0)[0].score;
-        let full = m.screen(&Party::new("Nurmatov Rustam Bakhtiyorovich"), 0.0)[0].score;
-        let dob = m.screen(&Party::new("Nurmatov Rustam").birth_date("10.02.1975"), 0.0)[0].clone();
-        let both = m.screen(
-            &Party::new("Nurmatov Rustam").birth_date("1975-02-10").country("KG"),
-            0.0,
-        )[0]
-        .score;
+        let m = Matcher::new(&list(), 0.0);
+        let plain = m.screen(&Party::new("Nurmatov Rustam"))[0].score;
+        let full = m.screen(&Party::new("Nurmatov Rustam Bakhtiyorovich"))[0].score;
+        let dob = m.screen(&Party::new("Nurmatov Rustam").birth_date("10.02.1975"))[0].clone();
+        let both = m.screen(&Party::new("Nurmatov Rustam").birth_date("1975-02-10").country("KG"))[0].score;
         let all = m.screen(
             &Party::new("Nurmatov Rustam Bakhtiyorovich")
                 .birth_date("1975-02-10")
                 .country("KG"),
-            0.0,
         )[0]
         .score;
-        let wrong = m.screen(&Party::new("Nurmatov Rustam").birth_date("1990-01-01"), 0.0)[0].score;
-        let typo = m.screen(&Party::new("Nurmatof Rustam"), 0.0)[0].score;
+        let wrong = m.screen(&Party::new("Nurmatov Rustam").birth_date("1990-01-01"))[0].score;
+        let typo = m.screen(&Party::new("Nurmatof Rustam"))[0].score;
         assert!(full > plain && dob.score > plain && both > dob.score && wrong < plain && typo < plain);
         assert!(all > 100.0 && all > both, "no cap at 100: {all}");
         assert!(dob.corroborated());
@@ -976,20 +1245,20 @@ mod tests {
 
     #[test]
     fn organisations_and_aliases() {
-        let m = Matcher::new(&list());
-        let r = m.screen(&Party::new("ОО Фонд «Сарыбел»"), 0.0);
+        let m = Matcher::new(&list(), 0.0);
+        let r = m.screen(&Party::new("ОО Фонд «Сарыбел»"));
         assert_eq!(r[0].entry, 2);
-        let r = m.screen(&Party::new("Sarybel Relief"), 0.0);
+        let r = m.screen(&Party::new("Sarybel Relief"));
         assert_eq!(r[0].entry, 2);
         // A company named like a listed person scores lower than the person would.
-        let p = m.screen(&Party::new("Toktosunov Kurmanbek"), 0.0)[0].score;
-        let c = m.screen(&Party::new("Toktosunov Kurmanbek LLC"), 0.0)[0].score;
+        let p = m.screen(&Party::new("Toktosunov Kurmanbek"))[0].score;
+        let c = m.screen(&Party::new("Toktosunov Kurmanbek LLC"))[0].score;
         assert!(c < p);
     }
 
     #[test]
     fn batch_equals_one_by_one() {
-        let m = Matcher::new(&list());
+        let m = Matcher::new(&list(), 0.0);
         let names = [
             "Rustam Nurmatov",
             "EMMA LLC",
@@ -998,9 +1267,9 @@ mod tests {
             "Nobody Else",
         ];
         let parties: Vec<Party> = names.iter().map(|n| Party::new(n)).collect();
-        let all = m.screen_all(&parties, 0.0);
+        let all = m.screen_all(&parties);
         for (p, got) in parties.iter().zip(&all) {
-            assert_eq!(&m.screen(p, 0.0), got);
+            assert_eq!(&m.screen(p), got);
         }
     }
 }

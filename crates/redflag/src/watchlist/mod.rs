@@ -22,8 +22,8 @@
 //! let csv = "name,aliases,birth_date,country,list,reference\n\
 //!            Нурматов Рустам Бахтиёрович,Rustam Nurmatov,1975-02-10,KG,Example list,EX-1\n";
 //! let list = WatchList::parse(csv.as_bytes(), "example.csv".as_ref())?;
-//! let matcher = Matcher::new(&list);
-//! let found = matcher.screen(&Party::new("NURMATOV RUSTAM").birth_date("1975-02-10"), 70.0);
+//! let matcher = Matcher::new(&list, 70.0);
+//! let found = matcher.screen(&Party::new("NURMATOV RUSTAM").birth_date("1975-02-10"));
 //! assert_eq!(found[0].reference, "EX-1");
 //! println!("{}", found[0].explain());
 //! # Ok::<(), redflag::Error>(())

@@ -1,0 +1,427 @@
+//! Watch-list screening: a labelled table of name pairs across scripts,
+//! transliterations, orders, patronymics and legal forms, with precision and recall;
+//! the sample lists in every format; bad list files through `redflag lists check`.
+//! Every name here is invented.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use redflag::watchlist::{Matcher, Party, WatchList};
+
+/// The score SAN-01 screens at.
+const MIN_SCORE: f64 = 80.0;
+
+const LIST: &str = "name,aliases,birth_date,country,list,reference
+TOKTOSUNOV ZHANYBEK ERKINBEKOVICH,Токтосунов Жаныбек Эркинбекович,1979-03-14,KG,Test,T-01
+ABDUKHALILOV SHERZOD BAKHTIYOROVICH,,1990,UZ,Test,T-02
+NURLANULY YERZHAN,,1983-07-21,KZ,Test,T-03
+ZHUMAGULOVA AIDANA TALGATOVNA,,1995,KZ,Test,T-04
+KADYRBEK UULU ALMAZBEK,,,KG,Test,T-05
+YUSUPDZHANOV KHAMIDULLO,,,TJ,Test,T-06
+Emma Daniels,,,,Test,T-07
+SARYBEL RELIEF FOUNDATION,Фонд «Сарыбел»,,KG,Test,T-08
+ALTYN KERBEN TRADING LLP,ТОО «Алтын Кербен Трейдинг»,,KZ,Test,T-09
+RAKHMATULLAEVA DILFUZA,,1991-05-30,UZ,Test,T-10
+IVANOV SERGEI PETROVICH,,,RU,Test,T-11
+OMUREKOV TALANTBEK,,,KG,Test,T-12
+";
+
+/// (what the pair tests, party name, birth date, country, the entry it is: None for a
+/// name that must not match).
+type Pair = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const PAIRS: &[Pair] = &[
+    // Same person across scripts, transliterations, orders, patronymics.
+    (
+        "cyrillic, no patronymic",
+        "Токтосунов Жаныбек",
+        None,
+        None,
+        Some("T-01"),
+    ),
+    (
+        "latin, given name first",
+        "Zhanybek Toktosunov",
+        None,
+        None,
+        Some("T-01"),
+    ),
+    ("zh written j", "TOKTOSUNOV JANYBEK", None, None, Some("T-01")),
+    (
+        "full name",
+        "Toktosunov Zhanybek Erkinbekovich",
+        None,
+        None,
+        Some("T-01"),
+    ),
+    (
+        "cyrillic, patronymic in the middle",
+        "Жаныбек Эркинбекович Токтосунов",
+        None,
+        None,
+        Some("T-01"),
+    ),
+    ("honorific", "Mr. Zhanybek TOKTOSUNOV", None, None, Some("T-01")),
+    ("one-letter typo", "Toktosonov Zhanybek", None, None, Some("T-01")),
+    (
+        "with birth date and country",
+        "Toktosunov Zhanybek",
+        Some("14.03.1979"),
+        Some("KG"),
+        Some("T-01"),
+    ),
+    ("cyrillic to latin kh", "Абдухалилов Шерзод", None, None, Some("T-02")),
+    ("uzbek latin x", "Sherzod Abduxalilov", None, None, Some("T-02")),
+    ("h for kh, initial", "ABDUHALILOV SHERZOD B.", None, None, Some("T-02")),
+    (
+        "uzbek patronymic form",
+        "Abdukhalilov Sherzod Bakhtiyor o'g'li",
+        None,
+        None,
+        Some("T-02"),
+    ),
+    ("typo d/t", "Abdukhalilov Sherzot", None, None, Some("T-02")),
+    ("kazakh letters", "Нұрланұлы Ержан", None, None, Some("T-03")),
+    ("kazakh name in latin", "Yerzhan Nurlanuly", None, None, Some("T-03")),
+    ("ye/e and y/i", "Erzhan Nurlanuli", None, None, Some("T-03")),
+    (
+        "female surname, cyrillic",
+        "Жумагулова Айдана",
+        None,
+        None,
+        Some("T-04"),
+    ),
+    ("female surname, latin", "Aidana Zhumagulova", None, None, Some("T-04")),
+    ("ay/ai and j", "Aydana Jumagulova", None, None, Some("T-04")),
+    ("kyrgyz uulu", "Алмазбек Кадырбек уулу", None, None, Some("T-05")),
+    ("kyrgyz uulu, latin", "Almazbek Kadyrbek uulu", None, None, Some("T-05")),
+    ("tajik name, cyrillic", "Юсупджанов Хамидулло", None, None, Some("T-06")),
+    ("dzh/j, kh/h", "Hamidullo Yusupjanov", None, None, Some("T-06")),
+    ("icao iu", "KHAMIDULLO IUSUPDZHANOV", None, None, Some("T-06")),
+    ("plain latin", "Emma Daniels", None, None, Some("T-07")),
+    ("comma and order", "DANIELS, EMMA", None, None, Some("T-07")),
+    (
+        "organisation, cyrillic alias",
+        "Фонд «Сарыбел»",
+        None,
+        None,
+        Some("T-08"),
+    ),
+    (
+        "organisation, legal form added",
+        "Sarybel Relief Foundation LLC",
+        None,
+        None,
+        Some("T-08"),
+    ),
+    (
+        "organisation without legal form",
+        "Altyn Kerben Trading",
+        None,
+        None,
+        Some("T-09"),
+    ),
+    (
+        "organisation, cyrillic legal form",
+        "ТОО Алтын Кербен",
+        None,
+        None,
+        Some("T-09"),
+    ),
+    ("organisation, hyphen", "Altyn-Kerben LLP", None, None, Some("T-09")),
+    (
+        "transliterated trading",
+        "Altyn Kerben Treiding",
+        None,
+        None,
+        Some("T-09"),
+    ),
+    (
+        "cyrillic female surname",
+        "Рахматуллаева Дилфуза",
+        None,
+        None,
+        Some("T-10"),
+    ),
+    ("kh/h, ye/e", "Dilfuza Rahmatullayeva", None, None, Some("T-10")),
+    ("russian name", "Иванов Сергей Петрович", None, None, Some("T-11")),
+    (
+        "russian name, latin, no patronymic",
+        "Sergey Ivanov",
+        None,
+        None,
+        Some("T-11"),
+    ),
+    ("kyrgyz name", "Talantbek Omurekov", None, None, Some("T-12")),
+    // Shared common tokens only, legal forms, near misses: no match.
+    ("common given name and legal form", "EMMA LLC", None, None, None),
+    ("common given name, generic words", "Emma Trading LLC", None, None, None),
+    (
+        "generic words only",
+        "Relief International Foundation",
+        None,
+        None,
+        None,
+    ),
+    ("generic words and legal form", "Global Trading LLP", None, None, None),
+    ("common given names only", "Muhammad Ali", None, None, None),
+    (
+        "honorific, common name, generic word",
+        "Haji Muhammad Trading LLC",
+        None,
+        None,
+        None,
+    ),
+    ("given name only, common", "Zhanybek Kurmanov", None, None, None),
+    ("given name only, rare", "Aidana Sultanova", None, None, None),
+    ("given name only, uzbek", "Sherzod Abdullaev", None, None, None),
+    ("one rare word of an organisation", "Kerben Stroy LLC", None, None, None),
+    ("rare word, other generic word", "Sarybel Trading", None, None, None),
+    ("surname as given name", "Nurlan Yerzhanov", None, None, None),
+    ("patronymic as surname", "Sergei Petrov", None, None, None),
+    ("female form, other given name", "Иванова Анна", None, None, None),
+    (
+        "different surname, same given name",
+        "Toktogulov Zhanybek",
+        None,
+        None,
+        None,
+    ),
+    ("different surname, one syllable", "Talantbek Omurov", None, None, None),
+    ("unrelated person", "Aigerim Bekova", None, None, None),
+    (
+        "same name, birth date far off",
+        "Toktosunov Zhanybek",
+        Some("1961-01-01"),
+        None,
+        None,
+    ),
+];
+
+#[test]
+fn labelled_pairs_precision_and_recall() {
+    let list = WatchList::parse(LIST.as_bytes(), Path::new("pairs.csv")).unwrap();
+    let matcher = Matcher::new(&list, MIN_SCORE);
+    assert!(PAIRS.len() >= 40);
+    let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
+    let mut table = String::new();
+    for (what, name, dob, country, expected) in PAIRS {
+        let party = Party {
+            name,
+            birth_date: *dob,
+            country: *country,
+            organisation: None,
+        };
+        let found = matcher.screen(&party);
+        let top = found.first();
+        let got = top.map(|m| m.reference.as_str());
+        let verdict = match (expected, got) {
+            (Some(e), Some(g)) if e == &g => {
+                tp += 1;
+                "TP"
+            }
+            (Some(_), Some(_)) => {
+                fp += 1;
+                fn_ += 1;
+                "FP+FN"
+            }
+            (Some(_), None) => {
+                fn_ += 1;
+                "FN"
+            }
+            (None, Some(_)) => {
+                fp += 1;
+                "FP"
+            }
+            (None, None) => {
+                tn += 1;
+                "TN"
+            }
+        };
+        table.push_str(&format!(
+            "{verdict:5} {:<42} {:<38} {:>6} {:<5} {}\n",
+            what,
+            name,
+            top.map_or("-".into(), |m| format!("{:.1}", m.score)),
+            got.unwrap_or("-"),
+            top.map_or(String::new(), |m| m.explain())
+        ));
+    }
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    println!("{table}");
+    println!(
+        "{} pairs at min score {MIN_SCORE}: TP {tp}, FP {fp}, FN {fn_}, TN {tn}; precision {precision:.3}, recall {recall:.3}",
+        PAIRS.len()
+    );
+    assert!(precision >= 0.97, "precision {precision:.3}\n{table}");
+    assert!(recall >= 0.95, "recall {recall:.3}\n{table}");
+}
+
+#[test]
+fn shared_common_tokens_alone_never_match_at_any_score() {
+    let list = WatchList::parse(LIST.as_bytes(), Path::new("pairs.csv")).unwrap();
+    let matcher = Matcher::new(&list, 0.0);
+    for name in [
+        "EMMA LLC",
+        "Emma Trading LLC",
+        "Relief International Foundation",
+        "Global Trading LLP",
+        "Muhammad Ali",
+        "Sergei",
+        "ТОО «Трейдинг»",
+        "ОсОО Фонд",
+    ] {
+        let found = matcher.screen(&Party::new(name));
+        assert!(found.is_empty(), "{name}: {}", found[0].explain());
+    }
+}
+
+#[test]
+fn scores_rank_rather_than_saturate() {
+    let list = WatchList::parse(LIST.as_bytes(), Path::new("pairs.csv")).unwrap();
+    let matcher = Matcher::new(&list, 0.0);
+    let score = |p: Party| matcher.screen(&p).first().map_or(0.0, |m| m.score);
+    let two = score(Party::new("Toktosunov Zhanybek"));
+    let three = score(Party::new("Toktosunov Zhanybek Erkinbekovich"));
+    let typo = score(Party::new("Toktosonov Zhanybek"));
+    let dob = score(Party::new("Toktosunov Zhanybek").birth_date("1979-03-14"));
+    let all = score(
+        Party::new("Toktosunov Zhanybek Erkinbekovich")
+            .birth_date("1979-03-14")
+            .country("KG"),
+    );
+    let far = score(Party::new("Toktosunov Zhanybek").birth_date("1961-01-01"));
+    println!("typo {typo:.2} < two {two:.2} < three {three:.2}, dob {dob:.2} < all {all:.2}; far {far:.2}");
+    // More evidence ranks higher: a typo below the exact name, a patronymic or a birth
+    // date above it, everything above both.
+    assert!(typo < two && two < three && two < dob, "{typo} {two} {three} {dob}");
+    assert!(three < all && dob < all, "{three} {dob} {all}");
+    assert!(all > 100.0, "scores are not capped at 100: {all}");
+    assert!(far < MIN_SCORE && far < two);
+}
+
+#[test]
+fn the_sample_lists_hold_the_same_entries_in_every_format() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+    let load = |f: &str| WatchList::load(&root.join(f)).unwrap_or_else(|e| panic!("{e}"));
+    let un = load("watchlist-un.xml");
+    let os = load("watchlist-opensanctions.csv");
+    let plain = load("watchlist.csv");
+    for wl in [&un, &os, &plain] {
+        assert_eq!(wl.entries.len(), 12, "{:?}", wl.files[0].path);
+        assert!(wl.files[0].skipped.is_empty(), "{:?}", wl.files[0].skipped);
+    }
+    let refs = |wl: &WatchList| {
+        let mut r: Vec<String> = wl.entries.iter().map(|e| e.reference.clone()).collect();
+        r.sort();
+        r
+    };
+    assert_eq!(refs(&un), refs(&plain));
+    assert_eq!(os.entries[0].reference, "ex-exi-901");
+    // The same party meets the same entry in each.
+    for wl in [&un, &os, &plain] {
+        let m = Matcher::new(wl, MIN_SCORE);
+        let found = m.screen(&Party::new("Токтосунов Жаныбек").birth_date("1979-03-14"));
+        assert_eq!(found.len(), 1, "{:?}", wl.files[0].path);
+        assert!(found[0].reference.ends_with("901"), "{}", found[0].explain());
+        assert!(found[0].corroborated());
+    }
+}
+
+fn redflag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redflag")).args(args).output().unwrap()
+}
+
+#[test]
+fn lists_check_reports_what_it_loaded() {
+    let root = format!("{}/../../samples", env!("CARGO_MANIFEST_DIR"));
+    for (file, format) in [
+        ("watchlist-un.xml", "UN Security Council Consolidated List"),
+        ("watchlist-opensanctions.csv", "OpenSanctions"),
+        ("watchlist.csv", "plain CSV"),
+    ] {
+        let o = redflag(&["lists", "check", &format!("{root}/{file}")]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains(format), "{out}");
+        assert!(out.contains("12 entries"), "{out}");
+        assert!(out.contains("skipped: none"), "{out}");
+    }
+    // A plain reference list is told apart and counted.
+    let o = redflag(&["lists", "check", &format!("{root}/../rules/lists/conflict-zones.txt")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("reference list"));
+}
+
+#[test]
+fn lists_check_reports_what_it_skipped_and_why() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("partial.csv");
+    std::fs::write(
+        &p,
+        "name,aliases,birth_date,country,list,reference\nGood Name,,1980,KG,L,R1\n,,,,L,R2\nBad Date,,19x0,KG,L,R3\n",
+    )
+    .unwrap();
+    let o = redflag(&["lists", "check", p.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("2 entries"), "{out}");
+    assert!(out.contains("line 3: entry skipped: empty `name`"), "{out}");
+    assert!(out.contains("line 4: value left out: birth date `19x0`"), "{out}");
+}
+
+/// Bad list files: status 2, the file and the line or element named, no panic.
+#[test]
+fn bad_list_files_give_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[u8], &[&str])] = &[
+        (
+            "malformed.xml",
+            b"<?xml version=\"1.0\"?>\n<CONSOLIDATED_LIST>\n <INDIVIDUALS>\n  <INDIVIDUAL>\n   <FIRST_NAME>A</SECOND_NAME>\n",
+            &["malformed.xml: line 5", "FIRST_NAME", "malformed XML"],
+        ),
+        (
+            "cut.xml",
+            b"<CONSOLIDATED_LIST>\n <INDIVIDUALS>\n  <INDIVIDUAL>\n   <FIRST_NAME>A</FIRST_NAME>\n",
+            &["cut.xml: line 3, column 3, element <INDIVIDUAL>", "ends before"],
+        ),
+        (
+            "other.xml",
+            b"<?xml version=\"1.0\"?>\n<sdnList/>\n",
+            &["other.xml: line 2, element <sdnList>", "CONSOLIDATED_LIST"],
+        ),
+        (
+            "columns.csv",
+            b"full_name,dob,nationality\nA B,1980,KG\n",
+            &["columns.csv: line 1 (header): no `name` column", "`full_name`, `dob`, `nationality`"],
+        ),
+        ("empty.csv", b"", &["empty.csv: line 1: the file is empty"]),
+        (
+            "quote.csv",
+            b"name,list\nA,L\n\"B,L\nC,L\n",
+            &["quote.csv: line 3", "never closed"],
+        ),
+        ("latin1.csv", b"name\nM\xfcller\n", &["latin1.csv: line 2: not UTF-8"]),
+    ];
+    for (name, bytes, needles) in cases {
+        let p = d.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = redflag(&["lists", "check", p.to_str().unwrap()]);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+        for n in *needles {
+            assert!(e.contains(n), "{name}: expected `{n}` in: {e}");
+        }
+    }
+    let o = redflag(&["lists", "check", d.path().join("missing.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.csv"));
+}
