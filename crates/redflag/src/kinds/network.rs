@@ -38,9 +38,12 @@
 //!   (`end_total / start_total`), `span_hours`;
 //! - with `then`: `then_total`, `then_count`, `then_share` (`then_total / end_total`).
 //!
-//! Bounds: a search from one transaction examines at most [`SEARCH_BUDGET`] edges and keeps
-//! at most [`MAX_PATHS_PER_ROOT`] paths; a node's edges are found by binary search on time
-//! and, with a tolerance, on amount, whichever range is smaller.
+//! Bounds: a search from one transaction examines at most [`SEARCH_BUDGET`] edges, follows
+//! at most [`MAX_NEXT_HOPS`] next hops from each account it reaches (the earliest), and
+//! keeps at most [`MAX_PATHS_PER_ROOT`] paths; a node's edges are found by binary search
+//! on time and, with a tolerance, on amount, whichever range is smaller. A cycle starts
+//! only from a payment whose account is paid again in time, goes on only by edges after
+//! which a next hop exists, and finds its closing hop from whichever end has fewer edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,6 +81,10 @@ pub const SEARCH_BUDGET: usize = 10_000;
 
 /// Paths a search from one transaction may keep.
 pub const MAX_PATHS_PER_ROOT: usize = 1_000;
+
+/// Next hops a search follows from one account it reaches: the earliest (backward: the
+/// latest) that many. Bounds the work at hubs.
+pub const MAX_NEXT_HOPS: usize = 256;
 
 /// Episodes whose `match` is evaluated at once.
 const CHUNK: usize = 1 << 16;
@@ -383,6 +390,45 @@ impl Adj {
         (self.off[v as usize], self.off[v as usize + 1])
     }
 
+    /// How many edges of `v` have (ts, row) in `[lo, hi)`.
+    fn count_in(&self, v: u32, lo: (i64, u32), hi: (i64, u32)) -> usize {
+        let (s, e) = self.range(v);
+        let i0 = partition(s, e, |i| (self.ts[i], self.row[i]) < lo);
+        let i1 = partition(s, e, |i| (self.ts[i], self.row[i]) < hi);
+        i1.saturating_sub(i0)
+    }
+
+    /// The edges after which the account reached pays again within `within` and, with a
+    /// tolerance, within it of the edge's amount: the only ones a cycle can go on by.
+    /// An account with many candidates counts as paying again without a full check.
+    fn live(&self, within: i64, tol: Option<f64>, amount: &[f64]) -> Adj {
+        let mut keep: Vec<(u32, u32, i64, u32)> = Vec::new();
+        let mut c = Vec::new();
+        for v in 0..self.off.len() - 1 {
+            for e in self.off[v]..self.off[v + 1] {
+                let lo = (self.ts[e], self.row[e].saturating_add(1));
+                let hi = (self.ts[e].saturating_add(within).saturating_add(1), 0);
+                let band = tol.map(|t| (self.amt[e] * (1.0 - t), self.amt[e] * (1.0 + t)));
+                let mut budget = 64;
+                let done = self.scan(self.other[e], lo, hi, band, &mut budget, &mut c);
+                if !done || !c.is_empty() {
+                    keep.push((v as u32, self.other[e], self.ts[e], self.row[e]));
+                }
+            }
+        }
+        Adj::new(self.off.len() - 1, &keep, amount, tol.is_some())
+    }
+
+    /// Whether `v` has an edge with (ts, row) in `[lo, hi)`: two binary searches.
+    fn any_in(&self, v: u32, lo: (i64, u32), hi: (i64, u32)) -> bool {
+        let (s, e) = self.range(v);
+        if s == e || (self.ts[e - 1], self.row[e - 1]) < lo || (self.ts[s], self.row[s]) >= hi {
+            return false;
+        }
+        let i = s + partition(s, e, |i| (self.ts[i], self.row[i]) < lo);
+        i < e && (self.ts[i], self.row[i]) < hi
+    }
+
     /// The edges of `v` with (ts, row) in `[lo, hi)` and, when given, amount in `amt`
     /// (inclusive), into `out`. Spends the budget on each edge examined; false when it ran out.
     fn scan(
@@ -496,10 +542,23 @@ struct Episode {
 /// What the searches share.
 struct Search<'g> {
     fwd: &'g Adj,
+    /// Cycles: the edges after which a next hop exists (in time and amount), to go on by.
+    live: Option<&'g Adj>,
+    /// Cycles: the edges into each account, to find the closing hop from the other end.
+    bwd: Option<&'g Adj>,
     tol: Option<f64>,
     min_hops: usize,
     max_hops: usize,
     within: i64,
+}
+
+/// One hop of a path: its transaction row, time, amount and the account it reaches.
+#[derive(Clone, Copy)]
+struct Hop {
+    row: u32,
+    ts: i64,
+    amt: f64,
+    to: u32,
 }
 
 impl Search<'_> {
@@ -513,22 +572,25 @@ impl Search<'_> {
         self.tol.map(|t| (a / (1.0 + t), a / (1.0 - t)))
     }
 
-    /// Time-respecting paths forward from edge `root` of the forward adjacency.
-    /// `close`: the account a cycle returns to (paths are recorded only when they reach it);
-    /// otherwise every path of `min_hops..=max_hops` hops is recorded.
-    fn forward(&self, root: usize, origin: u32, close: bool, out: &mut Vec<Vec<usize>>) {
-        let deadline = self.ts_of(root) + self.within;
-        let mut nodes = vec![origin, self.fwd.other[root]];
-        let mut edges = vec![root];
+    /// Time-respecting paths forward from edge `root` of the forward adjacency, as
+    /// transaction rows. `close`: only cycles back to `origin` are recorded; otherwise
+    /// every path of `min_hops..=max_hops` hops.
+    fn forward(&self, root: usize, origin: u32, close: bool, out: &mut Vec<Vec<u32>>) {
+        let f = self.fwd;
+        let hop = Hop {
+            row: f.row[root],
+            ts: f.ts[root],
+            amt: f.amt[root],
+            to: f.other[root],
+        };
+        let deadline = hop.ts.saturating_add(self.within);
+        let mut nodes = vec![origin, hop.to];
+        let mut hops = vec![hop];
         let mut budget = SEARCH_BUDGET;
         if !close && self.min_hops <= 1 {
-            out.push(edges.clone());
+            out.push(vec![hop.row]);
         }
-        self.forward_from(deadline, close, &mut nodes, &mut edges, &mut budget, out);
-    }
-
-    fn ts_of(&self, e: usize) -> i64 {
-        self.fwd.ts[e]
+        self.forward_from(deadline, close, &mut nodes, &mut hops, &mut budget, out);
     }
 
     fn forward_from(
@@ -536,51 +598,89 @@ impl Search<'_> {
         deadline: i64,
         close: bool,
         nodes: &mut Vec<u32>,
-        edges: &mut Vec<usize>,
+        hops: &mut Vec<Hop>,
         budget: &mut usize,
-        out: &mut Vec<Vec<usize>>,
+        out: &mut Vec<Vec<u32>>,
     ) {
-        let depth = edges.len();
+        let depth = hops.len();
         if depth >= self.max_hops || out.len() >= MAX_PATHS_PER_ROOT {
             return;
         }
-        let last = edges[depth - 1];
-        let v = self.fwd.other[last];
-        let lo = (self.fwd.ts[last], self.fwd.row[last].saturating_add(1));
+        let last = hops[depth - 1];
+        let v = last.to;
+        let lo = (last.ts, last.row.saturating_add(1));
         let hi = (deadline.saturating_add(1), 0);
-        let mut cands = Vec::new();
-        self.fwd
-            .scan(v, lo, hi, self.next_band(self.fwd.amt[last]), budget, &mut cands);
+        let band = self.next_band(last.amt);
         let origin = nodes[0];
+        let rows = |hops: &[Hop], more: u32| hops.iter().map(|h| h.row).chain(std::iter::once(more)).collect();
+        if close && depth + 1 >= self.min_hops {
+            for row in self.closing(v, origin, lo, hi, band, budget) {
+                if out.len() >= MAX_PATHS_PER_ROOT {
+                    return;
+                }
+                out.push(rows(hops, row));
+            }
+        }
+        // A cycle goes on only when a hop is left to close it.
+        if close && depth + 1 >= self.max_hops {
+            return;
+        }
+        let adj = if close { self.live.unwrap_or(self.fwd) } else { self.fwd };
+        let mut cands = Vec::new();
+        adj.scan(v, lo, hi, band, budget, &mut cands);
+        cands.truncate(MAX_NEXT_HOPS);
         for e in cands {
             if out.len() >= MAX_PATHS_PER_ROOT {
                 return;
             }
-            let w = self.fwd.other[e];
-            if close {
-                if w == origin {
-                    if depth + 1 >= self.min_hops {
-                        edges.push(e);
-                        out.push(edges.clone());
-                        edges.pop();
-                    }
-                    continue;
-                }
-                // A cycle must still be able to close: one hop left is the closing one.
-                if depth + 1 >= self.max_hops || nodes.contains(&w) {
-                    continue;
-                }
-            } else if w == origin || nodes.contains(&w) {
+            let w = adj.other[e];
+            if w == origin || nodes.contains(&w) {
                 continue;
             }
-            nodes.push(w);
-            edges.push(e);
+            let hop = Hop {
+                row: adj.row[e],
+                ts: adj.ts[e],
+                amt: adj.amt[e],
+                to: w,
+            };
             if !close && depth + 1 >= self.min_hops {
-                out.push(edges.clone());
+                out.push(rows(hops, hop.row));
             }
-            self.forward_from(deadline, close, nodes, edges, budget, out);
-            edges.pop();
-            nodes.pop();
+            // Go on only from an account that pays again in time.
+            if depth + 1 < self.max_hops && self.fwd.any_in(w, (hop.ts, hop.row.saturating_add(1)), hi) {
+                nodes.push(w);
+                hops.push(hop);
+                self.forward_from(deadline, close, nodes, hops, budget, out);
+                hops.pop();
+                nodes.pop();
+            }
+        }
+    }
+
+    /// The rows of the hops from `v` back to `origin` with (ts, row) in `[lo, hi)` and the
+    /// amount in `band`: from `v`'s payments or from `origin`'s receipts, whichever are fewer.
+    fn closing(
+        &self,
+        v: u32,
+        origin: u32,
+        lo: (i64, u32),
+        hi: (i64, u32),
+        band: Option<(f64, f64)>,
+        budget: &mut usize,
+    ) -> Vec<u32> {
+        let mut c = Vec::new();
+        match self.bwd {
+            Some(b) if b.count_in(origin, lo, hi) < self.fwd.count_in(v, lo, hi) => {
+                b.scan(origin, lo, hi, band, budget, &mut c);
+                c.into_iter().filter(|i| b.other[*i] == v).map(|i| b.row[i]).collect()
+            }
+            _ => {
+                self.fwd.scan(v, lo, hi, band, budget, &mut c);
+                c.into_iter()
+                    .filter(|i| self.fwd.other[*i] == origin)
+                    .map(|i| self.fwd.row[i])
+                    .collect()
+            }
         }
     }
 
@@ -616,6 +716,9 @@ impl Search<'_> {
         let hi = (bwd.ts[earliest], bwd.row[earliest]);
         let mut cands = Vec::new();
         bwd.scan(v, lo, hi, self.prev_band(bwd.amt[earliest]), budget, &mut cands);
+        if cands.len() > MAX_NEXT_HOPS {
+            cands.drain(..cands.len() - MAX_NEXT_HOPS);
+        }
         for e in cands {
             if out.len() >= MAX_PATHS_PER_ROOT {
                 return;
@@ -660,15 +763,21 @@ pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Res
     let needs_bwd = spec
         .patterns
         .iter()
-        .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter));
+        .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter | Pattern::Cycle));
     let bwd = needs_bwd.then(|| {
         let mut rev: Vec<(u32, u32, i64, u32)> = edges.iter().map(|e| (e.1, e.0, e.2, e.3)).collect();
         rev.sort_unstable_by_key(|e| (e.0, e.2, e.3));
         Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
     });
     drop(edges);
+    let live = spec
+        .patterns
+        .contains(&Pattern::Cycle)
+        .then(|| fwd.live(spec.within.ms, spec.tolerance, &prep.amount));
     let search = Search {
         fwd: &fwd,
+        live: live.as_ref(),
+        bwd: bwd.as_ref(),
         tol: spec.tolerance,
         min_hops: spec.min_hops,
         max_hops: spec.max_hops,
@@ -884,7 +993,8 @@ fn episode_of(prep: &Prepared<'_>, pattern: Pattern, anchor: u32, last: u32, pat
 /// that overlap in time merge.
 fn cycles(s: &Search<'_>, prep: &Prepared<'_>, out: &mut Vec<Episode>) {
     let fwd = s.fwd;
-    let mut found: Vec<Vec<usize>> = Vec::new();
+    let Some(bwd) = s.bwd else { return };
+    let mut found: Vec<Vec<u32>> = Vec::new();
     for a in 0..fwd.off.len() - 1 {
         let (lo, hi) = fwd.range(a as u32);
         if lo == hi {
@@ -892,19 +1002,15 @@ fn cycles(s: &Search<'_>, prep: &Prepared<'_>, out: &mut Vec<Episode>) {
         }
         let mut recs: Vec<PathRec> = Vec::new();
         for root in lo..hi {
+            // A cycle needs a payment back into its first account, later and in time.
+            let after = (fwd.ts[root], fwd.row[root].saturating_add(1));
+            if !bwd.any_in(a as u32, after, (fwd.ts[root].saturating_add(s.within + 1), 0)) {
+                continue;
+            }
             found.clear();
             s.forward(root, a as u32, true, &mut found);
-            for edges in &found {
-                let mut nodes = vec![a as u32];
-                nodes.extend(edges.iter().map(|e| fwd.other[*e]));
-                recs.push(PathRec {
-                    group: a as u32,
-                    branch: recs.len() as u32,
-                    start: fwd.ts[edges[0]],
-                    end: fwd.ts[*edges.last().unwrap_or(&root)],
-                    rows: edges.iter().map(|e| fwd.row[*e]).collect(),
-                    nodes,
-                });
+            for rows in found.drain(..) {
+                recs.push(path_rec(prep, a as u32, a as u32, recs.len() as u32, rows));
             }
         }
         // Overlapping cycles of this account merge, in start order.
@@ -924,11 +1030,25 @@ fn cycles(s: &Search<'_>, prep: &Prepared<'_>, out: &mut Vec<Episode>) {
     }
 }
 
+/// A path from its transaction rows: its accounts from `origin` on, its span.
+fn path_rec(prep: &Prepared<'_>, origin: u32, group: u32, branch: u32, rows: Vec<u32>) -> PathRec {
+    let mut nodes = vec![origin];
+    nodes.extend(rows.iter().map(|r| prep.bene_key[*r as usize]));
+    PathRec {
+        group,
+        branch,
+        start: prep.ts[rows[0] as usize],
+        end: prep.ts[rows[rows.len() - 1] as usize],
+        rows,
+        nodes,
+    }
+}
+
 /// Scatter-gather (grouped by the account reached, branches: first intermediaries) and
 /// fan-out (branches: accounts reached), from each paying account.
 fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches: usize, out: &mut Vec<Episode>) {
     let fwd = s.fwd;
-    let mut found: Vec<Vec<usize>> = Vec::new();
+    let mut found: Vec<Vec<u32>> = Vec::new();
     for a in 0..fwd.off.len() - 1 {
         let (lo, hi) = fwd.range(a as u32);
         // A fan needs at least as many payments out as branches when it has one hop.
@@ -945,22 +1065,14 @@ fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches:
         for root in lo..hi {
             found.clear();
             s.forward(root, a as u32, false, &mut found);
-            for edges in &found {
-                let mut nodes = vec![a as u32];
-                nodes.extend(edges.iter().map(|e| fwd.other[*e]));
-                let end_node = *nodes.last().unwrap_or(&(a as u32));
+            for rows in found.drain(..) {
+                let end_node = prep.bene_key[*rows.last().unwrap_or(&0) as usize];
+                let first = prep.bene_key[rows[0] as usize];
                 let (group, branch) = match pattern {
-                    Pattern::ScatterGather => (end_node, nodes[1]),
+                    Pattern::ScatterGather => (end_node, first),
                     _ => (a as u32, end_node),
                 };
-                recs.push(PathRec {
-                    group,
-                    branch,
-                    start: fwd.ts[edges[0]],
-                    end: fwd.ts[*edges.last().unwrap_or(&root)],
-                    rows: edges.iter().map(|e| fwd.row[*e]).collect(),
-                    nodes,
-                });
+                recs.push(path_rec(prep, a as u32, group, branch, rows));
             }
         }
         recs.sort_by_key(|r| (r.group, r.start, r.end));
@@ -1224,4 +1336,91 @@ fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result
         .bool()
         .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
     Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(branch: u32, start: i64, end: i64) -> PathRec {
+        PathRec {
+            group: 0,
+            branch,
+            start,
+            end,
+            rows: vec![],
+            nodes: vec![],
+        }
+    }
+
+    #[test]
+    fn windows_fire_on_distinct_branches_inside_one_window() {
+        // Three branches within 10: one episode holding all three.
+        let p = vec![path(1, 0, 2), path(2, 1, 5), path(3, 4, 10)];
+        assert_eq!(windows(&p, 10, 3), vec![vec![0, 1, 2]]);
+        // The third ends past the window of the first: no window holds three.
+        let p = vec![path(1, 0, 2), path(2, 1, 5), path(3, 4, 11)];
+        assert!(windows(&p, 10, 3).is_empty());
+        // Two paths of one branch count once.
+        let p = vec![path(1, 0, 2), path(1, 1, 5), path(3, 4, 9)];
+        assert!(windows(&p, 10, 3).is_empty());
+        // Two bursts far apart: two episodes; overlapping firing windows merge.
+        let p = vec![
+            path(1, 0, 1),
+            path(2, 1, 2),
+            path(3, 2, 3),
+            path(4, 100, 101),
+            path(5, 101, 102),
+            path(6, 105, 106),
+            path(7, 112, 113),
+        ];
+        // The last is in no window of three branches.
+        assert_eq!(windows(&p, 10, 3), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+        let mut p = p;
+        p.push(path(8, 108, 109));
+        // Now the window from 105 holds three, and overlaps the one from 100.
+        assert_eq!(windows(&p, 10, 3), vec![vec![0, 1, 2], vec![3, 4, 5, 7, 6]]);
+    }
+
+    /// The amount index and the time scan find the same edges.
+    #[test]
+    fn scan_by_amount_agrees_with_scan_by_time() {
+        let mut x: u64 = 88172645463325252;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let n = 500u32;
+        let mut edges: Vec<(u32, u32, i64, u32)> = (0..n).map(|r| (0, 1 + r % 7, (next() % 1000) as i64, r)).collect();
+        edges.sort_unstable_by_key(|e| (e.0, e.2, e.3));
+        let amount: Vec<f64> = (0..n).map(|_| (next() % 10_000) as f64).collect();
+        let with = Adj::new(8, &edges, &amount, true);
+        let without = Adj::new(8, &edges, &amount, false);
+        for _ in 0..200 {
+            let t0 = (next() % 1000) as i64;
+            let t1 = t0 + (next() % 600) as i64;
+            let a = (next() % 10_000) as f64;
+            let band = Some((a * 0.9, a * 1.1));
+            let (mut b1, mut b2) = (usize::MAX, usize::MAX);
+            let (mut c1, mut c2) = (Vec::new(), Vec::new());
+            assert!(with.scan(0, (t0, 0), (t1, 0), band, &mut b1, &mut c1));
+            assert!(without.scan(0, (t0, 0), (t1, 0), band, &mut b2, &mut c2));
+            assert_eq!(c1, c2);
+            assert!(c1.iter().all(|i| with.amt[*i] >= a * 0.9 && with.amt[*i] <= a * 1.1));
+            assert_eq!(with.count_in(0, (t0, 0), (t1, 0)) > 0, with.any_in(0, (t0, 0), (t1, 0)));
+        }
+    }
+
+    #[test]
+    fn a_search_stops_at_its_budget() {
+        let edges: Vec<(u32, u32, i64, u32)> = (0..100).map(|r| (0, 1, r as i64, r)).collect();
+        let amount = vec![1.0; 100];
+        let adj = Adj::new(2, &edges, &amount, false);
+        let mut budget = 10;
+        let mut c = Vec::new();
+        assert!(!adj.scan(0, (0, 0), (1000, 0), None, &mut budget, &mut c));
+        assert_eq!(c.len(), 10);
+    }
 }
