@@ -600,3 +600,122 @@ fn amlworld_data_screens_with_the_network_rules() {
     assert_eq!(res.run.not_applicable.len(), 1);
     assert_eq!(res.run.not_applicable[0].rule_id, "STR-05");
 }
+
+/// Every time-respecting cycle, by brute force, merged per first account as the kind
+/// merges them: (account, sorted transaction ids) of each episode.
+fn naive_cycles(rows: &[Tx], max_hops: usize, within_ms: i64, tol: f64) -> Vec<(String, Vec<String>)> {
+    let key = |i: usize| {
+        let t = chrono::NaiveDateTime::parse_from_str(&rows[i].ts, "%Y-%m-%d %H:%M:%S").unwrap();
+        (t.and_utc().timestamp_millis(), i)
+    };
+    let n = rows.len();
+    let mut found: Vec<(String, i64, i64, Vec<usize>)> = Vec::new();
+    fn go(
+        rows: &[Tx],
+        key: &dyn Fn(usize) -> (i64, usize),
+        path: &mut Vec<usize>,
+        found: &mut Vec<(String, i64, i64, Vec<usize>)>,
+        max_hops: usize,
+        within_ms: i64,
+        tol: f64,
+    ) {
+        let first = path[0];
+        let last = *path.last().unwrap();
+        let origin = rows[first].orig.clone().unwrap();
+        for e in 0..rows.len() {
+            let r = &rows[e];
+            if r.orig != rows[last].bene || key(e) <= key(last) || key(e).0 > key(first).0 + within_ms {
+                continue;
+            }
+            let prev = rows[last].amount;
+            if (r.amount - prev).abs() > tol * prev + 1e-9 {
+                continue;
+            }
+            let to = r.bene.clone().unwrap();
+            path.push(e);
+            if to == origin {
+                found.push((origin.clone(), key(first).0, key(e).0, path.clone()));
+            } else if path.len() < max_hops && !path.iter().any(|p| rows[*p].orig.as_deref() == Some(to.as_str())) {
+                go(rows, key, path, found, max_hops, within_ms, tol);
+            }
+            path.pop();
+        }
+    }
+    for e in 0..n {
+        if rows[e].orig != rows[e].bene {
+            go(rows, &key, &mut vec![e], &mut found, max_hops, within_ms, tol);
+        }
+    }
+    found.sort_by(|a, b| (&a.0, a.1, a.2, &a.3).cmp(&(&b.0, b.1, b.2, &b.3)));
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut i = 0;
+    while i < found.len() {
+        let mut end = found[i].2;
+        let mut ids: std::collections::BTreeSet<String> = found[i].3.iter().map(|e| rows[*e].id.clone()).collect();
+        let mut j = i + 1;
+        while j < found.len() && found[j].0 == found[i].0 && found[j].1 <= end {
+            end = end.max(found[j].2);
+            ids.extend(found[j].3.iter().map(|e| rows[*e].id.clone()));
+            j += 1;
+        }
+        out.push((found[i].0.clone(), ids.into_iter().collect()));
+        i = j;
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn cycles_match_a_brute_force_search_on_random_graphs() {
+    let p = rule(
+        r#"    pattern: cycle
+    max_hops: 4
+    within: 3d
+    amount_tolerance: 0.2
+    explain: "{path}"
+"#,
+    );
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut total = 0;
+    for case in 0..60 {
+        let accounts = 3 + (next() % 5) as usize;
+        let n = 10 + (next() % 30) as usize;
+        let rows: Vec<Tx> = (0..n)
+            .map(|k| {
+                let a = next() % accounts as u64;
+                let b = next() % accounts as u64;
+                let amount = [100.0, 110.0, 125.0, 90.0, 300.0][(next() % 5) as usize];
+                // Hours over six days; some at the same time.
+                let h = next() % 144;
+                tx(
+                    &format!("c{case}t{k}"),
+                    &format!("2026-01-{:02} {:02}:00:00", 1 + h / 24, h % 24),
+                    amount,
+                    Some(&format!("N{a}")),
+                    Some(&format!("N{b}")),
+                    "wire",
+                )
+            })
+            .collect();
+        let want = naive_cycles(&rows, 4, 3 * 86_400_000, 0.2);
+        let mut got: Vec<(String, Vec<String>)> = alerts(&p, &rows)
+            .into_iter()
+            .map(|a| {
+                let mut ids = a.txn_ids.clone();
+                ids.sort();
+                (a.account, ids)
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "case {case}");
+        total += want.len();
+    }
+    // The cases are not empty ones.
+    assert!(total > 50, "{total}");
+}
