@@ -147,13 +147,13 @@ fn evaluate_counts_a_hand_made_case() {
     assert_eq!(f["schemes"], 1);
     assert_eq!(f["core_flagged"], 0);
     assert_eq!(f["recall"], 0.0);
-    assert_eq!(f["own_rule"], Value::Null);
+    assert_eq!(f["own_rules"], serde_json::json!([]));
     assert_eq!(f["precision"], Value::Null);
     let t = typology(&ev, "STR-01");
     assert_eq!(t["txns"], 4);
     assert_eq!(t["core_txns"], 3);
     assert_eq!(t["schemes_detected"], 1);
-    assert_eq!(t["own_rule"], "STR-01");
+    assert_eq!(t["own_rules"], serde_json::json!(["STR-01"]));
     assert_eq!(t["precision"], 0.5);
     assert_eq!(t["flagged_by"]["STR-01"], 2);
     let dec = typology(&ev, "decoy");
@@ -471,4 +471,45 @@ fn generate_is_deterministic_and_evaluates() {
     let bad = run(&["generate", "--out", &p("x.csv"), "--typologies", "STR-99"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("unknown typology `STR-99`"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_rule_variant_counts_for_its_typology() {
+    let d = tempfile::tempdir().unwrap();
+    let (data, _) = hand_made(d.path());
+    let pack = write(
+        d.path(),
+        "pack.yaml",
+        "pack: test\nversion: \"1\"\nrules:\n\
+         \x20 - {id: T-01, title: Large transfer, kind: filter, typologies: [money-laundering], severity: low, side: out, where: \"amount_base >= 20000\", explain: large}\n\
+         \x20 - {id: T-01B, title: Person to person, kind: filter, typologies: [money-laundering], severity: low, side: out, where: \"channel = 'p2p'\", explain: p2p}\n",
+    );
+    // t6 (a 25,000 wire) and t8 (a p2p transfer) are both T-01; each rule finds one.
+    let labels = write(
+        d.path(),
+        "l.csv",
+        "txn_id,scheme_id,typology,role\nt6,S1,T-01,core\nt8,S2,T-01,core\n",
+    );
+    let out = d.path().join("e.json");
+    let o = run(&[
+        "evaluate",
+        &data,
+        "--labels",
+        labels.to_str().unwrap(),
+        "--rules",
+        pack.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ev: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(rule(&ev, "T-01")["recall"], 0.5);
+    assert_eq!(rule(&ev, "T-01B")["recall"], 0.5);
+    let t = typology(&ev, "T-01");
+    assert_eq!(t["own_rules"], serde_json::json!(["T-01", "T-01B"]));
+    assert_eq!(t["own_rule_recall"], 1.0);
+    assert_eq!(t["own_rule_schemes_detected"], 2);
+    // Together they flag t6 and t8 and nothing else (t7 is a 3,000 wire), both labelled.
+    assert_eq!(t["precision"], 1.0);
 }

@@ -311,7 +311,7 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     }
     let _ = writeln!(
         o,
-        "\nper rule (precision: of flagged transactions, and of alerts; recall and schemes: of the typology with the rule's id)"
+        "\nper rule (precision: of flagged transactions, and of alerts; recall and schemes: of the rule's typology)"
     );
     let _ = writeln!(
         o,
@@ -324,7 +324,7 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     rule_line(&mut o, &ev.overall);
     let _ = writeln!(
         o,
-        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id)"
+        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id and its variants)"
     );
     let _ = writeln!(
         o,
@@ -342,10 +342,10 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
             t.core_flagged,
             pct(t.recall),
             of(t.schemes_detected, t.schemes),
-            if t.own_rule.is_some() {
-                pct(t.own_rule_recall)
-            } else {
+            if t.own_rules.is_empty() {
                 "no rule".into()
+            } else {
+                pct(t.own_rule_recall)
             },
             pct(t.precision),
             by.join(" ")

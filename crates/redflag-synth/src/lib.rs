@@ -112,6 +112,7 @@
 //! | `DRG-02` | 8–12 small transfers with drug slang (закладка, клад, меф, соль) within 14 days |
 //! | `MUL-01` | a student's account: 16–18 transfers in, each passed on within 10–50 minutes (p2p, crypto or ATM) |
 //! | `TBML-01` | 3–4 wires of one round amount to one supplier abroad within 25 days, citing an invoice or contract |
+//! | `VA-01` `cash-then-crypto` | a cash deposit of 1,500–4,000, then within 3–20 h a crypto purchase of 60–90 % of it (once, or twice a week apart) |
 //! | `TXT-01` | 2–3 transfers with narratives of foreign-fighter support ("for the brothers in Sham", "на хиджру") |
 //! | `SAN-01` | wires with a party of the invented watch list `samples/watchlist-demo.csv`, written in another script or order |
 //! | `SAN-02` | a wire from or to a firm in Syria |

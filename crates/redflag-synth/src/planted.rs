@@ -1010,6 +1010,29 @@ impl Planter<'_> {
         self.emit(Event::new(ts, a, Channel::Wire, o, b).saying(text), ROLE_CORE);
     }
 
+    /// VA-01, second form (`cash-then-crypto`): a cash deposit of 1,500-4,000, and 3-20
+    /// hours later a purchase from a virtual-asset provider of 60-90 % of it; twice, a
+    /// week apart, in the second variant.
+    pub(crate) fn va01_cash(&mut self, subject: u32, v: u32) {
+        let branch = self.world.party(subject).branch;
+        let vasp = *self.rng.pick(&self.world.vasps);
+        let d0 = self.start_day(10);
+        for j in 0..(1 + v) {
+            let ts = self.at(self.weekday(d0 + 7 * j), 9, 16);
+            let a = self.uniform_cents(1_500.0, 4_000.0);
+            self.emit(
+                Event::new(ts, a, Channel::CashIn, subject, subject).at(branch),
+                ROLE_CORE,
+            );
+            let ts2 = self.after(ts, 3.0, 20.0);
+            let b = (a as f64 * self.rng.uniform(0.6, 0.9)) as i64;
+            self.emit(
+                Event::new(ts2, b, Channel::Crypto, subject, vasp).with_mcc(MCC_CRYPTO_IX),
+                ROLE_CORE,
+            );
+        }
+    }
+
     /// Decoy: a real charity collects 30-45 donations within two weeks and spends them
     /// at home on food packages and school supplies (looks like TF-03 and FLW-02).
     pub(crate) fn decoy_charity(&mut self, subject: u32) {

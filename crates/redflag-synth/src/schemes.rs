@@ -51,6 +51,7 @@ pub(crate) enum Kind {
     Txt01,
     San01,
     San02,
+    Va01Cash,
     DecoyPayroll,
     DecoyCashBusiness,
     DecoyLargeCash,
@@ -60,7 +61,7 @@ pub(crate) enum Kind {
 }
 
 /// Schemes that a rule must find, in plan order.
-pub(crate) const TYPOLOGIES: [Kind; 40] = [
+pub(crate) const TYPOLOGIES: [Kind; 41] = [
     Kind::Str01,
     Kind::Str02,
     Kind::Str03,
@@ -101,6 +102,7 @@ pub(crate) const TYPOLOGIES: [Kind; 40] = [
     Kind::Txt01,
     Kind::San01,
     Kind::San02,
+    Kind::Va01Cash,
 ];
 
 /// Look-alikes that no rule should find.
@@ -143,6 +145,7 @@ impl Kind {
             Kind::GatherScatter => "gather-scatter",
             Kind::Bipartite => "bipartite",
             Kind::Stack => "stack",
+            Kind::Va01Cash => "cash-then-crypto",
             other => other.typology(),
         }
     }
@@ -161,7 +164,7 @@ impl Kind {
             Kind::Geo04 => "GEO-04",
             Kind::Wir01 => "WIR-01",
             Kind::Drg01 => "DRG-01",
-            Kind::Va01 => "VA-01",
+            Kind::Va01 | Kind::Va01Cash => "VA-01",
             Kind::Str04 => "STR-04",
             Kind::Str05 => "STR-05",
             Kind::Flw01 => "FLW-01",
@@ -399,6 +402,7 @@ impl<'a> Planter<'a> {
                 Kind::Txt01 => self.txt01(subject, v),
                 Kind::San01 => self.san01(subject, v),
                 Kind::San02 => self.san02(subject, v),
+                Kind::Va01Cash => self.va01_cash(subject, v),
                 Kind::DecoyCharity => self.decoy_charity(subject),
                 Kind::DecoyExchange => self.decoy_exchange(subject),
                 Kind::DecoyFamily => self.decoy_family(subject),

@@ -293,6 +293,7 @@ fn every_scheme_is_planted_and_labelled() -> Result<(), SynthError> {
         "charity",
         "currency-exchange",
         "family-remittance",
+        "cash-then-crypto",
     ] {
         assert!(patterns.contains(p), "no {p} planted");
     }
@@ -928,6 +929,23 @@ fn check_new_shapes(rows: &Rows, sid: &str, sc: &Scheme) -> bool {
                     .any(|c| matches!(rows.s(c, i), "SY" | "IR" | "KP"))),
                 "{ctx}"
             );
+        }
+        ("VA-01", "cash-then-crypto") => {
+            let cash: Vec<usize> = credits
+                .iter()
+                .copied()
+                .filter(|&i| rows.s("channel", i) == "cash_in")
+                .collect();
+            assert!(!cash.is_empty(), "{ctx}");
+            for &c in &cash {
+                let bought: f64 = debits
+                    .iter()
+                    .filter(|&&d| rows.ts[d] > rows.ts[c] && rows.ts[d] - rows.ts[c] <= DAY)
+                    .filter(|&&d| rows.s("channel", d) == "crypto" && rows.s("mcc", d) == "6051")
+                    .map(|&d| rows.amount[d])
+                    .sum();
+                assert!(bought >= 0.5 * rows.amount[c] && bought < rows.amount[c], "{ctx}");
+            }
         }
         ("decoy", "charity") => {
             assert!(credits.len() >= 30, "{ctx}");

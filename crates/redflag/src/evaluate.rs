@@ -13,9 +13,10 @@
 //! - **precision of a rule**: flagged transactions that belong to a non-decoy scheme (any
 //!   role) / all transactions it flagged. A rule that flags nothing has no precision.
 //! - **recall of a typology**: core transactions of its schemes flagged by any rule / all
-//!   its core transactions; **own-rule recall**: the same, flagged by the rule whose id is
-//!   the typology. A typology with no rule of that id in the pack has no own-rule figures
-//!   and no precision: what other rules catch of it still counts in its recall.
+//!   its core transactions; **own-rule recall**: the same, flagged by the typology's own
+//!   rules: the rule whose id is the typology and its variants with a letter suffix
+//!   (VA-01C and VA-01 for VA-01). A typology with no such rule in the pack has no own-rule
+//!   figures and no precision: what other rules catch of it still counts in its recall.
 //! - **schemes detected**: schemes with at least one transaction (any role) in an alert.
 //! - **decoys** are reported apart: how many of their transactions and schemes were
 //!   flagged (each one a false alarm); they never count as hits.
@@ -337,7 +338,8 @@ pub struct RuleScore {
     /// reviews, rather than in transactions (a hub account's one long episode lists
     /// thousands of transactions).
     pub alert_precision: Option<f64>,
-    /// Core transactions of the typology named like the rule (0: none planted).
+    /// Core transactions of the rule's typology (its id, or its id without a variant
+    /// letter such as the C of VA-01C; 0: none planted).
     pub own_core_txns: u64,
     /// Of those, flagged by this rule.
     pub own_core_flagged: u64,
@@ -368,15 +370,16 @@ pub struct TypologyScore {
     pub recall: Option<f64>,
     /// Schemes with a transaction (any role) in any alert.
     pub schemes_detected: Option<u64>,
-    /// The rule of the pack whose id is the typology, if any.
-    pub own_rule: Option<String>,
-    /// Core transactions flagged by that rule.
+    /// The rules of the pack for the typology: the one whose id it is, and its variants
+    /// with a letter suffix (VA-01C for VA-01); empty when the pack has none.
+    pub own_rules: Vec<String>,
+    /// Core transactions flagged by those rules.
     pub own_rule_core_flagged: Option<u64>,
     /// `own_rule_core_flagged / core_txns`.
     pub own_rule_recall: Option<f64>,
-    /// Schemes with a transaction in an alert of that rule.
+    /// Schemes with a transaction in an alert of those rules.
     pub own_rule_schemes_detected: Option<u64>,
-    /// The precision of that rule.
+    /// The precision of those rules together (their flagged transactions as one set).
     pub precision: Option<f64>,
     /// Rules that flagged any of its transactions, with how many.
     pub flagged_by: BTreeMap<String, u64>,
@@ -400,7 +403,7 @@ pub struct PatternScore {
     pub recall: Option<f64>,
     /// Schemes with a transaction (any role) in any alert.
     pub schemes_detected: u64,
-    /// Core transactions flagged by the rule whose id is the typology (`None`: no such rule).
+    /// Core transactions flagged by the typology's own rules (`None`: the pack has none).
     pub own_rule_core_flagged: Option<u64>,
     /// `own_rule_core_flagged / core_txns`.
     pub own_rule_recall: Option<f64>,
@@ -434,6 +437,25 @@ pub struct Evaluation {
     /// One line per named pattern (from a labels file's `pattern` column), in the order
     /// of the typologies.
     pub patterns: Vec<PatternScore>,
+}
+
+/// The typology a rule id belongs to: the id itself, or the id without a variant letter
+/// suffix (`VA-01C` and `DRG-01P` are forms of VA-01 and DRG-01).
+///
+/// ```
+/// use redflag::evaluate::typology_of_rule;
+/// assert_eq!(typology_of_rule("VA-01C"), "VA-01");
+/// assert_eq!(typology_of_rule("DRG-01P"), "DRG-01");
+/// assert_eq!(typology_of_rule("TBML-01"), "TBML-01");
+/// assert_eq!(typology_of_rule("B-X"), "B-X");
+/// ```
+pub fn typology_of_rule(rule_id: &str) -> &str {
+    let base = rule_id.trim_end_matches(|c: char| c.is_ascii_uppercase());
+    if base.len() < rule_id.len() && base.ends_with(|c: char| c.is_ascii_digit()) {
+        base
+    } else {
+        rule_id
+    }
 }
 
 fn ratio(a: u64, b: u64) -> Option<f64> {
@@ -616,8 +638,30 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
     let (per, any) = flagged_rows(run, &truth);
     let mut rules = Vec::with_capacity(per.len());
     for f in &per {
-        rules.push(score_rule(&truth, &trows, truth.typology_ix(&f.rule_id), f));
+        rules.push(score_rule(
+            &truth,
+            &trows,
+            truth.typology_ix(typology_of_rule(&f.rule_id)),
+            f,
+        ));
     }
+    // Each typology's own rules, their flagged rows as one set.
+    let own_of = |name: &str| -> Option<Flagged> {
+        let mine: Vec<&Flagged> = per.iter().filter(|f| typology_of_rule(&f.rule_id) == name).collect();
+        if mine.is_empty() {
+            return None;
+        }
+        let mut u = Flagged {
+            rule_id: mine.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>().join("+"),
+            ..Flagged::default()
+        };
+        for f in mine {
+            u.alerts += f.alerts;
+            u.alerts_on_schemes += f.alerts_on_schemes;
+            u.rows.extend(f.rows.iter().copied());
+        }
+        Some(u)
+    };
     // Overall: every rule as one; its recall covers every non-decoy core transaction.
     let mut overall = score_rule(&truth, &trows, None, &any);
     all_labelled(&truth, &trows, &any.rows, &mut overall);
@@ -641,7 +685,8 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
                 flagged_by.insert(f.rule_id.clone(), n);
             }
         }
-        let own = per.iter().position(|f| &f.rule_id == name);
+        let own = own_of(name);
+        let own_score = own.as_ref().map(|f| score_rule(&truth, &trows, Some(y as u32), f));
         let has = labels.has_schemes;
         let is_decoy = Some(y as u32) == truth.decoy;
         typologies.push(TypologyScore {
@@ -652,14 +697,18 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
             core_flagged: core_hit,
             recall: ratio(core_hit, core.len() as u64),
             schemes_detected: has.then(|| schemes_hit(&truth, all, &any)),
-            own_rule: own.map(|i| per[i].rule_id.clone()),
-            own_rule_core_flagged: own.map(|i| rules[i].own_core_flagged),
-            own_rule_recall: own.and_then(|i| rules[i].recall),
-            own_rule_schemes_detected: own.and_then(|i| rules[i].own_schemes_detected),
+            own_rules: per
+                .iter()
+                .filter(|f| typology_of_rule(&f.rule_id) == name)
+                .map(|f| f.rule_id.clone())
+                .collect(),
+            own_rule_core_flagged: own_score.as_ref().map(|s| s.own_core_flagged),
+            own_rule_recall: own_score.as_ref().and_then(|s| s.recall),
+            own_rule_schemes_detected: own_score.as_ref().and_then(|s| s.own_schemes_detected),
             precision: if is_decoy {
                 None
             } else {
-                own.and_then(|i| rules[i].precision)
+                own_score.as_ref().and_then(|s| s.precision)
             },
             flagged_by,
         });
@@ -670,7 +719,8 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
         let core = &trows.pattern_core[p];
         let all = &trows.pattern_all[p];
         let core_hit = core.iter().filter(|r| any.contains(r)).count() as u64;
-        let own = per.iter().find(|f| &f.rule_id == typology);
+        let own = own_of(typology);
+        let own = own.as_ref();
         let own_hit = own.map(|f| core.iter().filter(|r| f.rows.contains(r)).count() as u64);
         patterns.push(PatternScore {
             typology: typology.clone(),
@@ -808,8 +858,9 @@ pub struct SweepResult {
     pub param: String,
     /// Its value in the pack.
     pub default: Option<f64>,
-    /// What recall is measured on: the typology named like the rule when the labels have
-    /// it, otherwise every non-decoy labelled transaction (`all labelled`).
+    /// What recall is measured on: the rule's typology (its id, or its id without a
+    /// variant letter) when the labels have it, otherwise every non-decoy labelled
+    /// transaction (`all labelled`).
     pub recall_of: String,
     /// How many times the rule ran: values that leave the compiled rule unchanged share
     /// a run (1 when the parameter changes nothing the rule computes).
@@ -857,9 +908,9 @@ pub fn sweep(
     let prep = Prepared::new(data)?;
     let truth = Truth::new(labels, data)?;
     let trows = typology_rows(&truth);
-    let own = truth.typology_ix(&rule_id);
+    let own = truth.typology_ix(typology_of_rule(&rule_id));
     let recall_of = match own {
-        Some(_) => rule_id.clone(),
+        Some(_) => typology_of_rule(&rule_id).to_string(),
         None => "all labelled".to_string(),
     };
     let mut points = Vec::with_capacity(spec.values.len());
