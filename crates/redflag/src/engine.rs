@@ -16,7 +16,7 @@ use crate::expr;
 use crate::format;
 use crate::ingest::Dataset;
 use crate::kinds::Masks;
-use crate::pack::{Pack, Rule, Severity, Side};
+use crate::pack::{Pack, Rule, Severity, Side, SideSel};
 use crate::schema;
 
 /// Measures every aggregate alert carries, usable in `having` and `explain`.
@@ -254,9 +254,18 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
         })
     };
     let mut masks: Masks = BTreeMap::new();
+    // A condition on both sides that names no side-view column reads the same on both:
+    // it is evaluated on the `out` side and copied.
+    let shared: Vec<bool> = conds
+        .iter()
+        .map(|(_, _, c)| c.side == SideSel::Both && c.sql.as_deref().is_some_and(expr::side_free))
+        .collect();
     for side in [Side::Out, Side::In] {
         let mut items = Vec::new();
         for (ci, (_, _, c)) in conds.iter().enumerate() {
+            if side == Side::In && shared[ci] {
+                continue;
+            }
             if let (true, Some(w)) = (c.side.sides().contains(&side), terms[ci].first()) {
                 items.push((ci, compile_for(ci, expr::compile(w))?));
             }
@@ -270,6 +279,9 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
     for side in [Side::Out, Side::In] {
         let mut items = Vec::new();
         for (ci, (i, k, _)) in conds.iter().enumerate() {
+            if side == Side::In && shared[ci] {
+                continue;
+            }
             let Some(mask) = masks.get_mut(&(*i, *k, side)) else {
                 continue;
             };
@@ -288,6 +300,13 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
                 for (m, v) in mask.iter_mut().zip(more) {
                     *m = *m && v;
                 }
+            }
+        }
+    }
+    for (ci, (i, k, _)) in conds.iter().enumerate() {
+        if shared[ci] {
+            if let Some(m) = masks.get(&(*i, *k, Side::Out)).cloned() {
+                masks.insert((*i, *k, Side::In), m);
             }
         }
     }

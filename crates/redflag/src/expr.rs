@@ -252,7 +252,13 @@ pub fn word_pattern(values: &[String]) -> String {
         // Matches nothing.
         return r"[^\s\S]".to_string();
     }
-    format!(r"(?i)\b(?:{})\b", alts.join("|"))
+    // Word edges as "start, or a character that is not a letter, digit or underscore",
+    // rather than `\b`: the regex crate runs Unicode `\b` on its slow engines only, and
+    // `regexp_like` only asks whether there is a match, so consuming the edge is fine.
+    format!(
+        r"(?i)(?:^|[^\p{{L}}\p{{M}}\p{{N}}_])(?:{})(?:$|[^\p{{L}}\p{{M}}\p{{N}}_])",
+        alts.join("|")
+    )
 }
 
 /// Replaces `$param`, `@list` and `@~list` (a word pattern, see [`word_pattern`]) outside
@@ -340,6 +346,33 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
         return Err(format!("unclosed string literal in `{}`: close it with '", text.trim()));
     }
     Ok(out)
+}
+
+/// Whether a prepared condition reads the same on both sides of a transaction: it names
+/// no side-view column (`account`, `counterparty`, ..., `side`). Unparsable text counts as
+/// side-dependent.
+pub fn side_free(sqltext: &str) -> bool {
+    let Ok(ast) = Parser::new(&GenericDialect)
+        .try_with_sql(sqltext)
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return false;
+    };
+    let mut free = true;
+    let _ = visit_expressions(&ast, |e: &sql::Expr| {
+        let name = match e {
+            sql::Expr::Identifier(id) => Some(id.value.clone()),
+            sql::Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()),
+            _ => None,
+        };
+        if let Some(n) = name {
+            if n == "side" || schema::SIDE_COLUMNS.iter().any(|(c, _, _)| *c == n) {
+                free = false;
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    free
 }
 
 /// The top-level `AND` terms of an expression, as SQL text, in the order written. An
@@ -526,6 +559,14 @@ mod tests {
             columns: BTreeSet::new(),
             lists_used: BTreeSet::new(),
         }
+    }
+
+    #[test]
+    fn side_free_conditions_name_no_side_column() {
+        assert!(side_free("channel = 'cash_in' AND amount_base > 5"));
+        assert!(side_free("regexp_like(narrative, 'x') AND hour >= 22"));
+        assert!(!side_free("counterparty_country IN ('KP')"));
+        assert!(!side_free("side = 'in'"));
     }
 
     #[test]
