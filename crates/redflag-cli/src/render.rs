@@ -73,6 +73,29 @@ pub fn rule_show(pack: &Pack, r: &Rule) -> String {
             }
         }
     }
+    if let RuleKind::Network(n) = &r.kind {
+        let names: Vec<&str> = n.patterns.iter().map(|p| p.name()).collect();
+        let _ = writeln!(o, "pattern:     {}", names.join(", "));
+        let _ = writeln!(o, "hops:        {} to {}", n.min_hops, n.max_hops);
+        let _ = writeln!(o, "within:      {}", n.within);
+        if let Some(t) = n.tolerance {
+            let _ = writeln!(o, "amounts:     each hop within {}% of the previous one", t * 100.0);
+        }
+        if !names.iter().all(|p| *p == "cycle") {
+            let _ = writeln!(o, "branches:    at least {}", n.min_branches);
+        }
+        if let Some(t) = &d.then {
+            let _ = writeln!(
+                o,
+                "then:        {} within {}",
+                t.where_.as_deref().unwrap_or("any payment").trim(),
+                t.window.as_deref().unwrap_or("")
+            );
+        }
+        if let Some(m) = &d.match_ {
+            let _ = writeln!(o, "match:       {}", m.trim());
+        }
+    }
     if !r.params.is_empty() {
         let _ = writeln!(o, "parameters in force:");
         for (k, v) in &r.params {
