@@ -316,25 +316,13 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
     let mut gaps: Vec<f64> = Vec::new();
     match &spec.mode {
         Mode::Dormancy(silence) => {
-            let activity = activity(prep);
+            let (offsets, reacts) = reactivations(prep, silence.ms);
             for r in &rows {
-                // The reactivation this row falls in, if any: the latest activity at or
-                // before it that followed a silence, no more than `window` before it.
-                let acts = &activity[r.0 as usize];
-                let upto = acts.partition_point(|t| *t <= r.1);
-                let mut found = None;
-                let mut k = upto;
-                while k > 1 {
-                    let t = acts[k - 1];
-                    if t < r.1 - w {
-                        break;
-                    }
-                    if t - acts[k - 2] >= silence.ms {
-                        found = Some((t, t - acts[k - 2]));
-                        break;
-                    }
-                    k -= 1;
-                }
+                // The reactivation this row falls in, if any: the latest one at or before
+                // it, no more than `window` before it.
+                let mine = &reacts[offsets[r.0 as usize]..offsets[r.0 as usize + 1]];
+                let upto = mine.partition_point(|(t, _)| *t <= r.1);
+                let found = upto.checked_sub(1).map(|k| mine[k]).filter(|(t, _)| *t >= r.1 - w);
                 let Some((start, gap)) = found else {
                     unit_of_row.push(u32::MAX);
                     continue;
@@ -462,7 +450,11 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
         _ => Vec::new(),
     };
     // Units are in (account, start) order: a prior period is found by binary search.
-    let index = |account: u32, start: i64| units.binary_search_by_key(&(account, start), |u| (u.account, u.start)).ok();
+    let index = |account: u32, start: i64| {
+        units
+            .binary_search_by_key(&(account, start), |u| (u.account, u.start))
+            .ok()
+    };
     let mut computed: Vec<(usize, Vec<Option<f64>>)> = Vec::new();
     for u in 0..units.len() {
         let Some(c) = current[u] else {
@@ -615,18 +607,48 @@ fn first_seen(prep: &Prepared<'_>) -> Vec<i64> {
     out
 }
 
-/// Each account's transaction times, either side, sorted.
-fn activity(prep: &Prepared<'_>) -> Vec<Vec<i64>> {
-    let mut out: Vec<Vec<i64>> = vec![Vec::new(); prep.accounts.len()];
-    for side in [Side::Out, Side::In] {
-        for (a, t, _) in &prep.view(side).keys {
-            out[*a as usize].push(*t);
+/// Each account's reactivations: the times of its transactions (either side) that come
+/// at least `silence` after its previous one, with that gap; by account (offsets into
+/// one flat list), in time order.
+fn reactivations(prep: &Prepared<'_>, silence: i64) -> (Vec<usize>, Vec<(i64, i64)>) {
+    let out_v = &prep.view(Side::Out).keys;
+    let in_v = &prep.view(Side::In).keys;
+    let n = prep.accounts.len();
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut reacts = Vec::new();
+    let (mut i, mut j) = (0usize, 0usize);
+    offsets.push(0);
+    for acct in 0..n as u32 {
+        // Both views are sorted by (account, time): merge this account's two runs.
+        let mut prev: Option<i64> = None;
+        loop {
+            let a = out_v.get(i).filter(|k| k.0 == acct).map(|k| k.1);
+            let b = in_v.get(j).filter(|k| k.0 == acct).map(|k| k.1);
+            let t = match (a, b) {
+                (Some(x), Some(y)) if x <= y => {
+                    i += 1;
+                    x
+                }
+                (_, Some(y)) => {
+                    j += 1;
+                    y
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    x
+                }
+                (None, None) => break,
+            };
+            if let Some(p) = prev {
+                if t - p >= silence {
+                    reacts.push((t, t - p));
+                }
+            }
+            prev = Some(t);
         }
+        offsets.push(reacts.len());
     }
-    for v in &mut out {
-        v.sort_unstable();
-    }
-    out
+    (offsets, reacts)
 }
 
 #[cfg(test)]
@@ -637,7 +659,10 @@ mod tests {
     fn empty_periods_are_zero_for_sums_and_counts_only() {
         assert_eq!(empty_value("sum(amount_base)"), Some(0.0));
         assert_eq!(empty_value(" COUNT(DISTINCT counterparty) "), Some(0.0));
-        assert_eq!(empty_value("sum(CASE WHEN channel = 'cash_in' THEN amount_base ELSE 0 END)"), Some(0.0));
+        assert_eq!(
+            empty_value("sum(CASE WHEN channel = 'cash_in' THEN amount_base ELSE 0 END)"),
+            Some(0.0)
+        );
         assert_eq!(empty_value("sum(a) / count(*)"), None);
         assert_eq!(empty_value("max(amount_base)"), None);
     }
