@@ -719,3 +719,63 @@ fn cycles_match_a_brute_force_search_on_random_graphs() {
     // The cases are not empty ones.
     assert!(total > 50, "{total}");
 }
+
+/// The default pack's smurf rules: STR-05 for any country abroad, STR-05H as well when it
+/// is a conflict zone or on a FATF list.
+#[test]
+fn default_pack_smurf_rules_by_destination() {
+    use polars::prelude::*;
+    let pack = redflag::Pack::builtin()
+        .unwrap()
+        .only(&["STR-05".into(), "STR-05H".into()])
+        .unwrap();
+    let screen = |dest: &str, channel: &str| {
+        let mut ids = vec![];
+        let mut ts = vec![];
+        let mut amount = vec![];
+        let mut orig = vec![];
+        let mut bene = vec![];
+        let mut chan = vec![];
+        let mut oc = vec![];
+        let mut bc = vec![];
+        for k in 0..4 {
+            ids.push(format!("f{k}"));
+            ts.push(format!("2026-03-0{} 10:00:00", 1 + k));
+            amount.push(2_400.0);
+            orig.push(format!("F{k}"));
+            bene.push("H".to_string());
+            chan.push(channel.to_string());
+            oc.push("KG".to_string());
+            bc.push("KG".to_string());
+        }
+        ids.push("x".into());
+        ts.push("2026-03-10 10:00:00".into());
+        amount.push(8_500.0);
+        orig.push("H".into());
+        bene.push("ABROAD".into());
+        chan.push("wire".into());
+        oc.push("KG".into());
+        bc.push(dest.to_string());
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("txn_id".into(), ids),
+            Column::new("ts".into(), ts),
+            Column::new("amount".into(), amount),
+            Column::new("orig_account".into(), orig),
+            Column::new("bene_account".into(), bene),
+            Column::new("channel".into(), chan),
+            Column::new("orig_country".into(), oc),
+            Column::new("bene_country".into(), bc),
+        ])
+        .unwrap();
+        let ds = redflag::Dataset::from_frame(df, "t", &redflag::IngestOptions::default()).unwrap();
+        let res = redflag::screen(&pack, &ds).unwrap();
+        let mut fired: Vec<String> = res.alerts().map(|a| a.rule_id.clone()).collect();
+        fired.sort();
+        fired
+    };
+    assert_eq!(screen("AF", "p2p"), ["STR-05", "STR-05H"]);
+    assert_eq!(screen("KZ", "p2p"), ["STR-05"]);
+    assert!(screen("KG", "p2p").is_empty());
+    // Card payments are customers paying a merchant, not smurfs.
+    assert!(screen("AF", "card").is_empty());
+}
