@@ -484,3 +484,10 @@ fn a_list_may_be_read_from_several_files() {
     assert_eq!(p.lists["words"].values, ["cash_in", "wire"]);
     assert_eq!(p.lists["words"].source, "a.txt, b.txt");
 }
+
+#[test]
+fn only_keeps_the_rules_an_on_alerts_of_rule_screens() {
+    let p = on_alerts_pack().only(&["DRG-T".to_string()]).unwrap();
+    let ids: Vec<&str> = p.rules.iter().map(|r| r.id()).collect();
+    assert_eq!(ids, ["STR-T", "DRG-T"]);
+}

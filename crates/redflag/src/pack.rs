@@ -1062,7 +1062,8 @@ impl Pack {
         Ok(pack)
     }
 
-    /// Keeps only the rules named (ids or aliases).
+    /// Keeps only the rules named (ids or aliases). A rule that screens other rules' alerts
+    /// (`on_alerts_of`) keeps those rules too.
     pub fn only(&self, ids: &[String]) -> Result<Pack> {
         let mut pack = self.clone();
         let mut keep = BTreeSet::new();
@@ -1077,6 +1078,13 @@ impl Pack {
                 ),
             })?;
             keep.insert(r.id().to_string());
+            // A rule that screens other rules' alerts brings them along: it has nothing
+            // to screen without them.
+            for other in &self.rules {
+                if matches_any(other.id(), &r.def.on_alerts_of) && other.id() != r.id() {
+                    keep.insert(other.id().to_string());
+                }
+            }
         }
         pack.rules.retain(|r| keep.contains(r.id()));
         Ok(pack)
