@@ -223,11 +223,10 @@ fn lists_section(o: &mut String, pack: &Pack) {
             .filter(|r| r.lists.contains(name))
             .map(|r| format!("[{}](#{})", r.id(), anchor(r.id())))
             .collect();
-        let files: Vec<String> = l.source.split(", ").map(|f| format!("`{f}`")).collect();
         let _ = writeln!(
             o,
-            "| `{name}` | {} | {} | {} |",
-            files.join(", "),
+            "| `{name}` | `{}` | {} | {} |",
+            files(&l.source),
             list_values(&l.values),
             if users.is_empty() {
                 "—".into()
@@ -236,6 +235,38 @@ fn lists_section(o: &mut String, pack: &Pack) {
             }
         );
     }
+}
+
+/// A list's files, those of a multi-file list shortened to `dir/name-{a,b}.txt`.
+fn files(source: &str) -> String {
+    let paths: Vec<&str> = source.split(", ").collect();
+    if paths.len() < 2 {
+        return source.to_string();
+    }
+    let common = |a: &str, b: &str, rev: bool| -> usize {
+        let (x, y): (Vec<char>, Vec<char>) = if rev {
+            (a.chars().rev().collect(), b.chars().rev().collect())
+        } else {
+            (a.chars().collect(), b.chars().collect())
+        };
+        x.iter().zip(&y).take_while(|(p, q)| p == q).count()
+    };
+    let pre = paths.iter().map(|p| common(paths[0], p, false)).min().unwrap_or(0);
+    let suf = paths.iter().map(|p| common(paths[0], p, true)).min().unwrap_or(0);
+    let shortest = paths.iter().map(|p| p.chars().count()).min().unwrap_or(0);
+    if pre + suf >= shortest {
+        return source.to_string();
+    }
+    let head: String = paths[0].chars().take(pre).collect();
+    let tail: String = paths[0].chars().skip(paths[0].chars().count() - suf).collect();
+    let mids: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            let n = p.chars().count();
+            p.chars().skip(pre).take(n - pre - suf).collect()
+        })
+        .collect();
+    format!("{head}{{{}}}{tail}", mids.join(","))
 }
 
 /// A list's values in a table cell: all of them when there are a few, else how many.
@@ -389,7 +420,7 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
         for name in &r.lists {
             match pack.lists.get(name) {
                 Some(l) => {
-                    let _ = writeln!(o, "- `{name}` ({}): {}", l.source, list_values(&l.values));
+                    let _ = writeln!(o, "- `{name}` ({}): {}", files(&l.source), list_values(&l.values));
                 }
                 None => {
                     let _ = writeln!(o, "- `{name}`: bound at run time (`--list {name}=PATH`)");
@@ -460,6 +491,16 @@ mod tests {
         assert_eq!(family_of("DRG-01P").0, "Drugs and cash-intensive business");
         assert_eq!(family_of("TBML-01"), ("Mules, virtual assets, wires, trade", 3));
         assert_eq!(family_of("X-1").0, OTHER);
+    }
+
+    #[test]
+    fn multi_file_lists_are_shortened() {
+        assert_eq!(files("lists/a.txt"), "lists/a.txt");
+        assert_eq!(
+            files("lists/lexicons/tf-en.txt, lists/lexicons/tf-ru.txt, lists/lexicons/tf-ky.txt"),
+            "lists/lexicons/tf-{en,ru,ky}.txt"
+        );
+        assert_eq!(files("lists/a.txt, lists/ab.txt"), "lists/a.txt, lists/ab.txt");
     }
 
     #[test]
