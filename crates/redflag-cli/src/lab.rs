@@ -19,7 +19,7 @@ pub struct GenerateArgs {
     /// Transactions file to write: .csv or .parquet, in the canonical layout.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Labels file to write (.csv or .parquet): txn_id,scheme_id,typology,account,role.
+    /// Labels file to write (.csv or .parquet): txn_id,scheme_id,typology,account,role,pattern.
     #[arg(long, value_name = "FILE")]
     labels: Option<PathBuf>,
     /// Seed: the same seed and options give the same bytes.
@@ -111,7 +111,8 @@ pub struct EvaluateArgs {
     /// Input files (CSV, Parquet, NDJSON) or glob patterns.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    /// Labels file (CSV or Parquet): txn_id,scheme_id,typology[,account,role], as `redflag generate` writes it.
+    /// Labels file (CSV or Parquet): txn_id,scheme_id,typology[,account,role,pattern], as `redflag generate`
+    /// writes it.
     #[arg(
         long,
         value_name = "FILE",
