@@ -166,6 +166,10 @@ const BUILTIN_LISTS: &[(&str, &str)] = &[
         "lists/placeholder-names.txt",
         include_str!("../../../rules/lists/placeholder-names.txt"),
     ),
+    (
+        "lists/embargoed.txt",
+        include_str!("../../../rules/lists/embargoed.txt"),
+    ),
 ];
 
 /// How serious a rule's finding is.

@@ -5,32 +5,47 @@
 //! / ln(N + 1000)` for a token found in `df` of `N` entries (the 1000 keeps a small list
 //! from making every token rare), between 0.1 and 1. Common given names and generic words
 //! (`Muhammad`, `Emma`, `relief`, `trading`) weigh a fifth of that, initials 0.1, legal
-//! forms and particles nothing.
+//! forms and particles nothing. In a person's name with a surname (`-ov`, `-ev`, `-ova`,
+//! `-eva`, `-skii`, `-enko`) the other plain tokens are given names and weigh half. A
+//! party token that is a near spelling of a list token weighs no more than it.
 //!
-//! **Candidates.** Only a party token that weighs at least 0.3 brings candidates: its
-//! similar list tokens are looked up in buckets by the first two letters of the matching
-//! key and by the first two consonants, and compared by Jaro-Winkler; each list token
-//! within 0.88 brings the entries that hold it. So a name is never compared with the
-//! whole list, and a name made only of common tokens brings no candidate at all. An upper
-//! bound of each candidate's score drops those that cannot reach the threshold before
-//! they are aligned.
+//! **Token pairs.** Two tokens are similar when the Jaro-Winkler similarity of their
+//! matching keys is at least 0.85 (less a penalty when their lengths differ by more than
+//! a quarter). The pair earns a *credit*: 1 for the same key, 0.93 for one edit in a word
+//! of five letters or more (a typo), otherwise `(JW − 0.5) / 0.5` but at most 0.65 for two
+//! edits and 0.35 for more, so that a different surname one syllable away counts for
+//! little. An initial meets a token it begins with at 0.9. Two patronymics also meet by
+//! their roots (`Bakhtiyor o'g'li` and `Bakhtiyorovich`).
 //!
-//! **Score.** Party and listed tokens are paired one to one, most similar first
-//! (Jaro-Winkler of the matching keys, at least 0.85, less when the lengths differ by more
-//! than a quarter; an initial meets a token it begins with at 0.9). With `w` the lesser
-//! weight of a pair and `W` the greater:
+//! **Score.** Party and listed tokens are paired one to one, best credit first. With `w`
+//! the lesser weight of a pair and `W` the greater:
 //!
-//! - agreement `A = Σ s·w / (Σ W + Σ unmatched weights)`, where a missing patronymic
-//!   counts a tenth of its weight;
-//! - evidence `I = Σ s·w`, the matched rare-token mass;
-//! - name score `100 · A · (1 − 2^−(1 + 2·I))`, times 0.85 when a person is matched with
+//! - agreement `A = Σ credit·w / (Σ W + Σ unmatched weights)`, where a missing patronymic
+//!   counts a tenth of its weight and an initial never costs more than leaving it out;
+//! - evidence `I = Σ credit·w`, the matched rare-token mass;
+//! - name score `100 · A · (1 − 2^−(1 + 3·I))`, times 0.85 when a person is matched with
 //!   an organisation, times 0.9 on a low-quality alias.
 //!
-//! A match needs at least one pair with `s ≥ 0.88` and `w ≥ 0.3`: shared common tokens
-//! alone never match. The score adds corroboration where both sides have the data: the
-//! same birth date +10, the same year (or a year within the listed range) +5, a year two
-//! or more from every listed date −15; a country among the listed ones +5. The score does
-//! not stop at 100: a longer, rarer, corroborated match scores higher, so scores rank.
+//! A match needs at least one pair with Jaro-Winkler at least 0.88 and `w ≥ 0.3`: shared
+//! common tokens alone never match. The score adds corroboration where both sides have the
+//! data: the same birth date +10, the same year (or a year within the listed range) +5, a
+//! year two or more from every listed date −15; a country among the listed ones +5, a
+//! country not among them 0 (sanctioned parties bank abroad). The score does not stop at
+//! 100: a longer, rarer, corroborated match scores higher, so scores rank. A match is
+//! reported when both its name score and its score reach the matcher's `min_score`:
+//! corroboration ranks and can sink a match, it cannot make one of a name that does not
+//! match.
+//!
+//! **Candidates.** No name is compared with the whole list. List tokens are found in
+//! buckets by the first three letters of the matching key and by its first three
+//! consonants, then compared (letter counts bound Jaro-Winkler before it is computed);
+//! this is done once per distinct party token. Each listed name is indexed under its
+//! heaviest tokens only: those without one of which it could not reach the agreement
+//! `min_score` needs (prefix filtering), each with the least credit it needs there. A
+//! party token that must match well for the party to reach `min_score` brings candidates
+//! only through good enough list tokens. The blocking is a choice, not exact: a token
+//! whose first three letters and first three consonants both differ from its list
+//! spelling is not found (a typo in the first letters of a short name).
 
 use std::collections::HashMap;
 
@@ -461,6 +476,7 @@ impl Matcher {
             v.weight = rarity(n_entries, v.df) * factor;
         }
         let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocab.len()];
+        let mut seen_ids: Vec<(u32, Vec<u32>)> = Vec::new();
         for (ei, n, via_alias, low_quality, name) in parsed {
             let vi = variants.len() as u32;
             let tokens: Vec<VTok> = name
@@ -491,6 +507,15 @@ impl Matcher {
             if tokens.is_empty() {
                 continue;
             }
+            // An alias that is the main name in another script (UN NAME_ORIGINAL_SCRIPT)
+            // has the same tokens: one is enough.
+            let mut ids: Vec<u32> = tokens.iter().map(|t| t.vocab).collect();
+            ids.sort_unstable();
+            if seen_ids.iter().any(|(e, other)| *e == ei && *other == ids) {
+                continue;
+            }
+            seen_ids.retain(|(e, _)| *e == ei);
+            seen_ids.push((ei, ids));
             let mut tokens = tokens;
             if list.entries[ei as usize].kind != EntryKind::Organisation && !name.has_legal_form() {
                 let keys: Vec<String> = tokens

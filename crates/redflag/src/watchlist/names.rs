@@ -82,7 +82,12 @@ pub struct Name {
 impl Name {
     /// Normalizes and tokenizes a name.
     pub fn parse(text: &str) -> Name {
-        let nfkc: String = text.nfkc().collect();
+        let nfkc: std::borrow::Cow<'_, str> =
+            if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+                std::borrow::Cow::Borrowed(text)
+            } else {
+                std::borrow::Cow::Owned(text.nfkc().collect())
+            };
         let mut tokens: Vec<Token> = Vec::new();
         let mut honorifics = Vec::new();
         for word in split_words(&nfkc) {
@@ -160,8 +165,9 @@ fn push_word(word: &str, tokens: &mut Vec<Token>, honorifics: &mut Vec<String>) 
         if segments.len() > 1 && segments.iter().all(|s| s.chars().count() <= 2) {
             let joined: String = segments.concat();
             let latin = transliterate(&joined);
-            if lexicons().legal.contains(&key_of(&latin)) {
-                tokens.push(make_token(word.to_string(), latin, TokenClass::LegalForm));
+            let key = key_of(&latin);
+            if lexicons().legal.contains(&key) {
+                tokens.push(make_token(word.to_string(), latin, key, TokenClass::LegalForm));
                 return;
             }
         }
@@ -170,12 +176,16 @@ fn push_word(word: &str, tokens: &mut Vec<Token>, honorifics: &mut Vec<String>) 
         }
         return;
     }
-    let latin_word = transliterate(&lower);
-    if lexicons().honorific.contains(&key_of(&latin_word)) {
+    // A hyphenated honorific (`г-н`, `г-жа`) as a whole; other words piece by piece.
+    if lower.contains(is_hyphen) && lexicons().honorific.contains(&key_of(&transliterate(&lower))) {
         honorifics.push(word.trim_matches(|c: char| c == '.' || is_hyphen(c)).to_string());
         return;
     }
-    let originals: Vec<&str> = word.split(is_hyphen).filter(|s| !s.is_empty()).collect();
+    let originals: Vec<&str> = word
+        .split(is_hyphen)
+        .map(|s| s.trim_matches('.'))
+        .filter(|s| !s.is_empty())
+        .collect();
     let pieces: Vec<&str> = lower.split(is_hyphen).filter(|s| !s.is_empty()).collect();
     for (i, piece) in pieces.iter().enumerate() {
         let original = if originals.len() == pieces.len() {
@@ -214,12 +224,11 @@ fn push_word(word: &str, tokens: &mut Vec<Token>, honorifics: &mut Vec<String>) 
         } else {
             TokenClass::Name
         };
-        tokens.push(make_token(original, latin, class));
+        tokens.push(make_token(original, latin, key, class));
     }
 }
 
-fn make_token(original: String, latin: String, class: TokenClass) -> Token {
-    let key = key_of(&latin);
+fn make_token(original: String, latin: String, key: String, class: TokenClass) -> Token {
     let from_latin = original.chars().any(|c| c.is_ascii_alphabetic()) && !original.chars().any(is_cyrillic);
     let alt = if from_latin && key.contains('j') {
         let a = collapse(&key.replace('j', "i"));
