@@ -427,8 +427,20 @@ fn screen_writes_the_reports_and_report_renders_the_same_bytes() {
         "20",
     ]);
     ok(&o);
+    let cases: serde_json::Value = serde_json::from_str(&read(&out.join("cases.json"))).unwrap();
+    let scores: Vec<f64> = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .collect();
+    let over = scores.iter().filter(|s| **s >= 20.0).count();
+    assert!(
+        over >= 1 && over < scores.len(),
+        "the data should have cases on both sides of 20: {scores:?}"
+    );
     let left = files_under(&again.join("goaml"));
-    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left.len(), over, "{left:?}");
     assert!(read(&again.join("report.md")).contains("cases scoring under 20 left out"));
 }
 
