@@ -226,23 +226,44 @@ fn string_arg(f: &sql::Function, i: usize) -> Option<String> {
 
 /// A list as a regular expression that finds any of its values as whole words, case
 /// insensitive, with each Cyrillic value also in its Latin transliteration (ICAO Doc 9303)
-/// and spaces inside a value matching any run of white space.
+/// and spaces inside a value matching any run of white space. A word ending in `*` is a
+/// stem: it matches any word that starts with it (`хиджр*`: хиджра, хиджру).
 pub fn word_pattern(values: &[String]) -> String {
     let mut alts: Vec<String> = Vec::new();
     for v in values {
         let lower = v.trim().to_lowercase();
-        if lower.is_empty() {
+        // (word, is a stem): `хиджр*` matches хиджра, хиджру, хиджры.
+        let words: Vec<(&str, bool)> = lower
+            .split_whitespace()
+            .map(|w| match w.strip_suffix('*') {
+                Some(stem) => (stem, true),
+                None => (w, false),
+            })
+            .filter(|(w, _)| !w.is_empty())
+            .collect();
+        if words.is_empty() {
             continue;
         }
-        let latin: Vec<String> = lower
-            .split_whitespace()
-            .map(crate::watchlist::names::transliterate)
+        let latin: Vec<(String, bool)> = words
+            .iter()
+            .map(|(w, star)| (crate::watchlist::names::transliterate(w), *star))
             .collect();
-        for form in [lower.split_whitespace().collect::<Vec<_>>().join(" "), latin.join(" ")] {
-            if form.trim().is_empty() {
+        let as_written: Vec<(String, bool)> = words.iter().map(|(w, star)| (w.to_string(), *star)).collect();
+        for form in [as_written, latin] {
+            if form.iter().any(|(w, _)| w.is_empty()) {
                 continue;
             }
-            let alt = form.split(' ').map(regex::escape).collect::<Vec<_>>().join(r"\s+");
+            let alt = form
+                .iter()
+                .map(|(w, star)| {
+                    let mut a = regex::escape(w);
+                    if *star {
+                        a.push_str(r"[\p{L}\p{M}]*");
+                    }
+                    a
+                })
+                .collect::<Vec<_>>()
+                .join(r"\s+");
             if !alts.contains(&alt) {
                 alts.push(alt);
             }
@@ -585,6 +606,12 @@ mod tests {
         assert!(!re.is_match("sadaqat"));
         assert!(!re.is_match("axb"));
         assert!(!regex::Regex::new(&word_pattern(&[])).unwrap().is_match("anything"));
+        let stems = regex::Regex::new(&word_pattern(&["хиджр*".to_string(), "brothers in sham*".to_string()])).unwrap();
+        assert!(stems.is_match("на хиджру"));
+        // ICAO: х kh, дж dzh.
+        assert!(stems.is_match("Khidzhra 2026"));
+        assert!(stems.is_match("for brothers in Shams"));
+        assert!(!stems.is_match("хидж"));
     }
 
     #[test]
