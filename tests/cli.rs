@@ -202,9 +202,13 @@ fn determinism_across_thread_counts() {
 fn demo_sample_finds_several_kinds_of_case() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("o");
+    // SAN-01 needs a watch list: the demo's invented one.
+    let list = format!("sanctions={}", repo("samples/watchlist-demo.csv"));
     let o = run(&[
         "screen",
         &repo("samples/demo.csv"),
+        "--list",
+        &list,
         "--out",
         out.to_str().unwrap(),
         "-q",

@@ -425,3 +425,80 @@ fn bad_list_files_give_clear_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.csv"));
 }
+
+/// SAN-01 without a list is not applicable and says how to give one; with one it runs,
+/// keeps its severity when the country corroborates and drops a step when only the
+/// name matches; a bad list file is an error naming the file and the line.
+#[test]
+fn san01_needs_a_bound_list_and_escalates_only_with_corroboration() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/SAN-01");
+    let input = case.join("transactions.csv");
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("without");
+    let o = redflag(&[
+        "screen",
+        input.to_str().unwrap(),
+        "--only",
+        "SAN-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(s.contains("not applicable: SAN-01"), "{s}");
+    assert!(s.contains("--list sanctions=PATH"), "{s}");
+
+    let out = d.path().join("with");
+    let list = case.join("watchlist.csv");
+    let list_arg = format!("sanctions={}", list.display());
+    let o = redflag(&[
+        "screen",
+        input.to_str().unwrap(),
+        "--only",
+        "SAN-01",
+        "--list",
+        &list_arg,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let cases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("cases.json")).unwrap()).unwrap();
+    let mut severity = std::collections::BTreeMap::new();
+    for c in cases["cases"].as_array().unwrap() {
+        for a in c["alerts"].as_array().unwrap() {
+            severity.insert(
+                a["account"].as_str().unwrap().to_string(),
+                a["severity"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    assert_eq!(
+        severity.get("HIT-PAYER").map(String::as_str),
+        Some("critical"),
+        "{severity:?}"
+    );
+    assert_eq!(
+        severity.get("HIT-PAYEE").map(String::as_str),
+        Some("high"),
+        "{severity:?}"
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"sanctions\""), "{manifest}");
+
+    let bad = d.path().join("bad-list.csv");
+    std::fs::write(&bad, "full_name,dob\nA B,1980\n").unwrap();
+    let bad_arg = format!("sanctions={}", bad.display());
+    let o = redflag(&[
+        "screen",
+        input.to_str().unwrap(),
+        "--list",
+        &bad_arg,
+        "--out",
+        d.path().join("bad").to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("bad-list.csv: line 1 (header): no `name` column"), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+}

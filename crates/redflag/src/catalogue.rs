@@ -368,6 +368,7 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
         match (&r.kind, d.side) {
             (RuleKind::Sequence(_), None) => "per event (`first`, `then`)",
             (RuleKind::Network(_), _) => "the transfer graph (payer to payee)",
+            (RuleKind::Watchlist(_), _) => "the side of each name's account",
             _ => side_text(r.side),
         }
     );

@@ -225,6 +225,20 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
     let mut out = RuleRun::default();
     let mut runnable: Vec<&Rule> = Vec::new();
     for r in &pack.rules {
+        if let crate::pack::RuleKind::Watchlist(spec) = &r.kind {
+            if spec.bound.is_none() {
+                out.not_applicable.push(NotApplicable {
+                    rule_id: r.id().to_string(),
+                    missing_columns: vec![format!(
+                        "a watch list `{0}` (give one with --list {0}=PATH: UN Consolidated List XML, \
+                         OpenSanctions targets.simple.csv or a CSV with name, aliases, birth_date, country, list, \
+                         reference)",
+                        spec.list
+                    )],
+                });
+                continue;
+            }
+        }
         let missing = missing_columns(r, &prep.ds.present);
         if missing.is_empty() {
             runnable.push(r);

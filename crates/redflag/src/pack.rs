@@ -486,6 +486,15 @@ pub struct RuleDef {
     /// prefix), on the same accounts: the rule adds weight to what others found.
     #[serde(default)]
     pub on_alerts_of: Vec<String>,
+    /// Watchlist: the name the watch list is bound under (`--list NAME=PATH`).
+    #[serde(default)]
+    pub list: Option<String>,
+    /// Watchlist: the party name columns screened (`orig_name`, `bene_name`).
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Watchlist: the score a match needs, a number or `$parameter`.
+    #[serde(default)]
+    pub min_score: Option<serde_yaml::Value>,
 }
 
 /// A sequence rule's `repeat`: a trailing window over the sequences' first events,
@@ -604,6 +613,8 @@ pub enum RuleKind {
     Baseline(crate::kinds::baseline::BaselineSpec),
     /// Time-respecting patterns over the transfer graph.
     Network(crate::kinds::network::NetworkSpec),
+    /// Party names against a sanctions or watch list.
+    Watchlist(crate::kinds::watchlist::WatchlistSpec),
 }
 
 impl RuleKind {
@@ -615,6 +626,7 @@ impl RuleKind {
             RuleKind::Sequence(_) => "sequence",
             RuleKind::Baseline(_) => "baseline",
             RuleKind::Network(_) => "network",
+            RuleKind::Watchlist(_) => "watchlist",
         }
     }
 }
@@ -814,6 +826,9 @@ pub struct Pack {
     pub lists: BTreeMap<String, RefList>,
     /// The rules, in pack order.
     pub rules: Vec<Rule>,
+    /// Watch lists bound for `watchlist` rules, by name (`--list NAME=PATH` with a UN
+    /// XML, OpenSanctions or plain watch-list CSV file).
+    pub watch_lists: BTreeMap<String, std::sync::Arc<crate::watchlist::WatchList>>,
     /// The source text, for locating problems.
     text: String,
     file: PathBuf,
@@ -977,6 +992,7 @@ impl Pack {
             params: pf.params,
             lists,
             rules: Vec::new(),
+            watch_lists: BTreeMap::new(),
             text: text.to_string(),
             file: file.to_path_buf(),
             is_toml,
@@ -994,8 +1010,28 @@ impl Pack {
     pub fn with_overrides(&self, sets: &[ParamOverride], lists: &[(String, PathBuf)]) -> Result<Pack> {
         let mut pack = self.clone();
         for (name, path) in lists {
-            let l = RefList::load(name, path)?;
-            pack.lists.insert(name.clone(), l);
+            // A watch list (UN XML, OpenSanctions or plain watch-list CSV) is told by its
+            // content; anything else is a reference list, one value a line.
+            let bytes = std::fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                action: "reading the list",
+                source,
+            })?;
+            let for_watchlist_rule = self
+                .rules
+                .iter()
+                .any(|r| matches!(&r.kind, RuleKind::Watchlist(spec) if spec.list == *name));
+            let looks_like_watch_list = matches!(
+                crate::watchlist::detect(&bytes),
+                crate::watchlist::Detected::WatchList(_) | crate::watchlist::Detected::OtherXml
+            );
+            if for_watchlist_rule || looks_like_watch_list {
+                let wl = crate::watchlist::WatchList::parse(&bytes, path)?;
+                pack.bind_watch_list(name, wl, &path.display().to_string());
+            } else {
+                let l = RefList::load(name, path)?;
+                pack.lists.insert(name.clone(), l);
+            }
         }
         let ids: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();
         for s in sets {
@@ -1063,7 +1099,49 @@ impl Pack {
             });
         }
         pack.rules = rules;
+        pack.bind_watch_lists();
         Ok(pack)
+    }
+
+    /// Binds a watch list under a name for the `watchlist` rules that read it (the API's
+    /// `--list NAME=PATH`).
+    pub fn with_watch_list(&self, name: &str, list: crate::watchlist::WatchList) -> Pack {
+        let mut pack = self.clone();
+        let source = list
+            .files
+            .first()
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_else(|| "api".into());
+        pack.bind_watch_list(name, list, &source);
+        pack.bind_watch_lists();
+        pack
+    }
+
+    fn bind_watch_list(&mut self, name: &str, list: crate::watchlist::WatchList, source: &str) {
+        // Recorded with the reference lists, so that the manifest names it with its sha256.
+        let sha = if list.files.len() == 1 {
+            list.files[0].sha256.clone()
+        } else {
+            sha256_hex(list.files.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join("\n").as_bytes())
+        };
+        self.lists.insert(
+            name.to_string(),
+            RefList {
+                name: name.to_string(),
+                source: source.to_string(),
+                sha256: sha,
+                values: Vec::new(),
+            },
+        );
+        self.watch_lists.insert(name.to_string(), std::sync::Arc::new(list));
+    }
+
+    fn bind_watch_lists(&mut self) {
+        for r in &mut self.rules {
+            if let RuleKind::Watchlist(spec) = &mut r.kind {
+                spec.bound = self.watch_lists.get(&spec.list).cloned();
+            }
+        }
     }
 
     /// Keeps only the rules named (ids or aliases). A rule that screens other rules' alerts

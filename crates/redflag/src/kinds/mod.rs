@@ -28,6 +28,7 @@ pub mod baseline;
 pub mod filter;
 pub mod network;
 pub mod sequence;
+pub mod watchlist;
 
 /// The kinds this version runs, with the fields each owns beyond the common ones.
 pub const KINDS: &[(&str, &[&str])] = &[
@@ -36,10 +37,11 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("sequence", sequence::FIELDS),
     ("baseline", baseline::FIELDS),
     ("network", network::FIELDS),
+    ("watchlist", watchlist::FIELDS),
 ];
 
 /// Kinds that are part of the design but not in this version.
-pub const PLANNED_KINDS: &[&str] = &["watchlist"];
+pub const PLANNED_KINDS: &[&str] = &[];
 
 /// The names of the kinds this version runs.
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -146,6 +148,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> Option<RuleKind> {
         "sequence" => RuleKind::Sequence(sequence::check(d, cx)),
         "baseline" => RuleKind::Baseline(baseline::check(d, cx)),
         "network" => RuleKind::Network(network::check(d, cx)),
+        "watchlist" => RuleKind::Watchlist(watchlist::check(d, cx)),
         _ => return None,
     })
 }
@@ -201,5 +204,6 @@ pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
         RuleKind::Sequence(spec) => sequence::run(rule, spec, scope),
         RuleKind::Baseline(spec) => baseline::run(rule, spec, scope),
         RuleKind::Network(spec) => network::run(rule, spec, scope),
+        RuleKind::Watchlist(spec) => watchlist::run(rule, spec, scope),
     }
 }

@@ -183,15 +183,22 @@ impl Match {
 
     /// The match in one line: the list entry, the score, token by token, corroboration.
     pub fn explain(&self) -> String {
-        let mut s = format!(
-            "{} {} \"{}\"{}: score {:.1} (name {:.1})",
+        format!(
+            "{} {} \"{}\"{}: score {:.1} (name {:.1}); {}",
             self.list,
             self.reference,
             self.matched_name,
             if self.via_alias { " (alias)" } else { "" },
             self.score,
-            self.name_score
-        );
+            self.name_score,
+            self.explain_tokens()
+        )
+    }
+
+    /// Token by token, then corroboration: `NURMATOV=Нурматов 1.00, RUSTAM=Рустам 1.00
+    /// common; listed, not given: Бахтиёрович (patronymic); country KG matches KG (+5)`.
+    pub fn explain_tokens(&self) -> String {
+        let mut s = String::new();
         let pairs: Vec<String> = self
             .pairs
             .iter()
@@ -205,7 +212,7 @@ impl Match {
                 format!("{}={} {:.2}{note}", p.party, p.listed, p.similarity)
             })
             .collect();
-        s.push_str(&format!("; {}", pairs.join(", ")));
+        s.push_str(&pairs.join(", "));
         if !self.unmatched_listed.is_empty() {
             let v: Vec<String> = self
                 .unmatched_listed

@@ -1,0 +1,334 @@
+//! Kind `watchlist`: party names that match a sanctions or watch list, across scripts
+//! and spellings.
+//!
+//! The list is bound at run time (`--list NAME=PATH`, or [`crate::Pack::with_watch_list`]):
+//! the default pack ships none, since a list must be current and its licence allow the
+//! use. Without one the rule is reported as not applicable, with the hint how to give
+//! one. Each field names a party name column: `orig_name` is screened on the paying
+//! account's side, `bene_name` on the receiving account's; the same side's country
+//! (`orig_country`, `bene_country`), when the data has it, corroborates. A name that
+//! matches an entry gives one alert per account and entry, listing every transaction in
+//! which the name appears; the accounts on the other side of those transactions are
+//! linked to it, so the case joins the party and whoever dealt with it. The alert has the rule's severity when a birth date or a
+//! country corroborates the match, one step lower when only the name does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use super::{Checker, Scope};
+use crate::engine::{alert_id, dedup, fill, gather, Alert};
+use crate::error::{did_you_mean, PolarsContext, Result};
+use crate::format;
+use crate::pack::{ParamValue, Rule, RuleDef, Severity, Side, SideSel};
+use crate::watchlist::{Match, Matcher, Party, WatchList};
+
+/// Fields of this kind beyond the common ones.
+pub const FIELDS: &[&str] = &["list", "fields", "min_score", "where"];
+
+/// The party name columns a rule may screen: (name column, side of its account, the
+/// country column of that party).
+pub const NAME_FIELDS: &[(&str, Side, &str)] = &[
+    ("orig_name", Side::Out, "orig_country"),
+    ("bene_name", Side::In, "bene_country"),
+];
+
+/// Score a match needs when the rule does not say.
+pub const DEFAULT_MIN_SCORE: f64 = 80.0;
+
+/// A watchlist rule's checked content.
+#[derive(Debug, Clone)]
+pub struct WatchlistSpec {
+    /// The name the list is bound under (`sanctions`).
+    pub list: String,
+    /// The name columns screened, with their sides and country columns.
+    pub fields: Vec<(String, Side, String)>,
+    /// The score a match needs (name score and score both).
+    pub min_score: f64,
+    /// The list, once bound.
+    pub bound: Option<Arc<WatchList>>,
+}
+
+impl PartialEq for WatchlistSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+            && self.fields == other.fields
+            && self.min_score == other.min_score
+            && match (&self.bound, &other.bound) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// The placeholders an explanation may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "party",
+    "field",
+    "listed",
+    "matched_name",
+    "list",
+    "reference",
+    "score",
+    "name_score",
+    "match",
+    "corroboration",
+    "n_txns",
+];
+
+pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {
+    let list = match d.list.as_deref().map(str::trim) {
+        Some(l) if !l.is_empty() => l.to_string(),
+        _ => {
+            cx.problem(
+                "list",
+                "a watchlist rule needs `list`, the name its watch list is bound under (`--list NAME=PATH`)",
+            );
+            String::new()
+        }
+    };
+    if d.fields.is_empty() {
+        cx.problem(
+            "fields",
+            "a watchlist rule needs `fields`, the party name columns to screen: orig_name, bene_name",
+        );
+    }
+    let mut fields = Vec::new();
+    for (i, f) in d.fields.iter().enumerate() {
+        match NAME_FIELDS.iter().find(|(n, _, _)| n == f) {
+            Some((n, side, country)) => {
+                if fields.iter().any(|(x, _, _): &(String, Side, String)| x == n) {
+                    cx.problem(&format!("fields[{i}]"), format!("`{n}` is named twice"));
+                    continue;
+                }
+                cx.columns.insert(n.to_string());
+                fields.push((n.to_string(), *side, country.to_string()));
+            }
+            None => {
+                let hint = did_you_mean(f, NAME_FIELDS.iter().map(|(n, _, _)| *n))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                cx.problem(
+                    &format!("fields[{i}]"),
+                    format!("`{f}` is not a party name column{hint}; a watchlist rule screens orig_name, bene_name"),
+                );
+            }
+        }
+    }
+    let min_score = match &d.min_score {
+        None => DEFAULT_MIN_SCORE,
+        Some(v) => match score_value(v, cx) {
+            Ok(s) => s,
+            Err(m) => {
+                cx.problem("min_score", m);
+                DEFAULT_MIN_SCORE
+            }
+        },
+    };
+    // One row condition a field, on that field's side: slot i is fields[i].
+    for (_, side, _) in &fields {
+        let sel = match side {
+            Side::Out => SideSel::Out,
+            Side::In => SideSel::In,
+        };
+        cx.condition("where", sel, d.where_.as_deref());
+    }
+    cx.placeholders(PLACEHOLDERS.iter().copied());
+    WatchlistSpec {
+        list,
+        fields,
+        min_score,
+        bound: None,
+    }
+}
+
+/// `min_score`: a number, or `$name` of a parameter holding one.
+fn score_value(v: &serde_yaml::Value, cx: &Checker<'_>) -> std::result::Result<f64, String> {
+    let num = match v {
+        serde_yaml::Value::Number(n) => n.as_f64(),
+        serde_yaml::Value::String(s) => match s.trim().strip_prefix('$') {
+            Some(name) => match cx.params.get(name) {
+                Some(ParamValue::Number(n)) => Some(*n),
+                Some(other) => return Err(format!("parameter `{name}` is {other:?}, not a number")),
+                None => {
+                    let known: Vec<&str> = cx.params.keys().map(String::as_str).collect();
+                    return Err(format!(
+                        "no parameter `{name}`{}",
+                        did_you_mean(name, known.iter().copied())
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default()
+                    ));
+                }
+            },
+            None => s.trim().parse().ok(),
+        },
+        _ => None,
+    };
+    match num {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err("`min_score` is a number of 0 or more (80 by default), or `$parameter`".into()),
+    }
+}
+
+/// The severity one step lower.
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium | Severity::Low => Severity::Low,
+    }
+}
+
+fn str_values(df: &DataFrame, c: &str, rule: &Rule) -> Result<Vec<Option<String>>> {
+    let s = df.column(c).ctx(|| format!("rule {}: reading `{c}`", rule.id()))?;
+    let s = s
+        .cast(&DataType::String)
+        .ctx(|| format!("rule {}: reading `{c}` as text", rule.id()))?;
+    let ca = s.str().ctx(|| format!("rule {}: reading `{c}`", rule.id()))?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+pub(crate) fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let Some(list) = &spec.bound else {
+        // The engine reports the rule as not applicable before it gets here.
+        return Ok(Vec::new());
+    };
+    let prep = scope.prep;
+    let matcher = Matcher::new(list, spec.min_score);
+    let present = |c: &str| prep.ds.present.iter().any(|p| p == c);
+    let mut alerts = Vec::new();
+    for (slot, (field, side, country_col)) in spec.fields.iter().enumerate() {
+        let hits = scope.rows(slot, *side);
+        if hits.is_empty() {
+            continue;
+        }
+        let rows: Vec<IdxSize> = hits.iter().map(|h| h.2 as IdxSize).collect();
+        let mut cols = vec![field.clone(), "counterparty".to_string()];
+        let with_country = present(country_col);
+        if with_country {
+            cols.push(country_col.clone());
+        }
+        let df = gather(prep, *side, &cols, &rows)?;
+        let names = str_values(&df, field, rule)?;
+        let counterparties = str_values(&df, "counterparty", rule)?;
+        let countries = if with_country {
+            str_values(&df, country_col, rule)?
+        } else {
+            vec![None; names.len()]
+        };
+        // Each distinct (name, country) is screened once.
+        let mut distinct: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+        let mut of_row: Vec<Option<usize>> = Vec::with_capacity(names.len());
+        for (n, c) in names.iter().zip(&countries) {
+            match n.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                Some(n) => {
+                    let k = (n, c.as_deref().map(str::trim).filter(|c| !c.is_empty()));
+                    let next = distinct.len();
+                    of_row.push(Some(*distinct.entry(k).or_insert(next)));
+                }
+                None => of_row.push(None),
+            }
+        }
+        let mut keys: Vec<((&str, Option<&str>), usize)> = distinct.into_iter().collect();
+        keys.sort_by_key(|(_, i)| *i);
+        let parties: Vec<Party<'_>> = keys
+            .iter()
+            .map(|((n, c), _)| Party {
+                name: n,
+                birth_date: None,
+                country: *c,
+                organisation: None,
+            })
+            .collect();
+        let found = matcher.screen_all(&parties);
+        // (account, entry) → the rows, and the best match of the names seen.
+        type Group = (Vec<(i64, u32)>, Match, String, std::collections::BTreeSet<String>);
+        let mut groups: BTreeMap<(u32, usize), Group> = BTreeMap::new();
+        for (k, (acct, ts, row)) in hits.iter().enumerate() {
+            let Some(pi) = of_row[k] else { continue };
+            for m in &found[pi] {
+                let g = groups.entry((*acct, m.entry)).or_insert_with(|| {
+                    (
+                        Vec::new(),
+                        m.clone(),
+                        parties[pi].name.to_string(),
+                        std::collections::BTreeSet::new(),
+                    )
+                });
+                g.0.push((*ts, *row));
+                if let Some(cp) = counterparties[k].as_deref().filter(|c| !c.is_empty()) {
+                    g.3.insert(cp.to_string());
+                }
+                if m.score > g.1.score {
+                    g.1 = m.clone();
+                    g.2 = parties[pi].name.to_string();
+                }
+            }
+        }
+        for ((acct, _), (mut txns, m, party, linked)) in groups {
+            txns.sort_unstable();
+            let rows: Vec<u32> = txns.iter().map(|t| t.1).collect();
+            let account = prep.accounts[acct as usize].clone();
+            let account_name = account.clone();
+            let txn_ids = prep.txn_ids(&rows)?;
+            let corroboration: Vec<String> = m
+                .corroboration
+                .iter()
+                .map(|c| format!("{} {} vs {} ({:+})", c.what, c.party, c.listed, c.points))
+                .collect();
+            let mut values: BTreeMap<String, String> = BTreeMap::new();
+            values.insert("party".into(), party.clone());
+            values.insert("field".into(), field.clone());
+            values.insert("listed".into(), m.listed_name.clone());
+            values.insert("matched_name".into(), m.matched_name.clone());
+            values.insert("list".into(), m.list.clone());
+            values.insert("reference".into(), m.reference.clone());
+            values.insert("score".into(), format!("{:.1}", m.score));
+            values.insert("name_score".into(), format!("{:.1}", m.name_score));
+            values.insert("match".into(), m.explain_tokens());
+            values.insert(
+                "corroboration".into(),
+                if corroboration.is_empty() {
+                    "none".into()
+                } else {
+                    corroboration.join("; ")
+                },
+            );
+            values.insert("n_txns".into(), rows.len().to_string());
+            let mut measures = BTreeMap::new();
+            measures.insert("score".to_string(), serde_json::json!(m.score));
+            measures.insert("name_score".to_string(), serde_json::json!(m.name_score));
+            measures.insert("list".to_string(), serde_json::json!(m.list));
+            measures.insert("reference".to_string(), serde_json::json!(m.reference));
+            measures.insert("listed_name".to_string(), serde_json::json!(m.listed_name));
+            measures.insert("party_name".to_string(), serde_json::json!(party));
+            measures.insert("corroborated".to_string(), serde_json::json!(m.corroborated()));
+            let explanation = fill(&rule.def.explain, rule, &values, &account, side.as_str(), None);
+            let severity = if m.corroborated() {
+                rule.def.severity
+            } else {
+                lower(rule.def.severity)
+            };
+            alerts.push(Alert {
+                alert_id: alert_id(rule.id(), &account, &txn_ids),
+                rule_id: rule.id().to_string(),
+                kind: rule.kind.name().to_string(),
+                severity,
+                typologies: rule.def.typologies.clone(),
+                account,
+                side: side.as_str().to_string(),
+                window_start: format::timestamp(txns[0].0),
+                window_end: format::timestamp(txns[txns.len() - 1].0),
+                txn_ids,
+                measures,
+                explanation,
+                // The accounts that dealt with the named party join its case.
+                linked_accounts: linked.into_iter().filter(|a| *a != account_name).collect(),
+                rows,
+            });
+        }
+    }
+    Ok(dedup(alerts))
+}
