@@ -109,7 +109,7 @@
 //! | `HT-02` | 9–12 card payments within 25 days at hotels, taxis and massage or escort services in 3–4 cities |
 //! | `HT-03` | a firm pays air tickets or work-permit fees for 6–9 named people within 25 days |
 //! | `HT-04` | 2–3 cash deposits of 2,500–6,000, each followed within 6–60 h by a transfer abroad of 82–88 % |
-//! | `DRG-02` | 8–12 small transfers with drug slang (закладка, клад, меф, соль) within 14 days |
+//! | `DRG-02` | 12–16 small transfers with drug slang (закладка, клад, меф, соль) from as many people within 6 days (a fan-in) |
 //! | `MUL-01` | a student's account: 16–18 transfers in, each passed on within 10–50 minutes (p2p, crypto or ATM) |
 //! | `TBML-01` | 3–4 wires of one round amount to one supplier abroad within 25 days, citing an invoice or contract |
 //! | `VA-01` `cash-then-crypto` | a cash deposit of 1,500–4,000, then within 3–20 h a crypto purchase of 60–90 % of it (once, or twice a week apart) |

@@ -881,11 +881,12 @@ impl Planter<'_> {
         }
     }
 
-    /// DRG-02 northern route: 8-12 small transfers (15-120) within 14 days from as many
+    /// DRG-02 northern route: 12-16 small transfers (15-120) within 6 days from as many
     /// people with drug slang in the narrative (закладка, клад, меф, соль), taken out
-    /// at an ATM.
+    /// at an ATM. The transfers are a fan-in (FLW-02: 10 senders in 7 days, median under
+    /// 500), which DRG-02 weighs for its slang.
     pub(crate) fn drg02(&mut self, subject: u32, _v: u32) {
-        let k = 8 + self.rng.index(5);
+        let k = 12 + self.rng.index(5);
         let words = ["за клад", "закладка", "меф 2г", "соль", "klad", "за кладик"];
         let texts: Vec<u32> = words.iter().map(|w| self.text(w)).collect();
         let buyers = self.world.distinct_individuals(&mut self.rng, subject, k, |_| true);
@@ -893,7 +894,7 @@ impl Planter<'_> {
         let mut total = 0;
         for b in buyers {
             let ts = {
-                let day = d0 + self.rng.below(14) as u32;
+                let day = d0 + self.rng.below(6) as u32;
                 self.at(day, 10, 23)
             };
             let a = self.uniform_cents(15.0, 120.0);

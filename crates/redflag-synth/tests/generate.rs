@@ -871,7 +871,8 @@ fn check_new_shapes(rows: &Rows, sid: &str, sc: &Scheme) -> bool {
                     .all(|&i| slang.iter().any(|w| rows.s("narrative", i).contains(w))),
                 "{ctx}"
             );
-            assert!(ix.len() >= 8, "{ctx}");
+            assert!(ix.len() >= 12, "{ctx}");
+            assert!(within(ix, 6), "{ctx}");
         }
         ("MUL-01", _) => {
             assert!(ix.len() >= 30, "{ctx}");
