@@ -11,12 +11,13 @@ fn repo(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
 }
 
-/// The red flags of the typology list the default pack implements (TYPOLOGIES.md), except
-/// the watch-list rule SAN-01: add it here when the `watchlist` kind ships it in the pack.
+/// The red flags of the typology list the default pack implements: every id of
+/// TYPOLOGIES.md.
 const TYPOLOGY_IDS: &[&str] = &[
     "STR-01", "STR-02", "STR-03", "STR-04", "STR-05", "FLW-01", "FLW-02", "FLW-03", "FLW-04", "FLW-05", "FLW-06",
     "BEH-01", "BEH-02", "BEH-03", "BEH-04", "GEO-01", "GEO-02", "GEO-03", "GEO-04", "TF-01", "TF-02", "TF-03", "HT-01",
-    "HT-02", "HT-03", "HT-04", "DRG-01", "DRG-02", "MUL-01", "VA-01", "WIR-01", "TBML-01", "TXT-01", "SAN-02",
+    "HT-02", "HT-03", "HT-04", "DRG-01", "DRG-02", "MUL-01", "VA-01", "WIR-01", "TBML-01", "TXT-01", "SAN-01",
+    "SAN-02",
 ];
 
 #[test]
