@@ -421,3 +421,41 @@ fn fixtures_runner_rejects_a_case_without_a_near_miss() {
     .unwrap();
     assert!(check_groups(&case).unwrap_err().contains("fires"));
 }
+
+#[test]
+fn fixtures_runner_applies_a_cases_set_and_checks_the_intent() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("STR-01");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("transactions.csv"),
+        "txn_id,ts,amount,orig_account,bene_account,channel\n\
+         h1,2026-03-02 10:00:00,9500,,HIT,cash_in\n\
+         h2,2026-03-03 10:00:00,9600,,HIT,cash_in\n\
+         m1,2026-03-02 10:00:00,8000,,MISS,cash_in\n",
+    )
+    .unwrap();
+    let case = |set: &str| {
+        format!(
+            "rule: STR-01\nabout: two deposits in the band\nset: [{set}]\ngroups:\n  \
+             - {{role: hit, accounts: [HIT], note: h1-h2}}\n  - {{role: near_miss, accounts: [MISS], note: m1}}\n"
+        )
+    };
+    let pack = Pack::builtin().unwrap();
+    // With three deposits needed in 7 days, the hit no longer fires: the intent check says so
+    // before any expected.json is read, and nothing is written.
+    std::fs::write(dir.join("case.yaml"), case("\"STR-01.min_deposits_7d=3\"")).unwrap();
+    let e = run_case(&dir, &pack).unwrap_err();
+    assert!(e.contains("Hit account HIT must fire and does not"), "{e}");
+    assert!(!dir.join("expected.json").exists());
+    // With the default, it fires, and a missing expected.json shows what was found.
+    std::fs::write(dir.join("case.yaml"), case("")).unwrap();
+    let e = run_case(&dir, &pack).unwrap_err();
+    assert!(
+        e.starts_with("no expected.json") && e.contains("\"account\": \"HIT\""),
+        "{e}"
+    );
+    // A parameter the rule lacks is an error that names it.
+    std::fs::write(dir.join("case.yaml"), case("\"STR-01.min_deposit=3\"")).unwrap();
+    assert!(run_case(&dir, &pack).unwrap_err().contains("min_deposit"));
+}
