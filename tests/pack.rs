@@ -111,7 +111,6 @@ fn sequence_rule_without_its_fields_names_each() {
     for want in [
         "a sequence rule needs `first`",
         "a sequence rule needs `then`",
-        "this kind needs `within`",
         "a sequence rule needs `match`",
         "field `window` is not used by kind `sequence`",
     ] {

@@ -454,3 +454,44 @@ fn repeat_measures_read_the_first_events_in_the_window() {
     // Two regions only.
     assert!(alerts(&p, &rows(["KG-B", "KG-C", "KG-B"])).is_empty());
 }
+
+#[test]
+fn an_event_in_its_context_needs_no_then() {
+    // The first transfer to a payee country the account has not paid in the prior 90 days.
+    let p = rule(
+        r#"    first: {side: out, where: "bene_country = 'SY'"}
+    prior: {side: out, where: "bene_country = 'SY'", window: 90d}
+    match: "prior.count = 0"
+    explain: "first transfer there in 90 days: {first_amount}"
+"#,
+    );
+    let to_sy = |id: &str, ts: &str| {
+        let mut t = debit(id, ts, 500.0, "A");
+        t.bene_country = Some("SY".into());
+        t
+    };
+    let a = alerts(
+        &p,
+        &[
+            to_sy("s1", "2026-01-01 10:00:00"),
+            to_sy("s2", "2026-02-01 10:00:00"),
+            // 91 days after s2: new again.
+            to_sy("s3", "2026-05-03 10:00:00"),
+        ],
+    );
+    let ids: Vec<Vec<String>> = a.iter().map(|x| x.txn_ids.clone()).collect();
+    assert_eq!(ids, [vec!["s1".to_string()], vec!["s3".to_string()]], "{a:?}");
+    assert_eq!(a[0].explanation, "first transfer there in 90 days: 500");
+    assert!(!a[0].measures.contains_key("then_total"));
+    // `then` names without `then` events are an error.
+    let e = try_pack(
+        &one_rule(
+            "  - id: SEQ-T\n    title: t\n    kind: sequence\n    severity: low\n    first: {side: out}\n    prior: {side: out, window: 30d}\n    within: 1d\n    match: \"then.total > 1\"\n",
+        ),
+        &[HR],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`then_total` needs `then` events"), "{e}");
+    assert!(e.contains("`within` goes with `then`"), "{e}");
+}

@@ -65,8 +65,11 @@ pub struct Episode {
 pub struct SequenceSpec {
     /// The first event.
     pub first: EventSpec,
-    /// The events that follow.
+    /// The events that follow; without them (`has_then` false) the rule is an event in
+    /// its context (`prior`), and `then` is unused.
     pub then: EventSpec,
+    /// Whether the rule has `then` events.
+    pub has_then: bool,
     /// Context before the first event, and its window.
     pub prior: Option<(EventSpec, Window)>,
     /// How long after the first event the others may come.
@@ -213,13 +216,29 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
         false,
         "{side: in, where: \"amount_base >= 1000\"}",
     );
-    let then = check_event(
-        "then",
-        d.then.as_ref(),
-        cx,
-        false,
-        "{side: out, where: \"channel IN ('wire', 'cash_out')\"}",
-    );
+    // Without `then`, the rule is an event in its context: `first`, `prior` and `match`.
+    let has_then = d.then.is_some();
+    let then = if has_then {
+        check_event(
+            "then",
+            d.then.as_ref(),
+            cx,
+            false,
+            "{side: out, where: \"channel IN ('wire', 'cash_out')\"}",
+        )
+    } else {
+        if d.prior.is_none() {
+            cx.problem(
+                "then",
+                "a sequence rule needs `then` (the events that follow), or `prior` (the context of a single event)",
+            );
+        }
+        Some(EventSpec {
+            side: SideSel::Both,
+            slot: usize::MAX,
+            episode: None,
+        })
+    };
     let prior = match &d.prior {
         Some(p) => {
             let ev = check_event("prior", Some(p), cx, true, "");
@@ -228,7 +247,14 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
         }
         None => None,
     };
-    let within = cx.window("within", d.within.as_deref(), "24h");
+    let within = if has_then {
+        cx.window("within", d.within.as_deref(), "24h")
+    } else {
+        if d.within.is_some() {
+            cx.problem("within", "`within` goes with `then`; this rule has no `then`");
+        }
+        Some(Window { ms: 0 })
+    };
     let mut names: Vec<String> = vec!["first_amount".into(), "first_count".into()];
     if let Some(ep) = first.as_ref().and_then(|f| f.episode.as_ref()) {
         names.extend(ep.measures.iter().map(|(n, _)| format!("first_{n}")));
@@ -247,8 +273,14 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
         }
         Some(m) => {
             let before = cx.columns.clone();
-            let out = cx.expr("match", &flatten_dots(m), ExprRole::Over(&names));
+            let flat = flatten_dots(m);
+            let out = cx.expr("match", &flat, ExprRole::Over(&names));
             cx.columns = before;
+            if !has_then {
+                if let Some(n) = THEN_NAMES.iter().find(|n| names_identifier(&flat, n)) {
+                    cx.problem("match", format!("`{n}` needs `then` events; this rule has none"));
+                }
+            }
             out
         }
     };
@@ -284,6 +316,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
         (Some(first), Some(then), Some(within), Some(match_sql)) => SequenceSpec {
             first,
             then,
+            has_then,
             prior,
             within,
             match_sql,
@@ -302,6 +335,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
                 slot: 0,
                 episode: None,
             },
+            has_then: false,
             prior: None,
             within: Window { ms: 0 },
             match_sql: "false".into(),
@@ -355,14 +389,20 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         message: m,
     };
     let first_rows = scope.side_rows(spec.first.slot, spec.first.side);
-    let then_rows = scope.side_rows(spec.then.slot, spec.then.side);
-    if first_rows.is_empty() || then_rows.is_empty() {
+    let then_rows = if spec.has_then {
+        scope.side_rows(spec.then.slot, spec.then.side)
+    } else {
+        Vec::new()
+    };
+    if first_rows.is_empty() || (spec.has_then && then_rows.is_empty()) {
         return Ok(Vec::new());
     }
     let mut cands = candidates(prep, rule, spec, &first_rows).map_err(&rerr)?;
-    // Only firsts on accounts that have then-events can fire.
-    let then_accounts: BTreeSet<u32> = then_rows.iter().map(|r| r.0).collect();
-    cands.retain(|c| then_accounts.contains(&c.account));
+    if spec.has_then {
+        // Only firsts on accounts that have then-events can fire.
+        let then_accounts: BTreeSet<u32> = then_rows.iter().map(|r| r.0).collect();
+        cands.retain(|c| then_accounts.contains(&c.account));
+    }
     if cands.is_empty() {
         return Ok(Vec::new());
     }
@@ -430,6 +470,25 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         Ok(())
     };
     for (ci, c) in cands.iter().enumerate() {
+        if !spec.has_then {
+            // An event in its context: one step, with no then-values.
+            steps.push(Step {
+                cand: ci as u32,
+                upto: u32::MAX,
+                total: f64::NAN,
+                count: f64::NAN,
+                min: f64::NAN,
+                max: f64::NAN,
+                last: f64::NAN,
+                cps: f64::NAN,
+                dwell_ms: 0,
+                ts: c.ts,
+            });
+            if steps.len() >= CHUNK {
+                evaluate(&mut steps, &mut hit)?;
+            }
+            continue;
+        }
         // The then-events after the first one: (ts, row) later, same account, within.
         let mut j = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
         let (mut total, mut count, mut min, mut max) = (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
@@ -471,13 +530,15 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         let Some(s) = h else { continue };
         let c = &cands[ci];
         let mut rows = c.rows.clone();
-        let lo = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
-        rows.extend(
-            then_rows[lo..=s.upto as usize]
-                .iter()
-                .filter(|r| r.2 != c.row)
-                .map(|r| r.2),
-        );
+        if spec.has_then {
+            let lo = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
+            rows.extend(
+                then_rows[lo..=s.upto as usize]
+                    .iter()
+                    .filter(|r| r.2 != c.row)
+                    .map(|r| r.2),
+            );
+        }
         let mut values = BTreeMap::new();
         step_values(c, prior_vals.as_ref().map(|p| p[ci]), n_first, s, &mut |k, v| {
             values.insert(spec.names[k].clone(), v);
@@ -533,6 +594,9 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
         let mut measures = BTreeMap::new();
         let mut texts = BTreeMap::new();
         for (name, v) in &ep.values {
+            if !spec.has_then && v.is_nan() && THEN_NAMES.contains(&name.as_str()) {
+                continue;
+            }
             measures.insert(name.clone(), crate::engine::json_value(&AnyValue::Float64(*v)));
             texts.insert(name.clone(), format::number(*v));
         }
