@@ -49,6 +49,8 @@
 
 use std::collections::HashMap;
 
+use super::names::FastHash;
+
 use super::names::{Name, Token, TokenClass};
 use super::{country_code, BirthDate, EntryKind, ListEntry, WatchList};
 
@@ -318,8 +320,8 @@ struct PTok<'t> {
 pub struct Matcher {
     entries: Vec<ListEntry>,
     vocab: Vec<Vocab>,
-    by_key: HashMap<String, u32>,
-    buckets: HashMap<Block, Vec<u32>>,
+    by_key: HashMap<String, u32, FastHash>,
+    buckets: HashMap<Block, Vec<u32>, FastHash>,
     postings: Vec<Vec<(u32, f32)>>,
     variants: Vec<Variant>,
     n_entries: f64,
@@ -438,7 +440,7 @@ impl Matcher {
     /// which it could not reach the agreement that `min_score` needs (prefix filtering).
     pub fn new(list: &WatchList, min_score: f64) -> Matcher {
         let mut vocab: Vec<Vocab> = Vec::new();
-        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut by_key: HashMap<String, u32, FastHash> = HashMap::default();
         let mut variants: Vec<Variant> = Vec::new();
         let mut last_entry_of_vocab: Vec<u32> = Vec::new();
         let mut parsed: Vec<(u32, String, bool, bool, Name)> = Vec::new();
@@ -568,7 +570,7 @@ impl Matcher {
                 tokens,
             });
         }
-        let mut buckets: HashMap<Block, Vec<u32>> = HashMap::new();
+        let mut buckets: HashMap<Block, Vec<u32>, FastHash> = HashMap::default();
         for (id, v) in vocab.iter().enumerate() {
             let id = id as u32;
             let mut keys = vec![prefix3(&v.key), skeleton3(&v.key)];
@@ -706,7 +708,7 @@ impl Matcher {
     /// or over, best first. The token comparisons are made once per distinct token.
     pub fn screen_all(&self, parties: &[Party<'_>]) -> Vec<Vec<Match>> {
         let names: Vec<Name> = parallel_map(parties, |p| Name::parse(p.name));
-        let mut distinct: HashMap<(&str, Option<&str>), u32> = HashMap::new();
+        let mut distinct: HashMap<(&str, Option<&str>), u32, FastHash> = HashMap::default();
         let mut order: Vec<(&str, Option<&str>)> = Vec::new();
         let mut ids: Vec<Vec<u32>> = Vec::with_capacity(names.len());
         for n in &names {
@@ -883,6 +885,36 @@ impl Matcher {
                         li,
                         initial,
                     });
+                }
+            }
+        }
+        // An upper bound first: each party token and each listed token at its best pair,
+        // over the least the denominator can be. Most candidates stop here.
+        {
+            let mut by_p = [0.0f64; 16];
+            let mut by_l = [0.0f64; 16];
+            let (mut sum_p, mut sum_l) = (0.0, 0.0);
+            for pc in cands.iter() {
+                let x = pc.c * pc.w;
+                if pc.pi < 16 && pc.li < 16 {
+                    by_p[pc.pi] = by_p[pc.pi].max(x);
+                    by_l[pc.li] = by_l[pc.li].max(x);
+                } else {
+                    sum_p = f64::INFINITY;
+                }
+            }
+            sum_p += by_p.iter().sum::<f64>();
+            sum_l += by_l.iter().sum::<f64>();
+            let num_ub = sum_p.min(sum_l);
+            let den_lb = ptoks
+                .iter()
+                .map(|(_, p)| miss_weight(p.tok.class, p.weight))
+                .sum::<f64>()
+                .max(v.tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum::<f64>());
+            if num_ub.is_finite() && den_lb > 0.0 {
+                let ub = 100.0 * (num_ub / den_lb).min(1.0) * evidence_factor(num_ub);
+                if ub < self.min_score {
+                    return None;
                 }
             }
         }

@@ -15,6 +15,7 @@
 //!   `Юсупов`) also gets an alternative key with `j` read as `i`.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
@@ -437,16 +438,38 @@ fn collapse(s: &str) -> String {
     out
 }
 
-/// The word lists, by matching key.
-pub(crate) struct Lexicons {
-    pub legal: HashSet<String>,
-    pub honorific: HashSet<String>,
-    pub particle: HashSet<String>,
-    pub patronymic_connector: HashSet<String>,
-    pub common: HashSet<String>,
+/// FNV-1a: a fast, deterministic hash for the short keys of names (the keys are the
+/// list's and the screened data's own name tokens).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
-fn keys(words: &[&str]) -> HashSet<String> {
+/// A hash set or map keyed by name keys.
+pub(crate) type FastHash = BuildHasherDefault<Fnv>;
+
+/// The word lists, by matching key.
+pub(crate) struct Lexicons {
+    pub legal: HashSet<String, FastHash>,
+    pub honorific: HashSet<String, FastHash>,
+    pub particle: HashSet<String, FastHash>,
+    pub patronymic_connector: HashSet<String, FastHash>,
+    pub common: HashSet<String, FastHash>,
+}
+
+fn keys(words: &[&str]) -> HashSet<String, FastHash> {
     words
         .iter()
         .map(|w| {
