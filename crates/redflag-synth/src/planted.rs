@@ -169,8 +169,8 @@ impl Planter<'_> {
 
     /// STR-05 smurf consolidation: four to six people each send 1,000-2,900 within six
     /// days; three to twelve days later 85-95 % of it goes abroad (a wire to a firm in
-    /// the Emirates, or a money transfer to a person in Turkey). Under ten senders, so
-    /// not FLW-02.
+    /// Syria, a conflict zone, for STR-05H; or a money transfer to a person in Turkey).
+    /// Under ten senders, so not FLW-02.
     pub(crate) fn str05(&mut self, subject: u32, v: u32) {
         let k = 4 + self.rng.index(3);
         let feeders = self.world.distinct_individuals(&mut self.rng, subject, k, |_| true);
@@ -189,7 +189,7 @@ impl Planter<'_> {
         let day = last + 3 + self.rng.below(9) as u32;
         let ts = self.at(day, 10, 17);
         let ev = if v == 0 {
-            let firm = self.firm_abroad("AE");
+            let firm = self.firm_abroad("SY");
             let text = self.text("prepayment for goods");
             Event::new(ts, (total as f64 * share) as i64, Channel::Wire, subject, firm).saying(text)
         } else {
