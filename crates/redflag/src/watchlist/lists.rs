@@ -191,7 +191,12 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<WatchList> {
                 ),
             ));
         }
-        Detected::Empty => unreachable!("checked above"),
+        Detected::Empty => {
+            return Err(err(
+                "line 1".into(),
+                "the file holds only white space; a watch list needs entries".into(),
+            ))
+        }
     };
     let mut lists = std::collections::BTreeMap::<String, usize>::new();
     for e in &entries {
