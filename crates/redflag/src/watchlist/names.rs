@@ -483,6 +483,7 @@ fn keys(words: &[&str]) -> HashSet<String, FastHash> {
 /// (`общество с ограниченной ответственностью`, `mas'uliyati cheklangan jamiyat`).
 pub const LEGAL_FORMS: &[&str] = &[
     "llc",
+    "partnership",
     "ltd",
     "limited",
     "liability",
