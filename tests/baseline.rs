@@ -272,7 +272,11 @@ fn reference(rows: &[Row]) -> BTreeSet<(String, Vec<String>)> {
             }
             hist.sort_by(f64::total_cmp);
             let n = hist.len();
-            let median = if n % 2 == 1 { hist[n / 2] } else { (hist[n / 2 - 1] + hist[n / 2]) / 2.0 };
+            let median = if n % 2 == 1 {
+                hist[n / 2]
+            } else {
+                (hist[n / 2 - 1] + hist[n / 2]) / 2.0
+            };
             if *current > 2.0 * median {
                 let mut ids = ids.clone();
                 ids.sort_by_key(|i| (rows[*i].day, *i));
@@ -308,4 +312,3 @@ proptest! {
         prop_assert_eq!(got, reference(&rows));
     }
 }
-

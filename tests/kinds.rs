@@ -491,3 +491,33 @@ fn only_keeps_the_rules_an_on_alerts_of_rule_screens() {
     let ids: Vec<&str> = p.rules.iter().map(|r| r.id()).collect();
     assert_eq!(ids, ["STR-T", "DRG-T"]);
 }
+
+#[test]
+fn explanations_agree_in_number() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: N-T
+    title: t
+    kind: aggregate
+    severity: low
+    side: in
+    where: "channel = 'cash_in'"
+    window: 1d
+    measures: {n: "count(*)"}
+    having: "n >= 1"
+    explain: "{n|cash deposit|cash deposits} of {min_amount}"
+"#,
+        ),
+        &[HR],
+    );
+    let a = alerts(
+        &p,
+        &[
+            cash("t1", "2026-01-01 10:00:00", 100.0, "A"),
+            cash("t2", "2026-01-01 10:00:00", 100.0, "B"),
+            cash("t3", "2026-01-01 11:00:00", 100.0, "B"),
+        ],
+    );
+    assert_eq!(a[0].explanation, "1 cash deposit of 100");
+    assert_eq!(a[1].explanation, "2 cash deposits of 100");
+}

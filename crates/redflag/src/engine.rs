@@ -561,7 +561,12 @@ pub(crate) fn fill(
             rest = "";
             break;
         };
-        let name = after[..end].trim();
+        let mut parts = after[..end].split('|');
+        let name = parts.next().unwrap_or("").trim();
+        let noun: Option<(&str, &str)> = match (parts.next(), parts.next()) {
+            (Some(one), Some(many)) => Some((one.trim(), many.trim())),
+            _ => None,
+        };
         let v = match name {
             "account" => account.to_string(),
             "side" => side.to_string(),
@@ -574,6 +579,10 @@ pub(crate) fn fill(
                 .unwrap_or_else(|| "—".into()),
         };
         out.push_str(&v);
+        if let Some((one, many)) = noun {
+            out.push(' ');
+            out.push_str(if v == "1" { one } else { many });
+        }
         rest = &after[end + 1..];
     }
     out.push_str(rest);

@@ -49,8 +49,8 @@ mod output;
 mod pack;
 pub mod report;
 pub mod schema;
-mod window;
 pub mod watchlist;
+mod window;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
@@ -65,8 +65,8 @@ pub use output::{
     SCHEMA_VERSION,
 };
 pub use pack::{
-    placeholders, sha256_hex, AggregateSpec, Pack, ParamOverride, ParamValue, RefList, Rule, RuleDef, RuleKind,
-    EventDef, Severity, Side, SideSel, Window, WindowAlt, TYPOLOGIES,
+    placeholders, sha256_hex, AggregateSpec, EventDef, Pack, ParamOverride, ParamValue, RefList, Rule, RuleDef,
+    RuleKind, Severity, Side, SideSel, Window, WindowAlt, TYPOLOGIES,
 };
 
 /// What a screening found.

@@ -1122,7 +1122,14 @@ impl Pack {
         let sha = if list.files.len() == 1 {
             list.files[0].sha256.clone()
         } else {
-            sha256_hex(list.files.iter().map(|f| f.sha256.as_str()).collect::<Vec<_>>().join("\n").as_bytes())
+            sha256_hex(
+                list.files
+                    .iter()
+                    .map(|f| f.sha256.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .as_bytes(),
+            )
         };
         self.lists.insert(
             name.to_string(),
@@ -1377,7 +1384,8 @@ const PACK_FIELDS: &[&str] = &[
     "rules",
 ];
 
-/// The `{name}` placeholders of an explanation template.
+/// The `{name}` placeholders of an explanation template (`{name|one|many}` names `name`
+/// and adds a noun that agrees with its value: `1 payment`, `3 payments`).
 pub fn placeholders(t: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = t;
@@ -1385,7 +1393,8 @@ pub fn placeholders(t: &str) -> Vec<String> {
         let after = &rest[start + 1..];
         match after.find('}') {
             Some(end) => {
-                let name = after[..end].trim();
+                // `{n|payment|payments}`: the name, then the noun's singular and plural.
+                let name = after[..end].split('|').next().unwrap_or("").trim();
                 if !name.is_empty() {
                     out.push(name.to_string());
                 }

@@ -953,7 +953,7 @@ fn eval_steps(
     Ok(fired)
 }
 
-/// A duration in words: `35 min`, `2 h 15 min`, `3 d 4 h`.
+/// A duration in words: `35 min`, `2 h 15 min`, `1 day`, `3 days 4 h`.
 pub(crate) fn duration_text(ms: i64) -> String {
     let min = ms / 60_000;
     if min < 60 {
@@ -964,9 +964,11 @@ pub(crate) fn duration_text(ms: i64) -> String {
             m => format!("{} h {m} min", min / 60),
         }
     } else {
+        let days = min / 1440;
+        let unit = if days == 1 { "day" } else { "days" };
         match (min / 60) % 24 {
-            0 => format!("{} d", min / 1440),
-            h => format!("{} d {h} h", min / 1440),
+            0 => format!("{days} {unit}"),
+            h => format!("{days} {unit} {h} h"),
         }
     }
 }
@@ -996,6 +998,7 @@ mod tests {
     fn durations_read_well() {
         assert_eq!(duration_text(35 * 60_000), "35 min");
         assert_eq!(duration_text(135 * 60_000), "2 h 15 min");
-        assert_eq!(duration_text(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+        assert_eq!(duration_text(3 * 86_400_000 + 4 * 3_600_000), "3 days 4 h");
+        assert_eq!(duration_text(86_400_000), "1 day");
     }
 }
