@@ -330,5 +330,21 @@ pub(crate) fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> R
             });
         }
     }
-    Ok(dedup(alerts))
+    // One name meeting two entries on the same transactions makes one alert: the best
+    // scored entry's. Then the order of the other kinds: account, start, id.
+    let score = |a: &Alert| a.measures.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    alerts.sort_by(|a, b| {
+        a.alert_id
+            .cmp(&b.alert_id)
+            .then(score(b).total_cmp(&score(a)))
+            .then(a.explanation.cmp(&b.explanation))
+    });
+    let mut alerts = dedup(alerts);
+    alerts.sort_by(|a, b| {
+        a.account
+            .cmp(&b.account)
+            .then(a.window_start.cmp(&b.window_start))
+            .then(a.alert_id.cmp(&b.alert_id))
+    });
+    Ok(alerts)
 }
