@@ -560,3 +560,37 @@ fn san01_needs_a_bound_list_and_escalates_only_with_corroboration() {
     assert!(e.contains("bad-list.csv: line 1 (header): no `name` column"), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
+
+/// Through the library: a list bound with `Pack::with_watch_list`; one name that meets
+/// two entries on the same transaction gives one alert, the better scored entry's.
+#[test]
+fn san01_through_the_api_keeps_the_best_entry_for_a_name() {
+    use polars::prelude::*;
+    let list = "name,aliases,birth_date,country,list,reference\n\
+                TOKTOSUNOV ZHANYBEK,,,,Test,T-SHORT\n\
+                TOKTOSUNOV ZHANYBEK ERKINBEKOVICH,,,,Test,T-FULL\n";
+    let wl = WatchList::parse(list.as_bytes(), Path::new("two.csv")).unwrap();
+    let pack = redflag::Pack::builtin()
+        .unwrap()
+        .only(&["SAN-01".to_string()])
+        .unwrap()
+        .with_watch_list("sanctions", wl);
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("txn_id".into(), ["t1"]),
+        Column::new("ts".into(), ["2026-05-01 10:00:00"]),
+        Column::new("amount".into(), [700.0]),
+        Column::new("orig_account".into(), ["PAYER"]),
+        Column::new("bene_account".into(), ["PAYEE"]),
+        Column::new("orig_name".into(), ["Toktosunov Zhanybek Erkinbekovich"]),
+        Column::new("bene_name".into(), ["Asel Bekova"]),
+        Column::new("channel".into(), ["wire"]),
+    ])
+    .unwrap();
+    let data = redflag::Dataset::from_frame(df, "api", &redflag::IngestOptions::default()).unwrap();
+    let result = redflag::screen(&pack, &data).unwrap();
+    let alerts: Vec<&redflag::Alert> = result.alerts().filter(|a| a.rule_id == "SAN-01").collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].account, "PAYER");
+    assert_eq!(alerts[0].measures["reference"], "T-FULL", "{}", alerts[0].explanation);
+    assert_eq!(alerts[0].linked_accounts, ["PAYEE"]);
+}
