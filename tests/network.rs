@@ -779,3 +779,37 @@ fn default_pack_smurf_rules_by_destination() {
     // Card payments are customers paying a merchant, not smurfs.
     assert!(screen("AF", "card").is_empty());
 }
+
+#[test]
+fn hop_limits_and_tolerances_may_be_parameters() {
+    let p = pack(
+        &one_rule(
+            r#"  - id: NET-T
+    title: network test
+    kind: network
+    severity: high
+    params: {hops: 3, tol: 0.1}
+    pattern: cycle
+    max_hops: $hops
+    within: 30d
+    amount_tolerance: $tol
+    where: "channel = 'wire'"
+    match: "share >= 0.8"
+"#,
+        ),
+        &[HR],
+    );
+    let four = cycle_of(4, "P");
+    assert!(alerts(&p, &four).is_empty(), "4 hops over a limit of 3");
+    let wider = p.with_overrides(&["NET-T.hops=4".parse().unwrap()], &[]).unwrap();
+    assert_eq!(alerts(&wider, &four).len(), 1);
+    let e = try_pack(
+        &one_rule(
+            "  - id: NET-T\n    title: t\n    kind: network\n    severity: low\n    pattern: cycle\n    max_hops: $hop\n    within: 30d\n    params: {hops: 3}\n",
+        ),
+        &[HR],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown parameter `$hop`; did you mean `hops`?"), "{e}");
+}

@@ -472,16 +472,16 @@ pub struct RuleDef {
     pub pattern: Option<crate::kinds::network::PatternField>,
     /// Network: the most hops of a cycle or a branch.
     #[serde(default)]
-    pub max_hops: Option<u32>,
+    pub max_hops: Option<NumField>,
     /// Network: the fewest hops of a cycle or a branch.
     #[serde(default)]
-    pub min_hops: Option<u32>,
+    pub min_hops: Option<NumField>,
     /// Network: how far each hop's amount may be from the previous one's, as a ratio.
     #[serde(default)]
-    pub amount_tolerance: Option<f64>,
+    pub amount_tolerance: Option<NumField>,
     /// Network: the fewest distinct branches of a fan or a scatter.
     #[serde(default)]
-    pub min_branches: Option<u32>,
+    pub min_branches: Option<NumField>,
     /// Screen only the transactions in alerts of these rules (ids; `STR-*` matches a
     /// prefix), on the same accounts: the rule adds weight to what others found.
     #[serde(default)]
@@ -495,6 +495,50 @@ pub struct RuleDef {
     /// Watchlist: the score a match needs, a number or `$parameter`.
     #[serde(default)]
     pub min_score: Option<serde_yaml::Value>,
+}
+
+/// A number in a rule's own field: written out, or a `$param` of the pack or the rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum NumField {
+    /// A number.
+    Value(f64),
+    /// `$name`: a parameter.
+    Param(String),
+}
+
+impl Serialize for NumField {
+    /// As written: a whole number without a decimal point, a parameter as `$name`.
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            NumField::Value(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => ser.serialize_i64(*v as i64),
+            NumField::Value(v) => ser.serialize_f64(*v),
+            NumField::Param(p) => ser.serialize_str(p),
+        }
+    }
+}
+
+impl NumField {
+    /// The number, the parameter looked up.
+    pub fn resolve(&self, params: &BTreeMap<String, ParamValue>) -> std::result::Result<f64, String> {
+        match self {
+            NumField::Value(v) => Ok(*v),
+            NumField::Param(p) => {
+                let name = p
+                    .trim()
+                    .strip_prefix('$')
+                    .ok_or_else(|| format!("`{p}` is neither a number nor a parameter (write a number, or `$name`)"))?;
+                match params.get(name) {
+                    Some(ParamValue::Number(v)) => Ok(*v),
+                    Some(other) => Err(format!("parameter `${name}` is `{}`, not a number", other.display())),
+                    None => Err(format!(
+                        "unknown parameter `${name}`{}; define it under `params:` of the pack or of the rule",
+                        suggestion(name, params.keys().map(String::as_str))
+                    )),
+                }
+            }
+        }
+    }
 }
 
 /// A sequence rule's `repeat`: a trailing window over the sequences' first events,

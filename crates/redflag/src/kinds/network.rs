@@ -224,8 +224,42 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     let within = cx.window("within", d.within.as_deref(), "30d");
     // Hops: defaults of the first pattern; the limits of all.
     let (dmin, dmax) = patterns.first().map(|p| p.default_hops()).unwrap_or((1, 2));
-    let min_hops = d.min_hops.unwrap_or(dmin);
-    let max_hops = d.max_hops.unwrap_or(dmax.max(min_hops));
+    // Numbers may be written out or be `$params`.
+    let number = |cx: &mut Checker<'_>, field: &str, v: Option<&crate::pack::NumField>| -> Option<f64> {
+        match v.map(|n| n.resolve(cx.params)) {
+            Some(Ok(x)) => Some(x),
+            Some(Err(m)) => {
+                cx.problem(field, m);
+                None
+            }
+            None => None,
+        }
+    };
+    let whole = |cx: &mut Checker<'_>, field: &str, v: Option<f64>| -> Option<u32> {
+        match v {
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) => Some(x as u32),
+            Some(x) => {
+                cx.problem(field, format!("{x} is not a whole number"));
+                None
+            }
+            None => None,
+        }
+    };
+    let d_min_hops = {
+        let v = number(cx, "min_hops", d.min_hops.as_ref());
+        whole(cx, "min_hops", v)
+    };
+    let d_max_hops = {
+        let v = number(cx, "max_hops", d.max_hops.as_ref());
+        whole(cx, "max_hops", v)
+    };
+    let d_min_branches = {
+        let v = number(cx, "min_branches", d.min_branches.as_ref());
+        whole(cx, "min_branches", v)
+    };
+    let d_tolerance = number(cx, "amount_tolerance", d.amount_tolerance.as_ref());
+    let min_hops = d_min_hops.unwrap_or(dmin);
+    let max_hops = d_max_hops.unwrap_or(dmax.max(min_hops));
     if has(Pattern::GatherScatter) && patterns.len() == 1 {
         for (f, set) in [("max_hops", d.max_hops.is_some()), ("min_hops", d.min_hops.is_some())] {
             if set {
@@ -263,7 +297,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
             );
         }
     }
-    let tolerance = match d.amount_tolerance {
+    let tolerance = match d_tolerance {
         Some(t) if !(0.0..1.0).contains(&t) || t.is_nan() => {
             cx.problem(
                 "amount_tolerance",
@@ -273,7 +307,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
         }
         t => t,
     };
-    let min_branches = match d.min_branches {
+    let min_branches = match d_min_branches {
         Some(_) if patterns == [Pattern::Cycle] => {
             cx.problem("min_branches", "pattern `cycle` has no branches; remove this field");
             0
