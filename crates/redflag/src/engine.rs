@@ -15,7 +15,7 @@ use crate::error::{Error, PolarsContext, Result};
 use crate::expr;
 use crate::format;
 use crate::ingest::Dataset;
-use crate::kinds::Masks;
+use crate::kinds::{Masks, RowMask};
 use crate::pack::{Pack, Rule, Severity, Side, SideSel};
 use crate::schema;
 
@@ -302,7 +302,7 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
             if terms[ci].len() < 2 {
                 continue;
             }
-            let kept = mask.iter().filter(|m| **m).count();
+            let kept = mask.count();
             if kept * 4 <= mask.len() {
                 narrow(prep, runnable[*i], side, &terms[ci][1..], mask)?;
             } else {
@@ -311,9 +311,7 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
         }
         for (ci, more) in batch(prep, side, &runnable, &conds, items)? {
             if let Some(mask) = masks.get_mut(&(conds[ci].0, conds[ci].1, side)) {
-                for (m, v) in mask.iter_mut().zip(more) {
-                    *m = *m && v;
-                }
+                mask.and_assign(&more);
             }
         }
     }
@@ -385,7 +383,7 @@ fn batch(
     runnable: &[&Rule],
     conds: &[(usize, usize, &crate::kinds::Condition)],
     items: Vec<(usize, Expr)>,
-) -> Result<Vec<(usize, Vec<bool>)>> {
+) -> Result<Vec<(usize, RowMask)>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -409,14 +407,14 @@ fn batch(
                 rule_id: runnable[conds[i].0].id().to_string(),
                 message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
             })?;
-            Ok((i, b.iter().map(|v| v.unwrap_or(false)).collect()))
+            Ok((i, RowMask::from_bools(b.iter().map(|v| v.unwrap_or(false)))))
         })
         .collect()
 }
 
 /// Applies the remaining terms of a condition to the rows a mask still holds.
-fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &mut [bool]) -> Result<()> {
-    let rows: Vec<IdxSize> = (0..mask.len()).filter(|&k| mask[k]).map(|k| k as IdxSize).collect();
+fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &mut RowMask) -> Result<()> {
+    let rows: Vec<IdxSize> = mask.ones().map(|k| k as IdxSize).collect();
     if rows.is_empty() {
         return Ok(());
     }
@@ -448,7 +446,7 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
         .and_then(|c| c.bool().cloned())
         .map_err(|_| rerr("`where` must be true or false for each row".into()))?;
     for (k, v) in rows.iter().zip(b.iter()) {
-        mask[*k as usize] = v.unwrap_or(false);
+        mask.set(*k as usize, v.unwrap_or(false));
     }
     Ok(())
 }
