@@ -525,6 +525,45 @@ pub(crate) fn dedup(mut alerts: Vec<Alert>) -> Vec<Alert> {
     alerts
 }
 
+/// What an alert holds beyond what its rule and rows give.
+pub(crate) struct AlertParts {
+    /// The account screened.
+    pub(crate) account: String,
+    /// `in`, `out` or `both`.
+    pub(crate) side: String,
+    /// The transaction rows, in time order.
+    pub(crate) rows: Vec<u32>,
+    /// Measure name → value.
+    pub(crate) measures: BTreeMap<String, serde_json::Value>,
+    /// The filled-in explanation.
+    pub(crate) explanation: String,
+    /// The other accounts of the pattern.
+    pub(crate) linked_accounts: Vec<String>,
+}
+
+/// An alert of a rule: the transaction ids, the span and the stable id come from the rows.
+pub(crate) fn make_alert(prep: &Prepared<'_>, rule: &Rule, parts: AlertParts) -> Result<Alert> {
+    let txn_ids = prep.txn_ids(&parts.rows)?;
+    let first_ts = parts.rows.iter().map(|r| prep.ts[*r as usize]).min().unwrap_or(0);
+    let last_ts = parts.rows.iter().map(|r| prep.ts[*r as usize]).max().unwrap_or(0);
+    Ok(Alert {
+        alert_id: alert_id(rule.id(), &parts.account, &txn_ids),
+        rule_id: rule.id().to_string(),
+        kind: rule.kind.name().to_string(),
+        severity: rule.def.severity,
+        typologies: rule.def.typologies.clone(),
+        account: parts.account,
+        side: parts.side,
+        window_start: format::timestamp(first_ts),
+        window_end: format::timestamp(last_ts),
+        txn_ids,
+        measures: parts.measures,
+        explanation: parts.explanation,
+        linked_accounts: parts.linked_accounts,
+        rows: parts.rows,
+    })
+}
+
 /// `A-` and 16 hex digits of sha256(rule id, account, sorted transaction ids).
 pub fn alert_id(rule_id: &str, account: &str, txn_ids: &[String]) -> String {
     let mut ids: Vec<&str> = txn_ids.iter().map(String::as_str).collect();

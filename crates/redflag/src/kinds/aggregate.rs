@@ -6,11 +6,10 @@ use polars::prelude::*;
 
 use super::{Checker, Scope};
 use crate::engine::{
-    alert_id, dedup, display_value, fill, gather_rows, json_value, Alert, BUILTIN_MEASURES, NO_ACCOUNT,
+    dedup, display_value, fill, gather_rows, json_value, make_alert, Alert, AlertParts, BUILTIN_MEASURES, NO_ACCOUNT,
 };
 use crate::error::{suggestion, Error, PolarsContext, Result};
 use crate::expr::{self, ExprRole};
-use crate::format;
 use crate::pack::{is_identifier, AggregateSpec, Rule, RuleDef, Side, Window, WindowAlt};
 use crate::schema;
 
@@ -366,25 +365,18 @@ pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> R
             side_name,
             Some(&windows.join(" / ")),
         );
-        let txn_ids = prep.txn_ids(rows_e)?;
-        let first_ts = rows_e.iter().map(|r| prep.ts[*r as usize]).min().unwrap_or(0);
-        let last_ts = rows_e.iter().map(|r| prep.ts[*r as usize]).max().unwrap_or(0);
-        alerts.push(Alert {
-            alert_id: alert_id(rule.id(), &account, &txn_ids),
-            rule_id: rule.id().to_string(),
-            kind: rule.kind.name().to_string(),
-            severity: rule.def.severity,
-            typologies: rule.def.typologies.clone(),
-            account,
-            side: side_name.to_string(),
-            window_start: format::timestamp(first_ts),
-            window_end: format::timestamp(last_ts),
-            txn_ids,
-            measures,
-            explanation,
-            linked_accounts: Vec::new(),
-            rows: rows_e.clone(),
-        });
+        alerts.push(make_alert(
+            prep,
+            rule,
+            AlertParts {
+                account,
+                side: side_name.to_string(),
+                rows: rows_e.clone(),
+                measures,
+                explanation,
+                linked_accounts: Vec::new(),
+            },
+        )?);
     }
     Ok(dedup(alerts))
 }

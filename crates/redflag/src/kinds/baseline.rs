@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::{Checker, Scope};
-use crate::engine::{alert_id, dedup, display_value, fill, gather_rows, json_value, Alert, Prepared};
+use crate::engine::{dedup, display_value, fill, gather_rows, json_value, make_alert, Alert, AlertParts, Prepared};
 use crate::error::{suggestion, Error, Result};
 use crate::expr::{self, ExprRole};
 use crate::format;
@@ -570,25 +570,18 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
             rule.side.as_str(),
             Some(&spec.window.to_string()),
         );
-        let txn_ids = prep.txn_ids(&rows_u)?;
-        let first_ts = rows_u.first().map(|r| prep.ts[*r as usize]).unwrap_or(unit.start);
-        let last_ts = rows_u.last().map(|r| prep.ts[*r as usize]).unwrap_or(unit.end);
-        alerts.push(Alert {
-            alert_id: alert_id(rule.id(), &account, &txn_ids),
-            rule_id: rule.id().to_string(),
-            kind: rule.kind.name().to_string(),
-            severity: rule.def.severity,
-            typologies: rule.def.typologies.clone(),
-            account,
-            side: rule.side.as_str().to_string(),
-            window_start: format::timestamp(first_ts),
-            window_end: format::timestamp(last_ts),
-            txn_ids,
-            measures,
-            explanation,
-            linked_accounts: Vec::new(),
-            rows: rows_u,
-        });
+        alerts.push(make_alert(
+            prep,
+            rule,
+            AlertParts {
+                account,
+                side: rule.side.as_str().to_string(),
+                rows: rows_u,
+                measures,
+                explanation,
+                linked_accounts: Vec::new(),
+            },
+        )?);
     }
     Ok(dedup(alerts))
 }

@@ -51,7 +51,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Checker, Scope};
-use crate::engine::{alert_id, dedup, fill, json_value, Alert, Prepared, NO_ACCOUNT};
+use crate::engine::{dedup, fill, json_value, make_alert, Alert, AlertParts, Prepared, NO_ACCOUNT};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExprRole};
 use crate::format;
@@ -913,25 +913,18 @@ pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Res
             "both",
             Some(&spec.within.to_string()),
         );
-        let txn_ids = prep.txn_ids(&rows)?;
-        let first_ts = rows.first().map(|r| prep.ts[*r as usize]).unwrap_or(ep.start);
-        let last_ts = rows.last().map(|r| prep.ts[*r as usize]).unwrap_or(ep.end);
-        alerts.push(Alert {
-            alert_id: alert_id(rule.id(), &account, &txn_ids),
-            rule_id: rule.id().to_string(),
-            kind: rule.kind.name().to_string(),
-            severity: rule.def.severity,
-            typologies: rule.def.typologies.clone(),
-            account,
-            side: "both".to_string(),
-            window_start: format::timestamp(first_ts),
-            window_end: format::timestamp(last_ts),
-            txn_ids,
-            measures,
-            explanation,
-            linked_accounts: linked,
-            rows,
-        });
+        alerts.push(make_alert(
+            prep,
+            rule,
+            AlertParts {
+                account,
+                side: "both".to_string(),
+                rows,
+                measures,
+                explanation,
+                linked_accounts: linked,
+            },
+        )?);
     }
     Ok(dedup(alerts))
 }

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use super::{aggregate, Checker, Scope};
-use crate::engine::{alert_id, dedup, fill, gather_rows, Alert, Prepared};
+use crate::engine::{dedup, fill, gather_rows, make_alert, Alert, AlertParts, Prepared};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExprRole};
 use crate::format;
@@ -615,25 +615,18 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
             side_name,
             Some(&spec.within.to_string()),
         );
-        let txn_ids = prep.txn_ids(&ep.rows)?;
-        let first_ts = ep.rows.first().map(|r| prep.ts[*r as usize]).unwrap_or(ep.start);
-        let last_ts = ep.rows.last().map(|r| prep.ts[*r as usize]).unwrap_or(ep.end);
-        alerts.push(Alert {
-            alert_id: alert_id(rule.id(), &account, &txn_ids),
-            rule_id: rule.id().to_string(),
-            kind: rule.kind.name().to_string(),
-            severity: rule.def.severity,
-            typologies: rule.def.typologies.clone(),
-            account,
-            side: side_name.to_string(),
-            window_start: format::timestamp(first_ts),
-            window_end: format::timestamp(last_ts),
-            txn_ids,
-            measures,
-            explanation,
-            linked_accounts: Vec::new(),
-            rows: ep.rows,
-        });
+        alerts.push(make_alert(
+            prep,
+            rule,
+            AlertParts {
+                account,
+                side: side_name.to_string(),
+                rows: ep.rows,
+                measures,
+                explanation,
+                linked_accounts: Vec::new(),
+            },
+        )?);
     }
     Ok(dedup(alerts))
 }
