@@ -15,6 +15,8 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
 fn strings(df: &DataFrame, name: &str) -> Vec<String> {
     df.column(name)
         .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
         .str()
         .unwrap()
         .iter()
@@ -101,7 +103,8 @@ fn amlworld_preset_reads_the_published_layout() {
     let read = ds.inputs[0].rows_read;
     assert_eq!(read, 500);
     assert_eq!(ds.rows_screened() + ds.rows_quarantined(), read);
-    let t = &ds.transactions;
+    // Text columns are dictionary-encoded in memory; read them as text.
+    let t = &redflag::schema::as_text(ds.transactions.clone()).unwrap();
     // The second `Account` header is the payee's.
     let first_orig = t
         .column("orig_account")
@@ -197,7 +200,8 @@ fn mapping_file_with_windows_1251_decimal_comma_and_credit_marks() {
     o.base_currency = "RUB".into();
     let ds = redflag::ingest(&[data], &o).unwrap();
     assert_eq!(ds.rows_quarantined(), 0, "{:?}", ds.quarantine);
-    let t = &ds.transactions;
+    // Text columns are dictionary-encoded in memory; read them as text.
+    let t = &redflag::schema::as_text(ds.transactions.clone()).unwrap();
     let amounts: Vec<f64> = t.column("amount").unwrap().f64().unwrap().iter().flatten().collect();
     assert_eq!(amounts, [1234.5, 9500.0]);
     // The credit row: money came into 40817 from an empty (cash) counterparty.
@@ -334,9 +338,32 @@ fn empty_keys_in_typed_inputs_are_missing() {
         .finish(&mut df)
         .unwrap();
     let ds = redflag::ingest(&[pq], &opts(None)).unwrap();
-    let t = &ds.transactions;
+    // Text columns are dictionary-encoded in memory; read them as text.
+    let t = &redflag::schema::as_text(ds.transactions.clone()).unwrap();
     assert_eq!(t.column("orig_account").unwrap().null_count(), 1);
     assert_eq!(t.column("bene_account").unwrap().null_count(), 1);
     // Free text keeps what was stored.
     assert_eq!(t.column("narrative").unwrap().null_count(), 0);
+}
+
+/// Text columns are dictionary-encoded in memory (all but `txn_id`), and screening the
+/// same rows as plain text finds exactly the same cases: the engine's two paths (codes
+/// looked up once per distinct value, and text) agree.
+#[test]
+fn dictionary_encoded_and_plain_text_columns_screen_the_same() {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/demo.csv");
+    let ds = redflag::ingest(&[p], &opts(None)).unwrap();
+    for c in ["channel", "orig_account", "bene_country", "narrative", "occupation"] {
+        assert!(ds.transactions.column(c).unwrap().dtype().is_categorical(), "{c}");
+    }
+    assert_eq!(ds.transactions.column("txn_id").unwrap().dtype(), &DataType::String);
+    let pack = redflag::Pack::builtin().unwrap();
+    let coded = redflag::screen(&pack, &ds).unwrap();
+    let mut plain = ds.clone();
+    plain.transactions = redflag::schema::as_text(plain.transactions).unwrap();
+    assert_eq!(plain.transactions.column("channel").unwrap().dtype(), &DataType::String);
+    let text = redflag::screen(&pack, &plain).unwrap();
+    assert!(coded.alerts().count() > 100, "the demo raises alerts of many rules");
+    assert_eq!(coded.run.alerts_per_rule, text.run.alerts_per_rule);
+    assert_eq!(coded.cases, text.cases);
 }

@@ -99,6 +99,9 @@ struct ScreenArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Print on stderr how long each step and each rule took (slowest rules first).
+    #[arg(long)]
+    timings: bool,
     /// How many cases the terminal table shows.
     #[arg(long, default_value_t = 20, value_name = "N")]
     top: usize,
@@ -468,7 +471,9 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
+    let t_ingest = std::time::Instant::now();
     let data = redflag::ingest(&args.inputs, &opts)?;
+    let ingest_time = t_ingest.elapsed();
     if args.strict && data.rows_quarantined() > 0 {
         let first = render::first_quarantine(&data);
         return Err(CliError::Lib(Error::Strict {
@@ -538,14 +543,24 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
             }
         }
     }
+    let t_write = std::time::Instant::now();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The cases move into the file's struct and back: no copy of a large result.
     let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut result.cases), &pack);
-    if formats.json {
-        files.push(("cases.json".into(), json(&cf)?));
+    // The two large files are serialised side by side.
+    let (cases_json, alerts) = std::thread::scope(|sc| {
+        let csv = sc.spawn(|| formats.csv.then(|| redflag::alerts_csv(&cf.cases, &data)).transpose());
+        let js = formats.json.then(|| json(&cf)).transpose();
+        let csv = csv
+            .join()
+            .unwrap_or_else(|_| formats.csv.then(|| redflag::alerts_csv(&cf.cases, &data)).transpose());
+        (js, csv)
+    });
+    if let Some(j) = cases_json? {
+        files.push(("cases.json".into(), j));
     }
-    if formats.csv {
-        files.push(("alerts.csv".into(), redflag::alerts_csv(&cf.cases, &data)?.into_bytes()));
+    if let Some(a) = alerts? {
+        files.push(("alerts.csv".into(), a.into_bytes()));
     }
     files.push(("manifest.json".into(), json(&manifest)?));
     let q = match &redact {
@@ -576,6 +591,12 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     redflag::write_files(&args.out, &files, &remove)?;
     drop(files);
     result.cases = cf.cases;
+    if args.timings {
+        let mut steps = vec![("ingest".to_string(), ingest_time)];
+        steps.extend(result.run.timings.iter().cloned());
+        steps.push(("write".into(), t_write.elapsed()));
+        eprint!("{}", render::timings(&steps));
+    }
     if !args.quiet {
         write!(
             stdout,

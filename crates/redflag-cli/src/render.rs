@@ -195,3 +195,28 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
     let _ = writeln!(o, "\nwritten to {}", out.display());
     o
 }
+
+/// `--timings`: the steps in order, the total, then each rule, slowest first (rules run
+/// side by side, so their times add up to more than the `rules` step).
+pub fn timings(steps: &[(String, std::time::Duration)]) -> String {
+    const STEPS: &[&str] = &["ingest", "prepare", "conditions", "rules", "cases", "write"];
+    let mut out = String::new();
+    let secs = |d: &std::time::Duration| d.as_secs_f64();
+    let total: f64 = steps
+        .iter()
+        .filter(|(n, _)| STEPS.contains(&n.as_str()))
+        .map(|(_, d)| secs(d))
+        .sum();
+    let _ = writeln!(out, "{:<12} {:>8}", "step", "seconds");
+    for (name, d) in steps.iter().filter(|(n, _)| STEPS.contains(&n.as_str())) {
+        let _ = writeln!(out, "{name:<12} {:>8.3}", secs(d));
+    }
+    let mut rules: Vec<&(String, std::time::Duration)> =
+        steps.iter().filter(|(n, _)| !STEPS.contains(&n.as_str())).collect();
+    let _ = writeln!(out, "{:<12} {:>8.3}", "total", total);
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (name, d) in rules {
+        let _ = writeln!(out, "  {name:<10} {:>8.3}", secs(d));
+    }
+    out
+}

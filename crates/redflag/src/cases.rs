@@ -161,6 +161,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     let pos: PlHashMap<IdxSize, usize> = needed.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let txns = txns
         .take(&IdxCa::from_vec("rows".into(), needed))
+        .and_then(crate::schema::as_text)
         .ctx(|| "gathering the alerting transactions".into())?;
     let txns = &txns;
     let get = |name: &str| -> Result<StringChunked> {
@@ -196,8 +197,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         .and_then(|c| c.i64().cloned())
         .ctx(|| "reading column `ts`".into())?;
     let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
-    let mut cases = Vec::new();
-    for (accounts, mut alerts) in group_by_accounts(alerts) {
+    let make = |accounts: Vec<String>, mut alerts: Vec<Alert>| -> Case {
         let account = accounts.join(", ");
         let in_case: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
         alerts.sort_by(|a, b| {
@@ -336,7 +336,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             "C-{}",
             &crate::pack::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
         );
-        cases.push(Case {
+        Case {
             case_id,
             rank: 0,
             accounts,
@@ -353,8 +353,21 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             summary,
             transactions,
             alerts,
-        });
-    }
+        }
+    };
+    // Cases are independent: built on the worker threads, then put in order.
+    type Group = (Vec<String>, Vec<Alert>);
+    let groups: Vec<std::sync::Mutex<Option<Group>>> = group_by_accounts(alerts)
+        .into_iter()
+        .map(|g| std::sync::Mutex::new(Some(g)))
+        .collect();
+    let order: Vec<usize> = (0..groups.len()).collect();
+    let mut built = crate::engine::run_parallel(&order, |g| {
+        let taken = groups[g].lock().ok().and_then(|mut slot| slot.take());
+        taken.map(|(accounts, alerts)| make(accounts, alerts))
+    });
+    built.sort_by_key(|(g, _)| *g);
+    let mut cases: Vec<Case> = built.into_iter().filter_map(|(_, c)| c).collect();
     for c in &mut cases {
         c.transactions
             .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.txn_id.cmp(&b.txn_id)));

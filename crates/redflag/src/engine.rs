@@ -79,6 +79,10 @@ pub struct RuleRun {
     pub not_applicable: Vec<NotApplicable>,
     /// Alert count per rule that ran.
     pub alerts_per_rule: BTreeMap<String, usize>,
+    /// Wall time of each step: `prepare`, `conditions`, `rules` (all of them, on several
+    /// threads), each rule by id, `cases`. For
+    /// tuning a pack; never part of an output file, which must not change between runs.
+    pub timings: Vec<(String, std::time::Duration)>,
 }
 
 /// One side's sorted, narrow view.
@@ -103,8 +107,6 @@ impl<'a> Prepared<'a> {
     pub fn new(ds: &'a Dataset) -> Result<Prepared<'a>> {
         let df = &ds.transactions;
         let n = df.height();
-        let orig = str_col(df, "orig_account")?;
-        let bene = str_col(df, "bene_account")?;
         let ts = ts_col(df)?;
         let amount: Vec<f64> = df
             .column("amount_base")
@@ -113,23 +115,61 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|v| v.unwrap_or(0.0))
             .collect();
-        let mut map: PlHashMap<&str, u32> = PlHashMap::with_capacity(n / 4 + 16);
         let mut accounts: Vec<String> = Vec::new();
-        let mut encode = |ca: &'a StringChunked| -> Vec<u32> {
-            let mut out = Vec::with_capacity(n);
-            for v in ca.iter() {
-                out.push(match v {
-                    Some(s) => *map.entry(s).or_insert_with(|| {
-                        accounts.push(s.to_string());
-                        (accounts.len() - 1) as u32
-                    }),
-                    None => NO_ACCOUNT,
-                });
-            }
-            out
-        };
-        let orig_key = encode(orig);
-        let bene_key = encode(bene);
+        let orig_key;
+        let bene_key;
+        if df
+            .column("orig_account")
+            .map(|c| c.dtype().is_categorical())
+            .unwrap_or(false)
+        {
+            // Dictionary codes: each distinct account is looked up once, and keys are
+            // given in order of first appearance, as with text.
+            let (o, mapping) = cat_codes(df, "orig_account")?;
+            let (b, _) = cat_codes(df, "bene_account")?;
+            let mut key_of: Vec<u32> = vec![NO_ACCOUNT; mapping.num_cats_upper_bound()];
+            let mut encode = |codes: &UInt32Chunked| -> Vec<u32> {
+                let mut out = Vec::with_capacity(n);
+                for v in codes.iter() {
+                    out.push(match v {
+                        Some(c) => {
+                            let c = c as usize;
+                            if c >= key_of.len() {
+                                key_of.resize(c + 1, NO_ACCOUNT);
+                            }
+                            if key_of[c] == NO_ACCOUNT {
+                                accounts.push(mapping.cat_to_str(c as _).unwrap_or("").to_string());
+                                key_of[c] = (accounts.len() - 1) as u32;
+                            }
+                            key_of[c]
+                        }
+                        None => NO_ACCOUNT,
+                    });
+                }
+                out
+            };
+            orig_key = encode(&o);
+            bene_key = encode(&b);
+        } else {
+            let orig = str_col(df, "orig_account")?;
+            let bene = str_col(df, "bene_account")?;
+            let mut map: PlHashMap<&str, u32> = PlHashMap::with_capacity(n / 4 + 16);
+            let mut encode = |ca: &'a StringChunked| -> Vec<u32> {
+                let mut out = Vec::with_capacity(n);
+                for v in ca.iter() {
+                    out.push(match v {
+                        Some(s) => *map.entry(s).or_insert_with(|| {
+                            accounts.push(s.to_string());
+                            (accounts.len() - 1) as u32
+                        }),
+                        None => NO_ACCOUNT,
+                    });
+                }
+                out
+            };
+            orig_key = encode(orig);
+            bene_key = encode(bene);
+        }
         let mk = |keys: &[u32]| {
             let mut v: Vec<(u32, i64, u32)> = keys
                 .iter()
@@ -169,15 +209,37 @@ impl<'a> Prepared<'a> {
         self.accounts.len()
     }
 
-    /// Expressions over the side view of every transaction, evaluated in one pass.
-    pub(crate) fn side_select(&self, side: Side, exprs: Vec<Expr>) -> PolarsResult<DataFrame> {
-        self.ds
-            .transactions
-            .clone()
-            .lazy()
-            .with_columns(schema::side_exprs(side))
-            .select(exprs)
-            .collect()
+    /// The rows of the side view for the given transaction rows (all rows when `None`),
+    /// with the columns the expressions read, as text, and the expressions evaluated.
+    fn side_frame(
+        &self,
+        side: Side,
+        exprs: Vec<Expr>,
+        rows: Option<&[IdxSize]>,
+        slice: Option<(i64, usize)>,
+    ) -> PolarsResult<DataFrame> {
+        let mut sources: Vec<String> = Vec::new();
+        for e in &exprs {
+            for name in e.clone().meta().root_names() {
+                sources.extend(source_columns(name.as_str(), side));
+            }
+        }
+        // `ts` keeps the frame's height when the expressions read no column.
+        sources.push("ts".into());
+        sources.sort_unstable();
+        sources.dedup();
+        let df = &self.ds.transactions;
+        sources.retain(|c| df.schema().contains(c));
+        let mut sub = df.select(sources)?;
+        if let Some(rows) = rows {
+            sub = sub.take(&IdxCa::from_vec("rows".into(), rows.to_vec()))?;
+        }
+        if let Some((off, len)) = slice {
+            sub = sub.slice(off, len);
+        }
+        let sub = schema::as_text(sub)?;
+        let side_cols = schema::side_exprs_for(side, sub.schema());
+        sub.lazy().with_columns(side_cols).select(exprs).collect()
     }
 
     pub(crate) fn txn_ids(&self, rows: &[u32]) -> Result<Vec<String>> {
@@ -193,6 +255,111 @@ pub(crate) fn str_col<'b>(df: &'b DataFrame, name: &str) -> Result<&'b StringChu
     df.column(name)
         .and_then(|c| c.str())
         .ctx(|| format!("reading column `{name}`"))
+}
+
+/// The canonical columns a name of the side view stands on, on one side.
+fn source_columns(name: &str, side: Side) -> Vec<String> {
+    if let Some((_, o, i)) = schema::SIDE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
+        return vec![match side {
+            Side::Out => o.to_string(),
+            Side::In => i.to_string(),
+        }];
+    }
+    match name {
+        "side" => vec![],
+        "hour" => vec!["ts".into()],
+        "days_since_opened" => vec!["ts".into(), "opened".into()],
+        _ => vec![name.to_string()],
+    }
+}
+
+/// Rows a condition over the side view is evaluated on at a time: only these rows'
+/// text is decoded at once.
+const CHUNK_ROWS: usize = 1 << 21;
+
+/// The conditions that read a single dictionary-encoded column, each evaluated once for
+/// each distinct value of the column and looked up for each row; `None` for the others.
+fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) -> PolarsResult<Vec<Option<RowMask>>> {
+    let df = &prep.ds.transactions;
+    let mut by_column: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (k, (_, e)) in items.iter().enumerate() {
+        let mut sources: Vec<String> = Vec::new();
+        for name in e.clone().meta().root_names() {
+            sources.extend(source_columns(name.as_str(), side));
+        }
+        sources.sort_unstable();
+        sources.dedup();
+        if let [src] = sources.as_slice() {
+            if df.column(src).is_ok_and(|c| c.dtype().is_categorical()) {
+                by_column.entry(src.clone()).or_default().push(k);
+            }
+        }
+    }
+    let mut out: Vec<Option<RowMask>> = vec![None; items.len()];
+    for (src, ks) in by_column {
+        let Ok((codes, mapping)) = cat_codes(df, &src) else {
+            continue;
+        };
+        // The distinct values present, in code order, and null when there is one.
+        let mut seen = vec![false; mapping.num_cats_upper_bound()];
+        let mut has_null = false;
+        for v in codes.iter() {
+            match v {
+                Some(c) => {
+                    let c = c as usize;
+                    if c >= seen.len() {
+                        seen.resize(c + 1, false);
+                    }
+                    seen[c] = true;
+                }
+                None => has_null = true,
+            }
+        }
+        let distinct: Vec<usize> = (0..seen.len()).filter(|&c| seen[c]).collect();
+        let mut values: Vec<Option<&str>> = distinct.iter().map(|&c| mapping.cat_to_str(c as _)).collect();
+        if has_null {
+            values.push(None);
+        }
+        let small = DataFrame::new_infer_height(vec![Column::new(src.as_str().into(), values)])?;
+        let side_cols = schema::side_exprs_for(side, small.schema());
+        let exprs: Vec<Expr> = ks
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| items[k].1.clone().fill_null(lit(false)).alias(format!("m{j}")))
+            .collect();
+        let res = small.lazy().with_columns(side_cols).select(exprs).collect()?;
+        for (j, &k) in ks.iter().enumerate() {
+            let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
+            let Some(b) = b else { continue };
+            let mut table = vec![false; seen.len()];
+            for (d, &c) in distinct.iter().enumerate() {
+                table[c] = b.get(d).unwrap_or(false);
+            }
+            let null_value = has_null && b.get(distinct.len()).unwrap_or(false);
+            out[k] = Some(RowMask::from_bools(
+                codes.iter().map(|v| v.map_or(null_value, |c| table[c as usize])),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A dictionary-encoded column's codes and its dictionary.
+pub(crate) fn cat_codes(df: &DataFrame, name: &str) -> Result<(UInt32Chunked, Arc<CategoricalMapping>)> {
+    let c = df.column(name).ctx(|| format!("reading column `{name}`"))?;
+    let DataType::Categorical(_, mapping) = c.dtype() else {
+        return Err(Error::Rule {
+            rule_id: String::new(),
+            message: format!("column `{name}` is not dictionary-encoded"),
+        });
+    };
+    let mapping = mapping.clone();
+    let codes = c
+        .to_physical_repr()
+        .cast(&DataType::UInt32)
+        .and_then(|p| p.u32().cloned())
+        .ctx(|| format!("reading column `{name}`"))?;
+    Ok((codes, mapping))
 }
 
 fn ts_col(df: &DataFrame) -> Result<Vec<i64>> {
@@ -221,7 +388,7 @@ pub fn missing_columns(rule: &Rule, present: &[String]) -> Vec<String> {
 }
 
 /// Runs every rule of the pack over prepared data.
-pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usize)) -> Result<RuleRun> {
+pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Result<RuleRun> {
     let mut out = RuleRun::default();
     let mut runnable: Vec<&Rule> = Vec::new();
     for r in &pack.rules {
@@ -249,105 +416,60 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
             });
         }
     }
-    // Row masks. Stage 1: the first term of every condition, all conditions of a side in
-    // one pass over the transactions. Stage 2: the other terms, only on the rows left.
-    // A condition is (rule, slot); a kind may need several, such as a sequence's events.
-    let conds: Vec<(usize, usize, &crate::kinds::Condition)> = runnable
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| r.conditions.iter().enumerate().map(move |(k, c)| (i, k, c)))
-        .collect();
-    let terms: Vec<Vec<String>> = conds
-        .iter()
-        .map(|(_, _, c)| c.sql.as_deref().map(expr::conjuncts).unwrap_or_default())
-        .collect();
-    let compile_for = |ci: usize, sqltext: std::result::Result<Expr, String>| {
-        sqltext.map_err(|m| Error::Rule {
-            rule_id: runnable[conds[ci].0].id().to_string(),
-            message: m,
-        })
-    };
-    let mut masks: Masks = BTreeMap::new();
-    // A condition on both sides that names no side-view column reads the same on both:
-    // it is evaluated on the `out` side and copied.
-    let shared: Vec<bool> = conds
-        .iter()
-        .map(|(_, _, c)| c.side == SideSel::Both && c.sql.as_deref().is_some_and(expr::side_free))
-        .collect();
-    for side in [Side::Out, Side::In] {
-        let mut items = Vec::new();
-        for (ci, (_, _, c)) in conds.iter().enumerate() {
-            if side == Side::In && shared[ci] {
-                continue;
-            }
-            if let (true, Some(w)) = (c.side.sides().contains(&side), terms[ci].first()) {
-                items.push((ci, compile_for(ci, expr::compile(w))?));
-            }
-        }
-        for (ci, mask) in batch(prep, side, &runnable, &conds, items)? {
-            masks.insert((conds[ci].0, conds[ci].1, side), mask);
-        }
-    }
-    // Stage 2: the other terms, on the rows the first one kept when they are few; else on
-    // every row, all conditions of a side in one pass.
-    for side in [Side::Out, Side::In] {
-        let mut items = Vec::new();
-        for (ci, (i, k, _)) in conds.iter().enumerate() {
-            if side == Side::In && shared[ci] {
-                continue;
-            }
-            let Some(mask) = masks.get_mut(&(*i, *k, side)) else {
-                continue;
-            };
-            if terms[ci].len() < 2 {
-                continue;
-            }
-            let kept = mask.count();
-            if kept * 4 <= mask.len() {
-                narrow(prep, runnable[*i], side, &terms[ci][1..], mask)?;
-            } else {
-                items.push((ci, compile_for(ci, and_all(&terms[ci][1..]))?));
-            }
-        }
-        for (ci, more) in batch(prep, side, &runnable, &conds, items)? {
-            if let Some(mask) = masks.get_mut(&(conds[ci].0, conds[ci].1, side)) {
-                mask.and_assign(&more);
-            }
-        }
-    }
-    for (ci, (i, k, _)) in conds.iter().enumerate() {
-        if shared[ci] {
-            if let Some(m) = masks.get(&(*i, *k, Side::Out)).cloned() {
-                masks.insert((*i, *k, Side::In), m);
-            }
-        }
-    }
+    let t_conditions = std::time::Instant::now();
+    let masks = condition_masks(prep, &runnable)?;
+    out.timings.push(("conditions".into(), t_conditions.elapsed()));
     let total = runnable.len();
     // Rules that screen other rules' alerts (`on_alerts_of`) run after all the others.
-    let mut order: Vec<usize> = (0..runnable.len())
-        .filter(|&i| runnable[i].def.on_alerts_of.is_empty())
-        .collect();
-    order.extend((0..runnable.len()).filter(|&i| !runnable[i].def.on_alerts_of.is_empty()));
-    let mut per_rule: Vec<Vec<Alert>> = vec![Vec::new(); runnable.len()];
-    let mut keys: Option<PlHashMap<&str, u32>> = None;
-    for (done, &i) in order.iter().enumerate() {
+    let (first, after): (Vec<usize>, Vec<usize>) =
+        (0..runnable.len()).partition(|&i| runnable[i].def.on_alerts_of.is_empty());
+    type Outcome = Result<(Vec<Alert>, std::time::Duration)>;
+    let mut per_rule: Vec<Option<Outcome>> = (0..runnable.len()).map(|_| None).collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let run_one = |i: usize, allowed: Option<&std::collections::HashSet<(u32, u32)>>| {
         let r = runnable[i];
-        progress(r.id(), done, total);
-        let allowed = if r.def.on_alerts_of.is_empty() {
-            None
-        } else {
-            let keys = keys.get_or_insert_with(|| {
-                prep.accounts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, a)| (a.as_str(), k as u32))
-                    .collect()
-            });
+        let scope = crate::kinds::Scope {
+            prep,
+            masks: &masks,
+            rule_index: i,
+            allowed,
+        };
+        let t_rule = std::time::Instant::now();
+        let res = crate::kinds::run(r, &scope).map(|a| (a, t_rule.elapsed()));
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        progress(r.id(), n, total);
+        res
+    };
+    // The rules are independent: they run on the worker threads, the heaviest kinds
+    // first; each result goes to its rule's slot, so the output does not depend on the
+    // order in which they finish.
+    let t_rules = std::time::Instant::now();
+    let mut queue = first.clone();
+    queue.sort_by_key(|&i| (std::cmp::Reverse(cost_rank(runnable[i])), i));
+    for (i, res) in run_parallel(&queue, |i| run_one(i, None)) {
+        per_rule[i] = Some(res);
+    }
+    // The first error in pack order, whichever thread met it first.
+    if let Some(&i) = first.iter().find(|&&i| matches!(per_rule[i], Some(Err(_)))) {
+        if let Some(Err(e)) = per_rule[i].take() {
+            return Err(e);
+        }
+    }
+    if !after.is_empty() {
+        let keys: PlHashMap<&str, u32> = prep
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(k, a)| (a.as_str(), k as u32))
+            .collect();
+        for &i in &after {
+            let r = runnable[i];
             let mut set = std::collections::HashSet::new();
-            for (j, alerts) in per_rule.iter().enumerate() {
+            for &j in &first {
                 if !crate::pack::matches_any(runnable[j].id(), &r.def.on_alerts_of) {
                     continue;
                 }
+                let Some(Ok((alerts, _))) = &per_rule[j] else { continue };
                 for a in alerts {
                     for acct in std::iter::once(&a.account).chain(a.linked_accounts.iter()) {
                         if let Some(&k) = keys.get(acct.as_str()) {
@@ -356,60 +478,218 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &dyn Fn(&str, usize, usiz
                     }
                 }
             }
-            Some(set)
-        };
-        let scope = crate::kinds::Scope {
-            prep,
-            masks: &masks,
-            rule_index: i,
-            allowed: allowed.as_ref(),
-        };
-        per_rule[i] = crate::kinds::run(r, &scope)?;
+            per_rule[i] = Some(run_one(i, Some(&set)));
+        }
     }
+    out.timings.push(("rules".into(), t_rules.elapsed()));
     for (i, r) in runnable.iter().enumerate() {
-        out.alerts_per_rule.insert(r.id().to_string(), per_rule[i].len());
-        out.alerts.append(&mut per_rule[i]);
+        let (mut alerts, took) = match per_rule[i].take() {
+            Some(res) => res?,
+            None => (Vec::new(), std::time::Duration::ZERO),
+        };
+        out.timings.push((r.id().to_string(), took));
+        out.alerts_per_rule.insert(r.id().to_string(), alerts.len());
+        out.alerts.append(&mut alerts);
         out.rules_run.push(r.id().to_string());
     }
     progress("", total, total);
     Ok(out)
 }
 
+/// How heavy a rule's kind usually is, to start the heaviest first.
+fn cost_rank(r: &Rule) -> u8 {
+    use crate::pack::RuleKind;
+    match &r.kind {
+        RuleKind::Baseline(_) => 5,
+        RuleKind::Aggregate(_) if r.side == SideSel::Both => 4,
+        RuleKind::Network(_) => 3,
+        RuleKind::Aggregate(_) => 2,
+        RuleKind::Sequence(_) => 1,
+        RuleKind::Filter | RuleKind::Watchlist(_) => 0,
+    }
+}
+
+/// The number of worker threads: polars' setting (`POLARS_MAX_THREADS`, which
+/// `--threads` sets), else the machine's cores.
+pub(crate) fn worker_threads() -> usize {
+    std::env::var("POLARS_MAX_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+/// Runs `f` on each item on the worker threads, each taking the next item when it is
+/// free; returns (item, result) pairs in no particular order.
+pub(crate) fn run_parallel<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sync) -> Vec<(usize, T)> {
+    let workers = worker_threads().min(items.len()).max(1);
+    if workers == 1 {
+        return items.iter().map(|&i| (i, f(i))).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut got = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let Some(&i) = items.get(k) else { break };
+            got.push((i, f(i)));
+        }
+        got
+    };
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (1..workers).map(|_| sc.spawn(work)).collect();
+        let mut all = work();
+        for h in handles {
+            match h.join() {
+                Ok(v) => all.extend(v),
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        all
+    })
+}
+
+/// The row masks of every condition of every rule (see [`Masks`]).
+///
+/// Stage 1 evaluates the first `AND` term of every condition, all of a side in one pass
+/// over the transactions; stage 2 the other terms, only on the rows left when they are
+/// few. A term that names no side-view column reads the same on both sides and is
+/// evaluated once; a term (or a whole condition) that several rules share is evaluated
+/// once for all of them.
+fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result<Masks> {
+    // A condition is (rule, slot); a kind may need several, such as a sequence's events.
+    // Its key on a side: its text, and the side unless it is side-free.
+    type Key = (String, Option<Side>);
+    let key_of =
+        |sql: &str, side: Side| -> Key { (sql.to_string(), if expr::side_free(sql) { None } else { Some(side) }) };
+    // Unique conditions: (key, the first rule using it, for errors).
+    let mut unique: BTreeMap<Key, usize> = BTreeMap::new();
+    let mut uses: Vec<((usize, usize, Side), Key)> = Vec::new();
+    for (i, r) in runnable.iter().enumerate() {
+        for (k, c) in r.conditions.iter().enumerate() {
+            let Some(sql) = c.sql.as_deref() else { continue };
+            for &side in c.side.sides() {
+                let key = key_of(sql, side);
+                unique.entry(key.clone()).or_insert(i);
+                uses.push(((i, k, side), key));
+            }
+        }
+    }
+    let compile_for = |rule: usize, sqltext: std::result::Result<Expr, String>| {
+        sqltext.map_err(|m| Error::Rule {
+            rule_id: runnable[rule].id().to_string(),
+            message: m,
+        })
+    };
+    let terms: BTreeMap<&Key, Vec<String>> = unique.keys().map(|k| (k, expr::conjuncts(&k.0))).collect();
+    // Stage 1: distinct first terms, side-free ones on the `out` pass.
+    let mut first: BTreeMap<Key, (usize, Option<RowMask>)> = BTreeMap::new();
+    for (key, &rule) in &unique {
+        let Some(w) = terms[key].first() else { continue };
+        let side = key.1.filter(|_| !expr::side_free(w));
+        first.entry((w.clone(), side)).or_insert((rule, None));
+    }
+    for side in [Side::Out, Side::In] {
+        let mut items = Vec::new();
+        let mut names = Vec::new();
+        for (k, (rule, _)) in &first {
+            if k.1.unwrap_or(Side::Out) == side {
+                items.push((*rule, compile_for(*rule, expr::compile(&k.0))?));
+                names.push(k.clone());
+            }
+        }
+        for (n, mask) in names.into_iter().zip(batch(prep, side, runnable, items)?) {
+            if let Some(slot) = first.get_mut(&n) {
+                slot.1 = Some(mask);
+            }
+        }
+    }
+    let mut done: BTreeMap<Key, RowMask> = BTreeMap::new();
+    for (key, &rule) in &unique {
+        let Some(w) = terms[key].first() else { continue };
+        let side = key.1.filter(|_| !expr::side_free(w));
+        if let Some((_, Some(m))) = first.get(&(w.clone(), side)) {
+            done.insert(key.clone(), m.clone());
+        } else {
+            return Err(Error::Rule {
+                rule_id: runnable[rule].id().to_string(),
+                message: "the condition produced no column".into(),
+            });
+        }
+    }
+    // Stage 2: the other terms, on the rows the first one kept when they are few; else on
+    // every row, all conditions of a side in one pass.
+    for side in [Side::Out, Side::In] {
+        let mut items = Vec::new();
+        let mut names = Vec::new();
+        for (key, &rule) in &unique {
+            if key.1.unwrap_or(Side::Out) != side || terms[key].len() < 2 {
+                continue;
+            }
+            let Some(mask) = done.get_mut(key) else { continue };
+            if mask.count() * 4 <= mask.len() {
+                narrow(prep, runnable[rule], side, &terms[key][1..], mask)?;
+            } else {
+                items.push((rule, compile_for(rule, and_all(&terms[key][1..]))?));
+                names.push(key.clone());
+            }
+        }
+        for (n, more) in names.into_iter().zip(batch(prep, side, runnable, items)?) {
+            if let Some(mask) = done.get_mut(&n) {
+                mask.and_assign(&more);
+            }
+        }
+    }
+    let mut masks: Masks = BTreeMap::new();
+    for (slot, key) in uses {
+        if let Some(m) = done.get(&key) {
+            masks.insert(slot, m.clone());
+        }
+    }
+    Ok(masks)
+}
+
 /// Evaluates conditions of several rules over every transaction of one side, in one pass;
 /// a null counts as false.
-fn batch(
-    prep: &Prepared<'_>,
-    side: Side,
-    runnable: &[&Rule],
-    conds: &[(usize, usize, &crate::kinds::Condition)],
-    items: Vec<(usize, Expr)>,
-) -> Result<Vec<(usize, RowMask)>> {
-    if items.is_empty() {
-        return Ok(Vec::new());
+fn batch(prep: &Prepared<'_>, side: Side, runnable: &[&Rule], items: Vec<(usize, Expr)>) -> Result<Vec<RowMask>> {
+    let n = prep.ds.transactions.height();
+    let rule_idx_all: Vec<usize> = items.iter().map(|(i, _)| *i).collect();
+    let mut masks = dictionary_masks(prep, side, &items).map_err(|e| rule_error(runnable, &rule_idx_all, e))?;
+    let general: Vec<usize> = (0..items.len()).filter(|&k| masks[k].is_none()).collect();
+    if !general.is_empty() {
+        let rule_idx: Vec<usize> = general.iter().map(|&k| items[k].0).collect();
+        let exprs: Vec<Expr> = general
+            .iter()
+            .map(|&k| items[k].1.clone().fill_null(lit(false)).alias(format!("c{k}")))
+            .collect();
+        let mut bools: Vec<Vec<bool>> = vec![Vec::with_capacity(n); general.len()];
+        let mut off = 0usize;
+        while off < n.max(1) {
+            let len = CHUNK_ROWS.min(n - off.min(n));
+            let res = prep
+                .side_frame(side, exprs.clone(), None, Some((off as i64, len)))
+                .map_err(|e| rule_error(runnable, &rule_idx, e))?;
+            for (j, &i) in rule_idx.iter().enumerate() {
+                let c = res.select_at_idx(j).ok_or_else(|| Error::Rule {
+                    rule_id: runnable[i].id().to_string(),
+                    message: "the condition produced no column".into(),
+                })?;
+                let b = c.bool().map_err(|_| Error::Rule {
+                    rule_id: runnable[i].id().to_string(),
+                    message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
+                })?;
+                bools[j].extend(b.iter().map(|v| v.unwrap_or(false)));
+            }
+            off += CHUNK_ROWS;
+        }
+        for (j, &k) in general.iter().enumerate() {
+            masks[k] = Some(RowMask::from_bools(std::mem::take(&mut bools[j])));
+        }
     }
-    let idx: Vec<usize> = items.iter().map(|(i, _)| *i).collect();
-    let exprs: Vec<Expr> = items
+    Ok(masks
         .into_iter()
-        .map(|(i, e)| e.fill_null(lit(false)).alias(format!("r{i}")))
-        .collect();
-    let rule_idx: Vec<usize> = idx.iter().map(|ci| conds[*ci].0).collect();
-    let res = prep
-        .side_select(side, exprs)
-        .map_err(|e| rule_error(runnable, &rule_idx, e))?;
-    idx.iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            let c = res.select_at_idx(k).ok_or_else(|| Error::Rule {
-                rule_id: runnable[conds[i].0].id().to_string(),
-                message: "the condition produced no column".into(),
-            })?;
-            let b = c.bool().map_err(|_| Error::Rule {
-                rule_id: runnable[conds[i].0].id().to_string(),
-                message: format!("`where` must be true or false for each row; it gives {}", c.dtype()),
-            })?;
-            Ok((i, RowMask::from_bools(b.iter().map(|v| v.unwrap_or(false)))))
-        })
-        .collect()
+        .map(|m| m.unwrap_or_else(|| RowMask::from_bools(std::iter::repeat_n(false, n))))
+        .collect())
 }
 
 /// Applies the remaining terms of a condition to the rows a mask still holds.
@@ -423,23 +703,9 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
         message: m,
     };
     let cond = and_all(rest).map_err(rerr)?;
-    // Only the columns the rule reads, for the rows left.
-    let mut cols: Vec<&str> = rule.columns.iter().flat_map(|c| schema::sources_of(c)).collect();
-    cols.push("ts");
-    cols.sort_unstable();
-    cols.dedup();
-    let sub = prep
-        .ds
-        .transactions
-        .select(cols)
-        .and_then(|d| d.take(&IdxCa::from_vec("rows".into(), rows.clone())))
-        .map_err(|e| rerr(e.to_string()))?;
-    let side_cols = schema::side_exprs_for(side, sub.schema());
-    let res = sub
-        .lazy()
-        .with_columns(side_cols)
-        .select([cond.fill_null(lit(false)).alias("m")])
-        .collect()
+    // Only the columns the condition reads, for the rows left.
+    let res = prep
+        .side_frame(side, vec![cond.fill_null(lit(false)).alias("m")], Some(&rows), None)
         .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
     let b = res
         .column("m")
@@ -514,9 +780,8 @@ pub(crate) fn gather_rows(prep: &Prepared<'_>, rows: &[(u32, i64, u32, Side)], c
 /// Gathers side-view columns for the given transaction rows.
 pub(crate) fn gather(prep: &Prepared<'_>, side: Side, cols: &[String], rows: &[IdxSize]) -> Result<DataFrame> {
     let exprs: Vec<Expr> = cols.iter().map(|c| col(c.as_str())).collect();
-    let idx = IdxCa::from_vec("idx".into(), rows.to_vec());
-    let df = prep.side_select(side, exprs).ctx(|| "gathering columns".into())?;
-    df.take(&idx).ctx(|| "gathering rows".into())
+    prep.side_frame(side, exprs, Some(rows), None)
+        .ctx(|| "gathering columns".into())
 }
 
 pub(crate) fn dedup(mut alerts: Vec<Alert>) -> Vec<Alert> {

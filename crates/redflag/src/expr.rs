@@ -373,27 +373,36 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
 /// no side-view column (`account`, `counterparty`, ..., `side`). Unparsable text counts as
 /// side-dependent.
 pub fn side_free(sqltext: &str) -> bool {
-    let Ok(ast) = Parser::new(&GenericDialect)
+    referenced(sqltext).is_some_and(|names| {
+        !names
+            .iter()
+            .any(|n| n == "side" || schema::SIDE_COLUMNS.iter().any(|(c, _, _)| c == n))
+    })
+}
+
+/// The names an expression reads (columns, side-view columns), or `None` when it does
+/// not parse.
+pub fn referenced(sqltext: &str) -> Option<BTreeSet<String>> {
+    let ast = Parser::new(&GenericDialect)
         .try_with_sql(sqltext)
         .and_then(|mut p| p.parse_expr())
-    else {
-        return false;
-    };
-    let mut free = true;
+        .ok()?;
+    let mut names = BTreeSet::new();
     let _ = visit_expressions(&ast, |e: &sql::Expr| {
-        let name = match e {
-            sql::Expr::Identifier(id) => Some(id.value.clone()),
-            sql::Expr::CompoundIdentifier(ids) => ids.last().map(|i| i.value.clone()),
-            _ => None,
-        };
-        if let Some(n) = name {
-            if n == "side" || schema::SIDE_COLUMNS.iter().any(|(c, _, _)| *c == n) {
-                free = false;
+        match e {
+            sql::Expr::Identifier(id) => {
+                names.insert(id.value.clone());
             }
+            sql::Expr::CompoundIdentifier(ids) => {
+                if let Some(i) = ids.last() {
+                    names.insert(i.value.clone());
+                }
+            }
+            _ => {}
         }
         ControlFlow::<()>::Continue(())
     });
-    free
+    Some(names)
 }
 
 /// The top-level `AND` terms of an expression, as SQL text, in the order written. An

@@ -423,7 +423,9 @@ pub struct IngestOptions {
 /// Canonical transactions ready to screen, and the rows that could not be screened.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    /// Canonical columns (all of them, absent ones as nulls), `label` when kept.
+    /// Canonical columns (all of them, absent ones as nulls), `label` when kept. The text
+    /// columns but `txn_id` are dictionary-encoded (polars' categorical type, see
+    /// [`schema::is_compact`]); [`schema::as_text`] turns a frame of them back into text.
     pub transactions: DataFrame,
     /// The canonical columns the inputs supplied.
     pub present: Vec<String>,
@@ -1295,7 +1297,9 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
     let good = if bad.height() == 0 {
         all
     } else {
-        all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?
+        let good = all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?;
+        drop(all);
+        good
     };
     // Per-file counts.
     let file_col = |df: &DataFrame| -> Vec<u64> {
@@ -1372,11 +1376,12 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
     if good.schema().contains(LABEL) {
         keep.push(col(LABEL));
     }
-    let transactions = good
+    let mut transactions = good
         .lazy()
         .select(keep)
         .collect()
         .ctx(|| "building the canonical frame".into())?;
+    schema::compact(&mut transactions).ctx(|| "encoding the text columns".into())?;
     Ok(Dataset {
         transactions,
         present,

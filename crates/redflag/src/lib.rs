@@ -93,12 +93,22 @@ pub fn screen(pack: &Pack, data: &Dataset) -> Result<Screening> {
     screen_with_progress(pack, data, &|_, _, _| {})
 }
 
-/// Screens a dataset with a pack, calling `progress(rule_id, done, total)` as rules finish.
-pub fn screen_with_progress(pack: &Pack, data: &Dataset, progress: &dyn Fn(&str, usize, usize)) -> Result<Screening> {
+/// Screens a dataset with a pack, calling `progress(rule_id, done, total)` as rules finish
+/// (rules run on several threads, so the calls may come from any of them).
+pub fn screen_with_progress(
+    pack: &Pack,
+    data: &Dataset,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<Screening> {
+    let t_prepare = std::time::Instant::now();
     let prep = engine::Prepared::new(data)?;
+    let prepare = t_prepare.elapsed();
     let mut run = engine::run(pack, &prep, progress)?;
+    run.timings.insert(0, ("prepare".into(), prepare));
+    let t_cases = std::time::Instant::now();
     let alerts = std::mem::take(&mut run.alerts);
     let cases = cases::build(alerts, &data.transactions, pack)?;
+    run.timings.push(("cases".into(), t_cases.elapsed()));
     Ok(Screening {
         cases,
         accounts: prep.account_count(),
