@@ -356,3 +356,28 @@ fn glob_inputs_and_amlworld_preset() {
     assert_eq!(m["rows_quarantined"], 0, "{}", m);
     assert_eq!(m["mapping"], "amlworld");
 }
+
+/// `--timings` prints each step and each rule that ran, on stderr, and changes no output.
+#[test]
+fn timings_list_the_steps_and_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let demo = repo("samples/demo.csv");
+    let with = run(&["screen", &demo, "--out", a.to_str().unwrap(), "-q", "--timings"]);
+    let without = run(&["screen", &demo, "--out", b.to_str().unwrap(), "-q"]);
+    assert!(with.status.success() && without.status.success(), "{}", stderr(&with));
+    let err = stderr(&with);
+    for step in ["ingest", "prepare", "conditions", "rules", "cases", "write", "total"] {
+        assert!(err.lines().any(|l| l.starts_with(step)), "no `{step}` line in:\n{err}");
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
+    for id in manifest["rules_run"].as_array().unwrap() {
+        let id = id.as_str().unwrap();
+        assert!(err.lines().any(|l| l.trim_start().starts_with(id)), "no line for {id}");
+    }
+    assert!(stderr(&without).is_empty());
+    assert_eq!(
+        std::fs::read(a.join("alerts.csv")).unwrap(),
+        std::fs::read(b.join("alerts.csv")).unwrap()
+    );
+}

@@ -282,6 +282,7 @@ const CHUNK_ROWS: usize = 1 << 21;
 fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) -> PolarsResult<Vec<Option<RowMask>>> {
     let df = &prep.ds.transactions;
     let mut by_column: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut by_columns: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     for (k, (_, e)) in items.iter().enumerate() {
         let mut sources: Vec<String> = Vec::new();
         for name in e.clone().meta().root_names() {
@@ -289,10 +290,11 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
         }
         sources.sort_unstable();
         sources.dedup();
-        if let [src] = sources.as_slice() {
-            if df.column(src).is_ok_and(|c| c.dtype().is_categorical()) {
-                by_column.entry(src.clone()).or_default().push(k);
-            }
+        let coded = |c: &String| df.column(c).is_ok_and(|c| c.dtype().is_categorical());
+        if sources.len() == 1 && coded(&sources[0]) {
+            by_column.entry(sources[0].clone()).or_default().push(k);
+        } else if (2..=MAX_COMBINED).contains(&sources.len()) && sources.iter().all(coded) {
+            by_columns.entry(sources).or_default().push(k);
         }
     }
     let mut out: Vec<Option<RowMask>> = vec![None; items.len()];
@@ -341,8 +343,69 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
             ));
         }
     }
+    // Conditions over several such columns: each distinct combination of their values
+    // once, unless the combinations are too many to gain from it.
+    let limit = (df.height() / 8).max(1024);
+    'group: for (srcs, ks) in by_columns {
+        let mut cols: Vec<(UInt32Chunked, Arc<CategoricalMapping>)> = Vec::new();
+        for c in &srcs {
+            let Ok(cm) = cat_codes(df, c) else { continue 'group };
+            cols.push(cm);
+        }
+        let mut iters: Vec<_> = cols.iter().map(|(c, _)| c.iter()).collect();
+        let mut ids: PlHashMap<[u32; MAX_COMBINED], u32> = PlHashMap::new();
+        let mut combos: Vec<[u32; MAX_COMBINED]> = Vec::new();
+        let mut row_combo: Vec<u32> = Vec::with_capacity(df.height());
+        for _ in 0..df.height() {
+            let mut key = [u32::MAX; MAX_COMBINED];
+            for (j, it) in iters.iter_mut().enumerate() {
+                key[j] = it.next().flatten().unwrap_or(u32::MAX);
+            }
+            let next = combos.len() as u32;
+            let id = *ids.entry(key).or_insert_with(|| {
+                combos.push(key);
+                next
+            });
+            if combos.len() > limit {
+                continue 'group;
+            }
+            row_combo.push(id);
+        }
+        let small_cols: Vec<Column> = srcs
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let values: Vec<Option<&str>> = combos
+                    .iter()
+                    .map(|key| {
+                        (key[j] != u32::MAX)
+                            .then(|| cols[j].1.cat_to_str(key[j] as _))
+                            .flatten()
+                    })
+                    .collect();
+                Column::new(name.as_str().into(), values)
+            })
+            .collect();
+        let small = DataFrame::new_infer_height(small_cols)?;
+        let side_cols = schema::side_exprs_for(side, small.schema());
+        let exprs: Vec<Expr> = ks
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| items[k].1.clone().fill_null(lit(false)).alias(format!("m{j}")))
+            .collect();
+        let res = small.lazy().with_columns(side_cols).select(exprs).collect()?;
+        for (j, &k) in ks.iter().enumerate() {
+            let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
+            let Some(b) = b else { continue };
+            let table: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
+            out[k] = Some(RowMask::from_bools(row_combo.iter().map(|&id| table[id as usize])));
+        }
+    }
     Ok(out)
 }
+
+/// At most this many dictionary-encoded columns are combined by [`dictionary_masks`].
+const MAX_COMBINED: usize = 4;
 
 /// A dictionary-encoded column's codes and its dictionary.
 pub(crate) fn cat_codes(df: &DataFrame, name: &str) -> Result<(UInt32Chunked, Arc<CategoricalMapping>)> {
