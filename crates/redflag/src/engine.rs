@@ -211,12 +211,14 @@ impl<'a> Prepared<'a> {
 
     /// The rows of the side view for the given transaction rows (all rows when `None`),
     /// with the columns the expressions read, as text, and the expressions evaluated.
+    /// Side-view names in `coded` keep their dictionary codes (see [`gather_rows_coded`]).
     fn side_frame(
         &self,
         side: Side,
         exprs: Vec<Expr>,
         rows: Option<&[IdxSize]>,
         slice: Option<(i64, usize)>,
+        coded: &[String],
     ) -> PolarsResult<DataFrame> {
         let mut sources: Vec<String> = Vec::new();
         for e in &exprs {
@@ -237,7 +239,22 @@ impl<'a> Prepared<'a> {
         if let Some((off, len)) = slice {
             sub = sub.slice(off, len);
         }
-        let sub = schema::as_text(sub)?;
+        let keep: Vec<String> = coded.iter().flat_map(|c| source_columns(c, side)).collect();
+        let decode: Vec<Expr> = schema::text_exprs(sub.schema())
+            .into_iter()
+            .filter(|e| {
+                !e.clone()
+                    .meta()
+                    .root_names()
+                    .iter()
+                    .any(|n| keep.iter().any(|k| k == n.as_str()))
+            })
+            .collect();
+        let sub = if decode.is_empty() {
+            sub
+        } else {
+            sub.lazy().with_columns(decode).collect()?
+        };
         let side_cols = schema::side_exprs_for(side, sub.schema());
         sub.lazy().with_columns(side_cols).select(exprs).collect()
     }
@@ -298,24 +315,32 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
         }
     }
     let mut out: Vec<Option<RowMask>> = vec![None; items.len()];
+    // Each column's codes, read once for all the conditions of this pass.
+    let mut codes_of: BTreeMap<String, (Vec<u32>, Arc<CategoricalMapping>)> = BTreeMap::new();
+    for c in by_column.keys().chain(by_columns.keys().flatten()) {
+        if !codes_of.contains_key(c) {
+            if let Ok(cm) = code_vec(df, c) {
+                codes_of.insert(c.clone(), cm);
+            }
+        }
+    }
     for (src, ks) in by_column {
-        let Ok((codes, mapping)) = cat_codes(df, &src) else {
+        let Some((codes, mapping)) = codes_of.get(&src) else {
             continue;
         };
         // The distinct values present, in code order, and null when there is one.
         let mut seen = vec![false; mapping.num_cats_upper_bound()];
         let mut has_null = false;
-        for v in codes.iter() {
-            match v {
-                Some(c) => {
-                    let c = c as usize;
-                    if c >= seen.len() {
-                        seen.resize(c + 1, false);
-                    }
-                    seen[c] = true;
-                }
-                None => has_null = true,
+        for &c in codes {
+            if c == NULL_CODE {
+                has_null = true;
+                continue;
             }
+            let c = c as usize;
+            if c >= seen.len() {
+                seen.resize(c + 1, false);
+            }
+            seen[c] = true;
         }
         let distinct: Vec<usize> = (0..seen.len()).filter(|&c| seen[c]).collect();
         let mut values: Vec<Option<&str>> = distinct.iter().map(|&c| mapping.cat_to_str(c as _)).collect();
@@ -338,28 +363,32 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
                 table[c] = b.get(d).unwrap_or(false);
             }
             let null_value = has_null && b.get(distinct.len()).unwrap_or(false);
-            out[k] = Some(RowMask::from_bools(
-                codes.iter().map(|v| v.map_or(null_value, |c| table[c as usize])),
-            ));
+            out[k] = Some(RowMask::from_fn(codes.len(), |i| {
+                let c = codes[i];
+                if c == NULL_CODE {
+                    null_value
+                } else {
+                    table[c as usize]
+                }
+            }));
         }
     }
     // Conditions over several such columns: each distinct combination of their values
     // once, unless the combinations are too many to gain from it.
     let limit = (df.height() / 8).max(1024);
     'group: for (srcs, ks) in by_columns {
-        let mut cols: Vec<(UInt32Chunked, Arc<CategoricalMapping>)> = Vec::new();
+        let mut cols: Vec<&(Vec<u32>, Arc<CategoricalMapping>)> = Vec::new();
         for c in &srcs {
-            let Ok(cm) = cat_codes(df, c) else { continue 'group };
+            let Some(cm) = codes_of.get(c) else { continue 'group };
             cols.push(cm);
         }
-        let mut iters: Vec<_> = cols.iter().map(|(c, _)| c.iter()).collect();
         let mut ids: PlHashMap<[u32; MAX_COMBINED], u32> = PlHashMap::new();
         let mut combos: Vec<[u32; MAX_COMBINED]> = Vec::new();
         let mut row_combo: Vec<u32> = Vec::with_capacity(df.height());
-        for _ in 0..df.height() {
-            let mut key = [u32::MAX; MAX_COMBINED];
-            for (j, it) in iters.iter_mut().enumerate() {
-                key[j] = it.next().flatten().unwrap_or(u32::MAX);
+        for i in 0..df.height() {
+            let mut key = [NULL_CODE; MAX_COMBINED];
+            for (j, (codes, _)) in cols.iter().enumerate() {
+                key[j] = codes[i];
             }
             let next = combos.len() as u32;
             let id = *ids.entry(key).or_insert_with(|| {
@@ -378,7 +407,7 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
                 let values: Vec<Option<&str>> = combos
                     .iter()
                     .map(|key| {
-                        (key[j] != u32::MAX)
+                        (key[j] != NULL_CODE)
                             .then(|| cols[j].1.cat_to_str(key[j] as _))
                             .flatten()
                     })
@@ -398,7 +427,7 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
             let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
             let Some(b) = b else { continue };
             let table: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
-            out[k] = Some(RowMask::from_bools(row_combo.iter().map(|&id| table[id as usize])));
+            out[k] = Some(RowMask::from_fn(row_combo.len(), |i| table[row_combo[i] as usize]));
         }
     }
     Ok(out)
@@ -406,6 +435,24 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
 
 /// At most this many dictionary-encoded columns are combined by [`dictionary_masks`].
 const MAX_COMBINED: usize = 4;
+
+/// The code of a missing value in [`code_vec`].
+const NULL_CODE: u32 = u32::MAX;
+
+/// A dictionary-encoded column's codes as one flat vector ([`NULL_CODE`] for a missing
+/// value), and its dictionary.
+fn code_vec(df: &DataFrame, name: &str) -> Result<(Vec<u32>, Arc<CategoricalMapping>)> {
+    let (ca, mapping) = cat_codes(df, name)?;
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
+            out.extend_from_slice(arr.values().as_slice());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(NULL_CODE)));
+        }
+    }
+    Ok((out, mapping))
+}
 
 /// A dictionary-encoded column's codes and its dictionary.
 pub(crate) fn cat_codes(df: &DataFrame, name: &str) -> Result<(UInt32Chunked, Arc<CategoricalMapping>)> {
@@ -730,7 +777,7 @@ fn batch(prep: &Prepared<'_>, side: Side, runnable: &[&Rule], items: Vec<(usize,
         while off < n.max(1) {
             let len = CHUNK_ROWS.min(n - off.min(n));
             let res = prep
-                .side_frame(side, exprs.clone(), None, Some((off as i64, len)))
+                .side_frame(side, exprs.clone(), None, Some((off as i64, len)), &[])
                 .map_err(|e| rule_error(runnable, &rule_idx, e))?;
             for (j, &i) in rule_idx.iter().enumerate() {
                 let c = res.select_at_idx(j).ok_or_else(|| Error::Rule {
@@ -768,7 +815,13 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
     let cond = and_all(rest).map_err(rerr)?;
     // Only the columns the condition reads, for the rows left.
     let res = prep
-        .side_frame(side, vec![cond.fill_null(lit(false)).alias("m")], Some(&rows), None)
+        .side_frame(
+            side,
+            vec![cond.fill_null(lit(false)).alias("m")],
+            Some(&rows),
+            None,
+            &[],
+        )
         .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
     let b = res
         .column("m")
@@ -806,6 +859,18 @@ fn rule_error(runnable: &[&Rule], idx: &[usize], e: PolarsError) -> Error {
 /// Gathers side-view columns for rows of either side, in the order given:
 /// (account key, ts, transaction row, side).
 pub(crate) fn gather_rows(prep: &Prepared<'_>, rows: &[(u32, i64, u32, Side)], cols: &[String]) -> Result<DataFrame> {
+    gather_rows_coded(prep, rows, cols, &[])
+}
+
+/// [`gather_rows`], with the columns named in `coded` left dictionary-encoded (polars'
+/// categorical type): for a column whose values are only counted or compared for
+/// equality, decoding millions of rows into text would be wasted work and memory.
+pub(crate) fn gather_rows_coded(
+    prep: &Prepared<'_>,
+    rows: &[(u32, i64, u32, Side)],
+    cols: &[String],
+    coded: &[String],
+) -> Result<DataFrame> {
     let mut parts: Vec<DataFrame> = Vec::new();
     let mut offsets = [0u32; 2];
     let mut offset = 0u32;
@@ -814,13 +879,13 @@ pub(crate) fn gather_rows(prep: &Prepared<'_>, rows: &[(u32, i64, u32, Side)], c
         offsets[k] = offset;
         if !idx.is_empty() {
             offset += idx.len() as u32;
-            parts.push(gather(prep, side, cols, &idx)?);
+            parts.push(gather_coded(prep, side, cols, &idx, coded)?);
         }
     }
     if parts.len() <= 1 {
         return match parts.pop() {
             Some(p) => Ok(p),
-            None => gather(prep, Side::Out, cols, &[]),
+            None => gather_coded(prep, Side::Out, cols, &[], coded),
         };
     }
     // Interleave the two sides back into the given order.
@@ -842,8 +907,18 @@ pub(crate) fn gather_rows(prep: &Prepared<'_>, rows: &[(u32, i64, u32, Side)], c
 
 /// Gathers side-view columns for the given transaction rows.
 pub(crate) fn gather(prep: &Prepared<'_>, side: Side, cols: &[String], rows: &[IdxSize]) -> Result<DataFrame> {
+    gather_coded(prep, side, cols, rows, &[])
+}
+
+fn gather_coded(
+    prep: &Prepared<'_>,
+    side: Side,
+    cols: &[String],
+    rows: &[IdxSize],
+    coded: &[String],
+) -> Result<DataFrame> {
     let exprs: Vec<Expr> = cols.iter().map(|c| col(c.as_str())).collect();
-    prep.side_frame(side, exprs, Some(rows), None)
+    prep.side_frame(side, exprs, Some(rows), None, coded)
         .ctx(|| "gathering columns".into())
 }
 

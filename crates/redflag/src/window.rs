@@ -49,6 +49,18 @@ pub(crate) struct Plan {
     outer: Vec<(String, String)>,
 }
 
+impl Plan {
+    /// Whether the measures read `column` only to count its distinct values: then its
+    /// dictionary codes serve as well as its text.
+    pub(crate) fn counts_distinct_only(&self, column: &str) -> bool {
+        self.calls.iter().all(|c| match c.arg.as_deref().map(str::trim) {
+            Some(a) if a == column => c.agg == Agg::CountDistinct,
+            Some(a) => !crate::expr::referenced(a).is_some_and(|names| names.contains(column)),
+            None => true,
+        })
+    }
+}
+
 /// Splits measures into incremental calls, or `None` when one uses an aggregate this module
 /// does not slide (then polars' rolling windows compute them).
 pub(crate) fn plan(measures: &[(String, String)]) -> Option<Plan> {
@@ -263,6 +275,11 @@ fn distinct_ids(values: Option<&Series>) -> PolarsResult<Vec<Option<u32>>> {
     let Some(s) = values else {
         return Err(polars_err!(ComputeError: "count(DISTINCT *) is not supported"));
     };
+    if s.dtype().is_categorical() {
+        // Equal values have equal codes.
+        let codes = s.to_physical_repr().cast(&DataType::UInt32)?;
+        return Ok(codes.u32()?.iter().collect());
+    }
     let s = s.cast(&DataType::String)?;
     let ca = s.str()?;
     let mut map: HashMap<&str, u32> = HashMap::new();

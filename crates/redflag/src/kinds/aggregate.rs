@@ -6,7 +6,8 @@ use polars::prelude::*;
 
 use super::{Checker, Scope};
 use crate::engine::{
-    dedup, display_value, fill, gather_rows, json_value, make_alert, Alert, AlertParts, BUILTIN_MEASURES, NO_ACCOUNT,
+    dedup, display_value, fill, gather_rows, gather_rows_coded, json_value, make_alert, Alert, AlertParts,
+    BUILTIN_MEASURES, NO_ACCOUNT,
 };
 use crate::error::{suggestion, Error, PolarsContext, Result};
 use crate::expr::{self, ExprRole};
@@ -159,7 +160,17 @@ pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> R
             cols.push(c.to_string());
         }
     }
-    let data = gather_rows(prep, &rows, &cols)?;
+    // Columns whose values the measures only count (the counterparties, as a rule) stay
+    // dictionary-encoded; the rest is decoded into text for the measures.
+    let coded: Vec<String> = match crate::window::plan(&spec.measures) {
+        Some(plan) => cols
+            .iter()
+            .filter(|c| spec.group_by.iter().all(|g| g != *c) && plan.counts_distinct_only(c))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let data = gather_rows_coded(prep, &rows, &cols, &coded)?;
     // Group key: the account, or the account and the group_by columns.
     let mut group_account: Vec<u32> = Vec::new();
     let groups: Vec<u32> = if spec.group_by.is_empty() {

@@ -180,6 +180,20 @@ impl RowMask {
         RowMask { words, len }
     }
 
+    /// A mask of `len` rows, row `i` kept when `keep(i)`.
+    pub fn from_fn(len: usize, keep: impl Fn(usize) -> bool) -> RowMask {
+        let mut words = vec![0u64; len.div_ceil(64)];
+        for (w, word) in words.iter_mut().enumerate() {
+            let base = w * 64;
+            let mut bits = 0u64;
+            for i in base..(base + 64).min(len) {
+                bits |= u64::from(keep(i)) << (i - base);
+            }
+            *word = bits;
+        }
+        RowMask { words, len }
+    }
+
     /// The number of rows.
     pub fn len(&self) -> usize {
         self.len
