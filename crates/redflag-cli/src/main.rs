@@ -547,21 +547,6 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     // The cases move into the file's struct and back: no copy of a large result.
     let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut result.cases), &pack);
-    // The two large files are serialised side by side.
-    let (cases_json, alerts) = std::thread::scope(|sc| {
-        let csv = sc.spawn(|| formats.csv.then(|| redflag::alerts_csv(&cf.cases, &data)).transpose());
-        let js = formats.json.then(|| json(&cf)).transpose();
-        let csv = csv
-            .join()
-            .unwrap_or_else(|_| formats.csv.then(|| redflag::alerts_csv(&cf.cases, &data)).transpose());
-        (js, csv)
-    });
-    if let Some(j) = cases_json? {
-        files.push(("cases.json".into(), j));
-    }
-    if let Some(a) = alerts? {
-        files.push(("alerts.csv".into(), a.into_bytes()));
-    }
     files.push(("manifest.json".into(), json(&manifest)?));
     let q = match &redact {
         Some(r) => r.quarantine_csv(&data)?,
@@ -588,8 +573,35 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         remove.extend(redflag::report::stale_goaml(&args.out, &files));
     }
     let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
-    redflag::write_files(&args.out, &files, &remove)?;
-    drop(files);
+    // The two large files are written as they are made, side by side.
+    let mut outputs: Vec<(String, redflag::FileBody<'_>)> = Vec::new();
+    if formats.json {
+        let cf = &cf;
+        outputs.push((
+            "cases.json".into(),
+            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
+                let io = |source| Error::Io {
+                    path: PathBuf::from("cases.json"),
+                    action: "writing",
+                    source,
+                };
+                let mut buf = std::io::BufWriter::with_capacity(1 << 20, w);
+                serde_json::to_writer_pretty(&mut buf, cf).map_err(|e| io(e.into()))?;
+                buf.write_all(b"\n").and_then(|_| buf.flush()).map_err(io)
+            })),
+        ));
+    }
+    if formats.csv {
+        let (cases, data) = (&cf.cases, &data);
+        outputs.push((
+            "alerts.csv".into(),
+            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
+                redflag::write_alerts_csv(cases, data, w)
+            })),
+        ));
+    }
+    outputs.extend(files.into_iter().map(|(n, b)| (n, redflag::FileBody::Bytes(b))));
+    redflag::write_outputs(&args.out, outputs, &remove)?;
     result.cases = cf.cases;
     if args.timings {
         let mut steps = vec![("ingest".to_string(), ingest_time)];

@@ -464,6 +464,7 @@ impl Dataset {
                 sha: String::new(),
                 rows: None,
                 rejected: Vec::new(),
+                parquet: None,
             }],
             &mapping,
             opts,
@@ -525,6 +526,8 @@ struct Raw {
     rows: Option<Vec<u32>>,
     /// Records that could not be parsed: record number and reason.
     rejected: Vec<(u32, String)>,
+    /// A Parquet file and its row count: read a batch of rows at a time.
+    parquet: Option<(PathBuf, usize)>,
 }
 
 fn detect_format(path: &Path, head: &[u8]) -> Format {
@@ -582,9 +585,23 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
                 action: "opening the input",
                 source,
             })?;
-            ParquetReader::new(file)
-                .finish()
-                .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?
+            // Checked now (a clear error for a file that is not Parquet), read later a
+            // batch of rows at a time.
+            let rows = ParquetReader::new(file)
+                .num_rows()
+                .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
+            if rows == 0 {
+                return Err(input_err("the file has a header but no transactions".into()));
+            }
+            return Ok(Raw {
+                lf: DataFrame::empty().lazy(),
+                path: path.display().to_string(),
+                format,
+                sha,
+                rows: None,
+                rejected,
+                parquet: Some((path.to_path_buf(), rows)),
+            });
         }
         Format::Ndjson => {
             check_text(path, &bytes)?;
@@ -612,6 +629,7 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
         sha,
         rows,
         rejected,
+        parquet: None,
     })
 }
 
@@ -1075,7 +1093,16 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: 
     Ok(Mapped { lf })
 }
 
+/// Rows read, mapped, checked and dictionary-encoded at a time: only one batch's text is
+/// held as polars text at once, so a file of ten million rows never needs the 16 bytes a
+/// row and text column that polars' text takes.
+pub const BATCH_ROWS: usize = 1 << 20;
+
 fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> Result<Dataset> {
+    finish_inputs_in(frames, mapping, opts, BATCH_ROWS)
+}
+
+fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
     let base = if opts.base_currency.is_empty() {
         "USD".to_string()
     } else {
@@ -1094,64 +1121,123 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             sha,
             rows,
             rejected,
+            parquet,
         } = raw;
-        let m = map_frame(lf, &path, mapping, format == Format::Csv, &mut present)?;
         let stem = Path::new(&path)
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "input".into());
-        let mut numbered =
-            m.lf.with_row_index("__row", Some(1))
-                .collect()
-                .ctx(|| format!("{path}: reading the rows"))?;
-        if let Some(rows) = rows {
-            numbered
-                .with_column(Column::new("__row".into(), rows))
-                .ctx(|| format!("{path}: numbering the rows"))?;
-        }
-        // Typed text keeps its values; an empty key is still a missing one (an empty
-        // account is the cash side). Checked first, so that a clean column is not copied.
-        for c in KEY_TEXT {
-            let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
-                Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
-                    ca.iter()
-                        .map(|v| v.filter(|s| !s.is_empty()))
-                        .collect::<StringChunked>()
-                        .with_name((*c).into()),
-                ),
-                _ => None,
+        let height = match &parquet {
+            Some((_, n)) => *n,
+            None => {
+                let counted = lf
+                    .clone()
+                    .select([len().cast(DataType::UInt64).alias("n")])
+                    .collect()
+                    .ctx(|| format!("{path}: reading the rows"))?;
+                counted.column("n").ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) as usize
+            }
+        };
+        let mut read = 0u64;
+        let mut off = 0usize;
+        loop {
+            let len = batch_rows.max(1).min(height - off);
+            // This batch of the file, as read.
+            let raw_batch = match &parquet {
+                Some((p, _)) => {
+                    let file = std::fs::File::open(p).map_err(|source| Error::Io {
+                        path: p.clone(),
+                        action: "opening the input",
+                        source,
+                    })?;
+                    ParquetReader::new(file)
+                        .with_slice(Some((off, len)))
+                        .finish()
+                        .map_err(|e| Error::Input {
+                            path: p.clone(),
+                            message: format!("cannot read as Parquet: {e}"),
+                        })?
+                        .lazy()
+                }
+                None => lf.clone().slice(off as i64, len as IdxSize),
             };
-            if let Some(f) = fixed {
+            let mut supplied = Vec::new();
+            let m = map_frame(raw_batch, &path, mapping, format == Format::Csv, &mut supplied)?;
+            let has_currency = supplied.iter().any(|c| c == "currency");
+            for c in supplied {
+                if !present.contains(&c) {
+                    present.push(c);
+                }
+            }
+            let has_txn_id = mapping.columns.contains_key("txn_id")
+                || (mapping.passthrough
+                    && m.lf
+                        .clone()
+                        .collect_schema()
+                        .map(|s| s.contains("txn_id"))
+                        .unwrap_or(false));
+            let numbered_lf = m.lf.with_row_index("__row", Some((off + 1) as IdxSize));
+            let mut numbered = numbered_lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+            if let Some(rows) = &rows {
+                let mine: Vec<u32> = rows.iter().skip(off).take(numbered.height()).copied().collect();
                 numbered
-                    .with_column(f.into_column())
-                    .ctx(|| format!("{path}: reading column `{c}`"))?;
+                    .with_column(Column::new("__row".into(), mine))
+                    .ctx(|| format!("{path}: numbering the rows"))?;
+            }
+            // Typed text keeps its values; an empty key is still a missing one (an empty
+            // account is the cash side). Checked first, so that a clean column is not copied.
+            for c in KEY_TEXT {
+                let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
+                    Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
+                        ca.iter()
+                            .map(|v| v.filter(|s| !s.is_empty()))
+                            .collect::<StringChunked>()
+                            .with_name((*c).into()),
+                    ),
+                    _ => None,
+                };
+                if let Some(f) = fixed {
+                    numbered
+                        .with_column(f.into_column())
+                        .ctx(|| format!("{path}: reading column `{c}`"))?;
+                }
+            }
+            let mut lf = numbered.lazy();
+            if !has_txn_id {
+                // Generated from the row number (and the file, when there are several).
+                let prefix = if n_files > 1 { format!("{stem}:") } else { String::new() };
+                lf = lf.with_column(
+                    concat_str([lit(prefix), col("__row").cast(DataType::String)], "", false).alias("txn_id"),
+                );
+            }
+            let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+            let h = df.height();
+            read += h as u64;
+            df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
+                .ctx(|| format!("{path}: numbering the rows"))?;
+            // Currency and amount in base currency.
+            let mut df = apply_fx(df, &base, opts.fx.as_ref(), has_currency)?;
+            df.with_column(row_codes(&df).ctx(|| format!("{path}: checking the rows"))?)
+                .ctx(|| format!("{path}: checking the rows"))?;
+            schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
+            parts.push(df);
+            off += len;
+            if off >= height {
+                break;
             }
         }
         let n_rejected = rejected.len() as u64;
         rejected_rows.extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
-        let mut lf = numbered.lazy();
-        let has_txn_id = mapping.columns.contains_key("txn_id")
-            || (mapping.passthrough
-                && lf
-                    .clone()
-                    .collect_schema()
-                    .map(|s| s.contains("txn_id"))
-                    .unwrap_or(false));
-        if !has_txn_id {
-            // Generated from the row number (and the file, when there are several).
-            let prefix = if n_files > 1 { format!("{stem}:") } else { String::new() };
-            lf = lf
-                .with_column(concat_str([lit(prefix), col("__row").cast(DataType::String)], "", false).alias("txn_id"));
-        }
-        let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
-        let h = df.height();
-        df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
-            .ctx(|| format!("{path}: numbering the rows"))?;
-        meta.push((path, format, sha, df.height() as u64 + n_rejected));
-        parts.push(df);
+        meta.push((path, format, sha, read + n_rejected));
     }
     if !present.contains(&"txn_id".to_string()) {
         present.push("txn_id".into());
+    }
+    if !present.contains(&"amount_base".to_string()) {
+        present.push("amount_base".into());
+    }
+    if !present.contains(&"currency".to_string()) {
+        present.push("currency".into());
     }
     // Same columns in every part, in the same order.
     let mut cols: Vec<String> = parts[0].get_column_names().iter().map(|s| s.to_string()).collect();
@@ -1173,7 +1259,11 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
                 } else if let Some(canon) = c.strip_prefix("__raw_") {
                     col(canon).cast(DataType::String).alias(c.as_str())
                 } else {
-                    let ty = schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String);
+                    let ty = if schema::is_compact(c) {
+                        schema::compact_dtype()
+                    } else {
+                        schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String)
+                    };
                     lit(NULL).cast(ty).alias(c.as_str())
                 }
             })
@@ -1184,22 +1274,20 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
         .ctx(|| "joining the input files".into())?
         .collect()
         .ctx(|| "joining the input files".into())?;
-    // Currency and amount in base currency.
-    let all = apply_fx(all, &base, opts.fx.as_ref(), present.contains(&"currency".to_string()))?;
-    if !present.contains(&"amount_base".to_string()) {
-        present.push("amount_base".into());
-    }
-    if !present.contains(&"currency".to_string()) {
-        present.push("currency".into());
-    }
+    // A transaction id seen on an earlier row, of any file, is a duplicate.
+    let all = all
+        .lazy()
+        .with_column(
+            when(col("__code").eq(lit(0u32)).and(col("txn_id").is_first_distinct().not()))
+                .then(lit(9u32))
+                .otherwise(col("__code"))
+                .alias("__code"),
+        )
+        .collect()
+        .ctx(|| "checking the rows".into())?;
     // Quarantine: a reason code for every row (cheap), the words only for the rows set aside.
     let schema_all = all.schema().clone();
     let has_raw = |c: &str| schema_all.contains(&format!("__raw_{c}"));
-    let blank = |e: Expr| {
-        e.clone()
-            .is_null()
-            .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
-    };
     let raw_text = |c: &str| {
         if has_raw(c) {
             col(format!("__raw_{c}"))
@@ -1207,38 +1295,6 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             col(c).cast(DataType::String)
         }
     };
-    let missing = |c: &str| {
-        if has_raw(c) {
-            blank(col(format!("__raw_{c}")))
-        } else {
-            col(c).is_null()
-        }
-    };
-    let code = when(missing("ts"))
-        .then(lit(1u32))
-        .when(col("ts").is_null())
-        .then(lit(2u32))
-        .when(missing("amount"))
-        .then(lit(3u32))
-        .when(col("amount").is_null())
-        .then(lit(4u32))
-        .when(col("amount").lt_eq(lit(0.0)))
-        .then(lit(5u32))
-        .when(col("orig_account").is_null().and(col("bene_account").is_null()))
-        .then(lit(6u32))
-        .when(col("txn_id").is_null())
-        .then(lit(7u32))
-        .when(col("amount_base").is_null())
-        .then(lit(8u32))
-        .when(col("txn_id").is_first_distinct().not())
-        .then(lit(9u32))
-        .otherwise(lit(0u32))
-        .alias("__code");
-    let all = all
-        .lazy()
-        .with_column(code)
-        .collect()
-        .ctx(|| "checking the rows".into())?;
     let bad_mask = all
         .column("__code")
         .and_then(|c| c.as_materialized_series().not_equal(0u32))
@@ -1275,7 +1331,7 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
         .then(concat_str(
             [
                 lit("no FX rate for currency "),
-                quote(col("currency")),
+                quote(col("currency").cast(DataType::String)),
                 lit(" into the base currency; give one with --fx"),
             ],
             "",
@@ -1365,9 +1421,9 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
             col("txn_id"),
             col("__raw_ts").alias("ts"),
             col("__raw_amount").alias("amount"),
-            col("currency"),
-            col("orig_account"),
-            col("bene_account"),
+            col("currency").cast(DataType::String),
+            col("orig_account").cast(DataType::String),
+            col("bene_account").cast(DataType::String),
         ])
         .collect()
         .ctx(|| "listing the quarantined rows".into())?;
@@ -1376,18 +1432,56 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
     if good.schema().contains(LABEL) {
         keep.push(col(LABEL));
     }
-    let mut transactions = good
+    let transactions = good
         .lazy()
         .select(keep)
         .collect()
         .ctx(|| "building the canonical frame".into())?;
-    schema::compact(&mut transactions).ctx(|| "encoding the text columns".into())?;
     Ok(Dataset {
         transactions,
         present,
         quarantine,
         inputs,
     })
+}
+
+/// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate
+/// transaction id, code 9, is found once all rows are read).
+fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
+    let schema = df.schema().clone();
+    let has_raw = |c: &str| schema.contains(&format!("__raw_{c}"));
+    let blank = |e: Expr| {
+        e.clone()
+            .is_null()
+            .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
+    };
+    let missing = |c: &str| {
+        if has_raw(c) {
+            blank(col(format!("__raw_{c}")))
+        } else {
+            col(c).is_null()
+        }
+    };
+    let code = when(missing("ts"))
+        .then(lit(1u32))
+        .when(col("ts").is_null())
+        .then(lit(2u32))
+        .when(missing("amount"))
+        .then(lit(3u32))
+        .when(col("amount").is_null())
+        .then(lit(4u32))
+        .when(col("amount").lt_eq(lit(0.0)))
+        .then(lit(5u32))
+        .when(col("orig_account").is_null().and(col("bene_account").is_null()))
+        .then(lit(6u32))
+        .when(col("txn_id").is_null())
+        .then(lit(7u32))
+        .when(col("amount_base").is_null())
+        .then(lit(8u32))
+        .otherwise(lit(0u32))
+        .alias("__code");
+    let out = df.clone().lazy().select([code]).collect()?;
+    Ok(out.column("__code")?.clone())
 }
 
 fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool) -> Result<DataFrame> {
@@ -1493,4 +1587,82 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
     df.with_column(Column::new("amount_base".into(), out))
         .ctx(|| "amount_base".into())?;
     Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading a batch of rows at a time gives the same rows, row numbers, quarantine and
+    /// counts as reading everything at once, for text and Parquet inputs, with a
+    /// duplicate transaction id whose first use is in an earlier batch and file.
+    #[test]
+    fn batches_of_any_size_give_the_same_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        std::fs::write(
+            &csv,
+            "txn_id,ts,amount,currency,orig_account,bene_account,channel\n\
+             t1,2026-01-01 10:00:00,100,usd,A,B,wire\n\
+             t2,not a date,100,USD,A,B,wire\n\
+             t3,2026-01-01 11:00:00,-5,USD,A,B,cash_in\n\
+             t4,2026-01-02 10:00:00,50,EUR,,C,cash_in\n\
+             t5,2026-01-02 11:00:00,70,,C,,cash_out\n\
+             t1,2026-01-03 10:00:00,100,USD,A,B,wire\n\
+             t7,2026-01-03 12:00:00,20,USD,,,wire\n",
+        )
+        .unwrap();
+        let pq = dir.path().join("b.parquet");
+        let mut df = df!(
+            "txn_id" => ["p1", "p2", "t4", "p4", "p5"],
+            "ts" => ["2026-02-01 10:00:00", "2026-02-01 11:00:00", "2026-02-02 10:00:00", "2026-02-03 10:00:00", "2026-02-04 10:00:00"],
+            "amount" => [10.0, 20.0, 30.0, 40.0, 50.0],
+            "orig_account" => [Some("A"), Some(""), Some("B"), None, Some("D")],
+            "bene_account" => [Some("B"), Some("C"), Some("A"), Some("E"), None],
+            "narrative" => [Some("rent"), None, Some("x"), Some("rent"), Some("y")],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let mapping = Mapping {
+            name: "canonical".into(),
+            passthrough: true,
+            ..Default::default()
+        };
+        let fx = dir.path().join("fx.csv");
+        std::fs::write(&fx, "currency,rate_to_base\nEUR,1.1\n").unwrap();
+        let opts = IngestOptions {
+            mapping: Some(mapping.clone()),
+            fx: Some(FxTable::load(&fx).unwrap()),
+            base_currency: "USD".into(),
+        };
+        let read = |batch: usize| {
+            let frames = vec![read_file(&csv, &mapping).unwrap(), read_file(&pq, &mapping).unwrap()];
+            finish_inputs_in(frames, &mapping, &opts, batch).unwrap()
+        };
+        let whole = read(BATCH_ROWS);
+        assert_eq!(whole.rows_screened(), 7, "{:?}", whole.quarantine);
+        for batch in [1, 2, 3] {
+            let part = read(batch);
+            let text = |d: &Dataset| schema::as_text(d.transactions.clone()).unwrap();
+            assert!(text(&part).equals_missing(&text(&whole)), "batch {batch}");
+            assert!(part.quarantine.equals_missing(&whole.quarantine), "batch {batch}");
+            assert_eq!(part.inputs, whole.inputs);
+        }
+        let reasons: Vec<String> = whole
+            .quarantine
+            .column("reason")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect();
+        assert!(
+            reasons.iter().filter(|r| r.starts_with("duplicate txn_id")).count() == 2,
+            "{reasons:?}"
+        );
+    }
 }

@@ -61,8 +61,8 @@ pub use ingest::{
     Mapping, PRESETS,
 };
 pub use output::{
-    alerts_csv, csv_field, quarantine_csv, write_files, CasesFile, ListInfo, Manifest, PackInfo, Partial, RuleRef,
-    SCHEMA_VERSION,
+    alerts_csv, csv_field, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody, ListInfo,
+    Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
 };
 pub use pack::{
     placeholders, sha256_hex, AggregateSpec, EventDef, Pack, ParamOverride, ParamValue, RefList, Rule, RuleDef,

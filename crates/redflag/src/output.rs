@@ -4,6 +4,7 @@
 //! into place, so a failed run leaves no partial file.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -313,6 +314,13 @@ pub fn csv_field(s: &str) -> String {
 
 /// `alerts.csv`: one row per alert and transaction, in case rank order.
 pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
+    let mut out = Vec::new();
+    write_alerts_csv(cases, ds, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// [`alerts_csv`], written to `w` as it is made (the whole file is never in memory).
+pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write) -> Result<()> {
     let txns = &ds.transactions;
     let ts = txns
         .column("ts")
@@ -327,31 +335,42 @@ pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
         .column("txn_id")
         .and_then(|c| c.str().cloned())
         .ctx(|| "reading txn_id".into())?;
-    let mut out = String::from("case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n");
+    let io = |source| Error::Io {
+        path: PathBuf::from("alerts.csv"),
+        action: "writing",
+        source,
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+    w.write_all(b"case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n")
+        .map_err(io)?;
     for c in cases {
         for a in &c.alerts {
             let mut rows = a.rows.clone();
-            rows.sort_by_key(|r| (ts.get(*r as usize), ids.get(*r as usize).map(str::to_string)));
+            rows.sort_by_key(|r| (ts.get(*r as usize), ids.get(*r as usize)));
+            // The fields the alert's rows share.
+            let head = format!(
+                "{},{},{},{},{},",
+                csv_field(&c.case_id),
+                csv_field(&a.alert_id),
+                csv_field(&a.rule_id),
+                a.severity.as_str(),
+                csv_field(&a.account)
+            );
+            let tail = csv_field(&a.explanation);
             for r in rows {
                 let r = r as usize;
-                let line = [
-                    csv_field(&c.case_id),
-                    csv_field(&a.alert_id),
-                    csv_field(&a.rule_id),
-                    a.severity.as_str().to_string(),
-                    csv_field(&a.account),
+                let line = format!(
+                    "{head}{},{},{},{tail}\n",
                     csv_field(ids.get(r).unwrap_or("")),
                     ts.get(r).map(crate::format::timestamp).unwrap_or_default(),
                     amount.get(r).map(|v| format!("{:.2}", v)).unwrap_or_default(),
-                    csv_field(&a.explanation),
-                ]
-                .join(",");
-                out.push_str(&line);
-                out.push('\n');
+                );
+                w.write_all(line.as_bytes()).map_err(io)?;
             }
         }
     }
-    Ok(out)
+    w.flush().map_err(io)?;
+    Ok(())
 }
 
 /// `quarantine.csv`, or `None` when no row was set aside.
@@ -371,6 +390,95 @@ pub(crate) fn frame_csv(df: &DataFrame) -> Result<String> {
         .finish(&mut df)
         .ctx(|| "writing quarantine.csv".into())?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// A function that writes a file's content to the writer it is given.
+pub type WriteFn<'a> = Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<()> + Send + 'a>;
+
+/// What an output file holds: bytes, or a function that writes them.
+pub enum FileBody<'a> {
+    /// The whole content.
+    Bytes(Vec<u8>),
+    /// Writes the content as it is made: large files are never whole in memory.
+    Writer(WriteFn<'a>),
+}
+
+/// [`write_files`] with bodies that may be written as they are made; the writers run side
+/// by side, each to its own temporary file. All or nothing, as `write_files`.
+pub fn write_outputs(dir: &Path, files: Vec<(String, FileBody<'_>)>, remove: &[&str]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        action: "creating the output folder",
+        source,
+    })?;
+    let mut jobs = Vec::new();
+    for (name, body) in files {
+        let target = dir.join(&name);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                path: parent.to_path_buf(),
+                action: "creating the output folder",
+                source,
+            })?;
+        }
+        let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
+        jobs.push((tmp, target, body));
+    }
+    let write_one = |tmp: &Path, body: FileBody<'_>| -> Result<()> {
+        let io = |source| Error::Io {
+            path: tmp.to_path_buf(),
+            action: "writing",
+            source,
+        };
+        match body {
+            FileBody::Bytes(b) => std::fs::write(tmp, b).map_err(io),
+            FileBody::Writer(f) => {
+                let mut file = std::fs::File::create(tmp).map_err(io)?;
+                f(&mut file)
+            }
+        }
+    };
+    let mut paths = Vec::new();
+    let results: Vec<Result<()>> = std::thread::scope(|sc| {
+        let mut handles = Vec::new();
+        let mut done = Vec::new();
+        for (tmp, target, body) in jobs {
+            paths.push((tmp.clone(), target));
+            match body {
+                FileBody::Writer(_) => {
+                    let write_one = &write_one;
+                    handles.push(sc.spawn(move || write_one(&tmp, body)));
+                }
+                bytes => done.push(write_one(&tmp, bytes)),
+            }
+        }
+        for h in handles {
+            done.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
+    });
+    if let Some(e) = results.into_iter().find_map(|r| r.err()) {
+        for (t, _) in &paths {
+            let _ = std::fs::remove_file(t);
+        }
+        return Err(e);
+    }
+    let mut written = Vec::new();
+    for (tmp, target) in paths {
+        std::fs::rename(&tmp, &target).map_err(|source| Error::Io {
+            path: target.clone(),
+            action: "renaming into place",
+            source,
+        })?;
+        written.push(target);
+    }
+    for r in remove {
+        let p = dir.join(r);
+        if p.exists() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    Ok(written)
 }
 
 /// Writes files into `dir` all or nothing: temporary names first, then renames.
