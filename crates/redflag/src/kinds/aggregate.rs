@@ -112,13 +112,28 @@ struct Episode {
 }
 
 pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    // The rows, in (group, ts, row) order; side `both` screens an account's two sides together.
+    let rows = scope.side_rows(0, rule.side);
+    // Windows never span accounts: the accounts are screened a slice at a time, so that
+    // what a slice needs (its columns, its windows' measures) stays small.
+    let mut alerts = Vec::new();
+    for part in crate::engine::account_slices(rows, scope.prep.slice_rows) {
+        alerts.extend(run_rows(rule, spec, scope, part)?);
+    }
+    Ok(dedup(alerts))
+}
+
+fn run_rows(
+    rule: &Rule,
+    spec: &AggregateSpec,
+    scope: &Scope<'_, '_>,
+    mut rows: Vec<(u32, i64, u32, Side)>,
+) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     let rerr = |m: String| Error::Rule {
         rule_id: rule.id().to_string(),
         message: m,
     };
-    // The rows, in (group, ts, row) order; side `both` screens an account's two sides together.
-    let mut rows = scope.side_rows(0, rule.side);
     let alt_bounds: Vec<expr::Bounds> = spec
         .alternatives
         .iter()

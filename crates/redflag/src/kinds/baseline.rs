@@ -290,12 +290,30 @@ fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
 }
 
 pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let rows = scope.side_rows(0, rule.side);
+    if spec.peer_by.is_some() {
+        // Peers are compared across accounts: all of them at once.
+        return run_rows(rule, spec, scope, rows);
+    }
+    // An account is compared with its own past only: a slice of accounts at a time.
+    let mut alerts = Vec::new();
+    for part in crate::engine::account_slices(rows, scope.prep.slice_rows) {
+        alerts.extend(run_rows(rule, spec, scope, part)?);
+    }
+    Ok(dedup(alerts))
+}
+
+fn run_rows(
+    rule: &Rule,
+    spec: &BaselineSpec,
+    scope: &Scope<'_, '_>,
+    rows: Vec<(u32, i64, u32, Side)>,
+) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     let rerr = |m: String| Error::Rule {
         rule_id: rule.id().to_string(),
         message: m,
     };
-    let rows = scope.side_rows(0, rule.side);
     if rows.is_empty() || prep.ts.is_empty() {
         return Ok(Vec::new());
     }
