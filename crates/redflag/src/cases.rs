@@ -15,6 +15,7 @@
 //! (highest first), then by case id.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -148,9 +149,46 @@ pub fn score(alerts: &[Alert]) -> f64 {
     round2(sum * bonus)
 }
 
+/// A text column read row by row: dictionary codes and their dictionary, or text.
+enum TextCol {
+    Coded(Vec<u32>, Arc<CategoricalMapping>),
+    Plain(StringChunked),
+}
+
+impl TextCol {
+    fn new(df: &DataFrame, name: &str) -> Result<TextCol> {
+        let c = df.column(name).ctx(|| format!("reading column `{name}`"))?;
+        if let DataType::Categorical(_, mapping) = c.dtype() {
+            let codes = c
+                .to_physical_repr()
+                .cast(&DataType::UInt32)
+                .and_then(|p| p.u32().cloned())
+                .ctx(|| format!("reading column `{name}`"))?;
+            return Ok(TextCol::Coded(
+                codes.iter().map(|v| v.unwrap_or(u32::MAX)).collect(),
+                mapping.clone(),
+            ));
+        }
+        c.str()
+            .map(|s| TextCol::Plain(s.rechunk().into_owned()))
+            .ctx(|| format!("reading column `{name}`"))
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            TextCol::Coded(codes, mapping) => codes
+                .get(i)
+                .filter(|c| **c != u32::MAX)
+                .and_then(|c| mapping.cat_to_str(*c as _)),
+            TextCol::Plain(ca) => ca.get(i),
+        }
+    }
+}
+
 /// Groups alerts into ranked cases.
 pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Case>> {
-    // Only the rows that alert are read: gather them once.
+    // Only the rows that alert are read, and only the columns every row's part in its case
+    // needs; these stay dictionary-encoded.
     let needed: Vec<IdxSize> = alerts
         .iter()
         .flat_map(|a| a.rows.iter().copied())
@@ -159,45 +197,108 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         .map(|r| r as IdxSize)
         .collect();
     let pos: PlHashMap<IdxSize, usize> = needed.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let txns = txns
-        .take(&IdxCa::from_vec("rows".into(), needed))
-        .and_then(crate::schema::as_text)
+    let key = txns
+        .select([
+            "txn_id",
+            "ts",
+            "amount_base",
+            "orig_account",
+            "bene_account",
+            "orig_country",
+            "bene_country",
+            "loc_country",
+        ])
+        .and_then(|d| d.take(&IdxCa::from_vec("rows".into(), needed)))
         .ctx(|| "gathering the alerting transactions".into())?;
-    let txns = &txns;
+    let ids = key
+        .column("txn_id")
+        .and_then(|c| c.str().cloned())
+        .map(|c| c.rechunk().into_owned())
+        .ctx(|| "reading column `txn_id`".into())?;
+    let orig = TextCol::new(&key, "orig_account")?;
+    let bene = TextCol::new(&key, "bene_account")?;
+    let oc = TextCol::new(&key, "orig_country")?;
+    let bc = TextCol::new(&key, "bene_country")?;
+    let lc = TextCol::new(&key, "loc_country")?;
+    let amount = key
+        .column("amount_base")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "reading column `amount_base`".into())?;
+    let ts = key
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading column `ts`".into())?;
+    let groups = group_by_accounts(alerts);
+    // The transactions each case lists in detail: the first ones in time order.
+    let listed: Vec<BTreeSet<u32>> = groups
+        .iter()
+        .map(|(_, alerts)| {
+            let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
+            if rows.len() <= MAX_LISTED_TXNS {
+                return rows;
+            }
+            let mut by_time: Vec<(i64, &str, u32)> = rows
+                .iter()
+                .map(|&r| {
+                    let p = pos.get(&r).copied().unwrap_or(usize::MAX);
+                    (ts.get(p).unwrap_or(i64::MAX), ids.get(p).unwrap_or(""), r)
+                })
+                .collect();
+            by_time.sort_unstable();
+            by_time.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect()
+        })
+        .collect();
+    // Their details, as text.
+    let shown: Vec<IdxSize> = listed
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<BTreeSet<u32>>()
+        .into_iter()
+        .map(|r| r as IdxSize)
+        .collect();
+    let spos: PlHashMap<IdxSize, usize> = shown.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let detail = txns
+        .take(&IdxCa::from_vec("rows".into(), shown))
+        .and_then(crate::schema::as_text)
+        .ctx(|| "gathering the listed transactions".into())?;
+    let detail = &detail;
     let get = |name: &str| -> Result<StringChunked> {
-        txns.column(name)
+        detail
+            .column(name)
             .and_then(|c| c.str().cloned())
             .map(|c| c.rechunk().into_owned())
             .ctx(|| format!("reading column `{name}`"))
     };
-    let channel = get("channel")?;
-    let ids = get("txn_id")?;
-    let currency = get("currency")?;
-    let on = get("orig_name")?;
-    let bn = get("bene_name")?;
-    let narrative = get("narrative")?;
-    let amount_orig = txns
+    let d_channel = get("channel")?;
+    let d_ids = get("txn_id")?;
+    let d_currency = get("currency")?;
+    let d_on = get("orig_name")?;
+    let d_bn = get("bene_name")?;
+    let d_narrative = get("narrative")?;
+    let d_orig = get("orig_account")?;
+    let d_bene = get("bene_account")?;
+    let d_oc = get("orig_country")?;
+    let d_bc = get("bene_country")?;
+    let d_lc = get("loc_country")?;
+    let d_ob = get("orig_bank")?;
+    let d_bb = get("bene_bank")?;
+    let d_amount_orig = detail
         .column("amount")
         .and_then(|c| c.f64().cloned())
         .ctx(|| "reading column `amount`".into())?;
-    let orig = get("orig_account")?;
-    let bene = get("bene_account")?;
-    let oc = get("orig_country")?;
-    let bc = get("bene_country")?;
-    let lc = get("loc_country")?;
-    let ob = get("orig_bank")?;
-    let bb = get("bene_bank")?;
-    let amount = txns
+    let d_amount = detail
         .column("amount_base")
         .and_then(|c| c.f64().cloned())
         .ctx(|| "reading column `amount_base`".into())?;
-    let ts = txns
+    let d_ts = detail
         .column("ts")
         .and_then(|c| c.cast(&DataType::Int64))
         .and_then(|c| c.i64().cloned())
         .ctx(|| "reading column `ts`".into())?;
     let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
-    let make = |accounts: Vec<String>, mut alerts: Vec<Alert>| -> Case {
+    let make = |accounts: Vec<String>, mut alerts: Vec<Alert>, listed: &BTreeSet<u32>| -> Case {
         let account = accounts.join(", ");
         let in_case: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
         alerts.sort_by(|a, b| {
@@ -219,20 +320,6 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
             }
         }
-        // The transactions listed in detail: the first ones in time order.
-        let listed: BTreeSet<u32> = if rows.len() <= MAX_LISTED_TXNS {
-            rows.clone()
-        } else {
-            let mut by_time: Vec<(i64, &str, u32)> = rows
-                .iter()
-                .map(|&r| {
-                    let p = pos.get(&r).copied().unwrap_or(usize::MAX);
-                    (ts.get(p).unwrap_or(i64::MAX), ids.get(p).unwrap_or(""), r)
-                })
-                .collect();
-            by_time.sort_unstable();
-            by_time.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect()
-        };
         for &r in &rows {
             let p = pos.get(&r).copied().unwrap_or(usize::MAX);
             let o = orig.get(p);
@@ -258,30 +345,30 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 last = last.max(t);
             }
         }
-        for &r in &listed {
+        for &r in listed {
             let rules_of: Vec<String> = rules_by_row
                 .get(&r)
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
                 .unwrap_or_default();
-            let r = pos.get(&r).copied().unwrap_or(usize::MAX);
+            let r = spos.get(&r).copied().unwrap_or(usize::MAX);
             let own = |c: &StringChunked| c.get(r).map(str::to_string);
             transactions.push(CaseTxn {
-                txn_id: ids.get(r).unwrap_or("").to_string(),
-                ts: ts.get(r).map(format::timestamp).unwrap_or_default(),
-                amount: amount_orig.get(r).unwrap_or(0.0),
-                currency: currency.get(r).unwrap_or("").to_string(),
-                amount_base: amount.get(r).unwrap_or(0.0),
-                channel: own(&channel),
-                orig_account: own(&orig),
-                bene_account: own(&bene),
-                orig_name: own(&on),
-                bene_name: own(&bn),
-                orig_country: own(&oc),
-                bene_country: own(&bc),
-                orig_bank: own(&ob),
-                bene_bank: own(&bb),
-                loc_country: own(&lc),
-                narrative: own(&narrative),
+                txn_id: d_ids.get(r).unwrap_or("").to_string(),
+                ts: d_ts.get(r).map(format::timestamp).unwrap_or_default(),
+                amount: d_amount_orig.get(r).unwrap_or(0.0),
+                currency: d_currency.get(r).unwrap_or("").to_string(),
+                amount_base: d_amount.get(r).unwrap_or(0.0),
+                channel: own(&d_channel),
+                orig_account: own(&d_orig),
+                bene_account: own(&d_bene),
+                orig_name: own(&d_on),
+                bene_name: own(&d_bn),
+                orig_country: own(&d_oc),
+                bene_country: own(&d_bc),
+                orig_bank: own(&d_ob),
+                bene_bank: own(&d_bb),
+                loc_country: own(&d_lc),
+                narrative: own(&d_narrative),
                 rule_ids: rules_of,
             });
         }
@@ -357,14 +444,12 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     };
     // Cases are independent: built on the worker threads, then put in order.
     type Group = (Vec<String>, Vec<Alert>);
-    let groups: Vec<std::sync::Mutex<Option<Group>>> = group_by_accounts(alerts)
-        .into_iter()
-        .map(|g| std::sync::Mutex::new(Some(g)))
-        .collect();
+    let groups: Vec<std::sync::Mutex<Option<Group>>> =
+        groups.into_iter().map(|g| std::sync::Mutex::new(Some(g))).collect();
     let order: Vec<usize> = (0..groups.len()).collect();
     let mut built = crate::engine::run_parallel(&order, |g| {
         let taken = groups[g].lock().ok().and_then(|mut slot| slot.take());
-        taken.map(|(accounts, alerts)| make(accounts, alerts))
+        taken.map(|(accounts, alerts)| make(accounts, alerts, &listed[g]))
     });
     built.sort_by_key(|(g, _)| *g);
     let mut cases: Vec<Case> = built.into_iter().filter_map(|(_, c)| c).collect();
