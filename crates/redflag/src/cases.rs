@@ -149,9 +149,10 @@ pub fn score(alerts: &[Alert]) -> f64 {
     round2(sum * bonus)
 }
 
-/// A text column read row by row: dictionary codes and their dictionary, or text.
+/// A text column read row by row: dictionary codes and their dictionary, or text. Read
+/// in place: nothing is copied.
 enum TextCol {
-    Coded(Vec<u32>, Arc<CategoricalMapping>),
+    Coded(UInt32Chunked, Arc<CategoricalMapping>),
     Plain(StringChunked),
 }
 
@@ -164,22 +165,16 @@ impl TextCol {
                 .cast(&DataType::UInt32)
                 .and_then(|p| p.u32().cloned())
                 .ctx(|| format!("reading column `{name}`"))?;
-            return Ok(TextCol::Coded(
-                codes.iter().map(|v| v.unwrap_or(u32::MAX)).collect(),
-                mapping.clone(),
-            ));
+            return Ok(TextCol::Coded(codes, mapping.clone()));
         }
         c.str()
-            .map(|s| TextCol::Plain(s.rechunk().into_owned()))
+            .map(|s| TextCol::Plain(s.clone()))
             .ctx(|| format!("reading column `{name}`"))
     }
 
     fn get(&self, i: usize) -> Option<&str> {
         match self {
-            TextCol::Coded(codes, mapping) => codes
-                .get(i)
-                .filter(|c| **c != u32::MAX)
-                .and_then(|c| mapping.cat_to_str(*c as _)),
+            TextCol::Coded(codes, mapping) => codes.get(i).and_then(|c| mapping.cat_to_str(c as _)),
             TextCol::Plain(ca) => ca.get(i),
         }
     }
@@ -187,44 +182,22 @@ impl TextCol {
 
 /// Groups alerts into ranked cases.
 pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Case>> {
-    // Only the rows that alert are read, and only the columns every row's part in its case
-    // needs; these stay dictionary-encoded.
-    let needed: Vec<IdxSize> = alerts
-        .iter()
-        .flat_map(|a| a.rows.iter().copied())
-        .collect::<BTreeSet<u32>>()
-        .into_iter()
-        .map(|r| r as IdxSize)
-        .collect();
-    let pos: PlHashMap<IdxSize, usize> = needed.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let key = txns
-        .select([
-            "txn_id",
-            "ts",
-            "amount_base",
-            "orig_account",
-            "bene_account",
-            "orig_country",
-            "bene_country",
-            "loc_country",
-        ])
-        .and_then(|d| d.take(&IdxCa::from_vec("rows".into(), needed)))
-        .ctx(|| "gathering the alerting transactions".into())?;
-    let ids = key
+    // Every alerting row's part in its case is read in place, by row; only the rows a
+    // case lists in detail are gathered, as text.
+    let ids = txns
         .column("txn_id")
         .and_then(|c| c.str().cloned())
-        .map(|c| c.rechunk().into_owned())
         .ctx(|| "reading column `txn_id`".into())?;
-    let orig = TextCol::new(&key, "orig_account")?;
-    let bene = TextCol::new(&key, "bene_account")?;
-    let oc = TextCol::new(&key, "orig_country")?;
-    let bc = TextCol::new(&key, "bene_country")?;
-    let lc = TextCol::new(&key, "loc_country")?;
-    let amount = key
+    let orig = TextCol::new(txns, "orig_account")?;
+    let bene = TextCol::new(txns, "bene_account")?;
+    let oc = TextCol::new(txns, "orig_country")?;
+    let bc = TextCol::new(txns, "bene_country")?;
+    let lc = TextCol::new(txns, "loc_country")?;
+    let amount = txns
         .column("amount_base")
         .and_then(|c| c.f64().cloned())
         .ctx(|| "reading column `amount_base`".into())?;
-    let ts = key
+    let ts = txns
         .column("ts")
         .and_then(|c| c.cast(&DataType::Int64))
         .and_then(|c| c.i64().cloned())
@@ -241,8 +214,11 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             let mut by_time: Vec<(i64, &str, u32)> = rows
                 .iter()
                 .map(|&r| {
-                    let p = pos.get(&r).copied().unwrap_or(usize::MAX);
-                    (ts.get(p).unwrap_or(i64::MAX), ids.get(p).unwrap_or(""), r)
+                    (
+                        ts.get(r as usize).unwrap_or(i64::MAX),
+                        ids.get(r as usize).unwrap_or(""),
+                        r,
+                    )
                 })
                 .collect();
             by_time.sort_unstable();
@@ -321,7 +297,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             }
         }
         for &r in &rows {
-            let p = pos.get(&r).copied().unwrap_or(usize::MAX);
+            let p = r as usize;
             let o = orig.get(p);
             let b = bene.get(p);
             if accounts.len() == 1 {

@@ -100,7 +100,7 @@ pub struct Prepared<'a> {
     /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
     pub(crate) bene_key: Vec<u32>,
     views: [SideView; 2],
-    /// Rows a slice of accounts holds (see [`account_slices`]).
+    /// Rows a slice of accounts holds (see [`crate::kinds::Scope::side_rows_sliced`]).
     pub(crate) slice_rows: usize,
 }
 
@@ -609,28 +609,9 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     Ok(out)
 }
 
-/// Rows a kind that works account by account holds at a time (see [`account_slices`]).
-pub(crate) const SLICE_ROWS: usize = 1 << 21;
-
-/// Rows sorted by account, cut into slices of about [`SLICE_ROWS`] rows that never split an
-/// account's rows.
-pub(crate) fn account_slices<T: Copy>(rows: Vec<(u32, i64, u32, T)>, size: usize) -> Vec<Vec<(u32, i64, u32, T)>> {
-    let size = size.max(1);
-    if rows.len() <= size {
-        return vec![rows];
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < rows.len() {
-        let mut end = (start + size).min(rows.len());
-        while end < rows.len() && rows[end].0 == rows[end - 1].0 {
-            end += 1;
-        }
-        out.push(rows[start..end].to_vec());
-        start = end;
-    }
-    out
-}
+/// Rows a kind that works account by account holds at a time (see
+/// [`crate::kinds::Scope::side_rows_sliced`]).
+pub(crate) const SLICE_ROWS: usize = 1 << 20;
 
 /// How heavy a rule's kind usually is, to start the heaviest first.
 fn cost_rank(r: &Rule) -> u8 {
@@ -1123,19 +1104,12 @@ mod tests {
             run(&pack, &prep, &|_, _, _| {}).unwrap()
         };
         assert!(whole.alerts.len() > 50, "{}", whole.alerts.len());
-        for size in [1, 700, 5_000] {
+        for size in [50, 700, 5_000] {
             let mut prep = Prepared::new(&ds).unwrap();
             prep.slice_rows = size;
             let sliced = run(&pack, &prep, &|_, _, _| {}).unwrap();
             assert_eq!(sliced.alerts_per_rule, whole.alerts_per_rule, "slices of {size}");
             assert_eq!(sliced.alerts, whole.alerts, "slices of {size}");
         }
-        let rows: Vec<(u32, i64, u32, ())> = [(1, 0, 0), (1, 1, 1), (2, 0, 2), (3, 0, 3), (3, 5, 4), (3, 6, 5)]
-            .iter()
-            .map(|&(a, t, r)| (a, t, r, ()))
-            .collect();
-        let parts = account_slices(rows, 2);
-        let accounts: Vec<Vec<u32>> = parts.iter().map(|p| p.iter().map(|r| r.0).collect()).collect();
-        assert_eq!(accounts, [vec![1, 1], vec![2, 3, 3, 3]], "an account is never split");
     }
 }

@@ -1138,10 +1138,16 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
                 counted.column("n").ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) as usize
             }
         };
-        let mut read = 0u64;
-        let mut off = 0usize;
-        loop {
-            let len = batch_rows.max(1).min(height - off);
+        // The batches: each is read, mapped, checked and encoded on its own, on the
+        // worker threads; they are joined in file order.
+        let batch_rows = batch_rows.max(1);
+        let starts: Vec<usize> = if height == 0 {
+            vec![0]
+        } else {
+            (0..height).step_by(batch_rows).collect()
+        };
+        let one_batch = |off: usize| -> Result<(DataFrame, Vec<String>)> {
+            let len = batch_rows.min(height - off);
             // This batch of the file, as read.
             let raw_batch = match &parquet {
                 Some((p, _)) => {
@@ -1164,11 +1170,6 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             let mut supplied = Vec::new();
             let m = map_frame(raw_batch, &path, mapping, format == Format::Csv, &mut supplied)?;
             let has_currency = supplied.iter().any(|c| c == "currency");
-            for c in supplied {
-                if !present.contains(&c) {
-                    present.push(c);
-                }
-            }
             let has_txn_id = mapping.columns.contains_key("txn_id")
                 || (mapping.passthrough
                     && m.lf
@@ -1212,7 +1213,6 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             }
             let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
             let h = df.height();
-            read += h as u64;
             df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
                 .ctx(|| format!("{path}: numbering the rows"))?;
             // Currency and amount in base currency.
@@ -1220,11 +1220,21 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             df.with_column(row_codes(&df).ctx(|| format!("{path}: checking the rows"))?)
                 .ctx(|| format!("{path}: checking the rows"))?;
             schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
-            parts.push(df);
-            off += len;
-            if off >= height {
-                break;
+            Ok((df, supplied))
+        };
+        let idx: Vec<usize> = (0..starts.len()).collect();
+        let mut done = crate::engine::run_parallel(&idx, |k| one_batch(starts[k]));
+        done.sort_by_key(|(k, _)| *k);
+        let mut read = 0u64;
+        for (_, res) in done {
+            let (df, supplied) = res?;
+            for c in supplied {
+                if !present.contains(&c) {
+                    present.push(c);
+                }
             }
+            read += df.height() as u64;
+            parts.push(df);
         }
         let n_rejected = rejected.len() as u64;
         rejected_rows.extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));

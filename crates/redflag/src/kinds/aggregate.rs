@@ -112,13 +112,14 @@ struct Episode {
 }
 
 pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    // The rows, in (group, ts, row) order; side `both` screens an account's two sides together.
-    let rows = scope.side_rows(0, rule.side);
-    // Windows never span accounts: the accounts are screened a slice at a time, so that
-    // what a slice needs (its columns, its windows' measures) stays small.
+    // The rows, in (group, ts, row) order; side `both` screens an account's two sides
+    // together. Windows never span accounts: the accounts are screened a slice at a time,
+    // so that what a slice needs (its rows, columns and windows' measures) stays small.
     let mut alerts = Vec::new();
-    for part in crate::engine::account_slices(rows, scope.prep.slice_rows) {
-        alerts.extend(run_rows(rule, spec, scope, part)?);
+    for part in scope.side_rows_sliced(0, rule.side, scope.prep.slice_rows) {
+        if !part.is_empty() {
+            alerts.extend(run_rows(rule, spec, scope, part)?);
+        }
     }
     Ok(dedup(alerts))
 }

@@ -290,15 +290,16 @@ fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
 }
 
 pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let rows = scope.side_rows(0, rule.side);
     if spec.peer_by.is_some() {
         // Peers are compared across accounts: all of them at once.
-        return run_rows(rule, spec, scope, rows);
+        return run_rows(rule, spec, scope, scope.side_rows(0, rule.side));
     }
     // An account is compared with its own past only: a slice of accounts at a time.
     let mut alerts = Vec::new();
-    for part in crate::engine::account_slices(rows, scope.prep.slice_rows) {
-        alerts.extend(run_rows(rule, spec, scope, part)?);
+    for part in scope.side_rows_sliced(0, rule.side, scope.prep.slice_rows) {
+        if !part.is_empty() {
+            alerts.extend(run_rows(rule, spec, scope, part)?);
+        }
     }
     Ok(dedup(alerts))
 }

@@ -266,15 +266,60 @@ impl<'p, 'a> Scope<'p, 'a> {
     /// sorted by (account, ts, row); with both sides, a transfer between an account and
     /// itself counts once on that account.
     pub(crate) fn side_rows(&self, slot: usize, sel: SideSel) -> Vec<(u32, i64, u32, Side)> {
+        self.side_rows_of(slot, sel, 0, u32::MAX)
+    }
+
+    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)`.
+    fn side_rows_of(&self, slot: usize, sel: SideSel, from: u32, to: u32) -> Vec<(u32, i64, u32, Side)> {
         let mut rows: Vec<(u32, i64, u32, Side)> = Vec::new();
         for &s in sel.sides() {
-            rows.extend(self.rows(slot, s).into_iter().map(|(a, t, r)| (a, t, r, s)));
+            let mask = self.masks.get(&(self.rule_index, slot, s));
+            let keys = &self.prep.view(s).keys;
+            let lo = keys.partition_point(|k| k.0 < from);
+            let hi = keys.partition_point(|k| k.0 < to);
+            rows.extend(
+                keys[lo..hi]
+                    .iter()
+                    .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+                    .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
+                    .map(|&(a, t, r)| (a, t, r, s)),
+            );
         }
         if sel == SideSel::Both {
             rows.sort_unstable_by_key(|(a, t, r, s)| (*a, *t, *r, *s));
             rows.dedup_by_key(|(a, t, r, _)| (*a, *t, *r));
         }
         rows
+    }
+
+    /// [`Scope::side_rows`] a slice of accounts at a time: each slice holds the rows of
+    /// whole accounts, about `size` of them (all the rows an account has on the sides
+    /// selected, whatever the condition keeps), in account order. Kinds that screen each
+    /// account on its own use it to bound what they hold at once.
+    pub(crate) fn side_rows_sliced(
+        &self,
+        slot: usize,
+        sel: SideSel,
+        size: usize,
+    ) -> impl Iterator<Item = Vec<(u32, i64, u32, Side)>> + '_ {
+        // Cut points: account keys where the running count of rows passes `size`.
+        let mut per_account = vec![0u32; self.prep.accounts.len()];
+        for &s in sel.sides() {
+            for (a, _, _) in &self.prep.view(s).keys {
+                per_account[*a as usize] += 1;
+            }
+        }
+        let mut cuts: Vec<u32> = vec![0];
+        let mut run = 0usize;
+        for (a, n) in per_account.iter().enumerate() {
+            if run >= size.max(1) {
+                cuts.push(a as u32);
+                run = 0;
+            }
+            run += *n as usize;
+        }
+        cuts.push(u32::MAX);
+        (0..cuts.len() - 1).map(move |k| self.side_rows_of(slot, sel, cuts[k], cuts[k + 1]))
     }
 }
 
