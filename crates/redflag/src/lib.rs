@@ -105,13 +105,12 @@ pub fn screen_with_progress(
     let prepare = t_prepare.elapsed();
     let mut run = engine::run(pack, &prep, progress)?;
     run.timings.insert(0, ("prepare".into(), prepare));
+    // The side views are no longer needed: freed before the cases are built.
+    let accounts = prep.account_count();
+    drop(prep);
     let t_cases = std::time::Instant::now();
     let alerts = std::mem::take(&mut run.alerts);
     let cases = cases::build(alerts, &data.transactions, pack)?;
     run.timings.push(("cases".into(), t_cases.elapsed()));
-    Ok(Screening {
-        cases,
-        accounts: prep.account_count(),
-        run,
-    })
+    Ok(Screening { cases, accounts, run })
 }
