@@ -1096,7 +1096,7 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: 
 /// Rows read, mapped, checked and dictionary-encoded at a time: only one batch's text is
 /// held as polars text at once, so a file of ten million rows never needs the 16 bytes a
 /// row and text column that polars' text takes.
-pub const BATCH_ROWS: usize = 1 << 20;
+pub const BATCH_ROWS: usize = 1 << 19;
 
 fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> Result<Dataset> {
     finish_inputs_in(frames, mapping, opts, BATCH_ROWS)
