@@ -319,17 +319,26 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
     }
     let mut out: Vec<Option<RowMask>> = vec![None; items.len()];
     // Each column's codes, read once for all the conditions of this pass.
-    let mut codes_of: BTreeMap<String, (Vec<u32>, Arc<CategoricalMapping>)> = BTreeMap::new();
-    for c in by_column.keys().chain(by_columns.keys().flatten()) {
-        if !codes_of.contains_key(c) {
-            if let Ok(cm) = code_vec(df, c) {
-                codes_of.insert(c.clone(), cm);
-            }
-        }
-    }
-    for (src, ks) in by_column {
-        let Some((codes, mapping)) = codes_of.get(&src) else {
-            continue;
+    let mut names: Vec<String> = by_column.keys().chain(by_columns.keys().flatten()).cloned().collect();
+    names.sort_unstable();
+    names.dedup();
+    let idx: Vec<usize> = (0..names.len()).collect();
+    let codes_of: BTreeMap<String, (Vec<u32>, Arc<CategoricalMapping>)> =
+        run_parallel(&idx, |k| (names[k].clone(), code_vec(df, &names[k])))
+            .into_iter()
+            .filter_map(|(_, (n, r))| r.ok().map(|cm| (n, cm)))
+            .collect();
+    let exprs_of = |ks: &[usize]| -> Vec<Expr> {
+        ks.iter()
+            .enumerate()
+            .map(|(j, &k)| items[k].1.clone().fill_null(lit(false)).alias(format!("m{j}")))
+            .collect()
+    };
+    // Conditions over one such column: each distinct value once.
+    let one = |src: &String, ks: &[usize]| -> PolarsResult<Vec<(usize, RowMask)>> {
+        let mut found = Vec::new();
+        let Some((codes, mapping)) = codes_of.get(src) else {
+            return Ok(found);
         };
         // The distinct values present, in code order, and null when there is one.
         let mut seen = vec![false; mapping.num_cats_upper_bound()];
@@ -352,12 +361,7 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
         }
         let small = DataFrame::new_infer_height(vec![Column::new(src.as_str().into(), values)])?;
         let side_cols = schema::side_exprs_for(side, small.schema());
-        let exprs: Vec<Expr> = ks
-            .iter()
-            .enumerate()
-            .map(|(j, &k)| items[k].1.clone().fill_null(lit(false)).alias(format!("m{j}")))
-            .collect();
-        let res = small.lazy().with_columns(side_cols).select(exprs).collect()?;
+        let res = small.lazy().with_columns(side_cols).select(exprs_of(ks)).collect()?;
         for (j, &k) in ks.iter().enumerate() {
             let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
             let Some(b) = b else { continue };
@@ -366,23 +370,29 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
                 table[c] = b.get(d).unwrap_or(false);
             }
             let null_value = has_null && b.get(distinct.len()).unwrap_or(false);
-            out[k] = Some(RowMask::from_fn(codes.len(), |i| {
-                let c = codes[i];
-                if c == NULL_CODE {
-                    null_value
-                } else {
-                    table[c as usize]
-                }
-            }));
+            found.push((
+                k,
+                RowMask::from_fn(codes.len(), |i| {
+                    let c = codes[i];
+                    if c == NULL_CODE {
+                        null_value
+                    } else {
+                        table[c as usize]
+                    }
+                }),
+            ));
         }
-    }
+        Ok(found)
+    };
     // Conditions over several such columns: each distinct combination of their values
     // once, unless the combinations are too many to gain from it.
     let limit = (df.height() / 8).max(1024);
-    'group: for (srcs, ks) in by_columns {
+    let many = |srcs: &[String], ks: &[usize]| -> PolarsResult<Vec<(usize, RowMask)>> {
         let mut cols: Vec<&(Vec<u32>, Arc<CategoricalMapping>)> = Vec::new();
-        for c in &srcs {
-            let Some(cm) = codes_of.get(c) else { continue 'group };
+        for c in srcs {
+            let Some(cm) = codes_of.get(c) else {
+                return Ok(Vec::new());
+            };
             cols.push(cm);
         }
         let mut ids: PlHashMap<[u32; MAX_COMBINED], u32> = PlHashMap::new();
@@ -399,7 +409,7 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
                 next
             });
             if combos.len() > limit {
-                continue 'group;
+                return Ok(Vec::new());
             }
             row_combo.push(id);
         }
@@ -420,17 +430,35 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
             .collect();
         let small = DataFrame::new_infer_height(small_cols)?;
         let side_cols = schema::side_exprs_for(side, small.schema());
-        let exprs: Vec<Expr> = ks
-            .iter()
-            .enumerate()
-            .map(|(j, &k)| items[k].1.clone().fill_null(lit(false)).alias(format!("m{j}")))
-            .collect();
-        let res = small.lazy().with_columns(side_cols).select(exprs).collect()?;
+        let res = small.lazy().with_columns(side_cols).select(exprs_of(ks)).collect()?;
+        let mut found = Vec::new();
         for (j, &k) in ks.iter().enumerate() {
             let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
             let Some(b) = b else { continue };
             let table: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
-            out[k] = Some(RowMask::from_fn(row_combo.len(), |i| table[row_combo[i] as usize]));
+            found.push((k, RowMask::from_fn(row_combo.len(), |i| table[row_combo[i] as usize])));
+        }
+        Ok(found)
+    };
+    // The column groups are independent: evaluated on the worker threads.
+    let groups: Vec<(Vec<String>, Vec<usize>)> = by_column
+        .into_iter()
+        .map(|(c, ks)| (vec![c], ks))
+        .chain(by_columns)
+        .collect();
+    let idx: Vec<usize> = (0..groups.len()).collect();
+    let mut results = run_parallel(&idx, |g| {
+        let (srcs, ks) = &groups[g];
+        if srcs.len() == 1 {
+            one(&srcs[0], ks)
+        } else {
+            many(srcs, ks)
+        }
+    });
+    results.sort_by_key(|(g, _)| *g);
+    for (_, r) in results {
+        for (k, m) in r? {
+            out[k] = Some(m);
         }
     }
     Ok(out)
@@ -739,16 +767,36 @@ fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result<Masks> {
     for side in [Side::Out, Side::In] {
         let mut items = Vec::new();
         let mut names = Vec::new();
+        let mut few: Vec<(Key, usize, RowMask)> = Vec::new();
         for (key, &rule) in &unique {
             if key.1.unwrap_or(Side::Out) != side || terms[key].len() < 2 {
                 continue;
             }
-            let Some(mask) = done.get_mut(key) else { continue };
+            let Some(mask) = done.get(key) else { continue };
             if mask.count() * 4 <= mask.len() {
-                narrow(prep, runnable[rule], side, &terms[key][1..], mask)?;
+                if let Some(m) = done.remove(key) {
+                    few.push((key.clone(), rule, m));
+                }
             } else {
                 items.push((rule, compile_for(rule, and_all(&terms[key][1..]))?));
                 names.push(key.clone());
+            }
+        }
+        // Narrowed on the worker threads, each on its own rows.
+        let slots: Vec<std::sync::Mutex<Option<(Key, usize, RowMask)>>> =
+            few.into_iter().map(|f| std::sync::Mutex::new(Some(f))).collect();
+        let idx: Vec<usize> = (0..slots.len()).collect();
+        let mut narrowed = run_parallel(&idx, |j| {
+            let taken = slots[j].lock().ok().and_then(|mut s| s.take());
+            taken.map(|(key, rule, mut mask)| {
+                narrow(prep, runnable[rule], side, &terms[&key][1..], &mut mask).map(|_| (key, mask))
+            })
+        });
+        narrowed.sort_by_key(|(j, _)| *j);
+        for (_, r) in narrowed {
+            if let Some(r) = r {
+                let (key, mask) = r?;
+                done.insert(key, mask);
             }
         }
         for (n, more) in names.into_iter().zip(batch(prep, side, runnable, items)?) {
