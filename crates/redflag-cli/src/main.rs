@@ -600,7 +600,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
             })),
         ));
     }
-    outputs.extend(files.into_iter().map(|(n, b)| (n, redflag::FileBody::Bytes(b))));
+    outputs.extend(files.into_iter().map(|(n, b)| (n, redflag::FileBody::Bytes(b.into()))));
     redflag::write_outputs(&args.out, outputs, &remove)?;
     result.cases = cf.cases;
     if args.timings {

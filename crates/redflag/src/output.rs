@@ -3,6 +3,7 @@
 //! Every file is written to a temporary name first; when all are written they are renamed
 //! into place, so a failed run leaves no partial file.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -398,7 +399,7 @@ pub type WriteFn<'a> = Box<dyn FnOnce(&mut dyn std::io::Write) -> Result<()> + S
 /// What an output file holds: bytes, or a function that writes them.
 pub enum FileBody<'a> {
     /// The whole content.
-    Bytes(Vec<u8>),
+    Bytes(Cow<'a, [u8]>),
     /// Writes the content as it is made: large files are never whole in memory.
     Writer(WriteFn<'a>),
 }
@@ -484,49 +485,9 @@ pub fn write_outputs(dir: &Path, files: Vec<(String, FileBody<'_>)>, remove: &[&
 /// Writes files into `dir` all or nothing: temporary names first, then renames.
 /// `remove` names files of an earlier run that this run does not produce.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)], remove: &[&str]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        action: "creating the output folder",
-        source,
-    })?;
-    let mut temps = Vec::new();
-    for (name, bytes) in files {
-        let target = dir.join(name);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-                path: parent.to_path_buf(),
-                action: "creating the output folder",
-                source,
-            })?;
-        }
-        let tmp = dir.join(format!("{name}.tmp-{}", std::process::id()));
-        if let Err(source) = std::fs::write(&tmp, bytes) {
-            for (t, _) in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::Io {
-                path: tmp,
-                action: "writing",
-                source,
-            });
-        }
-        temps.push((tmp, target));
-    }
-    let mut written = Vec::new();
-    for (tmp, target) in temps {
-        std::fs::rename(&tmp, &target).map_err(|source| Error::Io {
-            path: target.clone(),
-            action: "renaming into place",
-            source,
-        })?;
-        written.push(target);
-    }
-    for r in remove {
-        let p = dir.join(r);
-        if p.exists() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    Ok(written)
+    let bodies = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), FileBody::Bytes(Cow::Borrowed(bytes.as_slice()))))
+        .collect();
+    write_outputs(dir, bodies, remove)
 }

@@ -115,13 +115,7 @@ pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> R
     // The rows, in (group, ts, row) order; side `both` screens an account's two sides
     // together. Windows never span accounts: the accounts are screened a slice at a time,
     // so that what a slice needs (its rows, columns and windows' measures) stays small.
-    let mut alerts = Vec::new();
-    for part in scope.side_rows_sliced(0, rule.side, scope.prep.slice_rows) {
-        if !part.is_empty() {
-            alerts.extend(run_rows(rule, spec, scope, part)?);
-        }
-    }
-    Ok(dedup(alerts))
+    scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, rows))
 }
 
 fn run_rows(

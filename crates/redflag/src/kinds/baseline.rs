@@ -295,13 +295,7 @@ pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Re
         return run_rows(rule, spec, scope, scope.side_rows(0, rule.side));
     }
     // An account is compared with its own past only: a slice of accounts at a time.
-    let mut alerts = Vec::new();
-    for part in scope.side_rows_sliced(0, rule.side, scope.prep.slice_rows) {
-        if !part.is_empty() {
-            alerts.extend(run_rows(rule, spec, scope, part)?);
-        }
-    }
-    Ok(dedup(alerts))
+    scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, rows))
 }
 
 fn run_rows(

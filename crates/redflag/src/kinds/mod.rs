@@ -292,11 +292,29 @@ impl<'p, 'a> Scope<'p, 'a> {
         rows
     }
 
+    /// The alerts of `run` over the rows of each slice of accounts of
+    /// [`Scope::side_rows_sliced`] (the prepared data's slice size), joined and
+    /// deduplicated: for kinds that screen each account on its own.
+    pub(crate) fn per_account_slice(
+        &self,
+        slot: usize,
+        sel: SideSel,
+        mut run: impl FnMut(Vec<(u32, i64, u32, Side)>) -> Result<Vec<Alert>>,
+    ) -> Result<Vec<Alert>> {
+        let mut alerts = Vec::new();
+        for part in self.side_rows_sliced(slot, sel, self.prep.slice_rows) {
+            if !part.is_empty() {
+                alerts.extend(run(part)?);
+            }
+        }
+        Ok(crate::engine::dedup(alerts))
+    }
+
     /// [`Scope::side_rows`] a slice of accounts at a time: each slice holds the rows of
     /// whole accounts, about `size` of them (all the rows an account has on the sides
     /// selected, whatever the condition keeps), in account order. Kinds that screen each
     /// account on its own use it to bound what they hold at once.
-    pub(crate) fn side_rows_sliced(
+    fn side_rows_sliced(
         &self,
         slot: usize,
         sel: SideSel,
