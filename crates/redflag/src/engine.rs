@@ -2,9 +2,12 @@
 //!
 //! Accounts are encoded as integers once; each side's view is kept narrow (account key,
 //! time, row index back into the transactions) and sorted once by (account, time, row).
-//! Each rule's `where` runs over the transactions (all rules of a side in one pass), its
-//! rows are picked out of the sorted view in order, and only the columns its measures read
-//! are gathered for them. Wide columns are read back only for the rows that alert.
+//! Each rule's `where` runs over the transactions (all rules of a side in one pass; a term
+//! that reads only dictionary-encoded text once per distinct value), its rows are picked
+//! out of the sorted view in order, and only the columns its measures read are gathered
+//! (and decoded) for them. Wide columns are read back only for the rows that alert. Rules
+//! run side by side on the worker threads ([`worker_threads`]); each writes to its own
+//! slot, so the result does not depend on the thread count.
 
 use std::collections::{BTreeMap, BTreeSet};
 

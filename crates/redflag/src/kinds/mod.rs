@@ -10,6 +10,8 @@
 //! - `run(rule, spec, &Scope) -> Result<Vec<Alert>>`: finds the alerts over the prepared
 //!   data. [`Scope::rows`] gives each condition's rows in (account, time, row) order;
 //!   the helpers of [`crate::engine`] gather columns, fill explanations and make ids.
+//!   A kind that screens each account on its own runs over [`Scope::per_account_slice`],
+//!   which hands it a slice of whole accounts at a time, so that memory stays bounded.
 //!
 //! A kind declares the fields it owns in `FIELDS`; the pack rejects a field set on a rule
 //! whose kind does not own it. Adding a kind: a module here, a variant of
