@@ -159,17 +159,7 @@ fn run_rows(
         return Ok(Vec::new());
     }
     // Columns the measures read, per side, gathered for these rows only.
-    let mut cols: Vec<String> = rule
-        .columns
-        .iter()
-        .filter(|c| schema::is_known_column(c))
-        .cloned()
-        .collect();
-    for c in ["amount_base", "counterparty"] {
-        if !cols.iter().any(|x| x == c) {
-            cols.push(c.to_string());
-        }
-    }
+    let cols = super::read_columns(rule, &["amount_base", "counterparty"]);
     // Columns whose values the measures only count (the counterparties, as a rule) stay
     // dictionary-encoded; the rest is decoded into text for the measures.
     let coded: Vec<String> = match crate::window::plan(&spec.measures) {

@@ -382,14 +382,7 @@ fn run_rows(
         return Ok(Vec::new());
     }
     // The measure per unit, and of nothing (an empty period).
-    let mut cols: Vec<String> = rule
-        .columns
-        .iter()
-        .filter(|c| schema::is_known_column(c))
-        .cloned()
-        .collect();
-    cols.sort();
-    cols.dedup();
+    let cols = super::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
     let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
     let mut data = gather_rows(prep, &kept_rows, &cols)?;

@@ -343,6 +343,23 @@ impl<'p, 'a> Scope<'p, 'a> {
     }
 }
 
+/// The columns of the side view a rule reads (in name order), then those of `extra` it
+/// does not: what a kind gathers for its rows.
+pub(crate) fn read_columns(rule: &Rule, extra: &[&str]) -> Vec<String> {
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| crate::schema::is_known_column(c))
+        .cloned()
+        .collect();
+    for c in extra {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    cols
+}
+
 /// Runs one rule.
 pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     match &rule.kind {

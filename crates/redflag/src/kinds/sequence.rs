@@ -30,7 +30,6 @@ use crate::error::{Error, Result};
 use crate::expr::{self, ExprRole};
 use crate::format;
 use crate::pack::{EventDef, Rule, RuleDef, Side, SideSel, Window};
-use crate::schema;
 
 /// Fields of this kind beyond the common ones.
 pub const FIELDS: &[&str] = &["first", "then", "within", "match", "prior", "repeat"];
@@ -748,18 +747,7 @@ fn repeated(
 
 /// The columns a rule's measures may read, for gathering.
 fn read_columns(rule: &Rule) -> Vec<String> {
-    let mut cols: Vec<String> = rule
-        .columns
-        .iter()
-        .filter(|c| schema::is_known_column(c))
-        .cloned()
-        .collect();
-    for c in ["amount_base", "counterparty"] {
-        if !cols.iter().any(|x| x == c) {
-            cols.push(c.to_string());
-        }
-    }
-    cols
+    super::read_columns(rule, &["amount_base", "counterparty"])
 }
 
 /// The first events: every row of `first`, or, when it is windowed, the rows where its
