@@ -284,15 +284,16 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 .then(a.alert_id.cmp(&b.alert_id))
         });
         let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
-        let mut counterparties = BTreeSet::new();
-        let mut countries = BTreeSet::new();
+        // Distinct values first, sorted once at the end.
+        let mut counterparties: PlHashSet<&str> = PlHashSet::new();
+        let mut countries: PlHashSet<&str> = PlHashSet::new();
         let mut total = 0.0;
         let mut first = i64::MAX;
         let mut last = i64::MIN;
         let mut transactions = Vec::with_capacity(rows.len());
         let mut rules_by_row: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
         for a in &alerts {
-            for r in &a.rows {
+            for r in a.rows.iter().filter(|r| listed.contains(r)) {
                 rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
             }
         }
@@ -302,18 +303,18 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             let b = bene.get(p);
             if accounts.len() == 1 {
                 let other = if o == Some(account.as_str()) { b } else { o };
-                counterparties.insert(other.unwrap_or("cash").to_string());
+                counterparties.insert(other.unwrap_or("cash"));
             } else {
                 // A transfer between two of the case's accounts has no outside party.
                 let inside = |x: Option<&str>| x.is_some_and(|x| in_case.contains(x));
                 for (x, y) in [(o, b), (b, o)] {
                     if inside(x) && !inside(y) {
-                        counterparties.insert(y.unwrap_or("cash").to_string());
+                        counterparties.insert(y.unwrap_or("cash"));
                     }
                 }
             }
             for c in [oc.get(p), bc.get(p), lc.get(p)].into_iter().flatten() {
-                countries.insert(c.to_string());
+                countries.insert(c);
             }
             total += amount.get(p).unwrap_or(0.0);
             if let Some(t) = ts.get(p) {
@@ -321,6 +322,13 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 last = last.max(t);
             }
         }
+        let sorted = |set: PlHashSet<&str>| -> Vec<String> {
+            let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
+            v.sort_unstable();
+            v
+        };
+        let counterparties = sorted(counterparties);
+        let countries = sorted(countries);
         for &r in listed {
             let rules_of: Vec<String> = rules_by_row
                 .get(&r)
@@ -391,7 +399,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             if countries.is_empty() {
                 String::new()
             } else {
-                format!(", involving {}", countries.iter().cloned().collect::<Vec<_>>().join(", "))
+                format!(", involving {}", countries.join(", "))
             },
             typologies.join(", ")
         );
@@ -411,8 +419,8 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             last_ts: format::timestamp(last),
             txn_count: rows.len(),
             total_amount_base: round2(total),
-            counterparties: counterparties.into_iter().collect(),
-            countries: countries.into_iter().collect(),
+            counterparties,
+            countries,
             summary,
             transactions,
             alerts,

@@ -534,48 +534,76 @@ fn constant(e: &sql::Expr) -> Option<f64> {
     }
 }
 
-/// The [`Bounds`] of a `having` over the given measures.
+/// The [`Bounds`] of a `having` over the given measures. Terms joined by `AND` each bound
+/// the window, so the strongest bound holds; of terms joined by `OR`, only the weakest
+/// bound holds for every window that can fire (`(a >= 5 AND total > 3000) OR total >= 4000`
+/// needs 3000 in total, and no rows).
 pub fn bounds(having: &str, measures: &[(String, String)]) -> Bounds {
-    let number = constant;
+    match Parser::new(&GenericDialect)
+        .try_with_sql(having)
+        .and_then(|mut p| p.parse_expr())
+    {
+        Ok(ast) => bounds_of(&ast, measures),
+        Err(_) => Bounds::default(),
+    }
+}
+
+fn bounds_of(e: &sql::Expr, measures: &[(String, String)]) -> Bounds {
+    use sql::BinaryOperator as B;
     let ident = |e: &sql::Expr| -> Option<String> {
         match e {
             sql::Expr::Identifier(i) => Some(i.value.clone()),
             _ => None,
         }
     };
-    let mut out = Bounds::default();
-    for term in conjuncts(having) {
-        let Ok(sql::Expr::BinaryOp { left, op, right }) = Parser::new(&GenericDialect)
-            .try_with_sql(&term)
-            .and_then(|mut p| p.parse_expr())
-        else {
-            continue;
-        };
-        use sql::BinaryOperator as B;
-        // (measure, bound, strict)
-        let (m, k, strict) = match (ident(&left), &op, number(&right), ident(&right), number(&left)) {
-            (Some(m), B::GtEq, Some(k), _, _) => (m, k, false),
-            (Some(m), B::Gt, Some(k), _, _) => (m, k, true),
-            (_, B::LtEq, _, Some(m), Some(k)) => (m, k, false),
-            (_, B::Lt, _, Some(m), Some(k)) => (m, k, true),
-            _ => continue,
-        };
-        if !k.is_finite() {
-            continue;
+    let (left, op, right) = match e {
+        sql::Expr::Nested(inner) => return bounds_of(inner, measures),
+        sql::Expr::BinaryOp { left, op, right } => (left, op, right),
+        _ => return Bounds::default(),
+    };
+    match op {
+        B::And => {
+            let (a, b) = (bounds_of(left, measures), bounds_of(right, measures));
+            return Bounds {
+                rows: a.rows.max(b.rows),
+                amount: a.amount.max(b.amount),
+            };
         }
-        match bounded_by(&m, measures) {
-            Some(Bounded::Rows) => {
-                let r = if strict { k.floor() + 1.0 } else { k.ceil() };
-                if r > out.rows as f64 {
-                    out.rows = r as usize;
-                }
-            }
-            // A strict bound on a sum is kept as the non-strict one: still true.
-            Some(Bounded::Amount) => out.amount = out.amount.max(k),
-            None => {}
+        B::Or => {
+            let (a, b) = (bounds_of(left, measures), bounds_of(right, measures));
+            return Bounds {
+                rows: a.rows.min(b.rows),
+                amount: a.amount.min(b.amount),
+            };
         }
+        _ => {}
     }
-    out
+    // (measure, bound, strict)
+    let (m, k, strict) = match (ident(left), op, constant(right), ident(right), constant(left)) {
+        (Some(m), B::GtEq, Some(k), _, _) => (m, k, false),
+        (Some(m), B::Gt, Some(k), _, _) => (m, k, true),
+        (_, B::LtEq, _, Some(m), Some(k)) => (m, k, false),
+        (_, B::Lt, _, Some(m), Some(k)) => (m, k, true),
+        _ => return Bounds::default(),
+    };
+    if !k.is_finite() {
+        return Bounds::default();
+    }
+    match bounded_by(&m, measures) {
+        Some(Bounded::Rows) => {
+            let r = if strict { k.floor() + 1.0 } else { k.ceil() };
+            Bounds {
+                rows: r.max(0.0) as usize,
+                amount: 0.0,
+            }
+        }
+        // A strict bound on a sum is kept as the non-strict one: still true.
+        Some(Bounded::Amount) => Bounds {
+            rows: 0,
+            amount: k.max(0.0),
+        },
+        None => Bounds::default(),
+    }
 }
 
 #[cfg(test)]
@@ -713,6 +741,17 @@ mod tests {
         assert_eq!(b("odd >= 20000"), Bounds::default());
         assert_eq!(b("med >= 20000"), Bounds::default());
         assert_eq!(b("n >= 2 OR total >= 100"), Bounds::default());
+        // Each branch of an OR needs at least the weaker of their bounds.
+        assert_eq!(
+            b("(n >= 2 AND total > 3000) OR (med > 0 AND total >= 4000 AND cash >= 2 * 2500)"),
+            Bounds {
+                rows: 0,
+                amount: 3000.0
+            }
+        );
+        assert_eq!(b("(n >= 3 AND total >= 10) OR n > 4"), Bounds { rows: 3, amount: 0.0 });
+        assert_eq!(b("(n >= 3 AND total >= 10) OR med > 4"), Bounds::default());
+        assert_eq!(b("NOT (n >= 3)"), Bounds::default());
     }
 
     #[test]

@@ -1285,16 +1285,27 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         .collect()
         .ctx(|| "joining the input files".into())?;
     // A transaction id seen on an earlier row, of any file, is a duplicate.
-    let all = all
-        .lazy()
-        .with_column(
-            when(col("__code").eq(lit(0u32)).and(col("txn_id").is_first_distinct().not()))
-                .then(lit(9u32))
-                .otherwise(col("__code"))
-                .alias("__code"),
-        )
-        .collect()
-        .ctx(|| "checking the rows".into())?;
+    let mut all = all;
+    let repeated = all
+        .column("txn_id")
+        .and_then(|c| c.str().map(repeated_ids))
+        .ctx(|| "checking the transaction ids".into())?;
+    if !repeated.is_empty() {
+        let mut mask = vec![false; all.height()];
+        for r in repeated {
+            mask[r as usize] = true;
+        }
+        all = all
+            .lazy()
+            .with_column(
+                when(col("__code").eq(lit(0u32)).and(lit(Series::new("__rep".into(), mask))))
+                    .then(lit(9u32))
+                    .otherwise(col("__code"))
+                    .alias("__code"),
+            )
+            .collect()
+            .ctx(|| "checking the rows".into())?;
+    }
     // Quarantine: a reason code for every row (cheap), the words only for the rows set aside.
     let schema_all = all.schema().clone();
     let has_raw = |c: &str| schema_all.contains(&format!("__raw_{c}"));
@@ -1442,17 +1453,89 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
     if good.schema().contains(LABEL) {
         keep.push(col(LABEL));
     }
-    let transactions = good
+    let mut transactions = good
         .lazy()
         .select(keep)
         .collect()
         .ctx(|| "building the canonical frame".into())?;
+    // One chunk per column: the rules read rows in account order, scattered over the
+    // file, and a row of a single chunk is found without a search through the batches.
+    transactions.rechunk_mut_par();
     Ok(Dataset {
         transactions,
         present,
         quarantine,
         inputs,
     })
+}
+
+/// The rows whose transaction id an earlier row holds, in row order (a null id is never
+/// repeated). The ids are split by hash among the worker threads, each looking for
+/// repeats among its share, so the answer does not depend on the thread count.
+fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    /// An id with its hash, computed once.
+    struct Hashed<'a>(u64, &'a str);
+    impl Hash for Hashed<'_> {
+        fn hash<H: Hasher>(&self, h: &mut H) {
+            h.write_u64(self.0)
+        }
+    }
+    impl PartialEq for Hashed<'_> {
+        fn eq(&self, other: &Self) -> bool {
+            self.1 == other.1
+        }
+    }
+    impl Eq for Hashed<'_> {}
+    /// Passes the precomputed hash through.
+    #[derive(Default)]
+    struct Pass(u64);
+    impl Hasher for Pass {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+            }
+        }
+        fn write_u64(&mut self, v: u64) {
+            self.0 = v;
+        }
+    }
+    let n = ids.len();
+    let workers = crate::engine::worker_threads().max(1);
+    let state = PlRandomState::default();
+    // Hashes, a block of rows per thread.
+    let block = n.div_ceil(workers).max(1);
+    let blocks: Vec<usize> = (0..n.div_ceil(block)).collect();
+    let mut hashed = crate::engine::run_parallel(&blocks, |b| {
+        let part = ids.slice((b * block) as i64, block);
+        part.iter()
+            .map(|v| v.map(|s| state.hash_one(s)).unwrap_or(0))
+            .collect::<Vec<u64>>()
+    });
+    hashed.sort_by_key(|(b, _)| *b);
+    let hashes: Vec<u64> = hashed.into_iter().flat_map(|(_, h)| h).collect();
+    let ids = ids.rechunk();
+    let shares: Vec<usize> = (0..workers).collect();
+    let mut found = crate::engine::run_parallel(&shares, |w| {
+        let mut seen: std::collections::HashSet<Hashed<'_>, std::hash::BuildHasherDefault<Pass>> =
+            std::collections::HashSet::with_capacity_and_hasher(n / workers + 16, Default::default());
+        let mut repeats = Vec::new();
+        for (r, (h, id)) in hashes.iter().zip(ids.iter()).enumerate() {
+            let Some(id) = id else { continue };
+            // The share of a hash: its high bits, which the table does not use for slots.
+            if ((*h >> 40) as usize) % workers == w && !seen.insert(Hashed(*h, id)) {
+                repeats.push(r as u32);
+            }
+        }
+        repeats
+    });
+    found.sort_by_key(|(w, _)| *w);
+    let mut all: Vec<u32> = found.into_iter().flat_map(|(_, r)| r).collect();
+    all.sort_unstable();
+    all
 }
 
 /// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate

@@ -306,11 +306,9 @@ impl CasesFile {
 
 /// Quotes a CSV field when it needs it.
 pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    let mut out = String::with_capacity(s.len());
+    push_csv_field(&mut out, s);
+    out
 }
 
 /// `alerts.csv`: one row per alert and transaction, in case rank order.
@@ -344,10 +342,16 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
     let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
     w.write_all(b"case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n")
         .map_err(io)?;
+    let mut line = String::new();
     for c in cases {
         for a in &c.alerts {
-            let mut rows = a.rows.clone();
-            rows.sort_by_key(|r| (ts.get(*r as usize), ids.get(*r as usize)));
+            // In time order, then by id; each row's key read once.
+            let mut rows: Vec<(Option<i64>, Option<&str>, u32)> = a
+                .rows
+                .iter()
+                .map(|&r| (ts.get(r as usize), ids.get(r as usize), r))
+                .collect();
+            rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
             // The fields the alert's rows share.
             let head = format!(
                 "{},{},{},{},{},",
@@ -358,20 +362,39 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
                 csv_field(&a.account)
             );
             let tail = csv_field(&a.explanation);
-            for r in rows {
-                let r = r as usize;
-                let line = format!(
-                    "{head}{},{},{},{tail}\n",
-                    csv_field(ids.get(r).unwrap_or("")),
-                    ts.get(r).map(crate::format::timestamp).unwrap_or_default(),
-                    amount.get(r).map(|v| format!("{:.2}", v)).unwrap_or_default(),
-                );
+            for (t, id, r) in rows {
+                line.clear();
+                line.push_str(&head);
+                push_csv_field(&mut line, id.unwrap_or(""));
+                line.push(',');
+                if let Some(t) = t {
+                    crate::format::push_timestamp(&mut line, t);
+                }
+                line.push(',');
+                if let Some(v) = amount.get(r as usize) {
+                    use std::fmt::Write as _;
+                    let _ = write!(line, "{v:.2}");
+                }
+                line.push(',');
+                line.push_str(&tail);
+                line.push('\n');
                 w.write_all(line.as_bytes()).map_err(io)?;
             }
         }
     }
     w.flush().map_err(io)?;
     Ok(())
+}
+
+/// [`csv_field`], appended to `out`.
+fn push_csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
 }
 
 /// `quarantine.csv`, or `None` when no row was set aside.

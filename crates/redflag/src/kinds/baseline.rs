@@ -290,18 +290,54 @@ fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
 }
 
 pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let prep = scope.prep;
+    if prep.ts.is_empty() {
+        return Ok(Vec::new());
+    }
+    // What every slice reads of all the accounts, worked out once.
+    let day = 86_400_000i64;
+    let shared = Shared {
+        origin: prep
+            .ts
+            .iter()
+            .copied()
+            .filter(|t| *t != i64::MIN)
+            .min()
+            .unwrap_or(0)
+            .div_euclid(day)
+            * day,
+        first_seen: match spec.mode {
+            Mode::History { .. } => first_seen(prep),
+            _ => Vec::new(),
+        },
+        reactivations: match &spec.mode {
+            Mode::Dormancy(silence) => reactivations(prep, silence.ms),
+            _ => (Vec::new(), Vec::new()),
+        },
+    };
     if spec.peer_by.is_some() {
         // Peers are compared across accounts: all of them at once.
-        return run_rows(rule, spec, scope, scope.side_rows(0, rule.side));
+        return run_rows(rule, spec, scope, &shared, scope.side_rows(0, rule.side));
     }
     // An account is compared with its own past only: a slice of accounts at a time.
-    scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, rows))
+    scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, &shared, rows))
+}
+
+/// What [`run_rows`] reads of all the accounts, whatever slice it screens.
+struct Shared {
+    /// Midnight before the first transaction: periods are counted from it.
+    origin: i64,
+    /// Each account's first transaction time (history mode).
+    first_seen: Vec<i64>,
+    /// Each account's reactivations (dormancy mode), as [`reactivations`] gives them.
+    reactivations: (Vec<usize>, Vec<(i64, i64)>),
 }
 
 fn run_rows(
     rule: &Rule,
     spec: &BaselineSpec,
     scope: &Scope<'_, '_>,
+    shared: &Shared,
     rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
     let prep = scope.prep;
@@ -309,27 +345,19 @@ fn run_rows(
         rule_id: rule.id().to_string(),
         message: m,
     };
-    if rows.is_empty() || prep.ts.is_empty() {
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
     let day = 86_400_000i64;
-    let origin = prep
-        .ts
-        .iter()
-        .copied()
-        .filter(|t| *t != i64::MIN)
-        .min()
-        .unwrap_or(0)
-        .div_euclid(day)
-        * day;
+    let origin = shared.origin;
     let w = spec.window.ms.max(1);
     // Units: (account, period) — or (account, reactivation) — and the rows in each.
     let mut unit_of_row: Vec<u32> = Vec::with_capacity(rows.len());
     let mut units: Vec<Unit> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
     match &spec.mode {
-        Mode::Dormancy(silence) => {
-            let (offsets, reacts) = reactivations(prep, silence.ms);
+        Mode::Dormancy(_) => {
+            let (offsets, reacts) = (&shared.reactivations.0, &shared.reactivations.1);
             for r in &rows {
                 // The reactivation this row falls in, if any: the latest one at or before
                 // it, no more than `window` before it.
@@ -451,10 +479,7 @@ fn run_rows(
         }
     }
     // First activity per account, for the history's start.
-    let first_seen = match spec.mode {
-        Mode::History { .. } => first_seen(prep),
-        _ => Vec::new(),
-    };
+    let first_seen = &shared.first_seen;
     // Units are in (account, start) order: a prior period is found by binary search.
     let index = |account: u32, start: i64| {
         units
