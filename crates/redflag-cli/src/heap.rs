@@ -2,24 +2,47 @@
 //!
 //! Reading a large file leaves the C allocator's heaps full of freed blocks (the batches a
 //! file is read in, once they are joined into one column each) between blocks that live
-//! on. The allocator keeps them for reuse, but the rules allocate larger blocks, which do
-//! not fit: the process's memory would count them all the run long. After reading, they
-//! are returned.
+//! on, and each rule leaves more. The allocator keeps them for reuse, but later work often
+//! asks for larger blocks, which do not fit: the process would hold them all the run
+//! long. After reading, and after each rule, the free memory is returned once it passes
+//! [`KEEP_FREE`]; below that it is kept, for reuse without a page fault.
 
-/// Returns the heap's free pages to the system (glibc's `malloc_trim`); nothing elsewhere.
+/// Free heap memory kept for reuse (bytes); more is returned to the system.
+pub const KEEP_FREE: usize = 256 << 20;
+
+/// Returns the heap's free pages to the system when it holds more than [`KEEP_FREE`] of
+/// them (glibc's `mallinfo2` and `malloc_trim`); does nothing elsewhere.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn release_free_memory() {
+    /// glibc's `struct mallinfo2`.
+    #[repr(C)]
+    struct MallInfo2 {
+        arena: usize,
+        ordblks: usize,
+        smblks: usize,
+        hblks: usize,
+        hblkhd: usize,
+        usmblks: usize,
+        fsmblks: usize,
+        uordblks: usize,
+        fordblks: usize,
+        keepcost: usize,
+    }
     extern "C" {
+        fn mallinfo2() -> MallInfo2;
         fn malloc_trim(pad: usize) -> std::os::raw::c_int;
     }
-    // SAFETY: malloc_trim takes no pointer, may be called at any time from any thread, and
-    // only releases pages the allocator holds free.
+    // SAFETY: both take no pointer and may be called at any time from any thread;
+    // mallinfo2 returns a struct by value (glibc 2.33 and later), and malloc_trim only
+    // releases pages the allocator holds free.
     unsafe {
-        malloc_trim(0);
+        if mallinfo2().fordblks > KEEP_FREE {
+            malloc_trim(0);
+        }
     }
 }
 
-/// Returns the heap's free pages to the system (glibc's `malloc_trim`); nothing elsewhere.
+/// Returns the heap's free pages to the system; does nothing on this platform.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn release_free_memory() {}

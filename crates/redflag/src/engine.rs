@@ -708,8 +708,13 @@ fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result<Masks> {
     // A condition is (rule, slot); a kind may need several, such as a sequence's events.
     // Its key on a side: its text, and the side unless it is side-free.
     type Key = (String, Option<Side>);
-    let key_of =
-        |sql: &str, side: Side| -> Key { (sql.to_string(), if expr::side_free(sql) { None } else { Some(side) }) };
+    // A condition that compares `side` reads as it does on each side: both keep their
+    // other terms, which may be shared with other conditions, or read the same on both.
+    let key_of = |sql: &str, side: Side| -> Key {
+        let sql = expr::on_side(sql, side.as_str());
+        let free = expr::side_free(&sql);
+        (sql, if free { None } else { Some(side) })
+    };
     // Unique conditions: (key, the first rule using it, for errors).
     let mut unique: BTreeMap<Key, usize> = BTreeMap::new();
     let mut uses: Vec<((usize, usize, Side), Key)> = Vec::new();

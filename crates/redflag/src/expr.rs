@@ -380,6 +380,114 @@ pub fn side_free(sqltext: &str) -> bool {
     })
 }
 
+/// A condition as it reads on one side (`in` or `out`): each `side = '...'` and
+/// `side <> '...'` becomes true or false, and what that decides is simplified away, so
+/// that `(side = 'out' AND mcc IN (...)) OR (side = 'in' AND channel = 'cash_in')` reads
+/// `mcc IN (...)` on the paying side. Unparsable text, and text that compares no `side`,
+/// is returned as it is.
+pub fn on_side(sqltext: &str, side: &str) -> String {
+    let Ok(ast) = Parser::new(&GenericDialect)
+        .try_with_sql(sqltext)
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return sqltext.to_string();
+    };
+    let mut changed = false;
+    let mut out = fold_side(ast, side, &mut changed);
+    // Parentheses around the whole say nothing, and would hide its terms.
+    while let sql::Expr::Nested(inner) = out {
+        out = *inner;
+    }
+    if changed {
+        out.to_string()
+    } else {
+        sqltext.to_string()
+    }
+}
+
+fn fold_side(e: sql::Expr, side: &str, changed: &mut bool) -> sql::Expr {
+    use sql::BinaryOperator as B;
+    let truth = |e: &sql::Expr| match e {
+        sql::Expr::Value(v) => match v.value {
+            sql::Value::Boolean(b) => Some(b),
+            _ => None,
+        },
+        _ => None,
+    };
+    let boolean = |b: bool| sql::Expr::Value(sql::Value::Boolean(b).into());
+    let is_side = |e: &sql::Expr| matches!(e, sql::Expr::Identifier(i) if i.value == "side");
+    let text = |e: &sql::Expr| match e {
+        sql::Expr::Value(v) => match &v.value {
+            sql::Value::SingleQuotedString(t) => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match e {
+        sql::Expr::Nested(inner) => {
+            let inner = fold_side(*inner, side, changed);
+            match (truth(&inner), inner) {
+                (Some(b), _) => boolean(b),
+                (None, nested @ sql::Expr::Nested(_)) => nested,
+                (None, inner) => sql::Expr::Nested(Box::new(inner)),
+            }
+        }
+        sql::Expr::UnaryOp {
+            op: sql::UnaryOperator::Not,
+            expr,
+        } => {
+            let inner = fold_side(*expr, side, changed);
+            match truth(&inner) {
+                Some(b) => boolean(!b),
+                None => sql::Expr::UnaryOp {
+                    op: sql::UnaryOperator::Not,
+                    expr: Box::new(inner),
+                },
+            }
+        }
+        sql::Expr::BinaryOp { left, op, right } => {
+            let eq = match op {
+                B::Eq => Some(true),
+                B::NotEq => Some(false),
+                _ => None,
+            };
+            if let Some(eq) = eq {
+                let value = if is_side(&left) {
+                    text(&right)
+                } else if is_side(&right) {
+                    text(&left)
+                } else {
+                    None
+                };
+                if let Some(v) = value {
+                    *changed = true;
+                    return boolean((v == side) == eq);
+                }
+            }
+            if matches!(op, B::And | B::Or) {
+                let l = fold_side(*left, side, changed);
+                let r = fold_side(*right, side, changed);
+                let and = op == B::And;
+                return match (truth(&l), truth(&r)) {
+                    (Some(a), Some(b)) => boolean(if and { a && b } else { a || b }),
+                    // FALSE AND x, TRUE OR x: decided; TRUE AND x, FALSE OR x: x.
+                    (Some(a), None) if a != and => boolean(a),
+                    (Some(_), None) => r,
+                    (None, Some(b)) if b != and => boolean(b),
+                    (None, Some(_)) => l,
+                    (None, None) => sql::Expr::BinaryOp {
+                        left: Box::new(l),
+                        op,
+                        right: Box::new(r),
+                    },
+                };
+            }
+            sql::Expr::BinaryOp { left, op, right }
+        }
+        other => other,
+    }
+}
+
 /// The names an expression reads (columns, side-view columns), or `None` when it does
 /// not parse.
 pub fn referenced(sqltext: &str) -> Option<BTreeSet<String>> {
@@ -617,6 +725,20 @@ mod tests {
             columns: BTreeSet::new(),
             lists_used: BTreeSet::new(),
         }
+    }
+
+    #[test]
+    fn conditions_read_on_one_side() {
+        let ht = "(side = 'out' AND (mcc IN ('6513') OR narrative LIKE '%rent%')) OR (side = 'in' AND channel = 'cash_in' AND (hour >= 22 OR hour < 6))";
+        assert_eq!(on_side(ht, "out"), "mcc IN ('6513') OR narrative LIKE '%rent%'");
+        assert_eq!(on_side(ht, "in"), "channel = 'cash_in' AND (hour >= 22 OR hour < 6)");
+        assert_eq!(on_side("side <> 'in' OR amount_base > 5", "out"), "true");
+        assert_eq!(on_side("side <> 'in' OR amount_base > 5", "in"), "amount_base > 5");
+        assert_eq!(on_side("NOT ('out' = side) AND x = 1", "out"), "false");
+        // Nothing to decide: the text as it is.
+        assert_eq!(on_side("channel = 'side'", "out"), "channel = 'side'");
+        assert_eq!(on_side("side IN ('in')", "out"), "side IN ('in')");
+        assert_eq!(on_side("not sql (", "in"), "not sql (");
     }
 
     #[test]
