@@ -273,23 +273,54 @@ impl<'p, 'a> Scope<'p, 'a> {
 
     /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)`.
     fn side_rows_of(&self, slot: usize, sel: SideSel, from: u32, to: u32) -> Vec<(u32, i64, u32, Side)> {
-        let mut rows: Vec<(u32, i64, u32, Side)> = Vec::new();
+        // Each side's rows, in (account, ts, row) order as its view holds them.
+        let mut runs: Vec<Vec<(u32, i64, u32, Side)>> = Vec::with_capacity(2);
         for &s in sel.sides() {
             let mask = self.masks.get(&(self.rule_index, slot, s));
             let keys = &self.prep.view(s).keys;
             let lo = keys.partition_point(|k| k.0 < from);
             let hi = keys.partition_point(|k| k.0 < to);
-            rows.extend(
+            let mut run = Vec::with_capacity(hi - lo);
+            run.extend(
                 keys[lo..hi]
                     .iter()
                     .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
                     .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
                     .map(|&(a, t, r)| (a, t, r, s)),
             );
+            runs.push(run);
         }
-        if sel == SideSel::Both {
-            rows.sort_unstable_by_key(|(a, t, r, s)| (*a, *t, *r, *s));
-            rows.dedup_by_key(|(a, t, r, _)| (*a, *t, *r));
+        if runs.len() < 2 {
+            return runs.pop().unwrap_or_default();
+        }
+        // Both sides: the two sorted runs merged, in (account, ts, row, side) order; a
+        // transfer between an account and itself is kept once, on its first side.
+        let (a, b) = (&runs[0], &runs[1]);
+        let mut rows = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        let key = |x: &(u32, i64, u32, Side)| (x.0, x.1, x.2, x.3);
+        while i < a.len() || j < b.len() {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if key(x) <= key(y) => {
+                    i += 1;
+                    *x
+                }
+                (_, Some(y)) => {
+                    j += 1;
+                    *y
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    *x
+                }
+                (None, None) => break,
+            };
+            if rows
+                .last()
+                .is_none_or(|l: &(u32, i64, u32, Side)| (l.0, l.1, l.2) != (next.0, next.1, next.2))
+            {
+                rows.push(next);
+            }
         }
         rows
     }
