@@ -480,13 +480,10 @@ fn run_rows(
     }
     // First activity per account, for the history's start.
     let first_seen = &shared.first_seen;
-    // Units are in (account, start) order: a prior period is found by binary search.
-    let index = |account: u32, start: i64| {
-        units
-            .binary_search_by_key(&(account, start), |u| (u.account, u.start))
-            .ok()
-    };
+    // Units are in (account, start) order: an account's prior periods lie just before
+    // its current one, found by stepping back.
     let mut computed: Vec<(usize, Vec<Option<f64>>)> = Vec::new();
+    let mut hist: Vec<f64> = Vec::new();
     for u in 0..units.len() {
         let Some(c) = current[u] else {
             continue;
@@ -498,25 +495,24 @@ fn run_rows(
             Mode::History { periods, min_history } => {
                 let seen = first_seen.get(unit.account as usize).copied().unwrap_or(unit.start);
                 if seen > unit.start - min_history.ms {
-                    comparable = false;
+                    // Too young an account: not compared.
+                    continue;
                 }
-                let mut hist: Vec<f64> = Vec::new();
+                hist.clear();
+                let mut j = u;
                 for k in 1..=*periods as i64 {
                     let s = unit.start - k * w;
                     if s + w <= seen {
                         break; // before the account's first transaction
                     }
-                    match index(unit.account, s) {
-                        Some(j) => {
-                            if let Some(v) = current[j] {
-                                hist.push(v)
-                            }
-                        }
-                        None => {
-                            if let Some(e) = empty_value {
-                                hist.push(e)
-                            }
-                        }
+                    while j > 0 && units[j - 1].account == unit.account && units[j - 1].start > s {
+                        j -= 1;
+                    }
+                    let prior = (j > 0 && units[j - 1].account == unit.account && units[j - 1].start == s)
+                        .then(|| current[j - 1]);
+                    match prior {
+                        Some(v) => hist.extend(v),
+                        None => hist.extend(empty_value),
                     }
                 }
                 if hist.is_empty() {
