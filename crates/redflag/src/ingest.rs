@@ -1269,7 +1269,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
                 } else if let Some(canon) = c.strip_prefix("__raw_") {
                     col(canon).cast(DataType::String).alias(c.as_str())
                 } else {
-                    let ty = if schema::is_compact(c) {
+                    let ty = if schema::is_compact(c) && !schema::is_account(c) {
                         schema::compact_dtype()
                     } else {
                         schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String)
@@ -1458,6 +1458,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         .select(keep)
         .collect()
         .ctx(|| "building the canonical frame".into())?;
+    schema::encode_accounts(&mut transactions).ctx(|| "encoding the account columns".into())?;
     // One chunk per column: the rules read rows in account order, scattered over the
     // file, and a row of a single chunk is found without a search through the batches.
     transactions.rechunk_mut_par();
@@ -1470,69 +1471,51 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
 }
 
 /// The rows whose transaction id an earlier row holds, in row order (a null id is never
-/// repeated). The ids are split by hash among the worker threads, each looking for
-/// repeats among its share, so the answer does not depend on the thread count.
+/// repeated). The ids are split by hash into parts, in row order within each, and each
+/// part is searched for repeats on its own, with a table small enough for the processor's
+/// cache; the answer does not depend on the thread count.
 fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    /// An id with its hash, computed once.
-    struct Hashed<'a>(u64, &'a str);
-    impl Hash for Hashed<'_> {
-        fn hash<H: Hasher>(&self, h: &mut H) {
-            h.write_u64(self.0)
-        }
-    }
-    impl PartialEq for Hashed<'_> {
-        fn eq(&self, other: &Self) -> bool {
-            self.1 == other.1
-        }
-    }
-    impl Eq for Hashed<'_> {}
-    /// Passes the precomputed hash through.
-    #[derive(Default)]
-    struct Pass(u64);
-    impl Hasher for Pass {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for b in bytes {
-                self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-            }
-        }
-        fn write_u64(&mut self, v: u64) {
-            self.0 = v;
-        }
-    }
+    use std::hash::BuildHasher;
+    /// Parts the ids are split into: a power of two.
+    const PARTS: usize = 256;
+    let ids = ids.rechunk();
+    let arr = ids.downcast_as_array();
     let n = ids.len();
+    let state = PlFixedStateQuality::default();
     let workers = crate::engine::worker_threads().max(1);
-    let state = PlRandomState::default();
-    // Hashes, a block of rows per thread.
+    // Hashes and rows, by part, a block of rows per thread.
     let block = n.div_ceil(workers).max(1);
     let blocks: Vec<usize> = (0..n.div_ceil(block)).collect();
-    let mut hashed = crate::engine::run_parallel(&blocks, |b| {
-        let part = ids.slice((b * block) as i64, block);
-        part.iter()
-            .map(|v| v.map(|s| state.hash_one(s)).unwrap_or(0))
-            .collect::<Vec<u64>>()
+    let mut split = crate::engine::run_parallel(&blocks, |b| {
+        let mut parts: Vec<Vec<(u64, u32)>> = vec![Vec::new(); PARTS];
+        let from = b * block;
+        for (r, v) in ids.slice(from as i64, block).iter().enumerate() {
+            if let Some(s) = v {
+                let h = state.hash_one(s);
+                parts[(h >> 56) as usize % PARTS].push((h, (from + r) as u32));
+            }
+        }
+        parts
     });
-    hashed.sort_by_key(|(b, _)| *b);
-    let hashes: Vec<u64> = hashed.into_iter().flat_map(|(_, h)| h).collect();
-    let ids = ids.rechunk();
-    let shares: Vec<usize> = (0..workers).collect();
-    let mut found = crate::engine::run_parallel(&shares, |w| {
-        let mut seen: std::collections::HashSet<Hashed<'_>, std::hash::BuildHasherDefault<Pass>> =
-            std::collections::HashSet::with_capacity_and_hasher(n / workers + 16, Default::default());
+    split.sort_by_key(|(b, _)| *b);
+    let split: Vec<Vec<Vec<(u64, u32)>>> = split.into_iter().map(|(_, p)| p).collect();
+    let parts: Vec<usize> = (0..PARTS).collect();
+    let found = crate::engine::run_parallel(&parts, |p| {
+        let mut seen: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
         let mut repeats = Vec::new();
-        for (r, (h, id)) in hashes.iter().zip(ids.iter()).enumerate() {
-            let Some(id) = id else { continue };
-            // The share of a hash: its high bits, which the table does not use for slots.
-            if ((*h >> 40) as usize) % workers == w && !seen.insert(Hashed(*h, id)) {
-                repeats.push(r as u32);
+        for blk in &split {
+            for &(h, r) in &blk[p] {
+                // The text is compared only when the whole hash is equal.
+                let same = |&(hh, rr): &(u64, u32)| hh == h && arr.value(rr as usize) == arr.value(r as usize);
+                if seen.find(h, same).is_some() {
+                    repeats.push(r);
+                } else {
+                    seen.insert_unique(h, (h, r), |e| e.0);
+                }
             }
         }
         repeats
     });
-    found.sort_by_key(|(w, _)| *w);
     let mut all: Vec<u32> = found.into_iter().flat_map(|(_, r)| r).collect();
     all.sort_unstable();
     all
@@ -1685,6 +1668,28 @@ fn apply_fx(df: DataFrame, base: &str, fx: Option<&FxTable>, has_currency: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The repeated ids are the rows whose id an earlier row holds, as a row-by-row
+    /// search finds them.
+    #[test]
+    fn repeated_ids_are_the_later_uses() {
+        let ids: StringChunked = (0..5_000u32)
+            .map(|i| match i % 11 {
+                0 => None,
+                3 => Some(format!("T{}", i % 97)),
+                _ => Some(format!("T{i}")),
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let expected: Vec<u32> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some_and(|v| !seen.insert(v.to_string())))
+            .map(|(r, _)| r as u32)
+            .collect();
+        assert!(expected.len() > 100);
+        assert_eq!(repeated_ids(&ids), expected);
+    }
 
     /// Reading a batch of rows at a time gives the same rows, row numbers, quarantine and
     /// counts as reading everything at once, for text and Parquet inputs, with a
