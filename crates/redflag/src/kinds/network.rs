@@ -45,7 +45,7 @@
 //! only from a payment whose account is paid again in time, goes on only by edges after
 //! which a next hop exists, and finds its closing hop from whichever end has fewer edges.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -562,10 +562,11 @@ struct Episode {
     last: u32,
     start: i64,
     end: i64,
-    rows: BTreeSet<u32>,
-    nodes: BTreeSet<u32>,
-    first_rows: BTreeSet<u32>,
-    last_rows: BTreeSet<u32>,
+    /// Rows, accounts, first and last rows of the paths: each sorted, without repeats.
+    rows: Vec<u32>,
+    nodes: Vec<u32>,
+    first_rows: Vec<u32>,
+    last_rows: Vec<u32>,
     branches: usize,
     hops: usize,
     path: String,
@@ -799,8 +800,27 @@ pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Res
         .iter()
         .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter | Pattern::Cycle));
     let bwd = needs_bwd.then(|| {
-        let mut rev: Vec<(u32, u32, i64, u32)> = edges.iter().map(|e| (e.1, e.0, e.2, e.3)).collect();
-        rev.sort_unstable_by_key(|e| (e.0, e.2, e.3));
+        // Counted into place by receiving account, then each account's edges put in time
+        // order.
+        let mut at = vec![0usize; n_nodes + 1];
+        for e in &edges {
+            at[e.1 as usize + 1] += 1;
+        }
+        for i in 0..n_nodes {
+            at[i + 1] += at[i];
+        }
+        let bounds = at.clone();
+        let mut rev: Vec<(u32, u32, i64, u32)> = vec![(0, 0, 0, 0); edges.len()];
+        for e in &edges {
+            let k = &mut at[e.1 as usize];
+            rev[*k] = (e.1, e.0, e.2, e.3);
+            *k += 1;
+        }
+        for w in bounds.windows(2) {
+            if w[1] - w[0] > 1 {
+                rev[w[0]..w[1]].sort_unstable_by_key(|e| (e.2, e.3));
+            }
+        }
         Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
     });
     drop(edges);
@@ -849,7 +869,7 @@ pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Res
                 .iter()
                 .take_while(|r| r.0 == ep.last && r.1 <= ep.end.saturating_add(w.ms))
             {
-                if ep.rows.contains(&r.2) {
+                if ep.rows.binary_search(&r.2).is_ok() {
                     continue;
                 }
                 total += prep.amount[r.2 as usize];
@@ -931,7 +951,7 @@ pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Res
 
 /// The measures of an episode, in the order of [`NAMES`].
 fn values(prep: &Prepared<'_>, ep: &Episode) -> Vec<f64> {
-    let sum = |rows: &BTreeSet<u32>| rows.iter().map(|r| prep.amount[*r as usize]).sum::<f64>();
+    let sum = |rows: &[u32]| rows.iter().map(|r| prep.amount[*r as usize]).sum::<f64>();
     let total = sum(&ep.rows);
     let start_total = sum(&ep.first_rows);
     let end_total = sum(&ep.last_rows);
@@ -961,14 +981,21 @@ fn path_text(prep: &Prepared<'_>, nodes: &[u32]) -> String {
         .join(" → ")
 }
 
+/// Values sorted, without repeats.
+fn set(mut v: Vec<u32>) -> Vec<u32> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// Builds an episode from paths of one group (forward or backward edges already turned
 /// into transaction rows and accounts).
 fn episode_of(prep: &Prepared<'_>, pattern: Pattern, anchor: u32, last: u32, paths: &[&PathRec]) -> Episode {
-    let mut rows = BTreeSet::new();
-    let mut nodes = BTreeSet::new();
-    let mut first_rows = BTreeSet::new();
-    let mut last_rows = BTreeSet::new();
-    let mut branches = BTreeSet::new();
+    let mut rows = Vec::new();
+    let mut nodes = Vec::new();
+    let mut first_rows = Vec::with_capacity(paths.len());
+    let mut last_rows = Vec::with_capacity(paths.len());
+    let mut branches = Vec::with_capacity(paths.len());
     let mut hops = 0;
     let (mut start, mut end) = (i64::MAX, i64::MIN);
     for p in paths {
@@ -976,11 +1003,12 @@ fn episode_of(prep: &Prepared<'_>, pattern: Pattern, anchor: u32, last: u32, pat
         nodes.extend(p.nodes.iter().copied());
         first_rows.extend(p.rows.first().copied());
         last_rows.extend(p.rows.last().copied());
-        branches.insert(p.branch);
+        branches.push(p.branch);
         hops = hops.max(p.rows.len());
         start = start.min(p.start);
         end = end.max(p.end);
     }
+    let [rows, nodes, first_rows, last_rows, branches] = [rows, nodes, first_rows, last_rows, branches].map(set);
     let path = match pattern {
         Pattern::Cycle => path_text(prep, &paths[0].nodes),
         Pattern::ScatterGather => format!(
@@ -1104,7 +1132,7 @@ fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches:
         }
         recs.sort_by_key(|r| (r.group, r.start, r.end));
         for grp in recs.chunk_by(|x, y| x.group == y.group) {
-            for ep in windows(grp, s.within, min_branches) {
+            for ep in windows(&spans(grp), s.within, min_branches) {
                 let paths: Vec<&PathRec> = ep.iter().map(|i| &grp[*i]).collect();
                 out.push(episode_of(prep, pattern, a as u32, grp[0].group, &paths));
             }
@@ -1112,12 +1140,28 @@ fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches:
     }
 }
 
+/// (start, end, branch) of each path.
+fn spans(paths: &[PathRec]) -> Vec<(i64, i64, u32)> {
+    paths.iter().map(|p| (p.start, p.end, p.branch)).collect()
+}
+
 /// Fan-in: paths into each account, searched backward from each payment it receives.
 fn fans_in(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, out: &mut Vec<Episode>) {
+    if s.max_hops <= 1 {
+        if s.min_hops <= 1 {
+            fans_in_direct(s.within, bwd, prep, min_branches, out);
+        }
+        return;
+    }
+    fans_in_searched(s, bwd, prep, min_branches, out)
+}
+
+/// Fan-in by a backward search from each payment in.
+fn fans_in_searched(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, out: &mut Vec<Episode>) {
     let mut found: Vec<Vec<usize>> = Vec::new();
     for t in 0..bwd.off.len() - 1 {
         let (lo, hi) = bwd.range(t as u32);
-        if hi - lo < if s.max_hops <= 1 { min_branches } else { 1 } {
+        if lo == hi {
             continue;
         }
         let mut recs: Vec<PathRec> = Vec::new();
@@ -1140,54 +1184,96 @@ fn fans_in(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, 
             }
         }
         recs.sort_by_key(|r| (r.start, r.end));
-        for ep in windows(&recs, s.within, min_branches) {
+        for ep in windows(&spans(&recs), s.within, min_branches) {
             let paths: Vec<&PathRec> = ep.iter().map(|i| &recs[*i]).collect();
             out.push(episode_of(prep, Pattern::FanIn, t as u32, t as u32, &paths));
         }
     }
 }
 
-/// Windows of `within` over one group's paths, each path inside a window from its start
-/// to its end, where the distinct branches reach `min_branches`; windows that fire and
-/// overlap merge. Returns, for each episode, the paths it holds (each path in one at most).
-fn windows(paths: &[PathRec], within: i64, min_branches: usize) -> Vec<Vec<usize>> {
+/// Fan-in of one hop: each payment into an account is a path, in time order already.
+/// An account none of whose windows holds `min_branches` payments is passed over.
+fn fans_in_direct(within: i64, bwd: &Adj, prep: &Prepared<'_>, min_branches: usize, out: &mut Vec<Episode>) {
+    for t in 0..bwd.off.len() - 1 {
+        let (lo, hi) = bwd.range(t as u32);
+        if hi - lo < min_branches.max(1) {
+            continue;
+        }
+        let ts = &bwd.ts[lo..hi];
+        let mut first = 0;
+        let dense = (0..ts.len()).any(|i| {
+            while ts[i] - ts[first] > within {
+                first += 1;
+            }
+            i + 1 - first >= min_branches
+        });
+        if !dense {
+            continue;
+        }
+        let paths: Vec<(i64, i64, u32)> = (lo..hi).map(|e| (bwd.ts[e], bwd.ts[e], bwd.other[e])).collect();
+        for ep in windows(&paths, within, min_branches) {
+            let recs: Vec<PathRec> = ep
+                .iter()
+                .map(|i| {
+                    let e = lo + i;
+                    PathRec {
+                        group: t as u32,
+                        branch: bwd.other[e],
+                        start: bwd.ts[e],
+                        end: bwd.ts[e],
+                        rows: vec![bwd.row[e]],
+                        nodes: vec![bwd.other[e], t as u32],
+                    }
+                })
+                .collect();
+            let refs: Vec<&PathRec> = recs.iter().collect();
+            out.push(episode_of(prep, Pattern::FanIn, t as u32, t as u32, &refs));
+        }
+    }
+}
+
+/// Windows of `within` over one group's paths, given as (start, end, branch), each path
+/// inside a window from its start to its end, where the distinct branches reach
+/// `min_branches`; windows that fire and overlap merge. Returns, for each episode, the
+/// paths it holds (each path in one at most).
+fn windows(paths: &[(i64, i64, u32)], within: i64, min_branches: usize) -> Vec<Vec<usize>> {
     let n = paths.len();
     let mut by_start: Vec<usize> = (0..n).collect();
-    by_start.sort_by_key(|i| (paths[*i].start, paths[*i].end, *i));
+    by_start.sort_by_key(|i| (paths[*i].0, paths[*i].1, *i));
     let mut by_end: Vec<usize> = (0..n).collect();
-    by_end.sort_by_key(|i| (paths[*i].end, paths[*i].start, *i));
+    by_end.sort_by_key(|i| (paths[*i].1, paths[*i].0, *i));
     let mut added = vec![false; n];
     let mut gone = vec![false; n];
-    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut counts: PlHashMap<u32, usize> = PlHashMap::new();
     let mut pending: Vec<usize> = Vec::new();
     let mut episodes: Vec<(i64, Vec<usize>)> = Vec::new();
     let (mut s_ptr, mut e_ptr) = (0usize, 0usize);
     let mut prev_start = None;
     for &anchor in &by_start {
-        let s = paths[anchor].start;
+        let s = paths[anchor].0;
         if prev_start == Some(s) {
             continue;
         }
         prev_start = Some(s);
         let bound = s.saturating_add(within);
-        while s_ptr < n && paths[by_start[s_ptr]].start < s {
+        while s_ptr < n && paths[by_start[s_ptr]].0 < s {
             let p = by_start[s_ptr];
             gone[p] = true;
             if added[p] {
                 added[p] = false;
-                let c = counts.entry(paths[p].branch).or_insert(1);
+                let c = counts.entry(paths[p].2).or_insert(1);
                 *c -= 1;
                 if *c == 0 {
-                    counts.remove(&paths[p].branch);
+                    counts.remove(&paths[p].2);
                 }
             }
             s_ptr += 1;
         }
-        while e_ptr < n && paths[by_end[e_ptr]].end <= bound {
+        while e_ptr < n && paths[by_end[e_ptr]].1 <= bound {
             let p = by_end[e_ptr];
             if !gone[p] {
                 added[p] = true;
-                *counts.entry(paths[p].branch).or_insert(0) += 1;
+                *counts.entry(paths[p].2).or_insert(0) += 1;
                 pending.push(p);
             }
             e_ptr += 1;
@@ -1296,28 +1382,29 @@ fn gather_scatter(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: 
             }
         }
         for (_, g, o) in eps {
-            let mut rows = BTreeSet::new();
-            let mut nodes = BTreeSet::from([h as u32]);
+            let mut rows = Vec::with_capacity(g.len() + o.len());
+            let mut nodes = vec![h as u32];
             let mut start = i64::MAX;
             let mut end = i64::MIN;
-            let mut snd = BTreeSet::new();
-            let mut pay = BTreeSet::new();
+            let mut snd = Vec::with_capacity(g.len());
+            let mut pay = Vec::with_capacity(o.len());
             for &i in &g {
-                rows.insert(bwd.row[i]);
-                nodes.insert(bwd.other[i]);
-                snd.insert(bwd.other[i]);
+                rows.push(bwd.row[i]);
+                nodes.push(bwd.other[i]);
+                snd.push(bwd.other[i]);
                 start = start.min(bwd.ts[i]);
                 end = end.max(bwd.ts[i]);
             }
             for &i in &o {
-                rows.insert(fwd.row[i]);
-                nodes.insert(fwd.other[i]);
-                pay.insert(fwd.other[i]);
+                rows.push(fwd.row[i]);
+                nodes.push(fwd.other[i]);
+                pay.push(fwd.other[i]);
                 start = start.min(fwd.ts[i]);
                 end = end.max(fwd.ts[i]);
             }
-            let first_rows: BTreeSet<u32> = g.iter().map(|i| bwd.row[*i]).collect();
-            let last_rows: BTreeSet<u32> = o.iter().map(|i| fwd.row[*i]).collect();
+            let first_rows = set(g.iter().map(|i| bwd.row[*i]).collect());
+            let last_rows = set(o.iter().map(|i| fwd.row[*i]).collect());
+            let [rows, nodes, snd, pay] = [rows, nodes, snd, pay].map(set);
             out.push(Episode {
                 pattern: Pattern::GatherScatter,
                 anchor: h as u32,
@@ -1369,15 +1456,8 @@ fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result
 mod tests {
     use super::*;
 
-    fn path(branch: u32, start: i64, end: i64) -> PathRec {
-        PathRec {
-            group: 0,
-            branch,
-            start,
-            end,
-            rows: vec![],
-            nodes: vec![],
-        }
+    fn path(branch: u32, start: i64, end: i64) -> (i64, i64, u32) {
+        (start, end, branch)
     }
 
     #[test]
@@ -1437,6 +1517,85 @@ mod tests {
             assert_eq!(c1, c2);
             assert!(c1.iter().all(|i| with.amt[*i] >= a * 0.9 && with.amt[*i] <= a * 1.1));
             assert_eq!(with.count_in(0, (t0, 0), (t1, 0)) > 0, with.any_in(0, (t0, 0), (t1, 0)));
+        }
+    }
+
+    /// One-hop fan-in read straight from the payments in finds the episodes the
+    /// backward search finds, on random payments among a few accounts.
+    #[test]
+    fn direct_fan_in_agrees_with_the_search() {
+        let mut x: u64 = 0x2545F4914F6CDD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let n = 3_000usize;
+        let hour = 3_600_000i64;
+        let mut rows: Vec<(i64, String, String)> = (0..n)
+            .map(|_| {
+                let a = next() % 60;
+                let b = if next() % 3 == 0 { next() % 8 } else { 8 + next() % 400 };
+                ((next() % 2_000) as i64 * hour, format!("A{a}"), format!("A{b}"))
+            })
+            .collect();
+        rows.sort();
+        let df = df!(
+            "ts" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "amount" => vec![10.0; n],
+            "orig_account" => rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            "bene_account" => rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("ts").cast(DataType::Datetime(TimeUnit::Milliseconds, None)))
+        .collect()
+        .unwrap();
+        let ds = crate::ingest::Dataset::from_frame(df, "test", &Default::default()).unwrap();
+        let prep = Prepared::new(&ds).unwrap();
+        let n_nodes = prep.accounts.len();
+        let mut edges: Vec<(u32, u32, i64, u32)> = Vec::new();
+        let orig: Vec<u32> = (0..n as u32)
+            .map(|r| prep.accounts.iter().position(|a| a == &rows[r as usize].1).unwrap() as u32)
+            .collect();
+        for r in 0..n as u32 {
+            let (a, b) = (orig[r as usize], prep.bene_key[r as usize]);
+            if a != b {
+                edges.push((b, a, prep.ts[r as usize], r));
+            }
+        }
+        edges.sort_unstable_by_key(|e| (e.0, e.2, e.3));
+        let bwd = Adj::new(n_nodes, &edges, &prep.amount, false);
+        let fwd = Adj::new(n_nodes, &[], &prep.amount, false);
+        for (within, min_branches) in [(100 * hour, 2), (300 * hour, 3), (24 * hour, 4), (500 * hour, 5)] {
+            let search = Search {
+                fwd: &fwd,
+                live: None,
+                bwd: Some(&bwd),
+                tol: None,
+                min_hops: 1,
+                max_hops: 1,
+                within,
+            };
+            let (mut direct, mut searched) = (Vec::new(), Vec::new());
+            fans_in(&search, &bwd, &prep, min_branches, &mut direct);
+            fans_in_searched(&search, &bwd, &prep, min_branches, &mut searched);
+            assert!(!direct.is_empty(), "{within} {min_branches}");
+            let key = |e: &Episode| {
+                (
+                    e.anchor,
+                    e.start,
+                    e.end,
+                    e.rows.clone(),
+                    e.nodes.clone(),
+                    e.branches,
+                    e.path.clone(),
+                )
+            };
+            let a: Vec<_> = direct.iter().map(key).collect();
+            let b: Vec<_> = searched.iter().map(key).collect();
+            assert_eq!(a, b, "{within} {min_branches}");
         }
     }
 
