@@ -149,35 +149,76 @@ pub fn score(alerts: &[Alert]) -> f64 {
     round2(sum * bonus)
 }
 
-/// A text column read row by row: dictionary codes and their dictionary, or text. Read
-/// in place: nothing is copied.
-enum TextCol {
-    Coded(UInt32Chunked, Arc<CategoricalMapping>),
-    Plain(StringChunked),
+/// A text column's codes into the global categories, read in place by row.
+struct CodeCol {
+    codes: UInt32Chunked,
+    mapping: Arc<CategoricalMapping>,
 }
 
-impl TextCol {
-    fn new(df: &DataFrame, name: &str) -> Result<TextCol> {
+impl CodeCol {
+    fn new(df: &DataFrame, name: &str) -> Result<CodeCol> {
         let c = df.column(name).ctx(|| format!("reading column `{name}`"))?;
-        if let DataType::Categorical(_, mapping) = c.dtype() {
-            let codes = c
-                .to_physical_repr()
-                .cast(&DataType::UInt32)
-                .and_then(|p| p.u32().cloned())
-                .ctx(|| format!("reading column `{name}`"))?;
-            return Ok(TextCol::Coded(codes, mapping.clone()));
-        }
-        c.str()
-            .map(|s| TextCol::Plain(s.clone()))
-            .ctx(|| format!("reading column `{name}`"))
+        let c = if c.dtype().is_categorical() {
+            c.clone()
+        } else {
+            c.cast(&crate::schema::compact_dtype())
+                .ctx(|| format!("reading column `{name}`"))?
+        };
+        let DataType::Categorical(_, mapping) = c.dtype() else {
+            return Err(crate::error::Error::Polars {
+                context: format!("reading column `{name}`"),
+                source: polars_err!(ComputeError: "the column is not dictionary-encoded"),
+            });
+        };
+        let codes = c
+            .to_physical_repr()
+            .cast(&DataType::UInt32)
+            .and_then(|p| p.u32().map(|ca| ca.rechunk().into_owned()))
+            .ctx(|| format!("reading column `{name}`"))?;
+        Ok(CodeCol {
+            codes,
+            mapping: mapping.clone(),
+        })
     }
 
-    fn get(&self, i: usize) -> Option<&str> {
-        match self {
-            TextCol::Coded(codes, mapping) => codes.get(i).and_then(|c| mapping.cat_to_str(c as _)),
-            TextCol::Plain(ca) => ca.get(i),
+    /// Each row's code, `None` for a missing value.
+    fn reader(&self) -> Box<dyn Fn(usize) -> Option<u32> + '_> {
+        if self.codes.chunks().len() != 1 {
+            return Box::new(|i| self.codes.get(i));
         }
+        let arr = self.codes.downcast_as_array();
+        let values = arr.values().as_slice();
+        let valid = arr.validity();
+        Box::new(move |i| valid.is_none_or(|v| v.get_bit(i)).then(|| values[i]))
     }
+
+    fn text(&self, code: u32) -> &str {
+        self.mapping.cat_to_str(code).unwrap_or("")
+    }
+}
+
+/// The rows a case lists: all of them when they are at most [`MAX_LISTED_TXNS`], else
+/// the first that many in (time, transaction id, row) order.
+fn first_listed(mut rows: Vec<u32>, ts: &Int64Chunked, ids: &StringChunked) -> BTreeSet<u32> {
+    rows.sort_unstable();
+    rows.dedup();
+    if rows.len() <= MAX_LISTED_TXNS {
+        return rows.into_iter().collect();
+    }
+    // Those no later than the last time among the first by (time, row), ordered in full.
+    let mut by_time: Vec<(i64, u32)> = rows
+        .iter()
+        .map(|&r| (ts.get(r as usize).unwrap_or(i64::MAX), r))
+        .collect();
+    by_time.select_nth_unstable(MAX_LISTED_TXNS - 1);
+    let cut = by_time[MAX_LISTED_TXNS - 1].0;
+    let mut head: Vec<(i64, &str, u32)> = by_time
+        .iter()
+        .filter(|x| x.0 <= cut)
+        .map(|&(t, r)| (t, ids.get(r as usize).unwrap_or(""), r))
+        .collect();
+    head.sort_unstable();
+    head.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect()
 }
 
 /// Groups alerts into ranked cases.
@@ -188,11 +229,20 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         .column("txn_id")
         .and_then(|c| c.str().cloned())
         .ctx(|| "reading column `txn_id`".into())?;
-    let orig = TextCol::new(txns, "orig_account")?;
-    let bene = TextCol::new(txns, "bene_account")?;
-    let oc = TextCol::new(txns, "orig_country")?;
-    let bc = TextCol::new(txns, "bene_country")?;
-    let lc = TextCol::new(txns, "loc_country")?;
+    let orig = CodeCol::new(txns, "orig_account")?;
+    let bene = CodeCol::new(txns, "bene_account")?;
+    let oc = CodeCol::new(txns, "orig_country")?;
+    let bc = CodeCol::new(txns, "bene_country")?;
+    let lc = CodeCol::new(txns, "loc_country")?;
+    // One code space for all of them: the global categories.
+    for c in [&bene, &oc, &bc, &lc] {
+        if !Arc::ptr_eq(&c.mapping, &orig.mapping) {
+            return Err(crate::error::Error::Polars {
+                context: "building the cases".into(),
+                source: polars_err!(ComputeError: "text columns coded in different dictionaries"),
+            });
+        }
+    }
     let amount = txns
         .column("amount_base")
         .and_then(|c| c.f64().cloned())
@@ -206,24 +256,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     // The transactions each case lists in detail: the first ones in time order.
     let listed: Vec<BTreeSet<u32>> = groups
         .iter()
-        .map(|(_, alerts)| {
-            let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
-            if rows.len() <= MAX_LISTED_TXNS {
-                return rows;
-            }
-            let mut by_time: Vec<(i64, &str, u32)> = rows
-                .iter()
-                .map(|&r| {
-                    (
-                        ts.get(r as usize).unwrap_or(i64::MAX),
-                        ids.get(r as usize).unwrap_or(""),
-                        r,
-                    )
-                })
-                .collect();
-            by_time.sort_unstable();
-            by_time.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect()
-        })
+        .map(|(_, alerts)| first_listed(alerts.iter().flat_map(|a| a.rows.iter().copied()).collect(), &ts, &ids))
         .collect();
     // Their details, as text.
     let shown: Vec<IdxSize> = listed
@@ -276,21 +309,26 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
     let make = |accounts: Vec<String>, mut alerts: Vec<Alert>, listed: &BTreeSet<u32>| -> Case {
         let account = accounts.join(", ");
-        let in_case: BTreeSet<&str> = accounts.iter().map(String::as_str).collect();
         alerts.sort_by(|a, b| {
             a.rule_id
                 .cmp(&b.rule_id)
                 .then(a.window_start.cmp(&b.window_start))
                 .then(a.alert_id.cmp(&b.alert_id))
         });
-        let rows: BTreeSet<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
-        // Distinct values first, sorted once at the end.
-        let mut counterparties: PlHashSet<&str> = PlHashSet::new();
-        let mut countries: PlHashSet<&str> = PlHashSet::new();
+        let mut rows: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        // Distinct codes first (`None`: cash), turned into text and sorted once at the end.
+        let (o_code, b_code) = (orig.reader(), bene.reader());
+        let country_codes = [oc.reader(), bc.reader(), lc.reader()];
+        let case_codes: PlHashSet<u32> = accounts.iter().filter_map(|a| orig.mapping.get_cat(a)).collect();
+        let single = (accounts.len() == 1).then(|| case_codes.iter().next().copied());
+        let mut counterparties: PlHashSet<Option<u32>> = PlHashSet::new();
+        let mut countries: PlHashSet<u32> = PlHashSet::new();
         let mut total = 0.0;
         let mut first = i64::MAX;
         let mut last = i64::MIN;
-        let mut transactions = Vec::with_capacity(rows.len());
+        let mut transactions = Vec::with_capacity(rows.len().min(MAX_LISTED_TXNS));
         let mut rules_by_row: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
         for a in &alerts {
             for r in a.rows.iter().filter(|r| listed.contains(r)) {
@@ -299,21 +337,21 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         }
         for &r in &rows {
             let p = r as usize;
-            let o = orig.get(p);
-            let b = bene.get(p);
-            if accounts.len() == 1 {
-                let other = if o == Some(account.as_str()) { b } else { o };
-                counterparties.insert(other.unwrap_or("cash"));
+            let o = o_code(p);
+            let b = b_code(p);
+            if let Some(me) = single {
+                let other = if me.is_some() && o == me { b } else { o };
+                counterparties.insert(other);
             } else {
                 // A transfer between two of the case's accounts has no outside party.
-                let inside = |x: Option<&str>| x.is_some_and(|x| in_case.contains(x));
+                let inside = |x: Option<u32>| x.is_some_and(|x| case_codes.contains(&x));
                 for (x, y) in [(o, b), (b, o)] {
                     if inside(x) && !inside(y) {
-                        counterparties.insert(y.unwrap_or("cash"));
+                        counterparties.insert(y);
                     }
                 }
             }
-            for c in [oc.get(p), bc.get(p), lc.get(p)].into_iter().flatten() {
+            for c in country_codes.iter().filter_map(|read| read(p)) {
                 countries.insert(c);
             }
             total += amount.get(p).unwrap_or(0.0);
@@ -322,13 +360,19 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 last = last.max(t);
             }
         }
-        let sorted = |set: PlHashSet<&str>| -> Vec<String> {
-            let mut v: Vec<String> = set.into_iter().map(str::to_string).collect();
+        let sorted = |texts: Vec<&str>| -> Vec<String> {
+            let mut v: Vec<String> = texts.into_iter().map(str::to_string).collect();
             v.sort_unstable();
+            v.dedup();
             v
         };
-        let counterparties = sorted(counterparties);
-        let countries = sorted(countries);
+        let counterparties = sorted(
+            counterparties
+                .into_iter()
+                .map(|c| c.map(|c| orig.text(c)).unwrap_or("cash"))
+                .collect(),
+        );
+        let countries = sorted(countries.into_iter().map(|c| oc.text(c)).collect());
         for &r in listed {
             let rules_of: Vec<String> = rules_by_row
                 .get(&r)
@@ -522,6 +566,26 @@ mod tests {
             linked_accounts: Vec::new(),
             rows: vec![],
         }
+    }
+
+    /// A case lists the first transactions by time, then id, ties at the cut included.
+    #[test]
+    fn a_case_lists_the_first_transactions() {
+        let n = 5_000u32;
+        // Few distinct times: many ties, also at the cut; ids out of row order.
+        let ts: Int64Chunked = (0..n).map(|r| Some(((r * 7_919) % 13) as i64)).collect();
+        let ids: StringChunked = (0..n)
+            .map(|r| Some(format!("T{:05}", (r * 104_729) % 99_991)))
+            .collect();
+        let rows: Vec<u32> = (0..n).rev().chain(0..100).collect();
+        let mut all: Vec<(i64, String, u32)> = (0..n)
+            .map(|r| (ts.get(r as usize).unwrap(), ids.get(r as usize).unwrap().to_string(), r))
+            .collect();
+        all.sort();
+        let expected: BTreeSet<u32> = all.iter().take(MAX_LISTED_TXNS).map(|x| x.2).collect();
+        assert_eq!(first_listed(rows, &ts, &ids), expected);
+        let few: Vec<u32> = vec![9, 3, 3, 7];
+        assert_eq!(first_listed(few, &ts, &ids), BTreeSet::from([3, 7, 9]));
     }
 
     #[test]
