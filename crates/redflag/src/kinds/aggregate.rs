@@ -414,22 +414,17 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
         while end < n && grp[end] == grp[start] {
             end += 1;
         }
-        // The last row with the same time as row i: windows include equal times.
-        let mut run_end = vec![0usize; end - start];
-        for i in (start..end).rev() {
-            run_end[i - start] = if i + 1 < end && tss[i + 1] == tss[i] {
-                run_end[i + 1 - start]
-            } else {
-                i
-            };
-        }
         let mut left = start;
+        let mut right = start; // the last row with the time of row i: windows include equal times
         let mut covered = start; // rows below this are already kept
         for i in start..end {
             while tss[left] < tss[i].saturating_sub(w) {
                 left += 1;
             }
-            let right = run_end[i - start];
+            right = right.max(i);
+            while right + 1 < end && tss[right + 1] == tss[i] {
+                right += 1;
+            }
             let rows = right + 1 - left;
             let total = prefix[right + 1] - prefix[left];
             if rows >= b.rows && total >= need_amount {
@@ -542,6 +537,50 @@ fn rolling_measures(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows kept before gathering are exactly those of some window `[t - w, t]`
+    /// (equal times included) that holds enough rows and amount, as a naive search finds
+    /// them, with many equal times.
+    #[test]
+    fn dense_rows_are_the_rows_of_windows_that_can_fire() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut rows: Vec<(u32, i64, f64)> = (0..3_000)
+            .map(|_| ((next() % 40) as u32, (next() % 300) as i64, (next() % 100) as f64))
+            .collect();
+        rows.sort_by_key(|r| (r.0, r.1));
+        let grp: Vec<u32> = rows.iter().map(|r| r.0).collect();
+        let tss: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let amt: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        for (w, min_rows, min_amount) in [(10, 4, 0.0), (20, 1, 400.0), (5, 3, 150.0), (50, 12, 900.0)] {
+            let b = expr::Bounds {
+                rows: min_rows,
+                amount: min_amount,
+            };
+            let mut keep = vec![false; rows.len()];
+            for i in 0..rows.len() {
+                let inside: Vec<usize> = (0..rows.len())
+                    .filter(|&j| grp[j] == grp[i] && tss[j] >= tss[i] - w && tss[j] <= tss[i])
+                    .collect();
+                let total: f64 = inside.iter().map(|&j| amt[j]).sum();
+                if inside.len() >= min_rows && total >= min_amount {
+                    inside.iter().for_each(|&j| keep[j] = true);
+                }
+            }
+            let expected: Vec<usize> = (0..rows.len()).filter(|&j| keep[j]).collect();
+            assert!(!expected.is_empty() && expected.len() < rows.len(), "{w} {min_rows}");
+            assert_eq!(
+                dense_rows(&grp, &tss, &amt, w, b),
+                Some(expected),
+                "{w} {min_rows} {min_amount}"
+            );
+        }
+    }
 
     /// Measures per window from polars' rolling windows, the reference for the sliding ones.
     fn rolling(data: &DataFrame, measures: &[(String, String)], w: i64) -> DataFrame {
