@@ -416,24 +416,8 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
             }
             row_combo.push(id);
         }
-        let small_cols: Vec<Column> = srcs
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let values: Vec<Option<&str>> = combos
-                    .iter()
-                    .map(|key| {
-                        (key[j] != NULL_CODE)
-                            .then(|| cols[j].1.cat_to_str(key[j] as _))
-                            .flatten()
-                    })
-                    .collect();
-                Column::new(name.as_str().into(), values)
-            })
-            .collect();
-        let small = DataFrame::new_infer_height(small_cols)?;
-        let side_cols = schema::side_exprs_for(side, small.schema());
-        let res = small.lazy().with_columns(side_cols).select(exprs_of(ks)).collect()?;
+        let mappings: Vec<&CategoricalMapping> = cols.iter().map(|c| c.1.as_ref()).collect();
+        let res = eval_combos(side, srcs, &mappings, &combos, exprs_of(ks))?;
         let mut found = Vec::new();
         for (j, &k) in ks.iter().enumerate() {
             let b = res.select_at_idx(j).map(|c| c.bool().cloned()).transpose()?;
@@ -465,6 +449,33 @@ fn dictionary_masks(prep: &Prepared<'_>, side: Side, items: &[(usize, Expr)]) ->
         }
     }
     Ok(out)
+}
+
+/// Expressions over the side view evaluated on each distinct combination of the values of
+/// dictionary-encoded columns (`sources`, coded by `mappings`; [`NULL_CODE`] for missing):
+/// one row each.
+fn eval_combos(
+    side: Side,
+    sources: &[String],
+    mappings: &[&CategoricalMapping],
+    combos: &[[u32; MAX_COMBINED]],
+    exprs: Vec<Expr>,
+) -> PolarsResult<DataFrame> {
+    let small_cols: Vec<Column> = sources
+        .iter()
+        .zip(mappings)
+        .enumerate()
+        .map(|(j, (src, mapping))| {
+            let values: Vec<Option<&str>> = combos
+                .iter()
+                .map(|key| (key[j] != NULL_CODE).then(|| mapping.cat_to_str(key[j])).flatten())
+                .collect();
+            Column::new(src.as_str().into(), values)
+        })
+        .collect();
+    let small = DataFrame::new_infer_height(small_cols)?;
+    let side_cols = schema::side_exprs_for(side, small.schema());
+    small.lazy().with_columns(side_cols).select(exprs).collect()
 }
 
 /// At most this many dictionary-encoded columns are combined by [`dictionary_masks`].
@@ -953,24 +964,14 @@ fn narrow_coded(prep: &Prepared<'_>, side: Side, e: &Expr, mask: &mut RowMask) -
         }
         at.push(k);
     }
-    let small_cols: Vec<Column> = sources
-        .iter()
-        .enumerate()
-        .map(|(j, src)| {
-            let values: Vec<Option<&str>> = combos
-                .iter()
-                .map(|key| (key[j] != NULL_CODE).then(|| cols[j].1.cat_to_str(key[j])).flatten())
-                .collect();
-            Column::new(src.as_str().into(), values)
-        })
-        .collect();
-    let small = DataFrame::new_infer_height(small_cols)?;
-    let side_cols = schema::side_exprs_for(side, small.schema());
-    let res = small
-        .lazy()
-        .with_columns(side_cols)
-        .select([e.clone().fill_null(lit(false)).alias("m")])
-        .collect()?;
+    let mappings: Vec<&CategoricalMapping> = cols.iter().map(|c| c.1.as_ref()).collect();
+    let res = eval_combos(
+        side,
+        &sources,
+        &mappings,
+        &combos,
+        vec![e.clone().fill_null(lit(false)).alias("m")],
+    )?;
     let table: Vec<bool> = res.column("m")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
     for (&i, &k) in rows.iter().zip(&at) {
         if !table[k as usize] {

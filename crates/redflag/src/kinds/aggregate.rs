@@ -543,13 +543,7 @@ mod tests {
     /// them, with many equal times.
     #[test]
     fn dense_rows_are_the_rows_of_windows_that_can_fire() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = super::super::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut rows: Vec<(u32, i64, f64)> = (0..3_000)
             .map(|_| ((next() % 40) as u32, (next() % 300) as i64, (next() % 100) as f64))
             .collect();

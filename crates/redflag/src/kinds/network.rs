@@ -1492,13 +1492,7 @@ mod tests {
     /// The amount index and the time scan find the same edges.
     #[test]
     fn scan_by_amount_agrees_with_scan_by_time() {
-        let mut x: u64 = 88172645463325252;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = super::super::xorshift(88172645463325252);
         let n = 500u32;
         let mut edges: Vec<(u32, u32, i64, u32)> = (0..n).map(|r| (0, 1 + r % 7, (next() % 1000) as i64, r)).collect();
         edges.sort_unstable_by_key(|e| (e.0, e.2, e.3));
@@ -1524,13 +1518,7 @@ mod tests {
     /// backward search finds, on random payments among a few accounts.
     #[test]
     fn direct_fan_in_agrees_with_the_search() {
-        let mut x: u64 = 0x2545F4914F6CDD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = super::super::xorshift(0x2545F4914F6CDD1D);
         let n = 3_000usize;
         let hour = 3_600_000i64;
         let mut rows: Vec<(i64, String, String)> = (0..n)
