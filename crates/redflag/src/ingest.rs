@@ -1492,7 +1492,9 @@ fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
         for (r, v) in ids.slice(from as i64, block).iter().enumerate() {
             if let Some(s) = v {
                 let h = state.hash_one(s);
-                parts[(h >> 56) as usize % PARTS].push((h, (from + r) as u32));
+                // The part: middle bits of the hash, which the table uses neither for its
+                // slots (low bits) nor for its tags (high bits).
+                parts[(h >> 32) as usize % PARTS].push((h, (from + r) as u32));
             }
         }
         parts

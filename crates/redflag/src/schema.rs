@@ -314,7 +314,9 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
             for (r, v) in text.slice(from as i64, block).iter().enumerate() {
                 let Some(s) = v else { continue };
                 let r = from + r;
-                let part = &mut out[(state.hash_one(s) >> 56) as usize % PARTS];
+                // The part: middle bits of the hash, which the part's table uses neither
+                // for its slots (low bits) nor for its tags (high bits).
+                let part = &mut out[(state.hash_one(s.as_bytes()) >> 32) as usize % PARTS];
                 part.rows.push(r as u32);
                 part.bytes.extend_from_slice(s.as_bytes());
                 part.ends.push(part.bytes.len() as u32);
