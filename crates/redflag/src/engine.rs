@@ -714,9 +714,9 @@ pub(crate) fn run_parallel<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sy
 /// over the transactions; stage 2 the other terms on the rows the first kept: those that
 /// read only dictionary-encoded columns once per distinct value among those rows, the
 /// others one at a time when the rows are few, else on every row. Each stage is exact: a
-/// row is kept when every term is true. A term that names no side-view column reads the same on both sides and is
-/// evaluated once; a term (or a whole condition) that several rules share is evaluated
-/// once for all of them.
+/// row is kept when every term is true. A term that names no side-view column reads the
+/// same on both sides and is evaluated once; a term (or a whole condition) that several
+/// rules share is evaluated once for all of them.
 fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result<Masks> {
     // A condition is (rule, slot); a kind may need several, such as a sequence's events.
     // Its key on a side: its text, and the side unless it is side-free.
@@ -785,7 +785,7 @@ fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result<Masks> {
             });
         }
     }
-    // Stage 2: the other terms. Those that read one dictionary-encoded column first, by
+    // Stage 2: the other terms. Those that read only dictionary-encoded columns first, by
     // value, on the rows the first term kept; the rest on those rows when they are few,
     // else on every row, all conditions of a side in one pass.
     for side in [Side::Out, Side::In] {
