@@ -1,7 +1,7 @@
 //! Screening speed: the default pack over generated transactions.
 //!
 //! `cargo bench -p redflag --bench screen` runs 100k and 1M transactions. For larger
-//! runs, generate a file and time the command (see the README, "Performance").
+//! runs, generate a file and time the command (see docs/performance.md).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use redflag::{Dataset, IngestOptions, Pack};

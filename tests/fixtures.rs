@@ -113,7 +113,7 @@ fn bless() -> bool {
 fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     let case_text = std::fs::read_to_string(dir.join("case.yaml")).map_err(|e| format!("case.yaml: {e}"))?;
-    let case: Case = serde_yaml::from_str(&case_text).map_err(|e| format!("case.yaml: {e}"))?;
+    let case: Case = serde_yaml_ng::from_str(&case_text).map_err(|e| format!("case.yaml: {e}"))?;
     if case.rule != name {
         return Err(format!("case.yaml names rule `{}`, the folder `{name}`", case.rule));
     }
@@ -148,6 +148,7 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
         mapping: None,
         fx: None,
         base_currency: pack.base_currency.clone(),
+        threads: None,
     };
     let data = redflag::ingest(&[dir.join("transactions.csv")], &opts).map_err(|e| format!("ingest: {e}"))?;
     if let Some(q) = redflag::quarantine_csv(&data).map_err(|e| format!("quarantine: {e}"))? {
@@ -412,10 +413,10 @@ fn fixtures_runner_diff_shows_the_changed_lines() {
 #[test]
 fn fixtures_runner_rejects_a_case_without_a_near_miss() {
     let case: Case =
-        serde_yaml::from_str("rule: X-1\nabout: a\ngroups:\n  - role: hit\n    accounts: [A]\n    note: fires\n")
+        serde_yaml_ng::from_str("rule: X-1\nabout: a\ngroups:\n  - role: hit\n    accounts: [A]\n    note: fires\n")
             .unwrap();
     assert!(check_groups(&case).unwrap_err().contains("near_miss"));
-    let case: Case = serde_yaml::from_str(
+    let case: Case = serde_yaml_ng::from_str(
         "rule: X-1\nabout: a\ngroups:\n  - {role: hit, accounts: [A], note: n}\n  - {role: near_miss, accounts: [B], note: n}\n  - {role: boundary, accounts: [C], note: n}\n",
     )
     .unwrap();

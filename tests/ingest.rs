@@ -30,6 +30,7 @@ fn opts(mapping: Option<Mapping>) -> IngestOptions {
         mapping,
         fx: None,
         base_currency: "USD".into(),
+        threads: None,
     }
 }
 

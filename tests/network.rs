@@ -581,6 +581,7 @@ fn amlworld_data_screens_with_the_network_rules() {
         mapping: Some(redflag::Mapping::preset("amlworld").unwrap()),
         fx: None,
         base_currency: "USD".into(),
+        threads: None,
     };
     let ds = redflag::ingest(&[p], &opts).unwrap();
     assert_eq!(ds.rows_screened() + ds.rows_quarantined(), 509);

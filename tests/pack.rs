@@ -138,7 +138,10 @@ fn set_overrides_pack_and_rule_parameters() {
         .collect();
     let q = p.with_overrides(&sets, &[]).unwrap();
     let r = q.rule("X-1").unwrap();
-    assert_eq!(r.where_sql.as_deref(), Some("amount_base > 7 AND amount_base < 15000"));
+    assert_eq!(
+        r.conditions[0].sql.as_deref(),
+        Some("amount_base > 7 AND amount_base < 15000")
+    );
     let bad: Vec<redflag::ParamOverride> = vec!["reporting_treshold=1".parse().unwrap()];
     let e = p.with_overrides(&bad, &[]).unwrap_err().to_string();
     assert!(e.contains("did you mean `reporting_threshold`"), "{e}");
@@ -177,5 +180,5 @@ where = "amount_base >= $reporting_threshold"
         Err("none".into())
     })
     .unwrap();
-    assert_eq!(p.rules[0].where_sql.as_deref(), Some("amount_base >= 10000"));
+    assert_eq!(p.rules[0].conditions[0].sql.as_deref(), Some("amount_base >= 10000"));
 }

@@ -119,7 +119,7 @@ fn versioning_set_accepts_an_old_id() {
     let sets = ["OLD-1.floor=400".parse().unwrap()];
     let q = p.with_overrides(&sets, &[]).unwrap();
     assert_eq!(
-        q.rule("NEW-1").unwrap().where_sql.as_deref(),
+        q.rule("NEW-1").unwrap().conditions[0].sql.as_deref(),
         Some("amount_base >= 400")
     );
     assert_eq!(q.only(&["OLD-1".into()]).unwrap().rules.len(), 1);

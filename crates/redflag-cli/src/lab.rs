@@ -189,6 +189,7 @@ pub fn evaluate(args: EvaluateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         mapping: Some(mapping),
         fx: args.fx.as_ref().map(FxTable::load).transpose()?,
         base_currency: pack.base_currency.clone(),
+        threads: None,
     };
     let show = !args.quiet && std::io::stderr().is_terminal();
     let spinner = show.then(|| {

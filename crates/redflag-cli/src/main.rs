@@ -464,6 +464,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         mapping: Some(mapping.clone()),
         fx,
         base_currency: pack.base_currency.clone(),
+        threads: args.threads,
     };
     let show = !args.quiet && std::io::stderr().is_terminal();
     let spinner = show.then(|| {
@@ -505,7 +506,8 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
             b.set_message(id.to_string());
         }
     };
-    let mut result = redflag::screen_with_progress(&pack, &data, &progress)?;
+    let options = redflag::ScreenOptions { threads: args.threads };
+    let mut result = redflag::screen_with(&pack, &data, &options, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use redflag::{format, Dataset, Manifest, Pack, Rule, RuleKind, Screening};
+use redflag::{format, Dataset, Manifest, Pack, Rule, Screening};
 
 fn trunc(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -49,53 +49,10 @@ pub fn rule_show(pack: &Pack, r: &Rule) -> String {
         let _ = writeln!(o, "aliases:     {}", d.aliases.join(", "));
     }
     let _ = writeln!(o, "\n{}", d.description.trim());
-    if let Some(w) = &d.where_ {
+    if let Some(w) = d.fields.get("where").and_then(|v| v.as_str()) {
         let _ = writeln!(o, "\nwhere:       {}", w.trim());
     }
-    if let RuleKind::Aggregate(a) = &r.kind {
-        let _ = writeln!(o, "measures:");
-        for (n, _) in &a.measures {
-            if let Some(src) = d.measures.get(n) {
-                let _ = writeln!(o, "  {n} = {src}");
-            }
-        }
-        if d.any_of.is_empty() {
-            let _ = writeln!(
-                o,
-                "window:      {}\nhaving:      {}",
-                d.window.as_deref().unwrap_or(""),
-                d.having.as_deref().unwrap_or("")
-            );
-        } else {
-            let _ = writeln!(o, "any of:");
-            for alt in &d.any_of {
-                let _ = writeln!(o, "  within {}: {}", alt.window, alt.having);
-            }
-        }
-    }
-    if let RuleKind::Network(n) = &r.kind {
-        let names: Vec<&str> = n.patterns.iter().map(|p| p.name()).collect();
-        let _ = writeln!(o, "pattern:     {}", names.join(", "));
-        let _ = writeln!(o, "hops:        {} to {}", n.min_hops, n.max_hops);
-        let _ = writeln!(o, "within:      {}", n.within);
-        if let Some(t) = n.tolerance {
-            let _ = writeln!(o, "amounts:     each hop within {}% of the previous one", t * 100.0);
-        }
-        if !names.iter().all(|p| *p == "cycle") {
-            let _ = writeln!(o, "branches:    at least {}", n.min_branches);
-        }
-        if let Some(t) = &d.then {
-            let _ = writeln!(
-                o,
-                "then:        {} within {}",
-                t.where_.as_deref().unwrap_or("any payment").trim(),
-                t.window.as_deref().unwrap_or("")
-            );
-        }
-        if let Some(m) = &d.match_ {
-            let _ = writeln!(o, "match:       {}", m.trim());
-        }
-    }
+    redflag::kinds::of(r).describe(r, &mut o);
     if !r.params.is_empty() {
         let _ = writeln!(o, "parameters in force:");
         for (k, v) in &r.params {

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Alert;
 use crate::error::{PolarsContext, Result};
-use crate::format;
-use crate::pack::{Pack, Severity};
+use crate::model::{Alert, Severity};
+use crate::pack::Pack;
+use crate::util::format;
 
 /// The weight of one alert of a severity.
 pub fn severity_weight(s: Severity) -> f64 {
@@ -449,7 +449,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         );
         let case_id = format!(
             "C-{}",
-            &crate::pack::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
+            &crate::util::hash::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
         );
         Case {
             case_id,
@@ -475,7 +475,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
     let groups: Vec<std::sync::Mutex<Option<Group>>> =
         groups.into_iter().map(|g| std::sync::Mutex::new(Some(g))).collect();
     let order: Vec<usize> = (0..groups.len()).collect();
-    let mut built = crate::engine::run_parallel(&order, |g| {
+    let mut built = crate::util::threads::run_parallel(&order, |g| {
         let taken = groups[g].lock().ok().and_then(|mut slot| slot.take());
         taken.map(|(accounts, alerts)| make(accounts, alerts, &listed[g]))
     });

@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::pack::{Pack, ParamValue, Rule, RuleKind, SideSel};
+use crate::model::{ParamValue, Rule, SideSel};
+use crate::pack::Pack;
 
 /// The typology families of the catalogue, in order, with the id prefixes of their rules
 /// (the sections of the typology list the default pack implements). A rule whose prefix is
@@ -26,54 +27,6 @@ pub const FAMILIES: &[(&str, &[&str])] = &[
 ];
 
 const OTHER: &str = "Other rules";
-
-/// Rule fields printed in a rule's header or its own sections rather than in its logic.
-const SHOWN_ELSEWHERE: &[&str] = &[
-    "id",
-    "title",
-    "kind",
-    "typologies",
-    "severity",
-    "references",
-    "description",
-    "explain",
-    "params",
-    "aliases",
-    "optional_columns",
-    "side",
-];
-
-/// The order of a rule's logic fields in the catalogue, so that each kind reads in the
-/// order it works; fields not named here follow in the order of the rule's definition.
-const LOGIC_ORDER: &[&str] = &[
-    "on_alerts_of",
-    "pattern",
-    "list",
-    "fields",
-    "where",
-    "first",
-    "group_by",
-    "measure",
-    "measures",
-    "window",
-    "history",
-    "min_history",
-    "peer_by",
-    "dormant_for",
-    "max_hops",
-    "min_hops",
-    "min_branches",
-    "amount_tolerance",
-    "within",
-    "then",
-    "prior",
-    "match",
-    "having",
-    "any_of",
-    "threshold",
-    "repeat",
-    "min_score",
-];
 
 /// The marker that starts the false-positive part of a rule's description.
 const FALSE_POSITIVES: &str = "Usual false positives:";
@@ -294,7 +247,7 @@ fn params_named(r: &Rule) -> BTreeSet<String> {
         }
         rest = &tail[end..];
     }
-    for ph in crate::pack::placeholders(&r.def.explain) {
+    for ph in crate::model::placeholders(&r.def.explain) {
         if r.params.contains_key(&ph) {
             names.insert(ph);
         }
@@ -305,29 +258,33 @@ fn params_named(r: &Rule) -> BTreeSet<String> {
 /// The rule's kind-specific fields as written, in YAML: everything but the fields the
 /// catalogue shows elsewhere, without empty ones.
 fn logic_yaml(r: &Rule) -> String {
-    let Ok(serde_yaml::Value::Mapping(mut m)) = serde_yaml::to_value(&r.def) else {
-        return String::new();
-    };
-    for k in SHOWN_ELSEWHERE {
-        m.remove(*k);
+    let kind = crate::kinds::of(r);
+    let mut m = kind.written(&r.def);
+    if let Ok(v) = serde_yaml_ng::to_value(&r.def.on_alerts_of) {
+        m.insert("on_alerts_of".into(), v);
     }
-    let rank = |k: &serde_yaml::Value| {
+    // The logic: `on_alerts_of`, then the kind's own fields in the order the kind
+    // declares them (the order it works), `side` aside (the header shows it).
+    let mut order: Vec<&str> = vec!["on_alerts_of"];
+    order.extend(kind.fields().iter().map(|f| f.name).filter(|f| *f != "side"));
+    m.retain(|k, _| k.as_str().is_some_and(|k| order.contains(&k)));
+    let rank = |k: &serde_yaml_ng::Value| {
         k.as_str()
-            .and_then(|k| LOGIC_ORDER.iter().position(|o| *o == k))
-            .unwrap_or(LOGIC_ORDER.len())
+            .and_then(|k| order.iter().position(|o| *o == k))
+            .unwrap_or(order.len())
     };
-    let mut fields: Vec<(serde_yaml::Value, serde_yaml::Value)> = m.into_iter().collect();
+    let mut fields: Vec<(serde_yaml_ng::Value, serde_yaml_ng::Value)> = m.into_iter().collect();
     fields.sort_by_key(|(k, _)| rank(k));
-    let v = prune(serde_yaml::Value::Mapping(fields.into_iter().collect()));
+    let v = prune(serde_yaml_ng::Value::Mapping(fields.into_iter().collect()));
     match v {
-        serde_yaml::Value::Mapping(m) if m.is_empty() => String::new(),
-        v => serde_yaml::to_string(&v).unwrap_or_default(),
+        serde_yaml_ng::Value::Mapping(m) if m.is_empty() => String::new(),
+        v => serde_yaml_ng::to_string(&v).unwrap_or_default(),
     }
 }
 
 /// Drops nulls, empty sequences and empty mappings, recursively.
-fn prune(v: serde_yaml::Value) -> serde_yaml::Value {
-    use serde_yaml::Value;
+fn prune(v: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
+    use serde_yaml_ng::Value;
     let empty = |v: &Value| match v {
         Value::Null => true,
         Value::Sequence(s) => s.is_empty(),
@@ -365,12 +322,7 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
         r.kind.name(),
         d.severity,
         d.typologies.join(", "),
-        match (&r.kind, d.side) {
-            (RuleKind::Sequence(_), None) => "per event (`first`, `then`)",
-            (RuleKind::Network(_), _) => "the transfer graph (payer to payee)",
-            (RuleKind::Watchlist(_), _) => "the side of each name's account",
-            _ => side_text(r.side),
-        }
+        crate::kinds::of(r).side_text(r).unwrap_or_else(|| side_text(r.side))
     );
     if !d.aliases.is_empty() {
         let _ = writeln!(
@@ -506,8 +458,8 @@ mod tests {
 
     #[test]
     fn empty_fields_are_pruned_from_the_logic() {
-        use serde_yaml::Value;
-        let v: Value = serde_yaml::from_str("a: null\nb: []\nc: {d: null, e: 1}\nf: {g: null}\n").unwrap();
-        assert_eq!(serde_yaml::to_string(&prune(v)).unwrap(), "c:\n  e: 1\n");
+        use serde_yaml_ng::Value;
+        let v: Value = serde_yaml_ng::from_str("a: null\nb: []\nc: {d: null, e: 1}\nf: {g: null}\n").unwrap();
+        assert_eq!(serde_yaml_ng::to_string(&prune(v)).unwrap(), "c:\n  e: 1\n");
     }
 }

@@ -139,6 +139,17 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A rule failed on the data while it ran; the data engine's error is the cause.
+    #[error("rule {rule_id}: {context}")]
+    RuleData {
+        /// The rule.
+        rule_id: String,
+        /// What the rule was doing (`evaluating \`threshold\``).
+        context: String,
+        /// The cause.
+        #[source]
+        source: polars::error::PolarsError,
+    },
     /// A reference list is wrong.
     #[error("list `{name}` ({}): {message}", path.display())]
     List {
@@ -204,6 +215,21 @@ impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     }
 }
 
+/// Adds a rule's id and what it was doing to polars errors.
+pub(crate) trait RuleContext<T> {
+    fn rule_ctx(self, rule_id: &str, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> RuleContext<T> for polars::error::PolarsResult<T> {
+    fn rule_ctx(self, rule_id: &str, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::RuleData {
+            rule_id: rule_id.to_string(),
+            context: context(),
+            source,
+        })
+    }
+}
+
 /// The closest of `candidates` to `word`, when one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lw = word.to_lowercase();
@@ -221,4 +247,41 @@ pub(crate) fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'
         Some(c) => format!("; did you mean `{c}`?"),
         None => String::new(),
     }
+}
+
+/// The field an "unknown field" message names.
+pub(crate) fn unknown_field_in(msg: &str) -> Option<String> {
+    let start = msg.find("unknown field `")? + "unknown field `".len();
+    let end = msg[start..].find('`')?;
+    Some(msg[start..start + end].to_string())
+}
+
+/// A serde message made helpful: an unknown field gets its near name and the known
+/// ones (`fields`), an unknown variant its near name.
+pub(crate) fn improve_serde_message(msg: &str, fields: &[&str]) -> String {
+    let msg = msg.trim().to_string();
+    if let Some(f) = unknown_field_in(&msg) {
+        return format!(
+            "unknown field `{f}`{}; known fields: {}",
+            suggestion(&f, fields.iter().copied()),
+            fields.join(", ")
+        );
+    }
+    if msg.contains("unknown variant") {
+        if let Some(v) = unknown_variant_in(&msg) {
+            let options: Vec<&str> = ["low", "medium", "high", "critical", "in", "out", "both"]
+                .into_iter()
+                .collect();
+            if let Some(s) = did_you_mean(&v, options) {
+                return format!("{msg}; did you mean `{s}`?");
+            }
+        }
+    }
+    msg
+}
+
+fn unknown_variant_in(msg: &str) -> Option<String> {
+    let start = msg.find("unknown variant `")? + "unknown variant `".len();
+    let end = msg[start..].find('`')?;
+    Some(msg[start..start + end].to_string())
 }

@@ -30,10 +30,11 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, Prepared, RuleRun};
+use crate::engine::Prepared;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
-use crate::pack::{Pack, ParamOverride, ParamValue, Rule};
+use crate::model::{ParamOverride, ParamValue, Rule, RuleRun};
+use crate::pack::Pack;
 
 /// The typology of look-alikes that no rule should find.
 pub const DECOY: &str = "decoy";
@@ -427,7 +428,7 @@ pub struct Evaluation {
     /// Labelled transaction ids that are not in the data (quarantined or absent).
     pub labels_not_in_data: u64,
     /// Rules that could not run on this data, with the columns they lack.
-    pub not_applicable: Vec<engine::NotApplicable>,
+    pub not_applicable: Vec<crate::model::NotApplicable>,
     /// All rules together, as one.
     pub overall: RuleScore,
     /// One line per rule that ran, in pack order.
@@ -763,7 +764,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
 /// Runs every rule of the pack over the data and scores what fired against the labels.
 pub fn evaluate(pack: &Pack, data: &Dataset, labels: &Labels) -> Result<Evaluation> {
     let prep = Prepared::new(data)?;
-    let run = engine::run(pack, &prep, &|_, _, _| {})?;
+    let run = crate::run::run(pack, &prep, &|_, _, _| {})?;
     score(pack, data, labels, &run)
 }
 
@@ -887,7 +888,7 @@ pub fn sweep(
             "no rule `{}` in pack {}{}",
             spec.rule,
             pack.id,
-            crate::did_you_mean(&spec.rule, pack.rules.iter().map(|r| r.id()))
+            crate::error::did_you_mean(&spec.rule, pack.rules.iter().map(|r| r.id()))
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default()
         ),
@@ -938,7 +939,7 @@ pub fn sweep(
             progress(i + 1, spec.values.len());
             continue;
         }
-        let run = engine::run(&p, &prep, &|_, _, _| {})?;
+        let run = crate::run::run(&p, &prep, &|_, _, _| {})?;
         if let Some(na) = run.not_applicable.first() {
             return Err(Error::Rule {
                 rule_id: na.rule_id.clone(),

@@ -15,7 +15,7 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
 use crate::error::suggestion;
-use crate::pack::{ParamValue, RefList};
+use crate::model::{ParamValue, RefList};
 use crate::schema;
 
 /// What an expression is for; it decides which names it may use.
@@ -182,7 +182,7 @@ fn check_name(name: &str, role: ExprRole<'_>, ctx: &mut Context<'_>, problems: &
             }
         }
         ExprRole::Having(measures) => {
-            let builtin = crate::engine::BUILTIN_MEASURES;
+            let builtin = crate::model::BUILTIN_MEASURES;
             if !measures.iter().any(|m| m == name) && !builtin.contains(&name) {
                 let all: Vec<&str> = measures
                     .iter()

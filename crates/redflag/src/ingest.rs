@@ -12,8 +12,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{suggestion, Error, Location, PolarsContext, Result};
-use crate::pack::sha256_hex;
 use crate::schema::{self, ColType, CANONICAL, LABEL, REQUIRED};
+use crate::util::hash::sha256_hex;
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +184,7 @@ impl Mapping {
             action: "reading the mapping",
             source,
         })?;
-        let mut m: Mapping = serde_yaml::from_str(&text).map_err(|e| {
+        let mut m: Mapping = serde_yaml_ng::from_str(&text).map_err(|e| {
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -418,6 +418,9 @@ pub struct IngestOptions {
     pub fx: Option<FxTable>,
     /// The base currency (from the pack).
     pub base_currency: String,
+    /// Worker threads (`None`: the machine's cores). The result is the same whatever
+    /// the count.
+    pub threads: Option<usize>,
 }
 
 /// Canonical transactions ready to screen, and the rows that could not be screened.
@@ -449,6 +452,10 @@ impl Dataset {
     /// beyond the checks). Columns the frame lacks are added as nulls; `amount_base`
     /// defaults to `amount`.
     pub fn from_frame(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
+        crate::util::threads::with_threads(opts.threads, || Dataset::from_frame_in(df, name, opts))
+    }
+
+    fn from_frame_in(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
         let lf = df.lazy();
         let mut mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
             name: "canonical".into(),
@@ -474,6 +481,10 @@ impl Dataset {
 
 /// Reads the input files (paths or glob patterns) onto the canonical schema.
 pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
+    crate::util::threads::with_threads(opts.threads, || ingest_files(inputs, opts))
+}
+
+fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
     let mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
         name: "canonical".into(),
         passthrough: true,
@@ -1223,7 +1234,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             Ok((df, supplied))
         };
         let idx: Vec<usize> = (0..starts.len()).collect();
-        let mut done = crate::engine::run_parallel(&idx, |k| one_batch(starts[k]));
+        let mut done = crate::util::threads::run_parallel(&idx, |k| one_batch(starts[k]));
         done.sort_by_key(|(k, _)| *k);
         let mut read = 0u64;
         for (_, res) in done {
@@ -1482,11 +1493,11 @@ fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
     let arr = ids.downcast_as_array();
     let n = ids.len();
     let state = PlFixedStateQuality::default();
-    let workers = crate::engine::worker_threads().max(1);
+    let workers = crate::util::threads::worker_threads().max(1);
     // Hashes and rows, by part, a block of rows per thread.
     let block = n.div_ceil(workers).max(1);
     let blocks: Vec<usize> = (0..n.div_ceil(block)).collect();
-    let mut split = crate::engine::run_parallel(&blocks, |b| {
+    let mut split = crate::util::threads::run_parallel(&blocks, |b| {
         let mut parts: Vec<Vec<(u64, u32)>> = vec![Vec::new(); PARTS];
         let from = b * block;
         for (r, v) in ids.slice(from as i64, block).iter().enumerate() {
@@ -1502,7 +1513,7 @@ fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
     split.sort_by_key(|(b, _)| *b);
     let split: Vec<Vec<Vec<(u64, u32)>>> = split.into_iter().map(|(_, p)| p).collect();
     let parts: Vec<usize> = (0..PARTS).collect();
-    let found = crate::engine::run_parallel(&parts, |p| {
+    let found = crate::util::threads::run_parallel(&parts, |p| {
         let mut seen: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
         let mut repeats = Vec::new();
         for blk in &split {
@@ -1736,6 +1747,7 @@ mod tests {
             mapping: Some(mapping.clone()),
             fx: Some(FxTable::load(&fx).unwrap()),
             base_currency: "USD".into(),
+            threads: None,
         };
         let read = |batch: usize| {
             let frames = vec![read_file(&csv, &mapping).unwrap(), read_file(&pq, &mapping).unwrap()];

@@ -42,32 +42,37 @@ mod engine;
 mod error;
 pub mod evaluate;
 mod expr;
-pub mod format;
 mod ingest;
 pub mod kinds;
+mod model;
 mod output;
 mod pack;
 pub mod report;
+mod run;
 pub mod schema;
+mod util;
 pub mod watchlist;
-mod window;
+
+pub use util::format;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
-pub use engine::{alert_id, missing_columns, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
     ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, Format, FxTable, IngestOptions, InputSummary,
     Mapping, PRESETS,
 };
+pub use model::{
+    alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
+    RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, BUILTIN_MEASURES, TYPOLOGIES,
+};
 pub use output::{
     alerts_csv, csv_field, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody, ListInfo,
     Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
 };
-pub use pack::{
-    placeholders, sha256_hex, AggregateSpec, EventDef, Pack, ParamOverride, ParamValue, RefList, Rule, RuleDef,
-    RuleKind, Severity, Side, SideSel, Window, WindowAlt, TYPOLOGIES,
-};
+pub use pack::Pack;
+pub use run::missing_columns;
+pub use util::hash::sha256_hex;
 
 /// What a screening found.
 #[derive(Debug, Clone)]
@@ -88,9 +93,17 @@ impl Screening {
     }
 }
 
+/// How a screening runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScreenOptions {
+    /// Worker threads (`None`: the machine's cores). The result is the same whatever the
+    /// count.
+    pub threads: Option<usize>,
+}
+
 /// Screens a dataset with a pack.
 pub fn screen(pack: &Pack, data: &Dataset) -> Result<Screening> {
-    screen_with_progress(pack, data, &|_, _, _| {})
+    screen_with(pack, data, &ScreenOptions::default(), &|_, _, _| {})
 }
 
 /// Screens a dataset with a pack, calling `progress(rule_id, done, total)` as rules finish
@@ -100,17 +113,37 @@ pub fn screen_with_progress(
     data: &Dataset,
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<Screening> {
+    screen_with(pack, data, &ScreenOptions::default(), progress)
+}
+
+/// Screens a dataset with a pack and options, calling `progress(rule_id, done, total)`
+/// as rules finish.
+pub fn screen_with(
+    pack: &Pack,
+    data: &Dataset,
+    options: &ScreenOptions,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<Screening> {
+    util::threads::with_threads(options.threads, || screen_in(pack, data, progress))
+}
+
+/// The stages of a screening: prepare the side views, run the rules, build the cases.
+fn screen_in(pack: &Pack, data: &Dataset, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Result<Screening> {
     let t_prepare = std::time::Instant::now();
     let prep = engine::Prepared::new(data)?;
     let prepare = t_prepare.elapsed();
-    let mut run = engine::run(pack, &prep, progress)?;
-    run.timings.insert(0, ("prepare".into(), prepare));
+    let mut rule_run = run::run(pack, &prep, progress)?;
+    rule_run.timings.insert(0, ("prepare".into(), prepare));
     // The side views are no longer needed: freed before the cases are built.
     let accounts = prep.account_count();
     drop(prep);
     let t_cases = std::time::Instant::now();
-    let alerts = std::mem::take(&mut run.alerts);
+    let alerts = std::mem::take(&mut rule_run.alerts);
     let cases = cases::build(alerts, &data.transactions, pack)?;
-    run.timings.push(("cases".into(), t_cases.elapsed()));
-    Ok(Screening { cases, accounts, run })
+    rule_run.timings.push(("cases".into(), t_cases.elapsed()));
+    Ok(Screening {
+        cases,
+        accounts,
+        run: rule_run,
+    })
 }

@@ -12,10 +12,10 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::cases::Case;
-use crate::engine::NotApplicable;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::{Dataset, InputSummary};
-use crate::pack::{Pack, ParamValue, Severity};
+use crate::model::{NotApplicable, ParamValue, Severity};
+use crate::pack::Pack;
 
 /// The version of the `cases.json` layout.
 pub const SCHEMA_VERSION: &str = "1.0";
@@ -117,7 +117,7 @@ impl Manifest {
     pub fn new(
         pack: &Pack,
         ds: &Dataset,
-        run: &crate::engine::RuleRun,
+        run: &crate::model::RuleRun,
         cases: &[Case],
         mapping: &str,
         fx: Option<(String, String)>,
@@ -368,7 +368,7 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
                 push_csv_field(&mut line, id.unwrap_or(""));
                 line.push(',');
                 if let Some(t) = t {
-                    crate::format::push_timestamp(&mut line, t);
+                    crate::util::format::push_timestamp(&mut line, t);
                 }
                 line.push(',');
                 if let Some(v) = amount.get(r as usize) {

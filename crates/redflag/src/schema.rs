@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use crate::pack::Side;
+use crate::model::Side;
 
 /// The type of a canonical column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,11 +194,11 @@ pub fn compact(df: &mut DataFrame) -> PolarsResult<()> {
         .collect();
     let to = compact_dtype();
     // As many columns at a time as there are worker threads.
-    let workers = crate::engine::worker_threads().max(1);
+    let workers = crate::util::threads::worker_threads().max(1);
     for group in names.chunks(workers) {
         let idx: Vec<usize> = (0..group.len()).collect();
         let cols: Vec<&Column> = group.iter().map(|n| df.column(n)).collect::<PolarsResult<_>>()?;
-        let mut coded = crate::engine::run_parallel(&idx, |k| encode_column(cols[k].str()?, &to));
+        let mut coded = crate::util::threads::run_parallel(&idx, |k| encode_column(cols[k].str()?, &to));
         coded.sort_by_key(|(k, _)| *k);
         for (k, c) in coded {
             df.replace(&group[k], c?)?;
@@ -298,7 +298,7 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
         distinct: Vec<PlSmallStr>,
     }
     let state = PlFixedStateQuality::default();
-    let workers = crate::engine::worker_threads().max(1);
+    let workers = crate::util::threads::worker_threads().max(1);
     let parts: Vec<Mutex<Part>> = (0..PARTS).map(|_| Mutex::default()).collect();
     let part_ids: Vec<usize> = (0..PARTS).collect();
     // For each column, and each part, the rows and their numbers within the part.
@@ -308,7 +308,7 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
         // The column in blocks, one per worker, each split into parts.
         let block = n.div_ceil(workers).max(1);
         let blocks: Vec<usize> = (0..n.div_ceil(block)).collect();
-        let mut split = crate::engine::run_parallel(&blocks, |b| {
+        let mut split = crate::util::threads::run_parallel(&blocks, |b| {
             let mut out: Vec<Split> = (0..PARTS).map(|_| Split::default()).collect();
             let from = b * block;
             for (r, v) in text.slice(from as i64, block).iter().enumerate() {
@@ -326,7 +326,7 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
         split.sort_by_key(|(b, _)| *b);
         let split: Vec<Vec<Split>> = split.into_iter().map(|(_, s)| s).collect();
         // Each part numbered on its own, with the values met in earlier columns.
-        let mut done = crate::engine::run_parallel(&part_ids, |p| -> PolarsResult<(Vec<u32>, Vec<u32>)> {
+        let mut done = crate::util::threads::run_parallel(&part_ids, |p| -> PolarsResult<(Vec<u32>, Vec<u32>)> {
             let mut guard = parts[p].lock().unwrap_or_else(|e| e.into_inner());
             let Part { table, distinct } = &mut *guard;
             let mut rows = Vec::new();
@@ -380,7 +380,7 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
     drop(parts);
     // Each row's place in that dictionary, and its value through it.
     let cols: Vec<usize> = (0..texts.len()).collect();
-    let mut out = crate::engine::run_parallel(&cols, |c| {
+    let mut out = crate::util::threads::run_parallel(&cols, |c| {
         let mut at = vec![0 as IdxSize; texts[c].len()];
         for (p, (rows, nums)) in numbered[c].iter().enumerate() {
             for (&r, &k) in rows.iter().zip(nums) {

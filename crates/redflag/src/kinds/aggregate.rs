@@ -1,21 +1,18 @@
-//! Kind `aggregate`: per account (and optional group), over trailing time windows.
+#![doc = include_str!("../../../../docs/kinds/aggregate.md")]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Checker, Scope};
+use super::{Checker, Field, Kind};
 use crate::engine::{
-    dedup, display_value, fill, gather_rows, gather_rows_coded, json_value, make_alert, Alert, AlertParts,
-    BUILTIN_MEASURES, NO_ACCOUNT,
+    dedup, display_value, fill, gather_rows, gather_rows_coded, json_value, make_alert, AlertParts, Scope, NO_ACCOUNT,
 };
 use crate::error::{suggestion, Error, PolarsContext, Result};
 use crate::expr::{self, ExprRole};
-use crate::pack::{is_identifier, AggregateSpec, Rule, RuleDef, Side, Window, WindowAlt};
+use crate::model::{is_identifier, Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window, BUILTIN_MEASURES};
 use crate::schema;
-
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &["side", "where", "window", "measures", "having", "any_of", "group_by"];
 
 /// Checks named measures (SQL aggregates); returns them in name order.
 pub(crate) fn check_measures(
@@ -39,7 +36,125 @@ pub(crate) fn check_measures(
     out
 }
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> AggregateSpec {
+/// The checked content of an aggregate rule, parameters and lists substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateSpec {
+    /// Named measures (SQL aggregates), in name order.
+    pub measures: Vec<(String, String)>,
+    /// The alternatives: window and condition.
+    pub alternatives: Vec<(Window, String)>,
+    /// Extra grouping columns beside the account.
+    pub group_by: Vec<String>,
+}
+
+/// One alternative of an aggregate rule: a window and a condition over the measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WindowAlt {
+    /// The trailing window.
+    pub(crate) window: String,
+    /// The condition over the measures.
+    pub(crate) having: String,
+}
+
+/// An aggregate rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AggregateDef {
+    /// The side screened.
+    #[serde(default)]
+    pub(crate) side: Option<SideSel>,
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+    /// The trailing window.
+    #[serde(default)]
+    pub(crate) window: Option<String>,
+    /// Named measures.
+    #[serde(default)]
+    pub(crate) measures: BTreeMap<String, String>,
+    /// The condition over the measures.
+    #[serde(default)]
+    pub(crate) having: Option<String>,
+    /// Alternatives (window, having), any of which fires.
+    #[serde(default)]
+    pub(crate) any_of: Vec<WindowAlt>,
+    /// Grouping columns (default: the account).
+    #[serde(default)]
+    pub(crate) group_by: Vec<String>,
+}
+
+/// Kind `aggregate`.
+pub(crate) struct Aggregate;
+
+impl Kind for Aggregate {
+    fn name(&self) -> &'static str {
+        "aggregate"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "side",
+                doc: "the side screened: `in`, `out` or `both` (each side on its own account)",
+            },
+            Field {
+                name: "where",
+                doc: "the rows counted",
+            },
+            Field {
+                name: "group_by",
+                doc: "grouping columns beside the account",
+            },
+            Field {
+                name: "measures",
+                doc: "named SQL aggregates over the window",
+            },
+            Field {
+                name: "window",
+                doc: "the trailing window, such as `7d`",
+            },
+            Field {
+                name: "having",
+                doc: "the condition over the measures",
+            },
+            Field {
+                name: "any_of",
+                doc: "alternatives (`window`, `having`), any of which fires",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/aggregate.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<AggregateDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        RuleKind::new(self.name(), check(def, cx))
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, super::spec_of::<AggregateSpec>(rule)?, scope)
+    }
+    fn cost(&self, rule: &Rule) -> u8 {
+        if rule.side == SideSel::Both {
+            4
+        } else {
+            2
+        }
+    }
+    fn describe(&self, rule: &Rule, out: &mut String) {
+        if let Some(spec) = rule.kind.spec::<AggregateSpec>() {
+            describe(rule, spec, out);
+        }
+    }
+    fn first_condition_is_where(&self) -> bool {
+        true
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> AggregateSpec {
+    let d: AggregateDef = super::parse_fields(def, cx);
+    cx.side = d.side.unwrap_or_default();
     cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
     if d.measures.is_empty() {
         cx.problem(
@@ -111,7 +226,7 @@ struct Episode {
     windows: BTreeSet<i64>,
 }
 
-pub(crate) fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     // The rows, in (group, ts, row) order; side `both` screens an account's two sides
     // together. Windows never span accounts: the accounts are screened a slice at a time,
     // so that what a slice needs (its rows, columns and windows' measures) stays small.
@@ -159,10 +274,10 @@ fn run_rows(
         return Ok(Vec::new());
     }
     // Columns the measures read, per side, gathered for these rows only.
-    let cols = super::read_columns(rule, &["amount_base", "counterparty"]);
+    let cols = crate::engine::read_columns(rule, &["amount_base", "counterparty"]);
     // Columns whose values the measures only count (the counterparties, as a rule) stay
     // dictionary-encoded; the rest is decoded into text for the measures.
-    let coded: Vec<String> = match crate::window::plan(&spec.measures) {
+    let coded: Vec<String> = match crate::engine::rolling::plan(&spec.measures) {
         Some(plan) => cols
             .iter()
             .filter(|c| spec.group_by.iter().all(|g| g != *c) && plan.counts_distinct_only(c))
@@ -231,7 +346,7 @@ fn run_rows(
         .collect::<std::result::Result<_, _>>()
         .map_err(&rerr)?;
     // Measures slide incrementally where they can; else polars' rolling windows.
-    let incremental = crate::window::plan(&spec.measures);
+    let incremental = crate::engine::rolling::plan(&spec.measures);
     // Firing windows of every alternative.
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     for (window, having) in &spec.alternatives {
@@ -448,7 +563,7 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
 /// compute them.
 fn firing(
     data: &DataFrame,
-    plan: Option<&crate::window::Plan>,
+    plan: Option<&crate::engine::rolling::Plan>,
     measures: &[Expr],
     having: &str,
     window: Window,
@@ -457,7 +572,7 @@ fn firing(
 ) -> PolarsResult<(Vec<bool>, DataFrame)> {
     let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
     let per_window = match plan {
-        Some(plan) => crate::window::measures(plan, data, grp, tss, window.ms)?,
+        Some(plan) => crate::engine::rolling::measures(plan, data, grp, tss, window.ms)?,
         None => rolling_measures(data, measures, window, grp, tss)?,
     };
     let out = per_window
@@ -495,7 +610,7 @@ pub(crate) fn trailing(
         .iter()
         .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
         .collect::<std::result::Result<_, _>>()?;
-    let plan = crate::window::plan(measures);
+    let plan = crate::engine::rolling::plan(measures);
     firing(&data, plan.as_ref(), &exprs, having, window, &grp, &tss).map_err(|e| e.to_string())
 }
 
@@ -626,7 +741,7 @@ mod tests {
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
-        let plan = crate::window::plan(&measures).unwrap();
+        let plan = crate::engine::rolling::plan(&measures).unwrap();
         for round in 0..20 {
             let n = 50 + next(300) as usize;
             let mut rows: Vec<(u32, i64)> = (0..n)
@@ -657,7 +772,7 @@ mod tests {
             .unwrap();
             let w = [3_600_000i64, 6 * 3_600_000, 24 * 3_600_000][round % 3];
             let want = rolling(&data, &measures, w);
-            let got = crate::window::measures(&plan, &data, &grp, &tss, w).unwrap();
+            let got = crate::engine::rolling::measures(&plan, &data, &grp, &tss, w).unwrap();
             for (name, _) in &measures {
                 let a = want.column(name).unwrap().cast(&DataType::Float64).unwrap();
                 let b = got.column(name).unwrap().cast(&DataType::Float64).unwrap();
@@ -673,6 +788,31 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+}
+
+/// `rules show`: the measures, and the window and condition (or the alternatives).
+fn describe(rule: &Rule, spec: &AggregateSpec, o: &mut String) {
+    use std::fmt::Write;
+    let d: AggregateDef = super::read_fields(&rule.def);
+    let _ = writeln!(o, "measures:");
+    for (n, _) in &spec.measures {
+        if let Some(src) = d.measures.get(n) {
+            let _ = writeln!(o, "  {n} = {src}");
+        }
+    }
+    if d.any_of.is_empty() {
+        let _ = writeln!(
+            o,
+            "window:      {}\nhaving:      {}",
+            d.window.as_deref().unwrap_or(""),
+            d.having.as_deref().unwrap_or("")
+        );
+    } else {
+        let _ = writeln!(o, "any of:");
+        for alt in &d.any_of {
+            let _ = writeln!(o, "  within {}: {}", alt.window, alt.having);
         }
     }
 }

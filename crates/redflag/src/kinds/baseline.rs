@@ -1,54 +1,17 @@
-//! Kind `baseline`: an account against its own history, against its peers, or after a
-//! silence.
-//!
-//! Time is cut into periods of length `window`, aligned on the midnight (UTC) before the
-//! first transaction of the data. For each account and period with transactions that meet
-//! `where` on `side`, `measure` (an SQL aggregate such as `sum(amount_base)`) gives
-//! `current`, and `n` counts the transactions. Then, by mode:
-//!
-//! - **History** (`history`): the same measure over each of the account's prior periods
-//!   within `history`, from the period of its first transaction in the data on (a period
-//!   without transactions counts as the measure of nothing: 0 for a count or a sum).
-//!   `threshold` may use `median`, `mad` (median absolute deviation), `ratio`
-//!   (`current / median`), `robust_z` (`(current - median) / (1.4826 mad)`), `periods`
-//!   (how many prior periods) and `history_max`. An account whose first transaction is
-//!   less than `min_history` (default: `history`) before the period is not compared.
-//! - **Peers** (`peer_by`, a column such as `customer_type` or `mcc`): the accounts with
-//!   the same value in the same period form the group (an account's value is the one on its
-//!   first transaction of the period); `threshold` may use `peer_median`, `peer_mad`,
-//!   `peer_ratio`, `peer_z` and `peers` (the group's size, the account included). Peers
-//!   combine with history.
-//! - **Dormancy** (`dormant_for`): any transaction of the account, either side, after at
-//!   least `dormant_for` without one reactivates it; `current` and `n` are then measured
-//!   over `[reactivation, reactivation + window]`, and `threshold` may also use `gap_days`.
-//!   An account with no earlier transaction in the data is new, not dormant.
-//!
-//! Ratios and z-scores are empty (NULL, so false in a comparison) when their divisor is 0.
+#![doc = include_str!("../../../../docs/kinds/baseline.md")]
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Checker, Scope};
-use crate::engine::{dedup, display_value, fill, gather_rows, json_value, make_alert, Alert, AlertParts, Prepared};
+use super::{Checker, Field, Kind};
+use crate::engine::{dedup, display_value, fill, gather_rows, json_value, make_alert, AlertParts, Prepared, Scope};
 use crate::error::{suggestion, Error, Result};
 use crate::expr::{self, ExprRole};
-use crate::format;
-use crate::pack::{Rule, RuleDef, Side, Window};
+use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::schema;
-
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &[
-    "side",
-    "where",
-    "measure",
-    "window",
-    "history",
-    "min_history",
-    "threshold",
-    "dormant_for",
-    "peer_by",
-];
+use crate::util::format;
 
 /// How a baseline rule compares.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +46,109 @@ pub struct BaselineSpec {
     pub names: Vec<String>,
 }
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
+/// A baseline rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BaselineDef {
+    /// The side screened.
+    #[serde(default)]
+    pub(crate) side: Option<SideSel>,
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+    /// The measure compared with the account's history (an SQL aggregate).
+    #[serde(default)]
+    pub(crate) measure: Option<String>,
+    /// The period measured.
+    #[serde(default)]
+    pub(crate) window: Option<String>,
+    /// How far back the history reaches.
+    #[serde(default)]
+    pub(crate) history: Option<String>,
+    /// How long an account must have existed before it is compared.
+    #[serde(default)]
+    pub(crate) min_history: Option<String>,
+    /// The condition over the period's measure and its history.
+    #[serde(default)]
+    pub(crate) threshold: Option<String>,
+    /// The silence after which activity is a reactivation.
+    #[serde(default)]
+    pub(crate) dormant_for: Option<String>,
+    /// The column that forms peer groups.
+    #[serde(default)]
+    pub(crate) peer_by: Option<String>,
+}
+
+/// Kind `baseline`.
+pub(crate) struct Baseline;
+
+impl Kind for Baseline {
+    fn name(&self) -> &'static str {
+        "baseline"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "side",
+                doc: "the side screened",
+            },
+            Field {
+                name: "where",
+                doc: "the rows the measure reads",
+            },
+            Field {
+                name: "measure",
+                doc: "the measure compared with the account's history (an SQL aggregate)",
+            },
+            Field {
+                name: "window",
+                doc: "the period measured, such as `30d`",
+            },
+            Field {
+                name: "history",
+                doc: "how far back the history reaches",
+            },
+            Field {
+                name: "min_history",
+                doc: "how long an account must have existed before it is compared",
+            },
+            Field {
+                name: "peer_by",
+                doc: "the column that forms peer groups",
+            },
+            Field {
+                name: "dormant_for",
+                doc: "the silence after which activity is a reactivation",
+            },
+            Field {
+                name: "threshold",
+                doc: "the condition over the period's measure and its history",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/baseline.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<BaselineDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        RuleKind::new(self.name(), check(def, cx))
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, super::spec_of::<BaselineSpec>(rule)?, scope)
+    }
+    fn cost(&self, _rule: &Rule) -> u8 {
+        5
+    }
+    fn first_condition_is_where(&self) -> bool {
+        true
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
+    let d: BaselineDef = super::parse_fields(def, cx);
+    cx.side = d.side.unwrap_or_default();
     cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
     let measure = match &d.measure {
         None => {
@@ -289,7 +354,7 @@ fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
     }
 }
 
-pub(crate) fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     if prep.ts.is_empty() {
         return Ok(Vec::new());
@@ -410,7 +475,7 @@ fn run_rows(
         return Ok(Vec::new());
     }
     // The measure per unit, and of nothing (an empty period).
-    let cols = super::read_columns(rule, &[]);
+    let cols = crate::engine::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
     let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
     let mut data = gather_rows(prep, &kept_rows, &cols)?;

@@ -1,20 +1,68 @@
-//! Kind `filter`: single transactions that meet a condition.
+#![doc = include_str!("../../../../docs/kinds/filter.md")]
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Checker, Scope};
-use crate::engine::{alert_id, dedup, display_value, fill, gather, json_value, Alert};
+use super::{Checker, Field, Kind};
+use crate::engine::{dedup, display_value, fill, gather, json_value, Scope};
 use crate::error::{PolarsContext, Result};
-use crate::format;
-use crate::pack::{Rule, RuleDef, RuleKind};
+use crate::model::{alert_id, Alert, Rule, RuleDef, RuleKind, SideSel};
 use crate::schema;
+use crate::util::format;
 
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &["side", "where"];
+/// A filter rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilterDef {
+    /// The side screened.
+    #[serde(default)]
+    pub(crate) side: Option<SideSel>,
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+}
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+/// Kind `filter`.
+pub(crate) struct Filter;
+
+impl Kind for Filter {
+    fn name(&self) -> &'static str {
+        "filter"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "side",
+                doc: "the side screened: `in`, `out` or `both` (default)",
+            },
+            Field {
+                name: "where",
+                doc: "the condition a transaction must meet",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/filter.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<FilterDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        check(def, cx)
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, scope)
+    }
+    fn first_condition_is_where(&self) -> bool {
+        true
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+    let d: FilterDef = super::parse_fields(def, cx);
+    cx.side = d.side.unwrap_or_default();
     if d.where_.is_none() {
         cx.problem(
             "where",
@@ -24,18 +72,18 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
     cx.condition("where", d.side.unwrap_or_default(), d.where_.as_deref());
     // An explanation may print any column of the side view: read the ones it names.
     cx.placeholders(schema::all_columns());
-    for ph in crate::pack::placeholders(&d.explain) {
+    for ph in crate::model::placeholders(&def.explain) {
         if schema::is_known_column(&ph) {
             cx.columns.insert(ph);
         }
     }
-    RuleKind::Filter
+    RuleKind::new("filter", ())
 }
 
-pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     let mut alerts = Vec::new();
-    let placeholders = crate::pack::placeholders(&rule.def.explain);
+    let placeholders = crate::model::placeholders(&rule.def.explain);
     for &side in rule.side.sides() {
         let hits = scope.rows(0, side);
         if hits.is_empty() {

@@ -1,74 +1,17 @@
-//! Kind `network`: time-respecting patterns over the transfer graph.
-//!
-//! Every transaction that meets `where` (evaluated on its paying side) is an edge from
-//! `orig_account` to `bene_account`; cash sides and transfers of an account to itself are
-//! no edges. A path follows edges in time order: each hop comes after the previous one
-//! (same time: later in the file), and the whole pattern lies within `within` of its first
-//! transaction. With `amount_tolerance`, each hop's amount is within that ratio of the
-//! previous hop's (0.1: ±10%). The patterns:
-//!
-//! - `cycle`: A → … → A, `min_hops` (default 2) to `max_hops` (default 6) hops, no account
-//!   twice. Each cycle is found once, from its first transaction.
-//! - `scatter_gather`: one account pays at least `min_branches` (default 3) distinct
-//!   intermediaries whose funds reach one account, each branch a path of `min_hops`
-//!   (default 2) to `max_hops` (default 2) hops.
-//! - `gather_scatter`: at least `min_branches` distinct senders pay one account, which then
-//!   pays at least `min_branches` distinct payees: every payment out comes after every
-//!   payment in that it is counted with, and with `amount_tolerance` the total paid out is
-//!   within that ratio of the total paid in.
-//! - `fan_in`: at least `min_branches` distinct accounts whose funds reach one account
-//!   through paths of `min_hops` (default 1) to `max_hops` (default 2) hops.
-//! - `fan_out`: one account whose funds reach at least `min_branches` distinct accounts
-//!   through such paths.
-//!
-//! Patterns of one rule on the same account (a cycle's first account, the account that
-//! scatters, gathers, or receives a fan-in, pays a fan-out) that overlap in time merge into
-//! one alert (an episode). The alert's `linked_accounts` are the pattern's other accounts,
-//! and its case joins them.
-//!
-//! `then` (`where`, `window`) adds what the pattern's last account (a cycle's first
-//! account, the account a scatter-gather or fan-in reaches) pays out after the pattern
-//! begins, up to `window` after its last transaction, as `then_*` measures and evidence.
-//! `match` is an optional condition over the measures:
-//!
-//! - `n_accounts`, `n_txns`, `total` (all the pattern's transactions), `hops` (the longest
-//!   path), `branches` (cycles: how many; scatter-gather: intermediaries; gather-scatter:
-//!   the fewer of senders and payees; fan-in: origins; fan-out: accounts reached);
-//! - `start_total` (the first hops), `end_total` (the last hops), `share`
-//!   (`end_total / start_total`), `span_hours`;
-//! - with `then`: `then_total`, `then_count`, `then_share` (`then_total / end_total`).
-//!
-//! Bounds: a search from one transaction examines at most [`SEARCH_BUDGET`] edges, follows
-//! at most [`MAX_NEXT_HOPS`] next hops from each account it reaches (the earliest), and
-//! keeps at most [`MAX_PATHS_PER_ROOT`] paths; a node's edges are found by binary search
-//! on time and, with a tolerance, on amount, whichever range is smaller. A cycle starts
-//! only from a payment whose account is paid again in time, goes on only by edges after
-//! which a next hop exists, and finds its closing hop from whichever end has fewer edges.
+#![doc = include_str!("../../../../docs/kinds/network.md")]
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Checker, Scope};
-use crate::engine::{dedup, fill, json_value, make_alert, Alert, AlertParts, Prepared, NO_ACCOUNT};
+use super::sequence::EventDef;
+use super::{Checker, Field, Kind};
+use crate::engine::{dedup, fill, json_value, make_alert, AlertParts, Prepared, Scope, NO_ACCOUNT};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExprRole};
-use crate::format;
-use crate::pack::{Rule, RuleDef, Side, SideSel, Window};
-
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &[
-    "where",
-    "pattern",
-    "max_hops",
-    "min_hops",
-    "within",
-    "amount_tolerance",
-    "min_branches",
-    "then",
-    "match",
-];
+use crate::model::{Alert, NumField, Rule, RuleDef, RuleKind, Side, SideSel, Window};
+use crate::util::format;
 
 /// The patterns, by name.
 pub const PATTERNS: &[&str] = &["cycle", "scatter_gather", "gather_scatter", "fan_in", "fan_out"];
@@ -88,16 +31,6 @@ pub const MAX_NEXT_HOPS: usize = 256;
 
 /// Episodes whose `match` is evaluated at once.
 const CHUNK: usize = 1 << 16;
-
-/// `pattern` as written: one name or a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum PatternField {
-    /// One pattern.
-    One(String),
-    /// Several; the rule finds each.
-    Many(Vec<String>),
-}
 
 /// A pattern of the transfer graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +119,123 @@ const NAMES: &[&str] = &[
 ];
 const THEN_NAMES: &[&str] = &["then_total", "then_count", "then_share"];
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
+/// `pattern` of a network rule as written: one name or a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum PatternField {
+    /// One pattern.
+    One(String),
+    /// Several; the rule finds each.
+    Many(Vec<String>),
+}
+
+/// A network rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NetworkDef {
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+    /// The pattern, or a list of patterns.
+    #[serde(default)]
+    pub(crate) pattern: Option<PatternField>,
+    /// The most hops of a cycle or a branch.
+    #[serde(default)]
+    pub(crate) max_hops: Option<NumField>,
+    /// The fewest hops of a cycle or a branch.
+    #[serde(default)]
+    pub(crate) min_hops: Option<NumField>,
+    /// How long the whole pattern may take.
+    #[serde(default)]
+    pub(crate) within: Option<String>,
+    /// How far each hop's amount may be from the previous one's, as a ratio.
+    #[serde(default)]
+    pub(crate) amount_tolerance: Option<NumField>,
+    /// The fewest distinct branches of a fan or a scatter.
+    #[serde(default)]
+    pub(crate) min_branches: Option<NumField>,
+    /// What the last account does next.
+    #[serde(default)]
+    pub(crate) then: Option<EventDef>,
+    /// The relation the pattern's measures must meet.
+    #[serde(default, rename = "match")]
+    pub(crate) match_: Option<String>,
+}
+
+/// Kind `network`.
+pub(crate) struct Network;
+
+impl Kind for Network {
+    fn name(&self) -> &'static str {
+        "network"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "pattern",
+                doc: "the pattern, or a list of patterns",
+            },
+            Field {
+                name: "where",
+                doc: "the transfers that count as edges",
+            },
+            Field {
+                name: "max_hops",
+                doc: "the most hops of a cycle or a branch",
+            },
+            Field {
+                name: "min_hops",
+                doc: "the fewest hops of a cycle or a branch",
+            },
+            Field {
+                name: "min_branches",
+                doc: "the fewest distinct branches of a fan or a scatter",
+            },
+            Field {
+                name: "amount_tolerance",
+                doc: "how far each hop's amount may be from the previous one's, as a ratio",
+            },
+            Field {
+                name: "within",
+                doc: "how long the whole pattern may take",
+            },
+            Field {
+                name: "then",
+                doc: "what the last account does next, and within what time",
+            },
+            Field {
+                name: "match",
+                doc: "the relation the pattern's measures must meet",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/network.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<NetworkDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        RuleKind::new(self.name(), check(def, cx))
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, super::spec_of::<NetworkSpec>(rule)?, scope)
+    }
+    fn cost(&self, _rule: &Rule) -> u8 {
+        3
+    }
+    fn side_text(&self, _rule: &Rule) -> Option<&'static str> {
+        Some("the transfer graph (payer to payee)")
+    }
+    fn describe(&self, rule: &Rule, out: &mut String) {
+        if let Some(spec) = rule.kind.spec::<NetworkSpec>() {
+            describe(rule, spec, out);
+        }
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
+    let d: NetworkDef = super::parse_fields(def, cx);
     let names_given: Vec<String> = match &d.pattern {
         None => {
             cx.problem(
@@ -225,7 +274,7 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     // Hops: defaults of the first pattern; the limits of all.
     let (dmin, dmax) = patterns.first().map(|p| p.default_hops()).unwrap_or((1, 2));
     // Numbers may be written out or be `$params`.
-    let number = |cx: &mut Checker<'_>, field: &str, v: Option<&crate::pack::NumField>| -> Option<f64> {
+    let number = |cx: &mut Checker<'_>, field: &str, v: Option<&crate::model::NumField>| -> Option<f64> {
         match v.map(|n| n.resolve(cx.params)) {
             Some(Ok(x)) => Some(x),
             Some(Err(m)) => {
@@ -774,7 +823,7 @@ impl Search<'_> {
     }
 }
 
-pub(crate) fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     let rerr = |m: String| Error::Rule {
         rule_id: rule.id().to_string(),
@@ -1450,6 +1499,33 @@ fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result
         .bool()
         .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
     Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+/// `rules show`: the patterns, hops, time, amounts, branches and what follows.
+fn describe(rule: &Rule, n: &NetworkSpec, o: &mut String) {
+    use std::fmt::Write;
+    let d: NetworkDef = super::read_fields(&rule.def);
+    let names: Vec<&str> = n.patterns.iter().map(|p| p.name()).collect();
+    let _ = writeln!(o, "pattern:     {}", names.join(", "));
+    let _ = writeln!(o, "hops:        {} to {}", n.min_hops, n.max_hops);
+    let _ = writeln!(o, "within:      {}", n.within);
+    if let Some(t) = n.tolerance {
+        let _ = writeln!(o, "amounts:     each hop within {}% of the previous one", t * 100.0);
+    }
+    if !names.iter().all(|p| *p == "cycle") {
+        let _ = writeln!(o, "branches:    at least {}", n.min_branches);
+    }
+    if let Some(t) = &d.then {
+        let _ = writeln!(
+            o,
+            "then:        {} within {}",
+            t.where_.as_deref().unwrap_or("any payment").trim(),
+            t.window.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(m) = &d.match_ {
+        let _ = writeln!(o, "match:       {}", m.trim());
+    }
 }
 
 #[cfg(test)]

@@ -1,38 +1,16 @@
-//! Kind `sequence`: an event, then others on the same account within a time.
-//!
-//! `first` is a transaction that meets a condition (or, with `window`, `measures` and
-//! `having`, the end of a trailing window where an aggregate condition holds); `then` are
-//! the transactions of the same account that meet theirs after it (same time: later in the
-//! file), up to `within`. They accumulate in time order, and the sequence fires at the
-//! first of them at which `match` holds. `prior` adds the account's activity in a window
-//! before the first event, as context `match` may compare with.
-//!
-//! Names `match` may use (and `explain` may print):
-//! - `first_amount` (the first transaction's amount, or the window's total), `first_count`,
-//!   and `first_<measure>` for the measures of a windowed `first`;
-//! - `then_total`, `then_count`, `then_min`, `then_max`, `then_amount` (the last one),
-//!   `then_counterparties` (distinct), `then_pct` (`100 * then_total / first_amount`);
-//! - `dwell_minutes`, `dwell_hours`: from the first event to the `then` at which it fired;
-//! - `prior_total`, `prior_count`: in `[first - prior.window, first)`, when `prior` is given.
-//!
-//! `first.amount` is accepted for `first_amount`, and so on. Overlapping sequences on one
-//! account merge into one alert (an episode) whose measures are the earliest sequence's,
-//! with `n_sequences` counting them. `explain` may also print `first_time`, `then_time`
-//! and `dwell` (such as `2 h 15 min`).
+#![doc = include_str!("../../../../docs/kinds/sequence.md")]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{aggregate, Checker, Scope};
-use crate::engine::{dedup, fill, gather_rows, make_alert, Alert, AlertParts, Prepared};
+use super::{aggregate, Checker, Field, Kind};
+use crate::engine::{dedup, fill, gather_rows, make_alert, AlertParts, Prepared, Scope};
 use crate::error::{Error, Result};
 use crate::expr::{self, ExprRole};
-use crate::format;
-use crate::pack::{EventDef, Rule, RuleDef, Side, SideSel, Window};
-
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &["first", "then", "within", "match", "prior", "repeat"];
+use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
+use crate::util::format;
 
 /// Pairs (first event, then event) evaluated at once; bounds memory on busy accounts.
 const CHUNK: usize = 1 << 20;
@@ -207,7 +185,122 @@ fn check_event(
     Some(EventSpec { side, slot, episode })
 }
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
+/// A sequence rule's `repeat`: a trailing window over the sequences' first events,
+/// optional measures over those events, and the condition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RepeatDef {
+    /// The trailing window.
+    pub(crate) window: String,
+    /// SQL aggregates over the first events of the sequences in the window.
+    #[serde(default)]
+    pub(crate) measures: BTreeMap<String, String>,
+    /// The condition.
+    pub(crate) having: String,
+}
+
+/// An event of a sequence rule: a condition on one side, optionally over a window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventDef {
+    /// The side the event is on (default: the rule's).
+    #[serde(default)]
+    pub(crate) side: Option<SideSel>,
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+    /// `first` as an episode, or `prior`: the trailing window.
+    #[serde(default)]
+    pub(crate) window: Option<String>,
+    /// `first` as an episode: named measures over its window.
+    #[serde(default)]
+    pub(crate) measures: BTreeMap<String, String>,
+    /// `first` as an episode: the condition over its measures.
+    #[serde(default)]
+    pub(crate) having: Option<String>,
+}
+
+/// A sequence rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SequenceDef {
+    /// The first event.
+    #[serde(default)]
+    pub(crate) first: Option<EventDef>,
+    /// The events that follow it.
+    #[serde(default)]
+    pub(crate) then: Option<EventDef>,
+    /// How long after the first event the others may come.
+    #[serde(default)]
+    pub(crate) within: Option<String>,
+    /// The relation between the first event and what follows.
+    #[serde(default, rename = "match")]
+    pub(crate) match_: Option<String>,
+    /// The account's activity before the first event, as context.
+    #[serde(default)]
+    pub(crate) prior: Option<EventDef>,
+    /// The pattern must repeat: a window over the sequences, measures over their first events, and a condition.
+    #[serde(default)]
+    pub(crate) repeat: Option<RepeatDef>,
+}
+
+/// Kind `sequence`.
+pub(crate) struct Sequence;
+
+impl Kind for Sequence {
+    fn name(&self) -> &'static str {
+        "sequence"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "first",
+                doc: "the first event: a condition on one side, or an episode over a window",
+            },
+            Field {
+                name: "within",
+                doc: "how long after the first event the others may come",
+            },
+            Field {
+                name: "then",
+                doc: "the events that follow it",
+            },
+            Field {
+                name: "prior",
+                doc: "the account's activity before the first event, as context",
+            },
+            Field {
+                name: "match",
+                doc: "the relation between the first event and what follows",
+            },
+            Field {
+                name: "repeat",
+                doc: "the pattern must repeat: a window over the sequences, measures and a condition",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/sequence.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<SequenceDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        RuleKind::new(self.name(), check(def, cx))
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, super::spec_of::<SequenceSpec>(rule)?, scope)
+    }
+    fn cost(&self, _rule: &Rule) -> u8 {
+        1
+    }
+    fn side_text(&self, _rule: &Rule) -> Option<&'static str> {
+        Some("per event (`first`, `then`)")
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> SequenceSpec {
+    let d: SequenceDef = super::parse_fields(def, cx);
     let first = check_event(
         "first",
         d.first.as_ref(),
@@ -381,7 +474,7 @@ struct Fired {
     then_ts: i64,
 }
 
-pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let prep = scope.prep;
     let rerr = |m: String| Error::Rule {
         rule_id: rule.id().to_string(),
@@ -428,7 +521,7 @@ pub(crate) fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Re
     };
     // Counterparties of the then-events, as integers, when the rule reads them.
     let wants_cps = names_identifier(&spec.match_sql, "then_counterparties")
-        || crate::pack::placeholders(&rule.def.explain)
+        || crate::model::placeholders(&rule.def.explain)
             .iter()
             .any(|p| p == "then_counterparties");
     let cp_keys: Vec<u32> = if !wants_cps {
@@ -747,7 +840,7 @@ fn repeated(
 
 /// The columns a rule's measures may read, for gathering.
 fn read_columns(rule: &Rule) -> Vec<String> {
-    super::read_columns(rule, &["amount_base", "counterparty"])
+    crate::engine::read_columns(rule, &["amount_base", "counterparty"])
 }
 
 /// The first events: every row of `first`, or, when it is windowed, the rows where its

@@ -1,31 +1,16 @@
-//! Kind `watchlist`: party names that match a sanctions or watch list, across scripts
-//! and spellings.
-//!
-//! The list is bound at run time (`--list NAME=PATH`, or [`crate::Pack::with_watch_list`]):
-//! the default pack ships none, since a list must be current and its licence allow the
-//! use. Without one the rule is reported as not applicable, with the hint how to give
-//! one. Each field names a party name column: `orig_name` is screened on the paying
-//! account's side, `bene_name` on the receiving account's; the same side's country
-//! (`orig_country`, `bene_country`), when the data has it, corroborates. A name that
-//! matches an entry gives one alert per account and entry, listing every transaction in
-//! which the name appears; the accounts on the other side of those transactions are
-//! linked to it, so the case joins the party and whoever dealt with it. The alert has the rule's severity when a birth date or a
-//! country corroborates the match, one step lower when only the name does.
+#![doc = include_str!("../../../../docs/kinds/watchlist.md")]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{Checker, Scope};
-use crate::engine::{alert_id, dedup, fill, gather, Alert};
+use super::{Checker, Field, Kind};
+use crate::engine::{dedup, fill, gather, Scope};
 use crate::error::{did_you_mean, PolarsContext, Result};
-use crate::format;
-use crate::pack::{ParamValue, Rule, RuleDef, Severity, Side, SideSel};
-use crate::watchlist::{Match, Matcher, Party, WatchList};
-
-/// Fields of this kind beyond the common ones.
-pub const FIELDS: &[&str] = &["list", "fields", "min_score", "where"];
+use crate::model::{alert_id, Alert, ParamValue, Rule, RuleDef, RuleKind, Severity, Side, SideSel};
+use crate::util::format;
+use crate::watchlist::{Match, Matcher, Party};
 
 /// The party name columns a rule may screen: (name column, side of its account, the
 /// country column of that party).
@@ -38,7 +23,7 @@ pub const NAME_FIELDS: &[(&str, Side, &str)] = &[
 pub const DEFAULT_MIN_SCORE: f64 = 80.0;
 
 /// A watchlist rule's checked content.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WatchlistSpec {
     /// The name the list is bound under (`sanctions`).
     pub list: String,
@@ -46,21 +31,6 @@ pub struct WatchlistSpec {
     pub fields: Vec<(String, Side, String)>,
     /// The score a match needs (name score and score both).
     pub min_score: f64,
-    /// The list, once bound.
-    pub bound: Option<Arc<WatchList>>,
-}
-
-impl PartialEq for WatchlistSpec {
-    fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
-            && self.fields == other.fields
-            && self.min_score == other.min_score
-            && match (&self.bound, &other.bound) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
-    }
 }
 
 /// The placeholders an explanation may use.
@@ -78,7 +48,73 @@ pub const PLACEHOLDERS: &[&str] = &[
     "n_txns",
 ];
 
-pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {
+/// A watchlist rule's own fields as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WatchlistDef {
+    /// The row condition.
+    #[serde(default, rename = "where")]
+    pub(crate) where_: Option<String>,
+    /// The name the watch list is bound under (`--list NAME=PATH`).
+    #[serde(default)]
+    pub(crate) list: Option<String>,
+    /// The party name columns screened (`orig_name`, `bene_name`).
+    #[serde(default)]
+    pub(crate) fields: Vec<String>,
+    /// The score a match needs, a number or `$parameter`.
+    #[serde(default)]
+    pub(crate) min_score: Option<serde_yaml_ng::Value>,
+}
+
+/// Kind `watchlist`.
+pub(crate) struct Watchlist;
+
+impl Kind for Watchlist {
+    fn name(&self) -> &'static str {
+        "watchlist"
+    }
+    fn fields(&self) -> &'static [Field] {
+        &[
+            Field {
+                name: "list",
+                doc: "the name the watch list is bound under",
+            },
+            Field {
+                name: "fields",
+                doc: "the party name columns screened (`orig_name`, `bene_name`)",
+            },
+            Field {
+                name: "where",
+                doc: "the transactions whose names are screened",
+            },
+            Field {
+                name: "min_score",
+                doc: "the score a match needs, a number or `$parameter`",
+            },
+        ]
+    }
+    fn doc(&self) -> &'static str {
+        include_str!("../../../../docs/kinds/watchlist.md")
+    }
+    fn written(&self, def: &RuleDef) -> serde_yaml_ng::Mapping {
+        super::written_fields::<WatchlistDef>(def)
+    }
+    fn check(&self, def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
+        RuleKind::new(self.name(), check(def, cx))
+    }
+    fn run(&self, rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+        run(rule, super::spec_of::<WatchlistSpec>(rule)?, scope)
+    }
+    fn side_text(&self, _rule: &Rule) -> Option<&'static str> {
+        Some("the side of each name's account")
+    }
+    fn watch_list<'r>(&self, rule: &'r Rule) -> Option<&'r str> {
+        rule.kind.spec::<WatchlistSpec>().map(|s| s.list.as_str())
+    }
+}
+
+fn check(def: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {
+    let d: WatchlistDef = super::parse_fields(def, cx);
     let list = match d.list.as_deref().map(str::trim) {
         Some(l) if !l.is_empty() => l.to_string(),
         _ => {
@@ -140,15 +176,14 @@ pub(crate) fn check(d: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {
         list,
         fields,
         min_score,
-        bound: None,
     }
 }
 
 /// `min_score`: a number, or `$name` of a parameter holding one.
-fn score_value(v: &serde_yaml::Value, cx: &Checker<'_>) -> std::result::Result<f64, String> {
+fn score_value(v: &serde_yaml_ng::Value, cx: &Checker<'_>) -> std::result::Result<f64, String> {
     let num = match v {
-        serde_yaml::Value::Number(n) => n.as_f64(),
-        serde_yaml::Value::String(s) => match s.trim().strip_prefix('$') {
+        serde_yaml_ng::Value::Number(n) => n.as_f64(),
+        serde_yaml_ng::Value::String(s) => match s.trim().strip_prefix('$') {
             Some(name) => match cx.params.get(name) {
                 Some(ParamValue::Number(n)) => Some(*n),
                 Some(other) => return Err(format!("parameter `{name}` is {other:?}, not a number")),
@@ -190,8 +225,8 @@ fn str_values(df: &DataFrame, c: &str, rule: &Rule) -> Result<Vec<Option<String>
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
 
-pub(crate) fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let Some(list) = &spec.bound else {
+fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
+    let Some(list) = scope.watch_list(&spec.list) else {
         // The engine reports the rule as not applicable before it gets here.
         return Ok(Vec::new());
     };

@@ -173,7 +173,7 @@ impl GoamlConfig {
             line,
             column,
         };
-        let mut cfg: GoamlConfig = serde_yaml::from_str(text).map_err(|e| {
+        let mut cfg: GoamlConfig = serde_yaml_ng::from_str(text).map_err(|e| {
             let (l, c) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
             Error::GoamlConfig {
                 location: at(l, c),
@@ -541,7 +541,7 @@ fn transaction(
         None => format!(
             "{} of {} {}",
             channel.unwrap_or("transaction"),
-            crate::format::number(t.amount),
+            crate::util::format::number(t.amount),
             if t.currency.is_empty() { base } else { &t.currency }
         ),
     };

@@ -20,9 +20,9 @@ use serde_json::json;
 
 use super::{names_of, Overview, DISCLAIMER, SEVERITIES};
 use crate::cases::Case;
-use crate::format::number;
+use crate::model::Severity;
 use crate::output::CasesFile;
-use crate::pack::Severity;
+use crate::util::format::number;
 
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");

@@ -6,8 +6,8 @@ use super::{
     amount_text, counterparty_flows, countries_of, names_of, party, short_ts, Overview, DISCLAIMER, SEVERITIES,
 };
 use crate::cases::Case;
-use crate::format::number;
 use crate::output::CasesFile;
+use crate::util::format::number;
 
 /// How many counterparties a case lists before "and N more".
 const MAX_COUNTERPARTIES: usize = 15;

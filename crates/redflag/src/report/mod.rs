@@ -22,8 +22,8 @@ use std::path::Path;
 
 use crate::cases::{Case, CaseTxn};
 use crate::error::Result;
+use crate::model::Severity;
 use crate::output::CasesFile;
-use crate::pack::Severity;
 
 mod goaml;
 mod html;
@@ -267,5 +267,5 @@ pub(crate) fn short_ts(ts: &str) -> String {
 /// Amount with its currency, and the base amount when the currency differs.
 pub(crate) fn amount_text(t: &CaseTxn, base: &str) -> String {
     let cur = if t.currency.is_empty() { base } else { &t.currency };
-    crate::format::number(t.amount) + " " + cur
+    crate::util::format::number(t.amount) + " " + cur
 }

@@ -24,7 +24,8 @@ use crate::cases::Case;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Dataset;
 use crate::output::{frame_csv, CasesFile};
-use crate::pack::{sha256_hex, Pack};
+use crate::pack::Pack;
+use crate::util::hash::sha256_hex;
 
 /// The key of the pseudonyms unless another is given.
 pub const DEFAULT_REDACT_KEY: &str = "redflag-redact-v1";
@@ -146,7 +147,7 @@ impl Redactor {
                         t(s);
                     }
                 }
-                a.alert_id = crate::engine::alert_id(&a.rule_id, &a.account, &a.txn_ids);
+                a.alert_id = crate::model::alert_id(&a.rule_id, &a.account, &a.txn_ids);
             }
             c.case_id = format!("C-{}", &sha256_hex(c.accounts.join("\u{1f}").as_bytes())[..12]);
         }

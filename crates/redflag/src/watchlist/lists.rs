@@ -205,7 +205,7 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<WatchList> {
     let file = ListFile {
         path: path.to_path_buf(),
         format,
-        sha256: crate::pack::sha256_hex(bytes),
+        sha256: crate::util::hash::sha256_hex(bytes),
         generated,
         entries: entries.len(),
         persons: entries.iter().filter(|e| e.kind == EntryKind::Person).count(),

@@ -200,8 +200,8 @@ pub struct WatchList {
 
 impl WatchList {
     /// Reads a list file, telling its format by its content.
-    pub fn load(path: &std::path::Path) -> crate::Result<WatchList> {
-        let bytes = std::fs::read(path).map_err(|source| crate::Error::Io {
+    pub fn load(path: &std::path::Path) -> crate::error::Result<WatchList> {
+        let bytes = std::fs::read(path).map_err(|source| crate::error::Error::Io {
             path: path.to_path_buf(),
             action: "reading the watch list",
             source,
@@ -210,7 +210,7 @@ impl WatchList {
     }
 
     /// Reads several list files into one list.
-    pub fn load_all(paths: &[std::path::PathBuf]) -> crate::Result<WatchList> {
+    pub fn load_all(paths: &[std::path::PathBuf]) -> crate::error::Result<WatchList> {
         let mut all = WatchList::default();
         for p in paths {
             let one = WatchList::load(p)?;
@@ -221,7 +221,7 @@ impl WatchList {
     }
 
     /// Parses a list from its bytes; `path` names it in errors and sources.
-    pub fn parse(bytes: &[u8], path: &std::path::Path) -> crate::Result<WatchList> {
+    pub fn parse(bytes: &[u8], path: &std::path::Path) -> crate::error::Result<WatchList> {
         lists::parse(bytes, path)
     }
 }

@@ -1,0 +1,267 @@
+//! The prepared transactions: accounts encoded as integers once, and each side's view
+//! kept narrow (account key, time, row) and sorted by (account, time, row).
+
+use polars::prelude::*;
+
+#[allow(unused_imports)]
+use super::*;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::Dataset;
+use crate::model::Side;
+use crate::schema;
+
+pub(crate) const NO_ACCOUNT: u32 = u32::MAX;
+
+/// Rows a kind that works account by account holds at a time (see
+/// [`crate::engine::Scope::side_rows_sliced`]).
+pub(crate) const SLICE_ROWS: usize = 1 << 20;
+
+/// One side's sorted, narrow view.
+pub(crate) struct SideView {
+    /// (account key, ts ms, transaction row), sorted.
+    pub(crate) keys: Vec<(u32, i64, u32)>,
+}
+
+/// The prepared transactions: encoded accounts and the two sorted side views.
+pub struct Prepared<'a> {
+    pub(crate) ds: &'a Dataset,
+    pub(crate) accounts: Vec<String>,
+    pub(crate) ts: Vec<i64>,
+    pub(crate) amount: Vec<f64>,
+    /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
+    pub(crate) bene_key: Vec<u32>,
+    views: [SideView; 2],
+    /// Rows a slice of accounts holds (see [`crate::engine::Scope::side_rows_sliced`]).
+    pub(crate) slice_rows: usize,
+}
+
+impl<'a> Prepared<'a> {
+    /// Encodes accounts and sorts both side views.
+    pub fn new(ds: &'a Dataset) -> Result<Prepared<'a>> {
+        let df = &ds.transactions;
+        let n = df.height();
+        let ts = ts_col(df)?;
+        let amount: Vec<f64> = df
+            .column("amount_base")
+            .and_then(|c| c.f64().cloned())
+            .ctx(|| "reading column `amount_base`".into())?
+            .iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect();
+        let mut accounts: Vec<String> = Vec::new();
+        let orig_key;
+        let bene_key;
+        if df
+            .column("orig_account")
+            .map(|c| c.dtype().is_categorical())
+            .unwrap_or(false)
+        {
+            // Dictionary codes: each distinct account is looked up once, and keys are
+            // given in order of first appearance, as with text.
+            let (o, mapping) = cat_codes(df, "orig_account")?;
+            let (b, _) = cat_codes(df, "bene_account")?;
+            let mut key_of: Vec<u32> = vec![NO_ACCOUNT; mapping.num_cats_upper_bound()];
+            let mut encode = |codes: &UInt32Chunked| -> Vec<u32> {
+                let mut out = Vec::with_capacity(n);
+                for v in codes.iter() {
+                    out.push(match v {
+                        Some(c) => {
+                            let c = c as usize;
+                            if c >= key_of.len() {
+                                key_of.resize(c + 1, NO_ACCOUNT);
+                            }
+                            if key_of[c] == NO_ACCOUNT {
+                                accounts.push(mapping.cat_to_str(c as _).unwrap_or("").to_string());
+                                key_of[c] = (accounts.len() - 1) as u32;
+                            }
+                            key_of[c]
+                        }
+                        None => NO_ACCOUNT,
+                    });
+                }
+                out
+            };
+            orig_key = encode(&o);
+            bene_key = encode(&b);
+        } else {
+            let orig = str_col(df, "orig_account")?;
+            let bene = str_col(df, "bene_account")?;
+            let mut map: PlHashMap<&str, u32> = PlHashMap::with_capacity(n / 4 + 16);
+            let mut encode = |ca: &'a StringChunked| -> Vec<u32> {
+                let mut out = Vec::with_capacity(n);
+                for v in ca.iter() {
+                    out.push(match v {
+                        Some(s) => *map.entry(s).or_insert_with(|| {
+                            accounts.push(s.to_string());
+                            (accounts.len() - 1) as u32
+                        }),
+                        None => NO_ACCOUNT,
+                    });
+                }
+                out
+            };
+            orig_key = encode(orig);
+            bene_key = encode(bene);
+        }
+        let mk = |keys: &[u32]| {
+            let mut v: Vec<(u32, i64, u32)> = keys
+                .iter()
+                .zip(ts.iter())
+                .enumerate()
+                .filter(|(_, (k, _))| **k != NO_ACCOUNT)
+                .map(|(i, (k, t))| (*k, *t, i as u32))
+                .collect();
+            v.sort_unstable();
+            SideView { keys: v }
+        };
+        // The two sides sort at once on two threads; the order is total, so the same.
+        let views = std::thread::scope(|sc| {
+            let out = sc.spawn(|| mk(&orig_key));
+            let inn = mk(&bene_key);
+            [out.join().unwrap_or_else(|_| mk(&orig_key)), inn]
+        });
+        Ok(Prepared {
+            ds,
+            accounts,
+            ts,
+            amount,
+            bene_key,
+            views,
+            slice_rows: SLICE_ROWS,
+        })
+    }
+
+    pub(crate) fn view(&self, side: Side) -> &SideView {
+        match side {
+            Side::Out => &self.views[0],
+            Side::In => &self.views[1],
+        }
+    }
+
+    /// The number of distinct accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// The rows of the side view for the given transaction rows (all rows when `None`),
+    /// with the columns the expressions read, as text, and the expressions evaluated.
+    /// Side-view names in `coded` keep their dictionary codes (see [`gather_rows_coded`]).
+    pub(super) fn side_frame(
+        &self,
+        side: Side,
+        exprs: Vec<Expr>,
+        rows: Option<&[IdxSize]>,
+        slice: Option<(i64, usize)>,
+        coded: &[String],
+    ) -> PolarsResult<DataFrame> {
+        let mut sources: Vec<String> = Vec::new();
+        for e in &exprs {
+            for name in e.clone().meta().root_names() {
+                sources.extend(source_columns(name.as_str(), side));
+            }
+        }
+        // `ts` keeps the frame's height when the expressions read no column.
+        sources.push("ts".into());
+        sources.sort_unstable();
+        sources.dedup();
+        let df = &self.ds.transactions;
+        sources.retain(|c| df.schema().contains(c));
+        let mut sub = df.select(sources)?;
+        if let Some(rows) = rows {
+            sub = sub.take(&IdxCa::from_vec("rows".into(), rows.to_vec()))?;
+        }
+        if let Some((off, len)) = slice {
+            sub = sub.slice(off, len);
+        }
+        let keep: Vec<String> = coded.iter().flat_map(|c| source_columns(c, side)).collect();
+        let decode: Vec<Expr> = schema::text_exprs(sub.schema())
+            .into_iter()
+            .filter(|e| {
+                !e.clone()
+                    .meta()
+                    .root_names()
+                    .iter()
+                    .any(|n| keep.iter().any(|k| k == n.as_str()))
+            })
+            .collect();
+        let sub = if decode.is_empty() {
+            sub
+        } else {
+            sub.lazy().with_columns(decode).collect()?
+        };
+        let side_cols = schema::side_exprs_for(side, sub.schema());
+        sub.lazy().with_columns(side_cols).select(exprs).collect()
+    }
+
+    pub(crate) fn txn_ids(&self, rows: &[u32]) -> Result<Vec<String>> {
+        let ids = str_col(&self.ds.transactions, "txn_id")?;
+        Ok(rows
+            .iter()
+            .map(|r| ids.get(*r as usize).unwrap_or("").to_string())
+            .collect())
+    }
+}
+
+pub(crate) fn str_col<'b>(df: &'b DataFrame, name: &str) -> Result<&'b StringChunked> {
+    df.column(name)
+        .and_then(|c| c.str())
+        .ctx(|| format!("reading column `{name}`"))
+}
+
+/// The canonical columns a name of the side view stands on, on one side.
+pub(super) fn source_columns(name: &str, side: Side) -> Vec<String> {
+    if let Some((_, o, i)) = schema::SIDE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
+        return vec![match side {
+            Side::Out => o.to_string(),
+            Side::In => i.to_string(),
+        }];
+    }
+    match name {
+        "side" => vec![],
+        "hour" => vec!["ts".into()],
+        "days_since_opened" => vec!["ts".into(), "opened".into()],
+        _ => vec![name.to_string()],
+    }
+}
+
+/// A dictionary-encoded column's codes as one flat vector ([`NULL_CODE`] for a missing
+/// value), and its dictionary.
+pub(super) fn code_vec(df: &DataFrame, name: &str) -> Result<(Vec<u32>, Arc<CategoricalMapping>)> {
+    let (ca, mapping) = cat_codes(df, name)?;
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if arr.validity().is_none_or(|v| v.unset_bits() == 0) {
+            out.extend_from_slice(arr.values().as_slice());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(NULL_CODE)));
+        }
+    }
+    Ok((out, mapping))
+}
+
+/// A dictionary-encoded column's codes and its dictionary.
+pub(crate) fn cat_codes(df: &DataFrame, name: &str) -> Result<(UInt32Chunked, Arc<CategoricalMapping>)> {
+    let c = df.column(name).ctx(|| format!("reading column `{name}`"))?;
+    let DataType::Categorical(_, mapping) = c.dtype() else {
+        return Err(Error::Rule {
+            rule_id: String::new(),
+            message: format!("column `{name}` is not dictionary-encoded"),
+        });
+    };
+    let mapping = mapping.clone();
+    let codes = c
+        .to_physical_repr()
+        .cast(&DataType::UInt32)
+        .and_then(|p| p.u32().cloned())
+        .ctx(|| format!("reading column `{name}`"))?;
+    Ok((codes, mapping))
+}
+
+pub(super) fn ts_col(df: &DataFrame) -> Result<Vec<i64>> {
+    let c = df
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .ctx(|| "reading column `ts`".into())?;
+    let ca = c.i64().ctx(|| "reading column `ts`".into())?;
+    Ok(ca.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
+}

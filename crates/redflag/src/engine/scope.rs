@@ -1,0 +1,168 @@
+//! The scope a kind's `run` reads: the rows each of its conditions keeps, by side, in
+//! (account, time, row) order, whole accounts a slice at a time.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use super::{alerts::dedup, Masks, Prepared};
+use crate::error::Result;
+use crate::model::{Alert, Rule, Side, SideSel};
+use crate::watchlist::WatchList;
+
+/// What a kind's `run` reads: the prepared data and the rule's row masks.
+pub struct Scope<'p, 'a> {
+    pub(crate) prep: &'p Prepared<'a>,
+    pub(crate) masks: &'p Masks,
+    pub(crate) rule_index: usize,
+    /// With `on_alerts_of`: the (account key, row) pairs of the other rules' alerts; only
+    /// these are screened.
+    pub(crate) allowed: Option<&'p HashSet<(u32, u32)>>,
+    /// The watch lists bound, by name.
+    pub(crate) watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
+}
+
+impl<'p, 'a> Scope<'p, 'a> {
+    /// The watch list bound under `name`.
+    pub(crate) fn watch_list(&self, name: &str) -> Option<&'p WatchList> {
+        self.watch_lists.get(name).map(|w| &**w)
+    }
+
+    /// The rows a condition keeps on one side, as (account key, ts, row), in that order.
+    pub(crate) fn rows(&self, slot: usize, side: Side) -> Vec<(u32, i64, u32)> {
+        let mask = self.masks.get(&(self.rule_index, slot, side));
+        self.prep
+            .view(side)
+            .keys
+            .iter()
+            .copied()
+            .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+            .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
+            .collect()
+    }
+
+    /// The rows a condition keeps on the sides selected, as (account key, ts, row, side),
+    /// sorted by (account, ts, row); with both sides, a transfer between an account and
+    /// itself counts once on that account.
+    pub(crate) fn side_rows(&self, slot: usize, sel: SideSel) -> Vec<(u32, i64, u32, Side)> {
+        self.side_rows_of(slot, sel, 0, u32::MAX)
+    }
+
+    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)`.
+    fn side_rows_of(&self, slot: usize, sel: SideSel, from: u32, to: u32) -> Vec<(u32, i64, u32, Side)> {
+        // Each side's rows, in (account, ts, row) order as its view holds them.
+        let mut runs: Vec<Vec<(u32, i64, u32, Side)>> = Vec::with_capacity(2);
+        for &s in sel.sides() {
+            let mask = self.masks.get(&(self.rule_index, slot, s));
+            let keys = &self.prep.view(s).keys;
+            let lo = keys.partition_point(|k| k.0 < from);
+            let hi = keys.partition_point(|k| k.0 < to);
+            let mut run = Vec::with_capacity(hi - lo);
+            run.extend(
+                keys[lo..hi]
+                    .iter()
+                    .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+                    .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
+                    .map(|&(a, t, r)| (a, t, r, s)),
+            );
+            runs.push(run);
+        }
+        if runs.len() < 2 {
+            return runs.pop().unwrap_or_default();
+        }
+        // Both sides: the two sorted runs merged, in (account, ts, row, side) order; a
+        // transfer between an account and itself is kept once, on its first side.
+        let (a, b) = (&runs[0], &runs[1]);
+        let mut rows = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        let key = |x: &(u32, i64, u32, Side)| (x.0, x.1, x.2, x.3);
+        while i < a.len() || j < b.len() {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if key(x) <= key(y) => {
+                    i += 1;
+                    *x
+                }
+                (_, Some(y)) => {
+                    j += 1;
+                    *y
+                }
+                (Some(x), None) => {
+                    i += 1;
+                    *x
+                }
+                (None, None) => break,
+            };
+            if rows
+                .last()
+                .is_none_or(|l: &(u32, i64, u32, Side)| (l.0, l.1, l.2) != (next.0, next.1, next.2))
+            {
+                rows.push(next);
+            }
+        }
+        rows
+    }
+
+    /// The alerts of `run` over the rows of each slice of accounts of
+    /// [`Scope::side_rows_sliced`] (the prepared data's slice size), joined and
+    /// deduplicated: for kinds that screen each account on its own.
+    pub(crate) fn per_account_slice(
+        &self,
+        slot: usize,
+        sel: SideSel,
+        mut run: impl FnMut(Vec<(u32, i64, u32, Side)>) -> Result<Vec<Alert>>,
+    ) -> Result<Vec<Alert>> {
+        let mut alerts = Vec::new();
+        for part in self.side_rows_sliced(slot, sel, self.prep.slice_rows) {
+            if !part.is_empty() {
+                alerts.extend(run(part)?);
+            }
+        }
+        Ok(dedup(alerts))
+    }
+
+    /// [`Scope::side_rows`] a slice of accounts at a time: each slice holds the rows of
+    /// whole accounts, about `size` of them (all the rows an account has on the sides
+    /// selected, whatever the condition keeps), in account order. Kinds that screen each
+    /// account on its own use it to bound what they hold at once.
+    fn side_rows_sliced(
+        &self,
+        slot: usize,
+        sel: SideSel,
+        size: usize,
+    ) -> impl Iterator<Item = Vec<(u32, i64, u32, Side)>> + '_ {
+        // Cut points: account keys where the running count of rows passes `size`.
+        let mut per_account = vec![0u32; self.prep.accounts.len()];
+        for &s in sel.sides() {
+            for (a, _, _) in &self.prep.view(s).keys {
+                per_account[*a as usize] += 1;
+            }
+        }
+        let mut cuts: Vec<u32> = vec![0];
+        let mut run = 0usize;
+        for (a, n) in per_account.iter().enumerate() {
+            if run >= size.max(1) {
+                cuts.push(a as u32);
+                run = 0;
+            }
+            run += *n as usize;
+        }
+        cuts.push(u32::MAX);
+        (0..cuts.len() - 1).map(move |k| self.side_rows_of(slot, sel, cuts[k], cuts[k + 1]))
+    }
+}
+
+/// The columns of the side view a rule reads (in name order), then those of `extra` it
+/// does not: what a kind gathers for its rows.
+pub(crate) fn read_columns(rule: &Rule, extra: &[&str]) -> Vec<String> {
+    let mut cols: Vec<String> = rule
+        .columns
+        .iter()
+        .filter(|c| crate::schema::is_known_column(c))
+        .cloned()
+        .collect();
+    for c in extra {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    }
+    cols
+}

@@ -1,0 +1,93 @@
+//! What a kind's `check` works with: the parameters and lists in force; it collects the
+//! problems, columns, lists, row conditions and explanation placeholders a rule has.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::expr::{self, ExprRole};
+use crate::model::{Condition, ParamValue, RefList, SideSel, Window};
+
+/// What a kind's `check` works with: the parameters and lists in force, and the
+/// problems, columns and lists it finds.
+pub struct Checker<'a> {
+    pub(crate) params: &'a BTreeMap<String, ParamValue>,
+    pub(crate) lists: &'a BTreeMap<String, RefList>,
+    pub(crate) columns: BTreeSet<String>,
+    pub(crate) lists_used: BTreeSet<String>,
+    pub(crate) problems: Vec<(String, String)>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) placeholders: Vec<String>,
+    /// The sides the rule screens (its `side`, for the kinds that have one).
+    pub(crate) side: SideSel,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(params: &'a BTreeMap<String, ParamValue>, lists: &'a BTreeMap<String, RefList>) -> Self {
+        Checker {
+            params,
+            lists,
+            columns: BTreeSet::new(),
+            lists_used: BTreeSet::new(),
+            problems: Vec::new(),
+            conditions: Vec::new(),
+            placeholders: Vec::new(),
+            side: SideSel::Both,
+        }
+    }
+
+    /// Reports a problem with a field (a path such as `first.where`).
+    pub fn problem(&mut self, field: &str, message: impl Into<String>) {
+        self.problems.push((field.to_string(), message.into()));
+    }
+
+    /// Checks an expression and substitutes its parameters and lists; records the
+    /// columns and lists it reads. `None` when it has a problem (reported).
+    pub fn expr(&mut self, field: &str, sql: &str, role: ExprRole<'_>) -> Option<String> {
+        let mut ctx = expr::Context {
+            params: self.params,
+            lists: self.lists,
+            columns: BTreeSet::new(),
+            lists_used: BTreeSet::new(),
+        };
+        match expr::prepare(sql, role, &mut ctx) {
+            Ok(s) => {
+                self.columns.extend(ctx.columns);
+                self.lists_used.extend(ctx.lists_used);
+                Some(s)
+            }
+            Err(m) => {
+                self.problem(field, m);
+                None
+            }
+        }
+    }
+
+    /// Parses a window or duration field (`7d`, `24h`, `30m`).
+    pub fn window(&mut self, field: &str, text: Option<&str>, example: &str) -> Option<Window> {
+        match text {
+            None => {
+                self.problem(field, format!("this kind needs `{field}`, such as {example}"));
+                None
+            }
+            Some(t) => match Window::parse(t) {
+                Ok(w) => Some(w),
+                Err(m) => {
+                    self.problem(field, m);
+                    None
+                }
+            },
+        }
+    }
+
+    /// Checks a row condition and registers it; returns its slot for `Scope::rows`.
+    pub fn condition(&mut self, field: &str, side: SideSel, sql: Option<&str>) -> usize {
+        let sql = sql.and_then(|s| self.expr(field, s, ExprRole::Row));
+        self.conditions.push(Condition { side, sql });
+        self.conditions.len() - 1
+    }
+
+    /// Names an explanation may use beyond the parameters and `window`, `account`,
+    /// `side`, `rule_id`.
+    pub fn placeholders<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, names: I) {
+        self.placeholders.extend(names.into_iter().map(Into::into));
+    }
+}

@@ -1,0 +1,86 @@
+//! What rules find: alerts, and the record of a run of the rules.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Severity;
+
+/// Measures every aggregate alert carries, usable in `having` and `explain`.
+pub const BUILTIN_MEASURES: &[&str] = &["n_txns", "total_amount", "min_amount", "max_amount", "n_counterparties"];
+
+/// One finding of one rule on one account: a transaction (filter) or an episode (aggregate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable: a hash of the rule id, the account and the sorted transaction ids.
+    pub alert_id: String,
+    /// The rule.
+    pub rule_id: String,
+    /// The rule's kind.
+    pub kind: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's typologies.
+    pub typologies: Vec<String>,
+    /// The account screened.
+    pub account: String,
+    /// `in`, `out` or `both`.
+    pub side: String,
+    /// First transaction's time (`YYYY-MM-DDTHH:MM:SS`).
+    pub window_start: String,
+    /// Last transaction's time.
+    pub window_end: String,
+    /// The transactions, in time order.
+    pub txn_ids: Vec<String>,
+    /// Measure name → value, over the whole episode.
+    pub measures: BTreeMap<String, serde_json::Value>,
+    /// The rule's `explain` text, filled in.
+    pub explanation: String,
+    /// The other accounts of a network pattern, sorted; their case joins them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked_accounts: Vec<String>,
+    /// Rows of the screened transactions frame (not serialised).
+    #[serde(skip)]
+    pub rows: Vec<u32>,
+}
+
+/// A rule that could not run on this data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// The rule.
+    pub rule_id: String,
+    /// The columns it needs that the data lacks.
+    pub missing_columns: Vec<String>,
+}
+
+/// What the rules found.
+#[derive(Debug, Clone, Default)]
+pub struct RuleRun {
+    /// Alerts, ordered by rule (pack order), account, start, id.
+    pub alerts: Vec<Alert>,
+    /// Rules that ran.
+    pub rules_run: Vec<String>,
+    /// Rules that did not run, and why.
+    pub not_applicable: Vec<NotApplicable>,
+    /// Alert count per rule that ran.
+    pub alerts_per_rule: BTreeMap<String, usize>,
+    /// Wall time of each step: `prepare`, `conditions`, `rules` (all of them, on several
+    /// threads), each rule by id, `cases`. For
+    /// tuning a pack; never part of an output file, which must not change between runs.
+    pub timings: Vec<(String, std::time::Duration)>,
+}
+
+/// `A-` and 16 hex digits of sha256(rule id, account, sorted transaction ids).
+pub fn alert_id(rule_id: &str, account: &str, txn_ids: &[String]) -> String {
+    let mut ids: Vec<&str> = txn_ids.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    let mut s = String::new();
+    s.push_str(rule_id);
+    s.push('\u{1f}');
+    s.push_str(account);
+    for i in ids {
+        s.push('\u{1f}');
+        s.push_str(i);
+    }
+    format!("A-{}", &crate::util::hash::sha256_hex(s.as_bytes())[..16])
+}

@@ -1,0 +1,21 @@
+//! The model: plain data that every layer reads. Rules as written and as checked, their
+//! vocabulary (sides, severities, windows, parameters, lists), and what rules find
+//! (alerts). Nothing here reads data or runs a rule; it imports only the error type and
+//! the utilities.
+
+mod alert;
+mod lists;
+mod params;
+mod rule;
+mod severity;
+mod side;
+mod window;
+
+pub use alert::{alert_id, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
+pub use lists::RefList;
+pub use params::{NumField, ParamOverride, ParamValue};
+pub(crate) use rule::{is_identifier, matches_any};
+pub use rule::{placeholders, Condition, Rule, RuleDef, RuleKind, TYPOLOGIES};
+pub use severity::Severity;
+pub use side::{Side, SideSel};
+pub use window::Window;

@@ -1,0 +1,6 @@
+//! Small utilities below everything else: number and time formatting, hashing, the
+//! worker threads. They import nothing of the crate.
+
+pub mod format;
+pub mod hash;
+pub mod threads;
