@@ -381,3 +381,25 @@ fn timings_list_the_steps_and_every_rule() {
         std::fs::read(b.join("alerts.csv")).unwrap()
     );
 }
+
+#[test]
+fn kinds_lists_the_registry_and_shows_each_page() {
+    let o = run(&["kinds"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    for line in [
+        "aggregate",
+        "where, group_by, measures, window, having, any_of",
+        "watchlist",
+    ] {
+        assert!(s.contains(line), "{s}");
+    }
+    let o = run(&["kinds", "network"]);
+    assert_eq!(o.status.code(), Some(0));
+    let s = stdout(&o);
+    assert!(s.starts_with("# Kind `network`"), "{s}");
+    assert!(s.contains("| `amount_tolerance` |"), "{s}");
+    let o = run(&["kinds", "netwrk"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `network`?"), "{}", stderr(&o));
+}

@@ -43,6 +43,11 @@ enum Command {
     /// Check a watch list or a reference list: what it holds, what was skipped and why.
     #[command(subcommand)]
     Lists(lists::ListsCmd),
+    /// The rule kinds and their fields; with a name, that kind's reference page.
+    Kinds {
+        /// A kind, such as `aggregate`.
+        name: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -291,7 +296,28 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Generate(args) => lab::generate(*args, &mut stdout),
         Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
         Command::Lists(cmd) => lists::run(cmd, &mut stdout),
+        Command::Kinds { name } => kinds(name.as_deref(), &mut stdout),
     }
+}
+
+/// `redflag kinds [NAME]`.
+fn kinds(name: Option<&str>, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    match name {
+        None => write!(stdout, "{}", redflag::kinds::summary())?,
+        Some(n) => {
+            let kind = redflag::kinds::get(n).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no kind `{n}`{}; the kinds: {}",
+                    redflag::did_you_mean(n, redflag::kinds::names())
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default(),
+                    redflag::kinds::names().collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            write!(stdout, "{}", redflag::kinds::reference(kind))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The output formats asked for.

@@ -177,6 +177,32 @@ pub fn all_fields() -> Vec<&'static str> {
     out
 }
 
+/// A kind's reference: its page, then the table of its own fields and the common ones,
+/// from the registry (what `redflag kinds NAME` prints).
+pub fn reference(kind: &dyn Kind) -> String {
+    let mut out = kind.doc().trim_end().to_string();
+    out.push_str("\n\n## Fields\n\n| field | what it holds |\n|---|---|\n");
+    for f in kind.fields() {
+        out.push_str(&format!("| `{}` | {} |\n", f.name, f.doc));
+    }
+    out.push_str("\nAnd the fields every rule has: ");
+    let common: Vec<String> = COMMON_FIELDS.iter().map(|f| format!("`{}`", f.name)).collect();
+    out.push_str(&common.join(", "));
+    out.push_str(".\n");
+    out
+}
+
+/// The kinds in one table: each name and its own fields (what `redflag kinds` prints).
+pub fn summary() -> String {
+    let mut out = String::new();
+    let width = KINDS.iter().map(|k| k.name().len()).max().unwrap_or(0);
+    for k in KINDS {
+        let fields: Vec<&str> = k.fields().iter().map(|f| f.name).collect();
+        out.push_str(&format!("{:width$}  {}\n", k.name(), fields.join(", ")));
+    }
+    out
+}
+
 /// Runs one rule.
 pub(crate) fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     of(rule).run(rule, scope)
