@@ -64,7 +64,7 @@ pub use ingest::{
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
-    RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, BUILTIN_MEASURES, TYPOLOGIES,
+    RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, csv_field, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody, ListInfo,

@@ -103,7 +103,9 @@ pub fn col_type(name: &str) -> Option<ColType> {
     CANONICAL.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
-/// The canonical columns a rule column stands on (a side column stands on two).
+/// The canonical columns whose presence decides whether the data has the column `name`
+/// of a rule (a side column stands on two: it is there when either is). See also
+/// [`inputs_of`], what evaluating it reads.
 pub fn sources_of(name: &str) -> Vec<&'static str> {
     if let Some((_, o, i)) = SIDE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
         return vec![o, i];
@@ -117,6 +119,25 @@ pub fn sources_of(name: &str) -> Vec<&'static str> {
             .find(|(n, _)| *n == name)
             .map(|(n, _)| vec![*n])
             .unwrap_or_default(),
+    }
+}
+
+/// The canonical columns the side-view column `name` is computed from on one side: what
+/// to read to evaluate it. It differs from [`sources_of`], which tells whether the data
+/// has the column at all: `days_since_opened` reads `ts` and `opened`, but only `opened`
+/// can be absent (`ts` is required), so only `opened` decides.
+pub fn inputs_of(name: &str, side: Side) -> Vec<String> {
+    if let Some((_, o, i)) = SIDE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
+        return vec![match side {
+            Side::Out => o.to_string(),
+            Side::In => i.to_string(),
+        }];
+    }
+    match name {
+        "side" => vec![],
+        "hour" => vec!["ts".into()],
+        "days_since_opened" => vec!["ts".into(), "opened".into()],
+        _ => vec![name.to_string()],
     }
 }
 

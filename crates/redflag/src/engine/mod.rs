@@ -27,8 +27,10 @@ pub use scope::Scope;
 
 // What the engine's files share among themselves.
 #[allow(unused_imports)]
+use crate::schema::inputs_of as source_columns;
+#[allow(unused_imports)]
 use crate::util::threads::run_parallel;
 #[allow(unused_imports)]
 use conditions::NULL_CODE;
 #[allow(unused_imports)]
-use prepared::{code_vec, source_columns, ts_col};
+use prepared::{code_vec, ts_col};

@@ -208,22 +208,6 @@ pub(crate) fn str_col<'b>(df: &'b DataFrame, name: &str) -> Result<&'b StringChu
         .ctx(|| format!("reading column `{name}`"))
 }
 
-/// The canonical columns a name of the side view stands on, on one side.
-pub(super) fn source_columns(name: &str, side: Side) -> Vec<String> {
-    if let Some((_, o, i)) = schema::SIDE_COLUMNS.iter().find(|(n, _, _)| *n == name) {
-        return vec![match side {
-            Side::Out => o.to_string(),
-            Side::In => i.to_string(),
-        }];
-    }
-    match name {
-        "side" => vec![],
-        "hour" => vec!["ts".into()],
-        "days_since_opened" => vec!["ts".into(), "opened".into()],
-        _ => vec![name.to_string()],
-    }
-}
-
 /// A dictionary-encoded column's codes as one flat vector ([`NULL_CODE`] for a missing
 /// value), and its dictionary.
 pub(super) fn code_vec(df: &DataFrame, name: &str) -> Result<(Vec<u32>, Arc<CategoricalMapping>)> {

@@ -70,8 +70,8 @@ impl<'a> Checker<'a> {
             }
             Some(t) => match Window::parse(t) {
                 Ok(w) => Some(w),
-                Err(m) => {
-                    self.problem(field, m);
+                Err(e) => {
+                    self.problem(field, e.to_string());
                     None
                 }
             },

@@ -18,4 +18,4 @@ pub(crate) use rule::{is_identifier, matches_any};
 pub use rule::{placeholders, Condition, Rule, RuleDef, RuleKind, TYPOLOGIES};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
-pub use window::Window;
+pub use window::{Window, WindowError};

@@ -1,5 +1,10 @@
 //! Time windows and durations of rules (`7d`, `24h`).
 
+/// A window or duration that does not read: what was written and how to write it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WindowError(String);
+
 /// A trailing time window, such as `7d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -9,13 +14,15 @@ pub struct Window {
 
 impl Window {
     /// Parses `30s`, `15m`, `24h`, `7d`, `2w`.
-    pub fn parse(s: &str) -> std::result::Result<Window, String> {
+    pub fn parse(s: &str) -> std::result::Result<Window, WindowError> {
         let t = s.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: i64 = num
-            .parse()
-            .map_err(|_| format!("bad window `{s}`: write a whole number and a unit, such as 30m, 24h, 7d or 2w"))?;
+        let n: i64 = num.parse().map_err(|_| {
+            WindowError(format!(
+                "bad window `{s}`: write a whole number and a unit, such as 30m, 24h, 7d or 2w"
+            ))
+        })?;
         let unit_ms = match unit.trim() {
             "s" => 1_000,
             "m" => 60_000,
@@ -23,13 +30,13 @@ impl Window {
             "d" => 86_400_000,
             "w" => 7 * 86_400_000,
             other => {
-                return Err(format!(
+                return Err(WindowError(format!(
                     "bad window `{s}`: unknown unit `{other}`; use s (seconds), m (minutes), h (hours), d (days) or w (weeks), such as 7d"
-                ))
+                )))
             }
         };
         if n <= 0 {
-            return Err(format!("bad window `{s}`: it must be longer than zero"));
+            return Err(WindowError(format!("bad window `{s}`: it must be longer than zero")));
         }
         Ok(Window { ms: n * unit_ms })
     }
