@@ -225,90 +225,236 @@ fn first_listed(mut rows: Vec<u32>, ts: &Int64Chunked, ids: &StringChunked) -> B
 pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Case>> {
     // Every alerting row's part in its case is read in place, by row; only the rows a
     // case lists in detail are gathered, as text.
-    let ids = txns
-        .column("txn_id")
-        .and_then(|c| c.str().cloned())
-        .ctx(|| "reading column `txn_id`".into())?;
-    let orig = CodeCol::new(txns, "orig_account")?;
-    let bene = CodeCol::new(txns, "bene_account")?;
-    let oc = CodeCol::new(txns, "orig_country")?;
-    let bc = CodeCol::new(txns, "bene_country")?;
-    let lc = CodeCol::new(txns, "loc_country")?;
-    // One code space for all of them: the global categories.
-    for c in [&bene, &oc, &bc, &lc] {
-        if !Arc::ptr_eq(&c.mapping, &orig.mapping) {
-            return Err(crate::error::Error::Polars {
-                context: "building the cases".into(),
-                source: polars_err!(ComputeError: "text columns coded in different dictionaries"),
-            });
-        }
-    }
-    let amount = txns
-        .column("amount_base")
-        .and_then(|c| c.f64().cloned())
-        .ctx(|| "reading column `amount_base`".into())?;
-    let ts = txns
-        .column("ts")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .ctx(|| "reading column `ts`".into())?;
+    let cols = RowCols::read(txns)?;
     let groups = group_by_accounts(alerts);
     // The transactions each case lists in detail: the first ones in time order.
     let listed: Vec<BTreeSet<u32>> = groups
         .iter()
-        .map(|(_, alerts)| first_listed(alerts.iter().flat_map(|a| a.rows.iter().copied()).collect(), &ts, &ids))
+        .map(|(_, alerts)| {
+            first_listed(
+                alerts.iter().flat_map(|a| a.rows.iter().copied()).collect(),
+                &cols.ts,
+                &cols.ids,
+            )
+        })
         .collect();
-    // Their details, as text.
-    let shown: Vec<IdxSize> = listed
-        .iter()
-        .flatten()
-        .copied()
-        .collect::<BTreeSet<u32>>()
-        .into_iter()
-        .map(|r| r as IdxSize)
-        .collect();
-    let spos: PlHashMap<IdxSize, usize> = shown.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-    let detail = txns
-        .take(&IdxCa::from_vec("rows".into(), shown))
-        .and_then(crate::schema::as_text)
-        .ctx(|| "gathering the listed transactions".into())?;
-    let detail = &detail;
-    let get = |name: &str| -> Result<StringChunked> {
-        detail
-            .column(name)
-            .and_then(|c| c.str().cloned())
-            .map(|c| c.rechunk().into_owned())
-            .ctx(|| format!("reading column `{name}`"))
+    let detail = Detail::gather(txns, &listed)?;
+    let ctx = CaseContext {
+        cols: &cols,
+        detail: &detail,
+        titles: pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect(),
+        base_currency: &pack.base_currency,
     };
-    let d_channel = get("channel")?;
-    let d_ids = get("txn_id")?;
-    let d_currency = get("currency")?;
-    let d_on = get("orig_name")?;
-    let d_bn = get("bene_name")?;
-    let d_narrative = get("narrative")?;
-    let d_orig = get("orig_account")?;
-    let d_bene = get("bene_account")?;
-    let d_oc = get("orig_country")?;
-    let d_bc = get("bene_country")?;
-    let d_lc = get("loc_country")?;
-    let d_ob = get("orig_bank")?;
-    let d_bb = get("bene_bank")?;
-    let d_amount_orig = detail
-        .column("amount")
-        .and_then(|c| c.f64().cloned())
-        .ctx(|| "reading column `amount`".into())?;
-    let d_amount = detail
-        .column("amount_base")
-        .and_then(|c| c.f64().cloned())
-        .ctx(|| "reading column `amount_base`".into())?;
-    let d_ts = detail
-        .column("ts")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .ctx(|| "reading column `ts`".into())?;
-    let titles: BTreeMap<&str, &str> = pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect();
-    let make = |accounts: Vec<String>, mut alerts: Vec<Alert>, listed: &BTreeSet<u32>| -> Case {
-        let account = accounts.join(", ");
+    // Cases are independent: built on the worker threads, then put in order.
+    type Group = (Vec<String>, Vec<Alert>);
+    let groups: Vec<std::sync::Mutex<Option<Group>>> =
+        groups.into_iter().map(|g| std::sync::Mutex::new(Some(g))).collect();
+    let order: Vec<usize> = (0..groups.len()).collect();
+    let mut built = crate::util::threads::run_parallel(&order, |g| {
+        let taken = groups[g].lock().ok().and_then(|mut slot| slot.take());
+        taken.map(|(accounts, alerts)| ctx.make(accounts, alerts, &listed[g]))
+    });
+    built.sort_by_key(|(g, _)| *g);
+    let mut cases: Vec<Case> = built.into_iter().filter_map(|(_, c)| c).collect();
+    rank(&mut cases);
+    Ok(cases)
+}
+
+/// Orders each case's transactions by time and id, then ranks the cases by score
+/// (highest first), then by case id.
+fn rank(cases: &mut [Case]) {
+    for c in cases.iter_mut() {
+        c.transactions
+            .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.txn_id.cmp(&b.txn_id)));
+    }
+    cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.rank = i + 1;
+    }
+}
+
+/// The columns of the screened transactions that every alerting row is read from, in
+/// place: ids, the accounts and countries as codes of one dictionary, amounts and times.
+struct RowCols {
+    ids: StringChunked,
+    orig: CodeCol,
+    bene: CodeCol,
+    oc: CodeCol,
+    bc: CodeCol,
+    lc: CodeCol,
+    amount: Float64Chunked,
+    ts: Int64Chunked,
+}
+
+impl RowCols {
+    /// Reads the columns; an error when the text columns are not coded in one dictionary.
+    fn read(txns: &DataFrame) -> Result<RowCols> {
+        let ids = txns
+            .column("txn_id")
+            .and_then(|c| c.str().cloned())
+            .ctx(|| "reading column `txn_id`".into())?;
+        let orig = CodeCol::new(txns, "orig_account")?;
+        let bene = CodeCol::new(txns, "bene_account")?;
+        let oc = CodeCol::new(txns, "orig_country")?;
+        let bc = CodeCol::new(txns, "bene_country")?;
+        let lc = CodeCol::new(txns, "loc_country")?;
+        // One code space for all of them: the global categories.
+        for c in [&bene, &oc, &bc, &lc] {
+            if !Arc::ptr_eq(&c.mapping, &orig.mapping) {
+                return Err(crate::error::Error::Polars {
+                    context: "building the cases".into(),
+                    source: polars_err!(ComputeError: "text columns coded in different dictionaries"),
+                });
+            }
+        }
+        let amount = txns
+            .column("amount_base")
+            .and_then(|c| c.f64().cloned())
+            .ctx(|| "reading column `amount_base`".into())?;
+        let ts = txns
+            .column("ts")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.i64().cloned())
+            .ctx(|| "reading column `ts`".into())?;
+        Ok(RowCols {
+            ids,
+            orig,
+            bene,
+            oc,
+            bc,
+            lc,
+            amount,
+            ts,
+        })
+    }
+}
+
+/// The details of the transactions the cases list, gathered once as text; `spos` gives a
+/// row's place among them.
+struct Detail {
+    spos: PlHashMap<IdxSize, usize>,
+    channel: StringChunked,
+    ids: StringChunked,
+    currency: StringChunked,
+    on: StringChunked,
+    bn: StringChunked,
+    narrative: StringChunked,
+    orig: StringChunked,
+    bene: StringChunked,
+    oc: StringChunked,
+    bc: StringChunked,
+    lc: StringChunked,
+    ob: StringChunked,
+    bb: StringChunked,
+    amount_orig: Float64Chunked,
+    amount: Float64Chunked,
+    ts: Int64Chunked,
+}
+
+impl Detail {
+    /// Gathers the rows listed by any case, in row order, as text.
+    fn gather(txns: &DataFrame, listed: &[BTreeSet<u32>]) -> Result<Detail> {
+        let shown: Vec<IdxSize> = listed
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<BTreeSet<u32>>()
+            .into_iter()
+            .map(|r| r as IdxSize)
+            .collect();
+        let spos: PlHashMap<IdxSize, usize> = shown.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+        let detail = txns
+            .take(&IdxCa::from_vec("rows".into(), shown))
+            .and_then(crate::schema::as_text)
+            .ctx(|| "gathering the listed transactions".into())?;
+        let detail = &detail;
+        let get = |name: &str| -> Result<StringChunked> {
+            detail
+                .column(name)
+                .and_then(|c| c.str().cloned())
+                .map(|c| c.rechunk().into_owned())
+                .ctx(|| format!("reading column `{name}`"))
+        };
+        Ok(Detail {
+            spos,
+            channel: get("channel")?,
+            ids: get("txn_id")?,
+            currency: get("currency")?,
+            on: get("orig_name")?,
+            bn: get("bene_name")?,
+            narrative: get("narrative")?,
+            orig: get("orig_account")?,
+            bene: get("bene_account")?,
+            oc: get("orig_country")?,
+            bc: get("bene_country")?,
+            lc: get("loc_country")?,
+            ob: get("orig_bank")?,
+            bb: get("bene_bank")?,
+            amount_orig: detail
+                .column("amount")
+                .and_then(|c| c.f64().cloned())
+                .ctx(|| "reading column `amount`".into())?,
+            amount: detail
+                .column("amount_base")
+                .and_then(|c| c.f64().cloned())
+                .ctx(|| "reading column `amount_base`".into())?,
+            ts: detail
+                .column("ts")
+                .and_then(|c| c.cast(&DataType::Int64))
+                .and_then(|c| c.i64().cloned())
+                .ctx(|| "reading column `ts`".into())?,
+        })
+    }
+
+    /// Row `r` of the input as a case lists it, with the rules that flagged it.
+    fn txn(&self, r: u32, rule_ids: Vec<String>) -> CaseTxn {
+        let r = self.spos.get(&r).copied().unwrap_or(usize::MAX);
+        let own = |c: &StringChunked| c.get(r).map(str::to_string);
+        CaseTxn {
+            txn_id: self.ids.get(r).unwrap_or("").to_string(),
+            ts: self.ts.get(r).map(format::timestamp).unwrap_or_default(),
+            amount: self.amount_orig.get(r).unwrap_or(0.0),
+            currency: self.currency.get(r).unwrap_or("").to_string(),
+            amount_base: self.amount.get(r).unwrap_or(0.0),
+            channel: own(&self.channel),
+            orig_account: own(&self.orig),
+            bene_account: own(&self.bene),
+            orig_name: own(&self.on),
+            bene_name: own(&self.bn),
+            orig_country: own(&self.oc),
+            bene_country: own(&self.bc),
+            orig_bank: own(&self.ob),
+            bene_bank: own(&self.bb),
+            loc_country: own(&self.lc),
+            narrative: own(&self.narrative),
+            rule_ids,
+        }
+    }
+}
+
+/// What a case's rows add up to: its counterparties (`cash` for none) and countries,
+/// sorted, its total in the base currency, and its first and last times.
+struct Tally {
+    counterparties: Vec<String>,
+    countries: Vec<String>,
+    total: f64,
+    first: i64,
+    last: i64,
+}
+
+/// What every case is built from: the row columns, the listed details, the rules' titles
+/// and the base currency.
+struct CaseContext<'a> {
+    cols: &'a RowCols,
+    detail: &'a Detail,
+    titles: BTreeMap<&'a str, &'a str>,
+    base_currency: &'a str,
+}
+
+impl CaseContext<'_> {
+    /// One case from its accounts, its alerts and the rows it lists: alerts sorted by rule,
+    /// time and id, the rows tallied, the listed transactions, scored and summarised.
+    fn make(&self, accounts: Vec<String>, mut alerts: Vec<Alert>, listed: &BTreeSet<u32>) -> Case {
         alerts.sort_by(|a, b| {
             a.rule_id
                 .cmp(&b.rule_id)
@@ -318,6 +464,61 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         let mut rows: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
         rows.sort_unstable();
         rows.dedup();
+        let tally = self.tally(&accounts, &rows);
+        let transactions = self.listed_txns(&alerts, listed, rows.len());
+        let severity = alerts.iter().map(|a| a.severity).max().unwrap_or(Severity::Low);
+        let typologies: Vec<String> = alerts
+            .iter()
+            .flat_map(|a| a.typologies.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rule_ids: Vec<String> = alerts
+            .iter()
+            .map(|a| a.rule_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let score = score(&alerts);
+        let summary = self.summary(&accounts, &alerts, &rule_ids, &typologies, &tally, rows.len());
+        let case_id = format!(
+            "C-{}",
+            &crate::util::hash::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
+        );
+        Case {
+            case_id,
+            rank: 0,
+            accounts,
+            score,
+            severity,
+            typologies,
+            rule_ids,
+            first_ts: format::timestamp(tally.first),
+            last_ts: format::timestamp(tally.last),
+            txn_count: rows.len(),
+            total_amount_base: round2(tally.total),
+            counterparties: tally.counterparties,
+            countries: tally.countries,
+            summary,
+            transactions,
+            alerts,
+        }
+    }
+
+    /// Reads each of the case's rows in place: its counterparties (the other side of a
+    /// single account's transactions; for several accounts, the outside side of a
+    /// transfer), its countries, total, first and last times.
+    fn tally(&self, accounts: &[String], rows: &[u32]) -> Tally {
+        let RowCols {
+            orig,
+            bene,
+            oc,
+            bc,
+            lc,
+            amount,
+            ts,
+            ..
+        } = self.cols;
         // Distinct codes first (`None`: cash), turned into text and sorted once at the end.
         let (o_code, b_code) = (orig.reader(), bene.reader());
         let country_codes = [oc.reader(), bc.reader(), lc.reader()];
@@ -328,14 +529,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         let mut total = 0.0;
         let mut first = i64::MAX;
         let mut last = i64::MIN;
-        let mut transactions = Vec::with_capacity(rows.len().min(MAX_LISTED_TXNS));
-        let mut rules_by_row: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
-        for a in &alerts {
-            for r in a.rows.iter().filter(|r| listed.contains(r)) {
-                rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
-            }
-        }
-        for &r in &rows {
+        for &r in rows {
             let p = r as usize;
             let o = o_code(p);
             let b = b_code(p);
@@ -366,59 +560,56 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             v.dedup();
             v
         };
-        let counterparties = sorted(
-            counterparties
-                .into_iter()
-                .map(|c| c.map(|c| orig.text(c)).unwrap_or("cash"))
-                .collect(),
-        );
-        let countries = sorted(countries.into_iter().map(|c| oc.text(c)).collect());
+        Tally {
+            counterparties: sorted(
+                counterparties
+                    .into_iter()
+                    .map(|c| c.map(|c| orig.text(c)).unwrap_or("cash"))
+                    .collect(),
+            ),
+            countries: sorted(countries.into_iter().map(|c| oc.text(c)).collect()),
+            total,
+            first,
+            last,
+        }
+    }
+
+    /// The transactions the case lists, in row order, each with the rules that flagged it.
+    fn listed_txns(&self, alerts: &[Alert], listed: &BTreeSet<u32>, n_rows: usize) -> Vec<CaseTxn> {
+        let mut rules_by_row: BTreeMap<u32, BTreeSet<&str>> = BTreeMap::new();
+        for a in alerts {
+            for r in a.rows.iter().filter(|r| listed.contains(r)) {
+                rules_by_row.entry(*r).or_default().insert(a.rule_id.as_str());
+            }
+        }
+        let mut transactions = Vec::with_capacity(n_rows.min(MAX_LISTED_TXNS));
         for &r in listed {
             let rules_of: Vec<String> = rules_by_row
                 .get(&r)
                 .map(|s| s.iter().map(|x| x.to_string()).collect())
                 .unwrap_or_default();
-            let r = spos.get(&r).copied().unwrap_or(usize::MAX);
-            let own = |c: &StringChunked| c.get(r).map(str::to_string);
-            transactions.push(CaseTxn {
-                txn_id: d_ids.get(r).unwrap_or("").to_string(),
-                ts: d_ts.get(r).map(format::timestamp).unwrap_or_default(),
-                amount: d_amount_orig.get(r).unwrap_or(0.0),
-                currency: d_currency.get(r).unwrap_or("").to_string(),
-                amount_base: d_amount.get(r).unwrap_or(0.0),
-                channel: own(&d_channel),
-                orig_account: own(&d_orig),
-                bene_account: own(&d_bene),
-                orig_name: own(&d_on),
-                bene_name: own(&d_bn),
-                orig_country: own(&d_oc),
-                bene_country: own(&d_bc),
-                orig_bank: own(&d_ob),
-                bene_bank: own(&d_bb),
-                loc_country: own(&d_lc),
-                narrative: own(&d_narrative),
-                rule_ids: rules_of,
-            });
+            transactions.push(self.detail.txn(r, rules_of));
         }
-        let severity = alerts.iter().map(|a| a.severity).max().unwrap_or(Severity::Low);
-        let typologies: Vec<String> = alerts
-            .iter()
-            .flat_map(|a| a.typologies.iter().cloned())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let rule_ids: Vec<String> = alerts
-            .iter()
-            .map(|a| a.rule_id.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let score = score(&alerts);
+        transactions
+    }
+
+    /// The case's summary: accounts, alerts and rules (with their titles), period, rows,
+    /// total, countries and typologies.
+    fn summary(
+        &self,
+        accounts: &[String],
+        alerts: &[Alert],
+        rule_ids: &[String],
+        typologies: &[String],
+        tally: &Tally,
+        n_rows: usize,
+    ) -> String {
+        let account = accounts.join(", ");
         let rule_words: Vec<String> = rule_ids
             .iter()
             .map(|id| {
                 let n = alerts.iter().filter(|a| &a.rule_id == id).count();
-                let t = titles.get(id.as_str()).copied().unwrap_or("");
+                let t = self.titles.get(id.as_str()).copied().unwrap_or("");
                 if n > 1 {
                     format!("{id} {} ({n}×)", t.to_lowercase())
                 } else {
@@ -426,7 +617,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
                 }
             })
             .collect();
-        let summary = format!(
+        format!(
             "Account{} {account}: {} alert{} from {} rule{} ({}) between {} and {}, over {} transaction{} totalling {} {}{}. Typologies: {}. Red flags are signals to weigh, not findings of wrongdoing.",
             plural(accounts.len()),
             alerts.len(),
@@ -434,62 +625,20 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
             rule_ids.len(),
             plural(rule_ids.len()),
             rule_words.join("; "),
-            format::date(first),
-            format::date(last),
-            rows.len(),
-            plural(rows.len()),
-            format::number(total),
-            pack.base_currency,
-            if countries.is_empty() {
+            format::date(tally.first),
+            format::date(tally.last),
+            n_rows,
+            plural(n_rows),
+            format::number(tally.total),
+            self.base_currency,
+            if tally.countries.is_empty() {
                 String::new()
             } else {
-                format!(", involving {}", countries.join(", "))
+                format!(", involving {}", tally.countries.join(", "))
             },
             typologies.join(", ")
-        );
-        let case_id = format!(
-            "C-{}",
-            &crate::util::hash::sha256_hex(accounts.join("\u{1f}").as_bytes())[..12]
-        );
-        Case {
-            case_id,
-            rank: 0,
-            accounts,
-            score,
-            severity,
-            typologies,
-            rule_ids,
-            first_ts: format::timestamp(first),
-            last_ts: format::timestamp(last),
-            txn_count: rows.len(),
-            total_amount_base: round2(total),
-            counterparties,
-            countries,
-            summary,
-            transactions,
-            alerts,
-        }
-    };
-    // Cases are independent: built on the worker threads, then put in order.
-    type Group = (Vec<String>, Vec<Alert>);
-    let groups: Vec<std::sync::Mutex<Option<Group>>> =
-        groups.into_iter().map(|g| std::sync::Mutex::new(Some(g))).collect();
-    let order: Vec<usize> = (0..groups.len()).collect();
-    let mut built = crate::util::threads::run_parallel(&order, |g| {
-        let taken = groups[g].lock().ok().and_then(|mut slot| slot.take());
-        taken.map(|(accounts, alerts)| make(accounts, alerts, &listed[g]))
-    });
-    built.sort_by_key(|(g, _)| *g);
-    let mut cases: Vec<Case> = built.into_iter().filter_map(|(_, c)| c).collect();
-    for c in &mut cases {
-        c.transactions
-            .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.txn_id.cmp(&b.txn_id)));
+        )
     }
-    cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
-    for (i, c) in cases.iter_mut().enumerate() {
-        c.rank = i + 1;
-    }
-    Ok(cases)
 }
 
 /// Groups alerts into cases: the alerts on one account, and through network alerts the

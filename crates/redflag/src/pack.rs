@@ -597,6 +597,9 @@ impl Pack {
         locate_key(&self.text, rule_id, field, self.is_toml, &self.file)
     }
 
+    /// Checks every rule of the pack: the common fields, the kind and its fields, the
+    /// parameters in force with `sets` applied, and `on_alerts_of`. The checked rules and
+    /// every problem found, in the order of the rules.
     fn check_rules(&self, defs: &[RuleDef], sets: &[ParamOverride]) -> (Vec<Rule>, Vec<PackProblem>) {
         let mut problems = Vec::new();
         let mut rules = Vec::new();
@@ -610,130 +613,108 @@ impl Pack {
                     message,
                 })
             };
-            for name in std::iter::once(&d.id).chain(d.aliases.iter()) {
-                if let Some(prev) = seen_ids.insert(name.to_uppercase(), i) {
-                    p(
-                        "id",
-                        format!("id `{name}` is already used by rules[{prev}]; ids are never reused"),
-                    );
+            check_common_fields(d, i, &mut seen_ids, &mut p);
+            let params = self.params_in_force(d, sets);
+            if let Some(rule) = self.check_kind(d, params, &mut p) {
+                rules.push(rule);
+            }
+        }
+        self.check_on_alerts_of(defs, &mut problems);
+        (rules, problems)
+    }
+
+    /// The parameters in force for a rule: the pack's, the rule's own, then the `--set`
+    /// overrides that name the rule (by id or alias).
+    fn params_in_force(&self, d: &RuleDef, sets: &[ParamOverride]) -> BTreeMap<String, ParamValue> {
+        let mut params = self.params.clone();
+        params.extend(d.params.clone());
+        for s in sets {
+            if let Some(r) = &s.rule {
+                let matches = d.id.eq_ignore_ascii_case(r) || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(r));
+                if matches {
+                    params.insert(s.name.clone(), s.value.clone());
                 }
             }
-            if d.id.trim().is_empty() {
-                p("id", "the id is empty".into());
+        }
+        params
+    }
+
+    /// Checks a rule through its kind: the kind exists, every field belongs to it, the
+    /// kind's own checks, and the explanation's placeholders. The checked rule, or `None`
+    /// when the kind is unknown or a field is known to no kind.
+    fn check_kind(
+        &self,
+        d: &RuleDef,
+        params: BTreeMap<String, ParamValue>,
+        p: &mut impl FnMut(&str, String),
+    ) -> Option<Rule> {
+        let kind_name = d.kind.as_str();
+        let mut cx = crate::kinds::Checker::new(&params, &self.lists);
+        let Some(kind_impl) = crate::kinds::get(kind_name) else {
+            let known: Vec<&str> = crate::kinds::names().collect();
+            p(
+                "kind",
+                format!(
+                    "unknown kind `{kind_name}`{}; available kinds: {}",
+                    suggestion(kind_name, known.iter().copied()),
+                    known.join(", ")
+                ),
+            );
+            return None;
+        };
+        // Fields the kind does not own, and fields no kind has.
+        let mut unknown = false;
+        let mut own = d.clone();
+        for f in d.fields.keys() {
+            if kind_impl.fields().iter().any(|k| k.name == f) {
+                continue;
             }
-            if d.title.trim().is_empty() {
-                p("title", "the title is empty".into());
-            }
-            for t in &d.typologies {
-                if !TYPOLOGIES.contains(&t.as_str()) {
-                    p(
-                        "typologies",
-                        format!(
-                            "unknown typology `{t}`{}; known: {}",
-                            suggestion(t, TYPOLOGIES.iter().copied()),
-                            TYPOLOGIES.join(", ")
-                        ),
-                    );
-                }
-            }
-            for c in &d.optional_columns {
-                if !schema::is_known_column(c) {
-                    p(
-                        "optional_columns",
-                        format!("unknown column `{c}`{}", suggestion(c, schema::all_columns())),
-                    );
-                }
-            }
-            // Parameters in force: pack, rule, rule overrides.
-            let mut params = self.params.clone();
-            params.extend(d.params.clone());
-            for s in sets {
-                if let Some(r) = &s.rule {
-                    let matches = d.id.eq_ignore_ascii_case(r) || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(r));
-                    if matches {
-                        params.insert(s.name.clone(), s.value.clone());
-                    }
-                }
-            }
-            let kind_name = d.kind.as_str();
-            let mut cx = crate::kinds::Checker::new(&params, &self.lists);
-            let Some(kind_impl) = crate::kinds::get(kind_name) else {
-                let known: Vec<&str> = crate::kinds::names().collect();
+            own.fields.remove(f);
+            let owners = crate::kinds::owners(f);
+            if owners.is_empty() {
+                unknown = true;
+                let known = crate::kinds::all_fields();
                 p(
-                    "kind",
+                    f,
                     format!(
-                        "unknown kind `{kind_name}`{}; available kinds: {}",
-                        suggestion(kind_name, known.iter().copied()),
+                        "unknown field `{f}`{}; known fields: {}",
+                        suggestion(f, known.iter().copied()),
                         known.join(", ")
                     ),
                 );
-                continue;
-            };
-            // Fields the kind does not own, and fields no kind has.
-            let mut unknown = false;
-            let mut own = d.clone();
-            for f in d.fields.keys() {
-                if kind_impl.fields().iter().any(|k| k.name == f) {
-                    continue;
-                }
-                own.fields.remove(f);
-                let owners = crate::kinds::owners(f);
-                if owners.is_empty() {
-                    unknown = true;
-                    let known = crate::kinds::all_fields();
-                    p(
-                        f,
-                        format!(
-                            "unknown field `{f}`{}; known fields: {}",
-                            suggestion(f, known.iter().copied()),
-                            known.join(", ")
-                        ),
-                    );
-                } else {
-                    p(
-                        f,
-                        format!(
-                            "field `{f}` is not used by kind `{kind_name}`; remove it or use kind `{}`",
-                            owners.join("` or `")
-                        ),
-                    );
-                }
+            } else {
+                p(
+                    f,
+                    format!(
+                        "field `{f}` is not used by kind `{kind_name}`; remove it or use kind `{}`",
+                        owners.join("` or `")
+                    ),
+                );
             }
-            if unknown {
-                continue;
-            }
-            let kind = kind_impl.check(&own, &mut cx);
-            // Explanation placeholders.
-            let mut known: Vec<String> = params.keys().cloned().collect();
-            known.extend(["window", "account", "side", "rule_id"].map(String::from));
-            known.extend(cx.placeholders.iter().cloned());
-            for ph in placeholders(&d.explain) {
-                if !known.iter().any(|k| k == &ph) {
-                    p(
-                        "explain",
-                        format!(
-                            "unknown placeholder `{{{ph}}}`{}",
-                            suggestion(&ph, known.iter().map(String::as_str))
-                        ),
-                    );
-                }
-            }
-            let problems_of_kind = std::mem::take(&mut cx.problems);
-            for (field, message) in problems_of_kind {
-                p(&field, message);
-            }
-            rules.push(Rule {
-                def: d.clone(),
-                side: cx.side,
-                kind,
-                params: params.clone(),
-                columns: cx.columns,
-                lists: cx.lists_used,
-                conditions: cx.conditions,
-            });
         }
-        // `on_alerts_of`: each pattern names other rules, which do not screen alerts
-        // themselves (one level, so the order of the run is fixed).
+        if unknown {
+            return None;
+        }
+        let kind = kind_impl.check(&own, &mut cx);
+        check_placeholders(d, &params, &cx.placeholders, p);
+        let problems_of_kind = std::mem::take(&mut cx.problems);
+        for (field, message) in problems_of_kind {
+            p(&field, message);
+        }
+        Some(Rule {
+            def: d.clone(),
+            side: cx.side,
+            kind,
+            params: params.clone(),
+            columns: cx.columns,
+            lists: cx.lists_used,
+            conditions: cx.conditions,
+        })
+    }
+
+    /// `on_alerts_of`: each pattern names other rules, which do not screen alerts
+    /// themselves (one level, so the order of the run is fixed).
+    fn check_on_alerts_of(&self, defs: &[RuleDef], problems: &mut Vec<PackProblem>) {
         for (i, d) in defs.iter().enumerate() {
             for pat in &d.on_alerts_of {
                 let targets: Vec<&RuleDef> = defs
@@ -763,7 +744,74 @@ impl Pack {
                 }
             }
         }
-        (rules, problems)
+    }
+}
+
+/// The fields every rule has: its id and aliases unused by earlier rules (`seen_ids`,
+/// upper-cased), id and title not empty, known typologies and optional columns.
+fn check_common_fields(
+    d: &RuleDef,
+    i: usize,
+    seen_ids: &mut BTreeMap<String, usize>,
+    p: &mut impl FnMut(&str, String),
+) {
+    for name in std::iter::once(&d.id).chain(d.aliases.iter()) {
+        if let Some(prev) = seen_ids.insert(name.to_uppercase(), i) {
+            p(
+                "id",
+                format!("id `{name}` is already used by rules[{prev}]; ids are never reused"),
+            );
+        }
+    }
+    if d.id.trim().is_empty() {
+        p("id", "the id is empty".into());
+    }
+    if d.title.trim().is_empty() {
+        p("title", "the title is empty".into());
+    }
+    for t in &d.typologies {
+        if !TYPOLOGIES.contains(&t.as_str()) {
+            p(
+                "typologies",
+                format!(
+                    "unknown typology `{t}`{}; known: {}",
+                    suggestion(t, TYPOLOGIES.iter().copied()),
+                    TYPOLOGIES.join(", ")
+                ),
+            );
+        }
+    }
+    for c in &d.optional_columns {
+        if !schema::is_known_column(c) {
+            p(
+                "optional_columns",
+                format!("unknown column `{c}`{}", suggestion(c, schema::all_columns())),
+            );
+        }
+    }
+}
+
+/// The explanation's placeholders: each must be a parameter in force, one of `window`,
+/// `account`, `side`, `rule_id`, or a placeholder the kind provides.
+fn check_placeholders(
+    d: &RuleDef,
+    params: &BTreeMap<String, ParamValue>,
+    of_kind: &[String],
+    p: &mut impl FnMut(&str, String),
+) {
+    let mut known: Vec<String> = params.keys().cloned().collect();
+    known.extend(["window", "account", "side", "rule_id"].map(String::from));
+    known.extend(of_kind.iter().cloned());
+    for ph in placeholders(&d.explain) {
+        if !known.iter().any(|k| k == &ph) {
+            p(
+                "explain",
+                format!(
+                    "unknown placeholder `{{{ph}}}`{}",
+                    suggestion(&ph, known.iter().map(String::as_str))
+                ),
+            );
+        }
     }
 }
 

@@ -515,6 +515,8 @@ fn amount_local(t: &CaseTxn, base: &str, cfg: &GoamlConfig) -> Result<f64> {
     }
 }
 
+/// One `transaction` element: number, place, description, date, mode, local amount, its
+/// two parties, and the red flags that name it.
 #[allow(clippy::too_many_arguments)]
 fn transaction(
     x: &mut Xml,
@@ -556,127 +558,7 @@ fn transaction(
     let foreign = (!t.currency.is_empty() && t.currency != cfg.currency_code_local && t.amount > 0.0)
         .then(|| (t.currency.clone(), t.amount, local / t.amount));
     for dir in [Dir::From, Dir::To] {
-        let (acc, name, country, bank, codes, field) = match dir {
-            Dir::From => (
-                &t.orig_account,
-                &t.orig_name,
-                &t.orig_country,
-                &t.orig_bank,
-                &cfg.from_funds_codes,
-                "from_funds_codes",
-            ),
-            Dir::To => (
-                &t.bene_account,
-                &t.bene_name,
-                &t.bene_country,
-                &t.bene_bank,
-                &cfg.to_funds_codes,
-                "to_funds_codes",
-            ),
-        };
-        let acc = acc.as_deref().filter(|s| !s.is_empty());
-        let name = name.as_deref().filter(|s| !s.is_empty());
-        let mine = acc.is_some_and(|a| own.contains(a));
-        x.open(match (dir, mine) {
-            (Dir::From, true) => "t_from_my_client",
-            (Dir::From, false) => "t_from",
-            (Dir::To, true) => "t_to_my_client",
-            (Dir::To, false) => "t_to",
-        });
-        x.leaf(&dir.p("funds_code"), &cfg.code(field, codes, channel)?);
-        if let Some((cur, amt, r)) = &foreign {
-            x.open(match dir {
-                Dir::From => "from_foreign_currency",
-                Dir::To => "to_foreign_currency",
-            });
-            x.leaf("foreign_currency_code", cur);
-            x.leaf("foreign_amount", &money(*amt));
-            x.leaf("foreign_exchange_rate", &rate(*r));
-            x.close();
-        }
-        match (acc, name) {
-            (Some(a), _) => {
-                x.open(match dir {
-                    Dir::From => "from_account",
-                    Dir::To => "to_account",
-                });
-                if mine {
-                    x.leaf("institution_name", &cfg.institution.name);
-                    match (&cfg.institution.swift, &cfg.institution.code) {
-                        (Some(s), _) => x.leaf("swift", s),
-                        (None, Some(c)) => x.leaf("institution_code", c),
-                        (None, None) => x.leaf("institution_code", "not recorded"),
-                    }
-                } else {
-                    let b = bank.as_deref().filter(|s| !s.is_empty());
-                    x.leaf("institution_name", b.unwrap_or("not recorded"));
-                    match b {
-                        Some(b) if is_bic(b) => x.leaf("swift", b),
-                        Some(b) => x.leaf("institution_code", b),
-                        None => x.leaf("institution_code", "not recorded"),
-                    }
-                }
-                x.leaf("account", a);
-                x.opt("account_name", name);
-                if mine {
-                    x.opt(
-                        "personal_account_type",
-                        cfg.institution.personal_account_type.as_deref(),
-                    );
-                    x.opt("status_code", cfg.institution.status_code.as_deref());
-                }
-                x.close();
-            }
-            (None, Some(n)) => {
-                let (first, last) = split_name(n);
-                x.open(match dir {
-                    Dir::From => "from_person",
-                    Dir::To => "to_person",
-                });
-                x.leaf("first_name", &first);
-                x.leaf("last_name", &last);
-                x.close();
-            }
-            (None, None) => {
-                x.open(match dir {
-                    Dir::From => "from_entity",
-                    Dir::To => "to_entity",
-                });
-                x.leaf(
-                    "name",
-                    if super::is_cash(&t.channel) {
-                        "not recorded (cash)"
-                    } else {
-                        "not recorded"
-                    },
-                );
-                x.close();
-            }
-        }
-        let c = country
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .or_else(|| {
-                (acc.is_none() && super::is_cash(&t.channel))
-                    .then_some(t.loc_country.as_deref())
-                    .flatten()
-                    .filter(|s| !s.is_empty())
-            })
-            .map(str::to_string)
-            .or_else(|| cfg.unknown_country_code.clone())
-            .ok_or_else(|| {
-                cfg.error(format!(
-                    "transaction {} of case {} records no country for its {} party: give `unknown_country_code`",
-                    t.txn_id,
-                    case.case_id,
-                    match dir {
-                        Dir::From => "paying",
-                        Dir::To => "receiving",
-                    }
-                ))
-            })?;
-        x.leaf(&dir.p("country"), &c);
-        x.close();
+        party(x, case, t, cfg, own, dir, foreign.as_ref())?;
     }
     let flags: Vec<String> = t
         .rule_ids
@@ -691,6 +573,171 @@ fn transaction(
     }
     x.close();
     Ok(())
+}
+
+/// One party of a transaction: its side, its account, name, country and bank as recorded
+/// (empty values read as absent), and whether the account is one of the case's.
+struct Party<'a> {
+    dir: Dir,
+    acc: Option<&'a str>,
+    name: Option<&'a str>,
+    country: Option<&'a str>,
+    bank: Option<&'a str>,
+    mine: bool,
+}
+
+/// One side of a transaction (`t_from`, `t_to` or the `_my_client` forms): funds code,
+/// the foreign amount when the transaction is not in the local currency, the holder and
+/// the country.
+fn party(
+    x: &mut Xml,
+    case: &Case,
+    t: &CaseTxn,
+    cfg: &GoamlConfig,
+    own: &BTreeSet<&str>,
+    dir: Dir,
+    foreign: Option<&(String, f64, f64)>,
+) -> Result<()> {
+    let channel = t.channel.as_deref();
+    let (acc, name, country, bank, codes, field) = match dir {
+        Dir::From => (
+            &t.orig_account,
+            &t.orig_name,
+            &t.orig_country,
+            &t.orig_bank,
+            &cfg.from_funds_codes,
+            "from_funds_codes",
+        ),
+        Dir::To => (
+            &t.bene_account,
+            &t.bene_name,
+            &t.bene_country,
+            &t.bene_bank,
+            &cfg.to_funds_codes,
+            "to_funds_codes",
+        ),
+    };
+    let acc = acc.as_deref().filter(|s| !s.is_empty());
+    let p = Party {
+        dir,
+        acc,
+        name: name.as_deref().filter(|s| !s.is_empty()),
+        country: country.as_deref().filter(|s| !s.is_empty()),
+        bank: bank.as_deref().filter(|s| !s.is_empty()),
+        mine: acc.is_some_and(|a| own.contains(a)),
+    };
+    x.open(match (dir, p.mine) {
+        (Dir::From, true) => "t_from_my_client",
+        (Dir::From, false) => "t_from",
+        (Dir::To, true) => "t_to_my_client",
+        (Dir::To, false) => "t_to",
+    });
+    x.leaf(&dir.p("funds_code"), &cfg.code(field, codes, channel)?);
+    if let Some((cur, amt, r)) = foreign {
+        x.open(match dir {
+            Dir::From => "from_foreign_currency",
+            Dir::To => "to_foreign_currency",
+        });
+        x.leaf("foreign_currency_code", cur);
+        x.leaf("foreign_amount", &money(*amt));
+        x.leaf("foreign_exchange_rate", &rate(*r));
+        x.close();
+    }
+    party_holder(x, t, cfg, &p);
+    let c = party_country(case, t, cfg, &p)?;
+    x.leaf(&dir.p("country"), &c);
+    x.close();
+    Ok(())
+}
+
+/// The party's holder: its account (with the institution: ours when the account is one of
+/// the case's, else the recorded bank), else a person by name, else an unrecorded entity.
+fn party_holder(x: &mut Xml, t: &CaseTxn, cfg: &GoamlConfig, p: &Party) {
+    let (dir, mine) = (p.dir, p.mine);
+    match (p.acc, p.name) {
+        (Some(a), name) => {
+            x.open(match dir {
+                Dir::From => "from_account",
+                Dir::To => "to_account",
+            });
+            if mine {
+                x.leaf("institution_name", &cfg.institution.name);
+                match (&cfg.institution.swift, &cfg.institution.code) {
+                    (Some(s), _) => x.leaf("swift", s),
+                    (None, Some(c)) => x.leaf("institution_code", c),
+                    (None, None) => x.leaf("institution_code", "not recorded"),
+                }
+            } else {
+                let b = p.bank;
+                x.leaf("institution_name", b.unwrap_or("not recorded"));
+                match b {
+                    Some(b) if is_bic(b) => x.leaf("swift", b),
+                    Some(b) => x.leaf("institution_code", b),
+                    None => x.leaf("institution_code", "not recorded"),
+                }
+            }
+            x.leaf("account", a);
+            x.opt("account_name", name);
+            if mine {
+                x.opt(
+                    "personal_account_type",
+                    cfg.institution.personal_account_type.as_deref(),
+                );
+                x.opt("status_code", cfg.institution.status_code.as_deref());
+            }
+            x.close();
+        }
+        (None, Some(n)) => {
+            let (first, last) = split_name(n);
+            x.open(match dir {
+                Dir::From => "from_person",
+                Dir::To => "to_person",
+            });
+            x.leaf("first_name", &first);
+            x.leaf("last_name", &last);
+            x.close();
+        }
+        (None, None) => {
+            x.open(match dir {
+                Dir::From => "from_entity",
+                Dir::To => "to_entity",
+            });
+            x.leaf(
+                "name",
+                if super::is_cash(&t.channel) {
+                    "not recorded (cash)"
+                } else {
+                    "not recorded"
+                },
+            );
+            x.close();
+        }
+    }
+}
+
+/// The party's country: as recorded; for cash without an account, where the transaction
+/// took place; else `unknown_country_code`; an error when none of these is given.
+fn party_country(case: &Case, t: &CaseTxn, cfg: &GoamlConfig, p: &Party) -> Result<String> {
+    p.country
+        .or_else(|| {
+            (p.acc.is_none() && super::is_cash(&t.channel))
+                .then_some(t.loc_country.as_deref())
+                .flatten()
+                .filter(|s| !s.is_empty())
+        })
+        .map(str::to_string)
+        .or_else(|| cfg.unknown_country_code.clone())
+        .ok_or_else(|| {
+            cfg.error(format!(
+                "transaction {} of case {} records no country for its {} party: give `unknown_country_code`",
+                t.txn_id,
+                case.case_id,
+                match p.dir {
+                    Dir::From => "paying",
+                    Dir::To => "receiving",
+                }
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -67,10 +67,25 @@ fn sev_chip(s: Severity) -> String {
 
 /// Renders `report.html`.
 pub fn html(cf: &CasesFile) -> String {
-    let m = &cf.manifest;
-    let base = &m.pack.base_currency;
     let ov = Overview::of(&cf.cases);
     let mut o = String::with_capacity(4096 + cf.cases.len() * 3000);
+    head(&mut o, cf);
+    run_facts(&mut o, cf, &ov);
+    run_inputs(&mut o, cf);
+    rules_not_run_in_full(&mut o, cf);
+    params_in_force(&mut o, cf);
+    overview(&mut o, cf, &ov);
+    cases_heading_and_filters(&mut o, cf, &ov);
+    case_table(&mut o, cf);
+    footer(&mut o, cf);
+    page_data(&mut o, cf);
+    o
+}
+
+/// The document's head (title, styles) and the page header: title, disclaimer, and the
+/// note on pseudonyms when the run was redacted.
+fn head(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let title = format!(
         "redflag report: {} {}, {} case{}",
         m.pack.id,
@@ -101,7 +116,13 @@ pub fn html(cf: &CasesFile) -> String {
         );
     }
     let _ = writeln!(o, "</header>\n<main>");
+}
 
+/// The run section's heading and its table of facts: tool, pack, base currency, mapping,
+/// FX rates, rows, rules and cases.
+fn run_facts(o: &mut String, cf: &CasesFile, ov: &Overview) {
+    let m = &cf.manifest;
+    let base = &m.pack.base_currency;
     // The run.
     let _ = writeln!(
         o,
@@ -110,9 +131,9 @@ pub fn html(cf: &CasesFile) -> String {
     let fact = |o: &mut String, k: &str, v: String| {
         let _ = writeln!(o, "<tr><th scope=\"row\">{k}</th><td>{v}</td></tr>");
     };
-    fact(&mut o, "Tool", esc(&format!("{} {}", m.tool, m.tool_version)));
+    fact(o, "Tool", esc(&format!("{} {}", m.tool, m.tool_version)));
     fact(
-        &mut o,
+        o,
         "Rule pack",
         format!(
             "{} {} (<code>{}</code>, sha256 <code>{}</code>)",
@@ -122,17 +143,17 @@ pub fn html(cf: &CasesFile) -> String {
             esc(m.pack.sha256.get(..12).unwrap_or(&m.pack.sha256))
         ),
     );
-    fact(&mut o, "Base currency", esc(base));
-    fact(&mut o, "Mapping", esc(&m.mapping));
+    fact(o, "Base currency", esc(base));
+    fact(o, "Mapping", esc(&m.mapping));
     if let Some((p, h)) = &m.fx {
         fact(
-            &mut o,
+            o,
             "FX rates",
             format!("{} (sha256 <code>{}</code>)", esc(p), esc(h.get(..12).unwrap_or(h))),
         );
     }
     fact(
-        &mut o,
+        o,
         "Rows",
         format!(
             "{} read, {} screened, {} quarantined",
@@ -142,7 +163,7 @@ pub fn html(cf: &CasesFile) -> String {
         ),
     );
     fact(
-        &mut o,
+        o,
         "Rules",
         format!(
             "{} run, {} not applicable, {} partial",
@@ -152,7 +173,7 @@ pub fn html(cf: &CasesFile) -> String {
         ),
     );
     fact(
-        &mut o,
+        o,
         "Cases",
         format!(
             "{} with {} alerts{}",
@@ -166,6 +187,11 @@ pub fn html(cf: &CasesFile) -> String {
         ),
     );
     let _ = writeln!(o, "</table>");
+}
+
+/// The inputs table, and the pointer to `quarantine.csv` when rows were quarantined.
+fn run_inputs(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(
         o,
         "<h3>Inputs</h3>\n<table class=\"grid\"><thead><tr><th scope=\"col\">file</th><th scope=\"col\">format</th><th scope=\"col\" class=\"n\">rows read</th><th scope=\"col\" class=\"n\">screened</th><th scope=\"col\" class=\"n\">quarantined</th><th scope=\"col\">sha256</th></tr></thead><tbody>"
@@ -189,6 +215,12 @@ pub fn html(cf: &CasesFile) -> String {
             "<p>Rows that could not be screened are listed with their reasons in <code>quarantine.csv</code>.</p>"
         );
     }
+}
+
+/// The rules that did not run (missing columns) and those run without some optional
+/// columns.
+fn rules_not_run_in_full(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(o, "<h3>Rules not applicable</h3>");
     if m.rules_not_applicable.is_empty() {
         let _ = writeln!(o, "<p>None: every rule of the pack had the columns it needs.</p>");
@@ -224,6 +256,11 @@ pub fn html(cf: &CasesFile) -> String {
         }
         let _ = writeln!(o, "</tbody></table>");
     }
+}
+
+/// The parameters in force, pack-wide then per rule; closes the run section.
+fn params_in_force(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(
         o,
         "<details class=\"params\"><summary>Parameters in force</summary><ul>"
@@ -243,13 +280,17 @@ pub fn html(cf: &CasesFile) -> String {
         );
     }
     let _ = writeln!(o, "</ul></details>\n</section>");
+}
 
+/// The overview section: cases by severity (chart and table), by typology, and the rules
+/// that fired.
+fn overview(o: &mut String, cf: &CasesFile, ov: &Overview) {
     // Overview.
     let _ = writeln!(
         o,
         "<section id=\"overview\" aria-labelledby=\"h-overview\">\n<h2 id=\"h-overview\">Overview</h2>\n<div class=\"cols\">\n<div>\n<h3>Cases by severity</h3>"
     );
-    o.push_str(&severity_chart(&ov));
+    o.push_str(&severity_chart(ov));
     let _ = writeln!(
         o,
         "<table class=\"grid\"><thead><tr><th scope=\"col\">severity</th><th scope=\"col\" class=\"n\">cases</th><th scope=\"col\" class=\"n\">alerts</th></tr></thead><tbody>"
@@ -303,7 +344,11 @@ pub fn html(cf: &CasesFile) -> String {
         let _ = writeln!(o, "</tbody></table>");
     }
     let _ = writeln!(o, "</section>");
+}
 
+/// The cases section's heading and hints, and the filter form (severity, typology, rule,
+/// text).
+fn cases_heading_and_filters(o: &mut String, cf: &CasesFile, ov: &Overview) {
     // Cases.
     let _ = writeln!(
         o,
@@ -363,6 +408,13 @@ pub fn html(cf: &CasesFile) -> String {
         cf.cases.len(),
         cf.cases.len()
     );
+}
+
+/// The case table's head (the rows are drawn by the page's script from `rf-list`, a page
+/// at a time) and the "show more" buttons; closes the cases section and `main`.
+fn case_table(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
+    let base = &m.pack.base_currency;
     // The list: drawn by the page's script from `rf-list`, a page at a time.
     let _ = writeln!(
         o,
@@ -396,6 +448,11 @@ pub fn html(cf: &CasesFile) -> String {
         o,
         "<p class=\"more\"><button type=\"button\" id=\"more\" hidden>Show more</button> <button type=\"button\" id=\"all\" hidden>Show all</button></p>\n</section>\n</main>"
     );
+}
+
+/// The page footer: tool and pack.
+fn footer(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(
         o,
         "<footer><p>{} {}; rule pack {} {}. Red flags are indicators for analysis, not proof.</p></footer>",
@@ -404,6 +461,11 @@ pub fn html(cf: &CasesFile) -> String {
         esc(&m.pack.id),
         esc(&m.pack.version)
     );
+}
+
+/// The data for the page's script: the rules and the case list, the script itself, then
+/// each case's evidence, one line a case; closes the document.
+fn page_data(o: &mut String, cf: &CasesFile) {
     // Rules and the list, then the script, then each case's evidence: the list is drawn
     // while the evidence is still being read.
     let rules: serde_json::Map<String, serde_json::Value> = cf
@@ -439,7 +501,6 @@ pub fn html(cf: &CasesFile) -> String {
         o.push_str(&script_json(&case_json(c)));
     }
     o.push_str("</script>\n</body>\n</html>\n");
-    o
 }
 
 fn rule_title(cf: &CasesFile, id: &str) -> String {

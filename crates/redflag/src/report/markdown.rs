@@ -51,10 +51,21 @@ fn looks_like_entity(rest: &[char]) -> bool {
 
 /// Renders `report.md`.
 pub fn markdown(cf: &CasesFile) -> String {
-    let m = &cf.manifest;
-    let base = &m.pack.base_currency;
     let ov = Overview::of(&cf.cases);
     let mut o = String::new();
+    header(&mut o, cf);
+    run_facts(&mut o, cf, &ov);
+    run_inputs(&mut o, cf);
+    rules_not_run_in_full(&mut o, cf);
+    params_in_force(&mut o, cf);
+    overview(&mut o, cf, &ov);
+    cases(&mut o, cf);
+    o
+}
+
+/// The title, the disclaimer, and the note on pseudonyms when the run was redacted.
+fn header(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(o, "# redflag report: {} {}\n", md(&m.pack.id), md(&m.pack.version));
     let _ = writeln!(o, "> **{DISCLAIMER}**\n");
     if m.redacted {
@@ -63,7 +74,13 @@ pub fn markdown(cf: &CasesFile) -> String {
             "Account numbers and party names in this report are pseudonyms (`ACCT-…`, `NAME-…`): the same account or name has the same pseudonym throughout.\n"
         );
     }
+}
 
+/// The run section's heading and its table of facts: tool, pack, base currency, mapping,
+/// FX rates, rows, rules and cases.
+fn run_facts(o: &mut String, cf: &CasesFile, ov: &Overview) {
+    let m = &cf.manifest;
+    let base = &m.pack.base_currency;
     // The run.
     let _ = writeln!(o, "## The run\n");
     let _ = writeln!(o, "| | |\n|---|---|");
@@ -106,6 +123,11 @@ pub fn markdown(cf: &CasesFile) -> String {
             String::new()
         }
     );
+}
+
+/// The inputs table, and the pointer to `quarantine.csv` when rows were quarantined.
+fn run_inputs(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(o, "\n### Inputs\n");
     let _ = writeln!(
         o,
@@ -129,6 +151,12 @@ pub fn markdown(cf: &CasesFile) -> String {
             "\nRows that could not be screened are listed with their reasons in `quarantine.csv`."
         );
     }
+}
+
+/// The rules that did not run (missing columns) and those run without some optional
+/// columns.
+fn rules_not_run_in_full(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(o, "\n### Rules not applicable\n");
     if m.rules_not_applicable.is_empty() {
         let _ = writeln!(o, "None: every rule of the pack had the columns it needs.");
@@ -161,6 +189,11 @@ pub fn markdown(cf: &CasesFile) -> String {
             );
         }
     }
+}
+
+/// The parameters in force: pack-wide, then rule-level.
+fn params_in_force(o: &mut String, cf: &CasesFile) {
+    let m = &cf.manifest;
     let _ = writeln!(o, "\n### Parameters in force\n");
     let params: Vec<String> = m
         .params
@@ -194,7 +227,10 @@ pub fn markdown(cf: &CasesFile) -> String {
     if !own.is_empty() {
         let _ = writeln!(o, "Rule-level: {}.", own.join("; "));
     }
+}
 
+/// The overview: cases by severity, by typology, and the rules that fired.
+fn overview(o: &mut String, cf: &CasesFile, ov: &Overview) {
     // Overview.
     let _ = writeln!(o, "\n## Overview\n");
     let _ = writeln!(o, "### Cases by severity\n");
@@ -233,12 +269,15 @@ pub fn markdown(cf: &CasesFile) -> String {
             let _ = writeln!(o, "| {} | {} | {sev} | {a} | {c} |", md(r), md(&rule_title(cf, r)));
         }
     }
+}
 
+/// The cases: the ranked table, then one section a case.
+fn cases(o: &mut String, cf: &CasesFile) {
     // Cases.
     let _ = writeln!(o, "\n## Cases\n");
     if cf.cases.is_empty() {
         let _ = writeln!(o, "No case: no rule fired on these transactions.");
-        return o;
+        return;
     }
     let _ = writeln!(
         o,
@@ -263,9 +302,8 @@ pub fn markdown(cf: &CasesFile) -> String {
         );
     }
     for c in &cf.cases {
-        case_section(&mut o, cf, c);
+        case_section(o, cf, c);
     }
-    o
 }
 
 fn short_hash(h: &str) -> &str {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use super::names::Name;
 use super::{country_code, Alias, BirthDate, EntryKind, ListEntry, WatchList};
@@ -335,199 +335,271 @@ struct UnDob {
     to_year: String,
 }
 
+/// Reads the UN Consolidated List XML: the list's date (`dateGenerated`) and its entries.
 fn parse_un_xml(text: &str, path: &Path, skipped: &mut Vec<Skipped>) -> Result<(Option<String>, Vec<ListEntry>)> {
-    let file = path.display().to_string();
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut stack: Vec<String> = Vec::new();
-    let mut opened: Vec<usize> = Vec::new();
-    let mut buf = String::new();
-    let mut rec: Option<UnRecord> = None;
-    let mut alias: Option<UnAlias> = None;
-    let mut dob: Option<UnDob> = None;
-    let mut generated = None;
-    let mut entries = Vec::new();
-    let mut seen_root = false;
-    let xml_err = |reader: &quick_xml::Reader<&[u8]>, stack: &[String], message: String| {
-        let (line, col) = line_col(text, reader.error_position() as usize);
-        let element = stack.last().map(|e| format!(", element <{e}>")).unwrap_or_default();
-        Error::WatchList {
-            path: path.to_path_buf(),
-            place: format!("line {line}, column {col}{element}"),
-            message,
-        }
+    let mut p = UnParser {
+        text,
+        path,
+        file: path.display().to_string(),
+        stack: Vec::new(),
+        opened: Vec::new(),
+        buf: String::new(),
+        rec: None,
+        alias: None,
+        dob: None,
+        generated: None,
+        entries: Vec::new(),
+        seen_root: false,
+        skipped,
     };
+    let mut reader = quick_xml::Reader::from_str(text);
     loop {
         let pos = reader.buffer_position() as usize;
         let ev = match reader.read_event() {
             Ok(ev) => ev,
-            Err(e) => return Err(xml_err(&reader, &stack, format!("malformed XML: {e}"))),
+            Err(e) => return Err(p.xml_err(&reader, format!("malformed XML: {e}"))),
         };
         match ev {
-            Event::Start(e) => {
+            Event::Start(e) => p.start(&e, pos)?,
+            Event::Empty(e) if !p.seen_root => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                if !seen_root {
-                    seen_root = true;
-                    if name != "CONSOLIDATED_LIST" {
-                        let (line, _) = line_col(text, pos);
-                        return Err(Error::WatchList {
-                            path: path.to_path_buf(),
-                            place: format!("line {line}, element <{name}>"),
-                            message: "the root element is not <CONSOLIDATED_LIST>".into(),
-                        });
-                    }
-                    for a in e.attributes().flatten() {
-                        if a.key.as_ref() == b"dateGenerated" {
-                            generated = Some(String::from_utf8_lossy(&a.value).into_owned());
-                        }
-                    }
-                }
-                let parent = stack.last().map(String::as_str).unwrap_or("");
-                match (parent, name.as_str()) {
-                    ("INDIVIDUALS", "INDIVIDUAL") | ("ENTITIES", "ENTITY") => {
-                        rec = Some(UnRecord {
-                            kind: Some(if name == "INDIVIDUAL" {
-                                EntryKind::Person
-                            } else {
-                                EntryKind::Organisation
-                            }),
-                            line: line_of(text, pos),
-                            ..UnRecord::default()
-                        });
-                    }
-                    (_, "INDIVIDUAL_ALIAS") | (_, "ENTITY_ALIAS") if rec.is_some() => alias = Some(UnAlias::default()),
-                    (_, "INDIVIDUAL_DATE_OF_BIRTH") if rec.is_some() => dob = Some(UnDob::default()),
-                    _ => {}
-                }
-                stack.push(name);
-                opened.push(pos);
-                buf.clear();
-            }
-            Event::Empty(e) if !seen_root => {
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                let (line, _) = line_col(text, pos);
-                return Err(Error::WatchList {
-                    path: path.to_path_buf(),
-                    place: format!("line {line}, element <{name}>"),
-                    message: "the root element is not <CONSOLIDATED_LIST>".into(),
-                });
+                return Err(p.root_not_list(&name, pos));
             }
             Event::Text(t) => {
                 let s = t
                     .xml10_content()
-                    .map_err(|e| xml_err(&reader, &stack, format!("text not readable: {e}")))?;
-                buf.push_str(&s);
+                    .map_err(|e| p.xml_err(&reader, format!("text not readable: {e}")))?;
+                p.buf.push_str(&s);
             }
-            Event::CData(t) => buf.push_str(&String::from_utf8_lossy(&t)),
+            Event::CData(t) => p.buf.push_str(&String::from_utf8_lossy(&t)),
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => {
-                        let name = r.decode().map(|c| c.into_owned()).unwrap_or_default();
-                        match name.as_str() {
-                            "amp" => "&".into(),
-                            "lt" => "<".into(),
-                            "gt" => ">".into(),
-                            "quot" => "\"".into(),
-                            "apos" => "'".into(),
-                            other => {
-                                return Err(xml_err(&reader, &stack, format!("unknown entity `&{other};`")));
-                            }
-                        }
-                    }
-                    Err(e) => return Err(xml_err(&reader, &stack, format!("bad character reference: {e}"))),
-                };
-                buf.push_str(&resolved);
+                let resolved = p.general_ref(&reader, &r)?;
+                p.buf.push_str(&resolved);
             }
-            Event::End(_) => {
-                let name = stack.pop().unwrap_or_default();
-                opened.pop();
-                let parent = stack.last().map(String::as_str).unwrap_or("");
-                let value = buf.trim().to_string();
-                buf.clear();
-                if let Some(d) = dob.as_mut() {
-                    match name.as_str() {
-                        "TYPE_OF_DATE" => d.type_of_date = value,
-                        "DATE" => d.date = value,
-                        "YEAR" => d.year = value,
-                        "FROM_YEAR" => d.from_year = value,
-                        "TO_YEAR" => d.to_year = value,
-                        "INDIVIDUAL_DATE_OF_BIRTH" => {
-                            let d = dob.take().unwrap_or_default();
-                            if let Some(r) = rec.as_mut() {
-                                let place = format!("line {}, INDIVIDUAL DATAID {}", r.line, r.dataid);
-                                un_birth_date(&d, &mut r.birth_dates, &place, skipped);
-                            }
-                        }
-                        _ => {}
-                    }
-                    continue;
-                }
-                if let Some(a) = alias.as_mut() {
-                    match name.as_str() {
-                        "QUALITY" => a.quality = value,
-                        "ALIAS_NAME" => a.name = value,
-                        "INDIVIDUAL_ALIAS" | "ENTITY_ALIAS" => {
-                            let a = alias.take().unwrap_or_default();
-                            if let Some(r) = rec.as_mut() {
-                                if !a.name.is_empty() {
-                                    r.aliases.push(Alias {
-                                        name: a.name,
-                                        low_quality: a.quality.eq_ignore_ascii_case("low"),
-                                    });
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                    continue;
-                }
-                let Some(r) = rec.as_mut() else { continue };
-                match (parent, name.as_str()) {
-                    (_, "DATAID") => r.dataid = value,
-                    (_, "FIRST_NAME") => r.names[0] = value,
-                    (_, "SECOND_NAME") => r.names[1] = value,
-                    (_, "THIRD_NAME") => r.names[2] = value,
-                    (_, "FOURTH_NAME") => r.names[3] = value,
-                    (_, "UN_LIST_TYPE") => r.list_type = value,
-                    (_, "REFERENCE_NUMBER") => r.reference = value,
-                    (_, "NAME_ORIGINAL_SCRIPT") => r.original_script = value,
-                    ("NATIONALITY", "VALUE")
-                    | ("INDIVIDUAL_ADDRESS", "COUNTRY")
-                    | ("ENTITY_ADDRESS", "COUNTRY")
-                    | ("INDIVIDUAL_PLACE_OF_BIRTH", "COUNTRY") => {
-                        let place = format!("line {}, DATAID {}", r.line, r.dataid);
-                        push_country(&mut r.countries, &value, &place, skipped);
-                    }
-                    (_, "INDIVIDUAL") | (_, "ENTITY") => {
-                        let r = rec.take().unwrap_or_default();
-                        un_entry(r, &name, &file, skipped, &mut entries);
-                    }
-                    _ => {}
-                }
-            }
+            Event::End(_) => p.end(),
             Event::Eof => break,
             _ => {}
         }
     }
-    if let (Some(name), Some(&at)) = (stack.last(), opened.last()) {
-        let (line, col) = line_col(text, at);
-        return Err(Error::WatchList {
-            path: path.to_path_buf(),
-            place: format!("line {line}, column {col}, element <{name}>"),
-            message: format!(
-                "the file ends before <{name}> is closed (line {} is the last); is it cut short?",
-                line_of(text, text.len())
-            ),
-        });
+    p.finish()
+}
+
+/// The state of reading the UN list: the open elements, the text read since the last tag,
+/// the record, alias and date of birth being read, and what has been read so far.
+struct UnParser<'a> {
+    text: &'a str,
+    path: &'a Path,
+    file: String,
+    /// The names of the open elements, and where each opened.
+    stack: Vec<String>,
+    opened: Vec<usize>,
+    buf: String,
+    rec: Option<UnRecord>,
+    alias: Option<UnAlias>,
+    dob: Option<UnDob>,
+    generated: Option<String>,
+    entries: Vec<ListEntry>,
+    seen_root: bool,
+    skipped: &'a mut Vec<Skipped>,
+}
+
+impl UnParser<'_> {
+    /// An XML error at the reader's error position, naming the innermost open element.
+    fn xml_err(&self, reader: &quick_xml::Reader<&[u8]>, message: String) -> Error {
+        let (line, col) = line_col(self.text, reader.error_position() as usize);
+        let element = self
+            .stack
+            .last()
+            .map(|e| format!(", element <{e}>"))
+            .unwrap_or_default();
+        Error::WatchList {
+            path: self.path.to_path_buf(),
+            place: format!("line {line}, column {col}{element}"),
+            message,
+        }
     }
-    if !seen_root {
-        return Err(Error::WatchList {
-            path: path.to_path_buf(),
-            place: "line 1".into(),
-            message: "no XML element found".into(),
-        });
+
+    /// The error for a first element that is not `<CONSOLIDATED_LIST>`.
+    fn root_not_list(&self, name: &str, pos: usize) -> Error {
+        let (line, _) = line_col(self.text, pos);
+        Error::WatchList {
+            path: self.path.to_path_buf(),
+            place: format!("line {line}, element <{name}>"),
+            message: "the root element is not <CONSOLIDATED_LIST>".into(),
+        }
     }
-    Ok((generated, entries))
+
+    /// An opening tag: checks the root (and reads its date), starts a record, an alias or
+    /// a date of birth, and pushes the element.
+    fn start(&mut self, e: &BytesStart, pos: usize) -> Result<()> {
+        let text = self.text;
+        let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        if !self.seen_root {
+            self.seen_root = true;
+            if name != "CONSOLIDATED_LIST" {
+                return Err(self.root_not_list(&name, pos));
+            }
+            for a in e.attributes().flatten() {
+                if a.key.as_ref() == b"dateGenerated" {
+                    self.generated = Some(String::from_utf8_lossy(&a.value).into_owned());
+                }
+            }
+        }
+        let parent = self.stack.last().map(String::as_str).unwrap_or("");
+        match (parent, name.as_str()) {
+            ("INDIVIDUALS", "INDIVIDUAL") | ("ENTITIES", "ENTITY") => {
+                self.rec = Some(UnRecord {
+                    kind: Some(if name == "INDIVIDUAL" {
+                        EntryKind::Person
+                    } else {
+                        EntryKind::Organisation
+                    }),
+                    line: line_of(text, pos),
+                    ..UnRecord::default()
+                });
+            }
+            (_, "INDIVIDUAL_ALIAS") | (_, "ENTITY_ALIAS") if self.rec.is_some() => {
+                self.alias = Some(UnAlias::default())
+            }
+            (_, "INDIVIDUAL_DATE_OF_BIRTH") if self.rec.is_some() => self.dob = Some(UnDob::default()),
+            _ => {}
+        }
+        self.stack.push(name);
+        self.opened.push(pos);
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// An entity or character reference, resolved; an error for an unknown entity.
+    fn general_ref(&self, reader: &quick_xml::Reader<&[u8]>, r: &BytesRef) -> Result<String> {
+        Ok(match r.resolve_char_ref() {
+            Ok(Some(c)) => c.to_string(),
+            Ok(None) => {
+                let name = r.decode().map(|c| c.into_owned()).unwrap_or_default();
+                match name.as_str() {
+                    "amp" => "&".into(),
+                    "lt" => "<".into(),
+                    "gt" => ">".into(),
+                    "quot" => "\"".into(),
+                    "apos" => "'".into(),
+                    other => {
+                        return Err(self.xml_err(reader, format!("unknown entity `&{other};`")));
+                    }
+                }
+            }
+            Err(e) => return Err(self.xml_err(reader, format!("bad character reference: {e}"))),
+        })
+    }
+
+    /// A closing tag: pops the element and gives its trimmed text to the date of birth,
+    /// the alias or the record being read, whichever is innermost.
+    fn end(&mut self) {
+        let name = self.stack.pop().unwrap_or_default();
+        self.opened.pop();
+        let value = self.buf.trim().to_string();
+        self.buf.clear();
+        if self.dob.is_some() {
+            self.end_in_dob(&name, value);
+        } else if self.alias.is_some() {
+            self.end_in_alias(&name, value);
+        } else {
+            self.end_in_record(&name, value);
+        }
+    }
+
+    /// A field of a date of birth; at its end, the date is added to the record.
+    fn end_in_dob(&mut self, name: &str, value: String) {
+        let Some(d) = self.dob.as_mut() else { return };
+        match name {
+            "TYPE_OF_DATE" => d.type_of_date = value,
+            "DATE" => d.date = value,
+            "YEAR" => d.year = value,
+            "FROM_YEAR" => d.from_year = value,
+            "TO_YEAR" => d.to_year = value,
+            "INDIVIDUAL_DATE_OF_BIRTH" => {
+                let d = self.dob.take().unwrap_or_default();
+                if let Some(r) = self.rec.as_mut() {
+                    let place = format!("line {}, INDIVIDUAL DATAID {}", r.line, r.dataid);
+                    un_birth_date(&d, &mut r.birth_dates, &place, self.skipped);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A field of an alias; at its end, the alias (when named) is added to the record.
+    fn end_in_alias(&mut self, name: &str, value: String) {
+        let Some(a) = self.alias.as_mut() else { return };
+        match name {
+            "QUALITY" => a.quality = value,
+            "ALIAS_NAME" => a.name = value,
+            "INDIVIDUAL_ALIAS" | "ENTITY_ALIAS" => {
+                let a = self.alias.take().unwrap_or_default();
+                if let Some(r) = self.rec.as_mut() {
+                    if !a.name.is_empty() {
+                        r.aliases.push(Alias {
+                            name: a.name,
+                            low_quality: a.quality.eq_ignore_ascii_case("low"),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A field of the record being read; at the record's end, its entry is made.
+    fn end_in_record(&mut self, name: &str, value: String) {
+        let parent = self.stack.last().map(String::as_str).unwrap_or("");
+        let Some(r) = self.rec.as_mut() else { return };
+        match (parent, name) {
+            (_, "DATAID") => r.dataid = value,
+            (_, "FIRST_NAME") => r.names[0] = value,
+            (_, "SECOND_NAME") => r.names[1] = value,
+            (_, "THIRD_NAME") => r.names[2] = value,
+            (_, "FOURTH_NAME") => r.names[3] = value,
+            (_, "UN_LIST_TYPE") => r.list_type = value,
+            (_, "REFERENCE_NUMBER") => r.reference = value,
+            (_, "NAME_ORIGINAL_SCRIPT") => r.original_script = value,
+            ("NATIONALITY", "VALUE")
+            | ("INDIVIDUAL_ADDRESS", "COUNTRY")
+            | ("ENTITY_ADDRESS", "COUNTRY")
+            | ("INDIVIDUAL_PLACE_OF_BIRTH", "COUNTRY") => {
+                let place = format!("line {}, DATAID {}", r.line, r.dataid);
+                push_country(&mut r.countries, &value, &place, self.skipped);
+            }
+            (_, "INDIVIDUAL") | (_, "ENTITY") => {
+                let r = self.rec.take().unwrap_or_default();
+                un_entry(r, name, &self.file, self.skipped, &mut self.entries);
+            }
+            _ => {}
+        }
+    }
+
+    /// The end of the file: an error when an element is still open or no element was
+    /// found; else the list's date and its entries.
+    fn finish(self) -> Result<(Option<String>, Vec<ListEntry>)> {
+        let text = self.text;
+        if let (Some(name), Some(&at)) = (self.stack.last(), self.opened.last()) {
+            let (line, col) = line_col(text, at);
+            return Err(Error::WatchList {
+                path: self.path.to_path_buf(),
+                place: format!("line {line}, column {col}, element <{name}>"),
+                message: format!(
+                    "the file ends before <{name}> is closed (line {} is the last); is it cut short?",
+                    line_of(text, text.len())
+                ),
+            });
+        }
+        if !self.seen_root {
+            return Err(Error::WatchList {
+                path: self.path.to_path_buf(),
+                place: "line 1".into(),
+                message: "no XML element found".into(),
+            });
+        }
+        Ok((self.generated, self.entries))
+    }
 }
 
 fn un_birth_date(d: &UnDob, out: &mut Vec<BirthDate>, place: &str, skipped: &mut Vec<Skipped>) {

@@ -439,151 +439,11 @@ impl Matcher {
     /// Each name of an entry is indexed under its heaviest tokens only: those without
     /// which it could not reach the agreement that `min_score` needs (prefix filtering).
     pub fn new(list: &WatchList, min_score: f64) -> Matcher {
-        let mut vocab: Vec<Vocab> = Vec::new();
-        let mut by_key: HashMap<String, u32, FastHash> = HashMap::default();
-        let mut variants: Vec<Variant> = Vec::new();
-        let mut last_entry_of_vocab: Vec<u32> = Vec::new();
-        let mut parsed: Vec<(u32, String, bool, bool, Name)> = Vec::new();
-        for (ei, e) in list.entries.iter().enumerate() {
-            let ei = ei as u32;
-            let mut names = vec![(e.name.clone(), false, false)];
-            for a in &e.aliases {
-                if !names.iter().any(|(n, _, _)| n == &a.name) {
-                    names.push((a.name.clone(), true, a.low_quality));
-                }
-            }
-            for (n, via_alias, low) in names {
-                let parsed_name = Name::parse(&n);
-                for t in parsed_name.tokens.iter().filter(|t| weighted(t.class)) {
-                    let id = *by_key.entry(t.key.clone()).or_insert_with(|| {
-                        let key: Vec<char> = t.key.chars().collect();
-                        let alt: Option<Vec<char>> = t.alt.as_ref().map(|a| a.chars().collect());
-                        vocab.push(Vocab {
-                            hist: hist(&key),
-                            alt_hist: alt.as_deref().map(hist),
-                            key,
-                            alt,
-                            df: 0,
-                            weight: 0.0,
-                        });
-                        last_entry_of_vocab.push(u32::MAX);
-                        (vocab.len() - 1) as u32
-                    });
-                    if last_entry_of_vocab[id as usize] != ei {
-                        last_entry_of_vocab[id as usize] = ei;
-                        vocab[id as usize].df += 1;
-                    }
-                }
-                parsed.push((ei, n, via_alias, low, parsed_name));
-            }
-        }
+        let (mut vocab, by_key, parsed) = vocabulary(list);
         let n_entries = list.entries.len() as f64;
-        let lex = super::names::lexicons();
-        for v in &mut vocab {
-            let key: String = v.key.iter().collect();
-            let factor = if lex.common.contains(&key) { COMMON_FACTOR } else { 1.0 };
-            v.weight = rarity(n_entries, v.df) * factor;
-        }
-        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocab.len()];
-        let mut seen_ids: Vec<(u32, Vec<u32>)> = Vec::new();
-        for (ei, n, via_alias, low_quality, name) in parsed {
-            let vi = variants.len() as u32;
-            let tokens: Vec<VTok> = name
-                .tokens
-                .iter()
-                .filter(|t| weighted(t.class))
-                .map(|t| {
-                    let id = by_key[&t.key];
-                    let v = &vocab[id as usize];
-                    let weight = match t.class {
-                        TokenClass::Initial => INITIAL_WEIGHT,
-                        TokenClass::Common => v.weight.min(COMMON_FACTOR),
-                        _ => v.weight,
-                    };
-                    VTok {
-                        vocab: id,
-                        class: t.class,
-                        weight,
-                        original: t.original.clone(),
-                        root: if t.class == TokenClass::Patronymic {
-                            patronymic_root(&t.key).chars().collect()
-                        } else {
-                            Vec::new()
-                        },
-                    }
-                })
-                .collect();
-            if tokens.is_empty() {
-                continue;
-            }
-            // An alias that is the main name in another script (UN NAME_ORIGINAL_SCRIPT)
-            // has the same tokens: one is enough.
-            let mut ids: Vec<u32> = tokens.iter().map(|t| t.vocab).collect();
-            ids.sort_unstable();
-            if seen_ids.iter().any(|(e, other)| *e == ei && *other == ids) {
-                continue;
-            }
-            seen_ids.retain(|(e, _)| *e == ei);
-            seen_ids.push((ei, ids));
-            let mut tokens = tokens;
-            if list.entries[ei as usize].kind != EntryKind::Organisation && !name.has_legal_form() {
-                let keys: Vec<String> = tokens
-                    .iter()
-                    .map(|t| vocab[t.vocab as usize].key.iter().collect())
-                    .collect();
-                let classes: Vec<TokenClass> = tokens.iter().map(|t| t.class).collect();
-                for (i, f) in given_name_factors(&classes, &keys).into_iter().enumerate() {
-                    tokens[i].weight *= f;
-                }
-            }
-            // The name score is at most 100·A with A = Σ c·w / den, den ≥ min_den: a name
-            // needs Σ c·w ≥ need. Without one of its prefix tokens it cannot get there, and
-            // a prefix token met with less credit than `c_min` cannot carry it either.
-            let min_den: f64 = tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum();
-            let need = (min_score / 100.0).max(0.0) * min_den;
-            let total: f64 = tokens.iter().map(|t| t.weight).sum();
-            let mut order: Vec<usize> = (0..tokens.len()).collect();
-            order.sort_by(|a, b| tokens[*b].weight.total_cmp(&tokens[*a].weight).then(a.cmp(b)));
-            let mut rest = total;
-            for i in order {
-                let t = &tokens[i];
-                let c_min = if t.weight > 0.0 {
-                    ((need - (total - t.weight)) / t.weight).max(0.0)
-                } else {
-                    0.0
-                };
-                let p = &mut postings[t.vocab as usize];
-                match p.last_mut() {
-                    Some(last) if last.0 == vi => last.1 = last.1.min(c_min as f32),
-                    _ => p.push((vi, c_min as f32)),
-                }
-                rest -= t.weight;
-                if rest < need {
-                    break;
-                }
-            }
-            variants.push(Variant {
-                entry: ei,
-                name: n,
-                via_alias,
-                low_quality,
-                tokens,
-            });
-        }
-        let mut buckets: HashMap<Block, Vec<u32>, FastHash> = HashMap::default();
-        for (id, v) in vocab.iter().enumerate() {
-            let id = id as u32;
-            let mut keys = vec![prefix3(&v.key), skeleton3(&v.key)];
-            if let Some(a) = &v.alt {
-                keys.push(prefix3(a));
-                keys.push(skeleton3(a));
-            }
-            keys.sort_unstable();
-            keys.dedup();
-            for b in keys {
-                buckets.entry(b).or_default().push(id);
-            }
-        }
+        weigh_vocabulary(&mut vocab, n_entries);
+        let (variants, postings) = index_variants(list, &vocab, &by_key, parsed, min_score);
+        let buckets = blocking_buckets(&vocab);
         Matcher {
             entries: list.entries.clone(),
             vocab,
@@ -843,23 +703,48 @@ impl Matcher {
         scratch: &mut Scratch,
     ) -> Option<Scored> {
         let v = &self.variants[var as usize];
-        let cands = &mut scratch.cands;
+        self.pair_candidates(ptoks, hits, v, &mut scratch.cands);
+        if self.bound_below_min(&scratch.cands, ptoks, v) {
+            return None;
+        }
+        let (num, den) = pair_greedily(ptoks, v, scratch)?;
+        let agreement = if den > 0.0 { (num / den).min(1.0) } else { 0.0 };
+        let entry = &self.entries[v.entry as usize];
+        let factor = name_factor(party, entry, v, party_org);
+        let name_score = 100.0 * agreement * evidence_factor(num) * factor;
+        if name_score < self.min_score {
+            return None;
+        }
+        let corroboration = corroborate(party, entry);
+        let score = name_score + corroboration.iter().map(|c| c.points).sum::<f64>();
+        Some(Scored {
+            score: round4(score),
+            name_score: round4(name_score),
+            agreement: round4(agreement),
+            evidence: round4(num),
+            pairs: scratch.pairs.clone(),
+            p_used: scratch.p_used.clone(),
+            l_used: scratch.l_used.clone(),
+            corroboration,
+        })
+    }
+
+    /// Every pair of a party token and a token of the name that is similar enough, into
+    /// `cands` (cleared first): initials against their letter, other tokens through the
+    /// party token's hits, patronymics through their roots.
+    fn pair_candidates(
+        &self,
+        ptoks: &[(usize, PTok<'_>)],
+        hits: &[&[(u32, f32, f32)]],
+        v: &Variant,
+        cands: &mut Vec<PairCand>,
+    ) {
         cands.clear();
         for (pi, (ti, pt)) in ptoks.iter().enumerate() {
             for (li, lt) in v.tokens.iter().enumerate() {
                 let initial = pt.tok.class == TokenClass::Initial || lt.class == TokenClass::Initial;
                 let (s, c) = if initial {
-                    let vk = &self.vocab[lt.vocab as usize].key;
-                    let mut pk = pt.tok.key.chars();
-                    let first = pk.next();
-                    let p_len = 1 + pk.count();
-                    if pt.tok.key.chars().eq(vk.iter().copied()) {
-                        (1.0, 1.0)
-                    } else if first == vk.first().copied() && (p_len == 1 || vk.len() == 1) {
-                        (INITIAL_SIMILARITY, INITIAL_SIMILARITY)
-                    } else {
-                        (0.0, 0.0)
-                    }
+                    self.initial_similarity(pt, lt)
                 } else {
                     let hit = hits[*ti]
                         .binary_search_by_key(&lt.vocab, |h| h.0)
@@ -888,114 +773,55 @@ impl Matcher {
                 }
             }
         }
-        // An upper bound first: each party token and each listed token at its best pair,
-        // over the least the denominator can be. Most candidates stop here.
-        {
-            let mut by_p = [0.0f64; 16];
-            let mut by_l = [0.0f64; 16];
-            let (mut sum_p, mut sum_l) = (0.0, 0.0);
-            for pc in cands.iter() {
-                let x = pc.c * pc.w;
-                if pc.pi < 16 && pc.li < 16 {
-                    by_p[pc.pi] = by_p[pc.pi].max(x);
-                    by_l[pc.li] = by_l[pc.li].max(x);
-                } else {
-                    sum_p = f64::INFINITY;
-                }
-            }
-            sum_p += by_p.iter().sum::<f64>();
-            sum_l += by_l.iter().sum::<f64>();
-            let num_ub = sum_p.min(sum_l);
-            let den_lb = ptoks
-                .iter()
-                .map(|(_, p)| miss_weight(p.tok.class, p.weight))
-                .sum::<f64>()
-                .max(v.tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum::<f64>());
-            if num_ub.is_finite() && den_lb > 0.0 {
-                let ub = 100.0 * (num_ub / den_lb).min(1.0) * evidence_factor(num_ub);
-                if ub < self.min_score {
-                    return None;
-                }
-            }
+    }
+
+    /// Similarity and credit of a pair where one side is an initial: full when the keys
+    /// are equal, [`INITIAL_SIMILARITY`] when an initial is the other's first letter.
+    fn initial_similarity(&self, pt: &PTok<'_>, lt: &VTok) -> (f64, f64) {
+        let vk = &self.vocab[lt.vocab as usize].key;
+        let mut pk = pt.tok.key.chars();
+        let first = pk.next();
+        let p_len = 1 + pk.count();
+        if pt.tok.key.chars().eq(vk.iter().copied()) {
+            (1.0, 1.0)
+        } else if first == vk.first().copied() && (p_len == 1 || vk.len() == 1) {
+            (INITIAL_SIMILARITY, INITIAL_SIMILARITY)
+        } else {
+            (0.0, 0.0)
         }
-        cands.sort_by(|a, b| {
-            b.c.total_cmp(&a.c)
-                .then(b.s.total_cmp(&a.s))
-                .then(b.w.total_cmp(&a.w))
-                .then(a.pi.cmp(&b.pi))
-                .then(a.li.cmp(&b.li))
-        });
-        let p_used = &mut scratch.p_used;
-        p_used.clear();
-        p_used.resize(ptoks.len(), false);
-        let l_used = &mut scratch.l_used;
-        l_used.clear();
-        l_used.resize(v.tokens.len(), false);
-        let pairs = &mut scratch.pairs;
-        pairs.clear();
-        let (mut num, mut den) = (0.0, 0.0);
-        let mut gate = false;
+    }
+
+    /// An upper bound first: each party token and each listed token at its best pair,
+    /// over the least the denominator can be. True when even that stays under the
+    /// minimum score (most candidates stop here).
+    fn bound_below_min(&self, cands: &[PairCand], ptoks: &[(usize, PTok<'_>)], v: &Variant) -> bool {
+        let mut by_p = [0.0f64; 16];
+        let mut by_l = [0.0f64; 16];
+        let (mut sum_p, mut sum_l) = (0.0, 0.0);
         for pc in cands.iter() {
-            let (pi, li) = (pc.pi, pc.li);
-            if p_used[pi] || l_used[li] {
-                continue;
-            }
-            p_used[pi] = true;
-            l_used[li] = true;
-            let (pt, lt) = (&ptoks[pi].1, &v.tokens[li]);
-            num += pc.c * pc.w;
-            den += if pc.initial {
-                // An initial adds a little; it never costs more than leaving both out.
-                miss_weight(pt.tok.class, pt.weight) + miss_weight(lt.class, lt.weight)
+            let x = pc.c * pc.w;
+            if pc.pi < 16 && pc.li < 16 {
+                by_p[pc.pi] = by_p[pc.pi].max(x);
+                by_l[pc.li] = by_l[pc.li].max(x);
             } else {
-                pt.weight.max(lt.weight)
-            };
-            gate |= pc.s >= GATE_SIMILARITY && pc.w >= DISTINCTIVE;
-            pairs.push((pi, li, pc.s, pc.w));
-        }
-        if !gate {
-            return None;
-        }
-        for (pi, (_, pt)) in ptoks.iter().enumerate() {
-            if !p_used[pi] {
-                den += miss_weight(pt.tok.class, pt.weight);
+                sum_p = f64::INFINITY;
             }
         }
-        for (li, lt) in v.tokens.iter().enumerate() {
-            if !l_used[li] {
-                den += miss_weight(lt.class, lt.weight);
+        sum_p += by_p.iter().sum::<f64>();
+        sum_l += by_l.iter().sum::<f64>();
+        let num_ub = sum_p.min(sum_l);
+        let den_lb = ptoks
+            .iter()
+            .map(|(_, p)| miss_weight(p.tok.class, p.weight))
+            .sum::<f64>()
+            .max(v.tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum::<f64>());
+        if num_ub.is_finite() && den_lb > 0.0 {
+            let ub = 100.0 * (num_ub / den_lb).min(1.0) * evidence_factor(num_ub);
+            if ub < self.min_score {
+                return true;
             }
         }
-        let agreement = if den > 0.0 { (num / den).min(1.0) } else { 0.0 };
-        let entry = &self.entries[v.entry as usize];
-        let mut factor = 1.0;
-        let person_vs_org = match entry.kind {
-            EntryKind::Person => party_org,
-            EntryKind::Organisation => party.organisation == Some(false),
-            EntryKind::Other => false,
-        };
-        if person_vs_org {
-            factor *= KIND_MISMATCH;
-        }
-        if v.low_quality {
-            factor *= LOW_QUALITY_ALIAS;
-        }
-        let name_score = 100.0 * agreement * evidence_factor(num) * factor;
-        if name_score < self.min_score {
-            return None;
-        }
-        let corroboration = corroborate(party, entry);
-        let score = name_score + corroboration.iter().map(|c| c.points).sum::<f64>();
-        Some(Scored {
-            score: round4(score),
-            name_score: round4(name_score),
-            agreement: round4(agreement),
-            evidence: round4(num),
-            pairs: pairs.clone(),
-            p_used: p_used.clone(),
-            l_used: l_used.clone(),
-            corroboration,
-        })
+        false
     }
 
     fn materialize(&self, party: &Party<'_>, name: &Name, ptoks: &[(usize, PTok<'_>)], var: u32, sc: Scored) -> Match {
@@ -1045,6 +871,270 @@ impl Matcher {
             honorifics: name.honorifics.clone(),
         }
     }
+}
+
+/// A name of a list entry, parsed: the entry's index, the name as written, whether it is
+/// an alias, whether the alias is of low quality, and its tokens.
+type ParsedName = (u32, String, bool, bool, Name);
+
+/// Parses every name of every entry (the main name, then each alias not already seen),
+/// and gathers the vocabulary of weighted token keys with their document frequencies
+/// (the number of entries that use them).
+fn vocabulary(list: &WatchList) -> (Vec<Vocab>, HashMap<String, u32, FastHash>, Vec<ParsedName>) {
+    let mut vocab: Vec<Vocab> = Vec::new();
+    let mut by_key: HashMap<String, u32, FastHash> = HashMap::default();
+    let mut last_entry_of_vocab: Vec<u32> = Vec::new();
+    let mut parsed: Vec<ParsedName> = Vec::new();
+    for (ei, e) in list.entries.iter().enumerate() {
+        let ei = ei as u32;
+        let mut names = vec![(e.name.clone(), false, false)];
+        for a in &e.aliases {
+            if !names.iter().any(|(n, _, _)| n == &a.name) {
+                names.push((a.name.clone(), true, a.low_quality));
+            }
+        }
+        for (n, via_alias, low) in names {
+            let parsed_name = Name::parse(&n);
+            for t in parsed_name.tokens.iter().filter(|t| weighted(t.class)) {
+                let id = *by_key.entry(t.key.clone()).or_insert_with(|| {
+                    let key: Vec<char> = t.key.chars().collect();
+                    let alt: Option<Vec<char>> = t.alt.as_ref().map(|a| a.chars().collect());
+                    vocab.push(Vocab {
+                        hist: hist(&key),
+                        alt_hist: alt.as_deref().map(hist),
+                        key,
+                        alt,
+                        df: 0,
+                        weight: 0.0,
+                    });
+                    last_entry_of_vocab.push(u32::MAX);
+                    (vocab.len() - 1) as u32
+                });
+                if last_entry_of_vocab[id as usize] != ei {
+                    last_entry_of_vocab[id as usize] = ei;
+                    vocab[id as usize].df += 1;
+                }
+            }
+            parsed.push((ei, n, via_alias, low, parsed_name));
+        }
+    }
+    (vocab, by_key, parsed)
+}
+
+/// Each key's weight: its rarity over the list's entries, less for common names.
+fn weigh_vocabulary(vocab: &mut [Vocab], n_entries: f64) {
+    let lex = super::names::lexicons();
+    for v in vocab {
+        let key: String = v.key.iter().collect();
+        let factor = if lex.common.contains(&key) { COMMON_FACTOR } else { 1.0 };
+        v.weight = rarity(n_entries, v.df) * factor;
+    }
+}
+
+/// The names as indexed variants, and the postings: each key's list of the variants
+/// indexed under it, with the least credit a match through it needs. A name without
+/// weighted tokens, or with the same tokens as an earlier name of its entry, is left out.
+fn index_variants(
+    list: &WatchList,
+    vocab: &[Vocab],
+    by_key: &HashMap<String, u32, FastHash>,
+    parsed: Vec<ParsedName>,
+    min_score: f64,
+) -> (Vec<Variant>, Vec<Vec<(u32, f32)>>) {
+    let mut variants: Vec<Variant> = Vec::new();
+    let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); vocab.len()];
+    let mut seen_ids: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (ei, n, via_alias, low_quality, name) in parsed {
+        let vi = variants.len() as u32;
+        let tokens = variant_tokens(&name, vocab, by_key);
+        if tokens.is_empty() {
+            continue;
+        }
+        // An alias that is the main name in another script (UN NAME_ORIGINAL_SCRIPT)
+        // has the same tokens: one is enough.
+        let mut ids: Vec<u32> = tokens.iter().map(|t| t.vocab).collect();
+        ids.sort_unstable();
+        if seen_ids.iter().any(|(e, other)| *e == ei && *other == ids) {
+            continue;
+        }
+        seen_ids.retain(|(e, _)| *e == ei);
+        seen_ids.push((ei, ids));
+        let mut tokens = tokens;
+        if list.entries[ei as usize].kind != EntryKind::Organisation && !name.has_legal_form() {
+            let keys: Vec<String> = tokens
+                .iter()
+                .map(|t| vocab[t.vocab as usize].key.iter().collect())
+                .collect();
+            let classes: Vec<TokenClass> = tokens.iter().map(|t| t.class).collect();
+            for (i, f) in given_name_factors(&classes, &keys).into_iter().enumerate() {
+                tokens[i].weight *= f;
+            }
+        }
+        post_prefix_tokens(&tokens, vi, min_score, &mut postings);
+        variants.push(Variant {
+            entry: ei,
+            name: n,
+            via_alias,
+            low_quality,
+            tokens,
+        });
+    }
+    (variants, postings)
+}
+
+/// A name's weighted tokens as a variant holds them: vocabulary id, class, weight (an
+/// initial's fixed weight, a common name's weight capped), and a patronymic's root.
+fn variant_tokens(name: &Name, vocab: &[Vocab], by_key: &HashMap<String, u32, FastHash>) -> Vec<VTok> {
+    name.tokens
+        .iter()
+        .filter(|t| weighted(t.class))
+        .map(|t| {
+            let id = by_key[&t.key];
+            let v = &vocab[id as usize];
+            let weight = match t.class {
+                TokenClass::Initial => INITIAL_WEIGHT,
+                TokenClass::Common => v.weight.min(COMMON_FACTOR),
+                _ => v.weight,
+            };
+            VTok {
+                vocab: id,
+                class: t.class,
+                weight,
+                original: t.original.clone(),
+                root: if t.class == TokenClass::Patronymic {
+                    patronymic_root(&t.key).chars().collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect()
+}
+
+/// Posts variant `vi` under its heaviest tokens, until the tokens left could not reach
+/// the agreement `min_score` needs, each with the least credit that can still carry it.
+fn post_prefix_tokens(tokens: &[VTok], vi: u32, min_score: f64, postings: &mut [Vec<(u32, f32)>]) {
+    // The name score is at most 100·A with A = Σ c·w / den, den ≥ min_den: a name
+    // needs Σ c·w ≥ need. Without one of its prefix tokens it cannot get there, and
+    // a prefix token met with less credit than `c_min` cannot carry it either.
+    let min_den: f64 = tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum();
+    let need = (min_score / 100.0).max(0.0) * min_den;
+    let total: f64 = tokens.iter().map(|t| t.weight).sum();
+    let mut order: Vec<usize> = (0..tokens.len()).collect();
+    order.sort_by(|a, b| tokens[*b].weight.total_cmp(&tokens[*a].weight).then(a.cmp(b)));
+    let mut rest = total;
+    for i in order {
+        let t = &tokens[i];
+        let c_min = if t.weight > 0.0 {
+            ((need - (total - t.weight)) / t.weight).max(0.0)
+        } else {
+            0.0
+        };
+        let p = &mut postings[t.vocab as usize];
+        match p.last_mut() {
+            Some(last) if last.0 == vi => last.1 = last.1.min(c_min as f32),
+            _ => p.push((vi, c_min as f32)),
+        }
+        rest -= t.weight;
+        if rest < need {
+            break;
+        }
+    }
+}
+
+/// The blocking buckets: each key (and its alternative spelling) under its first three
+/// letters and its first three consonants.
+fn blocking_buckets(vocab: &[Vocab]) -> HashMap<Block, Vec<u32>, FastHash> {
+    let mut buckets: HashMap<Block, Vec<u32>, FastHash> = HashMap::default();
+    for (id, v) in vocab.iter().enumerate() {
+        let id = id as u32;
+        let mut keys = vec![prefix3(&v.key), skeleton3(&v.key)];
+        if let Some(a) = &v.alt {
+            keys.push(prefix3(a));
+            keys.push(skeleton3(a));
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for b in keys {
+            buckets.entry(b).or_default().push(id);
+        }
+    }
+    buckets
+}
+
+/// Pairs the candidates best first, each token at most once, into `scratch.pairs`
+/// (`p_used` and `l_used` mark the paired tokens): the agreement's numerator and
+/// denominator, the tokens left unpaired counted in the denominator. `None` when no pair
+/// is both similar and distinctive enough to carry a match.
+fn pair_greedily(ptoks: &[(usize, PTok<'_>)], v: &Variant, scratch: &mut Scratch) -> Option<(f64, f64)> {
+    let cands = &mut scratch.cands;
+    cands.sort_by(|a, b| {
+        b.c.total_cmp(&a.c)
+            .then(b.s.total_cmp(&a.s))
+            .then(b.w.total_cmp(&a.w))
+            .then(a.pi.cmp(&b.pi))
+            .then(a.li.cmp(&b.li))
+    });
+    let p_used = &mut scratch.p_used;
+    p_used.clear();
+    p_used.resize(ptoks.len(), false);
+    let l_used = &mut scratch.l_used;
+    l_used.clear();
+    l_used.resize(v.tokens.len(), false);
+    let pairs = &mut scratch.pairs;
+    pairs.clear();
+    let (mut num, mut den) = (0.0, 0.0);
+    let mut gate = false;
+    for pc in cands.iter() {
+        let (pi, li) = (pc.pi, pc.li);
+        if p_used[pi] || l_used[li] {
+            continue;
+        }
+        p_used[pi] = true;
+        l_used[li] = true;
+        let (pt, lt) = (&ptoks[pi].1, &v.tokens[li]);
+        num += pc.c * pc.w;
+        den += if pc.initial {
+            // An initial adds a little; it never costs more than leaving both out.
+            miss_weight(pt.tok.class, pt.weight) + miss_weight(lt.class, lt.weight)
+        } else {
+            pt.weight.max(lt.weight)
+        };
+        gate |= pc.s >= GATE_SIMILARITY && pc.w >= DISTINCTIVE;
+        pairs.push((pi, li, pc.s, pc.w));
+    }
+    if !gate {
+        return None;
+    }
+    for (pi, (_, pt)) in ptoks.iter().enumerate() {
+        if !p_used[pi] {
+            den += miss_weight(pt.tok.class, pt.weight);
+        }
+    }
+    for (li, lt) in v.tokens.iter().enumerate() {
+        if !l_used[li] {
+            den += miss_weight(lt.class, lt.weight);
+        }
+    }
+    Some((num, den))
+}
+
+/// The factor on a name's score: less when a person meets an organisation (or the
+/// reverse), less for a low-quality alias.
+fn name_factor(party: &Party<'_>, entry: &ListEntry, v: &Variant, party_org: bool) -> f64 {
+    let mut factor = 1.0;
+    let person_vs_org = match entry.kind {
+        EntryKind::Person => party_org,
+        EntryKind::Organisation => party.organisation == Some(false),
+        EntryKind::Other => false,
+    };
+    if person_vs_org {
+        factor *= KIND_MISMATCH;
+    }
+    if v.low_quality {
+        factor *= LOW_QUALITY_ALIAS;
+    }
+    factor
 }
 
 /// A possible pair of a party token and a listed token.
