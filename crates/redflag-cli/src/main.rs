@@ -179,6 +179,9 @@ fn main() -> ExitCode {
                 msg.push_str(&format!("\n  caused by: {s}"));
                 src = s.source();
             }
+            if let Some(hint) = flag_hint(&e) {
+                msg.push_str(&format!("\n  hint: {hint}"));
+            }
             eprintln!("{msg}");
             ExitCode::from(2)
         }
@@ -187,6 +190,22 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &CliError) -> bool {
     matches!(e, CliError::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The flag behind a library error, for the errors that come from one.
+fn flag_hint(e: &CliError) -> Option<&'static str> {
+    match e {
+        CliError::Lib(Error::Override { what, .. }) => match *what {
+            "parameter override" => Some("overrides are given with --set NAME=VALUE or --set RULE.NAME=VALUE"),
+            "list binding" => Some("lists are bound with --list NAME=PATH"),
+            "rule selection" => Some("rules are selected with --only ID,..."),
+            _ => None,
+        },
+        CliError::Lib(Error::Strict { .. }) => {
+            Some("--strict is on; run without --strict to screen the other rows and see every reason")
+        }
+        _ => None,
+    }
 }
 
 #[derive(Debug)]
@@ -430,25 +449,14 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
     let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
     // Pack(s): several packs run one after the other into the same cases.
-    let mut packs = Vec::new();
-    if args.rules.is_empty() {
-        packs.push(Pack::builtin()?);
-    } else {
-        for p in &args.rules {
-            packs.push(Pack::load(p)?);
-        }
-    }
+    let packs: Vec<Pack> = args.rules.iter().map(|p| Pack::load(p)).collect::<Result<_, _>>()?;
     let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     let lists: Vec<(String, PathBuf)> = args
         .list
         .iter()
-        .map(|l| {
-            l.split_once('=')
-                .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
-                .ok_or_else(|| CliError::Usage(format!("--list `{l}`: write NAME=PATH")))
-        })
+        .map(|l| redflag::parse_binding(l))
         .collect::<Result<_, _>>()?;
-    let mut pack = merge_packs(packs)?;
+    let mut pack = Pack::merge(packs)?;
     pack = pack.with_overrides(&sets, &lists)?;
     if !args.only.is_empty() {
         pack = pack.only(&args.only)?;
@@ -634,32 +642,6 @@ fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, CliError> {
     let mut out = serde_json::to_vec_pretty(v).map_err(|e| CliError::Usage(format!("serialising the results: {e}")))?;
     out.push(b'\n');
     Ok(out)
-}
-
-/// Several packs run as one: their rules in order; ids must not clash.
-fn merge_packs(mut packs: Vec<Pack>) -> Result<Pack, CliError> {
-    let mut first = packs.remove(0);
-    for p in packs {
-        for r in p.rules {
-            if first.rule(r.id()).is_some() {
-                return Err(CliError::Usage(format!(
-                    "rule {} is in pack {} and in pack {}; rule ids must be unique across the packs of a run",
-                    r.id(),
-                    first.id,
-                    p.id
-                )));
-            }
-            first.rules.push(r);
-        }
-        for (k, v) in p.lists {
-            first.lists.entry(k).or_insert(v);
-        }
-        for (k, v) in p.params {
-            first.params.entry(k).or_insert(v);
-        }
-        first.id = format!("{}+{}", first.id, p.id);
-    }
-    Ok(first)
 }
 
 #[derive(Clone, Copy)]

@@ -70,7 +70,7 @@ pub use output::{
     alerts_csv, csv_field, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody, ListInfo,
     Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
 };
-pub use pack::Pack;
+pub use pack::{parse_binding, Pack};
 pub use run::missing_columns;
 pub use util::hash::sha256_hex;
 
