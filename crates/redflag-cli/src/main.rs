@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use redflag::report::{GoamlConfig, Redactor, ReportOptions};
-use redflag::{Case, CasesFile, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
+use redflag::{
+    Case, CasesFile, Error, Formats, FxTable, IngestOptions, Mapping, Outputs, Pack, ParamOverride, Severity,
+};
 
 mod heap;
 mod lab;
@@ -201,6 +203,7 @@ fn flag_hint(e: &CliError) -> Option<&'static str> {
             "rule selection" => Some("rules are selected with --only ID,..."),
             _ => None,
         },
+        CliError::Lib(Error::OutputOverInput { .. }) => Some("the output folder is given with --out DIR"),
         CliError::Lib(Error::Strict { .. }) => {
             Some("--strict is on; run without --strict to screen the other rows and see every reason")
         }
@@ -311,16 +314,6 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
         Command::Lists(cmd) => lists::run(cmd, &mut stdout),
     }
-}
-
-/// The output formats asked for.
-#[derive(Default)]
-struct Formats {
-    json: bool,
-    csv: bool,
-    md: bool,
-    html: bool,
-    goaml: bool,
 }
 
 fn parse_formats(asked: &[String], allowed: &[&str]) -> Result<Formats, CliError> {
@@ -437,7 +430,7 @@ with the unredacted cases.json"
 }
 
 fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
-    let started = now_rfc3339();
+    let started = redflag::now_utc();
     if let Some(n) = args.threads {
         if n == 0 {
             return Err(CliError::Usage("--threads must be at least 1".into()));
@@ -519,104 +512,17 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    result.cases.retain(|c| c.score >= args.min_score);
-    let redact = args.redact.then(|| redactor(&pack));
-    if let Some(r) = &redact {
-        r.redact_cases(&mut result.cases);
-    }
-    let mut manifest = redflag::Manifest::new(
-        &pack,
-        &data,
-        &result.run,
-        &result.cases,
-        &mapping.name,
-        fx_info,
-        args.min_score,
-        started,
-    );
-    manifest.redacted = args.redact;
-    manifest.finished_at = now_rfc3339();
-    // Never overwrite an input.
-    let out_canon = std::fs::canonicalize(&args.out).ok();
-    for i in &data.inputs {
-        if let (Some(o), Ok(ip)) = (&out_canon, std::fs::canonicalize(&i.path)) {
-            for name in [
-                "cases.json",
-                "alerts.csv",
-                "manifest.json",
-                "quarantine.csv",
-                "report.md",
-                "report.html",
-            ] {
-                if o.join(name) == ip {
-                    return Err(CliError::Usage(format!(
-                        "{}: the output folder would overwrite this input; choose another --out",
-                        i.path
-                    )));
-                }
-            }
-        }
-    }
-    let t_write = std::time::Instant::now();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    // The cases move into the file's struct and back: no copy of a large result.
-    let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut result.cases), &pack);
-    files.push(("manifest.json".into(), json(&manifest)?));
-    let q = match &redact {
-        Some(r) => r.quarantine_csv(&data)?,
-        None => redflag::quarantine_csv(&data)?,
+    let outputs = Outputs {
+        formats,
+        min_score: args.min_score,
+        redactor: args.redact.then(|| redactor(&pack)),
+        goaml,
+        mapping: mapping.name.clone(),
+        fx: fx_info,
+        started_at: started,
     };
-    let mut remove: Vec<String> = Vec::new();
-    if q.is_none() {
-        remove.push("quarantine.csv".into());
-    }
-    if let Some(q) = q {
-        files.push(("quarantine.csv".into(), q.into_bytes()));
-    }
-    let with_goaml = goaml.is_some();
-    files.extend(redflag::report::render(
-        &cf,
-        &ReportOptions {
-            markdown: formats.md,
-            html: formats.html,
-            goaml,
-            min_score: 0.0,
-        },
-    )?);
-    if with_goaml {
-        remove.extend(redflag::report::stale_goaml(&args.out, &files));
-    }
-    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
-    // The two large files are written as they are made, side by side.
-    let mut outputs: Vec<(String, redflag::FileBody<'_>)> = Vec::new();
-    if formats.json {
-        let cf = &cf;
-        outputs.push((
-            "cases.json".into(),
-            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
-                let io = |source| Error::Io {
-                    path: PathBuf::from("cases.json"),
-                    action: "writing",
-                    source,
-                };
-                let mut buf = std::io::BufWriter::with_capacity(1 << 20, w);
-                serde_json::to_writer_pretty(&mut buf, cf).map_err(|e| io(e.into()))?;
-                buf.write_all(b"\n").and_then(|_| buf.flush()).map_err(io)
-            })),
-        ));
-    }
-    if formats.csv {
-        let (cases, data) = (&cf.cases, &data);
-        outputs.push((
-            "alerts.csv".into(),
-            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
-                redflag::write_alerts_csv(cases, data, w)
-            })),
-        ));
-    }
-    outputs.extend(files.into_iter().map(|(n, b)| (n, redflag::FileBody::Bytes(b.into()))));
-    redflag::write_outputs(&args.out, outputs, &remove)?;
-    result.cases = cf.cases;
+    let t_write = std::time::Instant::now();
+    let manifest = result.write(&pack, &data, &args.out, &outputs)?;
     if args.timings {
         let mut steps = vec![("ingest".to_string(), ingest_time)];
         steps.extend(result.run.timings.iter().cloned());
@@ -636,12 +542,6 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     std::mem::forget(result);
     std::mem::forget(data);
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, CliError> {
-    let mut out = serde_json::to_vec_pretty(v).map_err(|e| CliError::Usage(format!("serialising the results: {e}")))?;
-    out.push(b'\n');
-    Ok(out)
 }
 
 #[derive(Clone, Copy)]
@@ -672,12 +572,4 @@ fn parse_fail_on(s: &str) -> Result<FailOn, CliError> {
             "--fail-on {other}: give a severity (low, medium, high, critical) or a score"
         ))),
     }
-}
-
-fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    format!("{}Z", redflag::format::timestamp(d))
 }

@@ -131,6 +131,12 @@ pub enum Error {
         /// The first reason, with file and row.
         first: String,
     },
+    /// The output folder holds an input under the name of a file the run writes.
+    #[error("{}: the output folder would overwrite this input; choose another output folder", path.display())]
+    OutputOverInput {
+        /// The input.
+        path: PathBuf,
+    },
     /// Two packs of one run hold a rule with the same id.
     #[error(
         "rule {rule_id} is in pack {first} and in pack {second}; rule ids must be unique across the packs of a run"
