@@ -387,8 +387,9 @@ with the unredacted cases.json"
         // The run's pack is not at hand: the built-in pack's placeholder list is.
         redactor(&Pack::builtin()?).redact_file(&mut cf);
     }
-    let files = redflag::report::render(
+    let names = redflag::write_reports(
         &cf,
+        &out,
         &ReportOptions {
             markdown: formats.md,
             html: formats.html,
@@ -396,20 +397,9 @@ with the unredacted cases.json"
             min_score: args.min_score,
         },
     )?;
-    let stale = if formats.goaml {
-        redflag::report::stale_goaml(&out, &files)
-    } else {
-        Vec::new()
-    };
-    let remove: Vec<&str> = stale.iter().map(String::as_str).collect();
-    redflag::write_files(&out, &files, &remove)?;
     if !args.quiet {
-        let drafts = files.iter().filter(|(n, _)| n.starts_with("goaml/")).count();
-        let mut names: Vec<String> = files
-            .iter()
-            .filter(|(n, _)| !n.starts_with("goaml/"))
-            .map(|(n, _)| n.clone())
-            .collect();
+        let drafts = names.iter().filter(|n| n.starts_with("goaml/")).count();
+        let mut names: Vec<String> = names.into_iter().filter(|n| !n.starts_with("goaml/")).collect();
         if formats.goaml {
             names.push(format!(
                 "{drafts} goAML draft{} in goaml/",

@@ -144,6 +144,21 @@ pub struct Outputs {
     pub started_at: String,
 }
 
+/// Renders the reports `opts` asks for from an earlier run's cases and writes them into
+/// `dir`, whole or not at all; with goAML drafts, drafts of an earlier run for cases no
+/// longer present are removed. Returns the names written, relative to `dir`.
+pub fn write_reports(cf: &CasesFile, dir: &Path, opts: &report::ReportOptions) -> Result<Vec<String>> {
+    let files = report::render(cf, opts)?;
+    let stale = if opts.goaml.is_some() {
+        report::stale_goaml(dir, &files)
+    } else {
+        Vec::new()
+    };
+    let remove: Vec<&str> = stale.iter().map(String::as_str).collect();
+    write_files(dir, &files, &remove)?;
+    Ok(files.into_iter().map(|(n, _)| n).collect())
+}
+
 /// The stage of [`Screening::write`] that renders the quarantine and the reports and
 /// writes every file.
 fn write_run_files(cf: &CasesFile, data: &Dataset, dir: &Path, outputs: &Outputs) -> Result<Vec<PathBuf>> {
