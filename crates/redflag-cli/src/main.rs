@@ -432,7 +432,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
     let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
     // Pack(s): several packs run one after the other into the same cases.
-    let packs: Vec<Pack> = args.rules.iter().map(|p| Pack::load(p)).collect::<Result<_, _>>()?;
+    let packs: Vec<Pack> = args.rules.iter().map(Pack::load).collect::<Result<_, _>>()?;
     let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     let lists: Vec<(String, PathBuf)> = args
         .list
