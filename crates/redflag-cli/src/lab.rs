@@ -165,11 +165,7 @@ pub fn evaluate(args: EvaluateArgs, stdout: &mut impl Write) -> Result<ExitCode,
     let lists: Vec<(String, PathBuf)> = args
         .list
         .iter()
-        .map(|l| {
-            l.split_once('=')
-                .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
-                .ok_or_else(|| CliError::Usage(format!("--list `{l}`: write NAME=PATH")))
-        })
+        .map(|l| redflag::parse_binding(l))
         .collect::<Result<_, _>>()?;
     pack = pack.with_overrides(&sets, &lists)?;
     if !args.only.is_empty() {

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use redflag::report::{GoamlConfig, Redactor, ReportOptions};
-use redflag::{Case, CasesFile, Error, FxTable, IngestOptions, Mapping, Pack, ParamOverride, Severity};
+use redflag::{
+    Case, CasesFile, Error, Formats, FxTable, IngestOptions, Mapping, Outputs, Pack, ParamOverride, Severity,
+};
 
 mod heap;
 mod lab;
@@ -184,6 +186,9 @@ fn main() -> ExitCode {
                 msg.push_str(&format!("\n  caused by: {s}"));
                 src = s.source();
             }
+            if let Some(hint) = flag_hint(&e) {
+                msg.push_str(&format!("\n  hint: {hint}"));
+            }
             eprintln!("{msg}");
             ExitCode::from(2)
         }
@@ -192,6 +197,23 @@ fn main() -> ExitCode {
 
 fn is_broken_pipe(e: &CliError) -> bool {
     matches!(e, CliError::Write(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// The flag behind a library error, for the errors that come from one.
+fn flag_hint(e: &CliError) -> Option<&'static str> {
+    match e {
+        CliError::Lib(Error::Override { what, .. }) => match *what {
+            "parameter override" => Some("overrides are given with --set NAME=VALUE or --set RULE.NAME=VALUE"),
+            "list binding" => Some("lists are bound with --list NAME=PATH"),
+            "rule selection" => Some("rules are selected with --only ID,..."),
+            _ => None,
+        },
+        CliError::Lib(Error::OutputOverInput { .. }) => Some("the output folder is given with --out DIR"),
+        CliError::Lib(Error::Strict { .. }) => {
+            Some("--strict is on; run without --strict to screen the other rows and see every reason")
+        }
+        _ => None,
+    }
 }
 
 #[derive(Debug)]
@@ -320,16 +342,6 @@ fn kinds(name: Option<&str>, stdout: &mut impl Write) -> Result<ExitCode, CliErr
     Ok(ExitCode::SUCCESS)
 }
 
-/// The output formats asked for.
-#[derive(Default)]
-struct Formats {
-    json: bool,
-    csv: bool,
-    md: bool,
-    html: bool,
-    goaml: bool,
-}
-
 fn parse_formats(asked: &[String], allowed: &[&str]) -> Result<Formats, CliError> {
     let mut f = Formats::default();
     for a in asked {
@@ -401,8 +413,9 @@ with the unredacted cases.json"
         // The run's pack is not at hand: the built-in pack's placeholder list is.
         redactor(&Pack::builtin()?).redact_file(&mut cf);
     }
-    let files = redflag::report::render(
+    let names = redflag::write_reports(
         &cf,
+        &out,
         &ReportOptions {
             markdown: formats.md,
             html: formats.html,
@@ -410,20 +423,9 @@ with the unredacted cases.json"
             min_score: args.min_score,
         },
     )?;
-    let stale = if formats.goaml {
-        redflag::report::stale_goaml(&out, &files)
-    } else {
-        Vec::new()
-    };
-    let remove: Vec<&str> = stale.iter().map(String::as_str).collect();
-    redflag::write_files(&out, &files, &remove)?;
     if !args.quiet {
-        let drafts = files.iter().filter(|(n, _)| n.starts_with("goaml/")).count();
-        let mut names: Vec<String> = files
-            .iter()
-            .filter(|(n, _)| !n.starts_with("goaml/"))
-            .map(|(n, _)| n.clone())
-            .collect();
+        let drafts = names.iter().filter(|n| n.starts_with("goaml/")).count();
+        let mut names: Vec<String> = names.into_iter().filter(|n| !n.starts_with("goaml/")).collect();
         if formats.goaml {
             names.push(format!(
                 "{drafts} goAML draft{} in goaml/",
@@ -444,7 +446,7 @@ with the unredacted cases.json"
 }
 
 fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
-    let started = now_rfc3339();
+    let started = redflag::now_utc();
     if let Some(n) = args.threads {
         if n == 0 {
             return Err(CliError::Usage("--threads must be at least 1".into()));
@@ -456,25 +458,14 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
     let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
     // Pack(s): several packs run one after the other into the same cases.
-    let mut packs = Vec::new();
-    if args.rules.is_empty() {
-        packs.push(Pack::builtin()?);
-    } else {
-        for p in &args.rules {
-            packs.push(Pack::load(p)?);
-        }
-    }
+    let packs: Vec<Pack> = args.rules.iter().map(Pack::load).collect::<Result<_, _>>()?;
     let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
     let lists: Vec<(String, PathBuf)> = args
         .list
         .iter()
-        .map(|l| {
-            l.split_once('=')
-                .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
-                .ok_or_else(|| CliError::Usage(format!("--list `{l}`: write NAME=PATH")))
-        })
+        .map(|l| redflag::parse_binding(l))
         .collect::<Result<_, _>>()?;
-    let mut pack = merge_packs(packs)?;
+    let mut pack = Pack::merge(packs)?;
     pack = pack.with_overrides(&sets, &lists)?;
     if !args.only.is_empty() {
         pack = pack.only(&args.only)?;
@@ -537,104 +528,17 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    result.cases.retain(|c| c.score >= args.min_score);
-    let redact = args.redact.then(|| redactor(&pack));
-    if let Some(r) = &redact {
-        r.redact_cases(&mut result.cases);
-    }
-    let mut manifest = redflag::Manifest::new(
-        &pack,
-        &data,
-        &result.run,
-        &result.cases,
-        &mapping.name,
-        fx_info,
-        args.min_score,
-        started,
-    );
-    manifest.redacted = args.redact;
-    manifest.finished_at = now_rfc3339();
-    // Never overwrite an input.
-    let out_canon = std::fs::canonicalize(&args.out).ok();
-    for i in &data.inputs {
-        if let (Some(o), Ok(ip)) = (&out_canon, std::fs::canonicalize(&i.path)) {
-            for name in [
-                "cases.json",
-                "alerts.csv",
-                "manifest.json",
-                "quarantine.csv",
-                "report.md",
-                "report.html",
-            ] {
-                if o.join(name) == ip {
-                    return Err(CliError::Usage(format!(
-                        "{}: the output folder would overwrite this input; choose another --out",
-                        i.path
-                    )));
-                }
-            }
-        }
-    }
-    let t_write = std::time::Instant::now();
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    // The cases move into the file's struct and back: no copy of a large result.
-    let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut result.cases), &pack);
-    files.push(("manifest.json".into(), json(&manifest)?));
-    let q = match &redact {
-        Some(r) => r.quarantine_csv(&data)?,
-        None => redflag::quarantine_csv(&data)?,
+    let outputs = Outputs {
+        formats,
+        min_score: args.min_score,
+        redactor: args.redact.then(|| redactor(&pack)),
+        goaml,
+        mapping: mapping.name.clone(),
+        fx: fx_info,
+        started_at: started,
     };
-    let mut remove: Vec<String> = Vec::new();
-    if q.is_none() {
-        remove.push("quarantine.csv".into());
-    }
-    if let Some(q) = q {
-        files.push(("quarantine.csv".into(), q.into_bytes()));
-    }
-    let with_goaml = goaml.is_some();
-    files.extend(redflag::report::render(
-        &cf,
-        &ReportOptions {
-            markdown: formats.md,
-            html: formats.html,
-            goaml,
-            min_score: 0.0,
-        },
-    )?);
-    if with_goaml {
-        remove.extend(redflag::report::stale_goaml(&args.out, &files));
-    }
-    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
-    // The two large files are written as they are made, side by side.
-    let mut outputs: Vec<(String, redflag::FileBody<'_>)> = Vec::new();
-    if formats.json {
-        let cf = &cf;
-        outputs.push((
-            "cases.json".into(),
-            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
-                let io = |source| Error::Io {
-                    path: PathBuf::from("cases.json"),
-                    action: "writing",
-                    source,
-                };
-                let mut buf = std::io::BufWriter::with_capacity(1 << 20, w);
-                serde_json::to_writer_pretty(&mut buf, cf).map_err(|e| io(e.into()))?;
-                buf.write_all(b"\n").and_then(|_| buf.flush()).map_err(io)
-            })),
-        ));
-    }
-    if formats.csv {
-        let (cases, data) = (&cf.cases, &data);
-        outputs.push((
-            "alerts.csv".into(),
-            redflag::FileBody::Writer(Box::new(move |w: &mut dyn Write| {
-                redflag::write_alerts_csv(cases, data, w)
-            })),
-        ));
-    }
-    outputs.extend(files.into_iter().map(|(n, b)| (n, redflag::FileBody::Bytes(b.into()))));
-    redflag::write_outputs(&args.out, outputs, &remove)?;
-    result.cases = cf.cases;
+    let t_write = std::time::Instant::now();
+    let manifest = result.write(&pack, &data, &args.out, &outputs)?;
     if args.timings {
         let mut steps = vec![("ingest".to_string(), ingest_time)];
         steps.extend(result.run.timings.iter().cloned());
@@ -654,38 +558,6 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     std::mem::forget(result);
     std::mem::forget(data);
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, CliError> {
-    let mut out = serde_json::to_vec_pretty(v).map_err(|e| CliError::Usage(format!("serialising the results: {e}")))?;
-    out.push(b'\n');
-    Ok(out)
-}
-
-/// Several packs run as one: their rules in order; ids must not clash.
-fn merge_packs(mut packs: Vec<Pack>) -> Result<Pack, CliError> {
-    let mut first = packs.remove(0);
-    for p in packs {
-        for r in p.rules {
-            if first.rule(r.id()).is_some() {
-                return Err(CliError::Usage(format!(
-                    "rule {} is in pack {} and in pack {}; rule ids must be unique across the packs of a run",
-                    r.id(),
-                    first.id,
-                    p.id
-                )));
-            }
-            first.rules.push(r);
-        }
-        for (k, v) in p.lists {
-            first.lists.entry(k).or_insert(v);
-        }
-        for (k, v) in p.params {
-            first.params.entry(k).or_insert(v);
-        }
-        first.id = format!("{}+{}", first.id, p.id);
-    }
-    Ok(first)
 }
 
 #[derive(Clone, Copy)]
@@ -716,12 +588,4 @@ fn parse_fail_on(s: &str) -> Result<FailOn, CliError> {
             "--fail-on {other}: give a severity (low, medium, high, critical) or a score"
         ))),
     }
-}
-
-fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    format!("{}Z", redflag::format::timestamp(d))
 }

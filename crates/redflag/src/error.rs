@@ -113,23 +113,41 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A `--set` or `--list` value from the command line or the API is wrong.
+    /// A parameter override, a list binding or a rule selection is wrong.
     #[error("{what} `{value}`: {message}")]
     Override {
-        /// `--set` or `--list`.
+        /// `parameter override`, `list binding` or `rule selection`.
         what: &'static str,
         /// What the user wrote.
         value: String,
         /// What is wrong.
         message: String,
     },
-    /// `--strict` was asked for and rows were quarantined.
-    #[error("{count} row(s) could not be screened and --strict is on; first: {first}; see the reasons with --strict off in quarantine.csv")]
+    /// Strict mode was asked for and rows were quarantined.
+    #[error("{count} row(s) could not be screened and strict mode is on; first: {first}; without strict mode, quarantine.csv lists every reason")]
     Strict {
         /// How many rows.
         count: u64,
         /// The first reason, with file and row.
         first: String,
+    },
+    /// The output folder holds an input under the name of a file the run writes.
+    #[error("{}: the output folder would overwrite this input; choose another output folder", path.display())]
+    OutputOverInput {
+        /// The input.
+        path: PathBuf,
+    },
+    /// Two packs of one run hold a rule with the same id.
+    #[error(
+        "rule {rule_id} is in pack {first} and in pack {second}; rule ids must be unique across the packs of a run"
+    )]
+    PackMerge {
+        /// The rule id.
+        rule_id: String,
+        /// The pack (or packs, joined with `+`) merged so far.
+        first: String,
+        /// The pack being merged.
+        second: String,
     },
     /// A rule failed while it ran.
     #[error("rule {rule_id}: {message}")]

@@ -53,6 +53,8 @@ pub mod schema;
 mod util;
 pub mod watchlist;
 
+use std::path::{Path, PathBuf};
+
 pub use util::format;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
@@ -67,10 +69,10 @@ pub use model::{
     RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
-    alerts_csv, csv_field, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody, ListInfo,
-    Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
+    alerts_csv, csv_field, now_utc, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody,
+    Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
 };
-pub use pack::Pack;
+pub use pack::{parse_binding, Pack};
 pub use run::missing_columns;
 pub use util::hash::sha256_hex;
 
@@ -91,6 +93,101 @@ impl Screening {
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.cases.iter().flat_map(|c| c.alerts.iter())
     }
+
+    /// Writes the run's files into `dir`, whole or not at all, and returns its manifest.
+    /// Cases scoring under `outputs.min_score` are dropped from the screening first, and
+    /// the rest redacted when `outputs.redactor` is given: the screening then holds the
+    /// cases as written. Fails, writing nothing, when a file would overwrite an input.
+    pub fn write(&mut self, pack: &Pack, data: &Dataset, dir: &Path, outputs: &Outputs) -> Result<Manifest> {
+        self.cases.retain(|c| c.score >= outputs.min_score);
+        if let Some(r) = &outputs.redactor {
+            r.redact_cases(&mut self.cases);
+        }
+        let mut manifest = Manifest::new(
+            pack,
+            data,
+            &self.run,
+            &self.cases,
+            &outputs.mapping,
+            outputs.fx.clone(),
+            outputs.min_score,
+            outputs.started_at.clone(),
+        );
+        manifest.redacted = outputs.redactor.is_some();
+        manifest.finished_at = now_utc();
+        output::check_inputs_kept(dir, data)?;
+        // The cases move into the file's struct and back: no copy of a large result.
+        let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut self.cases), pack);
+        let written = write_run_files(&cf, data, dir, outputs);
+        self.cases = cf.cases;
+        written.map(|_| manifest)
+    }
+}
+
+/// What a screen run writes, and how ([`Screening::write`]).
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// The files to write besides `manifest.json` and `quarantine.csv`, which are always
+    /// written.
+    pub formats: Formats,
+    /// Cases scoring under this are left out of every file.
+    pub min_score: f64,
+    /// Account numbers and party names replaced by pseudonyms in every file.
+    pub redactor: Option<report::Redactor>,
+    /// The reporting entity and code lists for goAML drafts (with `formats.goaml`).
+    pub goaml: Option<report::GoamlConfig>,
+    /// The name of the mapping the inputs were read with.
+    pub mapping: String,
+    /// The FX table, when one was given: path and sha256.
+    pub fx: Option<(String, String)>,
+    /// When the run started (UTC, RFC 3339; see [`now_utc`]).
+    pub started_at: String,
+}
+
+/// Renders the reports `opts` asks for from an earlier run's cases and writes them into
+/// `dir`, whole or not at all; with goAML drafts, drafts of an earlier run for cases no
+/// longer present are removed. Returns the names written, relative to `dir`.
+pub fn write_reports(cf: &CasesFile, dir: &Path, opts: &report::ReportOptions) -> Result<Vec<String>> {
+    let files = report::render(cf, opts)?;
+    let stale = if opts.goaml.is_some() {
+        report::stale_goaml(dir, &files)
+    } else {
+        Vec::new()
+    };
+    let remove: Vec<&str> = stale.iter().map(String::as_str).collect();
+    write_files(dir, &files, &remove)?;
+    Ok(files.into_iter().map(|(n, _)| n).collect())
+}
+
+/// The stage of [`Screening::write`] that renders the quarantine and the reports and
+/// writes every file.
+fn write_run_files(cf: &CasesFile, data: &Dataset, dir: &Path, outputs: &Outputs) -> Result<Vec<PathBuf>> {
+    let quarantine = match &outputs.redactor {
+        Some(r) => r.quarantine_csv(data)?,
+        None => quarantine_csv(data)?,
+    };
+    let goaml = outputs.goaml.clone().filter(|_| outputs.formats.goaml);
+    let with_goaml = goaml.is_some();
+    let reports = report::render(
+        cf,
+        &report::ReportOptions {
+            markdown: outputs.formats.md,
+            html: outputs.formats.html,
+            goaml,
+            min_score: 0.0,
+        },
+    )?;
+    let stale = if with_goaml {
+        report::stale_goaml(dir, &reports)
+    } else {
+        Vec::new()
+    };
+    let run_files = output::RunFiles {
+        quarantine,
+        reports,
+        stale,
+    };
+    output::write_run(dir, cf, data, outputs.formats, run_files)
 }
 
 /// How a screening runs.

@@ -417,7 +417,7 @@ impl Pack {
         Ok(pack)
     }
 
-    /// Applies `--set` overrides and `--list` bindings and checks the pack again.
+    /// Applies parameter overrides and list bindings and checks the pack again.
     pub fn with_overrides(&self, sets: &[ParamOverride], lists: &[(String, PathBuf)]) -> Result<Pack> {
         let mut pack = self.clone();
         for (name, path) in lists {
@@ -448,7 +448,7 @@ impl Pack {
         for s in sets {
             if let Some(r) = &s.rule {
                 let rule = self.rule(r).ok_or_else(|| Error::Override {
-                    what: "--set",
+                    what: "parameter override",
                     value: format!("{r}.{}", s.name),
                     message: format!(
                         "no rule `{r}` in pack {}{}",
@@ -458,7 +458,7 @@ impl Pack {
                 })?;
                 if !rule.params.contains_key(&s.name) {
                     return Err(Error::Override {
-                        what: "--set",
+                        what: "parameter override",
                         value: format!("{r}.{}", s.name),
                         message: format!(
                             "rule {} has no parameter `{}`{}; its parameters: {}",
@@ -486,7 +486,7 @@ impl Pack {
                     )
                 };
                 return Err(Error::Override {
-                    what: "--set",
+                    what: "parameter override",
                     value: s.name.clone(),
                     message: format!(
                         "pack {} has no parameter `{}`{}{hint}; its parameters: {}",
@@ -559,7 +559,7 @@ impl Pack {
         let mut keep = BTreeSet::new();
         for id in ids {
             let r = self.rule(id).ok_or_else(|| Error::Override {
-                what: "--only",
+                what: "rule selection",
                 value: id.clone(),
                 message: format!(
                     "no rule `{id}` in pack {}{}",
@@ -578,6 +578,36 @@ impl Pack {
         }
         pack.rules.retain(|r| keep.contains(r.id()));
         Ok(pack)
+    }
+
+    /// Several packs run as one: the first pack's rules, then each next pack's, in order;
+    /// lists and pack-wide parameters of a later pack fill only names not yet bound; the id
+    /// joins the ids with `+`. Rule ids must not clash. No pack: the built-in one.
+    pub fn merge(packs: Vec<Pack>) -> Result<Pack> {
+        let mut packs = packs.into_iter();
+        let Some(mut first) = packs.next() else {
+            return Pack::builtin();
+        };
+        for p in packs {
+            for r in p.rules {
+                if first.rule(r.id()).is_some() {
+                    return Err(Error::PackMerge {
+                        rule_id: r.id().to_string(),
+                        first: first.id.clone(),
+                        second: p.id.clone(),
+                    });
+                }
+                first.rules.push(r);
+            }
+            for (k, v) in p.lists {
+                first.lists.entry(k).or_insert(v);
+            }
+            for (k, v) in p.params {
+                first.params.entry(k).or_insert(v);
+            }
+            first.id = format!("{}+{}", first.id, p.id);
+        }
+        Ok(first)
     }
 
     /// A rule by id or alias.
@@ -895,4 +925,15 @@ fn locate_key(text: &str, rule_id: Option<&str>, field: &str, is_toml: bool, fil
             mk(start + 1, 1)
         }
     }
+}
+
+/// A list binding `NAME=PATH` as written: the name and the path, each trimmed.
+pub fn parse_binding(s: &str) -> Result<(String, PathBuf)> {
+    s.split_once('=')
+        .map(|(n, p)| (n.trim().to_string(), PathBuf::from(p.trim())))
+        .ok_or_else(|| Error::Override {
+            what: "list binding",
+            value: s.to_string(),
+            message: "write NAME=PATH".into(),
+        })
 }

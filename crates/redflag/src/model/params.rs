@@ -119,7 +119,7 @@ impl std::str::FromStr for ParamOverride {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         let (key, value) = s.split_once('=').ok_or_else(|| Error::Override {
-            what: "--set",
+            what: "parameter override",
             value: s.to_string(),
             message: "write NAME=VALUE or RULE.NAME=VALUE, such as reporting_threshold=15000".into(),
         })?;
@@ -131,7 +131,7 @@ impl std::str::FromStr for ParamOverride {
         };
         if name.is_empty() {
             return Err(Error::Override {
-                what: "--set",
+                what: "parameter override",
                 value: s.to_string(),
                 message: "the parameter name is empty".into(),
             });

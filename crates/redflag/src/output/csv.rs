@@ -1,0 +1,123 @@
+//! `alerts.csv` (one row per alert and transaction) and `quarantine.csv` (the rows set
+//! aside, with their reasons).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use crate::cases::Case;
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::Dataset;
+
+/// Quotes a CSV field when it needs it.
+pub fn csv_field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_csv_field(&mut out, s);
+    out
+}
+
+/// `alerts.csv`: one row per alert and transaction, in case rank order.
+pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
+    let mut out = Vec::new();
+    write_alerts_csv(cases, ds, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// [`alerts_csv`], written to `w` as it is made (the whole file is never in memory).
+pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write) -> Result<()> {
+    let txns = &ds.transactions;
+    let ts = txns
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading ts".into())?;
+    let amount = txns
+        .column("amount_base")
+        .and_then(|c| c.f64().cloned())
+        .ctx(|| "reading amount_base".into())?;
+    let ids = txns
+        .column("txn_id")
+        .and_then(|c| c.str().cloned())
+        .ctx(|| "reading txn_id".into())?;
+    let io = |source| Error::Io {
+        path: PathBuf::from("alerts.csv"),
+        action: "writing",
+        source,
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+    w.write_all(b"case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n")
+        .map_err(io)?;
+    let mut line = String::new();
+    for c in cases {
+        for a in &c.alerts {
+            // In time order, then by id; each row's key read once.
+            let mut rows: Vec<(Option<i64>, Option<&str>, u32)> = a
+                .rows
+                .iter()
+                .map(|&r| (ts.get(r as usize), ids.get(r as usize), r))
+                .collect();
+            rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+            // The fields the alert's rows share.
+            let head = format!(
+                "{},{},{},{},{},",
+                csv_field(&c.case_id),
+                csv_field(&a.alert_id),
+                csv_field(&a.rule_id),
+                a.severity.as_str(),
+                csv_field(&a.account)
+            );
+            let tail = csv_field(&a.explanation);
+            for (t, id, r) in rows {
+                line.clear();
+                line.push_str(&head);
+                push_csv_field(&mut line, id.unwrap_or(""));
+                line.push(',');
+                if let Some(t) = t {
+                    crate::util::format::push_timestamp(&mut line, t);
+                }
+                line.push(',');
+                if let Some(v) = amount.get(r as usize) {
+                    use std::fmt::Write as _;
+                    let _ = write!(line, "{v:.2}");
+                }
+                line.push(',');
+                line.push_str(&tail);
+                line.push('\n');
+                w.write_all(line.as_bytes()).map_err(io)?;
+            }
+        }
+    }
+    w.flush().map_err(io)?;
+    Ok(())
+}
+
+/// [`csv_field`], appended to `out`.
+fn push_csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// `quarantine.csv`, or `None` when no row was set aside.
+pub fn quarantine_csv(ds: &Dataset) -> Result<Option<String>> {
+    if ds.quarantine.height() == 0 {
+        return Ok(None);
+    }
+    frame_csv(&ds.quarantine).map(Some)
+}
+
+/// A frame as CSV text with a header.
+pub(crate) fn frame_csv(df: &DataFrame) -> Result<String> {
+    let mut df = df.clone();
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .finish(&mut df)
+        .ctx(|| "writing quarantine.csv".into())?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}

@@ -1,0 +1,223 @@
+//! `manifest.json`: what reproduces a run (pack, parameters, lists, inputs, rows, the
+//! rules run, not applicable and partial, times), and building it from a run.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cases::Case;
+use crate::ingest::{Dataset, InputSummary};
+use crate::model::{NotApplicable, ParamValue, RuleRun};
+use crate::pack::Pack;
+
+/// The pack a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackInfo {
+    /// Pack id.
+    pub id: String,
+    /// Pack version.
+    pub version: String,
+    /// Where it came from.
+    pub source: String,
+    /// sha256 of the pack file.
+    pub sha256: String,
+    /// The base currency.
+    pub base_currency: String,
+}
+
+/// A list a run used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListInfo {
+    /// Its name.
+    pub name: String,
+    /// Where it came from.
+    pub source: String,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// How many values it holds.
+    pub values: usize,
+}
+
+/// A rule that ran without some optional columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partial {
+    /// The rule.
+    pub rule_id: String,
+    /// Optional columns the data lacks (read as empty).
+    pub absent_columns: Vec<String>,
+}
+
+/// What reproduces a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `redflag`.
+    pub tool: String,
+    /// Its version.
+    pub tool_version: String,
+    /// The pack.
+    pub pack: PackInfo,
+    /// Pack-wide parameters in force.
+    pub params: BTreeMap<String, ParamValue>,
+    /// Each rule's parameters in force.
+    pub rule_params: BTreeMap<String, BTreeMap<String, ParamValue>>,
+    /// Lists.
+    pub lists: Vec<ListInfo>,
+    /// The mapping used.
+    pub mapping: String,
+    /// The FX table, when one was given: path and sha256.
+    pub fx: Option<(String, String)>,
+    /// Each input.
+    pub inputs: Vec<InputSummary>,
+    /// Rows read, all inputs.
+    pub rows_read: u64,
+    /// Rows screened.
+    pub rows_screened: u64,
+    /// Rows quarantined.
+    pub rows_quarantined: u64,
+    /// Rules that ran.
+    pub rules_run: Vec<String>,
+    /// Rules that did not, and the columns they lacked.
+    pub rules_not_applicable: Vec<NotApplicable>,
+    /// Rules that ran without some optional columns.
+    pub rules_partial: Vec<Partial>,
+    /// Alerts per rule.
+    pub alerts_per_rule: BTreeMap<String, usize>,
+    /// Cases written.
+    pub cases: usize,
+    /// Alerts written.
+    pub alerts: usize,
+    /// Cases under this score are left out.
+    pub min_score: f64,
+    /// Start time (UTC, RFC 3339).
+    pub started_at: String,
+    /// End time.
+    pub finished_at: String,
+    /// Account numbers and party names in the outputs are pseudonyms (`--redact`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub redacted: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Manifest {
+    /// Describes a run: its pack, parameters and lists, its inputs and rows, the rules
+    /// run, not applicable and partial, its cases and alerts. `finished_at` is left
+    /// empty and `redacted` off, for the caller to set.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pack: &Pack,
+        ds: &Dataset,
+        run: &RuleRun,
+        cases: &[Case],
+        mapping: &str,
+        fx: Option<(String, String)>,
+        min_score: f64,
+        started_at: String,
+    ) -> Manifest {
+        let rules_partial = partial_rules(pack, ds, run);
+        Manifest {
+            tool: "redflag".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            pack: PackInfo::of(pack),
+            params: pack.params.clone(),
+            rule_params: rule_params(pack),
+            lists: list_infos(pack),
+            mapping: mapping.to_string(),
+            fx,
+            inputs: ds.inputs.clone(),
+            rows_read: ds.inputs.iter().map(|i| i.rows_read).sum(),
+            rows_screened: ds.rows_screened(),
+            rows_quarantined: ds.rows_quarantined(),
+            rules_run: run.rules_run.clone(),
+            rules_not_applicable: run.not_applicable.clone(),
+            rules_partial,
+            alerts_per_rule: run.alerts_per_rule.clone(),
+            cases: cases.len(),
+            alerts: cases.iter().map(|c| c.alerts.len()).sum(),
+            min_score,
+            started_at,
+            finished_at: String::new(),
+            redacted: false,
+        }
+    }
+}
+
+impl PackInfo {
+    /// The pack's id, version, source, sha256 and base currency.
+    fn of(pack: &Pack) -> PackInfo {
+        PackInfo {
+            id: pack.id.clone(),
+            version: pack.version.clone(),
+            source: pack.source.clone(),
+            sha256: pack.sha256.clone(),
+            base_currency: pack.base_currency.clone(),
+        }
+    }
+}
+
+/// Each rule's parameters that differ from the pack-wide ones or that the rule sets
+/// itself, by rule id.
+fn rule_params(pack: &Pack) -> BTreeMap<String, BTreeMap<String, ParamValue>> {
+    pack.rules
+        .iter()
+        .map(|r| {
+            (
+                r.id().to_string(),
+                r.params
+                    .iter()
+                    .filter(|(k, v)| pack.params.get(*k) != Some(*v) || r.def.params.contains_key(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The pack's lists: name, source, sha256 and how many values each holds.
+fn list_infos(pack: &Pack) -> Vec<ListInfo> {
+    pack.lists
+        .values()
+        .map(|l| ListInfo {
+            name: l.name.clone(),
+            source: l.source.clone(),
+            sha256: l.sha256.clone(),
+            values: l.values.len(),
+        })
+        .collect()
+}
+
+/// The rules that ran without some of their optional columns, with the columns the data
+/// lacks.
+fn partial_rules(pack: &Pack, ds: &Dataset, run: &RuleRun) -> Vec<Partial> {
+    pack.rules
+        .iter()
+        .filter(|r| run.rules_run.iter().any(|x| x == r.id()))
+        .filter_map(|r| {
+            let absent: Vec<String> = r
+                .def
+                .optional_columns
+                .iter()
+                .filter(|c| {
+                    let s = crate::schema::sources_of(c);
+                    !s.is_empty() && !s.iter().any(|x| ds.present.iter().any(|p| p == x))
+                })
+                .cloned()
+                .collect();
+            (!absent.is_empty()).then(|| Partial {
+                rule_id: r.id().to_string(),
+                absent_columns: absent,
+            })
+        })
+        .collect()
+}
+
+/// The time now (UTC, RFC 3339, milliseconds), as the manifest's times are written.
+pub fn now_utc() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    format!("{}Z", crate::util::format::timestamp(d))
+}

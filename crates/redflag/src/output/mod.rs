@@ -1,0 +1,92 @@
+//! The files a run writes: `cases.json` and `manifest.json` ([`json`]), `alerts.csv` and
+//! `quarantine.csv` ([`csv`]), the manifest itself ([`manifest`]), and the one atomic
+//! writer ([`write`]): temporary names first, then renames, so a failed run leaves no
+//! partial file. The reports (Markdown, HTML, goAML) are rendered by `report` and written
+//! through the same writer.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::ingest::Dataset;
+
+mod csv;
+mod json;
+mod manifest;
+mod write;
+
+pub(crate) use csv::frame_csv;
+pub use csv::{alerts_csv, csv_field, quarantine_csv, write_alerts_csv};
+pub use json::{CasesFile, RuleRef, SCHEMA_VERSION};
+pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
+pub(crate) use write::check_inputs_kept;
+pub use write::{write_files, write_outputs, FileBody};
+
+/// The formats a run writes, or that reports are rendered in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Formats {
+    /// `cases.json`.
+    pub json: bool,
+    /// `alerts.csv`.
+    pub csv: bool,
+    /// `report.md`.
+    pub md: bool,
+    /// `report.html`.
+    pub html: bool,
+    /// `goaml/CASE_ID.xml`, one draft a case.
+    pub goaml: bool,
+}
+
+/// The files of a screen run besides `cases.json` and `alerts.csv`, made beforehand.
+pub(crate) struct RunFiles {
+    /// `quarantine.csv`, or `None` when no row was set aside (an earlier one is removed).
+    pub quarantine: Option<String>,
+    /// The rendered reports: (name relative to the output folder, bytes).
+    pub reports: Vec<(String, Vec<u8>)>,
+    /// Files of an earlier run to remove (goAML drafts of cases the run no longer has).
+    pub stale: Vec<String>,
+}
+
+/// Writes a screen run's files into `dir`, whole or not at all: `cases.json` and
+/// `alerts.csv` (as `formats` asks) written as they are made, side by side;
+/// `manifest.json`, `quarantine.csv` and the reports as bytes.
+pub(crate) fn write_run(
+    dir: &Path,
+    cf: &CasesFile,
+    ds: &Dataset,
+    formats: Formats,
+    run_files: RunFiles,
+) -> Result<Vec<PathBuf>> {
+    let RunFiles {
+        quarantine,
+        reports,
+        stale,
+    } = run_files;
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![("manifest.json".into(), json::json_bytes("manifest.json", &cf.manifest)?)];
+    let mut remove: Vec<String> = Vec::new();
+    match quarantine {
+        Some(q) => files.push(("quarantine.csv".into(), q.into_bytes())),
+        None => remove.push("quarantine.csv".into()),
+    }
+    files.extend(reports);
+    remove.extend(stale);
+    let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+    // The two large files are written as they are made, side by side.
+    let mut outputs: Vec<(String, FileBody<'_>)> = Vec::new();
+    if formats.json {
+        outputs.push((
+            "cases.json".into(),
+            FileBody::Writer(Box::new(move |w: &mut dyn Write| json::write_cases_json(cf, w))),
+        ));
+    }
+    if formats.csv {
+        let cases = &cf.cases;
+        outputs.push((
+            "alerts.csv".into(),
+            FileBody::Writer(Box::new(move |w: &mut dyn Write| write_alerts_csv(cases, ds, w))),
+        ));
+    }
+    outputs.extend(files.into_iter().map(|(n, b)| (n, FileBody::Bytes(b.into()))));
+    write_outputs(dir, outputs, &remove)
+}
