@@ -444,228 +444,304 @@ impl<'a> Background<'a> {
         self.timing.ts(&mut self.rng, self.clock, p)
     }
 
+    /// One transaction of a one-off kind, drawn by its stage.
     fn one_off(&mut self, kind: OneOff) {
+        match kind {
+            OneOff::Card => self.card_purchase(),
+            OneOff::P2p | OneOff::MobileTransfer => self.personal_transfer(kind),
+            OneOff::MobileTopUp => self.mobile_top_up(),
+            OneOff::Atm => self.atm_withdrawal(),
+            OneOff::CashInPersonal => self.personal_cash_deposit(),
+            OneOff::CashInBusiness => self.takings_deposit(),
+            OneOff::CashOut => self.cash_withdrawal(),
+            OneOff::WireDomestic | OneOff::Cheque => self.business_payment(kind),
+            OneOff::Tax => self.tax_payment(),
+            OneOff::WireForeign => self.foreign_trade_wire(),
+            OneOff::Crypto => self.crypto_purchase(),
+            OneOff::Donation => self.donation(),
+            OneOff::RemitOut => self.remittance_out(),
+        }
+    }
+
+    /// A card purchase by an active individual at a merchant of its region (mostly)
+    /// or its country, its amount by the merchant's category; a person-to-person
+    /// transfer instead where the country has no merchants.
+    fn card_purchase(&mut self) {
         let w = &*self.world;
         let rng = &mut self.rng;
-        match kind {
-            OneOff::Card => {
-                let payer = w.active_individual(rng);
-                let region = &w.regions[w.hot(payer).region as usize];
-                let country = &w.countries[region.country_ix];
-                let pool: &[u32] = if !region.merchants.is_empty() && rng.chance(0.85) {
-                    &region.merchants
-                } else if !country.merchants.is_empty() {
-                    &country.merchants
-                } else {
-                    return self.one_off(OneOff::P2p);
-                };
-                let merchant = *rng.pick(pool);
-                let m = w.hot(merchant);
-                let spec = &CARD_MCCS[m.mcc as usize];
-                let a = amount(rng, spec.median, spec.sigma, spec.min, spec.max);
-                let loc = w.regions[m.region as usize].place;
-                let mcc = m.mcc;
-                let ts = self.ts(Profile::Retail);
-                self.push(Event::new(ts, a, Channel::Card, payer, merchant).at(loc).with_mcc(mcc));
-            }
-            OneOff::P2p | OneOff::MobileTransfer => {
-                let payer = w.active_individual(rng);
-                let payee = w.individual_near(rng, payer, 0.6, payer);
-                let (channel, median) = if matches!(kind, OneOff::P2p) {
-                    (Channel::P2p, 40.0)
-                } else {
-                    (Channel::Mobile, 25.0)
-                };
-                let a = amount(rng, median, 1.0, 1.0, 3000.0);
-                let narrative = if rng.chance(0.3) {
-                    *rng.pick(&self.texts.p2p)
-                } else {
-                    NONE
-                };
-                let ts = self.ts(Profile::Personal);
-                self.push(Event::new(ts, a, channel, payer, payee).saying(narrative));
-            }
-            OneOff::MobileTopUp => {
-                let payer = w.active_individual(rng);
-                let ops = &w.countries[w.country_of(payer)].mobile_operators;
-                let op = *rng.pick(ops);
-                let a = amount(rng, 5.0, 0.5, 1.0, 40.0);
-                let text = self.texts.top_up;
-                let ts = self.ts(Profile::Personal);
-                self.push(Event::new(ts, a, Channel::Mobile, payer, op).saying(text));
-            }
-            OneOff::Atm => {
-                let holder = w.active_individual(rng);
-                let home = &w.regions[w.hot(holder).region as usize];
-                let country = w.countries[home.country_ix].code;
-                let x = rng.f64();
-                let abroad = *rng.pick(&["TR-34", "TR-07", "AE-DU", "RU-MOW", "KZ-75", "DE-BE"]);
-                let (loc, a) = if x < 0.88 || (x >= 0.98 && abroad.starts_with(country)) {
-                    (*rng.pick(&home.atms), round10(amount(rng, 60.0, 0.8, 10.0, 1000.0)))
-                } else if x < 0.98 {
-                    let c = &w.countries[home.country_ix];
-                    let r = &w.regions[*rng.pick(&c.regions) as usize];
-                    (*rng.pick(&r.atms), round10(amount(rng, 60.0, 0.8, 10.0, 1000.0)))
-                } else {
-                    let atm = w.foreign_place(abroad).1;
-                    (atm, amount(rng, 120.0, 0.6, 20.0, 800.0))
-                };
-                let ts = self.ts(Profile::Atm);
-                self.push(
-                    Event::new(ts, a, Channel::Atm, holder, NONE)
-                        .at(loc)
-                        .with_mcc(MCC_ATM_IX),
-                );
-            }
-            OneOff::CashInPersonal => {
-                let holder = w.active_individual(rng);
-                let p = w.hot(holder);
-                let loc = if rng.chance(0.8) {
-                    p.branch
-                } else {
-                    *rng.pick(&w.regions[p.region as usize].branches)
-                };
-                let a = amount_outside(rng, 250.0, 1.0, 10.0, 15_000.0, 8_800.0, 10_000.0);
-                let ts = self.ts(Profile::Branch);
-                self.push(Event::new(ts, a, Channel::CashIn, holder, holder).at(loc));
-            }
-            OneOff::CashInBusiness => {
-                if w.cash_businesses.is_empty() {
-                    return self.one_off(OneOff::CashInPersonal);
-                }
-                let biz = w.cash_businesses[w.cash_business_weights.sample(rng)];
-                let p = w.hot(biz);
-                let loc = if rng.chance(0.98) {
-                    p.branch
-                } else {
-                    *rng.pick(&w.regions[p.region as usize].branches)
-                };
-                let a = amount_outside(rng, 1100.0, 0.7, 50.0, 30_000.0, 8_800.0, 10_000.0);
-                let narrative = if rng.chance(0.5) {
-                    *rng.pick(&self.texts.takings)
-                } else {
-                    NONE
-                };
-                let ts = self.ts(Profile::Takings);
-                self.push(Event::new(ts, a, Channel::CashIn, biz, biz).at(loc).saying(narrative));
-            }
-            OneOff::CashOut => {
-                let (holder, a) = if rng.chance(0.6) || w.orgs.is_empty() {
-                    (w.active_individual(rng), amount(rng, 300.0, 0.9, 20.0, 8000.0))
-                } else {
-                    (
-                        w.orgs[w.org_weights.sample(rng)],
-                        amount(rng, 800.0, 0.9, 50.0, 20_000.0),
-                    )
-                };
-                let loc = w.hot(holder).branch;
-                let narrative = if rng.chance(0.4) { self.texts.withdrawal } else { NONE };
-                let ts = self.ts(Profile::Branch);
-                self.push(
-                    Event::new(ts, a, Channel::CashOut, holder, NONE)
-                        .at(loc)
-                        .saying(narrative),
-                );
-            }
-            OneOff::WireDomestic | OneOff::Cheque => {
-                if w.orgs.is_empty() {
-                    return self.one_off(OneOff::P2p);
-                }
-                let payer = w.orgs[w.org_weights.sample(rng)];
-                let (channel, payee, a, narrative) = if matches!(kind, OneOff::WireDomestic) {
-                    let payee = w.org_near(rng, payer, payer);
-                    let a = amount(rng, 2500.0, 1.1, 50.0, 250_000.0);
-                    (Channel::Wire, payee, a, *rng.pick(&self.texts.goods))
-                } else {
-                    let payee = if rng.chance(0.5) {
-                        w.individual_near(rng, payer, 0.5, payer)
-                    } else {
-                        w.org_near(rng, payer, payer)
-                    };
-                    (
-                        Channel::Cheque,
-                        payee,
-                        amount(rng, 600.0, 0.8, 50.0, 8000.0),
-                        self.texts.cheque,
-                    )
-                };
-                let ts = self.ts(Profile::Office);
-                self.push(Event::new(ts, a, channel, payer, payee).saying(narrative));
-            }
-            OneOff::Tax => {
-                if w.orgs.is_empty() {
-                    return self.one_off(OneOff::P2p);
-                }
-                let payer = w.orgs[w.org_weights.sample(rng)];
-                let tre = w.countries[w.country_of(payer)].treasury;
-                let a = amount(rng, 400.0, 1.2, 10.0, 50_000.0);
-                let text = self.texts.tax[rng.index(2)];
-                let ts = self.ts(Profile::Office);
-                self.push(Event::new(ts, a, Channel::Wire, payer, tre).saying(text));
-            }
-            OneOff::WireForeign => {
-                if w.orgs.is_empty() || w.foreign_firms.is_empty() {
-                    return self.one_off(OneOff::P2p);
-                }
-                let org = w.orgs[w.org_weights.sample(rng)];
-                let home = w.countries[w.country_of(org)].code;
-                let weights: Vec<f64> = TRADE_PARTNERS
-                    .iter()
-                    .map(|t| if t.0 == home { 0.0 } else { t.1 })
-                    .collect();
-                let ci = rng.weighted(&weights);
-                let firm = *rng.pick(&w.foreign_firms[ci]);
-                let a = amount(rng, 8000.0, 1.0, 500.0, 500_000.0);
-                let narrative = *rng.pick(&self.texts.goods);
-                let (o, b) = if rng.chance(0.6) { (org, firm) } else { (firm, org) };
-                let ts = self.ts(Profile::Office);
-                self.push(Event::new(ts, a, Channel::Wire, o, b).saying(narrative));
-            }
-            OneOff::Crypto => {
-                let payer = w.active_individual(rng);
-                let vasp = *rng.pick(&w.vasps);
-                let a = amount_outside(rng, 150.0, 1.0, 10.0, 5000.0, 850.0, 1000.0);
-                let ts = self.ts(Profile::Personal);
-                self.push(Event::new(ts, a, Channel::Crypto, payer, vasp).with_mcc(MCC_CRYPTO_IX));
-            }
-            OneOff::Donation => {
-                if w.npos.is_empty() {
-                    return self.one_off(OneOff::P2p);
-                }
-                let payer = w.active_individual(rng);
-                let local = &w.countries[w.country_of(payer)].npos;
-                let npo = if local.is_empty() {
-                    *rng.pick(&w.npos)
-                } else {
-                    *rng.pick(local)
-                };
-                let a = amount(rng, 12.0, 0.8, 1.0, 200.0);
-                let channel = if rng.chance(0.5) { Channel::P2p } else { Channel::Mobile };
-                let narrative = if rng.chance(0.8) {
-                    *rng.pick(&self.texts.donation)
-                } else {
-                    NONE
-                };
-                let ts = self.ts(Profile::Personal);
-                self.push(Event::new(ts, a, channel, payer, npo).saying(narrative));
-            }
-            OneOff::RemitOut => {
-                let payer = w.active_individual(rng);
-                let country = if rng.chance(0.7) { "RU" } else { "KZ" };
-                let region = if country == "RU" { "RU-MOW" } else { "KZ-75" };
-                let place = w.foreign_place(region).0;
-                let name = person_name(rng, 0.2);
-                let a = amount(rng, 150.0, 0.8, 20.0, 2000.0);
-                let narrative = *rng.pick(&self.texts.family);
-                let ts = self.ts(Profile::Personal);
-                let receiver = self.world.add_foreign(country, data::mvts_operator(country), name);
-                self.push(
-                    Event::new(ts, a, Channel::Mvts, payer, receiver)
-                        .at(place)
-                        .saying(narrative),
-                );
-            }
+        let payer = w.active_individual(rng);
+        let region = &w.regions[w.hot(payer).region as usize];
+        let country = &w.countries[region.country_ix];
+        let pool: &[u32] = if !region.merchants.is_empty() && rng.chance(0.85) {
+            &region.merchants
+        } else if !country.merchants.is_empty() {
+            &country.merchants
+        } else {
+            return self.one_off(OneOff::P2p);
+        };
+        let merchant = *rng.pick(pool);
+        let m = w.hot(merchant);
+        let spec = &CARD_MCCS[m.mcc as usize];
+        let a = amount(rng, spec.median, spec.sigma, spec.min, spec.max);
+        let loc = w.regions[m.region as usize].place;
+        let mcc = m.mcc;
+        let ts = self.ts(Profile::Retail);
+        self.push(Event::new(ts, a, Channel::Card, payer, merchant).at(loc).with_mcc(mcc));
+    }
+
+    /// A small transfer between individuals, mostly neighbours: person to person
+    /// (`P2p`) or by mobile (`MobileTransfer`), sometimes with a narrative.
+    fn personal_transfer(&mut self, kind: OneOff) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let payer = w.active_individual(rng);
+        let payee = w.individual_near(rng, payer, 0.6, payer);
+        let (channel, median) = if matches!(kind, OneOff::P2p) {
+            (Channel::P2p, 40.0)
+        } else {
+            (Channel::Mobile, 25.0)
+        };
+        let a = amount(rng, median, 1.0, 1.0, 3000.0);
+        let narrative = if rng.chance(0.3) {
+            *rng.pick(&self.texts.p2p)
+        } else {
+            NONE
+        };
+        let ts = self.ts(Profile::Personal);
+        self.push(Event::new(ts, a, channel, payer, payee).saying(narrative));
+    }
+
+    /// A mobile top-up paid to an operator of the payer's country.
+    fn mobile_top_up(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let payer = w.active_individual(rng);
+        let ops = &w.countries[w.country_of(payer)].mobile_operators;
+        let op = *rng.pick(ops);
+        let a = amount(rng, 5.0, 0.5, 1.0, 40.0);
+        let text = self.texts.top_up;
+        let ts = self.ts(Profile::Personal);
+        self.push(Event::new(ts, a, Channel::Mobile, payer, op).saying(text));
+    }
+
+    /// An ATM withdrawal: mostly in the holder's home region, else elsewhere in its
+    /// country, sometimes abroad (unrounded amounts).
+    fn atm_withdrawal(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let holder = w.active_individual(rng);
+        let home = &w.regions[w.hot(holder).region as usize];
+        let country = w.countries[home.country_ix].code;
+        let x = rng.f64();
+        let abroad = *rng.pick(&["TR-34", "TR-07", "AE-DU", "RU-MOW", "KZ-75", "DE-BE"]);
+        let (loc, a) = if x < 0.88 || (x >= 0.98 && abroad.starts_with(country)) {
+            (*rng.pick(&home.atms), round10(amount(rng, 60.0, 0.8, 10.0, 1000.0)))
+        } else if x < 0.98 {
+            let c = &w.countries[home.country_ix];
+            let r = &w.regions[*rng.pick(&c.regions) as usize];
+            (*rng.pick(&r.atms), round10(amount(rng, 60.0, 0.8, 10.0, 1000.0)))
+        } else {
+            let atm = w.foreign_place(abroad).1;
+            (atm, amount(rng, 120.0, 0.6, 20.0, 800.0))
+        };
+        let ts = self.ts(Profile::Atm);
+        self.push(
+            Event::new(ts, a, Channel::Atm, holder, NONE)
+                .at(loc)
+                .with_mcc(MCC_ATM_IX),
+        );
+    }
+
+    /// An individual's cash deposit, mostly at its own branch, its amount kept out of
+    /// the band just under the reporting threshold.
+    fn personal_cash_deposit(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let holder = w.active_individual(rng);
+        let p = w.hot(holder);
+        let loc = if rng.chance(0.8) {
+            p.branch
+        } else {
+            *rng.pick(&w.regions[p.region as usize].branches)
+        };
+        let a = amount_outside(rng, 250.0, 1.0, 10.0, 15_000.0, 8_800.0, 10_000.0);
+        let ts = self.ts(Profile::Branch);
+        self.push(Event::new(ts, a, Channel::CashIn, holder, holder).at(loc));
+    }
+
+    /// A cash business banking its takings at its branch, by size weight, its amount
+    /// kept out of the band just under the threshold; an individual's deposit instead
+    /// where there are no cash businesses.
+    fn takings_deposit(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        if w.cash_businesses.is_empty() {
+            return self.one_off(OneOff::CashInPersonal);
         }
+        let biz = w.cash_businesses[w.cash_business_weights.sample(rng)];
+        let p = w.hot(biz);
+        let loc = if rng.chance(0.98) {
+            p.branch
+        } else {
+            *rng.pick(&w.regions[p.region as usize].branches)
+        };
+        let a = amount_outside(rng, 1100.0, 0.7, 50.0, 30_000.0, 8_800.0, 10_000.0);
+        let narrative = if rng.chance(0.5) {
+            *rng.pick(&self.texts.takings)
+        } else {
+            NONE
+        };
+        let ts = self.ts(Profile::Takings);
+        self.push(Event::new(ts, a, Channel::CashIn, biz, biz).at(loc).saying(narrative));
+    }
+
+    /// A cash withdrawal at the holder's branch, by an individual or an organisation.
+    fn cash_withdrawal(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let (holder, a) = if rng.chance(0.6) || w.orgs.is_empty() {
+            (w.active_individual(rng), amount(rng, 300.0, 0.9, 20.0, 8000.0))
+        } else {
+            (
+                w.orgs[w.org_weights.sample(rng)],
+                amount(rng, 800.0, 0.9, 50.0, 20_000.0),
+            )
+        };
+        let loc = w.hot(holder).branch;
+        let narrative = if rng.chance(0.4) { self.texts.withdrawal } else { NONE };
+        let ts = self.ts(Profile::Branch);
+        self.push(
+            Event::new(ts, a, Channel::CashOut, holder, NONE)
+                .at(loc)
+                .saying(narrative),
+        );
+    }
+
+    /// An organisation's domestic payment: a wire for goods to another firm
+    /// (`WireDomestic`) or a cheque to a person or firm (`Cheque`); a person-to-person
+    /// transfer instead where there are no organisations.
+    fn business_payment(&mut self, kind: OneOff) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        if w.orgs.is_empty() {
+            return self.one_off(OneOff::P2p);
+        }
+        let payer = w.orgs[w.org_weights.sample(rng)];
+        let (channel, payee, a, narrative) = if matches!(kind, OneOff::WireDomestic) {
+            let payee = w.org_near(rng, payer, payer);
+            let a = amount(rng, 2500.0, 1.1, 50.0, 250_000.0);
+            (Channel::Wire, payee, a, *rng.pick(&self.texts.goods))
+        } else {
+            let payee = if rng.chance(0.5) {
+                w.individual_near(rng, payer, 0.5, payer)
+            } else {
+                w.org_near(rng, payer, payer)
+            };
+            (
+                Channel::Cheque,
+                payee,
+                amount(rng, 600.0, 0.8, 50.0, 8000.0),
+                self.texts.cheque,
+            )
+        };
+        let ts = self.ts(Profile::Office);
+        self.push(Event::new(ts, a, channel, payer, payee).saying(narrative));
+    }
+
+    /// An organisation's tax payment to its country's treasury.
+    fn tax_payment(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        if w.orgs.is_empty() {
+            return self.one_off(OneOff::P2p);
+        }
+        let payer = w.orgs[w.org_weights.sample(rng)];
+        let tre = w.countries[w.country_of(payer)].treasury;
+        let a = amount(rng, 400.0, 1.2, 10.0, 50_000.0);
+        let text = self.texts.tax[rng.index(2)];
+        let ts = self.ts(Profile::Office);
+        self.push(Event::new(ts, a, Channel::Wire, payer, tre).saying(text));
+    }
+
+    /// A trade wire between an organisation and a foreign firm of another country,
+    /// either way round.
+    fn foreign_trade_wire(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        if w.orgs.is_empty() || w.foreign_firms.is_empty() {
+            return self.one_off(OneOff::P2p);
+        }
+        let org = w.orgs[w.org_weights.sample(rng)];
+        let home = w.countries[w.country_of(org)].code;
+        let weights: Vec<f64> = TRADE_PARTNERS
+            .iter()
+            .map(|t| if t.0 == home { 0.0 } else { t.1 })
+            .collect();
+        let ci = rng.weighted(&weights);
+        let firm = *rng.pick(&w.foreign_firms[ci]);
+        let a = amount(rng, 8000.0, 1.0, 500.0, 500_000.0);
+        let narrative = *rng.pick(&self.texts.goods);
+        let (o, b) = if rng.chance(0.6) { (org, firm) } else { (firm, org) };
+        let ts = self.ts(Profile::Office);
+        self.push(Event::new(ts, a, Channel::Wire, o, b).saying(narrative));
+    }
+
+    /// An individual's payment to a virtual-asset service provider, its amount kept
+    /// out of the band just under 1,000.
+    fn crypto_purchase(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let payer = w.active_individual(rng);
+        let vasp = *rng.pick(&w.vasps);
+        let a = amount_outside(rng, 150.0, 1.0, 10.0, 5000.0, 850.0, 1000.0);
+        let ts = self.ts(Profile::Personal);
+        self.push(Event::new(ts, a, Channel::Crypto, payer, vasp).with_mcc(MCC_CRYPTO_IX));
+    }
+
+    /// An individual's donation to an NPO, of its country where there is one.
+    fn donation(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        if w.npos.is_empty() {
+            return self.one_off(OneOff::P2p);
+        }
+        let payer = w.active_individual(rng);
+        let local = &w.countries[w.country_of(payer)].npos;
+        let npo = if local.is_empty() {
+            *rng.pick(&w.npos)
+        } else {
+            *rng.pick(local)
+        };
+        let a = amount(rng, 12.0, 0.8, 1.0, 200.0);
+        let channel = if rng.chance(0.5) { Channel::P2p } else { Channel::Mobile };
+        let narrative = if rng.chance(0.8) {
+            *rng.pick(&self.texts.donation)
+        } else {
+            NONE
+        };
+        let ts = self.ts(Profile::Personal);
+        self.push(Event::new(ts, a, channel, payer, npo).saying(narrative));
+    }
+
+    /// A money transfer to a new recipient in Russia or Kazakhstan, paid out at a
+    /// money-transfer operator.
+    fn remittance_out(&mut self) {
+        let w = &*self.world;
+        let rng = &mut self.rng;
+        let payer = w.active_individual(rng);
+        let country = if rng.chance(0.7) { "RU" } else { "KZ" };
+        let region = if country == "RU" { "RU-MOW" } else { "KZ-75" };
+        let place = w.foreign_place(region).0;
+        let name = person_name(rng, 0.2);
+        let a = amount(rng, 150.0, 0.8, 20.0, 2000.0);
+        let narrative = *rng.pick(&self.texts.family);
+        let ts = self.ts(Profile::Personal);
+        let receiver = self.world.add_foreign(country, data::mvts_operator(country), name);
+        self.push(
+            Event::new(ts, a, Channel::Mvts, payer, receiver)
+                .at(place)
+                .saying(narrative),
+        );
     }
 }
 

@@ -277,25 +277,58 @@ impl World {
         index as u32
     }
 
+    /// Builds the customer population: sets aside the scheme accounts, draws every
+    /// account's home, type, name and size, files the background customers into
+    /// their pools, weighs the pools and links households to employers, landlords
+    /// and migrant workers.
     fn build_population(&mut self, rng: &mut Rng, accounts: usize, identities: &[Identity]) {
-        // Which accounts are set aside for schemes: a random subset, so that
-        // their numbers do not give them away.
-        let mut reserved_of = vec![NONE; accounts];
-        {
-            let mut idx: Vec<u32> = (0..accounts as u32).collect();
-            let k = identities.len().min(accounts);
-            for i in 0..k {
-                let j = i + rng.index(accounts - i);
-                idx.swap(i, j);
+        let reserved_of = self.reserve_accounts(rng, accounts, identities.len());
+        let weights = self.population_weights();
+        for &slot in &reserved_of {
+            let identity = (slot != NONE).then(|| identities[slot as usize]);
+            let (ci, ri) = weights.home(rng, &self.countries);
+            let mut p = self.new_customer(rng, ci, ri);
+            let customer = match identity {
+                Some(id) => id.customer,
+                None => draw_customer_type(rng),
+            };
+            p.customer = Some(customer);
+            name_customer(rng, &mut p, customer, identity.is_none(), &weights);
+            if let Some(id) = identity {
+                cover_identity(rng, &mut p, customer, id);
             }
-            for (slot, &acct) in idx[..k].iter().enumerate() {
-                reserved_of[acct as usize] = slot as u32;
+            let ix = self.add_party(p);
+            if identity.is_none() {
+                self.file_background(ix, ci, customer);
             }
-            self.reserved = idx[..k].to_vec();
         }
+        self.weigh_pools();
+        self.link_households(rng, accounts);
+    }
 
-        let country_w: Vec<f64> = HOME_COUNTRIES.iter().map(|c| c.1).collect();
-        let region_w: Vec<Vec<f64>> = self
+    /// Sets aside one account for each of `wanted` planted schemes: a random
+    /// subset (a partial shuffle), so that their numbers do not give them away.
+    /// Returns, for each account, its slot in `reserved` or `NONE`.
+    fn reserve_accounts(&mut self, rng: &mut Rng, accounts: usize, wanted: usize) -> Vec<u32> {
+        let mut reserved_of = vec![NONE; accounts];
+        let mut idx: Vec<u32> = (0..accounts as u32).collect();
+        let k = wanted.min(accounts);
+        for i in 0..k {
+            let j = i + rng.index(accounts - i);
+            idx.swap(i, j);
+        }
+        for (slot, &acct) in idx[..k].iter().enumerate() {
+            reserved_of[acct as usize] = slot as u32;
+        }
+        self.reserved = idx[..k].to_vec();
+        reserved_of
+    }
+
+    /// The weights customers are drawn with: home countries, each country's
+    /// regions, occupations and merchant categories.
+    fn population_weights(&self) -> PopulationWeights {
+        let country: Vec<f64> = HOME_COUNTRIES.iter().map(|c| c.1).collect();
+        let region: Vec<Vec<f64>> = self
             .countries
             .iter()
             .map(|c| {
@@ -308,132 +341,74 @@ impl World {
                     .collect()
             })
             .collect();
-        let occ_w: Vec<f64> = OCCUPATIONS.iter().map(|o| o.1).collect();
-        let mcc_w: Vec<f64> = CARD_MCCS.iter().map(|m| m.share).collect();
+        let occupation: Vec<f64> = OCCUPATIONS.iter().map(|o| o.1).collect();
+        let mcc: Vec<f64> = CARD_MCCS.iter().map(|m| m.share).collect();
+        PopulationWeights {
+            country,
+            region,
+            occupation,
+            mcc,
+        }
+    }
 
-        for &slot in &reserved_of {
-            let ci = rng.weighted(&country_w);
-            let code = self.countries[ci].code;
-            let ri = self.countries[ci].regions[rng.weighted(&region_w[ci])];
-            let branch = *rng.pick(&self.regions[ri as usize].branches);
-            let bank = *rng.pick(data::banks(code));
-            let customer = if slot != NONE {
-                identities[slot as usize].customer
-            } else {
-                let x = rng.f64();
-                if x < 0.88 {
-                    CustomerType::Individual
-                } else if x < 0.97 {
-                    CustomerType::Organisation
-                } else if x < 0.985 {
-                    CustomerType::Npo
-                } else {
-                    CustomerType::Msb
-                }
-            };
-            let mut p = Party {
-                account: String::new(),
-                name: String::new(),
-                country: code,
-                bank,
-                customer: Some(customer),
-                occupation: None,
-                region: ri,
-                branch,
-                mcc: NO_MCC,
-                weight: 1.0,
-                opened: 0,
-                turnover: 0.0,
-            };
-            match customer {
-                CustomerType::Individual => {
-                    p.name = person_name(rng, 0.15);
-                    p.occupation = Some(OCCUPATIONS[rng.weighted(&occ_w)].0);
-                    p.weight = rng.lognormal(1.0, 0.9).min(30.0) as f32;
-                }
-                CustomerType::Organisation => {
-                    let prefix = *rng.pick(&ORG_PREFIX);
-                    if slot == NONE && rng.chance(0.45) {
-                        let m = rng.weighted(&mcc_w);
-                        let spec = &CARD_MCCS[m];
-                        p.mcc = m as u8;
-                        p.name = if rng.chance(0.5) {
-                            format!("{} {}", spec.stem, prefix)
-                        } else {
-                            format!("{} {}", prefix, spec.stem)
-                        };
-                        p.occupation = Some(spec.activity);
-                    } else {
-                        let (sector, activity) = *rng.pick(&ORG_SECTORS);
-                        p.name = org_name(rng, code, prefix, sector);
-                        p.occupation = Some(activity);
-                    }
-                    p.weight = rng.lognormal(1.0, 1.1).min(60.0) as f32;
-                }
-                CustomerType::Npo => {
-                    let prefix = *rng.pick(&ORG_PREFIX);
-                    p.name = if rng.chance(0.3) {
-                        format!("ОФ «{prefix}»")
-                    } else {
-                        format!("Public Foundation {prefix}")
-                    };
-                    p.occupation = Some("charity");
-                    p.weight = rng.lognormal(0.5, 0.8).min(10.0) as f32;
-                }
-                CustomerType::Msb => {
-                    let prefix = *rng.pick(&ORG_PREFIX);
-                    p.name = format!("{prefix} Exchange Office");
-                    p.occupation = Some("currency exchange");
-                    p.weight = rng.lognormal(2.0, 0.6).min(30.0) as f32;
-                }
+    /// A customer of country `ci` living in region `ri`, at a branch of the region
+    /// and a bank of the country (both drawn), with no name, type or profile yet.
+    fn new_customer(&self, rng: &mut Rng, ci: usize, ri: u16) -> Party {
+        let code = self.countries[ci].code;
+        let branch = *rng.pick(&self.regions[ri as usize].branches);
+        let bank = *rng.pick(data::banks(code));
+        Party {
+            account: String::new(),
+            name: String::new(),
+            country: code,
+            bank,
+            customer: None,
+            occupation: None,
+            region: ri,
+            branch,
+            mcc: NO_MCC,
+            weight: 1.0,
+            opened: 0,
+            turnover: 0.0,
+        }
+    }
+
+    /// Files a background customer into the pools of its region, its country and
+    /// the whole population: individuals, organisations, merchants, cash
+    /// businesses, NPOs.
+    fn file_background(&mut self, ix: u32, ci: usize, customer: CustomerType) {
+        let party = &self.parties[ix as usize];
+        let region = &mut self.regions[party.region as usize];
+        let country = &mut self.countries[ci];
+        match customer {
+            CustomerType::Individual => {
+                region.individuals.push(ix);
+                country.individuals.push(ix);
+                self.individuals.push(ix);
             }
-            if slot != NONE {
-                let id = identities[slot as usize];
-                p.occupation = Some(id.occupation);
-                if customer == CustomerType::Organisation {
-                    let prefix = *rng.pick(&ORG_PREFIX);
-                    p.name = match id.occupation {
-                        "restaurant" => format!("Cafe {prefix}"),
-                        "retail" => format!("{prefix} Market"),
-                        activity => {
-                            let sector = ORG_SECTORS.iter().find(|s| s.1 == activity).map_or("Trade", |s| s.0);
-                            org_name(rng, code, prefix, sector)
-                        }
-                    };
+            CustomerType::Organisation | CustomerType::Npo | CustomerType::Msb => {
+                country.orgs.push(ix);
+                self.orgs.push(ix);
+                if party.mcc != NO_MCC {
+                    region.merchants.push(ix);
+                    country.merchants.push(ix);
                 }
-            }
-            let ix = self.add_party(p);
-            if slot == NONE {
-                let party = &self.parties[ix as usize];
-                let region = &mut self.regions[party.region as usize];
-                let country = &mut self.countries[ci];
-                match customer {
-                    CustomerType::Individual => {
-                        region.individuals.push(ix);
-                        country.individuals.push(ix);
-                        self.individuals.push(ix);
-                    }
-                    CustomerType::Organisation | CustomerType::Npo | CustomerType::Msb => {
-                        country.orgs.push(ix);
-                        self.orgs.push(ix);
-                        if party.mcc != NO_MCC {
-                            region.merchants.push(ix);
-                            country.merchants.push(ix);
-                        }
-                        let cash = customer == CustomerType::Msb
-                            || (party.mcc != NO_MCC && CARD_MCCS[party.mcc as usize].cash_business);
-                        if cash {
-                            self.cash_businesses.push(ix);
-                        }
-                        if customer == CustomerType::Npo {
-                            country.npos.push(ix);
-                            self.npos.push(ix);
-                        }
-                    }
+                let cash = customer == CustomerType::Msb
+                    || (party.mcc != NO_MCC && CARD_MCCS[party.mcc as usize].cash_business);
+                if cash {
+                    self.cash_businesses.push(ix);
+                }
+                if customer == CustomerType::Npo {
+                    country.npos.push(ix);
+                    self.npos.push(ix);
                 }
             }
         }
+    }
 
+    /// The activity and size weights of the background pools, and of each
+    /// country's employers (ordinary firms and merchants).
+    fn weigh_pools(&mut self) {
         let weight = |ix: &u32| f64::from(self.parties[*ix as usize].weight);
         self.individual_weights = Weighted::new(self.individuals.iter().map(weight));
         self.org_weights = Weighted::new(self.orgs.iter().map(weight));
@@ -454,8 +429,12 @@ impl World {
                     .collect::<Vec<_>>(),
             );
         }
+    }
 
-        // Employers, landlords, families of migrant workers.
+    /// Employers, landlords, families of migrant workers: for each background
+    /// individual, an employer of its country if salaried, and whether it lets
+    /// a flat or has a family member working abroad.
+    fn link_households(&mut self, rng: &mut Rng, accounts: usize) {
         self.employer = vec![NONE; accounts];
         for &ix in &self.individuals {
             let p = &self.parties[ix as usize];
@@ -767,6 +746,106 @@ impl World {
     /// Whether a person is usually paid a salary.
     pub(crate) fn salaried(p: &Party) -> bool {
         OCCUPATIONS.iter().any(|o| Some(o.0) == p.occupation && o.2)
+    }
+}
+
+/// The weights the population is drawn with.
+struct PopulationWeights {
+    /// Home countries (`HOME_COUNTRIES` order).
+    country: Vec<f64>,
+    /// The regions of each country (`Country::regions` order).
+    region: Vec<Vec<f64>>,
+    /// Occupations of individuals (`OCCUPATIONS` order).
+    occupation: Vec<f64>,
+    /// Merchant categories (`CARD_MCCS` order).
+    mcc: Vec<f64>,
+}
+
+impl PopulationWeights {
+    /// A home: a country (index into `countries`) and one of its regions.
+    fn home(&self, rng: &mut Rng, countries: &[Country]) -> (usize, u16) {
+        let ci = rng.weighted(&self.country);
+        let ri = countries[ci].regions[rng.weighted(&self.region[ci])];
+        (ci, ri)
+    }
+}
+
+/// The type of a background customer: mostly individuals, then organisations,
+/// a few NPOs and money-service businesses.
+fn draw_customer_type(rng: &mut Rng) -> CustomerType {
+    let x = rng.f64();
+    if x < 0.88 {
+        CustomerType::Individual
+    } else if x < 0.97 {
+        CustomerType::Organisation
+    } else if x < 0.985 {
+        CustomerType::Npo
+    } else {
+        CustomerType::Msb
+    }
+}
+
+/// A customer's name, occupation and activity weight by its type. Background
+/// organisations (`background`) are card-accepting merchants about half the time.
+fn name_customer(rng: &mut Rng, p: &mut Party, customer: CustomerType, background: bool, w: &PopulationWeights) {
+    match customer {
+        CustomerType::Individual => {
+            p.name = person_name(rng, 0.15);
+            p.occupation = Some(OCCUPATIONS[rng.weighted(&w.occupation)].0);
+            p.weight = rng.lognormal(1.0, 0.9).min(30.0) as f32;
+        }
+        CustomerType::Organisation => {
+            let prefix = *rng.pick(&ORG_PREFIX);
+            if background && rng.chance(0.45) {
+                let m = rng.weighted(&w.mcc);
+                let spec = &CARD_MCCS[m];
+                p.mcc = m as u8;
+                p.name = if rng.chance(0.5) {
+                    format!("{} {}", spec.stem, prefix)
+                } else {
+                    format!("{} {}", prefix, spec.stem)
+                };
+                p.occupation = Some(spec.activity);
+            } else {
+                let (sector, activity) = *rng.pick(&ORG_SECTORS);
+                p.name = org_name(rng, p.country, prefix, sector);
+                p.occupation = Some(activity);
+            }
+            p.weight = rng.lognormal(1.0, 1.1).min(60.0) as f32;
+        }
+        CustomerType::Npo => {
+            let prefix = *rng.pick(&ORG_PREFIX);
+            p.name = if rng.chance(0.3) {
+                format!("ОФ «{prefix}»")
+            } else {
+                format!("Public Foundation {prefix}")
+            };
+            p.occupation = Some("charity");
+            p.weight = rng.lognormal(0.5, 0.8).min(10.0) as f32;
+        }
+        CustomerType::Msb => {
+            let prefix = *rng.pick(&ORG_PREFIX);
+            p.name = format!("{prefix} Exchange Office");
+            p.occupation = Some("currency exchange");
+            p.weight = rng.lognormal(2.0, 0.6).min(30.0) as f32;
+        }
+    }
+}
+
+/// A reserved account takes the occupation its scheme wants; an organisation
+/// also takes a name that fits it.
+fn cover_identity(rng: &mut Rng, p: &mut Party, customer: CustomerType, id: Identity) {
+    p.occupation = Some(id.occupation);
+    if customer == CustomerType::Organisation {
+        let prefix = *rng.pick(&ORG_PREFIX);
+        p.name = match id.occupation {
+            "restaurant" => format!("Cafe {prefix}"),
+            "retail" => format!("{prefix} Market"),
+            activity => {
+                let sector = ORG_SECTORS.iter().find(|s| s.1 == activity).map_or("Trade", |s| s.0);
+                org_name(rng, p.country, prefix, sector)
+            }
+        };
     }
 }
 
