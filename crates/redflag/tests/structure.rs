@@ -36,10 +36,6 @@ const NOT_YET_SPLIT: &[(&str, &str)] = &[
     ("redflag/src/kinds/network.rs", "run"),
     ("redflag/src/kinds/sequence.rs", "run"),
     ("redflag/src/kinds/watchlist.rs", "run"),
-    ("redflag-cli/src/main.rs", "screen"),
-    ("redflag-synth/src/background.rs", "one_off"),
-    ("redflag-synth/src/frame.rs", "build"),
-    ("redflag-synth/src/world.rs", "build_population"),
 ];
 
 fn src() -> PathBuf {
