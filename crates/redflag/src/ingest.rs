@@ -920,8 +920,6 @@ struct Mapped {
     lf: LazyFrame,
 }
 
-/// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
-/// ones (for quarantine reasons).
 /// Text columns where an empty value means a missing one, whatever the format.
 const KEY_TEXT: &[&str] = &[
     "txn_id",
@@ -935,152 +933,177 @@ const KEY_TEXT: &[&str] = &[
     "customer_type",
 ];
 
-/// `trim`: strip spaces around text values (text formats, where padding is common; typed
-/// formats keep their values as stored).
-fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: &mut Vec<String>) -> Result<Mapped> {
-    let mut lf = lf;
-    let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
-    let available: Vec<String> = src_schema.iter_names().map(|s| s.to_string()).collect();
-    let mut exprs: Vec<Expr> = Vec::new();
-    let mut supplied: Vec<String> = Vec::new();
-    let missing_col = |canon: &str, src: &str| Error::MissingColumn {
-        path: PathBuf::from(path),
-        column: canon.to_string(),
-        available: available.clone(),
-        hint: format!(
-            " (mapping `{}` reads it from `{src}`{})",
-            mapping.name,
-            suggestion(src, available.iter().map(String::as_str))
-        ),
-    };
-    for (canon, ty) in CANONICAL {
-        let spec: Option<ColumnSpec> = match mapping.columns.get(*canon) {
+/// The source frame being mapped: its path, columns and the mapping read onto it.
+struct Source<'a> {
+    path: &'a str,
+    mapping: &'a Mapping,
+    schema: &'a Schema,
+    /// The source column names, in file order.
+    available: Vec<String>,
+}
+
+impl Source<'_> {
+    /// The error for a source column the mapping names but the file lacks.
+    fn missing_col(&self, canon: &str, src: &str) -> Error {
+        Error::MissingColumn {
+            path: PathBuf::from(self.path),
+            column: canon.to_string(),
+            available: self.available.clone(),
+            hint: format!(
+                " (mapping `{}` reads it from `{src}`{})",
+                self.mapping.name,
+                suggestion(src, self.available.iter().map(String::as_str))
+            ),
+        }
+    }
+
+    /// Where a canonical column comes from: the mapping's entry, else the column under its
+    /// own name when the mapping passes canonical columns through.
+    fn spec_of(&self, canon: &str) -> Option<ColumnSpec> {
+        match self.mapping.columns.get(canon) {
             Some(ColumnSource::Name(n)) => Some(ColumnSpec {
                 from: Some(n.clone()),
                 ..Default::default()
             }),
             Some(ColumnSource::Spec(s)) => Some(s.clone()),
-            None if mapping.passthrough && src_schema.contains(canon) => Some(ColumnSpec {
+            None if self.mapping.passthrough && self.schema.contains(canon) => Some(ColumnSpec {
                 from: Some(canon.to_string()),
                 ..Default::default()
             }),
             None => None,
-        };
-        let Some(spec) = spec else {
-            if *canon == "txn_id" || *canon == "amount_base" {
-                continue; // generated below
-            }
-            if REQUIRED.contains(canon) {
-                return Err(Error::MissingColumn {
-                    path: PathBuf::from(path),
-                    column: canon.to_string(),
-                    available: available.clone(),
-                    hint: if mapping.passthrough {
-                        format!(
-                            "{}; map it with a mapping file (--mapping) or a preset (--preset amlworld)",
-                            suggestion(canon, available.iter().map(String::as_str))
-                        )
-                    } else {
-                        String::new()
-                    },
-                });
-            }
-            exprs.push(lit(NULL).cast(ty.dtype()).alias(*canon));
-            continue;
-        };
-        let (base, src_dtype): (Expr, DataType) = match (&spec.from, &spec.value) {
+        }
+    }
+
+    /// A canonical column no source supplies: an error for a required one, nothing for
+    /// the generated ones (`txn_id`, `amount_base`), else a null column.
+    fn absent(&self, canon: &str, ty: &ColType) -> Result<Option<Expr>> {
+        if canon == "txn_id" || canon == "amount_base" {
+            return Ok(None); // generated later
+        }
+        if REQUIRED.contains(&canon) {
+            return Err(Error::MissingColumn {
+                path: PathBuf::from(self.path),
+                column: canon.to_string(),
+                available: self.available.clone(),
+                hint: if self.mapping.passthrough {
+                    format!(
+                        "{}; map it with a mapping file (--mapping) or a preset (--preset amlworld)",
+                        suggestion(canon, self.available.iter().map(String::as_str))
+                    )
+                } else {
+                    String::new()
+                },
+            });
+        }
+        Ok(Some(lit(NULL).cast(ty.dtype()).alias(canon)))
+    }
+
+    /// The source expression of a canonical column and the source's type: a source
+    /// column or a constant.
+    fn base_of(&self, canon: &str, spec: &ColumnSpec) -> Result<(Expr, DataType)> {
+        match (&spec.from, &spec.value) {
             (Some(f), _) => {
-                let dt = src_schema
+                let dt = self
+                    .schema
                     .get(f.as_str())
                     .cloned()
-                    .ok_or_else(|| missing_col(canon, f))?;
-                (col(f.as_str()), dt)
+                    .ok_or_else(|| self.missing_col(canon, f))?;
+                Ok((col(f.as_str()), dt))
             }
-            (None, Some(v)) => (lit(v.clone()), DataType::String),
-            (None, None) => {
-                return Err(Error::Mapping {
-                    location: Location {
-                        file: PathBuf::from(&mapping.name),
-                        ..Default::default()
-                    },
-                    message: format!("column `{canon}` needs `from` (a source column) or `value` (a constant)"),
-                })
-            }
-        };
-        supplied.push(canon.to_string());
-        // Raw text of the columns whose problems are quarantine reasons.
-        // Raw text of the columns whose parsing can fail (text sources only; a typed
-        // source is either a value or null).
-        if matches!(*canon, "ts" | "amount") && src_dtype == DataType::String {
-            exprs.push(base.clone().alias(format!("__raw_{canon}")));
+            (None, Some(v)) => Ok((lit(v.clone()), DataType::String)),
+            (None, None) => Err(Error::Mapping {
+                location: Location {
+                    file: PathBuf::from(&self.mapping.name),
+                    ..Default::default()
+                },
+                message: format!("column `{canon}` needs `from` (a source column) or `value` (a constant)"),
+            }),
         }
-        let mut e = base;
-        if !spec.values.is_empty() || spec.other.is_some() {
-            let text = e.cast(DataType::String).str().strip_chars(lit(NULL));
-            let default = match &spec.other {
-                Some(o) => lit(o.clone()),
-                None => text.clone(),
+    }
+
+    /// The direction stage, first part: a `__credit` column from the mapping's
+    /// debit/credit mark column, if it has one.
+    fn credit_mark(&self, exprs: &mut Vec<Expr>) -> Result<Option<Expr>> {
+        let Some(d) = &self.mapping.direction else {
+            return Ok(None);
+        };
+        let Some(c) = &d.column else {
+            return Ok(None);
+        };
+        if !self.schema.contains(c) {
+            return Err(self.missing_col("direction", c));
+        }
+        let text = col(c.as_str()).cast(DataType::String).str().strip_chars(lit(NULL));
+        let is_credit = d
+            .credit
+            .iter()
+            .fold(lit(false), |acc, m| acc.or(text.clone().eq(lit(m.clone()))));
+        exprs.push(is_credit.fill_null(lit(false)).alias("__credit"));
+        Ok(Some(col("__credit")))
+    }
+}
+
+/// The value translation stage: `values` and `other` of a column spec, when given.
+fn translate_values(e: Expr, spec: &ColumnSpec) -> Expr {
+    if spec.values.is_empty() && spec.other.is_none() {
+        return e;
+    }
+    let text = e.cast(DataType::String).str().strip_chars(lit(NULL));
+    let default = match &spec.other {
+        Some(o) => lit(o.clone()),
+        None => text.clone(),
+    };
+    translate(text, &spec.values, default)
+}
+
+/// The typing stage: a source expression converted to its canonical column's type
+/// (text trimmed, numbers and dates parsed from text, typed sources cast).
+fn to_canonical_type(
+    e: Expr,
+    ty: &ColType,
+    src_dtype: &DataType,
+    spec: &ColumnSpec,
+    mapping: &Mapping,
+    trim: bool,
+) -> Expr {
+    match ty {
+        ColType::Text => {
+            if trim || *src_dtype != DataType::String {
+                let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
+                when(t.clone().str().len_bytes().eq(lit(0)))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(t)
+            } else {
+                // Typed text is kept as stored: no copy of a large column.
+                e
+            }
+        }
+        ColType::Float => match src_dtype {
+            DataType::String => parse_number(e, mapping),
+            _ => e.cast(DataType::Float64),
+        },
+        ColType::Datetime | ColType::Date => {
+            let dt = match src_dtype {
+                DataType::String => parse_datetime(e.str().strip_chars(lit(NULL)), spec.format.as_deref()),
+                DataType::Datetime(_, _) | DataType::Date => e.cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+                // Integers: milliseconds since the epoch.
+                _ => e
+                    .cast(DataType::Int64)
+                    .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
             };
-            e = translate(text, &spec.values, default);
-        }
-        let e = match ty {
-            ColType::Text => {
-                if trim || src_dtype != DataType::String {
-                    let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
-                    when(t.clone().str().len_bytes().eq(lit(0)))
-                        .then(lit(NULL).cast(DataType::String))
-                        .otherwise(t)
-                } else {
-                    // Typed text is kept as stored: no copy of a large column.
-                    e
-                }
+            if *ty == ColType::Date {
+                dt.cast(DataType::Date)
+            } else {
+                dt
             }
-            ColType::Float => match src_dtype {
-                DataType::String => parse_number(e, mapping),
-                _ => e.cast(DataType::Float64),
-            },
-            ColType::Datetime | ColType::Date => {
-                let dt = match src_dtype {
-                    DataType::String => parse_datetime(e.str().strip_chars(lit(NULL)), spec.format.as_deref()),
-                    DataType::Datetime(_, _) | DataType::Date => {
-                        e.cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-                    }
-                    // Integers: milliseconds since the epoch.
-                    _ => e
-                        .cast(DataType::Int64)
-                        .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
-                };
-                if *ty == ColType::Date {
-                    dt.cast(DataType::Date)
-                } else {
-                    dt
-                }
-            }
-        };
-        exprs.push(e.alias(*canon));
-    }
-    if let Some(l) = &mapping.label {
-        if src_schema.contains(l) {
-            exprs.push(col(l.as_str()).cast(DataType::String).alias(LABEL));
         }
     }
-    // Direction of statement rows.
-    let mut credit: Option<Expr> = None;
-    if let Some(d) = &mapping.direction {
-        if let Some(c) = &d.column {
-            if !src_schema.contains(c) {
-                return Err(missing_col("direction", c));
-            }
-            let text = col(c.as_str()).cast(DataType::String).str().strip_chars(lit(NULL));
-            let is_credit = d
-                .credit
-                .iter()
-                .fold(lit(false), |acc, m| acc.or(text.clone().eq(lit(m.clone()))));
-            exprs.push(is_credit.fill_null(lit(false)).alias("__credit"));
-            credit = Some(col("__credit"));
-        }
-    }
-    lf = lf.select(exprs);
+}
+
+/// The direction stage, second part: with `signed_amount`, a positive amount is a credit
+/// and amounts become positive; credit rows then have their `orig_*` and `bene_*`
+/// account columns swapped.
+fn apply_direction(mut lf: LazyFrame, mapping: &Mapping, mut credit: Option<Expr>) -> LazyFrame {
     if let Some(d) = &mapping.direction {
         if d.signed_amount {
             lf = lf.with_column(col("amount").gt(lit(0.0)).fill_null(lit(false)).alias("__credit"));
@@ -1096,6 +1119,51 @@ fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: 
         }
         lf = lf.with_columns(swaps).drop(by_name(["__credit"], true, false));
     }
+    lf
+}
+
+/// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
+/// ones (for quarantine reasons). Stages: each canonical column's source ([`Source::spec_of`],
+/// [`Source::base_of`]), its value translation ([`translate_values`]) and type
+/// ([`to_canonical_type`]); the label; the direction of statement rows
+/// ([`Source::credit_mark`], [`apply_direction`]).
+///
+/// `trim`: strip spaces around text values (text formats, where padding is common; typed
+/// formats keep their values as stored).
+fn map_frame(lf: LazyFrame, path: &str, mapping: &Mapping, trim: bool, present: &mut Vec<String>) -> Result<Mapped> {
+    let mut lf = lf;
+    let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
+    let src = Source {
+        path,
+        mapping,
+        schema: &src_schema,
+        available: src_schema.iter_names().map(|s| s.to_string()).collect(),
+    };
+    let mut exprs: Vec<Expr> = Vec::new();
+    let mut supplied: Vec<String> = Vec::new();
+    for (canon, ty) in CANONICAL {
+        let Some(spec) = src.spec_of(canon) else {
+            exprs.extend(src.absent(canon, ty)?);
+            continue;
+        };
+        let (base, src_dtype) = src.base_of(canon, &spec)?;
+        supplied.push(canon.to_string());
+        // Raw text of the columns whose parsing can fail (text sources only; a typed
+        // source is either a value or null): quarantine reasons quote it.
+        if matches!(*canon, "ts" | "amount") && src_dtype == DataType::String {
+            exprs.push(base.clone().alias(format!("__raw_{canon}")));
+        }
+        let e = translate_values(base, &spec);
+        exprs.push(to_canonical_type(e, ty, &src_dtype, &spec, mapping, trim).alias(*canon));
+    }
+    if let Some(l) = &mapping.label {
+        if src_schema.contains(l) {
+            exprs.push(col(l.as_str()).cast(DataType::String).alias(LABEL));
+        }
+    }
+    let credit = src.credit_mark(&mut exprs)?;
+    lf = lf.select(exprs);
+    lf = apply_direction(lf, mapping, credit);
     for s in supplied {
         if !present.contains(&s) {
             present.push(s);
@@ -1113,154 +1181,245 @@ fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> R
     finish_inputs_in(frames, mapping, opts, BATCH_ROWS)
 }
 
-fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
-    let base = if opts.base_currency.is_empty() {
+/// One input file as read: path, format, sha256 and rows read.
+type FileMeta = (String, Format, String, u64);
+
+/// Records that could not be parsed: file index, record number and reason.
+type Rejected = Vec<(u32, u32, String)>;
+
+/// The base currency of the run (upper case; `USD` when none is given).
+fn base_currency(opts: &IngestOptions) -> String {
+    if opts.base_currency.is_empty() {
         "USD".to_string()
     } else {
         opts.base_currency.to_uppercase()
-    };
-    let mut present = Vec::new();
-    let mut parts = Vec::new();
-    let n_files = frames.len();
-    let mut meta = Vec::new();
-    let mut rejected_rows: Vec<(u32, u32, String)> = Vec::new();
-    for (fi, raw) in frames.into_iter().enumerate() {
-        let Raw {
-            lf,
-            path,
-            format,
-            sha,
-            rows,
-            rejected,
-            parquet,
-        } = raw;
-        let stem = Path::new(&path)
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "input".into());
-        let height = match &parquet {
-            Some((_, n)) => *n,
-            None => {
-                let counted = lf
-                    .clone()
-                    .select([len().cast(DataType::UInt64).alias("n")])
-                    .collect()
-                    .ctx(|| format!("{path}: reading the rows"))?;
-                counted.column("n").ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) as usize
-            }
-        };
-        // The batches: each is read, mapped, checked and encoded on its own, on the
-        // worker threads; they are joined in file order.
-        let batch_rows = batch_rows.max(1);
-        let starts: Vec<usize> = if height == 0 {
-            vec![0]
-        } else {
-            (0..height).step_by(batch_rows).collect()
-        };
-        let one_batch = |off: usize| -> Result<(DataFrame, Vec<String>)> {
-            let len = batch_rows.min(height - off);
-            // This batch of the file, as read.
-            let raw_batch = match &parquet {
-                Some((p, _)) => {
-                    let file = std::fs::File::open(p).map_err(|source| Error::Io {
-                        path: p.clone(),
-                        action: "opening the input",
-                        source,
-                    })?;
-                    ParquetReader::new(file)
-                        .with_slice(Some((off, len)))
-                        .finish()
-                        .map_err(|e| Error::Input {
-                            path: p.clone(),
-                            message: format!("cannot read as Parquet: {e}"),
-                        })?
-                        .lazy()
-                }
-                None => lf.clone().slice(off as i64, len as IdxSize),
-            };
-            let mut supplied = Vec::new();
-            let m = map_frame(raw_batch, &path, mapping, format == Format::Csv, &mut supplied)?;
-            let has_currency = supplied.iter().any(|c| c == "currency");
-            let has_txn_id = mapping.columns.contains_key("txn_id")
-                || (mapping.passthrough
-                    && m.lf
-                        .clone()
-                        .collect_schema()
-                        .map(|s| s.contains("txn_id"))
-                        .unwrap_or(false));
-            let numbered_lf = m.lf.with_row_index("__row", Some((off + 1) as IdxSize));
-            let mut numbered = numbered_lf.collect().ctx(|| format!("{path}: reading the rows"))?;
-            if let Some(rows) = &rows {
-                let mine: Vec<u32> = rows.iter().skip(off).take(numbered.height()).copied().collect();
-                numbered
-                    .with_column(Column::new("__row".into(), mine))
-                    .ctx(|| format!("{path}: numbering the rows"))?;
-            }
-            // Typed text keeps its values; an empty key is still a missing one (an empty
-            // account is the cash side). Checked first, so that a clean column is not copied.
-            for c in KEY_TEXT {
-                let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
-                    Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
-                        ca.iter()
-                            .map(|v| v.filter(|s| !s.is_empty()))
-                            .collect::<StringChunked>()
-                            .with_name((*c).into()),
-                    ),
-                    _ => None,
-                };
-                if let Some(f) = fixed {
-                    numbered
-                        .with_column(f.into_column())
-                        .ctx(|| format!("{path}: reading column `{c}`"))?;
-                }
-            }
-            let mut lf = numbered.lazy();
-            if !has_txn_id {
-                // Generated from the row number (and the file, when there are several).
-                let prefix = if n_files > 1 { format!("{stem}:") } else { String::new() };
-                lf = lf.with_column(
-                    concat_str([lit(prefix), col("__row").cast(DataType::String)], "", false).alias("txn_id"),
-                );
-            }
-            let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
-            let h = df.height();
-            df.with_column(Column::new("__file".into(), vec![fi as u32; h]))
-                .ctx(|| format!("{path}: numbering the rows"))?;
-            // Currency and amount in base currency.
-            let mut df = apply_fx(df, &base, opts.fx.as_ref(), has_currency)?;
-            df.with_column(row_codes(&df).ctx(|| format!("{path}: checking the rows"))?)
-                .ctx(|| format!("{path}: checking the rows"))?;
-            schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
-            Ok((df, supplied))
-        };
-        let idx: Vec<usize> = (0..starts.len()).collect();
-        let mut done = crate::util::threads::run_parallel(&idx, |k| one_batch(starts[k]));
-        done.sort_by_key(|(k, _)| *k);
-        let mut read = 0u64;
-        for (_, res) in done {
-            let (df, supplied) = res?;
-            for c in supplied {
-                if !present.contains(&c) {
-                    present.push(c);
-                }
-            }
-            read += df.height() as u64;
-            parts.push(df);
+    }
+}
+
+/// Rows in an input: the Parquet file's count, else the frame's.
+fn frame_height(lf: &LazyFrame, parquet: &Option<(PathBuf, usize)>, path: &str) -> Result<usize> {
+    Ok(match parquet {
+        Some((_, n)) => *n,
+        None => {
+            let counted = lf
+                .clone()
+                .select([len().cast(DataType::UInt64).alias("n")])
+                .collect()
+                .ctx(|| format!("{path}: reading the rows"))?;
+            counted.column("n").ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) as usize
         }
-        let n_rejected = rejected.len() as u64;
-        rejected_rows.extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
-        meta.push((path, format, sha, read + n_rejected));
+    })
+}
+
+/// One input file, cut into batches: what each batch's stages read.
+struct FileBatches<'a> {
+    lf: LazyFrame,
+    path: &'a str,
+    format: Format,
+    /// Record numbers of the rows read, when records were set aside before parsing.
+    rows: &'a Option<Vec<u32>>,
+    parquet: &'a Option<(PathBuf, usize)>,
+    height: usize,
+    batch_rows: usize,
+    /// The file's index among the inputs.
+    fi: usize,
+    /// The prefix of generated transaction ids (the file's stem, when there are several).
+    id_prefix: String,
+    mapping: &'a Mapping,
+    opts: &'a IngestOptions,
+    base: &'a str,
+}
+
+impl FileBatches<'_> {
+    /// The read stage: the batch's rows as read, from the Parquet file or the frame.
+    fn read(&self, off: usize, len: usize) -> Result<LazyFrame> {
+        Ok(match self.parquet {
+            Some((p, _)) => {
+                let file = std::fs::File::open(p).map_err(|source| Error::Io {
+                    path: p.clone(),
+                    action: "opening the input",
+                    source,
+                })?;
+                ParquetReader::new(file)
+                    .with_slice(Some((off, len)))
+                    .finish()
+                    .map_err(|e| Error::Input {
+                        path: p.clone(),
+                        message: format!("cannot read as Parquet: {e}"),
+                    })?
+                    .lazy()
+            }
+            None => self.lf.clone().slice(off as i64, len as IdxSize),
+        })
     }
-    if !present.contains(&"txn_id".to_string()) {
-        present.push("txn_id".into());
+
+    /// Whether the mapped batch has a transaction id column (else one is generated).
+    fn has_txn_id(&self, m: &Mapped) -> bool {
+        self.mapping.columns.contains_key("txn_id")
+            || (self.mapping.passthrough
+                && m.lf
+                    .clone()
+                    .collect_schema()
+                    .map(|s| s.contains("txn_id"))
+                    .unwrap_or(false))
     }
-    if !present.contains(&"amount_base".to_string()) {
-        present.push("amount_base".into());
+
+    /// The numbering stage: `__row`, the record number of each row (counted from the
+    /// batch's offset, or taken from the records kept when some were set aside).
+    fn number(&self, lf: LazyFrame, off: usize) -> Result<DataFrame> {
+        let path = self.path;
+        let numbered_lf = lf.with_row_index("__row", Some((off + 1) as IdxSize));
+        let mut numbered = numbered_lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+        if let Some(rows) = self.rows {
+            let mine: Vec<u32> = rows.iter().skip(off).take(numbered.height()).copied().collect();
+            numbered
+                .with_column(Column::new("__row".into(), mine))
+                .ctx(|| format!("{path}: numbering the rows"))?;
+        }
+        Ok(numbered)
     }
-    if !present.contains(&"currency".to_string()) {
-        present.push("currency".into());
+
+    /// The key stage: typed text keeps its values; an empty key is still a missing one
+    /// (an empty account is the cash side). Checked first, so that a clean column is not
+    /// copied.
+    fn blank_keys_to_null(&self, numbered: &mut DataFrame) -> Result<()> {
+        let path = self.path;
+        for c in KEY_TEXT {
+            let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
+                Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
+                    ca.iter()
+                        .map(|v| v.filter(|s| !s.is_empty()))
+                        .collect::<StringChunked>()
+                        .with_name((*c).into()),
+                ),
+                _ => None,
+            };
+            if let Some(f) = fixed {
+                numbered
+                    .with_column(f.into_column())
+                    .ctx(|| format!("{path}: reading column `{c}`"))?;
+            }
+        }
+        Ok(())
     }
-    // Same columns in every part, in the same order.
+
+    /// One batch through every stage: read, mapped, numbered, keys cleaned, ids
+    /// generated, file marked, converted into the base currency, checked (reason codes)
+    /// and dictionary-encoded. Returns the frame and the canonical columns supplied.
+    fn batch(&self, off: usize) -> Result<(DataFrame, Vec<String>)> {
+        let path = self.path;
+        let len = self.batch_rows.min(self.height - off);
+        let raw_batch = self.read(off, len)?;
+        let mut supplied = Vec::new();
+        let m = map_frame(raw_batch, path, self.mapping, self.format == Format::Csv, &mut supplied)?;
+        let has_currency = supplied.iter().any(|c| c == "currency");
+        let has_txn_id = self.has_txn_id(&m);
+        let mut numbered = self.number(m.lf, off)?;
+        self.blank_keys_to_null(&mut numbered)?;
+        let mut lf = numbered.lazy();
+        if !has_txn_id {
+            // Generated from the row number (and the file, when there are several).
+            lf = lf.with_column(
+                concat_str(
+                    [lit(self.id_prefix.clone()), col("__row").cast(DataType::String)],
+                    "",
+                    false,
+                )
+                .alias("txn_id"),
+            );
+        }
+        let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+        let h = df.height();
+        df.with_column(Column::new("__file".into(), vec![self.fi as u32; h]))
+            .ctx(|| format!("{path}: numbering the rows"))?;
+        // Currency and amount in base currency.
+        let mut df = apply_fx(df, self.base, self.opts.fx.as_ref(), has_currency)?;
+        df.with_column(row_codes(&df).ctx(|| format!("{path}: checking the rows"))?)
+            .ctx(|| format!("{path}: checking the rows"))?;
+        schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
+        Ok((df, supplied))
+    }
+}
+
+/// What the files read so far add up to.
+struct Gathered {
+    /// The canonical columns the inputs supplied, in the order first seen.
+    present: Vec<String>,
+    /// The batches, in file and row order.
+    parts: Vec<DataFrame>,
+    meta: Vec<FileMeta>,
+    rejected_rows: Rejected,
+}
+
+/// The file stage: one input's batches, each read, mapped, checked and encoded on its own
+/// on the worker threads, then joined in file order into `out`.
+fn read_input(
+    fi: usize,
+    raw: Raw,
+    n_files: usize,
+    ctx: (&Mapping, &IngestOptions, &str, usize),
+    out: &mut Gathered,
+) -> Result<()> {
+    let (mapping, opts, base, batch_rows) = ctx;
+    let Raw {
+        lf,
+        path,
+        format,
+        sha,
+        rows,
+        rejected,
+        parquet,
+    } = raw;
+    let stem = Path::new(&path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "input".into());
+    let height = frame_height(&lf, &parquet, &path)?;
+    let batch_rows = batch_rows.max(1);
+    let starts: Vec<usize> = if height == 0 {
+        vec![0]
+    } else {
+        (0..height).step_by(batch_rows).collect()
+    };
+    let file = FileBatches {
+        lf,
+        path: &path,
+        format,
+        rows: &rows,
+        parquet: &parquet,
+        height,
+        batch_rows,
+        fi,
+        id_prefix: if n_files > 1 { format!("{stem}:") } else { String::new() },
+        mapping,
+        opts,
+        base,
+    };
+    let idx: Vec<usize> = (0..starts.len()).collect();
+    let mut done = crate::util::threads::run_parallel(&idx, |k| file.batch(starts[k]));
+    done.sort_by_key(|(k, _)| *k);
+    let mut read = 0u64;
+    for (_, res) in done {
+        let (df, supplied) = res?;
+        for c in supplied {
+            if !out.present.contains(&c) {
+                out.present.push(c);
+            }
+        }
+        read += df.height() as u64;
+        out.parts.push(df);
+    }
+    drop(file);
+    let n_rejected = rejected.len() as u64;
+    out.rejected_rows
+        .extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
+    out.meta.push((path, format, sha, read + n_rejected));
+    Ok(())
+}
+
+/// The join stage: every batch with the same columns in the same order (missing ones as
+/// nulls, a missing `__raw_*` as its column's text), concatenated.
+fn join_parts(parts: Vec<DataFrame>) -> Result<DataFrame> {
     let mut cols: Vec<String> = parts[0].get_column_names().iter().map(|s| s.to_string()).collect();
     for p in &parts[1..] {
         for c in p.get_column_names() {
@@ -1291,53 +1450,55 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             .collect();
         aligned.push(p.lazy().select(exprs));
     }
-    let all = concat(aligned, UnionArgs::default())
+    concat(aligned, UnionArgs::default())
         .ctx(|| "joining the input files".into())?
         .collect()
-        .ctx(|| "joining the input files".into())?;
-    // A transaction id seen on an earlier row, of any file, is a duplicate.
-    let mut all = all;
+        .ctx(|| "joining the input files".into())
+}
+
+/// The duplicate stage: a transaction id seen on an earlier row, of any file, is a
+/// duplicate (code 9) when the row has no other reason.
+fn mark_repeated_ids(all: DataFrame) -> Result<DataFrame> {
     let repeated = all
         .column("txn_id")
         .and_then(|c| c.str().map(repeated_ids))
         .ctx(|| "checking the transaction ids".into())?;
-    if !repeated.is_empty() {
-        let mut mask = vec![false; all.height()];
-        for r in repeated {
-            mask[r as usize] = true;
-        }
-        all = all
-            .lazy()
-            .with_column(
-                when(col("__code").eq(lit(0u32)).and(lit(Series::new("__rep".into(), mask))))
-                    .then(lit(9u32))
-                    .otherwise(col("__code"))
-                    .alias("__code"),
-            )
-            .collect()
-            .ctx(|| "checking the rows".into())?;
+    if repeated.is_empty() {
+        return Ok(all);
     }
-    // Quarantine: a reason code for every row (cheap), the words only for the rows set aside.
-    let schema_all = all.schema().clone();
-    let has_raw = |c: &str| schema_all.contains(&format!("__raw_{c}"));
-    let raw_text = |c: &str| {
-        if has_raw(c) {
-            col(format!("__raw_{c}"))
-        } else {
-            col(c).cast(DataType::String)
-        }
-    };
-    let bad_mask = all
-        .column("__code")
-        .and_then(|c| c.as_materialized_series().not_equal(0u32))
-        .ctx(|| "checking the rows".into())?;
+    let mut mask = vec![false; all.height()];
+    for r in repeated {
+        mask[r as usize] = true;
+    }
+    all.lazy()
+        .with_column(
+            when(col("__code").eq(lit(0u32)).and(lit(Series::new("__rep".into(), mask))))
+                .then(lit(9u32))
+                .otherwise(col("__code"))
+                .alias("__code"),
+        )
+        .collect()
+        .ctx(|| "checking the rows".into())
+}
+
+/// A column's text as read: its `__raw_*` copy when the frame has one.
+fn raw_text(schema: &Schema, c: &str) -> Expr {
+    if schema.contains(&format!("__raw_{c}")) {
+        col(format!("__raw_{c}"))
+    } else {
+        col(c).cast(DataType::String)
+    }
+}
+
+/// The words of each reason code.
+fn reason_expr(schema: &Schema) -> Expr {
     let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
     let is = |n: u32| col("__code").eq(lit(n));
-    let reason = when(is(1))
+    when(is(1))
         .then(lit("missing date (ts)"))
         .when(is(2))
         .then(concat_str(
-            [lit("unparsable date (ts) "), quote(raw_text("ts"))],
+            [lit("unparsable date (ts) "), quote(raw_text(schema, "ts"))],
             "",
             false,
         ))
@@ -1345,13 +1506,13 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         .then(lit("missing amount"))
         .when(is(4))
         .then(concat_str(
-            [lit("unparsable amount "), quote(raw_text("amount"))],
+            [lit("unparsable amount "), quote(raw_text(schema, "amount"))],
             "",
             false,
         ))
         .when(is(5))
         .then(concat_str(
-            [lit("non-positive amount "), quote(raw_text("amount"))],
+            [lit("non-positive amount "), quote(raw_text(schema, "amount"))],
             "",
             false,
         ))
@@ -1370,15 +1531,25 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             false,
         ))
         .otherwise(concat_str([lit("duplicate txn_id "), quote(col("txn_id"))], "", false))
-        .alias("__reason");
+        .alias("__reason")
+}
+
+/// The quarantine stage: a reason code for every row (cheap), the words only for the rows
+/// set aside. Returns the rows to screen and the rows set aside.
+fn split_quarantine(all: DataFrame) -> Result<(DataFrame, DataFrame)> {
+    let schema_all = all.schema().clone();
+    let bad_mask = all
+        .column("__code")
+        .and_then(|c| c.as_materialized_series().not_equal(0u32))
+        .ctx(|| "checking the rows".into())?;
     let bad = all
         .filter(&bad_mask)
         .ctx(|| "checking the rows".into())?
         .lazy()
         .with_columns([
-            reason,
-            raw_text("ts").alias("__raw_ts"),
-            raw_text("amount").alias("__raw_amount"),
+            reason_expr(&schema_all),
+            raw_text(&schema_all, "ts").alias("__raw_ts"),
+            raw_text(&schema_all, "amount").alias("__raw_amount"),
         ])
         .collect()
         .ctx(|| "checking the rows".into())?;
@@ -1389,7 +1560,16 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         drop(all);
         good
     };
-    // Per-file counts.
+    Ok((good, bad))
+}
+
+/// The count stage: each file's rows read, screened and quarantined.
+fn input_summaries(
+    meta: &[FileMeta],
+    good: &DataFrame,
+    bad: &DataFrame,
+    rejected_rows: &Rejected,
+) -> Vec<InputSummary> {
     let file_col = |df: &DataFrame| -> Vec<u64> {
         let mut v = vec![0u64; meta.len()];
         if let Ok(c) = df.column("__file").and_then(|c| c.u32().cloned()) {
@@ -1399,10 +1579,9 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         }
         v
     };
-    let good_n = file_col(&good);
-    let bad_n = file_col(&bad);
-    let inputs: Vec<InputSummary> = meta
-        .iter()
+    let good_n = file_col(good);
+    let bad_n = file_col(bad);
+    meta.iter()
         .enumerate()
         .map(|(i, (path, format, sha, n))| InputSummary {
             path: path.clone(),
@@ -1412,9 +1591,13 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             rows_screened: good_n[i],
             rows_quarantined: bad_n[i] + rejected_rows.iter().filter(|r| r.0 as usize == i).count() as u64,
         })
-        .collect();
+        .collect()
+}
+
+/// The quarantine listing: records that could not be parsed, then rows with a bad value,
+/// in file and row order, with the raw key fields.
+fn quarantine_frame(bad: DataFrame, rejected_rows: &Rejected, meta: &[FileMeta]) -> Result<DataFrame> {
     let file_names: Vec<String> = meta.iter().map(|m| m.0.clone()).collect();
-    // Records that could not be parsed, then rows with a bad value, in file and row order.
     let unparsed = DataFrame::new_infer_height(vec![
         Column::new("__file".into(), rejected_rows.iter().map(|r| r.0).collect::<Vec<u32>>()),
         Column::new("__row".into(), rejected_rows.iter().map(|r| r.1).collect::<Vec<u32>>()),
@@ -1435,8 +1618,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
     .sort(["__file", "__row"], SortMultipleOptions::default())
     .collect()
     .ctx(|| "listing the quarantined rows".into())?;
-    let quarantine = bad
-        .lazy()
+    bad.lazy()
         .select([
             translate(
                 col("__file").cast(DataType::String),
@@ -1458,8 +1640,12 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
             col("bene_account").cast(DataType::String),
         ])
         .collect()
-        .ctx(|| "listing the quarantined rows".into())?;
-    // The screened transactions: canonical columns, then the label.
+        .ctx(|| "listing the quarantined rows".into())
+}
+
+/// The screened transactions: canonical columns, then the label; accounts encoded, one
+/// chunk per column.
+fn canonical_frame(good: DataFrame) -> Result<DataFrame> {
     let mut keep: Vec<Expr> = CANONICAL.iter().map(|(n, _)| col(*n)).collect();
     if good.schema().contains(LABEL) {
         keep.push(col(LABEL));
@@ -1473,6 +1659,43 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
     // One chunk per column: the rules read rows in account order, scattered over the
     // file, and a row of a single chunk is found without a search through the batches.
     transactions.rechunk_mut_par();
+    Ok(transactions)
+}
+
+/// Every input through the stages: each file's batches ([`read_input`]), the generated
+/// columns counted as present, the batches joined ([`join_parts`]), duplicate ids marked
+/// ([`mark_repeated_ids`]), rows set aside ([`split_quarantine`]), the counts
+/// ([`input_summaries`]), the quarantine listing ([`quarantine_frame`]) and the screened
+/// frame ([`canonical_frame`]).
+fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
+    let base = base_currency(opts);
+    let n_files = frames.len();
+    let mut got = Gathered {
+        present: Vec::new(),
+        parts: Vec::new(),
+        meta: Vec::new(),
+        rejected_rows: Vec::new(),
+    };
+    for (fi, raw) in frames.into_iter().enumerate() {
+        read_input(fi, raw, n_files, (mapping, opts, &base, batch_rows), &mut got)?;
+    }
+    let Gathered {
+        mut present,
+        parts,
+        meta,
+        rejected_rows,
+    } = got;
+    for generated in ["txn_id", "amount_base", "currency"] {
+        if !present.iter().any(|p| p == generated) {
+            present.push(generated.into());
+        }
+    }
+    let all = join_parts(parts)?;
+    let all = mark_repeated_ids(all)?;
+    let (good, bad) = split_quarantine(all)?;
+    let inputs = input_summaries(&meta, &good, &bad, &rejected_rows);
+    let quarantine = quarantine_frame(bad, &rejected_rows, &meta)?;
+    let transactions = canonical_frame(good)?;
     Ok(Dataset {
         transactions,
         present,
