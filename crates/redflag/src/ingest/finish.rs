@@ -1,0 +1,728 @@
+//! Every input through the stages that follow reading: batches mapped, numbered, converted
+//! and checked on the worker threads; the batches joined; duplicate ids marked; rows set
+//! aside with their reasons; counts per file; the screened frame.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::fx::apply_fx;
+use super::map::{map_frame, Mapped, KEY_TEXT};
+use super::mapping::Mapping;
+use super::parquet::read_slice;
+use super::parse::translate;
+use super::{Dataset, Format, IngestOptions, InputSummary, Raw};
+use crate::error::{PolarsContext, Result};
+use crate::schema::{self, CANONICAL, LABEL};
+
+/// Rows read, mapped, checked and dictionary-encoded at a time: only one batch's text is
+/// held as polars text at once, so a file of ten million rows never needs the 16 bytes a
+/// row and text column that polars' text takes.
+pub const BATCH_ROWS: usize = 1 << 19;
+
+pub(super) fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> Result<Dataset> {
+    finish_inputs_in(frames, mapping, opts, BATCH_ROWS)
+}
+
+/// One input file as read: path, format, sha256 and rows read.
+type FileMeta = (String, Format, String, u64);
+
+/// Records that could not be parsed: file index, record number and reason.
+type Rejected = Vec<(u32, u32, String)>;
+
+/// The base currency of the run (upper case; `USD` when none is given).
+fn base_currency(opts: &IngestOptions) -> String {
+    if opts.base_currency.is_empty() {
+        "USD".to_string()
+    } else {
+        opts.base_currency.to_uppercase()
+    }
+}
+
+/// Rows in an input: the Parquet file's count, else the frame's.
+fn frame_height(lf: &LazyFrame, parquet: &Option<(PathBuf, usize)>, path: &str) -> Result<usize> {
+    Ok(match parquet {
+        Some((_, n)) => *n,
+        None => {
+            let counted = lf
+                .clone()
+                .select([len().cast(DataType::UInt64).alias("n")])
+                .collect()
+                .ctx(|| format!("{path}: reading the rows"))?;
+            counted.column("n").ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) as usize
+        }
+    })
+}
+
+/// One input file, cut into batches: what each batch's stages read.
+struct FileBatches<'a> {
+    lf: LazyFrame,
+    path: &'a str,
+    format: Format,
+    /// Record numbers of the rows read, when records were set aside before parsing.
+    rows: &'a Option<Vec<u32>>,
+    parquet: &'a Option<(PathBuf, usize)>,
+    height: usize,
+    batch_rows: usize,
+    /// The file's index among the inputs.
+    fi: usize,
+    /// The prefix of generated transaction ids (the file's stem, when there are several).
+    id_prefix: String,
+    mapping: &'a Mapping,
+    opts: &'a IngestOptions,
+    base: &'a str,
+}
+
+impl FileBatches<'_> {
+    /// The read stage: the batch's rows as read, from the Parquet file or the frame.
+    fn read(&self, off: usize, len: usize) -> Result<LazyFrame> {
+        Ok(match self.parquet {
+            Some((p, _)) => read_slice(p, off, len)?,
+            None => self.lf.clone().slice(off as i64, len as IdxSize),
+        })
+    }
+
+    /// Whether the mapped batch has a transaction id column (else one is generated).
+    fn has_txn_id(&self, m: &Mapped) -> bool {
+        self.mapping.columns.contains_key("txn_id")
+            || (self.mapping.passthrough
+                && m.lf
+                    .clone()
+                    .collect_schema()
+                    .map(|s| s.contains("txn_id"))
+                    .unwrap_or(false))
+    }
+
+    /// The numbering stage: `__row`, the record number of each row (counted from the
+    /// batch's offset, or taken from the records kept when some were set aside).
+    fn number(&self, lf: LazyFrame, off: usize) -> Result<DataFrame> {
+        let path = self.path;
+        let numbered_lf = lf.with_row_index("__row", Some((off + 1) as IdxSize));
+        let mut numbered = numbered_lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+        if let Some(rows) = self.rows {
+            let mine: Vec<u32> = rows.iter().skip(off).take(numbered.height()).copied().collect();
+            numbered
+                .with_column(Column::new("__row".into(), mine))
+                .ctx(|| format!("{path}: numbering the rows"))?;
+        }
+        Ok(numbered)
+    }
+
+    /// The key stage: typed text keeps its values; an empty key is still a missing one
+    /// (an empty account is the cash side). Checked first, so that a clean column is not
+    /// copied.
+    fn blank_keys_to_null(&self, numbered: &mut DataFrame) -> Result<()> {
+        let path = self.path;
+        for c in KEY_TEXT {
+            let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
+                Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
+                    ca.iter()
+                        .map(|v| v.filter(|s| !s.is_empty()))
+                        .collect::<StringChunked>()
+                        .with_name((*c).into()),
+                ),
+                _ => None,
+            };
+            if let Some(f) = fixed {
+                numbered
+                    .with_column(f.into_column())
+                    .ctx(|| format!("{path}: reading column `{c}`"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch through every stage: read, mapped, numbered, keys cleaned, ids
+    /// generated, file marked, converted into the base currency, checked (reason codes)
+    /// and dictionary-encoded. Returns the frame and the canonical columns supplied.
+    fn batch(&self, off: usize) -> Result<(DataFrame, Vec<String>)> {
+        let path = self.path;
+        let len = self.batch_rows.min(self.height - off);
+        let raw_batch = self.read(off, len)?;
+        let mut supplied = Vec::new();
+        let m = map_frame(raw_batch, path, self.mapping, self.format == Format::Csv, &mut supplied)?;
+        let has_currency = supplied.iter().any(|c| c == "currency");
+        let has_txn_id = self.has_txn_id(&m);
+        let mut numbered = self.number(m.lf, off)?;
+        self.blank_keys_to_null(&mut numbered)?;
+        let mut lf = numbered.lazy();
+        if !has_txn_id {
+            // Generated from the row number (and the file, when there are several).
+            lf = lf.with_column(
+                concat_str(
+                    [lit(self.id_prefix.clone()), col("__row").cast(DataType::String)],
+                    "",
+                    false,
+                )
+                .alias("txn_id"),
+            );
+        }
+        let mut df = lf.collect().ctx(|| format!("{path}: reading the rows"))?;
+        let h = df.height();
+        df.with_column(Column::new("__file".into(), vec![self.fi as u32; h]))
+            .ctx(|| format!("{path}: numbering the rows"))?;
+        // Currency and amount in base currency.
+        let mut df = apply_fx(df, self.base, self.opts.fx.as_ref(), has_currency)?;
+        df.with_column(row_codes(&df).ctx(|| format!("{path}: checking the rows"))?)
+            .ctx(|| format!("{path}: checking the rows"))?;
+        schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
+        Ok((df, supplied))
+    }
+}
+
+/// What the files read so far add up to.
+struct Gathered {
+    /// The canonical columns the inputs supplied, in the order first seen.
+    present: Vec<String>,
+    /// The batches, in file and row order.
+    parts: Vec<DataFrame>,
+    meta: Vec<FileMeta>,
+    rejected_rows: Rejected,
+}
+
+/// The file stage: one input's batches, each read, mapped, checked and encoded on its own
+/// on the worker threads, then joined in file order into `out`.
+fn read_input(
+    fi: usize,
+    raw: Raw,
+    n_files: usize,
+    ctx: (&Mapping, &IngestOptions, &str, usize),
+    out: &mut Gathered,
+) -> Result<()> {
+    let (mapping, opts, base, batch_rows) = ctx;
+    let Raw {
+        lf,
+        path,
+        format,
+        sha,
+        rows,
+        rejected,
+        parquet,
+    } = raw;
+    let stem = Path::new(&path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "input".into());
+    let height = frame_height(&lf, &parquet, &path)?;
+    let batch_rows = batch_rows.max(1);
+    let starts: Vec<usize> = if height == 0 {
+        vec![0]
+    } else {
+        (0..height).step_by(batch_rows).collect()
+    };
+    let file = FileBatches {
+        lf,
+        path: &path,
+        format,
+        rows: &rows,
+        parquet: &parquet,
+        height,
+        batch_rows,
+        fi,
+        id_prefix: if n_files > 1 { format!("{stem}:") } else { String::new() },
+        mapping,
+        opts,
+        base,
+    };
+    let idx: Vec<usize> = (0..starts.len()).collect();
+    let mut done = crate::util::threads::run_parallel(&idx, |k| file.batch(starts[k]));
+    done.sort_by_key(|(k, _)| *k);
+    let mut read = 0u64;
+    for (_, res) in done {
+        let (df, supplied) = res?;
+        for c in supplied {
+            if !out.present.contains(&c) {
+                out.present.push(c);
+            }
+        }
+        read += df.height() as u64;
+        out.parts.push(df);
+    }
+    drop(file);
+    let n_rejected = rejected.len() as u64;
+    out.rejected_rows
+        .extend(rejected.into_iter().map(|(r, why)| (fi as u32, r, why)));
+    out.meta.push((path, format, sha, read + n_rejected));
+    Ok(())
+}
+
+/// The join stage: every batch with the same columns in the same order (missing ones as
+/// nulls, a missing `__raw_*` as its column's text), concatenated.
+fn join_parts(parts: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut cols: Vec<String> = parts[0].get_column_names().iter().map(|s| s.to_string()).collect();
+    for p in &parts[1..] {
+        for c in p.get_column_names() {
+            if !cols.iter().any(|x| x == c.as_str()) {
+                cols.push(c.to_string());
+            }
+        }
+    }
+    let mut aligned = Vec::new();
+    for p in parts {
+        let schema = p.schema().clone();
+        let exprs: Vec<Expr> = cols
+            .iter()
+            .map(|c| {
+                if schema.contains(c) {
+                    col(c.as_str())
+                } else if let Some(canon) = c.strip_prefix("__raw_") {
+                    col(canon).cast(DataType::String).alias(c.as_str())
+                } else {
+                    let ty = if schema::is_compact(c) && !schema::is_account(c) {
+                        schema::compact_dtype()
+                    } else {
+                        schema::col_type(c).map(|t| t.dtype()).unwrap_or(DataType::String)
+                    };
+                    lit(NULL).cast(ty).alias(c.as_str())
+                }
+            })
+            .collect();
+        aligned.push(p.lazy().select(exprs));
+    }
+    concat(aligned, UnionArgs::default())
+        .ctx(|| "joining the input files".into())?
+        .collect()
+        .ctx(|| "joining the input files".into())
+}
+
+/// The duplicate stage: a transaction id seen on an earlier row, of any file, is a
+/// duplicate (code 9) when the row has no other reason.
+fn mark_repeated_ids(all: DataFrame) -> Result<DataFrame> {
+    let repeated = all
+        .column("txn_id")
+        .and_then(|c| c.str().map(repeated_ids))
+        .ctx(|| "checking the transaction ids".into())?;
+    if repeated.is_empty() {
+        return Ok(all);
+    }
+    let mut mask = vec![false; all.height()];
+    for r in repeated {
+        mask[r as usize] = true;
+    }
+    all.lazy()
+        .with_column(
+            when(col("__code").eq(lit(0u32)).and(lit(Series::new("__rep".into(), mask))))
+                .then(lit(9u32))
+                .otherwise(col("__code"))
+                .alias("__code"),
+        )
+        .collect()
+        .ctx(|| "checking the rows".into())
+}
+
+/// A column's text as read: its `__raw_*` copy when the frame has one.
+fn raw_text(schema: &Schema, c: &str) -> Expr {
+    if schema.contains(&format!("__raw_{c}")) {
+        col(format!("__raw_{c}"))
+    } else {
+        col(c).cast(DataType::String)
+    }
+}
+
+/// The words of each reason code.
+fn reason_expr(schema: &Schema) -> Expr {
+    let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
+    let is = |n: u32| col("__code").eq(lit(n));
+    when(is(1))
+        .then(lit("missing date (ts)"))
+        .when(is(2))
+        .then(concat_str(
+            [lit("unparsable date (ts) "), quote(raw_text(schema, "ts"))],
+            "",
+            false,
+        ))
+        .when(is(3))
+        .then(lit("missing amount"))
+        .when(is(4))
+        .then(concat_str(
+            [lit("unparsable amount "), quote(raw_text(schema, "amount"))],
+            "",
+            false,
+        ))
+        .when(is(5))
+        .then(concat_str(
+            [lit("non-positive amount "), quote(raw_text(schema, "amount"))],
+            "",
+            false,
+        ))
+        .when(is(6))
+        .then(lit("missing account: both orig_account and bene_account are empty"))
+        .when(is(7))
+        .then(lit("missing txn_id"))
+        .when(is(8))
+        .then(concat_str(
+            [
+                lit("no FX rate for currency "),
+                quote(col("currency").cast(DataType::String)),
+                lit(" into the base currency; give one with --fx"),
+            ],
+            "",
+            false,
+        ))
+        .otherwise(concat_str([lit("duplicate txn_id "), quote(col("txn_id"))], "", false))
+        .alias("__reason")
+}
+
+/// The quarantine stage: a reason code for every row (cheap), the words only for the rows
+/// set aside. Returns the rows to screen and the rows set aside.
+fn split_quarantine(all: DataFrame) -> Result<(DataFrame, DataFrame)> {
+    let schema_all = all.schema().clone();
+    let bad_mask = all
+        .column("__code")
+        .and_then(|c| c.as_materialized_series().not_equal(0u32))
+        .ctx(|| "checking the rows".into())?;
+    let bad = all
+        .filter(&bad_mask)
+        .ctx(|| "checking the rows".into())?
+        .lazy()
+        .with_columns([
+            reason_expr(&schema_all),
+            raw_text(&schema_all, "ts").alias("__raw_ts"),
+            raw_text(&schema_all, "amount").alias("__raw_amount"),
+        ])
+        .collect()
+        .ctx(|| "checking the rows".into())?;
+    let good = if bad.height() == 0 {
+        all
+    } else {
+        let good = all.filter(&!&bad_mask).ctx(|| "checking the rows".into())?;
+        drop(all);
+        good
+    };
+    Ok((good, bad))
+}
+
+/// The count stage: each file's rows read, screened and quarantined.
+fn input_summaries(
+    meta: &[FileMeta],
+    good: &DataFrame,
+    bad: &DataFrame,
+    rejected_rows: &Rejected,
+) -> Vec<InputSummary> {
+    let file_col = |df: &DataFrame| -> Vec<u64> {
+        let mut v = vec![0u64; meta.len()];
+        if let Ok(c) = df.column("__file").and_then(|c| c.u32().cloned()) {
+            for f in c.into_no_null_iter() {
+                v[f as usize] += 1;
+            }
+        }
+        v
+    };
+    let good_n = file_col(good);
+    let bad_n = file_col(bad);
+    meta.iter()
+        .enumerate()
+        .map(|(i, (path, format, sha, n))| InputSummary {
+            path: path.clone(),
+            format: *format,
+            sha256: sha.clone(),
+            rows_read: *n,
+            rows_screened: good_n[i],
+            rows_quarantined: bad_n[i] + rejected_rows.iter().filter(|r| r.0 as usize == i).count() as u64,
+        })
+        .collect()
+}
+
+/// The quarantine listing: records that could not be parsed, then rows with a bad value,
+/// in file and row order, with the raw key fields.
+fn quarantine_frame(bad: DataFrame, rejected_rows: &Rejected, meta: &[FileMeta]) -> Result<DataFrame> {
+    let file_names: Vec<String> = meta.iter().map(|m| m.0.clone()).collect();
+    let unparsed = DataFrame::new_infer_height(vec![
+        Column::new("__file".into(), rejected_rows.iter().map(|r| r.0).collect::<Vec<u32>>()),
+        Column::new("__row".into(), rejected_rows.iter().map(|r| r.1).collect::<Vec<u32>>()),
+        Column::new(
+            "__reason".into(),
+            rejected_rows.iter().map(|r| r.2.clone()).collect::<Vec<String>>(),
+        ),
+    ])
+    .ctx(|| "listing the unparsed records".into())?;
+    let bad = concat(
+        [bad.lazy().select([col("*")]), unparsed.lazy()],
+        UnionArgs {
+            diagonal: true,
+            ..Default::default()
+        },
+    )
+    .ctx(|| "listing the quarantined rows".into())?
+    .sort(["__file", "__row"], SortMultipleOptions::default())
+    .collect()
+    .ctx(|| "listing the quarantined rows".into())?;
+    bad.lazy()
+        .select([
+            translate(
+                col("__file").cast(DataType::String),
+                &file_names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (i.to_string(), n.clone()))
+                    .collect(),
+                lit(NULL).cast(DataType::String),
+            )
+            .alias("file"),
+            col("__row").alias("row"),
+            col("__reason").alias("reason"),
+            col("txn_id"),
+            col("__raw_ts").alias("ts"),
+            col("__raw_amount").alias("amount"),
+            col("currency").cast(DataType::String),
+            col("orig_account").cast(DataType::String),
+            col("bene_account").cast(DataType::String),
+        ])
+        .collect()
+        .ctx(|| "listing the quarantined rows".into())
+}
+
+/// The screened transactions: canonical columns, then the label; accounts encoded, one
+/// chunk per column.
+fn canonical_frame(good: DataFrame) -> Result<DataFrame> {
+    let mut keep: Vec<Expr> = CANONICAL.iter().map(|(n, _)| col(*n)).collect();
+    if good.schema().contains(LABEL) {
+        keep.push(col(LABEL));
+    }
+    let mut transactions = good
+        .lazy()
+        .select(keep)
+        .collect()
+        .ctx(|| "building the canonical frame".into())?;
+    schema::encode_accounts(&mut transactions).ctx(|| "encoding the account columns".into())?;
+    // One chunk per column: the rules read rows in account order, scattered over the
+    // file, and a row of a single chunk is found without a search through the batches.
+    transactions.rechunk_mut_par();
+    Ok(transactions)
+}
+
+/// Every input through the stages: each file's batches ([`read_input`]), the generated
+/// columns counted as present, the batches joined ([`join_parts`]), duplicate ids marked
+/// ([`mark_repeated_ids`]), rows set aside ([`split_quarantine`]), the counts
+/// ([`input_summaries`]), the quarantine listing ([`quarantine_frame`]) and the screened
+/// frame ([`canonical_frame`]).
+fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
+    let base = base_currency(opts);
+    let n_files = frames.len();
+    let mut got = Gathered {
+        present: Vec::new(),
+        parts: Vec::new(),
+        meta: Vec::new(),
+        rejected_rows: Vec::new(),
+    };
+    for (fi, raw) in frames.into_iter().enumerate() {
+        read_input(fi, raw, n_files, (mapping, opts, &base, batch_rows), &mut got)?;
+    }
+    let Gathered {
+        mut present,
+        parts,
+        meta,
+        rejected_rows,
+    } = got;
+    for generated in ["txn_id", "amount_base", "currency"] {
+        if !present.iter().any(|p| p == generated) {
+            present.push(generated.into());
+        }
+    }
+    let all = join_parts(parts)?;
+    let all = mark_repeated_ids(all)?;
+    let (good, bad) = split_quarantine(all)?;
+    let inputs = input_summaries(&meta, &good, &bad, &rejected_rows);
+    let quarantine = quarantine_frame(bad, &rejected_rows, &meta)?;
+    let transactions = canonical_frame(good)?;
+    Ok(Dataset {
+        transactions,
+        present,
+        quarantine,
+        inputs,
+    })
+}
+
+/// The rows whose transaction id an earlier row holds, in row order (a null id is never
+/// repeated). The ids are split by hash into parts, in row order within each, and each
+/// part is searched for repeats on its own, with a table small enough for the processor's
+/// cache; the answer does not depend on the thread count.
+fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
+    use std::hash::BuildHasher;
+    /// Parts the ids are split into: a power of two.
+    const PARTS: usize = 256;
+    let ids = ids.rechunk();
+    let arr = ids.downcast_as_array();
+    let n = ids.len();
+    let state = PlFixedStateQuality::default();
+    let workers = crate::util::threads::worker_threads().max(1);
+    // Hashes and rows, by part, a block of rows per thread.
+    let block = n.div_ceil(workers).max(1);
+    let blocks: Vec<usize> = (0..n.div_ceil(block)).collect();
+    let mut split = crate::util::threads::run_parallel(&blocks, |b| {
+        let mut parts: Vec<Vec<(u64, u32)>> = vec![Vec::new(); PARTS];
+        let from = b * block;
+        for (r, v) in ids.slice(from as i64, block).iter().enumerate() {
+            if let Some(s) = v {
+                let h = state.hash_one(s);
+                // The part: middle bits of the hash, which the table uses neither for its
+                // slots (low bits) nor for its tags (high bits).
+                parts[(h >> 32) as usize % PARTS].push((h, (from + r) as u32));
+            }
+        }
+        parts
+    });
+    split.sort_by_key(|(b, _)| *b);
+    let split: Vec<Vec<Vec<(u64, u32)>>> = split.into_iter().map(|(_, p)| p).collect();
+    let parts: Vec<usize> = (0..PARTS).collect();
+    let found = crate::util::threads::run_parallel(&parts, |p| {
+        let mut seen: hashbrown::HashTable<(u64, u32)> = hashbrown::HashTable::new();
+        let mut repeats = Vec::new();
+        for blk in &split {
+            for &(h, r) in &blk[p] {
+                // The text is compared only when the whole hash is equal.
+                let same = |&(hh, rr): &(u64, u32)| hh == h && arr.value(rr as usize) == arr.value(r as usize);
+                if seen.find(h, same).is_some() {
+                    repeats.push(r);
+                } else {
+                    seen.insert_unique(h, (h, r), |e| e.0);
+                }
+            }
+        }
+        repeats
+    });
+    let mut all: Vec<u32> = found.into_iter().flat_map(|(_, r)| r).collect();
+    all.sort_unstable();
+    all
+}
+
+/// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate
+/// transaction id, code 9, is found once all rows are read).
+fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
+    let schema = df.schema().clone();
+    let has_raw = |c: &str| schema.contains(&format!("__raw_{c}"));
+    let blank = |e: Expr| {
+        e.clone()
+            .is_null()
+            .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
+    };
+    let missing = |c: &str| {
+        if has_raw(c) {
+            blank(col(format!("__raw_{c}")))
+        } else {
+            col(c).is_null()
+        }
+    };
+    let code = when(missing("ts"))
+        .then(lit(1u32))
+        .when(col("ts").is_null())
+        .then(lit(2u32))
+        .when(missing("amount"))
+        .then(lit(3u32))
+        .when(col("amount").is_null())
+        .then(lit(4u32))
+        .when(col("amount").lt_eq(lit(0.0)))
+        .then(lit(5u32))
+        .when(col("orig_account").is_null().and(col("bene_account").is_null()))
+        .then(lit(6u32))
+        .when(col("txn_id").is_null())
+        .then(lit(7u32))
+        .when(col("amount_base").is_null())
+        .then(lit(8u32))
+        .otherwise(lit(0u32))
+        .alias("__code");
+    let out = df.clone().lazy().select([code]).collect()?;
+    Ok(out.column("__code")?.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{read_file, FxTable};
+
+    /// The repeated ids are the rows whose id an earlier row holds, as a row-by-row
+    /// search finds them.
+    #[test]
+    fn repeated_ids_are_the_later_uses() {
+        let ids: StringChunked = (0..5_000u32)
+            .map(|i| match i % 11 {
+                0 => None,
+                3 => Some(format!("T{}", i % 97)),
+                _ => Some(format!("T{i}")),
+            })
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let expected: Vec<u32> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some_and(|v| !seen.insert(v.to_string())))
+            .map(|(r, _)| r as u32)
+            .collect();
+        assert!(expected.len() > 100);
+        assert_eq!(repeated_ids(&ids), expected);
+    }
+
+    /// Reading a batch of rows at a time gives the same rows, row numbers, quarantine and
+    /// counts as reading everything at once, for text and Parquet inputs, with a
+    /// duplicate transaction id whose first use is in an earlier batch and file.
+    #[test]
+    fn batches_of_any_size_give_the_same_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        std::fs::write(
+            &csv,
+            "txn_id,ts,amount,currency,orig_account,bene_account,channel\n\
+             t1,2026-01-01 10:00:00,100,usd,A,B,wire\n\
+             t2,not a date,100,USD,A,B,wire\n\
+             t3,2026-01-01 11:00:00,-5,USD,A,B,cash_in\n\
+             t4,2026-01-02 10:00:00,50,EUR,,C,cash_in\n\
+             t5,2026-01-02 11:00:00,70,,C,,cash_out\n\
+             t1,2026-01-03 10:00:00,100,USD,A,B,wire\n\
+             t7,2026-01-03 12:00:00,20,USD,,,wire\n",
+        )
+        .unwrap();
+        let pq = dir.path().join("b.parquet");
+        let mut df = df!(
+            "txn_id" => ["p1", "p2", "t4", "p4", "p5"],
+            "ts" => ["2026-02-01 10:00:00", "2026-02-01 11:00:00", "2026-02-02 10:00:00", "2026-02-03 10:00:00", "2026-02-04 10:00:00"],
+            "amount" => [10.0, 20.0, 30.0, 40.0, 50.0],
+            "orig_account" => [Some("A"), Some(""), Some("B"), None, Some("D")],
+            "bene_account" => [Some("B"), Some("C"), Some("A"), Some("E"), None],
+            "narrative" => [Some("rent"), None, Some("x"), Some("rent"), Some("y")],
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let mapping = Mapping {
+            name: "canonical".into(),
+            passthrough: true,
+            ..Default::default()
+        };
+        let fx = dir.path().join("fx.csv");
+        std::fs::write(&fx, "currency,rate_to_base\nEUR,1.1\n").unwrap();
+        let opts = IngestOptions {
+            mapping: Some(mapping.clone()),
+            fx: Some(FxTable::load(&fx).unwrap()),
+            base_currency: "USD".into(),
+            threads: None,
+        };
+        let read = |batch: usize| {
+            let frames = vec![read_file(&csv, &mapping).unwrap(), read_file(&pq, &mapping).unwrap()];
+            finish_inputs_in(frames, &mapping, &opts, batch).unwrap()
+        };
+        let whole = read(BATCH_ROWS);
+        assert_eq!(whole.rows_screened(), 7, "{:?}", whole.quarantine);
+        for batch in [1, 2, 3] {
+            let part = read(batch);
+            let text = |d: &Dataset| schema::as_text(d.transactions.clone()).unwrap();
+            assert!(text(&part).equals_missing(&text(&whole)), "batch {batch}");
+            assert!(part.quarantine.equals_missing(&whole.quarantine), "batch {batch}");
+            assert_eq!(part.inputs, whole.inputs);
+        }
+        let reasons: Vec<String> = whole
+            .quarantine
+            .column("reason")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect();
+        assert!(
+            reasons.iter().filter(|r| r.starts_with("duplicate txn_id")).count() == 2,
+            "{reasons:?}"
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Mapping one source frame onto the canonical columns, in stages: each column's source,
+//! its value translation and type, the label, the direction of statement rows.
+
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use super::mapping::{ColumnSource, ColumnSpec, Mapping};
+use super::parse::{parse_datetime, parse_number, translate};
+use crate::error::{suggestion, Error, Location, PolarsContext, Result};
+use crate::schema::{self, ColType, CANONICAL, LABEL, REQUIRED};
+
+/// One source frame mapped onto the canonical columns.
+pub(super) struct Mapped {
+    pub(super) lf: LazyFrame,
+}
+
+/// Text columns where an empty value means a missing one, whatever the format.
+pub(super) const KEY_TEXT: &[&str] = &[
+    "txn_id",
+    "orig_account",
+    "bene_account",
+    "currency",
+    "channel",
+    "orig_country",
+    "bene_country",
+    "loc_country",
+    "customer_type",
+];
+
+/// The source frame being mapped: its path, columns and the mapping read onto it.
+struct Source<'a> {
+    path: &'a str,
+    mapping: &'a Mapping,
+    schema: &'a Schema,
+    /// The source column names, in file order.
+    available: Vec<String>,
+}
+
+impl Source<'_> {
+    /// The error for a source column the mapping names but the file lacks.
+    fn missing_col(&self, canon: &str, src: &str) -> Error {
+        Error::MissingColumn {
+            path: PathBuf::from(self.path),
+            column: canon.to_string(),
+            available: self.available.clone(),
+            hint: format!(
+                " (mapping `{}` reads it from `{src}`{})",
+                self.mapping.name,
+                suggestion(src, self.available.iter().map(String::as_str))
+            ),
+        }
+    }
+
+    /// Where a canonical column comes from: the mapping's entry, else the column under its
+    /// own name when the mapping passes canonical columns through.
+    fn spec_of(&self, canon: &str) -> Option<ColumnSpec> {
+        match self.mapping.columns.get(canon) {
+            Some(ColumnSource::Name(n)) => Some(ColumnSpec {
+                from: Some(n.clone()),
+                ..Default::default()
+            }),
+            Some(ColumnSource::Spec(s)) => Some(s.clone()),
+            None if self.mapping.passthrough && self.schema.contains(canon) => Some(ColumnSpec {
+                from: Some(canon.to_string()),
+                ..Default::default()
+            }),
+            None => None,
+        }
+    }
+
+    /// A canonical column no source supplies: an error for a required one, nothing for
+    /// the generated ones (`txn_id`, `amount_base`), else a null column.
+    fn absent(&self, canon: &str, ty: &ColType) -> Result<Option<Expr>> {
+        if canon == "txn_id" || canon == "amount_base" {
+            return Ok(None); // generated later
+        }
+        if REQUIRED.contains(&canon) {
+            return Err(Error::MissingColumn {
+                path: PathBuf::from(self.path),
+                column: canon.to_string(),
+                available: self.available.clone(),
+                hint: if self.mapping.passthrough {
+                    format!(
+                        "{}; map it with a mapping file (--mapping) or a preset (--preset amlworld)",
+                        suggestion(canon, self.available.iter().map(String::as_str))
+                    )
+                } else {
+                    String::new()
+                },
+            });
+        }
+        Ok(Some(lit(NULL).cast(ty.dtype()).alias(canon)))
+    }
+
+    /// The source expression of a canonical column and the source's type: a source
+    /// column or a constant.
+    fn base_of(&self, canon: &str, spec: &ColumnSpec) -> Result<(Expr, DataType)> {
+        match (&spec.from, &spec.value) {
+            (Some(f), _) => {
+                let dt = self
+                    .schema
+                    .get(f.as_str())
+                    .cloned()
+                    .ok_or_else(|| self.missing_col(canon, f))?;
+                Ok((col(f.as_str()), dt))
+            }
+            (None, Some(v)) => Ok((lit(v.clone()), DataType::String)),
+            (None, None) => Err(Error::Mapping {
+                location: Location {
+                    file: PathBuf::from(&self.mapping.name),
+                    ..Default::default()
+                },
+                message: format!("column `{canon}` needs `from` (a source column) or `value` (a constant)"),
+            }),
+        }
+    }
+
+    /// The direction stage, first part: a `__credit` column from the mapping's
+    /// debit/credit mark column, if it has one.
+    fn credit_mark(&self, exprs: &mut Vec<Expr>) -> Result<Option<Expr>> {
+        let Some(d) = &self.mapping.direction else {
+            return Ok(None);
+        };
+        let Some(c) = &d.column else {
+            return Ok(None);
+        };
+        if !self.schema.contains(c) {
+            return Err(self.missing_col("direction", c));
+        }
+        let text = col(c.as_str()).cast(DataType::String).str().strip_chars(lit(NULL));
+        let is_credit = d
+            .credit
+            .iter()
+            .fold(lit(false), |acc, m| acc.or(text.clone().eq(lit(m.clone()))));
+        exprs.push(is_credit.fill_null(lit(false)).alias("__credit"));
+        Ok(Some(col("__credit")))
+    }
+}
+
+/// The value translation stage: `values` and `other` of a column spec, when given.
+fn translate_values(e: Expr, spec: &ColumnSpec) -> Expr {
+    if spec.values.is_empty() && spec.other.is_none() {
+        return e;
+    }
+    let text = e.cast(DataType::String).str().strip_chars(lit(NULL));
+    let default = match &spec.other {
+        Some(o) => lit(o.clone()),
+        None => text.clone(),
+    };
+    translate(text, &spec.values, default)
+}
+
+/// The typing stage: a source expression converted to its canonical column's type
+/// (text trimmed, numbers and dates parsed from text, typed sources cast).
+fn to_canonical_type(
+    e: Expr,
+    ty: &ColType,
+    src_dtype: &DataType,
+    spec: &ColumnSpec,
+    mapping: &Mapping,
+    trim: bool,
+) -> Expr {
+    match ty {
+        ColType::Text => {
+            if trim || *src_dtype != DataType::String {
+                let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
+                when(t.clone().str().len_bytes().eq(lit(0)))
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(t)
+            } else {
+                // Typed text is kept as stored: no copy of a large column.
+                e
+            }
+        }
+        ColType::Float => match src_dtype {
+            DataType::String => parse_number(e, mapping),
+            _ => e.cast(DataType::Float64),
+        },
+        ColType::Datetime | ColType::Date => {
+            let dt = match src_dtype {
+                DataType::String => parse_datetime(e.str().strip_chars(lit(NULL)), spec.format.as_deref()),
+                DataType::Datetime(_, _) | DataType::Date => e.cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+                // Integers: milliseconds since the epoch.
+                _ => e
+                    .cast(DataType::Int64)
+                    .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
+            };
+            if *ty == ColType::Date {
+                dt.cast(DataType::Date)
+            } else {
+                dt
+            }
+        }
+    }
+}
+
+/// The direction stage, second part: with `signed_amount`, a positive amount is a credit
+/// and amounts become positive; credit rows then have their `orig_*` and `bene_*`
+/// account columns swapped.
+fn apply_direction(mut lf: LazyFrame, mapping: &Mapping, mut credit: Option<Expr>) -> LazyFrame {
+    if let Some(d) = &mapping.direction {
+        if d.signed_amount {
+            lf = lf.with_column(col("amount").gt(lit(0.0)).fill_null(lit(false)).alias("__credit"));
+            lf = lf.with_column(col("amount").abs().alias("amount"));
+            credit = Some(col("__credit"));
+        }
+    }
+    if let Some(c) = credit {
+        let mut swaps = Vec::new();
+        for (_, o, i) in schema::SIDE_COLUMNS.iter().filter(|(n, _, _)| n.starts_with("account")) {
+            swaps.push(when(c.clone()).then(col(*i)).otherwise(col(*o)).alias(*o));
+            swaps.push(when(c.clone()).then(col(*o)).otherwise(col(*i)).alias(*i));
+        }
+        lf = lf.with_columns(swaps).drop(by_name(["__credit"], true, false));
+    }
+    lf
+}
+
+/// Maps one source frame onto raw canonical columns plus the `__raw_*` text of the required
+/// ones (for quarantine reasons). Stages: each canonical column's source ([`Source::spec_of`],
+/// [`Source::base_of`]), its value translation ([`translate_values`]) and type
+/// ([`to_canonical_type`]); the label; the direction of statement rows
+/// ([`Source::credit_mark`], [`apply_direction`]).
+///
+/// `trim`: strip spaces around text values (text formats, where padding is common; typed
+/// formats keep their values as stored).
+pub(super) fn map_frame(
+    lf: LazyFrame,
+    path: &str,
+    mapping: &Mapping,
+    trim: bool,
+    present: &mut Vec<String>,
+) -> Result<Mapped> {
+    let mut lf = lf;
+    let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
+    let src = Source {
+        path,
+        mapping,
+        schema: &src_schema,
+        available: src_schema.iter_names().map(|s| s.to_string()).collect(),
+    };
+    let mut exprs: Vec<Expr> = Vec::new();
+    let mut supplied: Vec<String> = Vec::new();
+    for (canon, ty) in CANONICAL {
+        let Some(spec) = src.spec_of(canon) else {
+            exprs.extend(src.absent(canon, ty)?);
+            continue;
+        };
+        let (base, src_dtype) = src.base_of(canon, &spec)?;
+        supplied.push(canon.to_string());
+        // Raw text of the columns whose parsing can fail (text sources only; a typed
+        // source is either a value or null): quarantine reasons quote it.
+        if matches!(*canon, "ts" | "amount") && src_dtype == DataType::String {
+            exprs.push(base.clone().alias(format!("__raw_{canon}")));
+        }
+        let e = translate_values(base, &spec);
+        exprs.push(to_canonical_type(e, ty, &src_dtype, &spec, mapping, trim).alias(*canon));
+    }
+    if let Some(l) = &mapping.label {
+        if src_schema.contains(l) {
+            exprs.push(col(l.as_str()).cast(DataType::String).alias(LABEL));
+        }
+    }
+    let credit = src.credit_mark(&mut exprs)?;
+    lf = lf.select(exprs);
+    lf = apply_direction(lf, mapping, credit);
+    for s in supplied {
+        if !present.contains(&s) {
+            present.push(s);
+        }
+    }
+    Ok(Mapped { lf })
+}

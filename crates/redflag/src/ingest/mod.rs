@@ -1,0 +1,288 @@
+//! Ingest: CSV, Parquet and NDJSON files onto the canonical schema, with mapping presets,
+//! mapping files, FX conversion, and quarantine of the rows that cannot be screened.
+//!
+//! Every row read is either screened or quarantined with its reason; the counts are kept
+//! per input file ([`InputSummary`]).
+//!
+//! The stages, and where they are:
+//!
+//! 1. **Read** (`detect`, `csv`, `parquet`, `ndjson`): each file's format is detected and
+//!    its reader (`trait Reader`) reads it as it is written, text formats as text; CSV
+//!    records with another field count than the header are set aside.
+//! 2. **Map** (`map`, `parse`, `mapping`): each batch of rows is mapped onto the canonical
+//!    columns by a preset or a mapping file: sources, value translations, dates and
+//!    numbers parsed, direction of statement rows.
+//! 3. **Finish** (`finish`, `fx`): batches numbered, converted into the base currency,
+//!    checked and encoded on the worker threads; joined; duplicate ids marked; rows that
+//!    cannot be screened set aside with their reasons; counts per file.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::util::hash::sha256_hex;
+
+mod csv;
+mod detect;
+mod finish;
+mod fx;
+mod map;
+mod mapping;
+mod ndjson;
+mod parquet;
+mod parse;
+
+pub use fx::FxTable;
+pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, Mapping, PRESETS};
+
+use finish::finish_inputs;
+
+/// A file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Delimited text.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// One JSON object a line.
+    Ndjson,
+    /// A frame handed to the library.
+    Memory,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// The path as given.
+    pub path: String,
+    /// Its format.
+    pub format: Format,
+    /// sha256 of its bytes.
+    pub sha256: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that go to the rules.
+    pub rows_screened: u64,
+    /// Rows set aside, with their reasons in the quarantine.
+    pub rows_quarantined: u64,
+}
+
+/// Options for ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// The mapping (default: the canonical preset).
+    pub mapping: Option<Mapping>,
+    /// FX rates.
+    pub fx: Option<FxTable>,
+    /// The base currency (from the pack).
+    pub base_currency: String,
+    /// Worker threads (`None`: the machine's cores). The result is the same whatever
+    /// the count.
+    pub threads: Option<usize>,
+}
+
+/// Canonical transactions ready to screen, and the rows that could not be screened.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Canonical columns (all of them, absent ones as nulls), `label` when kept. The text
+    /// columns but `txn_id` are dictionary-encoded (polars' categorical type, see
+    /// [`schema::is_compact`]); [`schema::as_text`] turns a frame of them back into text.
+    pub transactions: DataFrame,
+    /// The canonical columns the inputs supplied.
+    pub present: Vec<String>,
+    /// `file, row, reason` and the raw key fields of each quarantined row.
+    pub quarantine: DataFrame,
+    /// One summary per input file.
+    pub inputs: Vec<InputSummary>,
+}
+
+impl Dataset {
+    /// Rows screened.
+    pub fn rows_screened(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rows_screened).sum()
+    }
+    /// Rows quarantined.
+    pub fn rows_quarantined(&self) -> u64 {
+        self.inputs.iter().map(|i| i.rows_quarantined).sum()
+    }
+
+    /// Wraps a frame that is already canonical (the library path: no files, no quarantine
+    /// beyond the checks). Columns the frame lacks are added as nulls; `amount_base`
+    /// defaults to `amount`.
+    pub fn from_frame(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
+        crate::util::threads::with_threads(opts.threads, || Dataset::from_frame_in(df, name, opts))
+    }
+
+    fn from_frame_in(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
+        let lf = df.lazy();
+        let mut mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
+            name: "canonical".into(),
+            passthrough: true,
+            ..Default::default()
+        });
+        mapping.passthrough = true;
+        finish_inputs(
+            vec![Raw {
+                lf,
+                path: name.to_string(),
+                format: Format::Memory,
+                sha: String::new(),
+                rows: None,
+                rejected: Vec::new(),
+                parquet: None,
+            }],
+            &mapping,
+            opts,
+        )
+    }
+}
+
+/// Reads the input files (paths or glob patterns) onto the canonical schema.
+pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
+    crate::util::threads::with_threads(opts.threads, || ingest_files(inputs, opts))
+}
+
+fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
+    let mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
+        name: "canonical".into(),
+        passthrough: true,
+        ..Default::default()
+    });
+    let mut files = Vec::new();
+    for p in inputs {
+        let s = p.to_string_lossy();
+        if s.contains(['*', '?', '[']) && !p.exists() {
+            let mut matched: Vec<PathBuf> = glob::glob(&s)
+                .map_err(|e| Error::Input {
+                    path: p.clone(),
+                    message: format!("bad glob pattern: {e}"),
+                })?
+                .filter_map(|r| r.ok())
+                .filter(|p| p.is_file())
+                .collect();
+            matched.sort();
+            if matched.is_empty() {
+                return Err(Error::Input {
+                    path: p.clone(),
+                    message: "the pattern matches no file".into(),
+                });
+            }
+            files.extend(matched);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::Input {
+            path: PathBuf::from("-"),
+            message: "no input file given".into(),
+        });
+    }
+    let mut frames = Vec::new();
+    for f in &files {
+        frames.push(read_file(f, &mapping)?);
+    }
+    finish_inputs(frames, &mapping, opts)
+}
+
+/// One input file, read but not yet mapped.
+struct Raw {
+    lf: LazyFrame,
+    path: String,
+    format: Format,
+    sha: String,
+    /// Record numbers of the rows read, when records were set aside before parsing.
+    rows: Option<Vec<u32>>,
+    /// Records that could not be parsed: record number and reason.
+    rejected: Vec<(u32, String)>,
+    /// A Parquet file and its row count: read a batch of rows at a time.
+    parquet: Option<(PathBuf, usize)>,
+}
+
+/// A reader of one file format: the file's bytes into its rows as read (all text for the
+/// text formats), not yet mapped. Formats are chosen by [`detect::detect_format`] and
+/// [`detect::reader_for`].
+trait Reader {
+    /// Reads the file at `path`, whose bytes are `bytes`, with the mapping's reading
+    /// options (delimiter, encoding, header).
+    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<Raw>;
+}
+
+/// A frame read from a text format as a [`Raw`] input; a file with a header but no
+/// records is an error.
+fn with_rows(
+    path: &Path,
+    format: Format,
+    df: DataFrame,
+    rows: Option<Vec<u32>>,
+    rejected: Vec<(u32, String)>,
+) -> Result<Raw> {
+    if df.height() == 0 && rejected.is_empty() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "the file has a header but no transactions".into(),
+        });
+    }
+    Ok(Raw {
+        lf: df.lazy(),
+        path: path.display().to_string(),
+        format,
+        sha: String::new(),
+        rows,
+        rejected,
+        parquet: None,
+    })
+}
+
+/// Reads one input file with the reader of its format.
+fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "opening the input",
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "this is a folder; name the files in it, or a glob such as 'exports/*.csv'".into(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading the input",
+        source,
+    })?;
+    let sha = sha256_hex(&bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "the file is empty; it needs a header line and at least one transaction".into(),
+        });
+    }
+    let format = detect::detect_format(path, &bytes[..bytes.len().min(8)]);
+    let Some(reader) = detect::reader_for(format) else {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "not a file format".into(),
+        });
+    };
+    let mut raw = reader.read(path, bytes, mapping)?;
+    raw.sha = sha;
+    Ok(raw)
+}
+
+fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message:
+                "this is a binary file, not CSV or NDJSON text; give a CSV, Parquet (.parquet) or NDJSON (.ndjson) file"
+                    .into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! The Parquet reader: the file is checked when read and its rows are read a batch at a
+//! time later, from the file (memory-mapped).
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::mapping::Mapping;
+use super::{Format, Raw, Reader};
+use crate::error::{Error, Result};
+
+/// Reads Apache Parquet.
+pub(super) struct ParquetReader;
+
+impl Reader for ParquetReader {
+    fn read(&self, path: &Path, bytes: Vec<u8>, _mapping: &Mapping) -> Result<Raw> {
+        let input_err = |message: String| Error::Input {
+            path: path.to_path_buf(),
+            message,
+        };
+        // Read from the file (memory-mapped), not from the bytes already hashed.
+        drop(bytes);
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            action: "opening the input",
+            source,
+        })?;
+        // Checked now (a clear error for a file that is not Parquet), read later a
+        // batch of rows at a time.
+        let rows = polars::prelude::ParquetReader::new(file)
+            .num_rows()
+            .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
+        if rows == 0 {
+            return Err(input_err("the file has a header but no transactions".into()));
+        }
+        Ok(Raw {
+            lf: DataFrame::empty().lazy(),
+            path: path.display().to_string(),
+            format: Format::Parquet,
+            sha: String::new(),
+            rows: None,
+            rejected: Vec::new(),
+            parquet: Some((path.to_path_buf(), rows)),
+        })
+    }
+}
+
+/// `len` rows of a Parquet file from row `off`.
+pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> {
+    let file = std::fs::File::open(p).map_err(|source| Error::Io {
+        path: p.to_path_buf(),
+        action: "opening the input",
+        source,
+    })?;
+    Ok(polars::prelude::ParquetReader::new(file)
+        .with_slice(Some((off, len)))
+        .finish()
+        .map_err(|e| Error::Input {
+            path: p.to_path_buf(),
+            message: format!("cannot read as Parquet: {e}"),
+        })?
+        .lazy())
+}
