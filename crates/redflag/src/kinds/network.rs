@@ -1599,6 +1599,22 @@ fn describe(rule: &Rule, n: &NetworkSpec, o: &mut String) {
 mod tests {
     use super::*;
 
+    /// A `match` that polars rejects while it runs (it names a measure the episodes do
+    /// not have) fails the rule with polars' error as the cause.
+    #[test]
+    fn a_match_failing_on_data_keeps_the_polars_error_as_its_cause() {
+        let names = vec!["n_hops".to_string()];
+        let compiled = expr::compile("no_such_measure > 1").expect("compiles");
+        let err = eval_match("r1", &names, &[], &compiled).expect_err("fails on data");
+        assert!(
+            matches!(&err, Error::RuleData { rule_id, context, .. } if rule_id == "r1" && context == "evaluating `match`")
+        );
+        assert_eq!(err.to_string(), "rule r1: evaluating `match`");
+        let source = std::error::Error::source(&err).expect("a cause");
+        let polars = source.downcast_ref::<PolarsError>().expect("the polars error");
+        assert!(polars.to_string().contains("no_such_measure"), "{polars}");
+    }
+
     fn path(branch: u32, start: i64, end: i64) -> (i64, i64, u32) {
         (start, end, branch)
     }
