@@ -728,6 +728,31 @@ fn rolling_measures(
     Ok(out)
 }
 
+/// `rules show`: the measures, and the window and condition (or the alternatives).
+fn describe(rule: &Rule, spec: &AggregateSpec, o: &mut String) {
+    use std::fmt::Write;
+    let d: AggregateDef = super::read_fields(&rule.def);
+    let _ = writeln!(o, "measures:");
+    for (n, _) in &spec.measures {
+        if let Some(src) = d.measures.get(n) {
+            let _ = writeln!(o, "  {n} = {src}");
+        }
+    }
+    if d.any_of.is_empty() {
+        let _ = writeln!(
+            o,
+            "window:      {}\nhaving:      {}",
+            d.window.as_deref().unwrap_or(""),
+            d.having.as_deref().unwrap_or("")
+        );
+    } else {
+        let _ = writeln!(o, "any of:");
+        for alt in &d.any_of {
+            let _ = writeln!(o, "  within {}: {}", alt.window, alt.having);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -867,31 +892,6 @@ mod tests {
                     );
                 }
             }
-        }
-    }
-}
-
-/// `rules show`: the measures, and the window and condition (or the alternatives).
-fn describe(rule: &Rule, spec: &AggregateSpec, o: &mut String) {
-    use std::fmt::Write;
-    let d: AggregateDef = super::read_fields(&rule.def);
-    let _ = writeln!(o, "measures:");
-    for (n, _) in &spec.measures {
-        if let Some(src) = d.measures.get(n) {
-            let _ = writeln!(o, "  {n} = {src}");
-        }
-    }
-    if d.any_of.is_empty() {
-        let _ = writeln!(
-            o,
-            "window:      {}\nhaving:      {}",
-            d.window.as_deref().unwrap_or(""),
-            d.having.as_deref().unwrap_or("")
-        );
-    } else {
-        let _ = writeln!(o, "any of:");
-        for alt in &d.any_of {
-            let _ = writeln!(o, "  within {}: {}", alt.window, alt.having);
         }
     }
 }

@@ -490,6 +490,9 @@ fn units_of_rows(
     (unit_of_row, units, gaps)
 }
 
+/// Each unit's measure and peer value.
+type PerUnit = (Vec<Option<f64>>, Vec<Option<String>>);
+
 /// The measure of each unit (`None` for a unit with no value) and, with `peer_by`, each
 /// unit's peer value.
 fn unit_measures(
@@ -499,7 +502,7 @@ fn unit_measures(
     rows: &[(u32, i64, u32, Side)],
     unit_of_row: &[u32],
     n_units: usize,
-) -> Result<(Vec<Option<f64>>, Vec<Option<String>>)> {
+) -> Result<PerUnit> {
     let cols = crate::engine::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
     let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
