@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 
-use polars::prelude::Expr;
+use polars::prelude::{Expr, PolarsResult};
 use sqlparser::ast::{self as sql, visit_expressions};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
@@ -143,7 +143,7 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
         return Err(p);
     }
     // Polars must accept it too (supported functions, argument counts).
-    let _ = compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {e}", text.trim()))?;
+    let _ = compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {}", text.trim(), one_line(&e.to_string())))?;
     Ok(sqltext)
 }
 
@@ -155,9 +155,9 @@ fn one_line(s: &str) -> String {
         .join(" ")
 }
 
-/// Compiles prepared SQL to a polars expression.
-pub fn compile(sqltext: &str) -> Result<Expr, String> {
-    polars::sql::sql_expr(sqltext).map_err(|e| one_line(&e.to_string()))
+/// Compiles prepared SQL to a polars expression; polars' error is returned whole.
+pub fn compile(sqltext: &str) -> PolarsResult<Expr> {
+    polars::sql::sql_expr(sqltext)
 }
 
 fn check_name(name: &str, role: ExprRole<'_>, ctx: &mut Context<'_>, problems: &mut Vec<String>) {

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 #[allow(unused_imports)]
 use super::*;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RuleContext};
 use crate::expr;
 use crate::model::{Rule, Side};
 use crate::schema;
@@ -51,11 +51,8 @@ pub(crate) fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result
             }
         }
     }
-    let compile_for = |rule: usize, sqltext: std::result::Result<Expr, String>| {
-        sqltext.map_err(|m| Error::Rule {
-            rule_id: runnable[rule].id().to_string(),
-            message: m,
-        })
+    let compile_for = |rule: usize, compiled: PolarsResult<Expr>| {
+        compiled.rule_ctx(runnable[rule].id(), || "compiling a condition".into())
     };
     let terms: BTreeMap<&Key, Vec<String>> = unique.keys().map(|k| (k, expr::conjuncts(&k.0))).collect();
     // Stage 1: distinct first terms, side-free ones on the `out` pass.
@@ -111,15 +108,12 @@ pub(crate) fn condition_masks(prep: &Prepared<'_>, runnable: &[&Rule]) -> Result
             let Some((key, rule, mut mask)) = slots[j].lock().ok().and_then(|mut s| s.take()) else {
                 return Ok(None);
             };
-            let rerr = |m: String| Error::Rule {
-                rule_id: runnable[rule].id().to_string(),
-                message: m,
-            };
+            let rule_id = runnable[rule].id();
             let mut left = Vec::new();
             for t in &terms[&key][1..] {
-                let e = expr::compile(t).map_err(rerr)?;
+                let e = expr::compile(t).rule_ctx(rule_id, || format!("compiling the condition term `{t}`"))?;
                 let applied = narrow_coded(prep, side, &e, &mut mask)
-                    .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
+                    .rule_ctx(rule_id, || format!("evaluating the condition term `{t}` by value"))?;
                 if !applied {
                     left.push(t.clone());
                 }
@@ -484,7 +478,7 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
     let df = &prep.ds.transactions;
     let mut terms: Vec<(usize, Expr)> = Vec::with_capacity(rest.len());
     for t in rest {
-        let e = expr::compile(t).map_err(rerr)?;
+        let e = expr::compile(t).rule_ctx(rule.id(), || format!("compiling the condition term `{t}`"))?;
         let mut sources: Vec<String> = Vec::new();
         for name in e.clone().meta().root_names() {
             sources.extend(source_columns(name.as_str(), side));
@@ -520,7 +514,7 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
                 None,
                 &[],
             )
-            .map_err(|e| rerr(e.to_string().lines().next().unwrap_or("").to_string()))?;
+            .rule_ctx(rule.id(), || "evaluating a condition term on the rows left".into())?;
         let b = res
             .column("m")
             .and_then(|c| c.bool().cloned())
@@ -535,7 +529,7 @@ fn narrow(prep: &Prepared<'_>, rule: &Rule, side: Side, rest: &[String], mask: &
 }
 
 /// The terms joined by AND.
-fn and_all(terms: &[String]) -> std::result::Result<Expr, String> {
+fn and_all(terms: &[String]) -> PolarsResult<Expr> {
     let mut cond: Option<Expr> = None;
     for t in terms {
         let e = expr::compile(t)?;
@@ -544,16 +538,16 @@ fn and_all(terms: &[String]) -> std::result::Result<Expr, String> {
             None => e,
         });
     }
-    cond.ok_or_else(|| "empty condition".to_string())
+    cond.ok_or_else(|| polars_err!(ComputeError: "empty condition"))
 }
 
+/// A polars error of a pass over several rules' conditions, naming all the rules of the pass.
 fn rule_error(runnable: &[&Rule], idx: &[usize], e: PolarsError) -> Error {
-    // Name the rule when the message lets us; else all rules of the pass.
-    let msg = e.to_string();
     let ids: Vec<&str> = idx.iter().map(|i| runnable[*i].id()).collect();
-    Error::Rule {
+    Error::RuleData {
         rule_id: ids.join(", "),
-        message: msg.lines().next().unwrap_or("").to_string(),
+        context: "evaluating the conditions".into(),
+        source: e,
     }
 }
 

@@ -163,7 +163,7 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
         let values: Option<Series> = match &call.arg {
             None => None,
             Some(a) => {
-                let e = expr::compile(a).map_err(|m| polars_err!(ComputeError: "{}", m))?;
+                let e = expr::compile(a)?;
                 let s = data.clone().lazy().select([e.alias("v")]).collect()?;
                 Some(s.column("v")?.as_materialized_series().clone())
             }
@@ -247,11 +247,7 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
     let outer: Vec<Expr> = plan
         .outer
         .iter()
-        .map(|(name, sqltext)| {
-            expr::compile(sqltext)
-                .map(|e| e.alias(name.as_str()))
-                .map_err(|m| polars_err!(ComputeError: "{}", m))
-        })
+        .map(|(name, sqltext)| expr::compile(sqltext).map(|e| e.alias(name.as_str())))
         .collect::<PolarsResult<_>>()?;
     base.lazy().select(outer).collect()
 }

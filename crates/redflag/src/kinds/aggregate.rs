@@ -9,7 +9,7 @@ use super::{Checker, Field, Kind};
 use crate::engine::{
     dedup, display_value, fill, gather_rows, gather_rows_coded, json_value, make_alert, AlertParts, Scope, NO_ACCOUNT,
 };
-use crate::error::{suggestion, Error, PolarsContext, Result};
+use crate::error::{suggestion, PolarsContext, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{is_identifier, Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window, BUILTIN_MEASURES};
 use crate::schema;
@@ -233,6 +233,21 @@ fn run(rule: &Rule, spec: &AggregateSpec, scope: &Scope<'_, '_>) -> Result<Vec<A
     scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, rows))
 }
 
+/// The rows of one slice of accounts, gathered and ordered by group, then time: what the
+/// stages of an aggregate rule share.
+struct Grouped {
+    /// The gathered columns, with `__grp` and `ts`, in (group, ts, row) order.
+    data: DataFrame,
+    /// Each row's group.
+    grp: Vec<u32>,
+    /// Each row's time.
+    tss: Vec<i64>,
+    /// Each row's transaction row.
+    txn_rows: Vec<u32>,
+    /// With `group_by`, each group's account.
+    group_account: Vec<u32>,
+}
+
 fn run_rows(
     rule: &Rule,
     spec: &AggregateSpec,
@@ -240,17 +255,35 @@ fn run_rows(
     mut rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
     let prep = scope.prep;
-    let rerr = |m: String| Error::Rule {
-        rule_id: rule.id().to_string(),
-        message: m,
-    };
+    prune_rows(spec, prep, &mut rows);
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let g = group_rows(rule, spec, prep, &rows)?;
+    // Measures, compiled once.
+    let measure_exprs: Vec<Expr> = spec
+        .measures
+        .iter()
+        .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
+        .collect::<PolarsResult<_>>()
+        .rule_ctx(rule.id(), || "compiling the measures".into())?;
+    let intervals = firing_intervals(rule, spec, prep, &g, &measure_exprs)?;
+    if intervals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let episodes = merge_episodes(intervals);
+    episode_alerts(rule, spec, prep, &g, &measure_exprs, &episodes)
+}
+
+/// Without `group_by`, drops the rows that lie in no window that could fire, before
+/// anything is gathered.
+fn prune_rows(spec: &AggregateSpec, prep: &crate::engine::Prepared<'_>, rows: &mut Vec<(u32, i64, u32, Side)>) {
     let alt_bounds: Vec<expr::Bounds> = spec
         .alternatives
         .iter()
         .map(|(_, h)| expr::bounds(h, &spec.measures))
         .collect();
     if spec.group_by.is_empty() && !rows.is_empty() {
-        // Rows in no window that could fire are dropped before anything is gathered.
         let g: Vec<u32> = rows.iter().map(|r| r.0).collect();
         let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
         let a: Vec<f64> = rows.iter().map(|r| prep.amount[r.2 as usize]).collect();
@@ -270,9 +303,17 @@ fn run_rows(
             keep[i - 1]
         });
     }
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
+}
+
+/// Gathers the columns the measures read for the rows, keys each row's group (the
+/// account, or the account and the `group_by` columns) and orders the rows by group,
+/// then time.
+fn group_rows(
+    rule: &Rule,
+    spec: &AggregateSpec,
+    prep: &crate::engine::Prepared<'_>,
+    rows: &[(u32, i64, u32, Side)],
+) -> Result<Grouped> {
     // Columns the measures read, per side, gathered for these rows only.
     let cols = crate::engine::read_columns(rule, &["amount_base", "counterparty"]);
     // Columns whose values the measures only count (the counterparties, as a rule) stay
@@ -285,7 +326,7 @@ fn run_rows(
             .collect(),
         None => Vec::new(),
     };
-    let data = gather_rows_coded(prep, &rows, &cols, &coded)?;
+    let data = gather_rows_coded(prep, rows, &cols, &coded)?;
     // Group key: the account, or the account and the group_by columns.
     let mut group_account: Vec<u32> = Vec::new();
     let groups: Vec<u32> = if spec.group_by.is_empty() {
@@ -338,22 +379,38 @@ fn run_rows(
         .into_datetime(TimeUnit::Milliseconds, None)
         .into_series();
     data.with_column(ts_series.into_column()).ctx(|| "time".into())?;
-    // Measures, compiled once.
-    let measure_exprs: Vec<Expr> = spec
-        .measures
-        .iter()
-        .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(&rerr)?;
+    Ok(Grouped {
+        data,
+        grp,
+        tss,
+        txn_rows,
+        group_account,
+    })
+}
+
+/// The firing windows of every alternative, as (group, start, end, window length).
+fn firing_intervals(
+    rule: &Rule,
+    spec: &AggregateSpec,
+    prep: &crate::engine::Prepared<'_>,
+    g: &Grouped,
+    measure_exprs: &[Expr],
+) -> Result<Vec<(u32, i64, i64, i64)>> {
+    let Grouped {
+        data,
+        grp,
+        tss,
+        txn_rows,
+        ..
+    } = g;
     // Measures slide incrementally where they can; else polars' rolling windows.
     let incremental = crate::engine::rolling::plan(&spec.measures);
-    // Firing windows of every alternative.
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     for (window, having) in &spec.alternatives {
         // Windows that cannot hold the rows or the amount `having` needs cannot fire.
         let bound = expr::bounds(having, &spec.measures);
         let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount[*r as usize]).collect();
-        let keep = dense_rows(&grp, &tss, &amts, window.ms, bound);
+        let keep = dense_rows(grp, tss, &amts, window.ms, bound);
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
             Some(rows) => {
@@ -370,13 +427,13 @@ fn run_rows(
         let (fire, _) = firing(
             &sub,
             incremental.as_ref(),
-            &measure_exprs,
+            measure_exprs,
             having,
             *window,
             &sub_grp,
             &sub_ts,
         )
-        .map_err(|e| rerr(e.to_string()))?;
+        .rule_ctx(rule.id(), || format!("evaluating `having` over {window}"))?;
         for (k, f) in fire.iter().enumerate() {
             if *f {
                 let j = back[k];
@@ -384,9 +441,11 @@ fn run_rows(
             }
         }
     }
-    if intervals.is_empty() {
-        return Ok(Vec::new());
-    }
+    Ok(intervals)
+}
+
+/// Merges overlapping firing windows of a group into episodes.
+fn merge_episodes(mut intervals: Vec<(u32, i64, i64, i64)>) -> Vec<Episode> {
     intervals.sort_unstable();
     let mut episodes: Vec<Episode> = Vec::new();
     for (g, s, e, w) in intervals {
@@ -403,6 +462,25 @@ fn run_rows(
             }),
         }
     }
+    episodes
+}
+
+/// The rows of each episode, the measures over them, and one alert an episode.
+fn episode_alerts(
+    rule: &Rule,
+    spec: &AggregateSpec,
+    prep: &crate::engine::Prepared<'_>,
+    g: &Grouped,
+    measure_exprs: &[Expr],
+    episodes: &[Episode],
+) -> Result<Vec<Alert>> {
+    let Grouped {
+        data,
+        grp,
+        tss,
+        txn_rows,
+        group_account,
+    } = g;
     // Rows of each episode (rows are sorted by group, then time).
     let mut ep_of_row: Vec<Option<u32>> = vec![None; grp.len()];
     let mut k = 0usize;
@@ -427,30 +505,7 @@ fn run_rows(
     ep_data
         .with_column(Column::new("__ep".into(), ep_ids.clone()))
         .ctx(|| "episode ids".into())?;
-    let mut aggs = measure_exprs.clone();
-    aggs.push(len().cast(DataType::Float64).alias("n_txns"));
-    aggs.push(col("amount_base").sum().alias("total_amount"));
-    aggs.push(col("amount_base").min().alias("min_amount"));
-    aggs.push(col("amount_base").max().alias("max_amount"));
-    aggs.push(
-        col("counterparty")
-            .drop_nulls()
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("n_counterparties"),
-    );
-    let measured = ep_data
-        .lazy()
-        .group_by_stable([col("__ep")])
-        .agg(aggs)
-        .sort(["__ep"], SortMultipleOptions::default())
-        .collect()
-        .map_err(|e| {
-            rerr(format!(
-                "computing measures: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ))
-        })?;
+    let measured = episode_measures(ep_data, measure_exprs).rule_ctx(rule.id(), || "computing measures".into())?;
     let names: Vec<String> = spec
         .measures
         .iter()
@@ -505,6 +560,29 @@ fn run_rows(
         )?);
     }
     Ok(dedup(alerts))
+}
+
+/// The rule's measures and the built-in ones over each episode's rows (`__ep`), one row
+/// an episode in episode order.
+fn episode_measures(ep_data: DataFrame, measure_exprs: &[Expr]) -> PolarsResult<DataFrame> {
+    let mut aggs = measure_exprs.to_vec();
+    aggs.push(len().cast(DataType::Float64).alias("n_txns"));
+    aggs.push(col("amount_base").sum().alias("total_amount"));
+    aggs.push(col("amount_base").min().alias("min_amount"));
+    aggs.push(col("amount_base").max().alias("max_amount"));
+    aggs.push(
+        col("counterparty")
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Float64)
+            .alias("n_counterparties"),
+    );
+    ep_data
+        .lazy()
+        .group_by_stable([col("__ep")])
+        .agg(aggs)
+        .sort(["__ep"], SortMultipleOptions::default())
+        .collect()
 }
 
 /// The rows that lie in some window `[t - w, t]` holding at least `b.rows` rows and
@@ -570,7 +648,7 @@ fn firing(
     grp: &[u32],
     tss: &[i64],
 ) -> PolarsResult<(Vec<bool>, DataFrame)> {
-    let having = expr::compile(having).map_err(|m| polars_err!(ComputeError: "{}", m))?;
+    let having = expr::compile(having)?;
     let per_window = match plan {
         Some(plan) => crate::engine::rolling::measures(plan, data, grp, tss, window.ms)?,
         None => rolling_measures(data, measures, window, grp, tss)?,
@@ -609,7 +687,8 @@ pub(crate) fn trailing(
     let exprs: Vec<Expr> = measures
         .iter()
         .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
-        .collect::<std::result::Result<_, _>>()?;
+        .collect::<PolarsResult<_>>()
+        .map_err(|e| e.to_string())?;
     let plan = crate::engine::rolling::plan(measures);
     firing(&data, plan.as_ref(), &exprs, having, window, &grp, &tss).map_err(|e| e.to_string())
 }

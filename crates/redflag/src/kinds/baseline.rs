@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Checker, Field, Kind};
 use crate::engine::{dedup, display_value, fill, gather_rows, json_value, make_alert, AlertParts, Prepared, Scope};
-use crate::error::{suggestion, Error, Result};
+use crate::error::{suggestion, Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::schema;
@@ -406,24 +406,40 @@ fn run_rows(
     rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
     let prep = scope.prep;
-    let rerr = |m: String| Error::Rule {
-        rule_id: rule.id().to_string(),
-        message: m,
-    };
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    let (unit_of_row, mut units, gaps) = units_of_rows(spec, shared, &rows);
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (current, peer_value) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+    let peer_stats = peer_stats(spec, &units, &current, &peer_value);
+    compare_units(spec, shared, &mut units, &current, &peer_value, &peer_stats, &gaps);
+    let Some((comparable, fired)) = threshold(rule, spec, &units)? else {
+        return Ok(Vec::new());
+    };
+    unit_alerts(rule, spec, prep, &units, &comparable, &fired)
+}
+
+/// The units the rows fall in: (account, period), or (account, reactivation) in dormancy
+/// mode, each with its rows; each row's unit (`u32::MAX` for none) and, in dormancy mode,
+/// each unit's gap in days.
+fn units_of_rows(
+    spec: &BaselineSpec,
+    shared: &Shared,
+    rows: &[(u32, i64, u32, Side)],
+) -> (Vec<u32>, Vec<Unit>, Vec<f64>) {
     let day = 86_400_000i64;
     let origin = shared.origin;
     let w = spec.window.ms.max(1);
-    // Units: (account, period) — or (account, reactivation) — and the rows in each.
     let mut unit_of_row: Vec<u32> = Vec::with_capacity(rows.len());
     let mut units: Vec<Unit> = Vec::new();
     let mut gaps: Vec<f64> = Vec::new();
     match &spec.mode {
         Mode::Dormancy(_) => {
             let (offsets, reacts) = (&shared.reactivations.0, &shared.reactivations.1);
-            for r in &rows {
+            for r in rows {
                 // The reactivation this row falls in, if any: the latest one at or before
                 // it, no more than `window` before it.
                 let mine = &reacts[offsets[r.0 as usize]..offsets[r.0 as usize + 1]];
@@ -452,7 +468,7 @@ fn run_rows(
             }
         }
         _ => {
-            for r in &rows {
+            for r in rows {
                 let p = (r.1 - origin).div_euclid(w);
                 let start = origin + p * w;
                 match units.last() {
@@ -471,19 +487,30 @@ fn run_rows(
             }
         }
     }
-    if units.is_empty() {
-        return Ok(Vec::new());
-    }
-    // The measure per unit, and of nothing (an empty period).
+    (unit_of_row, units, gaps)
+}
+
+/// Each unit's measure and peer value.
+type PerUnit = (Vec<Option<f64>>, Vec<Option<String>>);
+
+/// The measure of each unit (`None` for a unit with no value) and, with `peer_by`, each
+/// unit's peer value.
+fn unit_measures(
+    rule: &Rule,
+    spec: &BaselineSpec,
+    prep: &Prepared<'_>,
+    rows: &[(u32, i64, u32, Side)],
+    unit_of_row: &[u32],
+    n_units: usize,
+) -> Result<PerUnit> {
     let cols = crate::engine::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
     let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
     let mut data = gather_rows(prep, &kept_rows, &cols)?;
     let unit_ids: Vec<u32> = keep.iter().map(|&i| unit_of_row[i]).collect();
     data.with_column(Column::new("__u".into(), unit_ids))
-        .map_err(|e| rerr(e.to_string()))?;
-    let m = expr::compile(&spec.measure).map_err(&rerr)?;
-    let empty_value = empty_value(&spec.measure);
+        .rule_ctx(rule.id(), || "numbering the units".into())?;
+    let m = expr::compile(&spec.measure).rule_ctx(rule.id(), || "compiling `measure`".into())?;
     let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
     let peer_col = spec.peer_by.as_deref();
     if let Some(p) = peer_col {
@@ -495,22 +522,17 @@ fn run_rows(
         .agg(aggs)
         .sort(["__u"], SortMultipleOptions::default())
         .collect()
-        .map_err(|e| {
-            rerr(format!(
-                "computing `measure`: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ))
-        })?;
+        .rule_ctx(rule.id(), || "computing `measure`".into())?;
     let uid = per_unit
         .column("__u")
         .and_then(|c| c.u32().cloned())
-        .map_err(|e| rerr(e.to_string()))?;
+        .rule_ctx(rule.id(), || "reading the units".into())?;
     let cur = per_unit
         .column("current")
         .and_then(|c| c.f64().cloned())
-        .map_err(|e| rerr(e.to_string()))?;
-    let mut current: Vec<Option<f64>> = vec![None; units.len()];
-    let mut peer_value: Vec<Option<String>> = vec![None; units.len()];
+        .rule_ctx(rule.id(), || "reading `measure`".into())?;
+    let mut current: Vec<Option<f64>> = vec![None; n_units];
+    let mut peer_value: Vec<Option<String>> = vec![None; n_units];
     for k in 0..per_unit.height() {
         if let Some(u) = uid.get(k) {
             current[u as usize] = cur.get(k);
@@ -520,18 +542,29 @@ fn run_rows(
         let pv = per_unit
             .column("__peer")
             .and_then(|c| c.str().cloned())
-            .map_err(|e| rerr(e.to_string()))?;
+            .rule_ctx(rule.id(), || "reading `peer_by`".into())?;
         for k in 0..per_unit.height() {
             if let Some(u) = uid.get(k) {
                 peer_value[u as usize] = pv.get(k).map(str::to_string);
             }
         }
     }
-    // Peer groups: (period start, value) → currents.
-    // (median, MAD, size) of each group.
-    type Stats = (Option<f64>, Option<f64>, usize);
+    Ok((current, peer_value))
+}
+
+/// (median, MAD, size) of a peer group.
+type Stats = (Option<f64>, Option<f64>, usize);
+
+/// With `peer_by`, the statistics of each peer group: (period start, value) → the
+/// measures of its units.
+fn peer_stats(
+    spec: &BaselineSpec,
+    units: &[Unit],
+    current: &[Option<f64>],
+    peer_value: &[Option<String>],
+) -> BTreeMap<(i64, String), Stats> {
     let mut peer_stats: BTreeMap<(i64, String), Stats> = BTreeMap::new();
-    if peer_col.is_some() {
+    if spec.peer_by.is_some() {
         let mut groups: BTreeMap<(i64, String), Vec<f64>> = BTreeMap::new();
         for (u, unit) in units.iter().enumerate() {
             if let (Some(v), Some(c)) = (&peer_value[u], current[u]) {
@@ -543,6 +576,23 @@ fn run_rows(
             peer_stats.insert(k, (m, d, v.len()));
         }
     }
+    peer_stats
+}
+
+/// Compares each unit with its history, its gap or its peers: the values `threshold`
+/// reads, set on the comparable units (the others keep no values).
+fn compare_units(
+    spec: &BaselineSpec,
+    shared: &Shared,
+    units: &mut [Unit],
+    current: &[Option<f64>],
+    peer_value: &[Option<String>],
+    peer_stats: &BTreeMap<(i64, String), Stats>,
+    gaps: &[f64],
+) {
+    let w = spec.window.ms.max(1);
+    let empty_value = empty_value(&spec.measure);
+    let peer_col = spec.peer_by.as_deref();
     // First activity per account, for the history's start.
     let first_seen = &shared.first_seen;
     // Units are in (account, start) order: an account's prior periods lie just before
@@ -610,10 +660,14 @@ fn run_rows(
     for (u, vals) in computed {
         units[u].values = vals;
     }
-    // The threshold over every comparable unit at once.
+}
+
+/// The threshold over every comparable unit at once: the comparable units and whether
+/// each fires, or `None` when no unit is comparable.
+fn threshold(rule: &Rule, spec: &BaselineSpec, units: &[Unit]) -> Result<Option<(Vec<usize>, Vec<bool>)>> {
     let comparable: Vec<usize> = (0..units.len()).filter(|&u| !units[u].values.is_empty()).collect();
     if comparable.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let columns: Vec<Column> = spec
         .names
@@ -628,17 +682,31 @@ fn run_rows(
             .into_column()
         })
         .collect();
-    let thr = expr::compile(&spec.threshold).map_err(&rerr)?;
+    let thr = expr::compile(&spec.threshold).rule_ctx(rule.id(), || "compiling `threshold`".into())?;
     let fired = DataFrame::new_infer_height(columns)
         .and_then(|df| df.lazy().select([thr.fill_null(lit(false)).alias("f")]).collect())
-        .map_err(|e| rerr(format!("`threshold`: {}", e.to_string().lines().next().unwrap_or(""))))?;
-    let f = fired.column("f").map_err(|e| rerr(e.to_string()))?;
-    let f = f
-        .bool()
-        .map_err(|_| rerr(format!("`threshold` must be true or false; it gives {}", f.dtype())))?;
+        .rule_ctx(rule.id(), || "evaluating `threshold`".into())?;
+    let f = fired.column("f").rule_ctx(rule.id(), || "reading `threshold`".into())?;
+    let f = f.bool().map_err(|_| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: format!("`threshold` must be true or false; it gives {}", f.dtype()),
+    })?;
+    let fires = (0..comparable.len()).map(|k| f.get(k) == Some(true)).collect();
+    Ok(Some((comparable, fires)))
+}
+
+/// One alert a firing unit, with its values and period.
+fn unit_alerts(
+    rule: &Rule,
+    spec: &BaselineSpec,
+    prep: &Prepared<'_>,
+    units: &[Unit],
+    comparable: &[usize],
+    fired: &[bool],
+) -> Result<Vec<Alert>> {
     let mut alerts = Vec::new();
     for (k, &u) in comparable.iter().enumerate() {
-        if f.get(k) != Some(true) {
+        if !fired[k] {
             continue;
         }
         let unit = &units[u];

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::sequence::EventDef;
 use super::{Checker, Field, Kind};
 use crate::engine::{dedup, fill, json_value, make_alert, AlertParts, Prepared, Scope, NO_ACCOUNT};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, NumField, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::util::format;
@@ -236,6 +236,43 @@ impl Kind for Network {
 
 fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     let d: NetworkDef = super::parse_fields(def, cx);
+    let patterns = check_patterns(&d, cx);
+    let slot = cx.condition("where", SideSel::Out, d.where_.as_deref());
+    let within = cx.window("within", d.within.as_deref(), "30d");
+    let numbers = written_numbers(&d, cx);
+    let (min_hops, max_hops) = check_hops(&d, cx, &patterns, &numbers);
+    let (tolerance, min_branches) = check_amounts_and_branches(cx, &patterns, &numbers);
+    let then = check_then(&d, cx, &patterns);
+    let mut names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+    if d.then.is_some() {
+        names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
+    }
+    let match_sql = d.match_.as_ref().and_then(|m| {
+        let before = cx.columns.clone();
+        let out = cx.expr("match", m, ExprRole::Over(&names));
+        cx.columns = before;
+        out
+    });
+    cx.placeholders(names.iter().cloned());
+    cx.placeholders(["path", "accounts", "first_time", "last_time", "pattern"]);
+    cx.columns.insert("amount_base".into());
+    NetworkSpec {
+        patterns,
+        slot,
+        min_hops: min_hops as usize,
+        max_hops: max_hops as usize,
+        within: within.unwrap_or(Window { ms: 1 }),
+        tolerance,
+        min_branches,
+        then,
+        match_sql,
+        names,
+    }
+}
+
+/// The patterns named in `pattern`, each once; unknown, repeated or missing ones are
+/// problems.
+fn check_patterns(d: &NetworkDef, cx: &mut Checker<'_>) -> Vec<Pattern> {
     let names_given: Vec<String> = match &d.pattern {
         None => {
             cx.problem(
@@ -268,11 +305,20 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
             format!("the list is empty; patterns: {}", PATTERNS.join(", ")),
         );
     }
-    let has = |p: Pattern| patterns.contains(&p);
-    let slot = cx.condition("where", SideSel::Out, d.where_.as_deref());
-    let within = cx.window("within", d.within.as_deref(), "30d");
-    // Hops: defaults of the first pattern; the limits of all.
-    let (dmin, dmax) = patterns.first().map(|p| p.default_hops()).unwrap_or((1, 2));
+    patterns
+}
+
+/// The numbers a network rule may write out or take from `$params`, as written.
+struct Numbers {
+    min_hops: Option<u32>,
+    max_hops: Option<u32>,
+    min_branches: Option<u32>,
+    tolerance: Option<f64>,
+}
+
+/// Resolves the written numbers; those that are no number, or no whole number where one
+/// is needed, are problems.
+fn written_numbers(d: &NetworkDef, cx: &mut Checker<'_>) -> Numbers {
     // Numbers may be written out or be `$params`.
     let number = |cx: &mut Checker<'_>, field: &str, v: Option<&crate::model::NumField>| -> Option<f64> {
         match v.map(|n| n.resolve(cx.params)) {
@@ -294,21 +340,35 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
             None => None,
         }
     };
-    let d_min_hops = {
+    let min_hops = {
         let v = number(cx, "min_hops", d.min_hops.as_ref());
         whole(cx, "min_hops", v)
     };
-    let d_max_hops = {
+    let max_hops = {
         let v = number(cx, "max_hops", d.max_hops.as_ref());
         whole(cx, "max_hops", v)
     };
-    let d_min_branches = {
+    let min_branches = {
         let v = number(cx, "min_branches", d.min_branches.as_ref());
         whole(cx, "min_branches", v)
     };
-    let d_tolerance = number(cx, "amount_tolerance", d.amount_tolerance.as_ref());
-    let min_hops = d_min_hops.unwrap_or(dmin);
-    let max_hops = d_max_hops.unwrap_or(dmax.max(min_hops));
+    let tolerance = number(cx, "amount_tolerance", d.amount_tolerance.as_ref());
+    Numbers {
+        min_hops,
+        max_hops,
+        min_branches,
+        tolerance,
+    }
+}
+
+/// The fewest and most hops: the first pattern's defaults unless written; hops over the
+/// limit, too few for a pattern, or in the wrong order are problems.
+fn check_hops(d: &NetworkDef, cx: &mut Checker<'_>, patterns: &[Pattern], numbers: &Numbers) -> (u32, u32) {
+    let has = |p: Pattern| patterns.contains(&p);
+    // Hops: defaults of the first pattern; the limits of all.
+    let (dmin, dmax) = patterns.first().map(|p| p.default_hops()).unwrap_or((1, 2));
+    let min_hops = numbers.min_hops.unwrap_or(dmin);
+    let max_hops = numbers.max_hops.unwrap_or(dmax.max(min_hops));
     if has(Pattern::GatherScatter) && patterns.len() == 1 {
         for (f, set) in [("max_hops", d.max_hops.is_some()), ("min_hops", d.min_hops.is_some())] {
             if set {
@@ -334,7 +394,7 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
             format!("`min_hops` ({min_hops}) is more than `max_hops` ({max_hops})"),
         );
     }
-    for p in &patterns {
+    for p in patterns {
         let least = match p {
             Pattern::Cycle | Pattern::ScatterGather => 2,
             _ => 1,
@@ -346,7 +406,13 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
             );
         }
     }
-    let tolerance = match d_tolerance {
+    (min_hops, max_hops)
+}
+
+/// The amount tolerance (a ratio from 0 to under 1) and the fewest branches (3 unless
+/// written; at least 2; none for a cycle alone).
+fn check_amounts_and_branches(cx: &mut Checker<'_>, patterns: &[Pattern], numbers: &Numbers) -> (Option<f64>, usize) {
+    let tolerance = match numbers.tolerance {
         Some(t) if !(0.0..1.0).contains(&t) || t.is_nan() => {
             cx.problem(
                 "amount_tolerance",
@@ -356,7 +422,7 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
         }
         t => t,
     };
-    let min_branches = match d_min_branches {
+    let min_branches = match numbers.min_branches {
         Some(_) if patterns == [Pattern::Cycle] => {
             cx.problem("min_branches", "pattern `cycle` has no branches; remove this field");
             0
@@ -368,60 +434,37 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
         Some(n) => n as usize,
         None => 3,
     };
-    let then = match &d.then {
-        None => None,
-        Some(ev) => {
-            for p in &patterns {
-                if matches!(p, Pattern::GatherScatter | Pattern::FanOut) {
-                    cx.problem(
-                        "then",
-                        format!(
-                            "pattern `{}` ends on many accounts; `then` follows patterns that end on one (cycle, scatter_gather, fan_in)",
-                            p.name()
-                        ),
-                    );
-                }
-            }
-            if ev.side.is_some_and(|s| s != SideSel::Out) {
-                cx.problem(
-                    "then.side",
-                    "`then` is what the pattern's last account pays: its side is `out`",
-                );
-            }
-            for (f, set) in [("measures", !ev.measures.is_empty()), ("having", ev.having.is_some())] {
-                if set {
-                    cx.problem(&format!("then.{f}"), format!("`then` of a network rule takes no `{f}`"));
-                }
-            }
-            let s = cx.condition("then.where", SideSel::Out, ev.where_.as_deref());
-            cx.window("then.window", ev.window.as_deref(), "14d").map(|w| (s, w))
+    (tolerance, min_branches)
+}
+
+/// `then`: its condition slot (paying side) and window, for patterns that end on one
+/// account.
+fn check_then(d: &NetworkDef, cx: &mut Checker<'_>, patterns: &[Pattern]) -> Option<(usize, Window)> {
+    let ev = d.then.as_ref()?;
+    for p in patterns {
+        if matches!(p, Pattern::GatherScatter | Pattern::FanOut) {
+            cx.problem(
+                "then",
+                format!(
+                    "pattern `{}` ends on many accounts; `then` follows patterns that end on one (cycle, scatter_gather, fan_in)",
+                    p.name()
+                ),
+            );
         }
-    };
-    let mut names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
-    if d.then.is_some() {
-        names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
     }
-    let match_sql = d.match_.as_ref().and_then(|m| {
-        let before = cx.columns.clone();
-        let out = cx.expr("match", m, ExprRole::Over(&names));
-        cx.columns = before;
-        out
-    });
-    cx.placeholders(names.iter().cloned());
-    cx.placeholders(["path", "accounts", "first_time", "last_time", "pattern"]);
-    cx.columns.insert("amount_base".into());
-    NetworkSpec {
-        patterns,
-        slot,
-        min_hops: min_hops as usize,
-        max_hops: max_hops as usize,
-        within: within.unwrap_or(Window { ms: 1 }),
-        tolerance,
-        min_branches,
-        then,
-        match_sql,
-        names,
+    if ev.side.is_some_and(|s| s != SideSel::Out) {
+        cx.problem(
+            "then.side",
+            "`then` is what the pattern's last account pays: its side is `out`",
+        );
     }
+    for (f, set) in [("measures", !ev.measures.is_empty()), ("having", ev.having.is_some())] {
+        if set {
+            cx.problem(&format!("then.{f}"), format!("`then` of a network rule takes no `{f}`"));
+        }
+    }
+    let s = cx.condition("then.where", SideSel::Out, ev.where_.as_deref());
+    cx.window("then.window", ev.window.as_deref(), "14d").map(|w| (s, w))
 }
 
 /// Adjacency of one direction, grouped by node and sorted by (ts, row) within a node.
@@ -825,20 +868,8 @@ impl Search<'_> {
 
 fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let prep = scope.prep;
-    let rerr = |m: String| Error::Rule {
-        rule_id: rule.id().to_string(),
-        message: m,
-    };
     let n_nodes = prep.accounts.len();
-    // Edges: (paying account, receiving account, ts, row), sorted by (paying, ts, row).
-    let edges: Vec<(u32, u32, i64, u32)> = scope
-        .rows(spec.slot, Side::Out)
-        .into_iter()
-        .filter_map(|(a, t, r)| {
-            let b = prep.bene_key[r as usize];
-            (b != NO_ACCOUNT && b != a).then_some((a, b, t, r))
-        })
-        .collect();
+    let edges = edges_of(spec, scope);
     if edges.is_empty() {
         return Ok(Vec::new());
     }
@@ -848,39 +879,80 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
         .patterns
         .iter()
         .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter | Pattern::Cycle));
-    let bwd = needs_bwd.then(|| {
-        // Counted into place by receiving account, then each account's edges put in time
-        // order.
-        let mut at = vec![0usize; n_nodes + 1];
-        for e in &edges {
-            at[e.1 as usize + 1] += 1;
-        }
-        for i in 0..n_nodes {
-            at[i + 1] += at[i];
-        }
-        let bounds = at.clone();
-        let mut rev: Vec<(u32, u32, i64, u32)> = vec![(0, 0, 0, 0); edges.len()];
-        for e in &edges {
-            let k = &mut at[e.1 as usize];
-            rev[*k] = (e.1, e.0, e.2, e.3);
-            *k += 1;
-        }
-        for w in bounds.windows(2) {
-            if w[1] - w[0] > 1 {
-                rev[w[0]..w[1]].sort_unstable_by_key(|e| (e.2, e.3));
-            }
-        }
-        Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
-    });
+    let bwd = needs_bwd.then(|| backward_adj(prep, &edges, with_amounts));
     drop(edges);
+    let mut episodes = find_episodes(spec, prep, &fwd, bwd.as_ref());
+    if episodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    measure_episodes(spec, scope, &mut episodes);
+    if let Some(m) = &spec.match_sql {
+        let compiled = expr::compile(m).rule_ctx(rule.id(), || "compiling `match`".into())?;
+        let mut keep = Vec::with_capacity(episodes.len());
+        for chunk in episodes.chunks(CHUNK) {
+            keep.extend(eval_match(rule.id(), &spec.names, chunk, &compiled)?);
+        }
+        let mut k = keep.into_iter();
+        episodes.retain(|_| k.next().unwrap_or(false));
+    }
+    episodes.sort_by_key(|e| (e.anchor, e.start, e.end, e.pattern as u8));
+    let mut alerts = Vec::with_capacity(episodes.len());
+    for ep in episodes {
+        alerts.push(episode_alert(rule, spec, prep, ep)?);
+    }
+    Ok(dedup(alerts))
+}
+
+/// The edges `where` keeps: (paying account, receiving account, ts, row), sorted by
+/// (paying, ts, row); payments to no account or to the payer itself are left out.
+fn edges_of(spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Vec<(u32, u32, i64, u32)> {
+    let prep = scope.prep;
+    scope
+        .rows(spec.slot, Side::Out)
+        .into_iter()
+        .filter_map(|(a, t, r)| {
+            let b = prep.bene_key[r as usize];
+            (b != NO_ACCOUNT && b != a).then_some((a, b, t, r))
+        })
+        .collect()
+}
+
+/// The adjacency by receiving account: edges counted into place by receiving account,
+/// then each account's edges put in time order.
+fn backward_adj(prep: &Prepared<'_>, edges: &[(u32, u32, i64, u32)], with_amounts: bool) -> Adj {
+    let n_nodes = prep.accounts.len();
+    let mut at = vec![0usize; n_nodes + 1];
+    for e in edges {
+        at[e.1 as usize + 1] += 1;
+    }
+    for i in 0..n_nodes {
+        at[i + 1] += at[i];
+    }
+    let bounds = at.clone();
+    let mut rev: Vec<(u32, u32, i64, u32)> = vec![(0, 0, 0, 0); edges.len()];
+    for e in edges {
+        let k = &mut at[e.1 as usize];
+        rev[*k] = (e.1, e.0, e.2, e.3);
+        *k += 1;
+    }
+    for w in bounds.windows(2) {
+        if w[1] - w[0] > 1 {
+            rev[w[0]..w[1]].sort_unstable_by_key(|e| (e.2, e.3));
+        }
+    }
+    Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
+}
+
+/// The episodes of every pattern of the rule, pattern by pattern.
+fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option<&Adj>) -> Vec<Episode> {
     let live = spec
         .patterns
         .contains(&Pattern::Cycle)
         .then(|| fwd.live(spec.within.ms, spec.tolerance, &prep.amount));
     let search = Search {
-        fwd: &fwd,
+        fwd,
         live: live.as_ref(),
-        bwd: bwd.as_ref(),
+        bwd,
         tol: spec.tolerance,
         min_hops: spec.min_hops,
         max_hops: spec.max_hops,
@@ -892,23 +964,26 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
             Pattern::Cycle => cycles(&search, prep, &mut episodes),
             Pattern::ScatterGather | Pattern::FanOut => fans_out(&search, prep, *p, spec.min_branches, &mut episodes),
             Pattern::FanIn => {
-                if let Some(b) = &bwd {
+                if let Some(b) = bwd {
                     fans_in(&search, b, prep, spec.min_branches, &mut episodes)
                 }
             }
             Pattern::GatherScatter => {
-                if let Some(b) = &bwd {
+                if let Some(b) = bwd {
                     gather_scatter(&search, b, prep, spec.min_branches, &mut episodes)
                 }
             }
         }
     }
-    if episodes.is_empty() {
-        return Ok(Vec::new());
-    }
-    // `then`: the last account's payments from the pattern's start to `window` after its end.
+    episodes
+}
+
+/// Sets each episode's measures; with `then`, adds the last account's payments from the
+/// pattern's start to `window` after its end.
+fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [Episode]) {
+    let prep = scope.prep;
     let then_rows = spec.then.map(|(slot, w)| (scope.rows(slot, Side::Out), w));
-    for ep in &mut episodes {
+    for ep in episodes {
         let mut v = values(prep, ep);
         if let Some((rows, w)) = &then_rows {
             let lo = rows.partition_point(|r| (r.0, r.1) <= (ep.last, ep.start));
@@ -930,72 +1005,62 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
         }
         ep.values = v;
     }
-    if let Some(m) = &spec.match_sql {
-        let compiled = expr::compile(m).map_err(&rerr)?;
-        let mut keep = Vec::with_capacity(episodes.len());
-        for chunk in episodes.chunks(CHUNK) {
-            keep.extend(eval_match(&spec.names, chunk, &compiled).map_err(&rerr)?);
-        }
-        let mut k = keep.into_iter();
-        episodes.retain(|_| k.next().unwrap_or(false));
+}
+
+/// The alert of one episode: its rows, the accounts it links, its measures and path.
+fn episode_alert(rule: &Rule, spec: &NetworkSpec, prep: &Prepared<'_>, ep: Episode) -> Result<Alert> {
+    let mut rows: Vec<u32> = ep.rows.iter().copied().chain(ep.then_rows.iter().copied()).collect();
+    rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+    rows.dedup();
+    let account = prep.accounts[ep.anchor as usize].clone();
+    let mut linked: Vec<String> = ep
+        .nodes
+        .iter()
+        .filter(|n| **n != ep.anchor)
+        .map(|n| prep.accounts[*n as usize].clone())
+        .collect();
+    linked.sort();
+    let mut measures = BTreeMap::new();
+    let mut texts = BTreeMap::new();
+    for (name, v) in spec.names.iter().zip(&ep.values) {
+        let av = if v.is_nan() {
+            AnyValue::Null
+        } else {
+            AnyValue::Float64(*v)
+        };
+        measures.insert(name.clone(), json_value(&av));
+        texts.insert(name.clone(), crate::engine::display_value(&av));
     }
-    episodes.sort_by_key(|e| (e.anchor, e.start, e.end, e.pattern as u8));
-    let mut alerts = Vec::with_capacity(episodes.len());
-    for ep in episodes {
-        let mut rows: Vec<u32> = ep.rows.iter().copied().chain(ep.then_rows.iter().copied()).collect();
-        rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
-        rows.dedup();
-        let account = prep.accounts[ep.anchor as usize].clone();
-        let mut linked: Vec<String> = ep
-            .nodes
-            .iter()
-            .filter(|n| **n != ep.anchor)
-            .map(|n| prep.accounts[*n as usize].clone())
-            .collect();
-        linked.sort();
-        let mut measures = BTreeMap::new();
-        let mut texts = BTreeMap::new();
-        for (name, v) in spec.names.iter().zip(&ep.values) {
-            let av = if v.is_nan() {
-                AnyValue::Null
-            } else {
-                AnyValue::Float64(*v)
-            };
-            measures.insert(name.clone(), json_value(&av));
-            texts.insert(name.clone(), crate::engine::display_value(&av));
-        }
-        measures.insert("pattern".into(), serde_json::Value::from(ep.pattern.name()));
-        texts.insert("pattern".into(), ep.pattern.name().replace('_', "-"));
-        texts.insert("path".into(), ep.path.clone());
-        let mut all: Vec<&str> = std::iter::once(account.as_str())
-            .chain(linked.iter().map(String::as_str))
-            .collect();
-        all.truncate(20);
-        texts.insert("accounts".into(), all.join(", "));
-        texts.insert("first_time".into(), format::timestamp(ep.start));
-        texts.insert("last_time".into(), format::timestamp(ep.end));
-        let explanation = fill(
-            &rule.def.explain,
-            rule,
-            &texts,
-            &account,
-            "both",
-            Some(&spec.within.to_string()),
-        );
-        alerts.push(make_alert(
-            prep,
-            rule,
-            AlertParts {
-                account,
-                side: "both".to_string(),
-                rows,
-                measures,
-                explanation,
-                linked_accounts: linked,
-            },
-        )?);
-    }
-    Ok(dedup(alerts))
+    measures.insert("pattern".into(), serde_json::Value::from(ep.pattern.name()));
+    texts.insert("pattern".into(), ep.pattern.name().replace('_', "-"));
+    texts.insert("path".into(), ep.path.clone());
+    let mut all: Vec<&str> = std::iter::once(account.as_str())
+        .chain(linked.iter().map(String::as_str))
+        .collect();
+    all.truncate(20);
+    texts.insert("accounts".into(), all.join(", "));
+    texts.insert("first_time".into(), format::timestamp(ep.start));
+    texts.insert("last_time".into(), format::timestamp(ep.end));
+    let explanation = fill(
+        &rule.def.explain,
+        rule,
+        &texts,
+        &account,
+        "both",
+        Some(&spec.within.to_string()),
+    );
+    make_alert(
+        prep,
+        rule,
+        AlertParts {
+            account,
+            side: "both".to_string(),
+            rows,
+            measures,
+            explanation,
+            linked_accounts: linked,
+        },
+    )
 }
 
 /// The measures of an episode, in the order of [`NAMES`].
@@ -1475,7 +1540,7 @@ fn gather_scatter(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: 
 }
 
 /// Evaluates `match` for each episode.
-fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result::Result<Vec<bool>, String> {
+fn eval_match(rule_id: &str, names: &[String], eps: &[Episode], compiled: &Expr) -> Result<Vec<bool>> {
     let cols: Vec<Column> = names
         .iter()
         .enumerate()
@@ -1488,16 +1553,18 @@ fn eval_match(names: &[String], eps: &[Episode], compiled: &Expr) -> std::result
             .into_column()
         })
         .collect();
-    let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
-    let out = df
-        .lazy()
-        .select([compiled.clone().fill_null(lit(false)).alias("m")])
-        .collect()
-        .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
-    let m = out.column("m").map_err(|e| e.to_string())?;
-    let b = m
-        .bool()
-        .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
+    let out = DataFrame::new_infer_height(cols)
+        .and_then(|df| {
+            df.lazy()
+                .select([compiled.clone().fill_null(lit(false)).alias("m")])
+                .collect()
+        })
+        .rule_ctx(rule_id, || "evaluating `match`".into())?;
+    let m = out.column("m").rule_ctx(rule_id, || "reading `match`".into())?;
+    let b = m.bool().map_err(|_| Error::Rule {
+        rule_id: rule_id.to_string(),
+        message: format!("`match` must be true or false; it gives {}", m.dtype()),
+    })?;
     Ok(b.iter().map(|v| v.unwrap_or(false)).collect())
 }
 
@@ -1531,6 +1598,22 @@ fn describe(rule: &Rule, n: &NetworkSpec, o: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `match` that polars rejects while it runs (it names a measure the episodes do
+    /// not have) fails the rule with polars' error as the cause.
+    #[test]
+    fn a_match_failing_on_data_keeps_the_polars_error_as_its_cause() {
+        let names = vec!["n_hops".to_string()];
+        let compiled = expr::compile("no_such_measure > 1").expect("compiles");
+        let err = eval_match("r1", &names, &[], &compiled).expect_err("fails on data");
+        assert!(
+            matches!(&err, Error::RuleData { rule_id, context, .. } if rule_id == "r1" && context == "evaluating `match`")
+        );
+        assert_eq!(err.to_string(), "rule r1: evaluating `match`");
+        let source = std::error::Error::source(&err).expect("a cause");
+        let polars = source.downcast_ref::<PolarsError>().expect("the polars error");
+        assert!(polars.to_string().contains("no_such_measure"), "{polars}");
+    }
 
     fn path(branch: u32, start: i64, end: i64) -> (i64, i64, u32) {
         (start, end, branch)

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{aggregate, Checker, Field, Kind};
 use crate::engine::{dedup, fill, gather_rows, make_alert, AlertParts, Prepared, Scope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::util::format;
@@ -474,12 +474,43 @@ struct Fired {
     then_ts: i64,
 }
 
+/// A sequence rule's first events and what its stages read of them: the then-events,
+/// the prior context and the then-events' counterparties.
+struct Walk<'a> {
+    spec: &'a SequenceSpec,
+    prep: &'a Prepared<'a>,
+    /// The first events that can fire.
+    cands: Vec<Candidate>,
+    /// The then-events, in (account, ts, row) order.
+    then_rows: Vec<(u32, i64, u32, Side)>,
+    /// With `prior`, each first event's prior total and count.
+    prior_vals: Option<Vec<(f64, f64)>>,
+    /// Whether the rule reads `then_counterparties`.
+    wants_cps: bool,
+    /// Each then-event's counterparty as an integer (`u32::MAX` for none or unread).
+    cp_keys: Vec<u32>,
+}
+
 fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
-    let rerr = |m: String| Error::Rule {
-        rule_id: rule.id().to_string(),
-        message: m,
+    let Some(walk) = first_events(rule, spec, scope)? else {
+        return Ok(Vec::new());
     };
+    let compiled = expr::compile(&spec.match_sql).rule_ctx(rule.id(), || "compiling `match`".into())?;
+    let hit = first_hits(rule, &walk, &compiled)?;
+    let fired = fired_sequences(&walk, &hit);
+    let fired = match &spec.repeat {
+        None => fired,
+        Some(rep) => repeated(walk.prep, rule, fired, rep)?,
+    };
+    let episodes = merge_sequences(spec, fired);
+    sequence_alerts(rule, spec, walk.prep, episodes)
+}
+
+/// The first events that can fire (on accounts with then-events, when there are
+/// then-events), with their prior context and the then-events' counterparties; `None`
+/// when nothing can fire.
+fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_>) -> Result<Option<Walk<'a>>> {
+    let prep = scope.prep;
     let first_rows = scope.side_rows(spec.first.slot, spec.first.side);
     let then_rows = if spec.has_then {
         scope.side_rows(spec.then.slot, spec.then.side)
@@ -487,38 +518,21 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         Vec::new()
     };
     if first_rows.is_empty() || (spec.has_then && then_rows.is_empty()) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let mut cands = candidates(prep, rule, spec, &first_rows).map_err(&rerr)?;
+    let mut cands = candidates(prep, rule, spec, &first_rows).map_err(|m| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message: m,
+    })?;
     if spec.has_then {
         // Only firsts on accounts that have then-events can fire.
         let then_accounts: BTreeSet<u32> = then_rows.iter().map(|r| r.0).collect();
         cands.retain(|c| then_accounts.contains(&c.account));
     }
     if cands.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    // Prior context: totals in [t - w, t) by prefix sums over the prior rows.
-    let prior_vals: Option<Vec<(f64, f64)>> = match &spec.prior {
-        None => None,
-        Some((ev, w)) => {
-            let rows = scope.side_rows(ev.slot, ev.side);
-            let mut prefix = vec![0.0f64; rows.len() + 1];
-            for (i, r) in rows.iter().enumerate() {
-                prefix[i + 1] = prefix[i] + prep.amount[r.2 as usize];
-            }
-            Some(
-                cands
-                    .iter()
-                    .map(|c| {
-                        let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts - w.ms));
-                        let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
-                        (prefix[hi] - prefix[lo], (hi - lo) as f64)
-                    })
-                    .collect(),
-            )
-        }
-    };
+    let prior_vals = prior_values(spec, scope, &cands);
     // Counterparties of the then-events, as integers, when the rule reads them.
     let wants_cps = names_identifier(&spec.match_sql, "then_counterparties")
         || crate::model::placeholders(&rule.def.explain)
@@ -531,7 +545,7 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         let ca = df
             .column("counterparty")
             .and_then(|c| c.str().cloned())
-            .map_err(|e| rerr(e.to_string()))?;
+            .rule_ctx(rule.id(), || "reading the counterparties".into())?;
         let mut map: PlHashMap<String, u32> = PlHashMap::new();
         ca.iter()
             .map(|v| match v {
@@ -543,7 +557,52 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
             })
             .collect()
     };
-    let compiled = expr::compile(&spec.match_sql).map_err(&rerr)?;
+    Ok(Some(Walk {
+        spec,
+        prep,
+        cands,
+        then_rows,
+        prior_vals,
+        wants_cps,
+        cp_keys,
+    }))
+}
+
+/// With `prior`, each first event's context: the total and count in `[t - w, t)`, by
+/// prefix sums over the prior rows.
+fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate]) -> Option<Vec<(f64, f64)>> {
+    let prep = scope.prep;
+    let (ev, w) = spec.prior.as_ref()?;
+    let rows = scope.side_rows(ev.slot, ev.side);
+    let mut prefix = vec![0.0f64; rows.len() + 1];
+    for (i, r) in rows.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + prep.amount[r.2 as usize];
+    }
+    Some(
+        cands
+            .iter()
+            .map(|c| {
+                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts - w.ms));
+                let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
+                (prefix[hi] - prefix[lo], (hi - lo) as f64)
+            })
+            .collect(),
+    )
+}
+
+/// For each first event, the first step (itself alone, or a then-event after it within
+/// the window, with the running then-values) at which `match` holds, if any; steps are
+/// evaluated a chunk at a time.
+fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Option<Step>>> {
+    let Walk {
+        spec,
+        prep,
+        cands,
+        then_rows,
+        prior_vals,
+        wants_cps,
+        cp_keys,
+    } = walk;
     let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
     let mut hit: Vec<Option<Step>> = vec![None; cands.len()];
     let mut steps: Vec<Step> = Vec::new();
@@ -552,7 +611,7 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         if steps.is_empty() {
             return Ok(());
         }
-        let fired = eval_steps(spec, &cands, prior_vals.as_deref(), n_first, steps, &compiled).map_err(&rerr)?;
+        let fired = eval_steps(rule.id(), spec, cands, prior_vals.as_deref(), n_first, steps, compiled)?;
         for (s, f) in steps.iter().zip(fired) {
             if f && hit[s.cand as usize].is_none() {
                 hit[s.cand as usize] = Some(*s);
@@ -604,7 +663,7 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
                     min,
                     max,
                     last: a,
-                    cps: if wants_cps { seen_cp.len() as f64 } else { f64::NAN },
+                    cps: if *wants_cps { seen_cp.len() as f64 } else { f64::NAN },
                     dwell_ms: r.1 - c.ts,
                     ts: r.1,
                 });
@@ -616,7 +675,19 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         }
     }
     evaluate(&mut steps, &mut hit)?;
-    // The sequences that fired, with their rows and values.
+    Ok(hit)
+}
+
+/// The sequences that fired, with their rows and values, in (account, start, end) order.
+fn fired_sequences(walk: &Walk<'_>, hit: &[Option<Step>]) -> Vec<Fired> {
+    let Walk {
+        spec,
+        cands,
+        then_rows,
+        prior_vals,
+        ..
+    } = walk;
+    let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
     let mut fired: Vec<Fired> = Vec::new();
     for (ci, h) in hit.iter().enumerate() {
         let Some(s) = h else { continue };
@@ -647,12 +718,12 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         });
     }
     fired.sort_by_key(|f| (f.account, f.start, f.end));
-    let fired = match &spec.repeat {
-        None => fired,
-        Some(rep) => repeated(prep, rule, fired, rep).map_err(&rerr)?,
-    };
-    // Overlapping sequences of one account merge into one episode; with `repeat`, the
-    // sequences of overlapping firing windows.
+    fired
+}
+
+/// Overlapping sequences of one account merge into one episode (with `repeat`, the
+/// sequences of overlapping firing windows), each with how many sequences it holds.
+fn merge_sequences(spec: &SequenceSpec, fired: Vec<Fired>) -> Vec<(Fired, usize)> {
     let mut episodes: Vec<(Fired, usize)> = Vec::new();
     for f in fired {
         match episodes.last_mut() {
@@ -673,6 +744,16 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
             _ => episodes.push((f, 1)),
         }
     }
+    episodes
+}
+
+/// One alert an episode, with its values, times and dwell.
+fn sequence_alerts(
+    rule: &Rule,
+    spec: &SequenceSpec,
+    prep: &Prepared<'_>,
+    episodes: Vec<(Fired, usize)>,
+) -> Result<Vec<Alert>> {
     let side_name = if spec.first.side == spec.then.side {
         spec.first.side.as_str()
     } else {
@@ -727,12 +808,11 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
 /// which `having` holds over the sequences there. Each kept sequence's span becomes its
 /// window's, so that sequences of overlapping firing windows merge into one episode, and
 /// it carries the window's repeat measures (the last firing window's win on merging).
-fn repeated(
-    prep: &Prepared<'_>,
-    rule: &Rule,
-    mut fired: Vec<Fired>,
-    rep: &Repeat,
-) -> std::result::Result<Vec<Fired>, String> {
+fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repeat) -> Result<Vec<Fired>> {
+    let rerr = |message: String| Error::Rule {
+        rule_id: rule.id().to_string(),
+        message,
+    };
     let w = rep.window;
     fired.sort_by_key(|f| (f.account, f.first_ts, f.anchor.0));
     let n = fired.len();
@@ -775,13 +855,16 @@ fn repeated(
             .iter()
             .map(|f| (f.account, f.first_ts, f.anchor.0, f.anchor.1))
             .collect();
-        let (_, per_window) = aggregate::trailing(prep, &rows, &read_columns(rule), &rep.measures, w, "true")?;
+        let (_, per_window) =
+            aggregate::trailing(prep, &rows, &read_columns(rule), &rep.measures, w, "true").map_err(rerr)?;
         for (m, _) in &rep.measures {
             let c = per_window
                 .column(m)
                 .and_then(|c| c.cast(&DataType::Float64))
-                .map_err(|e| e.to_string())?;
-            let c = c.f64().map_err(|e| e.to_string())?;
+                .rule_ctx(rule.id(), || format!("reading `repeat.measures.{m}`"))?;
+            let c = c
+                .f64()
+                .rule_ctx(rule.id(), || format!("reading `repeat.measures.{m}`"))?;
             cols.push(c.iter().map(|v| v.unwrap_or(f64::NAN)).collect());
             names.push(m.clone());
         }
@@ -798,14 +881,16 @@ fn repeated(
             .into_column()
         })
         .collect();
-    let compiled = expr::compile(&rep.having)?;
+    let compiled = expr::compile(&rep.having).rule_ctx(rule.id(), || "compiling `repeat.having`".into())?;
     let out = DataFrame::new_infer_height(columns)
         .and_then(|df| df.lazy().select([compiled.fill_null(lit(false)).alias("f")]).collect())
-        .map_err(|e| format!("`repeat.having`: {}", e.to_string().lines().next().unwrap_or("")))?;
-    let f = out.column("f").map_err(|e| e.to_string())?;
+        .rule_ctx(rule.id(), || "evaluating `repeat.having`".into())?;
+    let f = out
+        .column("f")
+        .rule_ctx(rule.id(), || "reading `repeat.having`".into())?;
     let f = f
         .bool()
-        .map_err(|_| format!("`repeat.having` must be true or false; it gives {}", f.dtype()))?;
+        .map_err(|_| rerr(format!("`repeat.having` must be true or false; it gives {}", f.dtype())))?;
     // For each sequence: the span of the firing windows it is in, and the last of them.
     let mut keep: Vec<Option<(i64, i64, usize)>> = vec![None; n];
     for (i, (l, r)) in windows.iter().enumerate() {
@@ -961,13 +1046,14 @@ fn names_identifier(sql: &str, name: &str) -> bool {
 
 /// Evaluates `match` for each step; only the names it reads are built.
 fn eval_steps(
+    rule_id: &str,
     spec: &SequenceSpec,
     cands: &[Candidate],
     prior: Option<&[(f64, f64)]>,
     n_first: usize,
     steps: &[Step],
     compiled: &Expr,
-) -> std::result::Result<Vec<bool>, String> {
+) -> Result<Vec<bool>> {
     let used: Vec<bool> = spec
         .names
         .iter()
@@ -1009,16 +1095,17 @@ fn eval_steps(
         // A condition over constants only: one column for the height.
         cols.push(Column::new("__n".into(), vec![false; steps.len()]));
     }
-    let df = DataFrame::new_infer_height(cols).map_err(|e| e.to_string())?;
+    let df = DataFrame::new_infer_height(cols).rule_ctx(rule_id, || "building the steps' values".into())?;
     let out = df
         .lazy()
         .select([compiled.clone().fill_null(lit(false)).alias("m")])
         .collect()
-        .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
-    let m = out.column("m").map_err(|e| e.to_string())?;
-    let b = m
-        .bool()
-        .map_err(|_| format!("`match` must be true or false; it gives {}", m.dtype()))?;
+        .rule_ctx(rule_id, || "evaluating `match`".into())?;
+    let m = out.column("m").rule_ctx(rule_id, || "reading `match`".into())?;
+    let b = m.bool().map_err(|_| Error::Rule {
+        rule_id: rule_id.to_string(),
+        message: format!("`match` must be true or false; it gives {}", m.dtype()),
+    })?;
     let mut fired: Vec<bool> = b.iter().map(|v| v.unwrap_or(false)).collect();
     // A constant condition gives one value: it holds for every step or none.
     if fired.len() == 1 && steps.len() > 1 {

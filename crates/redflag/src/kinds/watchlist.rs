@@ -225,6 +225,10 @@ fn str_values(df: &DataFrame, c: &str, rule: &Rule) -> Result<Vec<Option<String>
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
 
+/// The rows of one (account, entry): their (time, row), the best match of the names
+/// seen, its party name, and the counterparties of the rows.
+type Group = (Vec<(i64, u32)>, Match, String, std::collections::BTreeSet<String>);
+
 fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
     let Some(list) = scope.watch_list(&spec.list) else {
         // The engine reports the rule as not applicable before it gets here.
@@ -232,141 +236,205 @@ fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<A
     };
     let prep = scope.prep;
     let matcher = Matcher::new(list, spec.min_score);
-    let present = |c: &str| prep.ds.present.iter().any(|p| p == c);
     let mut alerts = Vec::new();
     for (slot, (field, side, country_col)) in spec.fields.iter().enumerate() {
         let hits = scope.rows(slot, *side);
         if hits.is_empty() {
             continue;
         }
-        let rows: Vec<IdxSize> = hits.iter().map(|h| h.2 as IdxSize).collect();
-        let mut cols = vec![field.clone(), "counterparty".to_string()];
-        let with_country = present(country_col);
-        if with_country {
-            cols.push(country_col.clone());
-        }
-        let df = gather(prep, *side, &cols, &rows)?;
-        let names = str_values(&df, field, rule)?;
-        let counterparties = str_values(&df, "counterparty", rule)?;
-        let countries = if with_country {
-            str_values(&df, country_col, rule)?
-        } else {
-            vec![None; names.len()]
-        };
-        // Each distinct (name, country) is screened once.
-        let mut distinct: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
-        let mut of_row: Vec<Option<usize>> = Vec::with_capacity(names.len());
-        for (n, c) in names.iter().zip(&countries) {
-            match n.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) => {
-                    let k = (n, c.as_deref().map(str::trim).filter(|c| !c.is_empty()));
-                    let next = distinct.len();
-                    of_row.push(Some(*distinct.entry(k).or_insert(next)));
-                }
-                None => of_row.push(None),
-            }
-        }
-        let mut keys: Vec<((&str, Option<&str>), usize)> = distinct.into_iter().collect();
-        keys.sort_by_key(|(_, i)| *i);
-        let parties: Vec<Party<'_>> = keys
-            .iter()
-            .map(|((n, c), _)| Party {
-                name: n,
-                birth_date: None,
-                country: *c,
-                organisation: None,
-            })
-            .collect();
+        let values = field_values(rule, prep, field, *side, country_col, &hits)?;
+        let (parties, of_row) = distinct_parties(&values.names, &values.countries);
         let found = matcher.screen_all(&parties);
-        // (account, entry) → the rows, and the best match of the names seen.
-        type Group = (Vec<(i64, u32)>, Match, String, std::collections::BTreeSet<String>);
-        let mut groups: BTreeMap<(u32, usize), Group> = BTreeMap::new();
-        for (k, (acct, ts, row)) in hits.iter().enumerate() {
-            let Some(pi) = of_row[k] else { continue };
-            for m in &found[pi] {
-                let g = groups.entry((*acct, m.entry)).or_insert_with(|| {
-                    (
-                        Vec::new(),
-                        m.clone(),
-                        parties[pi].name.to_string(),
-                        std::collections::BTreeSet::new(),
-                    )
-                });
-                g.0.push((*ts, *row));
-                if let Some(cp) = counterparties[k].as_deref().filter(|c| !c.is_empty()) {
-                    g.3.insert(cp.to_string());
-                }
-                if m.score > g.1.score {
-                    g.1 = m.clone();
-                    g.2 = parties[pi].name.to_string();
-                }
-            }
-        }
-        for ((acct, _), (mut txns, m, party, linked)) in groups {
-            txns.sort_unstable();
-            let rows: Vec<u32> = txns.iter().map(|t| t.1).collect();
-            let account = prep.accounts[acct as usize].clone();
-            let account_name = account.clone();
-            let txn_ids = prep.txn_ids(&rows)?;
-            let corroboration: Vec<String> = m
-                .corroboration
-                .iter()
-                .map(|c| format!("{} {} vs {} ({:+})", c.what, c.party, c.listed, c.points))
-                .collect();
-            let mut values: BTreeMap<String, String> = BTreeMap::new();
-            values.insert("party".into(), party.clone());
-            values.insert("field".into(), field.clone());
-            values.insert("listed".into(), m.listed_name.clone());
-            values.insert("matched_name".into(), m.matched_name.clone());
-            values.insert("list".into(), m.list.clone());
-            values.insert("reference".into(), m.reference.clone());
-            values.insert("score".into(), format!("{:.1}", m.score));
-            values.insert("name_score".into(), format!("{:.1}", m.name_score));
-            values.insert("match".into(), m.explain_tokens());
-            values.insert(
-                "corroboration".into(),
-                if corroboration.is_empty() {
-                    "none".into()
-                } else {
-                    corroboration.join("; ")
-                },
-            );
-            values.insert("n_txns".into(), rows.len().to_string());
-            let mut measures = BTreeMap::new();
-            measures.insert("score".to_string(), serde_json::json!(m.score));
-            measures.insert("name_score".to_string(), serde_json::json!(m.name_score));
-            measures.insert("list".to_string(), serde_json::json!(m.list));
-            measures.insert("reference".to_string(), serde_json::json!(m.reference));
-            measures.insert("listed_name".to_string(), serde_json::json!(m.listed_name));
-            measures.insert("party_name".to_string(), serde_json::json!(party));
-            measures.insert("corroborated".to_string(), serde_json::json!(m.corroborated()));
-            let explanation = fill(&rule.def.explain, rule, &values, &account, side.as_str(), None);
-            let severity = if m.corroborated() {
-                rule.def.severity
-            } else {
-                lower(rule.def.severity)
-            };
-            alerts.push(Alert {
-                alert_id: alert_id(rule.id(), &account, &txn_ids),
-                rule_id: rule.id().to_string(),
-                kind: rule.kind.name().to_string(),
-                severity,
-                typologies: rule.def.typologies.clone(),
-                account,
-                side: side.as_str().to_string(),
-                window_start: format::timestamp(txns[0].0),
-                window_end: format::timestamp(txns[txns.len() - 1].0),
-                txn_ids,
-                measures,
-                explanation,
-                // The accounts that dealt with the named party join its case.
-                linked_accounts: linked.into_iter().filter(|a| *a != account_name).collect(),
-                rows,
-            });
+        let groups = group_matches(&hits, &of_row, &found, &parties, &values.counterparties);
+        for ((acct, _), group) in groups {
+            alerts.push(match_alert(rule, prep, field, *side, acct, group)?);
         }
     }
-    // One name meeting two entries on the same transactions makes one alert: the best
-    // scored entry's. Then the order of the other kinds: account, start, id.
+    Ok(order_alerts(alerts))
+}
+
+/// The columns read of the rows hit, as text.
+struct FieldValues {
+    /// The screened name of each row.
+    names: Vec<Option<String>>,
+    /// The counterparty of each row.
+    counterparties: Vec<Option<String>>,
+    /// The country of each row, when its column is present.
+    countries: Vec<Option<String>>,
+}
+
+/// The screened name, the counterparty and (when present) the country of each row hit.
+fn field_values(
+    rule: &Rule,
+    prep: &crate::engine::Prepared<'_>,
+    field: &str,
+    side: Side,
+    country_col: &str,
+    hits: &[(u32, i64, u32)],
+) -> Result<FieldValues> {
+    let present = |c: &str| prep.ds.present.iter().any(|p| p == c);
+    let rows: Vec<IdxSize> = hits.iter().map(|h| h.2 as IdxSize).collect();
+    let mut cols = vec![field.to_string(), "counterparty".to_string()];
+    let with_country = present(country_col);
+    if with_country {
+        cols.push(country_col.to_string());
+    }
+    let df = gather(prep, side, &cols, &rows)?;
+    let names = str_values(&df, field, rule)?;
+    let counterparties = str_values(&df, "counterparty", rule)?;
+    let countries = if with_country {
+        str_values(&df, country_col, rule)?
+    } else {
+        vec![None; names.len()]
+    };
+    Ok(FieldValues {
+        names,
+        counterparties,
+        countries,
+    })
+}
+
+/// Each distinct (name, country) once, as a party to screen, and each row's party (none
+/// for an empty name).
+fn distinct_parties<'a>(
+    names: &'a [Option<String>],
+    countries: &'a [Option<String>],
+) -> (Vec<Party<'a>>, Vec<Option<usize>>) {
+    let mut distinct: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+    let mut of_row: Vec<Option<usize>> = Vec::with_capacity(names.len());
+    for (n, c) in names.iter().zip(countries) {
+        match n.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let k = (n, c.as_deref().map(str::trim).filter(|c| !c.is_empty()));
+                let next = distinct.len();
+                of_row.push(Some(*distinct.entry(k).or_insert(next)));
+            }
+            None => of_row.push(None),
+        }
+    }
+    let mut keys: Vec<((&str, Option<&str>), usize)> = distinct.into_iter().collect();
+    keys.sort_by_key(|(_, i)| *i);
+    let parties: Vec<Party<'_>> = keys
+        .iter()
+        .map(|((n, c), _)| Party {
+            name: n,
+            birth_date: None,
+            country: *c,
+            organisation: None,
+        })
+        .collect();
+    (parties, of_row)
+}
+
+/// The matches by (account, entry): the rows, and the best match of the names seen.
+fn group_matches(
+    hits: &[(u32, i64, u32)],
+    of_row: &[Option<usize>],
+    found: &[Vec<Match>],
+    parties: &[Party<'_>],
+    counterparties: &[Option<String>],
+) -> BTreeMap<(u32, usize), Group> {
+    let mut groups: BTreeMap<(u32, usize), Group> = BTreeMap::new();
+    for (k, (acct, ts, row)) in hits.iter().enumerate() {
+        let Some(pi) = of_row[k] else { continue };
+        for m in &found[pi] {
+            let g = groups.entry((*acct, m.entry)).or_insert_with(|| {
+                (
+                    Vec::new(),
+                    m.clone(),
+                    parties[pi].name.to_string(),
+                    std::collections::BTreeSet::new(),
+                )
+            });
+            g.0.push((*ts, *row));
+            if let Some(cp) = counterparties[k].as_deref().filter(|c| !c.is_empty()) {
+                g.3.insert(cp.to_string());
+            }
+            if m.score > g.1.score {
+                g.1 = m.clone();
+                g.2 = parties[pi].name.to_string();
+            }
+        }
+    }
+    groups
+}
+
+/// The alert of one (account, entry): the match explained, its severity lowered when
+/// nothing corroborates it, the counterparties as linked accounts.
+fn match_alert(
+    rule: &Rule,
+    prep: &crate::engine::Prepared<'_>,
+    field: &str,
+    side: Side,
+    acct: u32,
+    group: Group,
+) -> Result<Alert> {
+    let (mut txns, m, party, linked) = group;
+    txns.sort_unstable();
+    let rows: Vec<u32> = txns.iter().map(|t| t.1).collect();
+    let account = prep.accounts[acct as usize].clone();
+    let account_name = account.clone();
+    let txn_ids = prep.txn_ids(&rows)?;
+    let corroboration: Vec<String> = m
+        .corroboration
+        .iter()
+        .map(|c| format!("{} {} vs {} ({:+})", c.what, c.party, c.listed, c.points))
+        .collect();
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    values.insert("party".into(), party.clone());
+    values.insert("field".into(), field.to_string());
+    values.insert("listed".into(), m.listed_name.clone());
+    values.insert("matched_name".into(), m.matched_name.clone());
+    values.insert("list".into(), m.list.clone());
+    values.insert("reference".into(), m.reference.clone());
+    values.insert("score".into(), format!("{:.1}", m.score));
+    values.insert("name_score".into(), format!("{:.1}", m.name_score));
+    values.insert("match".into(), m.explain_tokens());
+    values.insert(
+        "corroboration".into(),
+        if corroboration.is_empty() {
+            "none".into()
+        } else {
+            corroboration.join("; ")
+        },
+    );
+    values.insert("n_txns".into(), rows.len().to_string());
+    let mut measures = BTreeMap::new();
+    measures.insert("score".to_string(), serde_json::json!(m.score));
+    measures.insert("name_score".to_string(), serde_json::json!(m.name_score));
+    measures.insert("list".to_string(), serde_json::json!(m.list));
+    measures.insert("reference".to_string(), serde_json::json!(m.reference));
+    measures.insert("listed_name".to_string(), serde_json::json!(m.listed_name));
+    measures.insert("party_name".to_string(), serde_json::json!(party));
+    measures.insert("corroborated".to_string(), serde_json::json!(m.corroborated()));
+    let explanation = fill(&rule.def.explain, rule, &values, &account, side.as_str(), None);
+    let severity = if m.corroborated() {
+        rule.def.severity
+    } else {
+        lower(rule.def.severity)
+    };
+    Ok(Alert {
+        alert_id: alert_id(rule.id(), &account, &txn_ids),
+        rule_id: rule.id().to_string(),
+        kind: rule.kind.name().to_string(),
+        severity,
+        typologies: rule.def.typologies.clone(),
+        account,
+        side: side.as_str().to_string(),
+        window_start: format::timestamp(txns[0].0),
+        window_end: format::timestamp(txns[txns.len() - 1].0),
+        txn_ids,
+        measures,
+        explanation,
+        // The accounts that dealt with the named party join its case.
+        linked_accounts: linked.into_iter().filter(|a| *a != account_name).collect(),
+        rows,
+    })
+}
+
+/// One name meeting two entries on the same transactions makes one alert: the best
+/// scored entry's. Then the order of the other kinds: account, start, id.
+fn order_alerts(mut alerts: Vec<Alert>) -> Vec<Alert> {
     let score = |a: &Alert| a.measures.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
     alerts.sort_by(|a, b| {
         a.alert_id
@@ -381,5 +449,5 @@ fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<A
             .then(a.window_start.cmp(&b.window_start))
             .then(a.alert_id.cmp(&b.alert_id))
     });
-    Ok(alerts)
+    alerts
 }
