@@ -24,18 +24,6 @@ const FLOORS: &[&[&str]] = &[
 /// The longest a function may be, in lines.
 const MAX_FN_LINES: usize = 150;
 
-/// Functions still over the limit, to be split into named stages: (file under
-/// `crates/`, function). The list only shrinks: a function missing from it fails the
-/// test, and so does a listed one that has become short (take it off the list).
-const NOT_YET_SPLIT: &[(&str, &str)] = &[
-    ("redflag/src/kinds/aggregate.rs", "run_rows"),
-    ("redflag/src/kinds/baseline.rs", "run_rows"),
-    ("redflag/src/kinds/network.rs", "check"),
-    ("redflag/src/kinds/network.rs", "run"),
-    ("redflag/src/kinds/sequence.rs", "run"),
-    ("redflag/src/kinds/watchlist.rs", "run"),
-];
-
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -247,30 +235,15 @@ fn no_function_runs_over_150_lines() {
         rust_files(&crates.join(krate).join("src"), &mut files);
     }
     let mut long = Vec::new();
-    let mut still_long = BTreeSet::new();
     for f in &files {
         let rel = f.strip_prefix(&crates).unwrap().to_string_lossy().replace('\\', "/");
         for (line, len, name) in long_functions(f) {
-            if NOT_YET_SPLIT.contains(&(rel.as_str(), name.as_str())) {
-                still_long.insert((rel.clone(), name));
-            } else {
-                long.push(format!("crates/{rel}:{line} `{name}`: {len} lines"));
-            }
+            long.push(format!("crates/{rel}:{line} `{name}`: {len} lines"));
         }
     }
     assert!(
         long.is_empty(),
         "functions over {MAX_FN_LINES} lines:\n{}",
         long.join("\n")
-    );
-    let done: Vec<String> = NOT_YET_SPLIT
-        .iter()
-        .filter(|(f, n)| !still_long.contains(&(f.to_string(), n.to_string())))
-        .map(|(f, n)| format!("{f} `{n}`"))
-        .collect();
-    assert!(
-        done.is_empty(),
-        "split now, take them off NOT_YET_SPLIT: {}",
-        done.join(", ")
     );
 }
