@@ -267,7 +267,7 @@ fn expected_of(rule: &str, alerts: &[&Alert]) -> ExpectedFile {
         .iter()
         .map(|a| Expected {
             account: a.account.clone(),
-            side: a.side.clone(),
+            side: a.side.as_str().to_string(),
             window_start: a.window_start.clone(),
             window_end: a.window_end.clone(),
             txn_ids: a.txn_ids.clone(),

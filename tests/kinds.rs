@@ -44,7 +44,7 @@ fn aggregate_fires_on_two_deposits_within_the_window() {
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a[0].account, "A");
     assert_eq!(a[0].txn_ids, ["t1", "t2"]);
-    assert_eq!(a[0].side, "in");
+    assert_eq!(a[0].side.as_str(), "in");
     assert_eq!(a[0].measures["n"], 2);
     assert_eq!(a[0].measures["total"], 19300);
     assert_eq!(
@@ -238,7 +238,7 @@ fn side_both_screens_an_accounts_two_sides_together() {
     );
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a[0].account, "A");
-    assert_eq!(a[0].side, "both");
+    assert_eq!(a[0].side.as_str(), "both");
     assert_eq!(a[0].txn_ids, ["t1", "t2", "t3"]);
 }
 

@@ -57,7 +57,7 @@ fn pass_through_fires_when_the_debits_reach_the_share() {
     assert_eq!(a[0].measures["then_total"], 4600);
     assert_eq!(a[0].measures["then_count"], 2);
     assert_eq!(a[0].measures["dwell_hours"], 5);
-    assert_eq!(a[0].side, "both");
+    assert_eq!(a[0].side.as_str(), "both");
     assert_eq!(
         a[0].explanation,
         "5,000 in on 2026-01-01T10:00:00, 4,600 out (92%) within 5 h, 1 sequence(s)"

@@ -300,12 +300,7 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
         }
     );
     for na in &ev.not_applicable {
-        let _ = writeln!(
-            o,
-            "not applicable: {} (lacks {})",
-            na.rule_id,
-            na.missing_columns.join(", ")
-        );
+        let _ = writeln!(o, "not applicable: {}", crate::render::not_applicable_text(na));
     }
     let _ = writeln!(
         o,

@@ -206,8 +206,13 @@ fn flag_hint(e: &CliError) -> Option<&'static str> {
             "parameter override" => Some("overrides are given with --set NAME=VALUE or --set RULE.NAME=VALUE"),
             "list binding" => Some("lists are bound with --list NAME=PATH"),
             "rule selection" => Some("rules are selected with --only ID,..."),
+            "preset" => Some("a preset is named with --preset NAME; another layout is described with --mapping FILE"),
+            "parameter sweep" => Some("a sweep is given with --sweep RULE.PARAM=START..END:STEP"),
             _ => None,
         },
+        CliError::Lib(Error::MissingColumn { .. }) => {
+            Some("a mapping file is given with --mapping FILE, a preset with --preset NAME")
+        }
         CliError::Lib(Error::OutputOverInput { .. }) => Some("the output folder is given with --out DIR"),
         CliError::Lib(Error::Strict { .. }) => {
             Some("--strict is on; run without --strict to screen the other rows and see every reason")

@@ -83,6 +83,17 @@ fn side_name(r: &Rule) -> &'static str {
     }
 }
 
+/// Why a rule did not run, and for a watch list, how to bind one on the command line.
+pub fn not_applicable_text(na: &redflag::NotApplicable) -> String {
+    match &na.unbound_list {
+        Some(name) => format!(
+            "{} (no watch list bound as `{name}`; bind one with --list {name}=PATH)",
+            na.rule_id
+        ),
+        None => format!("{} (the data lacks {})", na.rule_id, na.missing_columns.join(", ")),
+    }
+}
+
 pub fn first_quarantine(data: &Dataset) -> String {
     let q = &data.quarantine;
     let get = |c: &str| {
@@ -110,12 +121,7 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
         m.cases
     );
     for na in &m.rules_not_applicable {
-        let _ = writeln!(
-            o,
-            "not applicable: {} (the data lacks {})",
-            na.rule_id,
-            na.missing_columns.join(", ")
-        );
+        let _ = writeln!(o, "not applicable: {}", not_applicable_text(na));
     }
     for p in &m.rules_partial {
         let _ = writeln!(

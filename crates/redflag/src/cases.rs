@@ -706,7 +706,7 @@ mod tests {
             severity: sev,
             typologies: typ.iter().map(|s| s.to_string()).collect(),
             account: "X".into(),
-            side: "in".into(),
+            side: crate::model::SideSel::In,
             window_start: String::new(),
             window_end: String::new(),
             txn_ids: vec![],

@@ -116,7 +116,8 @@ pub enum Error {
     /// A parameter override, a list binding or a rule selection is wrong.
     #[error("{what} `{value}`: {message}")]
     Override {
-        /// `parameter override`, `list binding` or `rule selection`.
+        /// `parameter override`, `list binding`, `rule selection`, `preset` or
+        /// `parameter sweep`.
         what: &'static str,
         /// What the user wrote.
         value: String,

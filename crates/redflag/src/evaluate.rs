@@ -786,7 +786,7 @@ impl std::str::FromStr for Sweep {
     type Err = Error;
     fn from_str(s: &str) -> Result<Sweep> {
         let bad = |m: &str| Error::Override {
-            what: "--sweep",
+            what: "parameter sweep",
             value: s.to_string(),
             message: m.to_string(),
         };
@@ -882,7 +882,7 @@ pub fn sweep(
     progress: &dyn Fn(usize, usize),
 ) -> Result<SweepResult> {
     let rule = pack.rule(&spec.rule).ok_or_else(|| Error::Override {
-        what: "--sweep",
+        what: "parameter sweep",
         value: spec.rule.clone(),
         message: format!(
             "no rule `{}` in pack {}{}",
@@ -898,7 +898,7 @@ pub fn sweep(
         Some(ParamValue::Number(n)) => Some(*n),
         Some(other) => {
             return Err(Error::Override {
-                what: "--sweep",
+                what: "parameter sweep",
                 value: format!("{rule_id}.{}", spec.param),
                 message: format!("the parameter is `{}`, not a number", other.display()),
             })

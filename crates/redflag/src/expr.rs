@@ -305,7 +305,7 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
             let name: String = chars[i + 2..j].iter().collect();
             let l = ctx.lists.get(&name).ok_or_else(|| {
                 format!(
-                    "unknown list `@~{name}`{}; declare it under `lists:` of the pack or bind it with --list {name}=PATH",
+                    "unknown list `@~{name}`{}; declare it under `lists:` of the pack or bind a list under that name",
                     suggestion(&name, ctx.lists.keys().map(String::as_str))
                 )
             })?;
@@ -337,7 +337,7 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
             } else {
                 let l = ctx.lists.get(&name).ok_or_else(|| {
                     format!(
-                        "unknown list `@{name}`{}; declare it under `lists:` of the pack or bind it with --list {name}=PATH",
+                        "unknown list `@{name}`{}; declare it under `lists:` of the pack or bind a list under that name",
                         suggestion(&name, ctx.lists.keys().map(String::as_str))
                     )
                 })?;

@@ -39,22 +39,23 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
                 out.not_applicable.push(NotApplicable {
                     rule_id: r.id().to_string(),
                     missing_columns: vec![format!(
-                        "a watch list `{0}` (give one with --list {0}=PATH: UN Consolidated List XML, \
-                         OpenSanctions targets.simple.csv or a CSV with name, aliases, birth_date, country, list, \
-                         reference)",
+                        "a watch list bound as `{0}` (UN Consolidated List XML, OpenSanctions \
+                         targets.simple.csv or a CSV with name, aliases, birth_date, country, list, reference)",
                         list
                     )],
+                    unbound_list: Some(list.to_string()),
                 });
                 continue;
             }
         }
-        let missing = missing_columns(r, &prep.ds.present);
+        let missing = missing_columns(r, prep.present_columns());
         if missing.is_empty() {
             runnable.push(r);
         } else {
             out.not_applicable.push(NotApplicable {
                 rule_id: r.id().to_string(),
                 missing_columns: missing,
+                unbound_list: None,
             });
         }
     }
@@ -70,13 +71,7 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     let done = std::sync::atomic::AtomicUsize::new(0);
     let run_one = |i: usize, allowed: Option<&std::collections::HashSet<(u32, u32)>>| {
         let r = runnable[i];
-        let scope = Scope {
-            prep,
-            masks: &masks,
-            rule_index: i,
-            allowed,
-            watch_lists: &pack.watch_lists,
-        };
+        let scope = Scope::new(prep, &masks, i, allowed, &pack.watch_lists);
         let t_rule = std::time::Instant::now();
         let res = crate::kinds::run(r, &scope).map(|a| (a, t_rule.elapsed()));
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
@@ -100,7 +95,7 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     }
     if !after.is_empty() {
         let keys: PlHashMap<&str, u32> = prep
-            .accounts
+            .accounts()
             .iter()
             .enumerate()
             .map(|(k, a)| (a.as_str(), k as u32))
@@ -171,7 +166,7 @@ mod tests {
         assert!(whole.alerts.len() > 50, "{}", whole.alerts.len());
         for size in [50, 700, 5_000] {
             let mut prep = Prepared::new(&ds).unwrap();
-            prep.slice_rows = size;
+            prep.set_slice_rows(size);
             let sliced = run(&pack, &prep, &|_, _, _| {}).unwrap();
             assert_eq!(sliced.alerts_per_rule, whole.alerts_per_rule, "slices of {size}");
             assert_eq!(sliced.alerts, whole.alerts, "slices of {size}");

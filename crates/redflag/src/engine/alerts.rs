@@ -8,15 +8,15 @@ use polars::prelude::*;
 #[allow(unused_imports)]
 use super::*;
 use crate::error::Result;
-use crate::model::{alert_id, Alert, Rule};
+use crate::model::{alert_id, Alert, Rule, SideSel};
 use crate::util::format;
 
 /// What an alert holds beyond what its rule and rows give.
 pub(crate) struct AlertParts {
     /// The account screened.
     pub(crate) account: String,
-    /// `in`, `out` or `both`.
-    pub(crate) side: String,
+    /// The side screened.
+    pub(crate) side: SideSel,
     /// The transaction rows, in time order.
     pub(crate) rows: Vec<u32>,
     /// Measure name → value.
@@ -30,8 +30,8 @@ pub(crate) struct AlertParts {
 /// An alert of a rule: the transaction ids, the span and the stable id come from the rows.
 pub(crate) fn make_alert(prep: &Prepared<'_>, rule: &Rule, parts: AlertParts) -> Result<Alert> {
     let txn_ids = prep.txn_ids(&parts.rows)?;
-    let first_ts = parts.rows.iter().map(|r| prep.ts[*r as usize]).min().unwrap_or(0);
-    let last_ts = parts.rows.iter().map(|r| prep.ts[*r as usize]).max().unwrap_or(0);
+    let first_ts = parts.rows.iter().map(|r| prep.ts(*r)).min().unwrap_or(0);
+    let last_ts = parts.rows.iter().map(|r| prep.ts(*r)).max().unwrap_or(0);
     Ok(Alert {
         alert_id: alert_id(rule.id(), &parts.account, &txn_ids),
         rule_id: rule.id().to_string(),

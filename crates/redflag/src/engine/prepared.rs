@@ -23,16 +23,20 @@ pub(crate) struct SideView {
 }
 
 /// The prepared transactions: encoded accounts and the two sorted side views.
+///
+/// Kinds read it through its methods only: account names by key, each row's time,
+/// amount and receiving account, and each side's sorted view. Its fields are the
+/// engine's own.
 pub struct Prepared<'a> {
-    pub(crate) ds: &'a Dataset,
-    pub(crate) accounts: Vec<String>,
-    pub(crate) ts: Vec<i64>,
-    pub(crate) amount: Vec<f64>,
+    pub(super) ds: &'a Dataset,
+    pub(super) accounts: Vec<String>,
+    pub(super) ts: Vec<i64>,
+    pub(super) amount: Vec<f64>,
     /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
-    pub(crate) bene_key: Vec<u32>,
+    pub(super) bene_key: Vec<u32>,
     views: [SideView; 2],
     /// Rows a slice of accounts holds (see [`crate::engine::Scope::side_rows_sliced`]).
-    pub(crate) slice_rows: usize,
+    pub(super) slice_rows: usize,
 }
 
 impl<'a> Prepared<'a> {
@@ -131,16 +135,75 @@ impl<'a> Prepared<'a> {
         })
     }
 
-    pub(crate) fn view(&self, side: Side) -> &SideView {
+    pub(super) fn view(&self, side: Side) -> &SideView {
         match side {
             Side::Out => &self.views[0],
             Side::In => &self.views[1],
         }
     }
 
-    /// The number of distinct accounts.
+    /// The number of distinct accounts; account keys run from 0 to this, exclusive.
     pub fn account_count(&self) -> usize {
         self.accounts.len()
+    }
+
+    /// The account of a key.
+    pub(crate) fn account(&self, key: u32) -> &str {
+        self.accounts.get(key as usize).map_or("", String::as_str)
+    }
+
+    /// Every account, by key.
+    pub(crate) fn accounts(&self) -> &[String] {
+        &self.accounts
+    }
+
+    /// A transaction row's time (ms since the epoch).
+    #[inline]
+    pub(crate) fn ts(&self, row: u32) -> i64 {
+        self.ts[row as usize]
+    }
+
+    /// Every row's time (ms since the epoch; `i64::MIN` when it has none), by row.
+    pub(crate) fn times(&self) -> &[i64] {
+        &self.ts
+    }
+
+    /// A transaction row's amount in the base currency.
+    #[inline]
+    pub(crate) fn amount(&self, row: u32) -> f64 {
+        self.amount[row as usize]
+    }
+
+    /// Every row's amount in the base currency, by row.
+    pub(crate) fn amounts(&self) -> &[f64] {
+        &self.amount
+    }
+
+    /// A transaction row's receiving account key ([`NO_ACCOUNT`] when it has none).
+    #[inline]
+    pub(crate) fn receiver(&self, row: u32) -> u32 {
+        self.bene_key[row as usize]
+    }
+
+    /// One side's rows as (account key, ts, row), sorted.
+    pub(crate) fn side_keys(&self, side: Side) -> &[(u32, i64, u32)] {
+        &self.view(side).keys
+    }
+
+    /// Whether the input had the column (rather than it being filled in as empty).
+    pub(crate) fn has_column(&self, name: &str) -> bool {
+        self.ds.present.iter().any(|p| p == name)
+    }
+
+    /// The columns the input had.
+    pub(crate) fn present_columns(&self) -> &[String] {
+        &self.ds.present
+    }
+
+    /// Sets how many rows a slice of accounts holds (tests: to force several slices).
+    #[cfg(test)]
+    pub(crate) fn set_slice_rows(&mut self, rows: usize) {
+        self.slice_rows = rows;
     }
 
     /// The rows of the side view for the given transaction rows (all rows when `None`),

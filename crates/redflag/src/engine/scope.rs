@@ -9,19 +9,44 @@ use crate::error::Result;
 use crate::model::{Alert, Rule, Side, SideSel};
 use crate::watchlist::WatchList;
 
-/// What a kind's `run` reads: the prepared data and the rule's row masks.
+/// What a kind's `run` sees, and all it sees: the prepared data (read through its
+/// methods), the rows each of the rule's conditions keeps (already narrowed to the other
+/// rules' alerts under `on_alerts_of`), and the watch lists bound. The rule's parameters
+/// are in its checked spec; the thread pool is [`crate::util::threads::run_parallel`].
 pub struct Scope<'p, 'a> {
-    pub(crate) prep: &'p Prepared<'a>,
-    pub(crate) masks: &'p Masks,
-    pub(crate) rule_index: usize,
+    prep: &'p Prepared<'a>,
+    masks: &'p Masks,
+    rule_index: usize,
     /// With `on_alerts_of`: the (account key, row) pairs of the other rules' alerts; only
     /// these are screened.
-    pub(crate) allowed: Option<&'p HashSet<(u32, u32)>>,
+    allowed: Option<&'p HashSet<(u32, u32)>>,
     /// The watch lists bound, by name.
-    pub(crate) watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
+    watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
 }
 
 impl<'p, 'a> Scope<'p, 'a> {
+    /// The scope of the rule at `rule_index` of the pack.
+    pub(crate) fn new(
+        prep: &'p Prepared<'a>,
+        masks: &'p Masks,
+        rule_index: usize,
+        allowed: Option<&'p HashSet<(u32, u32)>>,
+        watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
+    ) -> Self {
+        Scope {
+            prep,
+            masks,
+            rule_index,
+            allowed,
+            watch_lists,
+        }
+    }
+
+    /// The prepared data.
+    pub(crate) fn data(&self) -> &'p Prepared<'a> {
+        self.prep
+    }
+
     /// The watch list bound under `name`.
     pub(crate) fn watch_list(&self, name: &str) -> Option<&'p WatchList> {
         self.watch_lists.get(name).map(|w| &**w)
@@ -31,8 +56,7 @@ impl<'p, 'a> Scope<'p, 'a> {
     pub(crate) fn rows(&self, slot: usize, side: Side) -> Vec<(u32, i64, u32)> {
         let mask = self.masks.get(&(self.rule_index, slot, side));
         self.prep
-            .view(side)
-            .keys
+            .side_keys(side)
             .iter()
             .copied()
             .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
@@ -53,7 +77,7 @@ impl<'p, 'a> Scope<'p, 'a> {
         let mut runs: Vec<Vec<(u32, i64, u32, Side)>> = Vec::with_capacity(2);
         for &s in sel.sides() {
             let mask = self.masks.get(&(self.rule_index, slot, s));
-            let keys = &self.prep.view(s).keys;
+            let keys = self.prep.side_keys(s);
             let lo = keys.partition_point(|k| k.0 < from);
             let hi = keys.partition_point(|k| k.0 < to);
             let mut run = Vec::with_capacity(hi - lo);
@@ -132,7 +156,7 @@ impl<'p, 'a> Scope<'p, 'a> {
         // Cut points: account keys where the running count of rows passes `size`.
         let mut per_account = vec![0u32; self.prep.accounts.len()];
         for &s in sel.sides() {
-            for (a, _, _) in &self.prep.view(s).keys {
+            for (a, _, _) in self.prep.side_keys(s) {
                 per_account[*a as usize] += 1;
             }
         }

@@ -40,7 +40,7 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
                 return Err(Error::Input {
                     path: path.to_path_buf(),
                     message: format!(
-                        "line {line}: not valid UTF-8 (byte offset {at}); if the file is Windows-1251, say `encoding: windows-1251` in a mapping file (--mapping)"
+                        "line {line}: not valid UTF-8 (byte offset {at}); if the file is Windows-1251, say `encoding: windows-1251` in a mapping file"
                     ),
                 });
             }

@@ -354,7 +354,7 @@ fn reason_expr(schema: &Schema) -> Expr {
             [
                 lit("no FX rate for currency "),
                 quote(col("currency").cast(DataType::String)),
-                lit(" into the base currency; give one with --fx"),
+                lit(" into the base currency; add its rate to the FX rates"),
             ],
             "",
             false,

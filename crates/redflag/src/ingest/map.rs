@@ -82,7 +82,7 @@ impl Source<'_> {
                 available: self.available.clone(),
                 hint: if self.mapping.passthrough {
                     format!(
-                        "{}; map it with a mapping file (--mapping) or a preset (--preset amlworld)",
+                        "{}; map it with a mapping file or a preset (such as `amlworld`)",
                         suggestion(canon, self.available.iter().map(String::as_str))
                     )
                 } else {

@@ -146,10 +146,10 @@ impl Mapping {
         match PRESETS.iter().find(|(n, _)| *n == name) {
             Some((n, text)) => Mapping::parse(text, Path::new(&format!("presets/{n}.yaml"))),
             None => Err(Error::Override {
-                what: "--preset",
+                what: "preset",
                 value: name.to_string(),
                 message: format!(
-                    "unknown preset{}; presets: {}; or describe the layout in a mapping file (--mapping FILE)",
+                    "unknown preset{}; presets: {}; or describe the layout in a mapping file",
                     suggestion(name, names()),
                     names().collect::<Vec<_>>().join(", ")
                 ),

@@ -254,7 +254,7 @@ fn run_rows(
     scope: &Scope<'_, '_>,
     mut rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
+    let prep = scope.data();
     prune_rows(spec, prep, &mut rows);
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -286,7 +286,7 @@ fn prune_rows(spec: &AggregateSpec, prep: &crate::engine::Prepared<'_>, rows: &m
     if spec.group_by.is_empty() && !rows.is_empty() {
         let g: Vec<u32> = rows.iter().map(|r| r.0).collect();
         let t: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let a: Vec<f64> = rows.iter().map(|r| prep.amount[r.2 as usize]).collect();
+        let a: Vec<f64> = rows.iter().map(|r| prep.amount(r.2)).collect();
         let mut keep = vec![false; rows.len()];
         for ((w, _), b) in spec.alternatives.iter().zip(&alt_bounds) {
             match dense_rows(&g, &t, &a, w.ms, *b) {
@@ -409,7 +409,7 @@ fn firing_intervals(
     for (window, having) in &spec.alternatives {
         // Windows that cannot hold the rows or the amount `having` needs cannot fire.
         let bound = expr::bounds(having, &spec.measures);
-        let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount[*r as usize]).collect();
+        let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount(*r)).collect();
         let keep = dense_rows(grp, tss, &amts, window.ms, bound);
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
@@ -526,7 +526,7 @@ fn episode_alerts(
         } else {
             group_account.get(ep.group as usize).copied().unwrap_or(NO_ACCOUNT)
         };
-        let account = prep.accounts.get(acct as usize).cloned().unwrap_or_default();
+        let account = prep.account(acct).to_string();
         let mut measures = BTreeMap::new();
         let mut values = BTreeMap::new();
         for n in &names {
@@ -551,7 +551,7 @@ fn episode_alerts(
             rule,
             AlertParts {
                 account,
-                side: side_name.to_string(),
+                side: rule.side,
                 rows: rows_e.clone(),
                 measures,
                 explanation,
@@ -669,28 +669,30 @@ fn firing(
 /// `[ts - w, ts]` and whether `having` holds there. `cols` are the columns the measures read.
 pub(crate) fn trailing(
     prep: &crate::engine::Prepared<'_>,
+    rule_id: &str,
     rows: &[(u32, i64, u32, Side)],
     cols: &[String],
     measures: &[(String, String)],
     window: Window,
     having: &str,
-) -> std::result::Result<(Vec<bool>, DataFrame), String> {
-    let mut data = gather_rows(prep, rows, cols).map_err(|e| e.to_string())?;
+) -> Result<(Vec<bool>, DataFrame)> {
+    let mut data = gather_rows(prep, rows, cols)?;
     let grp: Vec<u32> = rows.iter().map(|r| r.0).collect();
     let tss: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    data.with_column(Column::new("__grp".into(), grp.clone()))
-        .map_err(|e| e.to_string())?;
     let ts_series = Int64Chunked::from_vec("ts".into(), tss.clone())
         .into_datetime(TimeUnit::Milliseconds, None)
         .into_series();
-    data.with_column(ts_series.into_column()).map_err(|e| e.to_string())?;
+    data.with_column(Column::new("__grp".into(), grp.clone()))
+        .and_then(|d| d.with_column(ts_series.into_column()).map(|_| ()))
+        .rule_ctx(rule_id, || "ordering rows into windows".into())?;
     let exprs: Vec<Expr> = measures
         .iter()
         .map(|(name, sql)| expr::compile(sql).map(|e| e.alias(name.as_str())))
         .collect::<PolarsResult<_>>()
-        .map_err(|e| e.to_string())?;
+        .rule_ctx(rule_id, || "compiling `measures`".into())?;
     let plan = crate::engine::rolling::plan(measures);
-    firing(&data, plan.as_ref(), &exprs, having, window, &grp, &tss).map_err(|e| e.to_string())
+    firing(&data, plan.as_ref(), &exprs, having, window, &grp, &tss)
+        .rule_ctx(rule_id, || "evaluating `measures` and `having` over each window".into())
 }
 
 /// The measures over each row's window [ts - w, ts], by polars' rolling windows.

@@ -355,15 +355,15 @@ fn robust_z(x: f64, m: Option<f64>, mad: Option<f64>) -> Option<f64> {
 }
 
 fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
-    if prep.ts.is_empty() {
+    let prep = scope.data();
+    if prep.times().is_empty() {
         return Ok(Vec::new());
     }
     // What every slice reads of all the accounts, worked out once.
     let day = 86_400_000i64;
     let shared = Shared {
         origin: prep
-            .ts
+            .times()
             .iter()
             .copied()
             .filter(|t| *t != i64::MIN)
@@ -405,7 +405,7 @@ fn run_rows(
     shared: &Shared,
     rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
+    let prep = scope.data();
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -711,8 +711,8 @@ fn unit_alerts(
         }
         let unit = &units[u];
         let mut rows_u = unit.rows.clone();
-        rows_u.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
-        let account = prep.accounts[unit.account as usize].clone();
+        rows_u.sort_unstable_by_key(|r| (prep.ts(*r), *r));
+        let account = prep.account(unit.account).to_string();
         let mut measures = BTreeMap::new();
         let mut texts = BTreeMap::new();
         for (name, v) in spec.names.iter().zip(&unit.values) {
@@ -735,7 +735,7 @@ fn unit_alerts(
             rule,
             AlertParts {
                 account,
-                side: rule.side.as_str().to_string(),
+                side: rule.side,
                 rows: rows_u,
                 measures,
                 explanation,
@@ -748,9 +748,9 @@ fn unit_alerts(
 
 /// Each account's first transaction time, either side.
 fn first_seen(prep: &Prepared<'_>) -> Vec<i64> {
-    let mut out = vec![i64::MAX; prep.accounts.len()];
+    let mut out = vec![i64::MAX; prep.account_count()];
     for side in [Side::Out, Side::In] {
-        for (a, t, _) in &prep.view(side).keys {
+        for (a, t, _) in prep.side_keys(side) {
             let v = &mut out[*a as usize];
             if *t < *v {
                 *v = *t;
@@ -764,9 +764,9 @@ fn first_seen(prep: &Prepared<'_>) -> Vec<i64> {
 /// at least `silence` after its previous one, with that gap; by account (offsets into
 /// one flat list), in time order.
 fn reactivations(prep: &Prepared<'_>, silence: i64) -> (Vec<usize>, Vec<(i64, i64)>) {
-    let out_v = &prep.view(Side::Out).keys;
-    let in_v = &prep.view(Side::In).keys;
-    let n = prep.accounts.len();
+    let out_v = prep.side_keys(Side::Out);
+    let in_v = prep.side_keys(Side::In);
+    let n = prep.account_count();
     let mut offsets = Vec::with_capacity(n + 1);
     let mut reacts = Vec::new();
     let (mut i, mut j) = (0usize, 0usize);

@@ -6,11 +6,10 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Checker, Field, Kind};
-use crate::engine::{dedup, display_value, fill, gather, json_value, Scope};
+use crate::engine::{dedup, display_value, fill, gather, json_value, make_alert, AlertParts, Scope};
 use crate::error::{PolarsContext, Result};
-use crate::model::{alert_id, Alert, Rule, RuleDef, RuleKind, SideSel};
+use crate::model::{Alert, Rule, RuleDef, RuleKind, SideSel};
 use crate::schema;
-use crate::util::format;
 
 /// A filter rule's own fields as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -81,7 +80,7 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> RuleKind {
 }
 
 fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
+    let prep = scope.data();
     let mut alerts = Vec::new();
     let placeholders = crate::model::placeholders(&rule.def.explain);
     for &side in rule.side.sides() {
@@ -101,7 +100,7 @@ fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
             }
         }
         let df = gather(prep, side, &cols, &rows)?;
-        for (k, (acct, ts, row)) in hits.iter().enumerate() {
+        for (k, (acct, _, row)) in hits.iter().enumerate() {
             let mut measures = BTreeMap::new();
             let mut values: BTreeMap<String, String> = BTreeMap::new();
             for c in &cols {
@@ -114,25 +113,17 @@ fn run(rule: &Rule, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
                     measures.insert(c.clone(), json_value(&v));
                 }
             }
-            let account = prep.accounts[*acct as usize].clone();
-            let txn_ids = prep.txn_ids(&[*row])?;
+            let account = prep.account(*acct).to_string();
             let explanation = fill(&rule.def.explain, rule, &values, &account, side.as_str(), None);
-            alerts.push(Alert {
-                alert_id: alert_id(rule.id(), &account, &txn_ids),
-                rule_id: rule.id().to_string(),
-                kind: rule.kind.name().to_string(),
-                severity: rule.def.severity,
-                typologies: rule.def.typologies.clone(),
+            let parts = AlertParts {
                 account,
-                side: side.as_str().to_string(),
-                window_start: format::timestamp(*ts),
-                window_end: format::timestamp(*ts),
-                txn_ids,
+                side: side.into(),
+                rows: vec![*row],
                 measures,
                 explanation,
                 linked_accounts: Vec::new(),
-                rows: vec![*row],
-            });
+            };
+            alerts.push(make_alert(prep, rule, parts)?);
         }
     }
     Ok(dedup(alerts))

@@ -867,14 +867,14 @@ impl Search<'_> {
 }
 
 fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let prep = scope.prep;
-    let n_nodes = prep.accounts.len();
+    let prep = scope.data();
+    let n_nodes = prep.account_count();
     let edges = edges_of(spec, scope);
     if edges.is_empty() {
         return Ok(Vec::new());
     }
     let with_amounts = spec.tolerance.is_some();
-    let fwd = Adj::new(n_nodes, &edges, &prep.amount, with_amounts);
+    let fwd = Adj::new(n_nodes, &edges, prep.amounts(), with_amounts);
     let needs_bwd = spec
         .patterns
         .iter()
@@ -906,12 +906,12 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
 /// The edges `where` keeps: (paying account, receiving account, ts, row), sorted by
 /// (paying, ts, row); payments to no account or to the payer itself are left out.
 fn edges_of(spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Vec<(u32, u32, i64, u32)> {
-    let prep = scope.prep;
+    let prep = scope.data();
     scope
         .rows(spec.slot, Side::Out)
         .into_iter()
         .filter_map(|(a, t, r)| {
-            let b = prep.bene_key[r as usize];
+            let b = prep.receiver(r);
             (b != NO_ACCOUNT && b != a).then_some((a, b, t, r))
         })
         .collect()
@@ -920,7 +920,7 @@ fn edges_of(spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Vec<(u32, u32, i64, u3
 /// The adjacency by receiving account: edges counted into place by receiving account,
 /// then each account's edges put in time order.
 fn backward_adj(prep: &Prepared<'_>, edges: &[(u32, u32, i64, u32)], with_amounts: bool) -> Adj {
-    let n_nodes = prep.accounts.len();
+    let n_nodes = prep.account_count();
     let mut at = vec![0usize; n_nodes + 1];
     for e in edges {
         at[e.1 as usize + 1] += 1;
@@ -940,7 +940,7 @@ fn backward_adj(prep: &Prepared<'_>, edges: &[(u32, u32, i64, u32)], with_amount
             rev[w[0]..w[1]].sort_unstable_by_key(|e| (e.2, e.3));
         }
     }
-    Adj::new(n_nodes, &rev, &prep.amount, with_amounts)
+    Adj::new(n_nodes, &rev, prep.amounts(), with_amounts)
 }
 
 /// The episodes of every pattern of the rule, pattern by pattern.
@@ -948,7 +948,7 @@ fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option
     let live = spec
         .patterns
         .contains(&Pattern::Cycle)
-        .then(|| fwd.live(spec.within.ms, spec.tolerance, &prep.amount));
+        .then(|| fwd.live(spec.within.ms, spec.tolerance, prep.amounts()));
     let search = Search {
         fwd,
         live: live.as_ref(),
@@ -981,7 +981,7 @@ fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option
 /// Sets each episode's measures; with `then`, adds the last account's payments from the
 /// pattern's start to `window` after its end.
 fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [Episode]) {
-    let prep = scope.prep;
+    let prep = scope.data();
     let then_rows = spec.then.map(|(slot, w)| (scope.rows(slot, Side::Out), w));
     for ep in episodes {
         let mut v = values(prep, ep);
@@ -996,7 +996,7 @@ fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [E
                 if ep.rows.binary_search(&r.2).is_ok() {
                     continue;
                 }
-                total += prep.amount[r.2 as usize];
+                total += prep.amount(r.2);
                 count += 1.0;
                 ep.then_rows.push(r.2);
             }
@@ -1010,14 +1010,14 @@ fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [E
 /// The alert of one episode: its rows, the accounts it links, its measures and path.
 fn episode_alert(rule: &Rule, spec: &NetworkSpec, prep: &Prepared<'_>, ep: Episode) -> Result<Alert> {
     let mut rows: Vec<u32> = ep.rows.iter().copied().chain(ep.then_rows.iter().copied()).collect();
-    rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+    rows.sort_unstable_by_key(|r| (prep.ts(*r), *r));
     rows.dedup();
-    let account = prep.accounts[ep.anchor as usize].clone();
+    let account = prep.account(ep.anchor).to_string();
     let mut linked: Vec<String> = ep
         .nodes
         .iter()
         .filter(|n| **n != ep.anchor)
-        .map(|n| prep.accounts[*n as usize].clone())
+        .map(|n| prep.account(*n).to_string())
         .collect();
     linked.sort();
     let mut measures = BTreeMap::new();
@@ -1054,7 +1054,7 @@ fn episode_alert(rule: &Rule, spec: &NetworkSpec, prep: &Prepared<'_>, ep: Episo
         rule,
         AlertParts {
             account,
-            side: "both".to_string(),
+            side: SideSel::Both,
             rows,
             measures,
             explanation,
@@ -1065,7 +1065,7 @@ fn episode_alert(rule: &Rule, spec: &NetworkSpec, prep: &Prepared<'_>, ep: Episo
 
 /// The measures of an episode, in the order of [`NAMES`].
 fn values(prep: &Prepared<'_>, ep: &Episode) -> Vec<f64> {
-    let sum = |rows: &[u32]| rows.iter().map(|r| prep.amount[*r as usize]).sum::<f64>();
+    let sum = |rows: &[u32]| rows.iter().map(|r| prep.amount(*r)).sum::<f64>();
     let total = sum(&ep.rows);
     let start_total = sum(&ep.first_rows);
     let end_total = sum(&ep.last_rows);
@@ -1088,11 +1088,7 @@ fn values(prep: &Prepared<'_>, ep: &Episode) -> Vec<f64> {
 
 /// `a → b → c`, with at most `max` names.
 fn path_text(prep: &Prepared<'_>, nodes: &[u32]) -> String {
-    nodes
-        .iter()
-        .map(|n| prep.accounts[*n as usize].as_str())
-        .collect::<Vec<_>>()
-        .join(" → ")
+    nodes.iter().map(|n| prep.account(*n)).collect::<Vec<_>>().join(" → ")
 }
 
 /// Values sorted, without repeats.
@@ -1127,13 +1123,13 @@ fn episode_of(prep: &Prepared<'_>, pattern: Pattern, anchor: u32, last: u32, pat
         Pattern::Cycle => path_text(prep, &paths[0].nodes),
         Pattern::ScatterGather => format!(
             "{} → {} intermediaries → {}",
-            prep.accounts[anchor as usize],
+            prep.account(anchor),
             branches.len(),
-            prep.accounts[last as usize]
+            prep.account(last)
         ),
-        Pattern::FanIn => format!("{} accounts → {}", branches.len(), prep.accounts[anchor as usize]),
+        Pattern::FanIn => format!("{} accounts → {}", branches.len(), prep.account(anchor)),
         Pattern::FanOut | Pattern::GatherScatter => {
-            format!("{} → {} accounts", prep.accounts[anchor as usize], branches.len())
+            format!("{} → {} accounts", prep.account(anchor), branches.len())
         }
     };
     Episode {
@@ -1202,12 +1198,12 @@ fn cycles(s: &Search<'_>, prep: &Prepared<'_>, out: &mut Vec<Episode>) {
 /// A path from its transaction rows: its accounts from `origin` on, its span.
 fn path_rec(prep: &Prepared<'_>, origin: u32, group: u32, branch: u32, rows: Vec<u32>) -> PathRec {
     let mut nodes = vec![origin];
-    nodes.extend(rows.iter().map(|r| prep.bene_key[*r as usize]));
+    nodes.extend(rows.iter().map(|r| prep.receiver(*r)));
     PathRec {
         group,
         branch,
-        start: prep.ts[rows[0] as usize],
-        end: prep.ts[rows[rows.len() - 1] as usize],
+        start: prep.ts(rows[0]),
+        end: prep.ts(rows[rows.len() - 1]),
         rows,
         nodes,
     }
@@ -1235,8 +1231,8 @@ fn fans_out(s: &Search<'_>, prep: &Prepared<'_>, pattern: Pattern, min_branches:
             found.clear();
             s.forward(root, a as u32, false, &mut found);
             for rows in found.drain(..) {
-                let end_node = prep.bene_key[*rows.last().unwrap_or(&0) as usize];
-                let first = prep.bene_key[rows[0] as usize];
+                let end_node = prep.receiver(*rows.last().unwrap_or(&0));
+                let first = prep.receiver(rows[0]);
                 let (group, branch) = match pattern {
                     Pattern::ScatterGather => (end_node, first),
                     _ => (a as u32, end_node),
@@ -1531,7 +1527,12 @@ fn gather_scatter(s: &Search<'_>, bwd: &Adj, prep: &Prepared<'_>, min_branches: 
                 last_rows,
                 branches: snd.len().min(pay.len()),
                 hops: 2,
-                path: format!("{} senders → {} → {} payees", snd.len(), prep.accounts[h], pay.len()),
+                path: format!(
+                    "{} senders → {} → {} payees",
+                    snd.len(),
+                    prep.account(h as u32),
+                    pay.len()
+                ),
                 then_rows: Vec::new(),
                 values: Vec::new(),
             });
@@ -1701,20 +1702,20 @@ mod tests {
         .unwrap();
         let ds = crate::ingest::Dataset::from_frame(df, "test", &Default::default()).unwrap();
         let prep = Prepared::new(&ds).unwrap();
-        let n_nodes = prep.accounts.len();
+        let n_nodes = prep.account_count();
         let mut edges: Vec<(u32, u32, i64, u32)> = Vec::new();
         let orig: Vec<u32> = (0..n as u32)
-            .map(|r| prep.accounts.iter().position(|a| a == &rows[r as usize].1).unwrap() as u32)
+            .map(|r| prep.accounts().iter().position(|a| a == &rows[r as usize].1).unwrap() as u32)
             .collect();
         for r in 0..n as u32 {
-            let (a, b) = (orig[r as usize], prep.bene_key[r as usize]);
+            let (a, b) = (orig[r as usize], prep.receiver(r));
             if a != b {
-                edges.push((b, a, prep.ts[r as usize], r));
+                edges.push((b, a, prep.ts(r), r));
             }
         }
         edges.sort_unstable_by_key(|e| (e.0, e.2, e.3));
-        let bwd = Adj::new(n_nodes, &edges, &prep.amount, false);
-        let fwd = Adj::new(n_nodes, &[], &prep.amount, false);
+        let bwd = Adj::new(n_nodes, &edges, prep.amounts(), false);
+        let fwd = Adj::new(n_nodes, &[], prep.amounts(), false);
         for (within, min_branches) in [(100 * hour, 2), (300 * hour, 3), (24 * hour, 4), (500 * hour, 5)] {
             let search = Search {
                 fwd: &fwd,

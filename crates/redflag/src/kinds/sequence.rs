@@ -510,7 +510,7 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
 /// then-events), with their prior context and the then-events' counterparties; `None`
 /// when nothing can fire.
 fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_>) -> Result<Option<Walk<'a>>> {
-    let prep = scope.prep;
+    let prep = scope.data();
     let first_rows = scope.side_rows(spec.first.slot, spec.first.side);
     let then_rows = if spec.has_then {
         scope.side_rows(spec.then.slot, spec.then.side)
@@ -520,10 +520,7 @@ fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_
     if first_rows.is_empty() || (spec.has_then && then_rows.is_empty()) {
         return Ok(None);
     }
-    let mut cands = candidates(prep, rule, spec, &first_rows).map_err(|m| Error::Rule {
-        rule_id: rule.id().to_string(),
-        message: m,
-    })?;
+    let mut cands = candidates(prep, rule, spec, &first_rows)?;
     if spec.has_then {
         // Only firsts on accounts that have then-events can fire.
         let then_accounts: BTreeSet<u32> = then_rows.iter().map(|r| r.0).collect();
@@ -571,12 +568,12 @@ fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_
 /// With `prior`, each first event's context: the total and count in `[t - w, t)`, by
 /// prefix sums over the prior rows.
 fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate]) -> Option<Vec<(f64, f64)>> {
-    let prep = scope.prep;
+    let prep = scope.data();
     let (ev, w) = spec.prior.as_ref()?;
     let rows = scope.side_rows(ev.slot, ev.side);
     let mut prefix = vec![0.0f64; rows.len() + 1];
     for (i, r) in rows.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + prep.amount[r.2 as usize];
+        prefix[i + 1] = prefix[i] + prep.amount(r.2);
     }
     Some(
         cands
@@ -647,7 +644,7 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
         while j < then_rows.len() && then_rows[j].0 == c.account && then_rows[j].1 <= c.ts + spec.within.ms {
             let r = then_rows[j];
             if r.2 != c.row {
-                let a = prep.amount[r.2 as usize];
+                let a = prep.amount(r.2);
                 total += a;
                 count += 1.0;
                 min = min.min(a);
@@ -754,16 +751,17 @@ fn sequence_alerts(
     prep: &Prepared<'_>,
     episodes: Vec<(Fired, usize)>,
 ) -> Result<Vec<Alert>> {
-    let side_name = if spec.first.side == spec.then.side {
-        spec.first.side.as_str()
+    let side = if spec.first.side == spec.then.side {
+        spec.first.side
     } else {
-        "both"
+        SideSel::Both
     };
+    let side_name = side.as_str();
     let mut alerts = Vec::new();
     for (mut ep, n) in episodes {
-        ep.rows.sort_unstable_by_key(|r| (prep.ts[*r as usize], *r));
+        ep.rows.sort_unstable_by_key(|r| (prep.ts(*r), *r));
         ep.rows.dedup();
-        let account = prep.accounts[ep.account as usize].clone();
+        let account = prep.account(ep.account).to_string();
         let mut measures = BTreeMap::new();
         let mut texts = BTreeMap::new();
         for (name, v) in &ep.values {
@@ -793,7 +791,7 @@ fn sequence_alerts(
             rule,
             AlertParts {
                 account,
-                side: side_name.to_string(),
+                side,
                 rows: ep.rows,
                 measures,
                 explanation,
@@ -856,7 +854,7 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
             .map(|f| (f.account, f.first_ts, f.anchor.0, f.anchor.1))
             .collect();
         let (_, per_window) =
-            aggregate::trailing(prep, &rows, &read_columns(rule), &rep.measures, w, "true").map_err(rerr)?;
+            aggregate::trailing(prep, rule.id(), &rows, &read_columns(rule), &rep.measures, w, "true")?;
         for (m, _) in &rep.measures {
             let c = per_window
                 .column(m)
@@ -935,7 +933,7 @@ fn candidates(
     rule: &Rule,
     spec: &SequenceSpec,
     rows: &[(u32, i64, u32, Side)],
-) -> std::result::Result<Vec<Candidate>, String> {
+) -> Result<Vec<Candidate>> {
     let Some(Episode {
         window,
         measures,
@@ -951,11 +949,12 @@ fn candidates(
                 side: r.3,
                 start_ts: r.1,
                 rows: vec![r.2],
-                values: vec![prep.amount[r.2 as usize], 1.0],
+                values: vec![prep.amount(r.2), 1.0],
             })
             .collect());
     };
-    let (fire, per_window) = aggregate::trailing(prep, rows, &read_columns(rule), measures, *window, having)?;
+    let (fire, per_window) =
+        aggregate::trailing(prep, rule.id(), rows, &read_columns(rule), measures, *window, having)?;
     let mcols: Vec<Float64Chunked> = measures
         .iter()
         .map(|(n, _)| {
@@ -963,9 +962,9 @@ fn candidates(
                 .column(n)
                 .and_then(|c| c.cast(&DataType::Float64))
                 .and_then(|c| c.f64().cloned())
-                .map_err(|e| e.to_string())
+                .rule_ctx(rule.id(), || format!("reading `first.measures.{n}`"))
         })
-        .collect::<std::result::Result<_, _>>()?;
+        .collect::<Result<_>>()?;
     let mut out = Vec::new();
     let mut left = 0usize;
     for (i, r) in rows.iter().enumerate() {
@@ -976,7 +975,7 @@ fn candidates(
             continue;
         }
         let in_window: Vec<u32> = rows[left..=i].iter().map(|x| x.2).collect();
-        let total: f64 = in_window.iter().map(|x| prep.amount[*x as usize]).sum();
+        let total: f64 = in_window.iter().map(|x| prep.amount(*x)).sum();
         let mut values = vec![total, in_window.len() as f64];
         values.extend(mcols.iter().map(|c| c.get(i).unwrap_or(f64::NAN)));
         out.push(Candidate {

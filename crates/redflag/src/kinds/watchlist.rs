@@ -6,10 +6,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Checker, Field, Kind};
-use crate::engine::{dedup, fill, gather, Scope};
+use crate::engine::{dedup, fill, gather, make_alert, AlertParts, Scope};
 use crate::error::{did_you_mean, PolarsContext, Result};
-use crate::model::{alert_id, Alert, ParamValue, Rule, RuleDef, RuleKind, Severity, Side, SideSel};
-use crate::util::format;
+use crate::model::{Alert, ParamValue, Rule, RuleDef, RuleKind, Severity, Side, SideSel};
 use crate::watchlist::{Match, Matcher, Party};
 
 /// The party name columns a rule may screen: (name column, side of its account, the
@@ -120,7 +119,7 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {
         _ => {
             cx.problem(
                 "list",
-                "a watchlist rule needs `list`, the name its watch list is bound under (`--list NAME=PATH`)",
+                "a watchlist rule needs `list`, the name its watch list is bound under when screening",
             );
             String::new()
         }
@@ -234,7 +233,7 @@ fn run(rule: &Rule, spec: &WatchlistSpec, scope: &Scope<'_, '_>) -> Result<Vec<A
         // The engine reports the rule as not applicable before it gets here.
         return Ok(Vec::new());
     };
-    let prep = scope.prep;
+    let prep = scope.data();
     let matcher = Matcher::new(list, spec.min_score);
     let mut alerts = Vec::new();
     for (slot, (field, side, country_col)) in spec.fields.iter().enumerate() {
@@ -272,7 +271,7 @@ fn field_values(
     country_col: &str,
     hits: &[(u32, i64, u32)],
 ) -> Result<FieldValues> {
-    let present = |c: &str| prep.ds.present.iter().any(|p| p == c);
+    let present = |c: &str| prep.has_column(c);
     let rows: Vec<IdxSize> = hits.iter().map(|h| h.2 as IdxSize).collect();
     let mut cols = vec![field.to_string(), "counterparty".to_string()];
     let with_country = present(country_col);
@@ -372,9 +371,7 @@ fn match_alert(
     let (mut txns, m, party, linked) = group;
     txns.sort_unstable();
     let rows: Vec<u32> = txns.iter().map(|t| t.1).collect();
-    let account = prep.accounts[acct as usize].clone();
-    let account_name = account.clone();
-    let txn_ids = prep.txn_ids(&rows)?;
+    let account = prep.account(acct).to_string();
     let corroboration: Vec<String> = m
         .corroboration
         .iter()
@@ -413,23 +410,18 @@ fn match_alert(
     } else {
         lower(rule.def.severity)
     };
-    Ok(Alert {
-        alert_id: alert_id(rule.id(), &account, &txn_ids),
-        rule_id: rule.id().to_string(),
-        kind: rule.kind.name().to_string(),
-        severity,
-        typologies: rule.def.typologies.clone(),
-        account,
-        side: side.as_str().to_string(),
-        window_start: format::timestamp(txns[0].0),
-        window_end: format::timestamp(txns[txns.len() - 1].0),
-        txn_ids,
+    let parts = AlertParts {
+        side: side.into(),
+        rows,
         measures,
         explanation,
         // The accounts that dealt with the named party join its case.
-        linked_accounts: linked.into_iter().filter(|a| *a != account_name).collect(),
-        rows,
-    })
+        linked_accounts: linked.into_iter().filter(|a| *a != account).collect(),
+        account,
+    };
+    let mut alert = make_alert(prep, rule, parts)?;
+    alert.severity = severity;
+    Ok(alert)
 }
 
 /// One name meeting two entries on the same transactions makes one alert: the best

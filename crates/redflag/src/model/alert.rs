@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Severity;
+use super::{Severity, SideSel};
 
 /// Measures every aggregate alert carries, usable in `having` and `explain`.
 pub const BUILTIN_MEASURES: &[&str] = &["n_txns", "total_amount", "min_amount", "max_amount", "n_counterparties"];
@@ -16,7 +16,8 @@ pub struct Alert {
     pub alert_id: String,
     /// The rule.
     pub rule_id: String,
-    /// The rule's kind.
+    /// The rule's kind: its name in the kind registry (a name, not an enum, so that a
+    /// new kind is one file and one registry line).
     pub kind: String,
     /// The rule's severity.
     pub severity: Severity,
@@ -24,8 +25,8 @@ pub struct Alert {
     pub typologies: Vec<String>,
     /// The account screened.
     pub account: String,
-    /// `in`, `out` or `both`.
-    pub side: String,
+    /// The side screened: `in`, `out` or `both`.
+    pub side: SideSel,
     /// First transaction's time (`YYYY-MM-DDTHH:MM:SS`).
     pub window_start: String,
     /// Last transaction's time.
@@ -51,6 +52,9 @@ pub struct NotApplicable {
     pub rule_id: String,
     /// The columns it needs that the data lacks.
     pub missing_columns: Vec<String>,
+    /// The watch list it needs that no list is bound under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unbound_list: Option<String>,
 }
 
 /// What the rules found.

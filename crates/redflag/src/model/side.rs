@@ -35,6 +35,15 @@ impl SideSel {
     }
 }
 
+impl From<Side> for SideSel {
+    fn from(side: Side) -> SideSel {
+        match side {
+            Side::In => SideSel::In,
+            Side::Out => SideSel::Out,
+        }
+    }
+}
+
 /// One side of a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

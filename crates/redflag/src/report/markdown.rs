@@ -390,7 +390,7 @@ fn case_section(o: &mut String, cf: &CasesFile, c: &Case) {
                 format!(" {}", md(&title))
             },
             a.severity,
-            md(&a.side),
+            md(a.side.as_str()),
             when,
             a.txn_ids.len(),
             if a.txn_ids.len() == 1 { "" } else { "s" },
