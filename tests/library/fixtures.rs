@@ -18,8 +18,8 @@
 //!   sorted.
 //!
 //! The runner checks both: the groups' intent, then the exact alerts. A difference fails
-//! with the case's name and a line diff. `REDFLAG_BLESS=1 cargo test -p redflag-cli --test
-//! tests fixtures` rewrites `expected.json` from the alerts found, after the intent checks
+//! with the case's name and a line diff. `REDFLAG_BLESS=1 cargo test -p redflag --test
+//! library fixtures` rewrites `expected.json` from the alerts found, after the intent checks
 //! have passed (a near miss that fires cannot be blessed). Read the diff before committing
 //! a blessed file.
 

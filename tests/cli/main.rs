@@ -1,0 +1,9 @@
+//! End-to-end tests of the command line: one binary, one module a subject. Each test
+//! runs the `redflag` binary; the tests that call the library only are in `tests/library`.
+
+mod catalogue;
+mod cli;
+mod evaluate;
+mod report;
+mod versioning;
+mod watchlist;

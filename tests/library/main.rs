@@ -1,0 +1,17 @@
+//! End-to-end tests of the library: one binary, one module a subject. They call
+//! `redflag` as a crate; the tests that run the `redflag` binary are in `tests/cli`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod baseline;
+mod catalogue;
+mod fixtures;
+mod ingest;
+mod kinds;
+mod network;
+mod pack;
+mod props;
+mod sequence;
+mod versioning;
+mod watchlist;
