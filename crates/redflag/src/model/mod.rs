@@ -1,9 +1,10 @@
 //! The model: plain data that every layer reads. Rules as written and as checked, their
 //! vocabulary (sides, severities, windows, parameters, lists), and what rules find
-//! (alerts). Nothing here reads data or runs a rule; it imports only the error type and
+//! (alerts, cases). Nothing here reads data or runs a rule; it imports only the error type and
 //! the utilities.
 
 mod alert;
+mod case;
 mod lists;
 mod params;
 mod rule;
@@ -12,6 +13,7 @@ mod side;
 mod window;
 
 pub use alert::{alert_id, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
+pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
 pub use lists::RefList;
 pub use params::{NumField, ParamOverride, ParamValue};
 pub(crate) use rule::{is_identifier, matches_any};

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use crate::cases::Case;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
+use crate::model::Case;
 
 /// Quotes a CSV field when it needs it.
 pub fn csv_field(s: &str) -> String {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::manifest::Manifest;
-use crate::cases::Case;
 use crate::error::{Error, Result};
+use crate::model::Case;
 use crate::model::Severity;
 use crate::pack::Pack;
 

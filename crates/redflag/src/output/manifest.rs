@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cases::Case;
 use crate::ingest::{Dataset, InputSummary};
+use crate::model::Case;
 use crate::model::{NotApplicable, ParamValue, RuleRun};
 use crate::pack::Pack;
 

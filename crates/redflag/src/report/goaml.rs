@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cases::{Case, CaseTxn};
 use crate::error::{Error, Location, Result};
+use crate::model::{Case, CaseTxn};
 use crate::output::CasesFile;
 
 /// The longest text a free-text element gets (goAML's usual limit for `reason`).

@@ -19,7 +19,7 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::{names_of, Overview, DISCLAIMER, SEVERITIES};
-use crate::cases::Case;
+use crate::model::Case;
 use crate::model::Severity;
 use crate::output::CasesFile;
 use crate::util::format::number;

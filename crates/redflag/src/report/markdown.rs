@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{
     amount_text, counterparty_flows, countries_of, names_of, party, short_ts, Overview, DISCLAIMER, SEVERITIES,
 };
-use crate::cases::Case;
+use crate::model::Case;
 use crate::output::CasesFile;
 use crate::util::format::number;
 

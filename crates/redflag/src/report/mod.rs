@@ -20,9 +20,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::cases::{Case, CaseTxn};
 use crate::error::Result;
 use crate::model::Severity;
+use crate::model::{Case, CaseTxn};
 use crate::output::CasesFile;
 
 mod goaml;

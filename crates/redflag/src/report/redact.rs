@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aho_corasick::AhoCorasick;
 use polars::prelude::*;
 
-use crate::cases::Case;
 use crate::error::{PolarsContext, Result};
 use crate::ingest::Dataset;
+use crate::model::Case;
 use crate::output::{frame_csv, CasesFile};
 use crate::pack::Pack;
 use crate::util::hash::sha256_hex;
