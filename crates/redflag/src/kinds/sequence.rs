@@ -463,6 +463,24 @@ struct Step {
     ts: i64,
 }
 
+impl Step {
+    /// A first event alone, for a rule with no `then`.
+    fn alone(ci: usize, c: &Candidate) -> Step {
+        Step {
+            cand: ci as u32,
+            upto: u32::MAX,
+            total: f64::NAN,
+            count: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            last: f64::NAN,
+            cps: f64::NAN,
+            dwell_ms: 0,
+            ts: c.ts,
+        }
+    }
+}
+
 struct Fired {
     account: u32,
     anchor: (u32, Side),
@@ -587,28 +605,107 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
     )
 }
 
+/// Then-events a first event's walk takes in the first round; each later round takes
+/// four times as many (see [`first_hits`]).
+const FIRST_ROUND_STEPS: usize = 16;
+
+/// Where a first event's walk over its then-events stands: the next then-event and the
+/// running then-values so far.
+struct Walker {
+    cand: u32,
+    j: usize,
+    total: f64,
+    count: f64,
+    min: f64,
+    max: f64,
+    seen_cp: BTreeSet<u32>,
+}
+
+impl Walker {
+    fn start(ci: usize, c: &Candidate, then_rows: &[(u32, i64, u32, Side)]) -> Walker {
+        Walker {
+            cand: ci as u32,
+            j: then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row)),
+            total: 0.0,
+            count: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            seen_cp: BTreeSet::new(),
+        }
+    }
+
+    /// Pushes the steps of up to `budget` more then-events (same account, within the
+    /// window, after the first event); whether there are more.
+    fn advance(&mut self, walk: &Walk<'_>, c: &Candidate, budget: usize, steps: &mut Vec<Step>) -> bool {
+        let then_rows = &walk.then_rows;
+        let end_ts = c.ts.saturating_add(walk.spec.within.ms);
+        let mut taken = 0usize;
+        while self.j < then_rows.len() && then_rows[self.j].0 == c.account && then_rows[self.j].1 <= end_ts {
+            if taken == budget {
+                return true;
+            }
+            let r = then_rows[self.j];
+            if r.2 != c.row {
+                let a = walk.prep.amount(r.2);
+                self.total += a;
+                self.count += 1.0;
+                self.min = self.min.min(a);
+                self.max = self.max.max(a);
+                if walk.cp_keys[self.j] != u32::MAX {
+                    self.seen_cp.insert(walk.cp_keys[self.j]);
+                }
+                steps.push(Step {
+                    cand: self.cand,
+                    upto: self.j as u32,
+                    total: self.total,
+                    count: self.count,
+                    min: self.min,
+                    max: self.max,
+                    last: a,
+                    cps: if walk.wants_cps {
+                        self.seen_cp.len() as f64
+                    } else {
+                        f64::NAN
+                    },
+                    dwell_ms: r.1 - c.ts,
+                    ts: r.1,
+                });
+                taken += 1;
+            }
+            self.j += 1;
+        }
+        false
+    }
+}
+
 /// For each first event, the first step (itself alone, or a then-event after it within
-/// the window, with the running then-values) at which `match` holds, if any; steps are
-/// evaluated a chunk at a time.
+/// the window, with the running then-values) at which `match` holds, if any.
+///
+/// Steps are evaluated a chunk at a time, in rounds: every first event's walk takes its
+/// first [`FIRST_ROUND_STEPS`] then-events; only the walks that have not yet fired and
+/// have more then-events go on to the next round, with four times the budget. A first
+/// event on a busy account (a payment processor paying out a thousand times a day)
+/// usually fires within a few then-events, and its walk then stops there instead of
+/// evaluating every then-event of its window. The step found is the same: a walk's
+/// steps are evaluated in order and the first that holds is kept.
 fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Option<Step>>> {
-    let Walk {
-        spec,
-        prep,
-        cands,
-        then_rows,
-        prior_vals,
-        wants_cps,
-        cp_keys,
-    } = walk;
+    let cands = &walk.cands;
     let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
     let mut hit: Vec<Option<Step>> = vec![None; cands.len()];
     let mut steps: Vec<Step> = Vec::new();
-    let mut seen_cp: BTreeSet<u32> = BTreeSet::new();
     let evaluate = |steps: &mut Vec<Step>, hit: &mut Vec<Option<Step>>| -> Result<()> {
         if steps.is_empty() {
             return Ok(());
         }
-        let fired = eval_steps(rule.id(), spec, cands, prior_vals.as_deref(), n_first, steps, compiled)?;
+        let fired = eval_steps(
+            rule.id(),
+            walk.spec,
+            cands,
+            walk.prior_vals.as_deref(),
+            n_first,
+            steps,
+            compiled,
+        )?;
         for (s, f) in steps.iter().zip(fired) {
             if f && hit[s.cand as usize].is_none() {
                 hit[s.cand as usize] = Some(*s);
@@ -617,61 +714,44 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
         steps.clear();
         Ok(())
     };
-    for (ci, c) in cands.iter().enumerate() {
-        if !spec.has_then {
-            // An event in its context: one step, with no then-values.
-            steps.push(Step {
-                cand: ci as u32,
-                upto: u32::MAX,
-                total: f64::NAN,
-                count: f64::NAN,
-                min: f64::NAN,
-                max: f64::NAN,
-                last: f64::NAN,
-                cps: f64::NAN,
-                dwell_ms: 0,
-                ts: c.ts,
-            });
+    if !walk.spec.has_then {
+        // An event in its context: one step each, with no then-values.
+        for (ci, c) in cands.iter().enumerate() {
+            steps.push(Step::alone(ci, c));
             if steps.len() >= CHUNK {
                 evaluate(&mut steps, &mut hit)?;
             }
-            continue;
         }
-        // The then-events after the first one: (ts, row) later, same account, within.
-        let mut j = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
-        let (mut total, mut count, mut min, mut max) = (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-        seen_cp.clear();
-        while j < then_rows.len() && then_rows[j].0 == c.account && then_rows[j].1 <= c.ts + spec.within.ms {
-            let r = then_rows[j];
-            if r.2 != c.row {
-                let a = prep.amount(r.2);
-                total += a;
-                count += 1.0;
-                min = min.min(a);
-                max = max.max(a);
-                if cp_keys[j] != u32::MAX {
-                    seen_cp.insert(cp_keys[j]);
-                }
-                steps.push(Step {
-                    cand: ci as u32,
-                    upto: j as u32,
-                    total,
-                    count,
-                    min,
-                    max,
-                    last: a,
-                    cps: if *wants_cps { seen_cp.len() as f64 } else { f64::NAN },
-                    dwell_ms: r.1 - c.ts,
-                    ts: r.1,
-                });
-            }
-            j += 1;
+        evaluate(&mut steps, &mut hit)?;
+        return Ok(hit);
+    }
+    let mut pending: Vec<Walker> = Vec::new();
+    let mut budget = FIRST_ROUND_STEPS;
+    for (ci, c) in cands.iter().enumerate() {
+        let mut w = Walker::start(ci, c, &walk.then_rows);
+        if w.advance(walk, c, budget, &mut steps) {
+            pending.push(w);
         }
         if steps.len() >= CHUNK {
             evaluate(&mut steps, &mut hit)?;
         }
     }
     evaluate(&mut steps, &mut hit)?;
+    while !pending.is_empty() {
+        pending.retain(|w| hit[w.cand as usize].is_none());
+        budget = budget.saturating_mul(4);
+        let mut next = Vec::new();
+        for mut w in pending {
+            if w.advance(walk, &cands[w.cand as usize], budget, &mut steps) {
+                next.push(w);
+            }
+            if steps.len() >= CHUNK {
+                evaluate(&mut steps, &mut hit)?;
+            }
+        }
+        evaluate(&mut steps, &mut hit)?;
+        pending = next;
+    }
     Ok(hit)
 }
 
@@ -814,32 +894,38 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     let w = rep.window;
     fired.sort_by_key(|f| (f.account, f.first_ts, f.anchor.0));
     let n = fired.len();
+    let get = |f: &Fired, name: &str| f.values.get(name).copied().unwrap_or(0.0);
+    let dwell: Vec<f64> = fired
+        .iter()
+        .map(|f| (f.then_ts - f.first_ts) as f64 / 60_000.0)
+        .collect();
+    let first_amount: Vec<f64> = fired.iter().map(|f| get(f, "first_amount")).collect();
+    let then_total: Vec<f64> = fired.iter().map(|f| get(f, "then_total")).collect();
     let mut left = 0usize;
     let mut windows: Vec<(usize, usize)> = Vec::with_capacity(n);
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); REPEAT_NAMES.len()];
+    // The dwell times of the window's sequences, kept sorted as the window slides.
+    let mut sorted: Vec<f64> = Vec::new();
+    let place = |sorted: &[f64], d: f64| sorted.partition_point(|x| x.total_cmp(&d).is_lt());
     for i in 0..n {
         while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts - w.ms {
+            let at = place(&sorted, dwell[left]);
+            sorted.remove(at);
             left += 1;
         }
-        let inside = &fired[left..=i];
-        let mut dwell: Vec<f64> = inside
-            .iter()
-            .map(|f| (f.then_ts - f.first_ts) as f64 / 60_000.0)
-            .collect();
-        dwell.sort_by(f64::total_cmp);
-        let k = dwell.len();
+        sorted.insert(place(&sorted, dwell[i]), dwell[i]);
+        let k = sorted.len();
         let median = if k % 2 == 1 {
-            dwell[k / 2]
+            sorted[k / 2]
         } else {
-            (dwell[k / 2 - 1] + dwell[k / 2]) / 2.0
+            (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0
         };
-        let get = |f: &Fired, name: &str| f.values.get(name).copied().unwrap_or(0.0);
         let vals = [
             k as f64,
             median,
-            dwell[k - 1],
-            inside.iter().map(|f| get(f, "first_amount")).sum(),
-            inside.iter().map(|f| get(f, "then_total")).sum(),
+            sorted[k - 1],
+            first_amount[left..=i].iter().sum(),
+            then_total[left..=i].iter().sum(),
         ];
         for (c, v) in cols.iter_mut().zip(vals) {
             c.push(v);
