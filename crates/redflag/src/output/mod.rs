@@ -17,10 +17,11 @@ mod write;
 
 pub(crate) use csv::frame_csv;
 pub use csv::{alerts_csv, csv_field, quarantine_csv, write_alerts_csv};
-pub use json::{CasesFile, RuleRef, SCHEMA_VERSION};
+pub(crate) use json::check_case_ids;
+pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
 pub(crate) use write::check_inputs_kept;
-pub use write::{write_files, write_outputs, FileBody};
+pub use write::{write_files, write_outputs, FileBody, STAGING_PREFIX};
 
 /// The formats a run writes, or that reports are rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

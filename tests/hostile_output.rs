@@ -1,0 +1,255 @@
+//! Output safety against hostile data and hostile output folders (issue 15): case ids
+//! that would leave the output folder, links planted where the writer works, a run
+//! that fails half way, spreadsheet formulas in CSV cells, names left by redaction,
+//! control characters printed to the terminal, goAML structure and clipped report text.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_redflag")).args(args).output().unwrap()
+}
+
+fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn failed(o: &Output) -> String {
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected an error\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Every file and folder under `dir` with the bytes of each file (folders as `None`).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        if m.is_dir() {
+            out.insert(p.clone(), None);
+            out.extend(snapshot(&p));
+        } else if m.file_type().is_symlink() {
+            out.insert(
+                p.clone(),
+                Some(std::fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()),
+            );
+        } else {
+            out.insert(p.clone(), Some(std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+fn goaml_config() -> PathBuf {
+    repo("samples/goaml-config.yaml")
+}
+
+/// A screen run of the small report input into `out` with every format.
+fn screen_all(out: &Path) -> Output {
+    run(&[
+        "screen",
+        s(&repo("tests/data/report/input.csv")),
+        "--out",
+        s(out),
+        "--format",
+        "json,csv,md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+        "-q",
+    ])
+}
+
+/// A copy of the fixed case set's cases.json with its cases edited.
+fn edited_cases(dir: &Path, edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> PathBuf {
+    let mut v: serde_json::Value = serde_json::from_str(&read(&repo("tests/data/report/cases.json"))).unwrap();
+    edit(v["cases"].as_array_mut().unwrap());
+    let from = dir.join("from");
+    std::fs::create_dir_all(&from).unwrap();
+    std::fs::write(from.join("cases.json"), serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    from
+}
+
+// ---- 3. path traversal through case ids ----
+
+#[test]
+fn case_ids_that_leave_the_output_folder_are_refused() {
+    for bad in [
+        "../../escaped",
+        "/tmp/escaped",
+        "C-0000/../../escaped",
+        "C-000000000000\n",
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let from = edited_cases(d.path(), |cases| cases[0]["case_id"] = bad.into());
+        let out = d.path().join("a/b/out");
+        let o = run(&[
+            "report",
+            "--from",
+            s(&from),
+            "--out",
+            s(&out),
+            "--format",
+            "goaml",
+            "--goaml-config",
+            s(&goaml_config()),
+        ]);
+        let err = failed(&o);
+        assert!(err.contains("cases.json") && err.contains("case 1"), "{err}");
+        assert!(err.contains(&bad.escape_debug().to_string()), "{err}");
+        assert!(!d.path().join("escaped.xml").exists() && !d.path().join("a/escaped.xml").exists());
+        assert!(!out.join("goaml").exists(), "nothing written");
+    }
+}
+
+#[test]
+fn duplicate_case_ids_are_an_error_before_anything_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    let from = edited_cases(d.path(), |cases| {
+        let id = cases[0]["case_id"].clone();
+        cases[1]["case_id"] = id;
+    });
+    let out = d.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.md"), "old report\n").unwrap();
+    let before = snapshot(&out);
+    let o = run(&[
+        "report",
+        "--from",
+        s(&from),
+        "--out",
+        s(&out),
+        "--format",
+        "md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+    ]);
+    let err = failed(&o);
+    assert!(err.contains("given twice"), "{err}");
+    assert_eq!(snapshot(&out), before, "the output folder is as it was");
+}
+
+// ---- 7. links planted where the writer works ----
+
+#[cfg(unix)]
+#[test]
+fn outputs_never_write_through_a_planted_link() {
+    let d = tempfile::tempdir().unwrap();
+    let victim = d.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let out = d.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // At the temporary names the writer once used (NAME.tmp-PID of this process), and at
+    // the target itself.
+    let pid = std::process::id();
+    for name in ["report.md", "cases.json"] {
+        std::os::unix::fs::symlink(&victim, out.join(format!("{name}.tmp-{pid}"))).unwrap();
+    }
+    std::os::unix::fs::symlink(&victim, out.join("report.md")).unwrap();
+    redflag::write_files(
+        &out,
+        &[
+            ("report.md".into(), b"new report\n".to_vec()),
+            ("cases.json".into(), b"{}\n".to_vec()),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(read(&victim), "precious\n");
+    let m = std::fs::symlink_metadata(out.join("report.md")).unwrap();
+    assert!(m.is_file(), "the link itself is replaced by the file");
+    assert_eq!(read(&out.join("report.md")), "new report\n");
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(redflag::STAGING_PREFIX))
+        .collect();
+    assert!(left.is_empty(), "no staging folder left: {left:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_goaml_folder_is_refused_not_followed() {
+    let d = tempfile::tempdir().unwrap();
+    let elsewhere = d.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = d.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("goaml")).unwrap();
+    let err = failed(&screen_all(&out));
+    assert!(err.contains("goaml") && err.contains("move it away"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+    assert!(!out.join("alerts.csv").exists(), "nothing written at all");
+}
+
+// ---- 8. all files of a run, or none ----
+
+#[test]
+fn a_run_that_cannot_replace_a_file_leaves_the_earlier_run_intact() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    ok(&screen_all(&out));
+    // The earlier run, with report.md replaced by a folder and alerts.csv edited.
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    std::fs::create_dir(out.join("report.md")).unwrap();
+    std::fs::write(out.join("alerts.csv"), "old alerts\n").unwrap();
+    let before = snapshot(&out);
+    let err = failed(&screen_all(&out));
+    assert!(err.contains("report.md") && err.contains("folder"), "{err}");
+    assert_eq!(
+        snapshot(&out),
+        before,
+        "the output folder is as it was: no new file, no temporary"
+    );
+}
+
+#[test]
+fn report_from_that_cannot_replace_a_file_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let from = edited_cases(d.path(), |_| {});
+    let out = d.path().join("out");
+    std::fs::create_dir_all(out.join("report.html")).unwrap();
+    let before = snapshot(&out);
+    let o = run(&[
+        "report",
+        "--from",
+        s(&from),
+        "--out",
+        s(&out),
+        "--format",
+        "md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+    ]);
+    let err = failed(&o);
+    assert!(err.contains("report.html"), "{err}");
+    assert_eq!(snapshot(&out), before);
+}
