@@ -253,3 +253,97 @@ fn report_from_that_cannot_replace_a_file_writes_nothing() {
     assert!(err.contains("report.html"), "{err}");
     assert_eq!(snapshot(&out), before);
 }
+
+// ---- 9. spreadsheet formulas in CSV cells ----
+
+/// Reads CSV text as a spreadsheet import does: records of fields, quotes undone.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+/// The value of a neutralised cell: one leading `'` removed when `'`s and then one of
+/// `= + - @ tab CR` begin it.
+fn unneutralise(cell: &str) -> &str {
+    let rest = cell.trim_start_matches('\'');
+    if rest.len() < cell.len() && rest.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        &cell[1..]
+    } else {
+        cell
+    }
+}
+
+fn starts_live(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+#[test]
+fn csv_cells_from_data_never_start_a_formula_and_round_trip() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.csv");
+    let link = "=HYPERLINK(\"http://x\",\"click\")";
+    std::fs::write(
+        &input,
+        format!(
+            "txn_id,ts,amount,orig_account,bene_account,channel\n\
+             @t1,2026-03-02 10:00:00,9500,,\"{q}\",cash_in\n\
+             -t2,2026-03-05 15:30:00,9800,,\"{q}\",cash_in\n\
+             =1+1,2026-03-06 10:00:00,-12.5,+A,-B,wire\n\
+             '=t4,bad date,5,'=A,B,wire\n",
+            q = link.replace('"', "\"\"")
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    ok(&run(&["screen", s(&input), "--out", s(&out), "-q"]));
+    let alerts = parse_csv(&read(&out.join("alerts.csv")));
+    let quarantine = parse_csv(&read(&out.join("quarantine.csv")));
+    assert!(alerts.len() > 1 && quarantine.len() == 3, "{alerts:?}\n{quarantine:?}");
+    for row in alerts.iter().chain(&quarantine) {
+        for cell in row {
+            // A plain number the tool or the data wrote stays a number.
+            let number = cell.parse::<f64>().is_ok() && !cell.contains(char::is_alphabetic);
+            assert!(number || !starts_live(cell), "a live cell: {cell:?}");
+        }
+    }
+    let col = |rows: &[Vec<String>], name: &str| -> Vec<String> {
+        let i = rows[0].iter().position(|h| h == name).unwrap();
+        rows[1..].iter().map(|r| unneutralise(&r[i]).to_string()).collect()
+    };
+    assert!(col(&alerts, "account").iter().all(|a| a == link), "{alerts:?}");
+    let ids = col(&alerts, "txn_id");
+    assert!(
+        ids.contains(&"@t1".to_string()) && ids.contains(&"-t2".to_string()),
+        "{ids:?}"
+    );
+    assert_eq!(col(&quarantine, "txn_id"), ["=1+1", "'=t4"]);
+    assert_eq!(col(&quarantine, "orig_account"), ["+A", "'=A"]);
+    assert_eq!(col(&quarantine, "bene_account"), ["-B", "B"]);
+    // The negative amount is written as the number it is.
+    let amounts: Vec<String> = {
+        let i = quarantine[0].iter().position(|h| h == "amount").unwrap();
+        quarantine[1..].iter().map(|r| r[i].clone()).collect()
+    };
+    assert_eq!(amounts[0], "-12.5");
+}

@@ -16,7 +16,7 @@ mod manifest;
 mod write;
 
 pub(crate) use csv::frame_csv;
-pub use csv::{alerts_csv, csv_field, quarantine_csv, write_alerts_csv};
+pub use csv::{alerts_csv, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
 pub(crate) use json::check_case_ids;
 pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
