@@ -347,3 +347,60 @@ fn csv_cells_from_data_never_start_a_formula_and_round_trip() {
     };
     assert_eq!(amounts[0], "-12.5");
 }
+
+// ---- 10. redaction of watch-list matches ----
+
+#[test]
+fn redaction_leaves_no_name_token_of_a_watch_list_match() {
+    let case = repo("tests/cases/SAN-01");
+    // Every word of the party names of the data and of the list's names and aliases.
+    let mut words = std::collections::BTreeSet::new();
+    for (file, cols) in [
+        ("transactions.csv", &["orig_name", "bene_name"][..]),
+        ("watchlist.csv", &["name", "aliases"][..]),
+    ] {
+        let rows = parse_csv(&read(&case.join(file)));
+        for c in cols {
+            let i = rows[0].iter().position(|h| h == c).unwrap();
+            for r in &rows[1..] {
+                for w in r[i].split(|c: char| !c.is_alphanumeric()) {
+                    if w.chars().count() >= 4 {
+                        words.insert(w.to_string());
+                    }
+                }
+            }
+        }
+    }
+    // The filer named in the goAML configuration is no party.
+    let config = read(&goaml_config());
+    words.retain(|w| !config.contains(w.as_str()));
+    assert!(words.contains("Toktosunov") && words.contains("ERKINBEKOVICH"));
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    ok(&run(&[
+        "screen",
+        s(&case.join("transactions.csv")),
+        "--list",
+        &format!("sanctions={}", s(&case.join("watchlist.csv"))),
+        "--only",
+        "SAN-01",
+        "--out",
+        s(&out),
+        "--format",
+        "json,csv,md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+        "--redact",
+        "-q",
+    ]));
+    let files: Vec<PathBuf> = snapshot(&out).into_iter().filter(|(_, b)| b.is_some()).map(|(p, _)| p).collect();
+    assert!(files.iter().any(|f| f.ends_with("report.html")) && files.len() > 5, "{files:?}");
+    for f in &files {
+        let text = read(f);
+        for w in &words {
+            assert!(!text.contains(w.as_str()), "{} still shows `{w}`", f.display());
+        }
+    }
+    let cases = read(&out.join("cases.json"));
+    assert!(cases.contains("\"listed_name\": \"NAME-"), "the listed name is a pseudonym");
+}
