@@ -393,8 +393,15 @@ fn redaction_leaves_no_name_token_of_a_watch_list_match() {
         "--redact",
         "-q",
     ]));
-    let files: Vec<PathBuf> = snapshot(&out).into_iter().filter(|(_, b)| b.is_some()).map(|(p, _)| p).collect();
-    assert!(files.iter().any(|f| f.ends_with("report.html")) && files.len() > 5, "{files:?}");
+    let files: Vec<PathBuf> = snapshot(&out)
+        .into_iter()
+        .filter(|(_, b)| b.is_some())
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("report.html")) && files.len() > 5,
+        "{files:?}"
+    );
     for f in &files {
         let text = read(f);
         for w in &words {
@@ -402,5 +409,55 @@ fn redaction_leaves_no_name_token_of_a_watch_list_match() {
         }
     }
     let cases = read(&out.join("cases.json"));
-    assert!(cases.contains("\"listed_name\": \"NAME-"), "the listed name is a pseudonym");
+    assert!(
+        cases.contains("\"listed_name\": \"NAME-"),
+        "the listed name is a pseudonym"
+    );
+}
+
+// ---- 17. control characters printed to the terminal ----
+
+fn assert_no_control(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|&c| (c.is_control() && c != '\n' && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c))
+        .collect();
+    assert!(bad.is_empty(), "{what} holds control characters {bad:?}:\n{text}");
+}
+
+#[test]
+fn terminal_output_carries_no_control_character_from_the_data() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.csv");
+    let evil = "ACC\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{7f}";
+    std::fs::write(
+        &input,
+        format!(
+            "txn_id,ts,amount,orig_account,bene_account,channel\n\
+             t1,2026-03-02 10:00:00,9500,,{evil},cash_in\n\
+             t2,2026-03-05 15:30:00,9800,,{evil},cash_in\n\
+             t3\u{1b}[1m,bad date,5,A,B,wire\n"
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let o = run(&["screen", s(&input), "--out", s(&out)]);
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("ACC\\u{1b}[2J"), "the account shown, escaped:\n{stdout}");
+    assert_no_control("screen's stdout", &o.stdout);
+    assert_no_control("screen's stderr", &o.stderr);
+    // Errors that quote the data: a column name, with --strict a quarantined row.
+    let o = run(&["screen", s(&input), "--out", s(&out), "--strict"]);
+    failed(&o);
+    assert_no_control("the --strict error", &o.stderr);
+    let bad_header = d.path().join("header.csv");
+    std::fs::write(&bad_header, "txn_id,ts,\u{1b}[31mamount\u{1b}[0m\nt1,2026-03-02 10:00:00,5\n").unwrap();
+    let o = run(&["screen", s(&bad_header), "--out", s(&out)]);
+    failed(&o);
+    assert_no_control("the missing column error", &o.stderr);
+    let o = run(&["inspect", s(&input)]);
+    assert_no_control("inspect", &o.stdout);
+    assert_no_control("inspect's stderr", &o.stderr);
 }

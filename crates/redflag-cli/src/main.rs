@@ -14,6 +14,7 @@ mod heap;
 mod lab;
 mod lists;
 mod render;
+mod term;
 
 #[derive(Parser)]
 #[command(
@@ -189,7 +190,7 @@ fn main() -> ExitCode {
             if let Some(hint) = flag_hint(&e) {
                 msg.push_str(&format!("\n  hint: {hint}"));
             }
-            eprintln!("{msg}");
+            eprintln!("{}", term::clean(&msg));
             ExitCode::from(2)
         }
     }
@@ -261,7 +262,8 @@ fn load_pack(p: Option<&PathBuf>) -> Result<Pack, Error> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let mut stdout = std::io::stdout().lock();
+    // Data never drives the terminal: control characters are printed as escapes.
+    let mut stdout = term::Clean::new(std::io::stdout().lock());
     match cli.command {
         Command::Rules(RulesCmd::List { rules }) => {
             let pack = load_pack(rules.as_ref())?;
@@ -520,7 +522,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         heap::release_free_memory();
         if let Some(b) = &bar {
             b.set_position(done as u64);
-            b.set_message(id.to_string());
+            b.set_message(term::clean(id).into_owned());
         }
     };
     let options = redflag::ScreenOptions { threads: args.threads };
@@ -543,7 +545,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         let mut steps = vec![("ingest".to_string(), ingest_time)];
         steps.extend(result.run.timings.iter().cloned());
         steps.push(("write".into(), t_write.elapsed()));
-        eprint!("{}", render::timings(&steps));
+        eprint!("{}", term::clean(&render::timings(&steps)));
     }
     if !args.quiet {
         write!(
