@@ -445,7 +445,10 @@ fn terminal_output_carries_no_control_character_from_the_data() {
     let o = run(&["screen", s(&input), "--out", s(&out)]);
     ok(&o);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("ACC\\u{1b}[2J"), "the account shown, escaped:\n{stdout}");
+    assert!(
+        stdout.contains("ACC\\u{1b}[2J"),
+        "the account shown, escaped:\n{stdout}"
+    );
     assert_no_control("screen's stdout", &o.stdout);
     assert_no_control("screen's stderr", &o.stderr);
     // Errors that quote the data: a column name, with --strict a quarantined row.
@@ -453,11 +456,137 @@ fn terminal_output_carries_no_control_character_from_the_data() {
     failed(&o);
     assert_no_control("the --strict error", &o.stderr);
     let bad_header = d.path().join("header.csv");
-    std::fs::write(&bad_header, "txn_id,ts,\u{1b}[31mamount\u{1b}[0m\nt1,2026-03-02 10:00:00,5\n").unwrap();
+    std::fs::write(
+        &bad_header,
+        "txn_id,ts,\u{1b}[31mamount\u{1b}[0m\nt1,2026-03-02 10:00:00,5\n",
+    )
+    .unwrap();
     let o = run(&["screen", s(&bad_header), "--out", s(&out)]);
     failed(&o);
     assert_no_control("the missing column error", &o.stderr);
     let o = run(&["inspect", s(&input)]);
     assert_no_control("inspect", &o.stdout);
     assert_no_control("inspect's stderr", &o.stderr);
+}
+
+// ---- 18. goAML t_account structure ----
+
+/// The child element names of every `parent` element, in order.
+fn children(xml: &str, parent: &str) -> Vec<Vec<String>> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<(String, Option<usize>)> = Vec::new();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    loop {
+        match r.read_event().unwrap_or_else(|e| panic!("not well-formed: {e}")) {
+            Event::Start(e) => {
+                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                if let Some((_, Some(i))) = stack.last() {
+                    out[*i].push(name.clone());
+                }
+                let idx = (name == parent).then(|| {
+                    out.push(Vec::new());
+                    out.len() - 1
+                });
+                stack.push((name, idx));
+            }
+            Event::End(_) => {
+                stack.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn goaml_accounts_follow_the_t_account_sequence_with_non_bank_institution() {
+    // goAML 5.0.2 t_account (and t_account_my_client), in this order.
+    let order = [
+        "institution_name",
+        "institution_code|swift",
+        "non_bank_institution",
+        "branch",
+        "account",
+        "currency_code",
+        "account_name",
+        "iban",
+        "client_number",
+        "personal_account_type",
+        "t_entity",
+        "signatory",
+        "opened",
+        "closed",
+        "balance",
+        "date_balance",
+        "status_code",
+        "beneficiary",
+        "beneficiary_comment",
+        "comments",
+    ];
+    let required = [
+        "institution_name",
+        "institution_code|swift",
+        "non_bank_institution",
+        "account",
+    ];
+    let pos = |n: &str| order.iter().position(|o| o.split('|').any(|a| a == n));
+    let d = tempfile::tempdir().unwrap();
+    let config = d.path().join("goaml.yaml");
+    let text = read(&goaml_config()).replace("non_bank_institution: false", "non_bank_institution: true");
+    assert!(text.contains("non_bank_institution: true"));
+    std::fs::write(&config, text).unwrap();
+    let out = d.path().join("out");
+    ok(&run(&[
+        "screen",
+        s(&repo("tests/data/report/input.csv")),
+        "--out",
+        s(&out),
+        "--format",
+        "goaml",
+        "--goaml-config",
+        s(&config),
+        "-q",
+    ]));
+    let mut accounts = 0;
+    for (p, _) in snapshot(&out.join("goaml")) {
+        let xml = read(&p);
+        for tag in ["from_account", "to_account"] {
+            for kids in children(&xml, tag) {
+                accounts += 1;
+                let idx: Vec<usize> = kids
+                    .iter()
+                    .map(|k| pos(k).unwrap_or_else(|| panic!("{}: <{k}> is no t_account element", p.display())))
+                    .collect();
+                assert!(
+                    idx.windows(2).all(|w| w[0] < w[1]),
+                    "{}: out of order {kids:?}",
+                    p.display()
+                );
+                for r in required {
+                    assert!(
+                        kids.iter().any(|k| r.split('|').any(|a| a == k)),
+                        "{}: <{tag}> lacks {r}: {kids:?}",
+                        p.display()
+                    );
+                }
+            }
+        }
+        // The entity's own accounts carry the configured value, others `false`.
+        let ours = xml
+            .matches("<institution_name>Example Commercial Bank</institution_name>")
+            .count();
+        let all = xml.matches("<institution_name>").count();
+        assert_eq!(
+            xml.matches("<non_bank_institution>true</non_bank_institution>").count(),
+            ours
+        );
+        assert_eq!(
+            xml.matches("<non_bank_institution>false</non_bank_institution>")
+                .count(),
+            all - ours
+        );
+    }
+    assert!(accounts > 3, "{accounts} accounts checked");
 }
