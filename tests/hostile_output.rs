@@ -590,3 +590,53 @@ fn goaml_accounts_follow_the_t_account_sequence_with_non_bank_institution() {
     }
     assert!(accounts > 3, "{accounts} accounts checked");
 }
+
+// ---- report field size ----
+
+#[test]
+fn very_long_text_is_clipped_in_reports_not_in_the_data() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.csv");
+    let narrative = "pipe ".repeat(40_000);
+    let name = "Long".repeat(2_000);
+    std::fs::write(
+        &input,
+        format!(
+            "txn_id,ts,amount,orig_account,bene_account,orig_name,channel,narrative\n\
+             t1,2026-03-02 10:00:00,9500,,ACC-1,{name},cash_in,{narrative}\n\
+             t2,2026-03-05 15:30:00,9800,,ACC-1,{name},cash_in,{narrative}\n"
+        ),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    ok(&run(&[
+        "screen",
+        s(&input),
+        "--out",
+        s(&out),
+        "--format",
+        "json,csv,md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+        "-q",
+    ]));
+    let cases = read(&out.join("cases.json"));
+    assert!(
+        cases.contains(narrative.trim_end()) && cases.contains(&name),
+        "the data keeps every character"
+    );
+    let mut reports: Vec<PathBuf> = vec![out.join("report.md"), out.join("report.html")];
+    reports.extend(snapshot(&out.join("goaml")).into_keys());
+    assert!(reports.len() >= 3);
+    for r in &reports {
+        let text = read(r);
+        assert!(text.contains("[…clipped: "), "{}: a visible marker", r.display());
+        assert!(
+            !text.contains(&narrative[..5_000]),
+            "{}: the narrative is clipped",
+            r.display()
+        );
+        assert!(!text.contains(&name), "{}: the name is clipped", r.display());
+        assert!(text.len() < 200_000, "{}: {} bytes", r.display(), text.len());
+    }
+}

@@ -25,11 +25,13 @@ use crate::error::{Error, Result};
 use crate::model::Severity;
 use crate::output::CasesFile;
 
+mod clip;
 mod goaml;
 mod html;
 mod markdown;
 mod redact;
 
+pub use clip::{MAX_EXPLANATION, MAX_NAME, MAX_NARRATIVE};
 pub use goaml::{goaml_report, GoamlConfig, Indicators, Institution, ReportingPerson};
 pub use html::html;
 pub use markdown::markdown;
@@ -71,6 +73,9 @@ pub fn render(cf: &CasesFile, opts: &ReportOptions) -> Result<Vec<(String, Vec<u
         path: PathBuf::from("cases.json"),
         message,
     })?;
+    // Very long text from the data is clipped in the reports, never in the data outputs.
+    let clipped = clip::for_reports(cf);
+    let cf: &CasesFile = &clipped;
     let mut files = Vec::new();
     if opts.markdown {
         files.push(("report.md".to_string(), markdown(cf).into_bytes()));
