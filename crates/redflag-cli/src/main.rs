@@ -209,7 +209,9 @@ fn flag_hint(e: &CliError) -> Option<&'static str> {
             "rule selection" => Some("rules are selected with --only ID,..."),
             _ => None,
         },
-        CliError::Lib(Error::OutputOverInput { .. }) => Some("the output folder is given with --out DIR"),
+        CliError::Lib(Error::OutputOverInput { .. } | Error::Output { .. }) => {
+            Some("the output folder is given with --out DIR")
+        }
         CliError::Lib(Error::Strict { .. }) => {
             Some("--strict is on; run without --strict to screen the other rows and see every reason")
         }

@@ -1,8 +1,9 @@
 //! The files a run writes: `cases.json` and `manifest.json` ([`json`]), `alerts.csv` and
 //! `quarantine.csv` ([`csv`]), the manifest itself ([`manifest`]), and the one atomic
-//! writer ([`write`]): temporary names first, then renames, so a failed run leaves no
-//! partial file. The reports (Markdown, HTML, goAML) are rendered by `report` and written
-//! through the same writer.
+//! writer ([`write`]): a staging folder inside the output folder, every target checked,
+//! then renames with the manifest last, undone on failure, so the folder holds all the
+//! files of a run or the files it held before. The reports (Markdown, HTML, goAML) are
+//! rendered by `report` and written through the same writer.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
