@@ -393,19 +393,50 @@ fn redaction_leaves_no_name_token_of_a_watch_list_match() {
         "--redact",
         "-q",
     ]));
-    let files: Vec<PathBuf> = snapshot(&out)
-        .into_iter()
-        .filter(|(_, b)| b.is_some())
-        .map(|(p, _)| p)
-        .collect();
-    assert!(
-        files.iter().any(|f| f.ends_with("report.html")) && files.len() > 5,
-        "{files:?}"
-    );
-    for f in &files {
-        let text = read(f);
-        for w in &words {
-            assert!(!text.contains(w.as_str()), "{} still shows `{w}`", f.display());
+    // And `report --redact` over the unredacted cases of the same run.
+    let plain = d.path().join("plain");
+    ok(&run(&[
+        "screen",
+        s(&case.join("transactions.csv")),
+        "--list",
+        &format!("sanctions={}", s(&case.join("watchlist.csv"))),
+        "--only",
+        "SAN-01",
+        "--out",
+        s(&plain),
+        "--format",
+        "json",
+        "-q",
+    ]));
+    assert!(read(&plain.join("cases.json")).contains("Toktosunov"), "unredacted");
+    let red = d.path().join("red");
+    ok(&run(&[
+        "report",
+        "--from",
+        s(&plain),
+        "--out",
+        s(&red),
+        "--format",
+        "md,html,goaml",
+        "--goaml-config",
+        s(&goaml_config()),
+        "--redact",
+    ]));
+    for dir in [&out, &red] {
+        let files: Vec<PathBuf> = snapshot(dir)
+            .into_iter()
+            .filter(|(_, b)| b.is_some())
+            .map(|(p, _)| p)
+            .collect();
+        assert!(
+            files.iter().any(|f| f.ends_with("report.html")) && files.len() > 4,
+            "{files:?}"
+        );
+        for f in &files {
+            let text = read(f);
+            for w in &words {
+                assert!(!text.contains(w.as_str()), "{} still shows `{w}`", f.display());
+            }
         }
     }
     let cases = read(&out.join("cases.json"));
