@@ -7,8 +7,8 @@
 //! [`DEFAULT_REDACT_KEY`] is the key unless another is given. Anyone who holds the key and can
 //! guess an original can check the guess: use a secret key when that matters.
 //!
-//! Fields that hold an account or a name are replaced whole (measures whose name ends in
-//! `_name`, such as a watch-list match's `party_name` and `listed_name`, included). In free
+//! Fields that hold an account or a name are replaced whole (a watch-list match's
+//! `party_name` and `listed_name` measures included). In free
 //! text (case summaries, alert explanations, narratives) every account and name that the
 //! redacted cases hold, and every listed name a watch-list alert matched, is replaced where
 //! it stands as a whole word; in a watch-list alert's explanation each name token it shows
@@ -36,6 +36,9 @@ pub const DEFAULT_REDACT_KEY: &str = "redflag-redact-v1";
 /// The pack list whose values stand for a missing name or account (`UNKNOWN`, `N/A`):
 /// [`Redactor::keeping_placeholders`] leaves them as they are.
 pub const PLACEHOLDER_LIST: &str = "placeholder_names";
+
+/// Measures that hold a name whole (a watch-list match's party and list entry).
+const NAME_MEASURES: [&str; 3] = ["party_name", "listed_name", "matched_name"];
 
 /// Replaces account numbers and party names by pseudonyms (see the module docs).
 #[derive(Debug, Clone)]
@@ -152,7 +155,7 @@ impl Redactor {
                 }
                 for (k, v) in a.measures.iter_mut() {
                     if let serde_json::Value::String(s) = v {
-                        if k.ends_with("_name") && !s.is_empty() {
+                        if NAME_MEASURES.contains(&k.as_str()) && !s.is_empty() {
                             *s = self.name(s);
                         } else {
                             t(s);
