@@ -4,6 +4,7 @@
 mod catalogue;
 mod cli;
 mod evaluate;
+mod hostile_output;
 mod report;
 mod versioning;
 mod watchlist;

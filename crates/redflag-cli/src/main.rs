@@ -14,6 +14,7 @@ mod heap;
 mod lab;
 mod lists;
 mod render;
+mod term;
 
 #[derive(Parser)]
 #[command(
@@ -189,7 +190,7 @@ fn main() -> ExitCode {
             if let Some(hint) = flag_hint(&e) {
                 msg.push_str(&format!("\n  hint: {hint}"));
             }
-            eprintln!("{msg}");
+            eprintln!("{}", term::clean(&msg));
             ExitCode::from(2)
         }
     }
@@ -213,7 +214,9 @@ fn flag_hint(e: &CliError) -> Option<&'static str> {
         CliError::Lib(Error::MissingColumn { .. }) => {
             Some("a mapping file is given with --mapping FILE, a preset with --preset NAME")
         }
-        CliError::Lib(Error::OutputOverInput { .. }) => Some("the output folder is given with --out DIR"),
+        CliError::Lib(Error::OutputOverInput { .. } | Error::Output { .. }) => {
+            Some("the output folder is given with --out DIR")
+        }
         CliError::Lib(Error::Strict { .. }) => {
             Some("--strict is on; run without --strict to screen the other rows and see every reason")
         }
@@ -266,7 +269,8 @@ fn load_pack(p: Option<&PathBuf>) -> Result<Pack, Error> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let mut stdout = std::io::stdout().lock();
+    // Data never drives the terminal: control characters are printed as escapes.
+    let mut stdout = term::Clean::new(std::io::stdout().lock());
     match cli.command {
         Command::Rules(RulesCmd::List { rules }) => {
             let pack = load_pack(rules.as_ref())?;
@@ -525,7 +529,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         heap::release_free_memory();
         if let Some(b) = &bar {
             b.set_position(done as u64);
-            b.set_message(id.to_string());
+            b.set_message(term::clean(id).into_owned());
         }
     };
     let options = redflag::ScreenOptions { threads: args.threads };
@@ -548,7 +552,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         let mut steps = vec![("ingest".to_string(), ingest_time)];
         steps.extend(result.run.timings.iter().cloned());
         steps.push(("write".into(), t_write.elapsed()));
-        eprint!("{}", render::timings(&steps));
+        eprint!("{}", term::clean(&render::timings(&steps)));
     }
     if !args.quiet {
         write!(

@@ -207,6 +207,15 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// An output file cannot be written where it should go (a folder or a link in its
+    /// place, a name that would leave the output folder, two files of one name).
+    #[error("{}: {message}", path.display())]
+    Output {
+        /// The file (or folder) in the output folder.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A report could not be rendered from saved results.
     #[error("{path}: {message}")]
     Results {

@@ -69,8 +69,9 @@ pub use model::{
     RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
-    alerts_csv, csv_field, now_utc, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody,
-    Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
+    alerts_csv, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv, write_files,
+    write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
+    STAGING_PREFIX,
 };
 pub use pack::{parse_binding, Pack};
 pub use run::missing_columns;

@@ -1,6 +1,13 @@
 //! `alerts.csv` (one row per alert and transaction) and `quarantine.csv` (the rows set
 //! aside, with their reasons).
+//!
+//! Every text cell is neutralised against spreadsheet formula injection as OWASP
+//! recommends ([`neutralise_cell`]): a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return gets a leading `'`. Numbers the tool writes (times, amounts, scores)
+//! are written as numbers, and a text cell that is a plain number (`-12.5`) is left as it
+//! is: a spreadsheet reads it as that number, never as a formula.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,7 +17,31 @@ use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
 use crate::model::Case;
 
-/// Quotes a CSV field when it needs it.
+/// A text cell neutralised against spreadsheet formulas: a `'` before a cell that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return (unless the cell is a plain number
+/// such as `-12.5`), and before a cell that already begins with `'` followed by one of
+/// those, so that removing one leading `'` from a cell that begins with `'`s followed by
+/// one of them always gives the value back.
+pub fn neutralise_cell(s: &str) -> Cow<'_, str> {
+    let rest = s.trim_start_matches('\'');
+    let trigger = matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
+    if trigger && (rest.len() < s.len() || !is_plain_number(s)) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `-12.5`, `+3`, `1e-5`: digits with a sign, a point and an exponent, nothing else.
+fn is_plain_number(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && s.parse::<f64>().is_ok()
+}
+
+/// A text cell as every CSV of the tool writes it: neutralised ([`neutralise_cell`]), then
+/// quoted when it needs it.
 pub fn csv_field(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     push_csv_field(&mut out, s);
@@ -94,12 +125,13 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
 
 /// [`csv_field`], appended to `out`.
 fn push_csv_field(out: &mut String, s: &str) {
+    let s = neutralise_cell(s);
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');
     } else {
-        out.push_str(s);
+        out.push_str(&s);
     }
 }
 
@@ -111,13 +143,68 @@ pub fn quarantine_csv(ds: &Dataset) -> Result<Option<String>> {
     frame_csv(&ds.quarantine).map(Some)
 }
 
-/// A frame as CSV text with a header.
+/// A frame as CSV text with a header, its text cells neutralised ([`neutralise_cell`]).
 pub(crate) fn frame_csv(df: &DataFrame) -> Result<String> {
     let mut df = df.clone();
+    let text: Vec<String> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| c.name().to_string())
+        .collect();
+    for name in text {
+        let ca = df
+            .column(&name)
+            .and_then(|c| c.str().cloned())
+            .ctx(|| format!("writing quarantine.csv column `{name}`"))?;
+        if ca
+            .iter()
+            .flatten()
+            .all(|v| matches!(neutralise_cell(v), Cow::Borrowed(_)))
+        {
+            continue;
+        }
+        let safe: StringChunked = ca.iter().map(|v| v.map(neutralise_cell)).collect();
+        df.with_column(safe.with_name(name.as_str().into()).into_column())
+            .ctx(|| format!("writing quarantine.csv column `{name}`"))?;
+    }
     let mut buf = Vec::new();
     CsvWriter::new(&mut buf)
         .include_header(true)
         .finish(&mut df)
         .ctx(|| "writing quarantine.csv".into())?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_get_a_quote_mark() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://x\",\"click\")",
+                "'=HYPERLINK(\"http://x\",\"click\")",
+            ),
+            ("+A1", "'+A1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("-", "'-"),
+            ("-inf", "'-inf"),
+            // Left as they are: plain numbers and everything else.
+            ("-12.5", "-12.5"),
+            ("+3", "+3"),
+            ("-1e-5", "-1e-5"),
+            ("'t Hooft", "'t Hooft"),
+            ("ACC-1", "ACC-1"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_cell(cell), want, "{cell:?}");
+        }
+        assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
+    }
 }

@@ -116,8 +116,40 @@ impl CasesFile {
                 ),
             });
         }
+        check_case_ids(&cf.cases).map_err(|message| Error::Results { path: file, message })?;
         Ok(cf)
     }
+}
+
+/// Whether `id` is a case id as the tool makes it: `C-` and 12 lower-case hex digits.
+/// Only such ids become file names (`goaml/CASE_ID.xml`).
+pub fn is_case_id(id: &str) -> bool {
+    id.len() == 14 && id.starts_with("C-") && id[2..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Every case id as the tool makes it ([`is_case_id`]), none twice; else what is wrong,
+/// naming the case.
+pub(crate) fn check_case_ids(cases: &[Case]) -> std::result::Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, c) in cases.iter().enumerate() {
+        if !is_case_id(&c.case_id) {
+            return Err(format!(
+                "case {} of the file has id `{}`, not one `redflag screen` makes (`C-` and 12 hex digits); \
+                 the file was edited or is not from redflag: screen again",
+                i + 1,
+                c.case_id.escape_debug()
+            ));
+        }
+        if !seen.insert(c.case_id.as_str()) {
+            return Err(format!(
+                "case id `{}` is given twice (the second time as case {}); each case has its own id: \
+                 screen again, or remove the duplicate",
+                c.case_id,
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A value as pretty JSON with a final newline, as `manifest.json` is written.

@@ -1,8 +1,9 @@
 //! The files a run writes: `cases.json` and `manifest.json` ([`json`]), `alerts.csv` and
 //! `quarantine.csv` ([`csv`]), the manifest itself ([`manifest`]), and the one atomic
-//! writer ([`write`]): temporary names first, then renames, so a failed run leaves no
-//! partial file. The reports (Markdown, HTML, goAML) are rendered by `report` and written
-//! through the same writer.
+//! writer ([`write`]): a staging folder inside the output folder, every target checked,
+//! then renames with the manifest last, undone on failure, so the folder holds all the
+//! files of a run or the files it held before. The reports (Markdown, HTML, goAML) are
+//! rendered by `report` and written through the same writer.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,11 +17,12 @@ mod manifest;
 mod write;
 
 pub(crate) use csv::frame_csv;
-pub use csv::{alerts_csv, csv_field, quarantine_csv, write_alerts_csv};
-pub use json::{CasesFile, RuleRef, SCHEMA_VERSION};
+pub use csv::{alerts_csv, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
+pub(crate) use json::check_case_ids;
+pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
 pub(crate) use write::check_inputs_kept;
-pub use write::{write_files, write_outputs, FileBody};
+pub use write::{write_files, write_outputs, FileBody, STAGING_PREFIX};
 
 /// The formats a run writes, or that reports are rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

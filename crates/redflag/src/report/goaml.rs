@@ -78,6 +78,11 @@ pub struct Institution {
     /// `status_code` of client accounts, from the FIU's account status list.
     #[serde(default)]
     pub status_code: Option<String>,
+    /// `non_bank_institution` of client accounts: `true` when the entity is not a bank
+    /// (a payment or e-money institution, an exchange); `false` by default. Accounts at
+    /// other institutions are written with `false`.
+    #[serde(default)]
+    pub non_bank_institution: bool,
 }
 
 /// `report_indicators`: codes by rule id and by typology; `default` when neither gives one.
@@ -660,6 +665,8 @@ fn party_holder(x: &mut Xml, t: &CaseTxn, cfg: &GoamlConfig, p: &Party) {
                 Dir::From => "from_account",
                 Dir::To => "to_account",
             });
+            // t_account: institution_name, institution_code or swift, non_bank_institution
+            // (mandatory), then the account.
             if mine {
                 x.leaf("institution_name", &cfg.institution.name);
                 match (&cfg.institution.swift, &cfg.institution.code) {
@@ -667,6 +674,12 @@ fn party_holder(x: &mut Xml, t: &CaseTxn, cfg: &GoamlConfig, p: &Party) {
                     (None, Some(c)) => x.leaf("institution_code", c),
                     (None, None) => x.leaf("institution_code", "not recorded"),
                 }
+                let non_bank = if cfg.institution.non_bank_institution {
+                    "true"
+                } else {
+                    "false"
+                };
+                x.leaf("non_bank_institution", non_bank);
             } else {
                 let b = p.bank;
                 x.leaf("institution_name", b.unwrap_or("not recorded"));
@@ -675,6 +688,7 @@ fn party_holder(x: &mut Xml, t: &CaseTxn, cfg: &GoamlConfig, p: &Party) {
                     Some(b) => x.leaf("institution_code", b),
                     None => x.leaf("institution_code", "not recorded"),
                 }
+                x.leaf("non_bank_institution", "false");
             }
             x.leaf("account", a);
             x.opt("account_name", name);

@@ -18,18 +18,20 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Severity;
 use crate::model::{Case, CaseTxn};
 use crate::output::CasesFile;
 
+mod clip;
 mod goaml;
 mod html;
 mod markdown;
 mod redact;
 
+pub use clip::{MAX_EXPLANATION, MAX_NAME, MAX_NARRATIVE};
 pub use goaml::{goaml_report, GoamlConfig, Indicators, Institution, ReportingPerson};
 pub use html::html;
 pub use markdown::markdown;
@@ -67,6 +69,13 @@ pub fn render(cf: &CasesFile, opts: &ReportOptions) -> Result<Vec<(String, Vec<u
     } else {
         cf
     };
+    crate::output::check_case_ids(&cf.cases).map_err(|message| Error::Results {
+        path: PathBuf::from("cases.json"),
+        message,
+    })?;
+    // Very long text from the data is clipped in the reports, never in the data outputs.
+    let clipped = clip::for_reports(cf);
+    let cf: &CasesFile = &clipped;
     let mut files = Vec::new();
     if opts.markdown {
         files.push(("report.md".to_string(), markdown(cf).into_bytes()));
@@ -96,7 +105,7 @@ pub fn stale_goaml(dir: &Path, files: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut out: Vec<String> = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.starts_with("C-") && n.ends_with(".xml"))
+        .filter(|n| n.strip_suffix(".xml").is_some_and(crate::output::is_case_id))
         .map(|n| format!("goaml/{n}"))
         .filter(|n| !keep.contains(n.as_str()))
         .collect();

@@ -7,9 +7,12 @@
 //! [`DEFAULT_REDACT_KEY`] is the key unless another is given. Anyone who holds the key and can
 //! guess an original can check the guess: use a secret key when that matters.
 //!
-//! Fields that hold an account or a name are replaced whole. In free text (case summaries,
-//! alert explanations, narratives) every account and name that the redacted cases hold is
-//! replaced where it stands as a whole word. Other personal details written into a
+//! Fields that hold an account or a name are replaced whole (a watch-list match's
+//! `party_name` and `listed_name` measures included). In free
+//! text (case summaries, alert explanations, narratives) every account and name that the
+//! redacted cases hold, and every listed name a watch-list alert matched, is replaced where
+//! it stands as a whole word; in a watch-list alert's explanation each name token it shows
+//! (`Zhanybek=ZHANYBEK 1.00`, `listed, not given: ...`) is replaced by its own pseudonym. Other personal details written into a
 //! narrative (a name the data does not hold as a party, a phone number) are not detected.
 //! Case and alert ids are computed again from the pseudonyms, and the cases ranked again.
 //! Placeholder values that stand for a missing name (`UNKNOWN`, `N/A`: the pack's
@@ -33,6 +36,9 @@ pub const DEFAULT_REDACT_KEY: &str = "redflag-redact-v1";
 /// The pack list whose values stand for a missing name or account (`UNKNOWN`, `N/A`):
 /// [`Redactor::keeping_placeholders`] leaves them as they are.
 pub const PLACEHOLDER_LIST: &str = "placeholder_names";
+
+/// Measures that hold a name whole (a watch-list match's party and list entry).
+const NAME_MEASURES: [&str; 3] = ["party_name", "listed_name", "matched_name"];
 
 /// Replaces account numbers and party names by pseudonyms (see the module docs).
 #[derive(Debug, Clone)]
@@ -141,10 +147,22 @@ impl Redactor {
                 for l in &mut a.linked_accounts {
                     *l = self.account(l);
                 }
+                // A watch-list match explains itself token by token: those tokens go too.
+                let tokens = self.match_tokens(a);
                 t(&mut a.explanation);
-                for v in a.measures.values_mut() {
+                if let Some(m) = &tokens {
+                    a.explanation = m.apply(&a.explanation);
+                }
+                for (k, v) in a.measures.iter_mut() {
                     if let serde_json::Value::String(s) = v {
-                        t(s);
+                        if NAME_MEASURES.contains(&k.as_str()) && !s.is_empty() {
+                            *s = self.name(s);
+                        } else {
+                            t(s);
+                            if let Some(m) = &tokens {
+                                *s = m.apply(s);
+                            }
+                        }
                     }
                 }
                 a.alert_id = crate::model::alert_id(&a.rule_id, &a.account, &a.txn_ids);
@@ -190,7 +208,28 @@ impl Redactor {
         frame_csv(&self.redact_quarantine(&ds.quarantine)?).map(Some)
     }
 
-    /// Replacements in free text: every account and name the cases hold.
+    /// The name tokens a watch-list alert shows (in its explanation, its party name and
+    /// its listed name), each to its pseudonym; `None` for other alerts.
+    fn match_tokens(&self, a: &crate::model::Alert) -> Option<TextMap> {
+        let names = ["party_name", "listed_name"].map(|k| a.measures.get(k).and_then(|v| v.as_str()).unwrap_or(""));
+        if a.kind != "watchlist" && names.iter().all(|n| n.is_empty()) {
+            return None;
+        }
+        let mut tokens = crate::watchlist::explained_name_tokens(&a.explanation);
+        tokens.extend(names.iter().flat_map(|n| n.split_whitespace()).map(str::to_string));
+        let pairs: BTreeMap<String, String> = tokens
+            .into_iter()
+            .filter(|t| t.chars().any(char::is_alphabetic) && !self.kept(t))
+            .map(|t| {
+                let p = self.name(&t);
+                (t, p)
+            })
+            .collect();
+        TextMap::new(pairs)
+    }
+
+    /// Replacements in free text: every account and name the cases hold, and the listed
+    /// names their watch-list alerts matched.
     fn text_map(&self, cases: &[Case]) -> Option<TextMap> {
         let mut pairs: BTreeMap<String, String> = BTreeMap::new();
         for c in cases {
@@ -199,6 +238,12 @@ impl Redactor {
                     if !n.trim().is_empty() && !self.kept(n) {
                         pairs.insert(n.clone(), self.name(n));
                     }
+                }
+            }
+            let listed = c.alerts.iter().filter_map(|a| a.measures.get("listed_name")?.as_str());
+            for n in listed {
+                if !n.trim().is_empty() && !self.kept(n) {
+                    pairs.insert(n.to_string(), self.name(n));
                 }
             }
         }

@@ -243,6 +243,33 @@ impl Match {
     }
 }
 
+/// The name tokens that [`Match::explain_tokens`] writes into a text (`P=L 0.94` pairs,
+/// `listed, not given: ...`, `given, not listed: ...`), for redaction: the text may have
+/// passed through `cases.json`, where the match itself is no longer at hand.
+pub fn explained_name_tokens(text: &str) -> Vec<String> {
+    static PAIR: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"([^\s=,;:]+)=([^\s=,;]+) \d+\.\d\d").expect("a valid regex"));
+    static LISTS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:listed, not given|given, not listed): ([^;]*)").expect("a valid regex")
+    });
+    let mut out: Vec<String> = Vec::new();
+    for c in PAIR.captures_iter(text) {
+        out.extend([c[1].to_string(), c[2].to_string()]);
+    }
+    for c in LISTS.captures_iter(text) {
+        for t in c[1].split(", ") {
+            let t = t.trim().trim_end_matches(" (patronymic)").trim();
+            if !t.is_empty() {
+                out.push(t.to_string());
+            }
+        }
+    }
+    out.retain(|t| t.chars().any(char::is_alphabetic));
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Letter counts of a key: `a`–`z`, digits, and one slot for anything else.
 type Hist = [u8; 28];
 
@@ -1307,6 +1334,26 @@ fn dob_points(party: &BirthDate, listed: &BirthDate) -> f64 {
 mod tests {
     use super::*;
     use crate::watchlist::{Alias, ListEntry};
+
+    #[test]
+    fn the_tokens_an_explanation_shows_are_found_again() {
+        let text = "X (orig_name) matches L R \"A B\", score 87.2: Zhanybek=ZHANYBEK 1.00 common, \
+                    Toktosonov=TOKTOSUNOV 0.94; listed, not given: ERKINBEKOVICH (patronymic), Ali; \
+                    given, not listed: Фонд; country KG matches KG (+5)";
+        assert_eq!(
+            explained_name_tokens(text),
+            [
+                "Ali",
+                "ERKINBEKOVICH",
+                "TOKTOSUNOV",
+                "Toktosonov",
+                "ZHANYBEK",
+                "Zhanybek",
+                "Фонд"
+            ]
+        );
+        assert!(explained_name_tokens("score 87.2, 3 payments").is_empty());
+    }
 
     fn entry(name: &str, aliases: &[&str], dob: &[&str], countries: &[&str], kind: EntryKind) -> ListEntry {
         ListEntry {

@@ -37,7 +37,7 @@ mod matcher;
 pub(crate) mod names;
 
 pub use lists::{detect, Detected, ListFile, ListFormat, Skipped};
-pub use matcher::{Corroboration, Match, Matcher, Party, TokenPair, MIN_TOKEN_SIMILARITY};
+pub use matcher::{explained_name_tokens, Corroboration, Match, Matcher, Party, TokenPair, MIN_TOKEN_SIMILARITY};
 pub use names::{key_of, transliterate, Name, Token, TokenClass};
 
 /// Whether a listed party is a person or an organisation.
