@@ -123,6 +123,9 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
     for na in &m.rules_not_applicable {
         let _ = writeln!(o, "not applicable: {}", not_applicable_text(na));
     }
+    for l in &m.search_limits {
+        let _ = writeln!(o, "search cut short: {}: {}", l.rule_id, l.what);
+    }
     for p in &m.rules_partial {
         let _ = writeln!(
             o,

@@ -66,7 +66,8 @@ pub use ingest::{
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
-    RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
+    RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES,
+    TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv, write_files,

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::engine::{condition_masks, Prepared, Scope};
 use crate::error::Result;
-use crate::model::{Alert, NotApplicable, Rule, RuleRun};
+use crate::model::{Alert, NotApplicable, Rule, RuleRun, SearchLimit};
 use crate::pack::Pack;
 use crate::schema;
 use crate::util::threads::run_parallel;
@@ -66,14 +66,14 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     // Rules that screen other rules' alerts (`on_alerts_of`) run after all the others.
     let (first, after): (Vec<usize>, Vec<usize>) =
         (0..runnable.len()).partition(|&i| runnable[i].def.on_alerts_of.is_empty());
-    type Outcome = Result<(Vec<Alert>, std::time::Duration)>;
+    type Outcome = Result<(Vec<Alert>, std::time::Duration, Vec<String>)>;
     let mut per_rule: Vec<Option<Outcome>> = (0..runnable.len()).map(|_| None).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let run_one = |i: usize, allowed: Option<&std::collections::HashSet<(u32, u32)>>| {
         let r = runnable[i];
         let scope = Scope::new(prep, &masks, i, allowed, &pack.watch_lists);
         let t_rule = std::time::Instant::now();
-        let res = crate::kinds::run(r, &scope).map(|a| (a, t_rule.elapsed()));
+        let res = crate::kinds::run(r, &scope).map(|a| (a, t_rule.elapsed(), scope.take_limits()));
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         progress(r.id(), n, total);
         res
@@ -107,7 +107,9 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
                 if !crate::model::matches_any(runnable[j].id(), &r.def.on_alerts_of) {
                     continue;
                 }
-                let Some(Ok((alerts, _))) = &per_rule[j] else { continue };
+                let Some(Ok((alerts, _, _))) = &per_rule[j] else {
+                    continue;
+                };
                 for a in alerts {
                     for acct in std::iter::once(&a.account).chain(a.linked_accounts.iter()) {
                         if let Some(&k) = keys.get(acct.as_str()) {
@@ -121,10 +123,14 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     }
     out.timings.push(("rules".into(), t_rules.elapsed()));
     for (i, r) in runnable.iter().enumerate() {
-        let (mut alerts, took) = match per_rule[i].take() {
+        let (mut alerts, took, limits) = match per_rule[i].take() {
             Some(res) => res?,
-            None => (Vec::new(), std::time::Duration::ZERO),
+            None => (Vec::new(), std::time::Duration::ZERO, Vec::new()),
         };
+        out.search_limits.extend(limits.into_iter().map(|what| SearchLimit {
+            rule_id: r.id().to_string(),
+            what,
+        }));
         out.timings.push((r.id().to_string(), took));
         out.alerts_per_rule.insert(r.id().to_string(), alerts.len());
         out.alerts.append(&mut alerts);

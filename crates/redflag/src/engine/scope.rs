@@ -2,7 +2,7 @@
 //! (account, time, row) order, whole accounts a slice at a time.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{alerts::dedup, Masks, Prepared};
 use crate::error::Result;
@@ -22,6 +22,8 @@ pub struct Scope<'p, 'a> {
     allowed: Option<&'p HashSet<(u32, u32)>>,
     /// The watch lists bound, by name.
     watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
+    /// What a search limit cut short (see [`Scope::note_limit`]).
+    limits: Mutex<Vec<String>>,
 }
 
 impl<'p, 'a> Scope<'p, 'a> {
@@ -39,7 +41,24 @@ impl<'p, 'a> Scope<'p, 'a> {
             rule_index,
             allowed,
             watch_lists,
+            limits: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records that a limit on the work per account cut the rule's search short (what,
+    /// and how often): the run reports it in the manifest.
+    pub(crate) fn note_limit(&self, what: String) {
+        if let Ok(mut l) = self.limits.lock() {
+            l.push(what);
+        }
+    }
+
+    /// What [`Scope::note_limit`] recorded.
+    pub(crate) fn take_limits(&self) -> Vec<String> {
+        self.limits
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default()
     }
 
     /// The prepared data.

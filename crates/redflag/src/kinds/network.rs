@@ -29,6 +29,11 @@ pub const MAX_PATHS_PER_ROOT: usize = 1_000;
 /// latest) that many. Bounds the work at hubs.
 pub const MAX_NEXT_HOPS: usize = 256;
 
+/// Payments an account reached may have in the time left for a search to go on through
+/// it: a busier account (a payment processor, a payroll or exchange account) is not
+/// searched through, and the manifest says how many searches stopped at one.
+pub const MAX_WINDOW_EDGES: usize = 4096;
+
 /// Episodes whose `match` is evaluated at once.
 const CHUNK: usize = 1 << 16;
 
@@ -677,6 +682,8 @@ struct Search<'g> {
     min_hops: usize,
     max_hops: usize,
     within: i64,
+    /// Searches that stopped at an account with over [`MAX_WINDOW_EDGES`] payments.
+    cut: std::cell::Cell<usize>,
 }
 
 /// One hop of a path: its transaction row, time, amount and the account it reaches.
@@ -689,6 +696,16 @@ struct Hop {
 }
 
 impl Search<'_> {
+    /// Whether account `v` has more than [`MAX_WINDOW_EDGES`] edges in `[lo, hi)`: the
+    /// search does not go on through it, and the cut is counted.
+    fn too_busy(&self, adj: &Adj, v: u32, lo: (i64, u32), hi: (i64, u32)) -> bool {
+        let busy = adj.count_in(v, lo, hi) > MAX_WINDOW_EDGES;
+        if busy {
+            self.cut.set(self.cut.get() + 1);
+        }
+        busy
+    }
+
     /// The amounts a hop may have after a hop of `a`.
     fn next_band(&self, a: f64) -> Option<(f64, f64)> {
         self.tol.map(|t| (a * (1.0 - t), a * (1.0 + t)))
@@ -753,6 +770,9 @@ impl Search<'_> {
             return;
         }
         let adj = if close { self.live.unwrap_or(self.fwd) } else { self.fwd };
+        if self.too_busy(adj, v, lo, hi) {
+            return;
+        }
         let mut cands = Vec::new();
         adj.scan(v, lo, hi, band, budget, &mut cands);
         cands.truncate(MAX_NEXT_HOPS);
@@ -841,6 +861,9 @@ impl Search<'_> {
         let v = bwd.other[earliest];
         let lo = (floor, 0);
         let hi = (bwd.ts[earliest], bwd.row[earliest]);
+        if self.too_busy(bwd, v, lo, hi) {
+            return;
+        }
         let mut cands = Vec::new();
         bwd.scan(v, lo, hi, self.prev_band(bwd.amt[earliest]), budget, &mut cands);
         if cands.len() > MAX_NEXT_HOPS {
@@ -881,7 +904,13 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
         .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter | Pattern::Cycle));
     let bwd = needs_bwd.then(|| backward_adj(prep, &edges, with_amounts));
     drop(edges);
-    let mut episodes = find_episodes(spec, prep, &fwd, bwd.as_ref());
+    let (mut episodes, cut) = find_episodes(spec, prep, &fwd, bwd.as_ref());
+    if cut > 0 {
+        scope.note_limit(format!(
+            "{cut} path {} at an account with more than {MAX_WINDOW_EDGES} payments in the time left",
+            if cut == 1 { "search stopped" } else { "searches stopped" }
+        ));
+    }
     if episodes.is_empty() {
         return Ok(Vec::new());
     }
@@ -943,8 +972,9 @@ fn backward_adj(prep: &Prepared<'_>, edges: &[(u32, u32, i64, u32)], with_amount
     Adj::new(n_nodes, &rev, prep.amounts(), with_amounts)
 }
 
-/// The episodes of every pattern of the rule, pattern by pattern.
-fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option<&Adj>) -> Vec<Episode> {
+/// The episodes of every pattern of the rule, and how many searches stopped at a busy
+/// account (see [`MAX_WINDOW_EDGES`]).
+fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option<&Adj>) -> (Vec<Episode>, usize) {
     let live = spec
         .patterns
         .contains(&Pattern::Cycle)
@@ -957,6 +987,7 @@ fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option
         min_hops: spec.min_hops,
         max_hops: spec.max_hops,
         within: spec.within.ms,
+        cut: std::cell::Cell::new(0),
     };
     let mut episodes: Vec<Episode> = Vec::new();
     for p in &spec.patterns {
@@ -975,7 +1006,7 @@ fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option
             }
         }
     }
-    episodes
+    (episodes, search.cut.get())
 }
 
 /// Sets each episode's measures; with `then`, adds the last account's payments from the
@@ -1725,6 +1756,7 @@ mod tests {
                 min_hops: 1,
                 max_hops: 1,
                 within,
+                cut: std::cell::Cell::new(0),
             };
             let (mut direct, mut searched) = (Vec::new(), Vec::new());
             fans_in(&search, &bwd, &prep, min_branches, &mut direct);

@@ -1,6 +1,6 @@
 #![doc = include_str!("../../../../docs/kinds/sequence.md")]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use crate::error::{Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::util::format;
+use crate::util::window::{window_sum, PrefixSums, SlidingRanks};
 
 /// Pairs (first event, then event) evaluated at once; bounds memory on busy accounts.
 const CHUNK: usize = 1 << 20;
@@ -514,7 +515,14 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         return Ok(Vec::new());
     };
     let compiled = expr::compile(&spec.match_sql).rule_ctx(rule.id(), || "compiling `match`".into())?;
-    let hit = first_hits(rule, &walk, &compiled)?;
+    let (hit, cut) = first_hits(rule, &walk, &compiled)?;
+    if cut > 0 {
+        scope.note_limit(format!(
+            "{cut} first {} more than {MAX_WALK} then-events within {}; each was followed through its first {MAX_WALK}",
+            if cut == 1 { "event had" } else { "events had" },
+            spec.within
+        ));
+    }
     let fired = fired_sequences(&walk, &hit);
     let fired = match &spec.repeat {
         None => fired,
@@ -609,11 +617,18 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
 /// four times as many (see [`first_hits`]).
 const FIRST_ROUND_STEPS: usize = 16;
 
+/// The most then-events a first event's walk follows: on an account busier than that
+/// within `within` (a payment processor, a payroll account), the walk stops there and
+/// the manifest says how many walks were cut short.
+pub(crate) const MAX_WALK: usize = 4096;
+
 /// Where a first event's walk over its then-events stands: the next then-event and the
 /// running then-values so far.
 struct Walker {
     cand: u32,
     j: usize,
+    /// Then-events taken so far.
+    taken: usize,
     total: f64,
     count: f64,
     min: f64,
@@ -626,6 +641,7 @@ impl Walker {
         Walker {
             cand: ci as u32,
             j: then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row)),
+            taken: 0,
             total: 0.0,
             count: 0.0,
             min: f64::INFINITY,
@@ -635,13 +651,14 @@ impl Walker {
     }
 
     /// Pushes the steps of up to `budget` more then-events (same account, within the
-    /// window, after the first event); whether there are more.
+    /// window, after the first event; at most [`MAX_WALK`] in all); whether there are
+    /// more.
     fn advance(&mut self, walk: &Walk<'_>, c: &Candidate, budget: usize, steps: &mut Vec<Step>) -> bool {
         let then_rows = &walk.then_rows;
         let end_ts = c.ts.saturating_add(walk.spec.within.ms);
-        let mut taken = 0usize;
+        let stop = self.taken.saturating_add(budget).min(MAX_WALK);
         while self.j < then_rows.len() && then_rows[self.j].0 == c.account && then_rows[self.j].1 <= end_ts {
-            if taken == budget {
+            if self.taken == stop {
                 return true;
             }
             let r = then_rows[self.j];
@@ -670,7 +687,7 @@ impl Walker {
                     dwell_ms: r.1 - c.ts,
                     ts: r.1,
                 });
-                taken += 1;
+                self.taken += 1;
             }
             self.j += 1;
         }
@@ -687,8 +704,9 @@ impl Walker {
 /// event on a busy account (a payment processor paying out a thousand times a day)
 /// usually fires within a few then-events, and its walk then stops there instead of
 /// evaluating every then-event of its window. The step found is the same: a walk's
-/// steps are evaluated in order and the first that holds is kept.
-fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Option<Step>>> {
+/// steps are evaluated in order and the first that holds is kept. A walk stops after
+/// [`MAX_WALK`] then-events; the count of walks cut short is returned with the hits.
+fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<(Vec<Option<Step>>, usize)> {
     let cands = &walk.cands;
     let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
     let mut hit: Vec<Option<Step>> = vec![None; cands.len()];
@@ -723,7 +741,7 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
             }
         }
         evaluate(&mut steps, &mut hit)?;
-        return Ok(hit);
+        return Ok((hit, 0));
     }
     let mut pending: Vec<Walker> = Vec::new();
     let mut budget = FIRST_ROUND_STEPS;
@@ -737,8 +755,12 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
         }
     }
     evaluate(&mut steps, &mut hit)?;
+    let mut cut = 0usize;
     while !pending.is_empty() {
         pending.retain(|w| hit[w.cand as usize].is_none());
+        let before = pending.len();
+        pending.retain(|w| w.taken < MAX_WALK);
+        cut += before - pending.len();
         budget = budget.saturating_mul(4);
         let mut next = Vec::new();
         for mut w in pending {
@@ -752,7 +774,7 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
         evaluate(&mut steps, &mut hit)?;
         pending = next;
     }
-    Ok(hit)
+    Ok((hit, cut))
 }
 
 /// The sequences that fired, with their rows and values, in (account, start, end) order.
@@ -904,28 +926,21 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     let mut left = 0usize;
     let mut windows: Vec<(usize, usize)> = Vec::with_capacity(n);
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); REPEAT_NAMES.len()];
-    // The dwell times of the window's sequences, kept sorted as the window slides.
-    let mut sorted: Vec<f64> = Vec::new();
-    let place = |sorted: &[f64], d: f64| sorted.partition_point(|x| x.total_cmp(&d).is_lt());
+    // The window's dwell times, ranked as it slides; its sums.
+    let mut ranks = SlidingRanks::new(&dwell);
+    let (first_prefix, then_prefix) = (PrefixSums::new(&first_amount), PrefixSums::new(&then_total));
     for i in 0..n {
         while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts - w.ms {
-            let at = place(&sorted, dwell[left]);
-            sorted.remove(at);
+            ranks.remove(left);
             left += 1;
         }
-        sorted.insert(place(&sorted, dwell[i]), dwell[i]);
-        let k = sorted.len();
-        let median = if k % 2 == 1 {
-            sorted[k / 2]
-        } else {
-            (sorted[k / 2 - 1] + sorted[k / 2]) / 2.0
-        };
+        ranks.insert(i);
         let vals = [
-            k as f64,
-            median,
-            sorted[k - 1],
-            first_amount[left..=i].iter().sum(),
-            then_total[left..=i].iter().sum(),
+            ranks.len() as f64,
+            ranks.median(),
+            ranks.kth(ranks.len() - 1),
+            window_sum(&first_amount, &first_prefix, left, i + 1),
+            window_sum(&then_total, &then_prefix, left, i + 1),
         ];
         for (c, v) in cols.iter_mut().zip(vals) {
             c.push(v);
@@ -975,23 +990,11 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     let f = f
         .bool()
         .map_err(|_| rerr(format!("`repeat.having` must be true or false; it gives {}", f.dtype())))?;
-    // For each sequence: the span of the firing windows it is in, and the last of them.
-    let mut keep: Vec<Option<(i64, i64, usize)>> = vec![None; n];
-    for (i, (l, r)) in windows.iter().enumerate() {
-        if f.get(i) != Some(true) {
-            continue;
-        }
-        let span = (
-            fired[i].first_ts - w.ms,
-            fired[*l..=*r].iter().map(|x| x.end).max().unwrap_or(0),
-        );
-        for slot in keep.iter_mut().take(r + 1).skip(*l) {
-            *slot = Some(match *slot {
-                Some((s, e, _)) => (s.min(span.0), e.max(span.1), i),
-                None => (span.0, span.1, i),
-            });
-        }
-    }
+    let fires: Vec<bool> = (0..n).map(|i| f.get(i) == Some(true)).collect();
+    let starts: Vec<i64> = fired.iter().map(|x| x.first_ts - w.ms).collect();
+    let ends: Vec<i64> = fired.iter().map(|x| x.end).collect();
+    let lefts: Vec<usize> = windows.iter().map(|(l, _)| *l).collect();
+    let keep = firing_spans(&lefts, &starts, &ends, &fires);
     let mut out = Vec::new();
     for (i, mut fd) in fired.into_iter().enumerate() {
         if let Some((s, e, win)) = keep[i] {
@@ -1005,6 +1008,61 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     }
     out.sort_by_key(|f| (f.account, f.start, f.end));
     Ok(out)
+}
+
+/// For each sequence `j`, the span of the firing windows it lies in (the earliest start,
+/// the latest end of the sequences in any of them) and the last of those windows; `None`
+/// when it lies in none. Window `i` holds the sequences `lefts[i]..=i` (`lefts`
+/// nondecreasing, within one account), starts at `starts[i]` (nondecreasing within an
+/// account) and `fires[i]` says whether `having` holds there. Linear time: both ends of
+/// the windows only move forward, so running maxima are kept in monotone queues.
+fn firing_spans(lefts: &[usize], starts: &[i64], ends: &[i64], fires: &[bool]) -> Vec<Option<(i64, i64, usize)>> {
+    let n = lefts.len();
+    // The latest end within each window.
+    let mut window_end = vec![0i64; n];
+    let mut q: VecDeque<usize> = VecDeque::new();
+    for i in 0..n {
+        while q.back().is_some_and(|&b| ends[b] <= ends[i]) {
+            q.pop_back();
+        }
+        q.push_back(i);
+        while q.front().is_some_and(|&f| f < lefts[i]) {
+            q.pop_front();
+        }
+        window_end[i] = q.front().map_or(0, |&f| ends[f]);
+    }
+    // Sequence j lies in windows j..=hi (those whose left end is at most j); of the
+    // firing ones: the first (earliest start), the last, and the latest window end.
+    let mut next_firing = vec![usize::MAX; n + 1];
+    for i in (0..n).rev() {
+        next_firing[i] = if fires[i] { i } else { next_firing[i + 1] };
+    }
+    let mut keep = vec![None; n];
+    let mut q: VecDeque<usize> = VecDeque::new();
+    let mut hi = 0usize; // windows below `hi` have been queued
+    let mut last_firing: Option<usize> = None;
+    for j in 0..n {
+        while hi < n && lefts[hi] <= j {
+            if fires[hi] {
+                while q.back().is_some_and(|&b| window_end[b] <= window_end[hi]) {
+                    q.pop_back();
+                }
+                q.push_back(hi);
+                last_firing = Some(hi);
+            }
+            hi += 1;
+        }
+        while q.front().is_some_and(|&f| f < j) {
+            q.pop_front();
+        }
+        let first = next_firing[j];
+        if let (Some(&top), Some(last)) = (q.front(), last_firing) {
+            if first < hi && last >= j {
+                keep[j] = Some((starts[first], window_end[top], last));
+            }
+        }
+    }
+    keep
 }
 
 /// The columns a rule's measures may read, for gathering.
@@ -1221,6 +1279,67 @@ pub(crate) fn duration_text(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// [`firing_spans`] as the plain loop over every window and every sequence in it.
+    fn firing_spans_naive(
+        lefts: &[usize],
+        starts: &[i64],
+        ends: &[i64],
+        fires: &[bool],
+    ) -> Vec<Option<(i64, i64, usize)>> {
+        let mut keep: Vec<Option<(i64, i64, usize)>> = vec![None; lefts.len()];
+        for i in 0..lefts.len() {
+            if !fires[i] {
+                continue;
+            }
+            let span = (starts[i], ends[lefts[i]..=i].iter().copied().max().unwrap_or(0));
+            for slot in keep.iter_mut().take(i + 1).skip(lefts[i]) {
+                *slot = Some(match *slot {
+                    Some((s, e, _)) => (s.min(span.0), e.max(span.1), i),
+                    None => (span.0, span.1, i),
+                });
+            }
+        }
+        keep
+    }
+
+    #[test]
+    fn firing_spans_equal_the_plain_loop() {
+        let mut state = 12345u64;
+        let mut rnd = |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        for _ in 0..200 {
+            let n = 1 + rnd(60) as usize;
+            // Accounts in runs; each window reaches back a few sequences within its account.
+            let mut lefts = Vec::new();
+            let mut starts = Vec::new();
+            let mut ends = Vec::new();
+            let mut fires = Vec::new();
+            let (mut acct_start, mut t) = (0usize, 0i64);
+            for i in 0..n {
+                if i > 0 && rnd(8) == 0 {
+                    acct_start = i;
+                    t = 0;
+                }
+                t += rnd(5) as i64;
+                let prev_left = if i == acct_start { i } else { lefts[i - 1] };
+                let left = (prev_left + rnd(3) as usize).min(i).max(acct_start);
+                lefts.push(left);
+                starts.push(t - 10);
+                ends.push(t + rnd(20) as i64);
+                fires.push(rnd(3) == 0);
+            }
+            assert_eq!(
+                firing_spans(&lefts, &starts, &ends, &fires),
+                firing_spans_naive(&lefts, &starts, &ends, &fires),
+                "lefts {lefts:?} fires {fires:?}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

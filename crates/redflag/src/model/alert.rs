@@ -57,6 +57,16 @@ pub struct NotApplicable {
     pub unbound_list: Option<String>,
 }
 
+/// A rule whose search for its pattern was cut short on some accounts by a limit on the
+/// work per account (see docs/input-safety.md): its alerts there may be incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchLimit {
+    /// The rule.
+    pub rule_id: String,
+    /// What was cut short, and how often.
+    pub what: String,
+}
+
 /// What the rules found.
 #[derive(Debug, Clone, Default)]
 pub struct RuleRun {
@@ -68,6 +78,8 @@ pub struct RuleRun {
     pub not_applicable: Vec<NotApplicable>,
     /// Alert count per rule that ran.
     pub alerts_per_rule: BTreeMap<String, usize>,
+    /// Rules whose search was cut short somewhere, in pack order.
+    pub search_limits: Vec<SearchLimit>,
     /// Wall time of each step: `prepare`, `conditions`, `rules` (all of them, on several
     /// threads), each rule by id, `cases`. For
     /// tuning a pack; never part of an output file, which must not change between runs.

@@ -12,7 +12,7 @@ mod severity;
 mod side;
 mod window;
 
-pub use alert::{alert_id, Alert, NotApplicable, RuleRun, BUILTIN_MEASURES};
+pub use alert::{alert_id, Alert, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
 pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
 pub use lists::RefList;
 pub use params::{NumField, ParamOverride, ParamValue};

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{Dataset, InputSummary};
-use crate::model::Case;
-use crate::model::{NotApplicable, ParamValue, RuleRun};
+use crate::model::{Case, NotApplicable, ParamValue, RuleRun, SearchLimit};
 use crate::pack::Pack;
 
 /// The pack a run used.
@@ -80,6 +79,9 @@ pub struct Manifest {
     pub rules_not_applicable: Vec<NotApplicable>,
     /// Rules that ran without some optional columns.
     pub rules_partial: Vec<Partial>,
+    /// Rules whose search a limit on the work per account cut short somewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_limits: Vec<SearchLimit>,
     /// Alerts per rule.
     pub alerts_per_rule: BTreeMap<String, usize>,
     /// Cases written.
@@ -133,6 +135,7 @@ impl Manifest {
             rules_run: run.rules_run.clone(),
             rules_not_applicable: run.not_applicable.clone(),
             rules_partial,
+            search_limits: run.search_limits.clone(),
             alerts_per_rule: run.alerts_per_rule.clone(),
             cases: cases.len(),
             alerts: cases.iter().map(|c| c.alerts.len()).sum(),

@@ -1,6 +1,7 @@
 //! Small utilities below everything else: number and time formatting, hashing, the
-//! worker threads. They import nothing of the crate.
+//! worker threads, sliding-window order statistics and sums. They import nothing of the crate.
 
 pub mod format;
 pub mod hash;
 pub mod threads;
+pub mod window;
