@@ -16,7 +16,7 @@ mod manifest;
 mod write;
 
 pub(crate) use csv::frame_csv;
-pub use csv::{alerts_csv, csv_field, quarantine_csv, write_alerts_csv};
+pub use csv::{alerts_csv, alerts_frame, csv_field, quarantine_csv, write_alerts_csv};
 pub use json::{CasesFile, RuleRef, SCHEMA_VERSION};
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
 pub(crate) use write::check_inputs_kept;

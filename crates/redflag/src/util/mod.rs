@@ -1,6 +1,7 @@
 //! Small utilities below everything else: number and time formatting, hashing, the
-//! worker threads. They import nothing of the crate.
+//! worker threads, the cancellation flag. They import nothing of the crate.
 
+pub mod cancel;
 pub mod format;
 pub mod hash;
 pub mod threads;
