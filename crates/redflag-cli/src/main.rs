@@ -363,13 +363,7 @@ fn parse_formats(asked: &[String], allowed: &[&str]) -> Result<Formats, CliError
                 allowed.join(", ")
             )));
         }
-        match a {
-            "json" => f.json = true,
-            "csv" => f.csv = true,
-            "md" => f.md = true,
-            "html" => f.html = true,
-            _ => f.goaml = true,
-        }
+        f.set(a);
     }
     Ok(f)
 }

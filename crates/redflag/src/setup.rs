@@ -35,8 +35,14 @@ impl RunSpec {
     /// named), the overrides and bindings applied, then the rule selection.
     pub fn pack(&self) -> Result<Pack> {
         let packs: Vec<Pack> = self.packs.iter().map(Pack::load).collect::<Result<_>>()?;
+        self.apply(Pack::merge(packs)?)
+    }
+
+    /// A pack loaded beforehand with this spec's overrides, bindings and rule selection
+    /// applied (`packs` is not read).
+    pub fn apply(&self, pack: Pack) -> Result<Pack> {
         let sets: Vec<ParamOverride> = self.sets.iter().map(|s| s.parse()).collect::<Result<_>>()?;
-        let mut pack = Pack::merge(packs)?.with_bindings(&sets, &self.lists)?;
+        let mut pack = pack.with_bindings(&sets, &self.lists)?;
         if !self.only.is_empty() {
             pack = pack.only(&self.only)?;
         }

@@ -37,6 +37,22 @@ pub struct Formats {
     pub goaml: bool,
 }
 
+impl Formats {
+    /// Turns on a format by its name (`json`, `csv`, `md`, `html`, `goaml`); false for an
+    /// unknown name.
+    pub fn set(&mut self, name: &str) -> bool {
+        match name {
+            "json" => self.json = true,
+            "csv" => self.csv = true,
+            "md" => self.md = true,
+            "html" => self.html = true,
+            "goaml" => self.goaml = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The files of a screen run besides `cases.json` and `alerts.csv`, made beforehand.
 pub(crate) struct RunFiles {
     /// `quarantine.csv`, or `None` when no row was set aside (an earlier one is removed).
