@@ -25,9 +25,9 @@ pub fn frame_from_py(obj: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
         )));
     }
     let capsule = obj.call_method0("__arrow_c_stream__")?;
-    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
-        PyTypeError::new_err("__arrow_c_stream__ did not return a PyCapsule")
-    })?;
+    let capsule = capsule
+        .cast::<PyCapsule>()
+        .map_err(|_| PyTypeError::new_err("__arrow_c_stream__ did not return a PyCapsule"))?;
     let ptr = capsule.pointer_checked(Some(STREAM))?.cast::<ArrowArrayStream>();
     // SAFETY: the capsule holds an ArrowArrayStream (its name says so). Its content is
     // moved out and an empty (released) stream left behind, as the interface asks of a
@@ -121,10 +121,7 @@ impl ArrowStream {
                 })
                 .collect()
         };
-        let stream = export_iterator(
-            Box::new(batches.into_iter()),
-            ArrowFieldT::new("".into(), dtype, false),
-        );
+        let stream = export_iterator(Box::new(batches.into_iter()), ArrowFieldT::new("".into(), dtype, false));
         PyCapsule::new_with_value(py, stream, STREAM)
     }
 }

@@ -369,14 +369,26 @@ impl PyPack {
             typ = Series::new_empty("typologies".into(), &DataType::List(Box::new(DataType::String)));
         }
         let df = DataFrame::new_infer_height(vec![
-            Column::new("id".into(), rules.iter().map(|r| r.id().to_string()).collect::<Vec<_>>()),
-            Column::new("kind".into(), rules.iter().map(|r| r.kind.name().to_string()).collect::<Vec<_>>()),
+            Column::new(
+                "id".into(),
+                rules.iter().map(|r| r.id().to_string()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "kind".into(),
+                rules.iter().map(|r| r.kind.name().to_string()).collect::<Vec<_>>(),
+            ),
             Column::new(
                 "severity".into(),
-                rules.iter().map(|r| r.def.severity.as_str().to_string()).collect::<Vec<_>>(),
+                rules
+                    .iter()
+                    .map(|r| r.def.severity.as_str().to_string())
+                    .collect::<Vec<_>>(),
             ),
             typ.into(),
-            Column::new("title".into(), rules.iter().map(|r| r.def.title.clone()).collect::<Vec<_>>()),
+            Column::new(
+                "title".into(),
+                rules.iter().map(|r| r.def.title.clone()).collect::<Vec<_>>(),
+            ),
         ])
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(ArrowStream::new(df))

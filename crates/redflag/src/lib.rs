@@ -71,8 +71,8 @@ pub use model::{
     RuleDef, RuleKind, RuleRun, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
-    alerts_csv, alerts_frame, csv_field, now_utc, quarantine_csv, write_alerts_csv, write_files, write_outputs, CasesFile, FileBody,
-    Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
+    alerts_csv, alerts_frame, csv_field, now_utc, quarantine_csv, write_alerts_csv, write_files, write_outputs,
+    CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
 };
 pub use pack::{parse_binding, ListSource, Pack};
 pub use run::missing_columns;
@@ -246,7 +246,13 @@ fn screen_in(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
     cancel: &Cancel,
 ) -> Result<Screening> {
-    let stop = || if cancel.is_cancelled() { Err(Error::Cancelled) } else { Ok(()) };
+    let stop = || {
+        if cancel.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
     stop()?;
     let t_prepare = std::time::Instant::now();
     let prep = engine::Prepared::new(data)?;
