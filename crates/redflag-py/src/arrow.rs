@@ -50,13 +50,11 @@ fn read_stream(stream: ArrowArrayStream) -> PolarsResult<DataFrame> {
         let Some(sa) = batch.as_any().downcast_ref::<StructArray>() else {
             polars_bail!(ComputeError: "a batch of the stream is not a struct array");
         };
-        // A null row of the batch itself (rare) is kept as nulls in every column.
-        let sa = match sa.validity() {
-            Some(v) if v.unset_bits() > 0 => {
-                polars_bail!(ComputeError: "the stream has null rows; fill or drop them first")
-            }
-            _ => sa,
-        };
+        // A table's rows are never null as a whole; a stream that says otherwise is not
+        // read rather than read wrongly.
+        if sa.validity().is_some_and(|v| v.unset_bits() > 0) {
+            polars_bail!(ComputeError: "the stream has null rows; fill or drop them first");
+        }
         for (col, a) in chunks.iter_mut().zip(sa.values()) {
             col.push(a.clone());
         }

@@ -426,6 +426,11 @@ fn evaluate(
     sweep: Option<String>,
 ) -> PyResult<String> {
     use redflag::evaluate::{Labels, Sweep};
+    if labels_path.is_none() && labels_frame.is_none() && label_column.is_none() {
+        return Err(PyValueError::new_err(
+            "give labels (a labels file or frame: txn_id,scheme_id,typology[,account,role,pattern]) or label_column",
+        ));
+    }
     let spec = run_spec(rules, preset, mapping, fx, sets, lists, only, None)?;
     let input = Input::from_args(paths, frame.as_ref(), name)?;
     let labels_df = labels_frame.as_ref().map(arrow::frame_from_py).transpose()?;

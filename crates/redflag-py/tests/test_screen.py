@@ -238,6 +238,8 @@ def test_evaluate_and_generate() -> None:
     assert again.equals(txns)
     ev = redflag.evaluate(txns, labels=lab)
     assert ev["rows"] == 3000 and ev["overall"]["recall"] > 0
+    with pytest.raises(ValueError, match="give labels"):
+        redflag.evaluate(DEMO)
     plain, none = redflag.generate(rows=500, accounts=50, days=30, typologies=[])
     assert none.height == 0 and plain.height == 500
 
@@ -301,3 +303,33 @@ def test_pack_rules_frame(cli) -> None:
     assert rules["id"].to_list() == [l.split()[0] for l in listed]
     assert pack.id == "fatf-core" and "fatf-core" in repr(pack)
     assert pack.catalogue() == Path("rules/README.md").read_text()
+
+
+def typed_frames():
+    p = pl.read_csv(DEMO)
+    d = pd.read_csv(DEMO)
+    return {
+        "pandas category and datetime64": d.assign(channel=d["channel"].astype("category"), ts=pd.to_datetime(d["ts"])),
+        "pandas extra list column": d.assign(extra=[[1, 2]] * len(d)),
+        "polars categorical, date, datetime": p.with_columns(
+            pl.col("channel").cast(pl.Categorical), pl.col("opened").str.to_date(), pl.col("ts").str.to_datetime()
+        ),
+        "polars decimal, int32, struct": p.with_columns(
+            pl.col("amount").cast(pl.Decimal(18, 2)), pl.col("mcc").cast(pl.Int32), pl.struct("amount", "currency").alias("s")
+        ),
+        "arrow dictionary": pacsv.read_csv(DEMO).set_column(
+            5, "channel", pacsv.read_csv(DEMO).column("channel").combine_chunks().dictionary_encode()
+        ),
+    }
+
+
+@pytest.mark.parametrize("kind", list(typed_frames()))
+def test_typed_columns_cross_as_the_file_reads(kind: str) -> None:
+    want = redflag.screen(DEMO).alerts
+    got = redflag.screen(typed_frames()[kind]).alerts
+    assert got.equals(want)
+
+
+def test_an_empty_frame_screens_to_nothing() -> None:
+    res = redflag.screen(pl.read_csv(DEMO).head(0))
+    assert res.manifest["rows_read"] == 0 and len(res) == 0 and res.alerts.height == 0
