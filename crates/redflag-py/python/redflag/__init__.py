@@ -21,7 +21,7 @@ import html as _html
 import io as _io
 import json as _json
 import os as _os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import polars as pl
 
@@ -106,7 +106,7 @@ def _data(data: Data) -> Tuple[Optional[List[str]], Any, str]:
         return None, data, "polars.DataFrame"
     module = type(data).__module__.split(".")[0]
     if module == "pandas" and type(data).__name__ == "DataFrame":
-        import pyarrow as pa  # pandas frames cross through pyarrow, once
+        import pyarrow as pa  # type: ignore[import-untyped]  # pandas frames cross through pyarrow, once
 
         return None, pa.Table.from_pandas(data, preserve_index=False), "pandas.DataFrame"
     if hasattr(data, "__arrow_c_stream__"):
@@ -130,7 +130,7 @@ def _sets(params: Optional[Params]) -> List[str]:
 def _lists(lists: Optional[Lists]) -> List[Tuple[str, Optional[str], Optional[List[str]]]]:
     out: List[Tuple[str, Optional[str], Optional[List[str]]]] = []
     for name, v in (lists or {}).items():
-        if _is_path(v):
+        if isinstance(v, (str, _os.PathLike)):
             out.append((name, _os.fspath(v), None))
         else:
             out.append((name, None, [str(x) for x in v]))
@@ -151,7 +151,7 @@ def _rules(rules: Union[None, PathLike, Sequence[PathLike], "Pack"]) -> Tuple[An
         return None, []
     if isinstance(rules, Pack):
         return rules._native, []
-    if _is_path(rules):
+    if isinstance(rules, (str, _os.PathLike)):
         return None, [_os.fspath(rules)]
     return None, [_os.fspath(r) for r in rules]
 
@@ -171,7 +171,7 @@ class Pack:
     as ``rules=pack``.
     """
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _redflag.Pack) -> None:
         self._native = native
 
     @classmethod
@@ -224,7 +224,7 @@ class Pack:
     @property
     def params(self) -> Dict[str, Any]:
         """Pack-wide parameters and their values."""
-        return _json.loads(self._native.params_json())
+        return cast(Dict[str, Any], _json.loads(self._native.params_json()))
 
     @property
     def rules(self) -> pl.DataFrame:
@@ -246,7 +246,7 @@ class Result:
     """What a screening found: ranked cases, their alerts, the quarantined rows, the
     manifest; ``write`` writes the files the ``redflag`` command writes."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _redflag.Screen) -> None:
         self._native = native
         self._cache: Dict[str, Any] = {}
 
@@ -262,7 +262,7 @@ class Result:
                 text = self._native.cases_json().encode()
                 df = pl.read_json(_io.BytesIO(text), infer_schema_length=None)
             self._cache["cases"] = df
-        return self._cache["cases"]
+        return cast(pl.DataFrame, self._cache["cases"])
 
     @property
     def alerts(self) -> pl.DataFrame:
@@ -270,7 +270,7 @@ class Result:
         (``ts`` as a datetime, ``amount_base`` not rounded)."""
         if "alerts" not in self._cache:
             self._cache["alerts"] = _frame(self._native.alerts())
-        return self._cache["alerts"]
+        return cast(pl.DataFrame, self._cache["alerts"])
 
     @property
     def quarantine(self) -> pl.DataFrame:
@@ -278,7 +278,7 @@ class Result:
         columns of quarantine.csv)."""
         if "quarantine" not in self._cache:
             self._cache["quarantine"] = _frame(self._native.quarantine())
-        return self._cache["quarantine"]
+        return cast(pl.DataFrame, self._cache["quarantine"])
 
     @property
     def manifest(self) -> Dict[str, Any]:
@@ -286,7 +286,7 @@ class Result:
         sha256, row counts, rules run and not applicable, alerts per rule."""
         if "manifest" not in self._cache:
             self._cache["manifest"] = _json.loads(self._native.manifest_json())
-        return self._cache["manifest"]
+        return cast(Dict[str, Any], self._cache["manifest"])
 
     def write(
         self,
@@ -301,7 +301,7 @@ class Result:
         ``alerts.csv`` (csv), ``report.md`` (md), ``report.html`` (html), goAML drafts
         (goaml, with ``goaml_config``). Returns the manifest written."""
         text = self._native.write(_os.fspath(out_dir), list(formats), _path(goaml_config))
-        return _json.loads(text)
+        return cast(Dict[str, Any], _json.loads(text))
 
     def to_html(self) -> str:
         """The self-contained HTML report (report.html) as text."""
@@ -430,7 +430,7 @@ def evaluate(
     labels_path: Optional[str] = None
     labels_frame: Any = None
     if labels is not None:
-        if _is_path(labels):
+        if isinstance(labels, (str, _os.PathLike)):
             labels_path = _os.fspath(labels)
         else:
             _, labels_frame, _ = _data(labels)
@@ -453,7 +453,7 @@ def evaluate(
         _only(only),
         sweep,
     )
-    return _json.loads(text)
+    return cast(Dict[str, Any], _json.loads(text))
 
 
 def generate(

@@ -1,7 +1,7 @@
 """Type stubs of ``redflag._redflag``, the native part of the package. Use the functions
 of ``redflag`` itself: they normalise their arguments and return polars frames."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 __version__: str
 
@@ -11,7 +11,7 @@ class RedflagError(Exception):
 class PackError(RedflagError):
     """A rule pack is wrong, or two packs clash."""
 
-    problems: List[dict]
+    problems: List[Dict[str, Any]]
     """Each problem: ``file``, ``line``, ``column``, ``rule_id``, ``field``, ``message``."""
 
 class ParameterError(RedflagError):
