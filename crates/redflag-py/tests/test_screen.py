@@ -333,3 +333,23 @@ def test_typed_columns_cross_as_the_file_reads(kind: str) -> None:
 def test_an_empty_frame_screens_to_nothing() -> None:
     res = redflag.screen(pl.read_csv(DEMO).head(0))
     assert res.manifest["rows_read"] == 0 and len(res) == 0 and res.alerts.height == 0
+
+
+def test_goaml_drafts_as_the_cli_writes_them(cli, tmp_path: Path) -> None:
+    args = ["--format", "json,goaml", "--goaml-config", "samples/goaml-config.yaml", "--min-score", "5", "-q"]
+    run_cli(cli, "screen", DEMO, "--out", str(tmp_path / "cli"), *args)
+    res = redflag.screen(DEMO, min_score=5)
+    res.write(tmp_path / "py", formats=["json", "goaml"], goaml_config="samples/goaml-config.yaml")
+    drafts = sorted(p.name for p in (tmp_path / "cli" / "goaml").iterdir())
+    assert drafts and sorted(p.name for p in (tmp_path / "py" / "goaml").iterdir()) == drafts
+    submitted = re.compile(rb"<submission_date>[^<]*</submission_date>")  # when the draft was made
+
+    def read(p: Path) -> bytes:
+        return submitted.sub(b"", p.read_bytes())
+
+    for name in drafts:
+        assert read(tmp_path / "py" / "goaml" / name) == read(tmp_path / "cli" / "goaml" / name), name
+    with pytest.raises(ValueError, match="needs goaml_config"):
+        res.write(tmp_path / "x", formats=["goaml"])
+    with pytest.raises(ValueError, match="format `pdf`: unknown"):
+        res.write(tmp_path / "x", formats=["pdf"])
