@@ -290,8 +290,9 @@ def test_the_gil_is_released_while_screening() -> None:
     took = time.monotonic() - t0
     stop.set()
     t.join()
-    # The other thread kept running: about one tick every 10 ms of the screening.
-    assert len(ticks) - n > took / 0.01 * 0.3, (len(ticks) - n, took)
+    # The other thread kept running: up to a tick every 10 ms of the screening (a tenth
+    # of that on a loaded machine); with the GIL held it would tick once or not at all.
+    assert len(ticks) - n > max(5, took / 0.01 * 0.1), (len(ticks) - n, took)
 
 
 def test_pack_rules_frame(cli) -> None:
