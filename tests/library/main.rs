@@ -13,5 +13,6 @@ mod network;
 mod pack;
 mod props;
 mod sequence;
+mod setup;
 mod versioning;
 mod watchlist;

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use redflag::evaluate::{Evaluation, Labels, RuleScore, Sweep, SweepResult};
-use redflag::{FxTable, IngestOptions, Mapping, Pack, ParamOverride};
+use redflag::RunSpec;
 
 use crate::CliError;
 
@@ -157,36 +157,23 @@ pub struct EvaluateArgs {
 
 pub fn evaluate(args: EvaluateArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
     let sweep: Option<Sweep> = args.sweep.as_deref().map(str::parse).transpose()?;
-    let mut pack = match &args.rules {
-        Some(p) => Pack::load(p)?,
-        None => Pack::builtin()?,
-    };
-    let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
-    let lists: Vec<(String, PathBuf)> = args
-        .list
-        .iter()
-        .map(|l| redflag::parse_binding(l))
-        .collect::<Result<_, _>>()?;
-    pack = pack.with_overrides(&sets, &lists)?;
-    if !args.only.is_empty() {
-        pack = pack.only(&args.only)?;
-    }
-    // Read the labels first: a bad labels file fails before the data is read.
-    let file_labels = args.labels.as_ref().map(Labels::load).transpose()?;
-    let mut mapping = match (&args.preset, &args.mapping) {
-        (Some(p), _) => Mapping::preset(p)?,
-        (None, Some(m)) => Mapping::load(m)?,
-        (None, None) => Mapping::preset("canonical")?,
-    };
-    if let Some(c) = &args.label_column {
-        mapping.label = Some(c.clone());
-    }
-    let opts = IngestOptions {
-        mapping: Some(mapping),
-        fx: args.fx.as_ref().map(FxTable::load).transpose()?,
-        base_currency: pack.base_currency.clone(),
+    let spec = RunSpec {
+        packs: args.rules.iter().cloned().collect(),
+        sets: args.set.clone(),
+        lists: crate::list_bindings(&args.list)?,
+        only: args.only.clone(),
+        preset: args.preset.clone(),
+        mapping: args.mapping.clone(),
+        fx: args.fx.clone(),
         threads: None,
     };
+    let pack = spec.pack()?;
+    // Read the labels first: a bad labels file fails before the data is read.
+    let file_labels = args.labels.as_ref().map(Labels::load).transpose()?;
+    let mut opts = spec.ingest_options(&pack)?;
+    if let (Some(c), Some(m)) = (&args.label_column, opts.mapping.as_mut()) {
+        m.label = Some(c.clone());
+    }
     let show = !args.quiet && std::io::stderr().is_terminal();
     let spinner = show.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();

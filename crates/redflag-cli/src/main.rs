@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use redflag::report::{GoamlConfig, Redactor, ReportOptions};
-use redflag::{
-    Case, CasesFile, Error, Formats, FxTable, IngestOptions, Mapping, Outputs, Pack, ParamOverride, Severity,
-};
+use redflag::{Case, CasesFile, Error, Formats, ListSource, Outputs, Pack, RunSpec, Severity};
 
 mod heap;
 mod lab;
@@ -261,6 +259,14 @@ impl From<std::io::Error> for CliError {
     }
 }
 
+/// `--list NAME=PATH` bindings, as the library takes them.
+pub(crate) fn list_bindings(lists: &[String]) -> Result<Vec<(String, ListSource)>, Error> {
+    lists
+        .iter()
+        .map(|l| redflag::parse_binding(l).map(|(n, p)| (n, ListSource::Path(p))))
+        .collect()
+}
+
 fn load_pack(p: Option<&PathBuf>) -> Result<Pack, Error> {
     match p {
         Some(p) => Pack::load(p),
@@ -361,13 +367,7 @@ fn parse_formats(asked: &[String], allowed: &[&str]) -> Result<Formats, CliError
                 allowed.join(", ")
             )));
         }
-        match a {
-            "json" => f.json = true,
-            "csv" => f.csv = true,
-            "md" => f.md = true,
-            "html" => f.html = true,
-            _ => f.goaml = true,
-        }
+        f.set(a);
     }
     Ok(f)
 }
@@ -467,31 +467,20 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
     let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
     // Pack(s): several packs run one after the other into the same cases.
-    let packs: Vec<Pack> = args.rules.iter().map(Pack::load).collect::<Result<_, _>>()?;
-    let sets: Vec<ParamOverride> = args.set.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
-    let lists: Vec<(String, PathBuf)> = args
-        .list
-        .iter()
-        .map(|l| redflag::parse_binding(l))
-        .collect::<Result<_, _>>()?;
-    let mut pack = Pack::merge(packs)?;
-    pack = pack.with_overrides(&sets, &lists)?;
-    if !args.only.is_empty() {
-        pack = pack.only(&args.only)?;
-    }
-    let mapping = match (&args.preset, &args.mapping) {
-        (Some(p), _) => Mapping::preset(p)?,
-        (None, Some(m)) => Mapping::load(m)?,
-        (None, None) => Mapping::preset("canonical")?,
-    };
-    let fx = args.fx.as_ref().map(FxTable::load).transpose()?;
-    let fx_info = fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone()));
-    let opts = IngestOptions {
-        mapping: Some(mapping.clone()),
-        fx,
-        base_currency: pack.base_currency.clone(),
+    let spec = RunSpec {
+        packs: args.rules.clone(),
+        sets: args.set.clone(),
+        lists: list_bindings(&args.list)?,
+        only: args.only.clone(),
+        preset: args.preset.clone(),
+        mapping: args.mapping.clone(),
+        fx: args.fx.clone(),
         threads: args.threads,
     };
+    let pack = spec.pack()?;
+    let opts = spec.ingest_options(&pack)?;
+    let mapping_name = opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_default();
+    let fx_info = opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone()));
     let show = !args.quiet && std::io::stderr().is_terminal();
     let spinner = show.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -532,7 +521,10 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
             b.set_message(term::clean(id).into_owned());
         }
     };
-    let options = redflag::ScreenOptions { threads: args.threads };
+    let options = redflag::ScreenOptions {
+        threads: args.threads,
+        ..Default::default()
+    };
     let mut result = redflag::screen_with(&pack, &data, &options, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -542,7 +534,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         min_score: args.min_score,
         redactor: args.redact.then(|| redactor(&pack)),
         goaml,
-        mapping: mapping.name.clone(),
+        mapping: mapping_name,
         fx: fx_info,
         started_at: started,
     };

@@ -216,6 +216,10 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The run was cancelled through its [`crate::Cancel`] flag (a Ctrl-C); nothing was
+    /// written.
+    #[error("the run was cancelled before it finished; nothing was written")]
+    Cancelled,
     /// A report could not be rendered from saved results.
     #[error("{path}: {message}")]
     Results {

@@ -764,7 +764,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
 /// Runs every rule of the pack over the data and scores what fired against the labels.
 pub fn evaluate(pack: &Pack, data: &Dataset, labels: &Labels) -> Result<Evaluation> {
     let prep = Prepared::new(data)?;
-    let run = crate::run::run(pack, &prep, &|_, _, _| {})?;
+    let run = crate::run::run(pack, &prep, &|_, _, _| {}, &crate::util::cancel::Cancel::new())?;
     score(pack, data, labels, &run)
 }
 
@@ -939,7 +939,7 @@ pub fn sweep(
             progress(i + 1, spec.values.len());
             continue;
         }
-        let run = crate::run::run(&p, &prep, &|_, _, _| {})?;
+        let run = crate::run::run(&p, &prep, &|_, _, _| {}, &crate::util::cancel::Cancel::new())?;
         if let Some(na) = run.not_applicable.first() {
             return Err(Error::Rule {
                 rule_id: na.rule_id.clone(),

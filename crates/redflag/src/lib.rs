@@ -50,11 +50,13 @@ mod pack;
 pub mod report;
 mod run;
 pub mod schema;
+mod setup;
 mod util;
 pub mod watchlist;
 
 use std::path::{Path, PathBuf};
 
+pub use util::cancel::Cancel;
 pub use util::format;
 
 pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
@@ -70,12 +72,13 @@ pub use model::{
     TYPOLOGIES,
 };
 pub use output::{
-    alerts_csv, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv, write_files,
-    write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, SCHEMA_VERSION,
-    STAGING_PREFIX,
+    alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,
+    write_files, write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef,
+    SCHEMA_VERSION, STAGING_PREFIX,
 };
-pub use pack::{parse_binding, Pack};
+pub use pack::{parse_binding, ListSource, Pack};
 pub use run::missing_columns;
+pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
 
 /// What a screening found.
@@ -105,6 +108,20 @@ impl Screening {
         if let Some(r) = &outputs.redactor {
             r.redact_cases(&mut self.cases);
         }
+        let manifest = self.manifest(pack, data, outputs);
+        output::check_inputs_kept(dir, data)?;
+        // The cases move into the file's struct and back: no copy of a large result.
+        let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut self.cases), pack);
+        let written = write_run_files(&cf, data, dir, outputs);
+        self.cases = cf.cases;
+        written.map(|_| manifest)
+    }
+}
+
+impl Screening {
+    /// The run's manifest as [`Screening::write`] writes it for these cases, finished now
+    /// (the cases are taken as they are: `outputs.min_score` is recorded, not applied).
+    pub fn manifest(&self, pack: &Pack, data: &Dataset, outputs: &Outputs) -> Manifest {
         let mut manifest = Manifest::new(
             pack,
             data,
@@ -117,12 +134,7 @@ impl Screening {
         );
         manifest.redacted = outputs.redactor.is_some();
         manifest.finished_at = now_utc();
-        output::check_inputs_kept(dir, data)?;
-        // The cases move into the file's struct and back: no copy of a large result.
-        let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut self.cases), pack);
-        let written = write_run_files(&cf, data, dir, outputs);
-        self.cases = cf.cases;
-        written.map(|_| manifest)
+        manifest
     }
 }
 
@@ -198,6 +210,9 @@ pub struct ScreenOptions {
     /// Worker threads (`None`: the machine's cores). The result is the same whatever the
     /// count.
     pub threads: Option<usize>,
+    /// Set from another thread, stops the run before its next step or rule with
+    /// [`Error::Cancelled`].
+    pub cancel: Cancel,
 }
 
 /// Screens a dataset with a pack.
@@ -223,21 +238,36 @@ pub fn screen_with(
     options: &ScreenOptions,
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<Screening> {
-    util::threads::with_threads(options.threads, || screen_in(pack, data, progress))
+    util::threads::with_threads(options.threads, || screen_in(pack, data, progress, &options.cancel))
 }
 
 /// The stages of a screening: prepare the side views, run the rules, build the cases.
-fn screen_in(pack: &Pack, data: &Dataset, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Result<Screening> {
+fn screen_in(
+    pack: &Pack,
+    data: &Dataset,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+    cancel: &Cancel,
+) -> Result<Screening> {
+    let stop = || {
+        if cancel.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    stop()?;
     let t_prepare = std::time::Instant::now();
     let prep = engine::Prepared::new(data)?;
     let prepare = t_prepare.elapsed();
-    let mut rule_run = run::run(pack, &prep, progress)?;
+    stop()?;
+    let mut rule_run = run::run(pack, &prep, progress, cancel)?;
     rule_run.timings.insert(0, ("prepare".into(), prepare));
     // The side views are no longer needed: freed before the cases are built.
     let accounts = prep.account_count();
     drop(prep);
     let t_cases = std::time::Instant::now();
     let alerts = std::mem::take(&mut rule_run.alerts);
+    stop()?;
     let cases = cases::build(alerts, &data.transactions, pack)?;
     rule_run.timings.push(("cases".into(), t_cases.elapsed()));
     Ok(Screening {

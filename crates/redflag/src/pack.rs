@@ -187,7 +187,7 @@ struct PackFile {
     #[serde(default)]
     params: BTreeMap<String, ParamValue>,
     #[serde(default)]
-    lists: BTreeMap<String, ListSource>,
+    lists: BTreeMap<String, ListFiles>,
     #[serde(default)]
     rules: Vec<serde_yaml_ng::Value>,
 }
@@ -196,16 +196,16 @@ struct PackFile {
 /// languages).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum ListSource {
+enum ListFiles {
     One(String),
     Many(Vec<String>),
 }
 
-impl ListSource {
+impl ListFiles {
     fn paths(&self) -> Vec<&str> {
         match self {
-            ListSource::One(p) => vec![p.as_str()],
-            ListSource::Many(v) => v.iter().map(String::as_str).collect(),
+            ListFiles::One(p) => vec![p.as_str()],
+            ListFiles::Many(v) => v.iter().map(String::as_str).collect(),
         }
     }
 }
@@ -417,32 +417,22 @@ impl Pack {
         Ok(pack)
     }
 
-    /// Applies parameter overrides and list bindings and checks the pack again.
+    /// Applies parameter overrides and list bindings (`NAME=PATH`, files) and checks the
+    /// pack again.
     pub fn with_overrides(&self, sets: &[ParamOverride], lists: &[(String, PathBuf)]) -> Result<Pack> {
+        let bound: Vec<(String, ListSource)> = lists
+            .iter()
+            .map(|(n, p)| (n.clone(), ListSource::Path(p.clone())))
+            .collect();
+        self.with_bindings(sets, &bound)
+    }
+
+    /// Applies parameter overrides and list bindings, from files or from values, and
+    /// checks the pack again.
+    pub fn with_bindings(&self, sets: &[ParamOverride], lists: &[(String, ListSource)]) -> Result<Pack> {
         let mut pack = self.clone();
-        for (name, path) in lists {
-            // A watch list (UN XML, OpenSanctions or plain watch-list CSV) is told by its
-            // content; anything else is a reference list, one value a line.
-            let bytes = std::fs::read(path).map_err(|source| Error::Io {
-                path: path.clone(),
-                action: "reading the list",
-                source,
-            })?;
-            let for_watchlist_rule = self
-                .rules
-                .iter()
-                .any(|r| crate::kinds::of(r).watch_list(r) == Some(name.as_str()));
-            let looks_like_watch_list = matches!(
-                crate::watchlist::detect(&bytes),
-                crate::watchlist::Detected::WatchList(_) | crate::watchlist::Detected::OtherXml
-            );
-            if for_watchlist_rule || looks_like_watch_list {
-                let wl = crate::watchlist::WatchList::parse(&bytes, path)?;
-                pack.bind_watch_list(name, wl, &path.display().to_string());
-            } else {
-                let l = RefList::load(name, path)?;
-                pack.lists.insert(name.clone(), l);
-            }
+        for (name, source) in lists {
+            self.bind_list(&mut pack, name, source)?;
         }
         let ids: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();
         for s in sets {
@@ -511,6 +501,51 @@ impl Pack {
         }
         pack.rules = rules;
         Ok(pack)
+    }
+
+    /// Binds one list into `pack`: a file is a watch list when a `watchlist` rule reads
+    /// the name or its content says so, else a reference list; values are a reference list.
+    fn bind_list(&self, pack: &mut Pack, name: &str, source: &ListSource) -> Result<()> {
+        let for_watchlist_rule = self
+            .rules
+            .iter()
+            .any(|r| crate::kinds::of(r).watch_list(r) == Some(name));
+        let path = match source {
+            ListSource::Path(p) => p,
+            ListSource::Values(values) => {
+                if for_watchlist_rule {
+                    return Err(Error::List {
+                        name: name.to_string(),
+                        path: PathBuf::from("(values)"),
+                        message: "a watch list is read from a file (UN Consolidated List XML, OpenSanctions \
+                                  targets.simple.csv or a watch-list CSV), not from a list of values"
+                            .into(),
+                    });
+                }
+                pack.lists
+                    .insert(name.to_string(), RefList::from_values(name, "(values)", values));
+                return Ok(());
+            }
+        };
+        // A watch list (UN XML, OpenSanctions or plain watch-list CSV) is told by its
+        // content; anything else is a reference list, one value a line.
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            action: "reading the list",
+            source,
+        })?;
+        let looks_like_watch_list = matches!(
+            crate::watchlist::detect(&bytes),
+            crate::watchlist::Detected::WatchList(_) | crate::watchlist::Detected::OtherXml
+        );
+        if for_watchlist_rule || looks_like_watch_list {
+            let wl = crate::watchlist::WatchList::parse(&bytes, path)?;
+            pack.bind_watch_list(name, wl, &path.display().to_string());
+        } else {
+            let l = RefList::load(name, path)?;
+            pack.lists.insert(name.to_string(), l);
+        }
+        Ok(())
     }
 
     /// Binds a watch list under a name for the `watchlist` rules that read it (the API's
@@ -925,6 +960,15 @@ fn locate_key(text: &str, rule_id: Option<&str>, field: &str, is_toml: bool, fil
             mk(start + 1, 1)
         }
     }
+}
+
+/// Where a list bound by name comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListSource {
+    /// A file (`--list NAME=PATH`): a watch list or a reference list, one value a line.
+    Path(PathBuf),
+    /// Values given in code: a reference list.
+    Values(Vec<String>),
 }
 
 /// A list binding `NAME=PATH` as written: the name and the path, each trimmed.

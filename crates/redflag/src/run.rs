@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 
 use crate::engine::{condition_masks, Prepared, Scope};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Alert, NotApplicable, Rule, RuleRun, SearchLimit};
 use crate::pack::Pack;
 use crate::schema;
+use crate::util::cancel::Cancel;
 use crate::util::threads::run_parallel;
 
 /// The columns a rule reads that the data does not supply.
@@ -29,8 +30,14 @@ pub fn missing_columns(rule: &Rule, present: &[String]) -> Vec<String> {
     missing.into_iter().collect()
 }
 
-/// Runs every rule of the pack over prepared data.
-pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Result<RuleRun> {
+/// Runs every rule of the pack over prepared data; a rule not yet started when `cancel`
+/// is set does not start, and the run ends with [`Error::Cancelled`].
+pub fn run(
+    pack: &Pack,
+    prep: &Prepared<'_>,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+    cancel: &Cancel,
+) -> Result<RuleRun> {
     let mut out = RuleRun::default();
     let mut runnable: Vec<&Rule> = Vec::new();
     for r in &pack.rules {
@@ -61,6 +68,9 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     }
     let t_conditions = std::time::Instant::now();
     let masks = condition_masks(prep, &runnable)?;
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
     out.timings.push(("conditions".into(), t_conditions.elapsed()));
     let total = runnable.len();
     // Rules that screen other rules' alerts (`on_alerts_of`) run after all the others.
@@ -71,6 +81,9 @@ pub fn run(pack: &Pack, prep: &Prepared<'_>, progress: &(dyn Fn(&str, usize, usi
     let done = std::sync::atomic::AtomicUsize::new(0);
     let run_one = |i: usize, allowed: Option<&std::collections::HashSet<(u32, u32)>>| {
         let r = runnable[i];
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         let scope = Scope::new(prep, &masks, i, allowed, &pack.watch_lists);
         let t_rule = std::time::Instant::now();
         let res = crate::kinds::run(r, &scope).map(|a| (a, t_rule.elapsed(), scope.take_limits()));
@@ -167,13 +180,13 @@ mod tests {
         let pack = Pack::builtin().unwrap();
         let whole = {
             let prep = Prepared::new(&ds).unwrap();
-            run(&pack, &prep, &|_, _, _| {}).unwrap()
+            run(&pack, &prep, &|_, _, _| {}, &Cancel::new()).unwrap()
         };
         assert!(whole.alerts.len() > 50, "{}", whole.alerts.len());
         for size in [50, 700, 5_000] {
             let mut prep = Prepared::new(&ds).unwrap();
             prep.set_slice_rows(size);
-            let sliced = run(&pack, &prep, &|_, _, _| {}).unwrap();
+            let sliced = run(&pack, &prep, &|_, _, _| {}, &Cancel::new()).unwrap();
             assert_eq!(sliced.alerts_per_rule, whole.alerts_per_rule, "slices of {size}");
             assert_eq!(sliced.alerts, whole.alerts, "slices of {size}");
         }

@@ -17,7 +17,7 @@ const FLOORS: &[&[&str]] = &[
     &["pack"],
     &["run"],
     &["cases"],
-    &["output", "report", "catalogue", "evaluate"],
+    &["output", "report", "catalogue", "evaluate", "setup"],
     &["lib"],
 ];
 

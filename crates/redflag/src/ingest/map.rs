@@ -163,6 +163,16 @@ fn to_canonical_type(
 ) -> Expr {
     match ty {
         ColType::Text => {
+            // A float column of whole numbers (pandas keeps an integer column with gaps
+            // as floats) reads as those integers: `5411`, not `5411.0`.
+            let e = if matches!(src_dtype, DataType::Float32 | DataType::Float64) {
+                let whole = e.clone().eq(e.clone().floor()).and(e.clone().abs().lt(lit(1e15)));
+                when(whole)
+                    .then(e.clone().cast(DataType::Int64).cast(DataType::String))
+                    .otherwise(e.cast(DataType::String))
+            } else {
+                e
+            };
             if trim || *src_dtype != DataType::String {
                 let t = e.cast(DataType::String).str().strip_chars(lit(NULL));
                 when(t.clone().str().len_bytes().eq(lit(0)))

@@ -41,6 +41,26 @@ impl RefList {
         }
     }
 
+    /// A list of values given in code: trimmed, blanks and duplicates dropped; its sha256
+    /// is that of the values one a line.
+    pub fn from_values(name: &str, source: &str, values: &[String]) -> RefList {
+        let mut seen = BTreeSet::new();
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && seen.insert(v.to_string()))
+            .map(str::to_string)
+            .collect();
+        let mut text = values.join("\n");
+        text.push('\n');
+        RefList {
+            name: name.to_string(),
+            source: source.to_string(),
+            sha256: sha256_hex(text.as_bytes()),
+            values,
+        }
+    }
+
     /// Reads a list file.
     pub fn load(name: &str, path: &Path) -> Result<RefList> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {

@@ -15,7 +15,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
-use crate::model::Case;
+use crate::model::{Alert, Case};
 
 /// A text cell neutralised against spreadsheet formulas: a `'` before a cell that begins
 /// with `=`, `+`, `-`, `@`, a tab or a carriage return (unless the cell is a plain number
@@ -82,13 +82,7 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
     let mut line = String::new();
     for c in cases {
         for a in &c.alerts {
-            // In time order, then by id; each row's key read once.
-            let mut rows: Vec<(Option<i64>, Option<&str>, u32)> = a
-                .rows
-                .iter()
-                .map(|&r| (ts.get(r as usize), ids.get(r as usize), r))
-                .collect();
-            rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+            let rows = alert_rows(a, &ts, &ids);
             // The fields the alert's rows share.
             let head = format!(
                 "{},{},{},{},{},",
@@ -121,6 +115,69 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
     }
     w.flush().map_err(io)?;
     Ok(())
+}
+
+/// An alert's rows in `alerts.csv` order: time, then transaction id; each row's key read
+/// once.
+fn alert_rows<'a>(a: &Alert, ts: &Int64Chunked, ids: &'a StringChunked) -> Vec<(Option<i64>, Option<&'a str>, u32)> {
+    let mut rows: Vec<(Option<i64>, Option<&str>, u32)> = a
+        .rows
+        .iter()
+        .map(|&r| (ts.get(r as usize), ids.get(r as usize), r))
+        .collect();
+    rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    rows
+}
+
+/// The rows of `alerts.csv` as a frame, in the same order and with the same columns:
+/// `case_id`, `alert_id`, `rule_id`, `severity`, `account`, `txn_id`, `ts` (the input's
+/// datetime type), `amount_base` (not rounded) and `explanation`.
+pub fn alerts_frame(cases: &[Case], ds: &Dataset) -> Result<DataFrame> {
+    let txns = &ds.transactions;
+    let ts = txns
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading ts".into())?;
+    let ids = txns
+        .column("txn_id")
+        .and_then(|c| c.str().cloned())
+        .ctx(|| "reading txn_id".into())?;
+    let mut take: Vec<IdxSize> = Vec::new();
+    let mut text: [Vec<&str>; 6] = Default::default();
+    for c in cases {
+        for a in &c.alerts {
+            for (_, _, r) in alert_rows(a, &ts, &ids) {
+                take.push(r as IdxSize);
+                let fields = [
+                    c.case_id.as_str(),
+                    a.alert_id.as_str(),
+                    a.rule_id.as_str(),
+                    a.severity.as_str(),
+                    a.account.as_str(),
+                    a.explanation.as_str(),
+                ];
+                for (col, v) in text.iter_mut().zip(fields) {
+                    col.push(v);
+                }
+            }
+        }
+    }
+    let idx = IdxCa::from_vec("".into(), take);
+    let picked = txns
+        .select(["txn_id", "ts", "amount_base"])
+        .and_then(|d| d.take(&idx))
+        .ctx(|| "gathering the alerts' transactions".into())?;
+    let names = ["case_id", "alert_id", "rule_id", "severity", "account", "explanation"];
+    let mut cols: Vec<Column> = names
+        .iter()
+        .zip(&text)
+        .map(|(n, v)| Column::new((*n).into(), v.as_slice()))
+        .collect();
+    let explanation = cols.pop();
+    cols.extend(picked.into_columns());
+    cols.extend(explanation);
+    DataFrame::new_infer_height(cols).ctx(|| "building the alerts frame".into())
 }
 
 /// [`csv_field`], appended to `out`.

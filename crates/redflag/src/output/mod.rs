@@ -17,7 +17,7 @@ mod manifest;
 mod write;
 
 pub(crate) use csv::frame_csv;
-pub use csv::{alerts_csv, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
+pub use csv::{alerts_csv, alerts_frame, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
 pub(crate) use json::check_case_ids;
 pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
@@ -37,6 +37,22 @@ pub struct Formats {
     pub html: bool,
     /// `goaml/CASE_ID.xml`, one draft a case.
     pub goaml: bool,
+}
+
+impl Formats {
+    /// Turns on a format by its name (`json`, `csv`, `md`, `html`, `goaml`); false for an
+    /// unknown name.
+    pub fn set(&mut self, name: &str) -> bool {
+        match name {
+            "json" => self.json = true,
+            "csv" => self.csv = true,
+            "md" => self.md = true,
+            "html" => self.html = true,
+            "goaml" => self.goaml = true,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// The files of a screen run besides `cases.json` and `alerts.csv`, made beforehand.

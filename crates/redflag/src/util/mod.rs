@@ -1,6 +1,8 @@
 //! Small utilities below everything else: number and time formatting, hashing, the
-//! worker threads, sliding-window order statistics and sums. They import nothing of the crate.
+//! worker threads, the cancellation flag, sliding-window order statistics and sums. They
+//! import nothing of the crate.
 
+pub mod cancel;
 pub mod format;
 pub mod hash;
 pub mod threads;
