@@ -7,6 +7,7 @@ mod catalogue;
 mod cli;
 mod evaluate;
 mod fixtures;
+mod hostile_input;
 mod ingest;
 mod kinds;
 mod network;

@@ -33,6 +33,7 @@ mod mapping;
 mod ndjson;
 mod parquet;
 mod parse;
+mod records;
 
 pub use fx::FxTable;
 pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, Mapping, PRESETS};
