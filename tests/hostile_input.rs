@@ -116,3 +116,90 @@ fn broken_quote_costs_only_its_own_record() {
     let files = strings(&ds.quarantine, "file");
     assert!(files.iter().all(|f| f == &p.display().to_string()));
 }
+
+/// The alerts of a screening with the builtin pack, as (rule, account, transactions),
+/// leaving out those that touch the given accounts or transaction.
+fn alerts_apart_from(ds: &redflag::Dataset, accounts: &[&str], txn: &str) -> Vec<(String, String, Vec<String>)> {
+    let pack = redflag::Pack::builtin().unwrap();
+    let s = redflag::screen(&pack, ds).unwrap();
+    let mut out: Vec<_> = s
+        .alerts()
+        .filter(|a| {
+            !accounts.contains(&a.account.as_str())
+                && !a.linked_accounts.iter().any(|l| accounts.contains(&l.as_str()))
+                && !a.txn_ids.iter().any(|t| t == txn)
+        })
+        .map(|a| (a.rule_id.clone(), a.account.clone(), a.txn_ids.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Point 2: `NaN`, `inf`, `1e309` and amounts of 1e15 and more are quarantined with a
+/// reason; so is an `amount_base` that is not above 0, not finite, too large, or does not
+/// read (it is not recomputed).
+#[test]
+fn non_finite_and_absurd_amounts_are_quarantined() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "t.csv",
+        b"txn_id,ts,amount,amount_base,orig_account,bene_account\n\
+t1,2026-01-01 10:00:00,100,,A,B\n\
+t2,2026-01-01 10:00:00,NaN,,A,B\n\
+t3,2026-01-01 10:00:00,inf,,A,B\n\
+t4,2026-01-01 10:00:00,1e309,,A,B\n\
+t5,2026-01-01 10:00:00,1e20,,A,B\n\
+t6,2026-01-01 10:00:00,1e15,,A,B\n\
+t7,2026-01-01 10:00:00,100,-5,A,B\n\
+t8,2026-01-01 10:00:00,100,0,A,B\n\
+t9,2026-01-01 10:00:00,100,inf,A,B\n\
+t10,2026-01-01 10:00:00,100,NaN,A,B\n\
+t11,2026-01-01 10:00:00,100,abc,A,B\n\
+t12,2026-01-01 10:00:00,100,99.5,A,B\n\
+t13,2026-01-01 10:00:00,999999999999999,,A,B\n",
+    );
+    let ds = redflag::ingest(&[p], &opts(None)).unwrap();
+    assert_eq!(ds.inputs[0].rows_read, 13);
+    assert_eq!(ds.inputs[0].rows_screened, 3, "{:?}", ds.quarantine);
+    assert_eq!(
+        strings(&ds.quarantine, "reason"),
+        [
+            "amount `NaN` is not a finite number below 1e15",
+            "amount `inf` is not a finite number below 1e15",
+            "amount `1e309` is not a finite number below 1e15",
+            "amount `1e20` is not a finite number below 1e15",
+            "amount `1e15` is not a finite number below 1e15",
+            "amount_base `-5` is not a number above 0 and below 1e15 (given, or amount × the FX rate)",
+            "amount_base `0` is not a number above 0 and below 1e15 (given, or amount × the FX rate)",
+            "amount_base `inf` is not a number above 0 and below 1e15 (given, or amount × the FX rate)",
+            "amount_base `NaN` is not a number above 0 and below 1e15 (given, or amount × the FX rate)",
+            "amount_base `abc` is not a number above 0 and below 1e15 (given, or amount × the FX rate)",
+        ]
+    );
+    let t = redflag::schema::as_text(ds.transactions.clone()).unwrap();
+    assert_eq!(strings(&t, "txn_id"), ["t1", "t12", "t13"]);
+}
+
+/// Point 2: one `NaN` amount in the demo dataset changes no alert on other accounts.
+#[test]
+fn nan_amount_does_not_blind_rules_on_other_accounts() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = redflag::ingest(&[repo("samples/demo.csv")], &opts(None)).unwrap();
+    let line = std::fs::read_to_string(repo("samples/demo.csv"))
+        .unwrap()
+        .lines()
+        .nth(10)
+        .unwrap()
+        .to_string();
+    let f: Vec<&str> = line.split(',').collect();
+    let (txn, orig, bene) = (f[0], f[6], f[7]);
+    let text = demo_with(11, |l| set_field(&set_field(l, 2, "NaN"), 4, "NaN"));
+    let p = write(d.path(), "demo.csv", text.as_bytes());
+    let bad = redflag::ingest(&[p], &opts(None)).unwrap();
+    assert_eq!((bad.inputs[0].rows_screened, bad.inputs[0].rows_quarantined), (3999, 1));
+    let before = alerts_apart_from(&clean, &[orig, bene], txn);
+    let after = alerts_apart_from(&bad, &[orig, bene], txn);
+    assert!(before.len() > 150, "{}", before.len());
+    assert_eq!(before, after);
+}
