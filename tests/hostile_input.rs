@@ -203,3 +203,58 @@ fn nan_amount_does_not_blind_rules_on_other_accounts() {
     assert!(before.len() > 150, "{}", before.len());
     assert_eq!(before, after);
 }
+
+/// SAN-01's alerts on one payment whose payer is named `name`, with a one-entry list.
+fn san01_references(name: &str) -> Vec<String> {
+    let list = "name,aliases,birth_date,country,list,reference\n\
+                TOKTOSUNOV ZHANYBEK ERKINBEKOVICH,,,,Test,T-01\n";
+    let wl = redflag::watchlist::WatchList::parse(list.as_bytes(), Path::new("list.csv")).unwrap();
+    let pack = redflag::Pack::builtin()
+        .unwrap()
+        .only(&["SAN-01".to_string()])
+        .unwrap()
+        .with_watch_list("sanctions", wl);
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("txn_id".into(), ["t1"]),
+        Column::new("ts".into(), ["2026-05-01 10:00:00"]),
+        Column::new("amount".into(), [700.0]),
+        Column::new("orig_account".into(), ["PAYER"]),
+        Column::new("bene_account".into(), ["PAYEE"]),
+        Column::new("orig_name".into(), [name]),
+        Column::new("bene_name".into(), ["Asel Bekova"]),
+        Column::new("channel".into(), ["wire"]),
+    ])
+    .unwrap();
+    let data = redflag::Dataset::from_frame(df, "api", &IngestOptions::default()).unwrap();
+    let result = redflag::screen(&pack, &data).unwrap();
+    result
+        .alerts()
+        .filter(|a| a.rule_id == "SAN-01")
+        .map(|a| a.measures["reference"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Point 4: an invisible character inside a listed name still matches SAN-01.
+macro_rules! san01_sees_through {
+    ($($test:ident: $c:literal,)*) => {$(
+        #[test]
+        fn $test() {
+            let name = format!("Toktosu{c}nov Zhany{c}bek Erkin{c}bekovich", c = $c);
+            assert_eq!(san01_references(&name), ["T-01"], "{name:?}");
+        }
+    )*};
+}
+
+san01_sees_through! {
+    san01_matches_through_zero_width_space: '\u{200B}',
+    san01_matches_through_zero_width_non_joiner: '\u{200C}',
+    san01_matches_through_zero_width_joiner: '\u{200D}',
+    san01_matches_through_soft_hyphen: '\u{00AD}',
+    san01_matches_through_word_joiner: '\u{2060}',
+    san01_matches_through_byte_order_mark: '\u{FEFF}',
+    san01_matches_through_mongolian_vowel_separator: '\u{180E}',
+    san01_matches_through_combining_grapheme_joiner: '\u{034F}',
+    san01_matches_through_arabic_letter_mark: '\u{061C}',
+    san01_matches_through_variation_selector: '\u{FE0F}',
+    san01_matches_through_tag_character: '\u{E0041}',
+}
