@@ -258,3 +258,68 @@ san01_sees_through! {
     san01_matches_through_variation_selector: '\u{FE0F}',
     san01_matches_through_tag_character: '\u{E0041}',
 }
+
+/// A one-rule pack file around `rule` (YAML, indented as an item of `rules:`).
+fn pack_file(dir: &Path, rule: &str) -> PathBuf {
+    let text = format!(
+        "pack: test\nversion: \"1\"\nbase_currency: USD\nparams:\n  reporting_threshold: 10000\nrules:\n{rule}"
+    );
+    write(dir, "pack.yaml", text.as_bytes())
+}
+
+/// Asserts a run failed cleanly (status 2, no panic, no abort) with each of `needles`
+/// in its message.
+fn assert_clean_error(o: &Output, needles: &[&str]) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {e}");
+    assert!(!e.contains("panicked") && !e.contains("overflow"), "{e}");
+    for n in needles {
+        assert!(e.contains(n), "expected `{n}` in: {e}");
+    }
+}
+
+/// Point 5: a condition of 5,000 `OR` terms is refused by `rules check` with the rule and
+/// the field, not a stack overflow.
+#[test]
+fn huge_expression_is_refused_not_a_stack_overflow() {
+    let d = tempfile::tempdir().unwrap();
+    let cond = vec!["amount_base > 1"; 5000].join(" OR ");
+    let rule = format!(
+        "  - id: BIG-01\n    title: big\n    kind: filter\n    severity: low\n    side: out\n    where: \"{cond}\"\n    explain: \"x\"\n"
+    );
+    let p = pack_file(d.path(), &rule);
+    let o = run(&["rules", "check", p.to_str().unwrap()]);
+    assert_clean_error(&o, &["BIG-01", "where", "operators; at most 256"]);
+    let deep = format!("{}amount_base > 1{}", "(".repeat(5000), ")".repeat(5000));
+    let rule = rule.replace(&cond, &deep);
+    let p = pack_file(d.path(), &rule);
+    let o = run(&["rules", "check", p.to_str().unwrap()]);
+    assert_clean_error(&o, &["BIG-01", "where", "nests parentheses 5000 deep"]);
+}
+
+/// Point 5: NDJSON nested 3,000 levels (a stack overflow) or 700 (minutes of parsing) is
+/// refused at once, with its file and line.
+#[test]
+fn deeply_nested_ndjson_is_refused_quickly() {
+    let d = tempfile::tempdir().unwrap();
+    for depth in [700, 3000] {
+        let mut text = b"{\"txn_id\": \"t1\", \"ts\": \"2026-01-01 10:00:00\", \"amount\": 5, \"orig_account\": \"A\", \"bene_account\": \"B\"}\n".to_vec();
+        text.extend(
+            format!(
+                "{{\"txn_id\": \"t2\", \"x\": {}1{}}}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+            .bytes(),
+        );
+        let p = write(d.path(), &format!("deep{depth}.ndjson"), &text);
+        let started = std::time::Instant::now();
+        let out = d.path().join(format!("out{depth}"));
+        let o = run(&["screen", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_clean_error(
+            &o,
+            &[&format!("deep{depth}.ndjson"), "line 2", "nest more than 32 levels"],
+        );
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+}
