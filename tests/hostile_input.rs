@@ -323,3 +323,28 @@ fn deeply_nested_ndjson_is_refused_quickly() {
         assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
     }
 }
+
+/// Point 6: a window or `within` too long to compute with (`106751991168d`,
+/// `9223372036854776s`) fails `rules check` with the rule and the field, instead of a
+/// panic when screening or a silent absence of alerts.
+#[test]
+fn absurd_window_and_within_fail_rules_check() {
+    let d = tempfile::tempdir().unwrap();
+    let aggregate = "  - id: AGG-01\n    title: t\n    kind: aggregate\n    severity: low\n    side: in\n    window: WINDOW\n    measures:\n      n: \"count(*)\"\n    having: \"n >= 2\"\n    explain: \"x\"\n";
+    let sequence = "  - id: SEQ-01\n    title: t\n    kind: sequence\n    severity: low\n    first:\n      side: in\n      where: \"amount_base > 0\"\n    then:\n      side: out\n    within: WINDOW\n    match: \"then.total >= first.amount\"\n    explain: \"x\"\n";
+    for (rule, id, field) in [(aggregate, "AGG-01", "window"), (sequence, "SEQ-01", "within")] {
+        for w in ["106751991168d", "9223372036854776s", "3661d"] {
+            let p = pack_file(d.path(), &rule.replace("WINDOW", w));
+            let o = run(&["rules", "check", p.to_str().unwrap()]);
+            assert_clean_error(&o, &[id, field, w, "ten years"]);
+        }
+    }
+    // The longest allowed screens without a panic, and a sequence still alerts.
+    let rules =
+        aggregate.replace("WINDOW", "3660d").replace("n >= 2", "n >= 20") + &sequence.replace("WINDOW", "3660d");
+    let pack = redflag::Pack::load(pack_file(d.path(), &rules)).unwrap();
+    let ds = redflag::ingest(&[repo("samples/demo.csv")], &opts(None)).unwrap();
+    let s = redflag::screen(&pack, &ds).unwrap();
+    assert!(s.alerts().any(|a| a.rule_id == "SEQ-01"));
+    assert!(s.alerts().any(|a| a.rule_id == "AGG-01"));
+}

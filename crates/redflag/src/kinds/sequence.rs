@@ -582,7 +582,7 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
         cands
             .iter()
             .map(|c| {
-                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts - w.ms));
+                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
                 let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
                 (prefix[hi] - prefix[lo], (hi - lo) as f64)
             })
@@ -644,7 +644,10 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<Vec<Optio
         let mut j = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
         let (mut total, mut count, mut min, mut max) = (0.0f64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
         seen_cp.clear();
-        while j < then_rows.len() && then_rows[j].0 == c.account && then_rows[j].1 <= c.ts + spec.within.ms {
+        while j < then_rows.len()
+            && then_rows[j].0 == c.account
+            && then_rows[j].1 <= c.ts.saturating_add(spec.within.ms)
+        {
             let r = then_rows[j];
             if r.2 != c.row {
                 let a = prep.amount[r.2 as usize];
@@ -820,7 +823,7 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     let mut windows: Vec<(usize, usize)> = Vec::with_capacity(n);
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(n); REPEAT_NAMES.len()];
     for i in 0..n {
-        while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts - w.ms {
+        while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts.saturating_sub(w.ms) {
             left += 1;
         }
         let inside = &fired[left..=i];
@@ -898,7 +901,7 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
             continue;
         }
         let span = (
-            fired[i].first_ts - w.ms,
+            fired[i].first_ts.saturating_sub(w.ms),
             fired[*l..=*r].iter().map(|x| x.end).max().unwrap_or(0),
         );
         for slot in keep.iter_mut().take(r + 1).skip(*l) {
@@ -969,7 +972,7 @@ fn candidates(
     let mut out = Vec::new();
     let mut left = 0usize;
     for (i, r) in rows.iter().enumerate() {
-        while rows[left].0 != r.0 || rows[left].1 < r.1 - window.ms {
+        while rows[left].0 != r.0 || rows[left].1 < r.1.saturating_sub(window.ms) {
             left += 1;
         }
         if !fire[i] {
