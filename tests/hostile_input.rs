@@ -348,3 +348,67 @@ fn absurd_window_and_within_fail_rules_check() {
     assert!(s.alerts().any(|a| a.rule_id == "SEQ-01"));
     assert!(s.alerts().any(|a| a.rule_id == "AGG-01"));
 }
+
+/// The `ts` of each row screened, as text.
+fn times(ds: &redflag::Dataset) -> Vec<String> {
+    let t = redflag::schema::as_text(ds.transactions.clone()).unwrap();
+    strings(&t, "ts")
+}
+
+/// Point 12: a Parquet `ts` of whole numbers is read in the unit its size tells
+/// (seconds, milliseconds, microseconds or nanoseconds since 1970), or in the unit a
+/// mapping declares; a timestamp type is read in its own unit.
+#[test]
+fn parquet_epoch_seconds_are_not_read_as_milliseconds() {
+    let d = tempfile::tempdir().unwrap();
+    let secs: i64 = 1_767_261_600; // 2026-01-01 10:00:00 UTC
+    let ts = [secs, secs * 1000, secs * 1_000_000, secs * 1_000_000_000];
+    let mut df = df!(
+        "txn_id" => ["s", "ms", "us", "ns"],
+        "ts" => ts,
+        "amount" => [1.0, 2.0, 3.0, 4.0],
+        "orig_account" => ["A", "A", "A", "A"],
+        "bene_account" => ["B", "B", "B", "B"],
+    )
+    .unwrap();
+    let p = d.path().join("epoch.parquet");
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let ds = redflag::ingest(&[p.clone()], &opts(None)).unwrap();
+    assert_eq!(ds.rows_screened(), 4);
+    for t in times(&ds) {
+        assert!(t.starts_with("2026-01-01 10:00:00"), "{t}");
+    }
+    // A mapping that declares the unit is followed.
+    let m = Mapping::parse("columns:\n  ts:\n    from: ts\n    unit: ms\n", Path::new("m.yaml")).unwrap();
+    let mut df = df!(
+        "txn_id" => ["a"], "ts" => [secs * 1000], "amount" => [1.0], "orig_account" => ["A"], "bene_account" => ["B"],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let ds = redflag::ingest(&[p.clone()], &opts(Some(m))).unwrap();
+    assert!(times(&ds)[0].starts_with("2026-01-01 10:00:00"), "{:?}", times(&ds));
+    // A timestamp type keeps its own unit.
+    let stamp = Series::new("ts".into(), [secs * 1_000_000])
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .unwrap();
+    let mut df = df!(
+        "txn_id" => ["a"], "amount" => [1.0], "orig_account" => ["A"], "bene_account" => ["B"],
+    )
+    .unwrap();
+    df.with_column(stamp.into_column()).unwrap();
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let ds = redflag::ingest(&[p.clone()], &opts(None)).unwrap();
+    assert!(times(&ds)[0].starts_with("2026-01-01 10:00:00"), "{:?}", times(&ds));
+    let bad = Mapping::parse(
+        "columns:\n  ts:\n    from: ts\n    unit: minutes\n",
+        Path::new("m.yaml"),
+    )
+    .unwrap_err();
+    assert!(bad.to_string().contains("m.yaml"), "{bad}");
+}

@@ -61,8 +61,8 @@ pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
-    ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, Format, FxTable, IngestOptions, InputSummary,
-    Mapping, PRESETS,
+    ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, EpochUnit, Format, FxTable, IngestOptions,
+    InputSummary, Mapping, PRESETS,
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,

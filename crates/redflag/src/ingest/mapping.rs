@@ -51,6 +51,29 @@ pub struct ColumnSpec {
     /// The value for source values that `values` does not list.
     #[serde(default)]
     pub other: Option<String>,
+    /// For `ts` and `opened` stored as whole numbers (Parquet or NDJSON integers without a
+    /// timestamp type): the unit of the time since 1970-01-01 UTC, `s`, `ms`, `us` or
+    /// `ns`. Without it the unit is told by the size of each value (see
+    /// `docs/input-safety.md`).
+    #[serde(default)]
+    pub unit: Option<EpochUnit>,
+}
+
+/// The unit of a time given as a number since 1970-01-01 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EpochUnit {
+    /// Seconds.
+    #[serde(rename = "s")]
+    Seconds,
+    /// Milliseconds.
+    #[serde(rename = "ms")]
+    Milliseconds,
+    /// Microseconds.
+    #[serde(rename = "us")]
+    Microseconds,
+    /// Nanoseconds.
+    #[serde(rename = "ns")]
+    Nanoseconds,
 }
 
 /// How the direction of a statement row is read: rows that mean money came in have their

@@ -36,7 +36,7 @@ mod parse;
 mod records;
 
 pub use fx::FxTable;
-pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, Mapping, PRESETS};
+pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, EpochUnit, Mapping, PRESETS};
 
 use finish::finish_inputs;
 
