@@ -412,3 +412,92 @@ fn parquet_epoch_seconds_are_not_read_as_milliseconds() {
     .unwrap_err();
     assert!(bad.to_string().contains("m.yaml"), "{bad}");
 }
+
+/// Point 13: `NaN` (and `inf`) is refused wherever a number is given on the command line.
+#[test]
+fn nan_is_refused_wherever_a_number_is_given() {
+    let d = tempfile::tempdir().unwrap();
+    let input = repo("samples/demo.csv");
+    let out = d.path().join("out");
+    let (input, out) = (input.to_str().unwrap(), out.to_str().unwrap());
+    for (args, needle) in [
+        (vec!["--min-score", "NaN"], "`NaN` is not a finite number"),
+        (vec!["--min-score", "inf"], "`inf` is not a finite number"),
+        (
+            vec!["--fail-on", "NaN"],
+            "--fail-on NaN: a score must be a finite number",
+        ),
+        (vec!["--set", "reporting_threshold=NaN"], "`NaN` is not a finite number"),
+        (
+            vec!["--set", "STR-01.reporting_threshold=inf"],
+            "`inf` is not a finite number",
+        ),
+        (
+            vec!["--set", "reporting_threshold=abc"],
+            "parameter `reporting_threshold` is a number in the pack",
+        ),
+    ] {
+        let mut all = vec!["screen", input, "--out", out];
+        all.extend(args);
+        let o = run(&all);
+        assert_clean_error(&o, &[needle]);
+        assert!(!Path::new(out).exists(), "{all:?} wrote outputs");
+    }
+    let o = run(&["report", "--from", out, "--min-score", "NaN"]);
+    assert_clean_error(&o, &["`NaN` is not a finite number"]);
+}
+
+/// Point 13: a parameter whose value names another (`$param` cycles), one that is not a
+/// finite number, and a text parameter compared with a number are caught by
+/// `rules check`, naming the rule and the parameter.
+#[test]
+fn param_cycles_and_text_numbers_fail_rules_check() {
+    let d = tempfile::tempdir().unwrap();
+    let rule = "  - id: THR-01\n    title: t\n    kind: filter\n    severity: low\n    side: in\n    params:\n      PARAMS\n    where: \"amount_base >= $limit\"\n    explain: \"x\"\n";
+    for (params, needles) in [
+        (
+            "limit: $other\n      other: $limit",
+            vec!["THR-01", "params.limit", "cannot name another parameter"],
+        ),
+        ("limit: .nan", vec!["THR-01", "params.limit", "not a finite number"]),
+        (
+            "limit: \"10000\"",
+            vec!["THR-01", "where", "parameter `$limit` is text (`10000`)"],
+        ),
+    ] {
+        let p = pack_file(d.path(), &rule.replace("PARAMS", params));
+        let o = run(&["rules", "check", p.to_str().unwrap()]);
+        assert_clean_error(&o, &needles);
+    }
+    // At pack level too.
+    let text = "pack: test\nversion: \"1\"\nbase_currency: USD\nparams:\n  limit: $limit\nrules:\n".to_string()
+        + &rule.replace("    params:\n      PARAMS\n", "");
+    let p = write(d.path(), "pack.yaml", text.as_bytes());
+    let o = run(&["rules", "check", p.to_str().unwrap()]);
+    assert_clean_error(&o, &["params.limit", "cannot name another parameter"]);
+}
+
+/// Point 14: a thread count beyond the limit is refused at once with the range.
+#[test]
+fn absurd_thread_count_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let started = std::time::Instant::now();
+    let o = run(&[
+        "screen",
+        repo("samples/demo.csv").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threads",
+        "10000",
+    ]);
+    assert_clean_error(&o, &["--threads 10000", "from 1 to 256"]);
+    assert!(started.elapsed().as_secs() < 10);
+    // The library takes a larger count as the limit.
+    let opts = IngestOptions {
+        threads: Some(10_000),
+        ..opts(None)
+    };
+    let ds = redflag::ingest(&[repo("samples/demo.csv")], &opts).unwrap();
+    assert_eq!(ds.rows_screened(), 4000);
+}

@@ -143,9 +143,55 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
     if let Some(p) = problems.into_iter().next() {
         return Err(p);
     }
-    // Polars must accept it too (supported functions, argument counts).
-    let _ = compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {}", text.trim(), one_line(&e.to_string())))?;
+    // Polars must accept it too (supported functions, argument counts), and its types
+    // must agree (a text parameter compared with a number).
+    let compiled =
+        compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {}", text.trim(), one_line(&e.to_string())))?;
+    check_types(compiled, role).map_err(|e| {
+        let text_params: Vec<String> = ctx
+            .params
+            .iter()
+            .filter(|(n, v)| matches!(v, ParamValue::Text(_)) && text.contains(&format!("${n}")))
+            .map(|(n, v)| format!("parameter `${n}` is text (`{}`)", v.display()))
+            .collect();
+        let hint = if text_params.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {}: give a number where it is compared with one",
+                text_params.join(", ")
+            )
+        };
+        format!("cannot evaluate `{}`: {}{hint}", text.trim(), one_line(&e.to_string()))
+    })?;
     Ok(sqltext)
+}
+
+/// Evaluates an expression on no rows of the columns its role reads, which is enough for
+/// polars to check its types (a text compared with a number is an error here, not when
+/// screening). Roles over names a kind computes are not checked here.
+fn check_types(e: Expr, role: ExprRole<'_>) -> PolarsResult<()> {
+    use polars::prelude::*;
+    let frame = match role {
+        ExprRole::Row | ExprRole::Measure => {
+            let cols: Vec<Column> = schema::CANONICAL
+                .iter()
+                .map(|(n, t)| Column::new_empty((*n).into(), &t.dtype()))
+                .collect();
+            DataFrame::new(0, cols)?
+                .lazy()
+                .with_columns(schema::side_exprs(crate::model::Side::Out))
+        }
+        ExprRole::Having(names) => {
+            let cols: Vec<Column> = names
+                .iter()
+                .map(|n| Column::new_empty(n.as_str().into(), &DataType::Float64))
+                .collect();
+            DataFrame::new(0, cols)?.lazy()
+        }
+        ExprRole::Over(_) => return Ok(()),
+    };
+    frame.select([e.alias("__check")]).collect().map(|_| ())
 }
 
 /// The most operators (`AND`, `OR`, `NOT`, `WHEN`, comparisons, arithmetic) an

@@ -75,6 +75,7 @@ pub use output::{
 pub use pack::{parse_binding, Pack};
 pub use run::missing_columns;
 pub use util::hash::sha256_hex;
+pub use util::threads::MAX_THREADS;
 
 /// What a screening found.
 #[derive(Debug, Clone)]
