@@ -501,3 +501,37 @@ fn absurd_thread_count_is_refused() {
     let ds = redflag::ingest(&[repo("samples/demo.csv")], &opts).unwrap();
     assert_eq!(ds.rows_screened(), 4000);
 }
+
+/// Point 15: two rates for one currency and date (or both undated) are an error naming
+/// the file and both lines, not a silent choice.
+#[test]
+fn duplicate_fx_rates_are_an_error_naming_both_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "fx.csv",
+        b"currency,rate_to_base\nEUR,1.1\nGBP,1.3\neur,1.2\n",
+    );
+    let e = redflag::FxTable::load(&p).unwrap_err().to_string();
+    assert!(e.contains("fx.csv: line 4:"), "{e}");
+    assert!(
+        e.contains("a second rate for EUR with no date; line 2 gives one too"),
+        "{e}"
+    );
+    let p = write(
+        d.path(),
+        "fx-dated.csv",
+        b"currency,rate_to_base,date\nEUR,1.1,2026-01-01\nEUR,1.2,2026-01-02\nEUR,1.3,2026-01-01\n",
+    );
+    let e = redflag::FxTable::load(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("fx-dated.csv: line 4: a second rate for EUR dated 2026-01-01; line 2"),
+        "{e}"
+    );
+    let ok = write(
+        d.path(),
+        "fx-ok.csv",
+        b"currency,rate_to_base,date\nEUR,1.1,2026-01-01\nEUR,1.2,\nEUR,1.3,2026-01-02\n",
+    );
+    assert!(redflag::FxTable::load(&ok).is_ok());
+}
