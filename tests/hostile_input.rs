@@ -535,3 +535,27 @@ fn duplicate_fx_rates_are_an_error_naming_both_lines() {
     );
     assert!(redflag::FxTable::load(&ok).is_ok());
 }
+
+/// Point 16: a mapping whose thousands separator is its decimal separator is an error at
+/// load, naming the file, the line and the field.
+#[test]
+fn thousands_separator_equal_to_decimal_separator_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    for text in [
+        "name: bank\ndecimal_comma: true\nthousands_separator: \",\"\n",
+        "name: bank\nthousands_separator: \".\"\n",
+        "name: bank\nthousands_separator: \"\"\n",
+    ] {
+        let p = write(d.path(), "bank.yaml", text.as_bytes());
+        let e = Mapping::load(&p).unwrap_err().to_string();
+        let line = if text.contains("decimal_comma") { 3 } else { 2 };
+        assert!(e.contains(&format!("bank.yaml:{line}")), "{e}");
+        assert!(e.contains("`thousands_separator`"), "{e}");
+    }
+    let p = write(
+        d.path(),
+        "ok.yaml",
+        b"decimal_comma: true\nthousands_separator: \".\"\n",
+    );
+    assert!(Mapping::load(&p).is_ok());
+}

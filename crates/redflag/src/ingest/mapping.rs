@@ -228,6 +228,38 @@ impl Mapping {
                 });
             }
         }
+        if let Some(t) = &m.thousands_separator {
+            let decimal = if m.decimal_comma { "," } else { "." };
+            let problem = if t.is_empty() {
+                Some(
+                    "`thousands_separator` is empty; remove it, or give the separator, such as \" \" or \"'\""
+                        .to_string(),
+                )
+            } else if t == decimal {
+                Some(format!(
+                    "`thousands_separator` is `{t}`, which is also the decimal separator ({}); every number would lose its decimals: give another separator, or {}",
+                    if m.decimal_comma { "decimal_comma: true" } else { "the default without decimal_comma" },
+                    if m.decimal_comma { "remove decimal_comma" } else { "say decimal_comma: true if numbers are written 1.234,56" }
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("thousands_separator"))
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                return Err(Error::Mapping {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line,
+                        column: 0,
+                    },
+                    message,
+                });
+            }
+        }
         if m.name.is_empty() {
             m.name = path.display().to_string();
         }
