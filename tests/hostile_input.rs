@@ -99,7 +99,7 @@ fn broken_quote_costs_only_its_own_record() {
         .collect::<Vec<_>>()
         .join("\n");
     let p = write(d.path(), "demo.csv", text.as_bytes());
-    let ds = redflag::ingest(&[p.clone()], &opts(None)).unwrap();
+    let ds = redflag::ingest(std::slice::from_ref(&p), &opts(None)).unwrap();
     let s = &ds.inputs[0];
     assert_eq!(s.rows_read, 4000, "{:?}", ds.quarantine);
     assert_eq!(s.rows_quarantined, 2, "{:?}", ds.quarantine);
@@ -375,7 +375,7 @@ fn parquet_epoch_seconds_are_not_read_as_milliseconds() {
     ParquetWriter::new(std::fs::File::create(&p).unwrap())
         .finish(&mut df)
         .unwrap();
-    let ds = redflag::ingest(&[p.clone()], &opts(None)).unwrap();
+    let ds = redflag::ingest(std::slice::from_ref(&p), &opts(None)).unwrap();
     assert_eq!(ds.rows_screened(), 4);
     for t in times(&ds) {
         assert!(t.starts_with("2026-01-01 10:00:00"), "{t}");
@@ -389,7 +389,7 @@ fn parquet_epoch_seconds_are_not_read_as_milliseconds() {
     ParquetWriter::new(std::fs::File::create(&p).unwrap())
         .finish(&mut df)
         .unwrap();
-    let ds = redflag::ingest(&[p.clone()], &opts(Some(m))).unwrap();
+    let ds = redflag::ingest(std::slice::from_ref(&p), &opts(Some(m))).unwrap();
     assert!(times(&ds)[0].starts_with("2026-01-01 10:00:00"), "{:?}", times(&ds));
     // A timestamp type keeps its own unit.
     let stamp = Series::new("ts".into(), [secs * 1_000_000])
@@ -403,7 +403,7 @@ fn parquet_epoch_seconds_are_not_read_as_milliseconds() {
     ParquetWriter::new(std::fs::File::create(&p).unwrap())
         .finish(&mut df)
         .unwrap();
-    let ds = redflag::ingest(&[p.clone()], &opts(None)).unwrap();
+    let ds = redflag::ingest(std::slice::from_ref(&p), &opts(None)).unwrap();
     assert!(times(&ds)[0].starts_with("2026-01-01 10:00:00"), "{:?}", times(&ds));
     let bad = Mapping::parse(
         "columns:\n  ts:\n    from: ts\n    unit: minutes\n",
