@@ -574,9 +574,11 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
     let prep = scope.prep;
     let (ev, w) = spec.prior.as_ref()?;
     let rows = scope.side_rows(ev.slot, ev.side);
+    // Each account's sums from zero, so that no amount of one account reaches another's.
     let mut prefix = vec![0.0f64; rows.len() + 1];
     for (i, r) in rows.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + prep.amount[r.2 as usize];
+        let before = if i == 0 || rows[i - 1].0 != r.0 { 0.0 } else { prefix[i] };
+        prefix[i + 1] = before + prep.amount[r.2 as usize];
     }
     Some(
         cands
@@ -584,7 +586,9 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
             .map(|c| {
                 let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
                 let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
-                (prefix[hi] - prefix[lo], (hi - lo) as f64)
+                // The account's total of the rows before row k.
+                let sum_to = |k: usize| if k == 0 || rows[k - 1].0 != c.account { 0.0 } else { prefix[k] };
+                (sum_to(hi) - sum_to(lo), (hi - lo) as f64)
             })
             .collect(),
     )
