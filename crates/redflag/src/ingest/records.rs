@@ -293,20 +293,22 @@ pub(super) fn sort_records(text: &[u8], sep: u8, quote: Option<u8>, n_fields: us
     if clean {
         return None;
     }
-    let records = records(text, (sep, quote), (0, text.len()), 1, false);
     let mut out = Sorted {
         text: Vec::with_capacity(text.len() + 64),
         ..Default::default()
     };
-    if let Some(h) = records.first() {
-        out.text.extend_from_slice(&text[h.start..h.end]);
-        if !out.text.ends_with(b"\n") {
-            out.text.push(b'\n');
+    // Sorted as they are scanned: no list of every record is kept.
+    let mut header = true;
+    scan(text, (sep, quote), (0, text.len()), 1, false, &mut |r| {
+        if std::mem::take(&mut header) {
+            out.text.extend_from_slice(&text[r.start..r.end]);
+            if !out.text.ends_with(b"\n") {
+                out.text.push(b'\n');
+            }
+        } else {
+            out.sort(text, &r, n_fields, sep, quote);
         }
-    }
-    for r in records.iter().skip(1) {
-        out.sort(text, r, n_fields, sep, quote);
-    }
+    });
     Some(out)
 }
 

@@ -587,7 +587,13 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
                 let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
                 let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
                 // The account's total of the rows before row k.
-                let sum_to = |k: usize| if k == 0 || rows[k - 1].0 != c.account { 0.0 } else { prefix[k] };
+                let sum_to = |k: usize| {
+                    if k == 0 || rows[k - 1].0 != c.account {
+                        0.0
+                    } else {
+                        prefix[k]
+                    }
+                };
                 (sum_to(hi) - sum_to(lo), (hi - lo) as f64)
             })
             .collect(),
