@@ -183,9 +183,11 @@ fn check_types(e: Expr, role: ExprRole<'_>) -> PolarsResult<()> {
                 .with_columns(schema::side_exprs(crate::model::Side::Out))
         }
         ExprRole::Having(names) => {
+            // A measure may be of any type (`first(channel)`): of none here, which
+            // compares with anything.
             let cols: Vec<Column> = names
                 .iter()
-                .map(|n| Column::new_empty(n.as_str().into(), &DataType::Float64))
+                .map(|n| Column::new_empty(n.as_str().into(), &DataType::Null))
                 .collect();
             DataFrame::new(0, cols)?.lazy()
         }
@@ -1013,5 +1015,27 @@ mod tests {
         let mut c = ctx(&params, &lists);
         let e = prepare(&many_or, ExprRole::Row, &mut c).unwrap_err();
         assert!(e.contains("at most 256"), "{e}");
+    }
+
+    /// Types are checked on no rows: a text compared with a number is refused, with the
+    /// text parameter named; measures of any type compare in `having`.
+    #[test]
+    fn types_are_checked_when_prepared() {
+        let mut params = BTreeMap::new();
+        params.insert("limit".to_string(), ParamValue::Text("10000".into()));
+        params.insert("n_min".to_string(), ParamValue::Number(2.0));
+        let lists = BTreeMap::new();
+        let mut c = ctx(&params, &lists);
+        let e = prepare("amount_base >= $limit", ExprRole::Row, &mut c).unwrap_err();
+        assert!(e.contains("parameter `$limit` is text (`10000`)"), "{e}");
+        assert!(prepare("channel = 'wire' AND hour < 6", ExprRole::Row, &mut c).is_ok());
+        assert!(prepare("sum(amount_base)", ExprRole::Measure, &mut c).is_ok());
+        let names = vec!["first_channel".to_string(), "n".to_string()];
+        assert!(prepare(
+            "first_channel = 'wire' AND n >= $n_min",
+            ExprRole::Having(&names),
+            &mut c
+        )
+        .is_ok());
     }
 }
