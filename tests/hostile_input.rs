@@ -469,6 +469,10 @@ fn param_cycles_and_text_numbers_fail_rules_check() {
         let o = run(&["rules", "check", p.to_str().unwrap()]);
         assert_clean_error(&o, &needles);
     }
+    // In a sequence's `match`, over values the kind computes.
+    let seq = "  - id: SEQ-01\n    title: t\n    kind: sequence\n    severity: low\n    params:\n      share: \"0.9\"\n    first:\n      side: in\n      where: \"amount_base > 0\"\n    then:\n      side: out\n    within: 24h\n    match: \"then.total >= $share * first.amount\"\n    explain: \"x\"\n";
+    let o = run(&["rules", "check", pack_file(d.path(), seq).to_str().unwrap()]);
+    assert_clean_error(&o, &["SEQ-01", "match", "parameter `$share` is text (`0.9`)"]);
     // At pack level too.
     let text = "pack: test\nversion: \"1\"\nbase_currency: USD\nparams:\n  limit: $limit\nrules:\n".to_string()
         + &rule.replace("    params:\n      PARAMS\n", "");

@@ -157,10 +157,7 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
         let hint = if text_params.is_empty() {
             String::new()
         } else {
-            format!(
-                "; {}: give a number where it is compared with one",
-                text_params.join(", ")
-            )
+            format!("; {}: give a number if it is used as one", text_params.join(", "))
         };
         format!("cannot evaluate `{}`: {}{hint}", text.trim(), one_line(&e.to_string()))
     })?;
@@ -169,7 +166,8 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
 
 /// Evaluates an expression on no rows of the columns its role reads, which is enough for
 /// polars to check its types (a text compared with a number is an error here, not when
-/// screening). Roles over names a kind computes are not checked here.
+/// screening). Names a kind computes, and measures, are of no type here: only what is
+/// wrong whatever their type is found.
 fn check_types(e: Expr, role: ExprRole<'_>) -> PolarsResult<()> {
     use polars::prelude::*;
     let frame = match role {
@@ -182,16 +180,15 @@ fn check_types(e: Expr, role: ExprRole<'_>) -> PolarsResult<()> {
                 .lazy()
                 .with_columns(schema::side_exprs(crate::model::Side::Out))
         }
-        ExprRole::Having(names) => {
+        ExprRole::Having(names) | ExprRole::Over(names) => {
             // A measure may be of any type (`first(channel)`): of none here, which
-            // compares with anything.
+            // compares with anything; text in arithmetic is still an error.
             let cols: Vec<Column> = names
                 .iter()
                 .map(|n| Column::new_empty(n.as_str().into(), &DataType::Null))
                 .collect();
             DataFrame::new(0, cols)?.lazy()
         }
-        ExprRole::Over(_) => return Ok(()),
     };
     frame.select([e.alias("__check")]).collect().map(|_| ())
 }
