@@ -4,6 +4,7 @@
 mod catalogue;
 mod cli;
 mod evaluate;
+mod hostile_input;
 mod hostile_output;
 mod report;
 mod versioning;

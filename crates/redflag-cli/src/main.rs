@@ -85,7 +85,7 @@ struct ScreenArgs {
     #[arg(long, value_delimiter = ',', default_value = "json,csv")]
     format: Vec<String>,
     /// Leave out cases scoring under N (in every output, goAML drafts included).
-    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    #[arg(long, default_value_t = 0.0, value_name = "N", value_parser = finite_number)]
     min_score: f64,
     /// The reporting entity and code lists for goAML drafts (YAML; see samples/goaml-config.yaml).
     #[arg(long, value_name = "FILE")]
@@ -126,7 +126,7 @@ struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Leave out cases scoring under N.
-    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    #[arg(long, default_value_t = 0.0, value_name = "N", value_parser = finite_number)]
     min_score: f64,
     /// The reporting entity and code lists for goAML drafts (YAML; see samples/goaml-config.yaml).
     #[arg(long, value_name = "FILE")]
@@ -457,8 +457,11 @@ with the unredacted cases.json"
 fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
     let started = redflag::now_utc();
     if let Some(n) = args.threads {
-        if n == 0 {
-            return Err(CliError::Usage("--threads must be at least 1".into()));
+        if n == 0 || n > redflag::MAX_THREADS {
+            return Err(CliError::Usage(format!(
+                "--threads {n}: give a count from 1 to {}; without --threads all cores are used",
+                redflag::MAX_THREADS
+            )));
         }
         // Read by polars when its thread pool starts, which is after this point.
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
@@ -576,8 +579,22 @@ impl FailOn {
     }
 }
 
+/// A number option's value: a finite number (`NaN` and `inf` compare with nothing).
+fn finite_number(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(n),
+        Ok(_) => Err(format!("`{s}` is not a finite number; give one such as 40")),
+        Err(_) => Err(format!("`{s}` is not a number; give one such as 40")),
+    }
+}
+
 fn parse_fail_on(s: &str) -> Result<FailOn, CliError> {
     if let Ok(n) = s.parse::<f64>() {
+        if !n.is_finite() {
+            return Err(CliError::Usage(format!(
+                "--fail-on {s}: a score must be a finite number, such as 50"
+            )));
+        }
         return Ok(FailOn::Score(n));
     }
     match s {

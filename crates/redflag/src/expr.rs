@@ -71,6 +71,7 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
     if text.trim().is_empty() {
         return Err("the expression is empty".into());
     }
+    check_size(text)?;
     let sqltext = substitute(text, ctx)?;
     let ast = Parser::new(&GenericDialect)
         .try_with_sql(&sqltext)
@@ -142,9 +143,116 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
     if let Some(p) = problems.into_iter().next() {
         return Err(p);
     }
-    // Polars must accept it too (supported functions, argument counts).
-    let _ = compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {}", text.trim(), one_line(&e.to_string())))?;
+    // Polars must accept it too (supported functions, argument counts), and its types
+    // must agree (a text parameter compared with a number).
+    let compiled =
+        compile(&sqltext).map_err(|e| format!("cannot compile `{}`: {}", text.trim(), one_line(&e.to_string())))?;
+    check_types(compiled, role).map_err(|e| {
+        let text_params: Vec<String> = ctx
+            .params
+            .iter()
+            .filter(|(n, v)| matches!(v, ParamValue::Text(_)) && text.contains(&format!("${n}")))
+            .map(|(n, v)| format!("parameter `${n}` is text (`{}`)", v.display()))
+            .collect();
+        let hint = if text_params.is_empty() {
+            String::new()
+        } else {
+            format!("; {}: give a number if it is used as one", text_params.join(", "))
+        };
+        format!("cannot evaluate `{}`: {}{hint}", text.trim(), one_line(&e.to_string()))
+    })?;
     Ok(sqltext)
+}
+
+/// Evaluates an expression on no rows of the columns its role reads, which is enough for
+/// polars to check its types (a text compared with a number is an error here, not when
+/// screening). Names a kind computes, and measures, are of no type here: only what is
+/// wrong whatever their type is found.
+fn check_types(e: Expr, role: ExprRole<'_>) -> PolarsResult<()> {
+    use polars::prelude::*;
+    let frame = match role {
+        ExprRole::Row | ExprRole::Measure => {
+            let cols: Vec<Column> = schema::CANONICAL
+                .iter()
+                .map(|(n, t)| Column::new_empty((*n).into(), &t.dtype()))
+                .collect();
+            DataFrame::new(0, cols)?
+                .lazy()
+                .with_columns(schema::side_exprs(crate::model::Side::Out))
+        }
+        ExprRole::Having(names) | ExprRole::Over(names) => {
+            // A measure may be of any type (`first(channel)`): of none here, which
+            // compares with anything; text in arithmetic is still an error.
+            let cols: Vec<Column> = names
+                .iter()
+                .map(|n| Column::new_empty(n.as_str().into(), &DataType::Null))
+                .collect();
+            DataFrame::new(0, cols)?.lazy()
+        }
+    };
+    frame.select([e.alias("__check")]).collect().map(|_| ())
+}
+
+/// The most operators (`AND`, `OR`, `NOT`, `WHEN`, comparisons, arithmetic) an
+/// expression may hold: the shipped rules use at most about 20. Each operator is a level
+/// of the parsed tree, which the parser, the checks and polars walk recursively.
+pub const MAX_OPERATORS: usize = 256;
+
+/// The deepest parentheses may nest in an expression.
+pub const MAX_NESTING: usize = 32;
+
+/// Checks, on the text as written and before any parser sees it, that an expression is
+/// small enough to parse and compile without exhausting the stack: at most
+/// [`MAX_OPERATORS`] operators and [`MAX_NESTING`] levels of parentheses (string literals
+/// aside).
+pub fn check_size(text: &str) -> Result<(), String> {
+    let (mut ops, mut depth, mut deepest) = (0usize, 0usize, 0usize);
+    let mut in_str = false;
+    let mut word = String::new();
+    let mut prev_op = false;
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c == '\'' {
+            in_str = !in_str;
+        }
+        if in_str || c == '\'' {
+            word.clear();
+            prev_op = false;
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c.to_ascii_uppercase());
+            prev_op = false;
+            continue;
+        }
+        if matches!(word.as_str(), "AND" | "OR" | "NOT" | "WHEN") {
+            ops += 1;
+        }
+        word.clear();
+        let is_op = "+-*/%=<>!|&^~".contains(c);
+        if is_op && !prev_op {
+            ops += 1;
+        }
+        prev_op = is_op;
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return Err(format!(
+            "the expression nests parentheses {deepest} deep; at most {MAX_NESTING} levels are allowed: split it into simpler conditions or measures"
+        ));
+    }
+    if ops > MAX_OPERATORS {
+        return Err(format!(
+            "the expression has {ops} operators; at most {MAX_OPERATORS} are allowed: for a long list of values use `IN @list` with a list file, or split the condition"
+        ));
+    }
+    Ok(())
 }
 
 fn one_line(s: &str) -> String {
@@ -885,5 +993,46 @@ mod tests {
         assert!(e.contains("did you mean `reporting_threshold`"), "{e}");
         let e = prepare("bene_country IN @nolist", ExprRole::Row, &mut ctx(&p, &l)).unwrap_err();
         assert!(e.contains("unknown list `@nolist`"), "{e}");
+    }
+
+    /// Expressions too large or too deep to parse safely are refused before parsing;
+    /// string literals do not count.
+    #[test]
+    fn oversized_expressions_are_refused_before_parsing() {
+        let many_or = vec!["amount > 1"; 5000].join(" OR ");
+        let e = check_size(&many_or).unwrap_err();
+        assert!(e.contains("operators; at most 256"), "{e}");
+        let deep = format!("{}amount > 1{}", "(".repeat(3000), ")".repeat(3000));
+        assert!(check_size(&deep).unwrap_err().contains("nests parentheses 3000 deep"));
+        let quoted = format!("narrative = '{}'", "((( OR AND -".repeat(1000));
+        assert!(check_size(&quoted).is_ok());
+        let fine = vec!["amount > 1"; 100].join(" OR ");
+        assert!(check_size(&fine).is_ok());
+        let (params, lists) = (BTreeMap::new(), BTreeMap::new());
+        let mut c = ctx(&params, &lists);
+        let e = prepare(&many_or, ExprRole::Row, &mut c).unwrap_err();
+        assert!(e.contains("at most 256"), "{e}");
+    }
+
+    /// Types are checked on no rows: a text compared with a number is refused, with the
+    /// text parameter named; measures of any type compare in `having`.
+    #[test]
+    fn types_are_checked_when_prepared() {
+        let mut params = BTreeMap::new();
+        params.insert("limit".to_string(), ParamValue::Text("10000".into()));
+        params.insert("n_min".to_string(), ParamValue::Number(2.0));
+        let lists = BTreeMap::new();
+        let mut c = ctx(&params, &lists);
+        let e = prepare("amount_base >= $limit", ExprRole::Row, &mut c).unwrap_err();
+        assert!(e.contains("parameter `$limit` is text (`10000`)"), "{e}");
+        assert!(prepare("channel = 'wire' AND hour < 6", ExprRole::Row, &mut c).is_ok());
+        assert!(prepare("sum(amount_base)", ExprRole::Measure, &mut c).is_ok());
+        let names = vec!["first_channel".to_string(), "n".to_string()];
+        assert!(prepare(
+            "first_channel = 'wire' AND n >= $n_min",
+            ExprRole::Having(&names),
+            &mut c
+        )
+        .is_ok());
     }
 }

@@ -63,8 +63,8 @@ pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
-    ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, Format, FxTable, IngestOptions, InputSummary,
-    Mapping, PRESETS,
+    ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, EpochUnit, Format, FxTable, IngestOptions,
+    InputSummary, Mapping, PRESETS,
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
@@ -80,6 +80,7 @@ pub use pack::{parse_binding, ListSource, Pack};
 pub use run::missing_columns;
 pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
+pub use util::threads::MAX_THREADS;
 
 /// What a screening found.
 #[derive(Debug, Clone)]

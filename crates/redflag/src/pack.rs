@@ -488,6 +488,17 @@ impl Pack {
                 });
             }
         }
+        let mut sets = sets.to_vec();
+        for s in &mut sets {
+            let before = match &s.rule {
+                Some(r) => self.rule(r).and_then(|rule| rule.params.get(&s.name)),
+                None => self.params.get(&s.name),
+            };
+            if let Some(before) = before {
+                s.value = same_type(s, before)?;
+            }
+        }
+        let sets = &sets[..];
         for s in sets.iter().filter(|s| s.rule.is_none()) {
             pack.params.insert(s.name.clone(), s.value.clone());
         }
@@ -669,6 +680,16 @@ impl Pack {
         let mut problems = Vec::new();
         let mut rules = Vec::new();
         let mut seen_ids: BTreeMap<String, usize> = BTreeMap::new();
+        for (name, v) in &self.params {
+            if let Some(message) = v.problem(name) {
+                problems.push(PackProblem {
+                    location: self.locate(None, name),
+                    rule_id: None,
+                    field: format!("params.{name}"),
+                    message,
+                });
+            }
+        }
         for (i, d) in defs.iter().enumerate() {
             let mut p = |field: &str, message: String| {
                 problems.push(PackProblem {
@@ -679,6 +700,11 @@ impl Pack {
                 })
             };
             check_common_fields(d, i, &mut seen_ids, &mut p);
+            for (name, v) in &d.params {
+                if let Some(m) = v.problem(name) {
+                    p(&format!("params.{name}"), m);
+                }
+            }
             let params = self.params_in_force(d, sets);
             if let Some(rule) = self.check_kind(d, params, &mut p) {
                 rules.push(rule);
@@ -900,6 +926,34 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Finds `field` of the rule `rule_id` (or a top-level key when `rule_id` is `None`) in a
 /// pack's text, by scanning lines: rules start at their `id:` line.
+/// An override's value, of the type of the value it replaces: a number or true/false
+/// where the pack has one (else an error that names both), text where the pack has text
+/// (a number written is then text).
+fn same_type(s: &ParamOverride, before: &ParamValue) -> Result<ParamValue> {
+    let name = match &s.rule {
+        Some(r) => format!("{r}.{}", s.name),
+        None => s.name.clone(),
+    };
+    match (before, &s.value) {
+        (ParamValue::Text(_), ParamValue::Number(n)) => Ok(ParamValue::Text(format!("{n}"))),
+        (ParamValue::Text(_), ParamValue::Bool(b)) => Ok(ParamValue::Text(b.to_string())),
+        (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) => Ok(s.value.clone()),
+        (a, b) => Err(Error::Override {
+            what: "parameter override",
+            value: format!("{name}={}", b.display()),
+            message: format!(
+                "parameter `{}` is {} in the pack ({}); `{}` is {}: give {}",
+                s.name,
+                a.type_name(),
+                a.display(),
+                b.display(),
+                b.type_name(),
+                a.type_name()
+            ),
+        }),
+    }
+}
+
 fn locate_key(text: &str, rule_id: Option<&str>, field: &str, is_toml: bool, file: &Path) -> Location {
     let lines: Vec<&str> = text.lines().collect();
     let key_at = |line: &str, key: &str| -> Option<usize> {

@@ -207,23 +207,21 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
                 )
             }
             Agg::Sum | Agg::Avg => {
-                let fixed: Vec<Option<i128>> = floats(values.as_ref(), n)?.iter().map(|x| x.map(to_fixed)).collect();
+                let fixed: Vec<Option<Fixed>> = floats(values.as_ref(), n)?.iter().map(|x| x.map(to_fixed)).collect();
                 let avg = call.agg == Agg::Avg;
-                // (fixed-point total, count of values)
                 slide(
                     grp,
                     tss,
                     w,
-                    (0i128, 0i64),
+                    Total::default(),
                     |s, i, d| {
                         if let Some(x) = fixed[i] {
-                            s.0 += x * d as i128;
-                            s.1 += d;
+                            s.step(x, d);
                         }
                     },
                     |s| {
-                        let total = s.0 as f64 / 1e6;
-                        match (avg, s.1) {
+                        let total = s.value();
+                        match (avg, s.count) {
                             // SQL: the sum of no values is 0 here, as polars gives it.
                             (false, _) => Some(total),
                             (true, 0) => None,
@@ -252,8 +250,65 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
     base.lazy().select(outer).collect()
 }
 
-fn to_fixed(x: f64) -> i128 {
-    (x * 1e6).round() as i128
+/// A value of a sum: in millionths, exact to add and take away again; or, beyond
+/// `FIXED_LIMIT` or not a number, one of the values that decide the sum alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fixed {
+    Millionths(i128),
+    Nan,
+    Up,
+    Down,
+}
+
+/// The largest magnitude summed in millionths: at most 1e24 a value, so that no window
+/// of rows (at most 2^32 of them) can overflow the 128-bit total (about 1.7e38).
+const FIXED_LIMIT: f64 = 1e18;
+
+fn to_fixed(x: f64) -> Fixed {
+    if x.is_nan() {
+        Fixed::Nan
+    } else if x >= FIXED_LIMIT {
+        Fixed::Up
+    } else if x <= -FIXED_LIMIT {
+        Fixed::Down
+    } else {
+        Fixed::Millionths((x * 1e6).round() as i128)
+    }
+}
+
+/// A window's sum: the total in millionths, the values counted, and how many values in
+/// the window are beyond the limit or not a number. A value leaves the window as it came,
+/// so one window's values never reach another's sum.
+#[derive(Debug, Default)]
+struct Total {
+    millionths: i128,
+    count: i64,
+    nan: i64,
+    up: i64,
+    down: i64,
+}
+
+impl Total {
+    fn step(&mut self, x: Fixed, d: i64) {
+        match x {
+            Fixed::Millionths(m) => self.millionths += m * d as i128,
+            Fixed::Nan => self.nan += d,
+            Fixed::Up => self.up += d,
+            Fixed::Down => self.down += d,
+        }
+        self.count += d;
+    }
+
+    /// The sum: not a number when a value is not one (or values beyond the limit of both
+    /// signs meet), infinite when values beyond the limit are of one sign.
+    fn value(&self) -> f64 {
+        match (self.nan > 0, self.up > 0, self.down > 0) {
+            (true, _, _) | (false, true, true) => f64::NAN,
+            (false, true, false) => f64::INFINITY,
+            (false, false, true) => f64::NEG_INFINITY,
+            (false, false, false) => self.millionths as f64 / 1e6,
+        }
+    }
 }
 
 fn floats(values: Option<&Series>, n: usize) -> PolarsResult<Vec<Option<f64>>> {
@@ -457,5 +512,25 @@ mod tests {
         assert_eq!((f.kth(1), f.kth(2), f.kth(3), f.kth(4)), (0, 2, 2, 4));
         f.add(2, -1);
         assert_eq!((f.kth(2), f.kth(3)), (2, 4));
+    }
+
+    /// Values that are not numbers or beyond any amount decide only the sums of the
+    /// windows that hold them: the next group's sums are exact again, and the sums stay
+    /// finite for any count of values within the limit.
+    #[test]
+    fn sum_is_not_poisoned_by_one_value() {
+        let m = vec![("total".to_string(), "sum(amount_base)".to_string())];
+        let p = plan(&m).unwrap();
+        let v = [1.5, f64::NAN, 2.0, f64::INFINITY, 1e300, 3.0, 9.9e17, 9.9e17];
+        let data = df!("amount_base" => v).unwrap();
+        let grp = [0u32, 1, 1, 2, 2, 3, 4, 4];
+        let tss = [0i64, 0, 1, 0, 1, 0, 0, 1];
+        let got = measures(&p, &data, &grp, &tss, 10).unwrap();
+        let t: Vec<Option<f64>> = got.column("total").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(t[0], Some(1.5));
+        assert!(t[1].unwrap().is_nan() && t[2].unwrap().is_nan());
+        assert_eq!((t[3], t[4]), (Some(f64::INFINITY), Some(f64::INFINITY)));
+        assert_eq!(t[5], Some(3.0));
+        assert!((t[7].unwrap() - 1.98e18).abs() < 1e6, "{t:?}");
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::mapping::{Encoding, Mapping};
+use super::records;
 use super::{check_text, with_rows, Format, Raw, Reader};
 use crate::error::{Error, PolarsContext, Result};
 
@@ -127,75 +128,15 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
     Ok((df, rows, rejected))
 }
 
-/// Scans CSV records (quotes respected, blank lines skipped). When some record has another
-/// field count than the header, returns the text without those records, the record numbers
-/// of the rest, and the set-aside records with their reasons.
+/// Sets aside the records whose quoting is broken beyond their own line or whose field
+/// count differs from the header's ([`records::sort_records`]). Returns the text to read
+/// (unchanged when every record is well formed), the record numbers of the records kept,
+/// and those set aside with their reasons.
 fn split_ragged(text: Vec<u8>, sep: u8, quote: Option<u8>, n_fields: usize) -> Split {
-    // (start, end, first line, fields)
-    let mut records: Vec<(usize, usize, usize, usize)> = Vec::new();
-    let mut start = 0usize;
-    let mut line = 1usize;
-    let mut rec_line = 1usize;
-    let mut fields = 1usize;
-    let mut in_q = false;
-    let mut blank = true;
-    let mut i = 0usize;
-    while i < text.len() {
-        let b = text[i];
-        if Some(b) == quote {
-            in_q = !in_q;
-            blank = false;
-        } else if b == b'\n' {
-            line += 1;
-            if !in_q {
-                if !blank {
-                    records.push((start, i + 1, rec_line, fields));
-                }
-                start = i + 1;
-                rec_line = line;
-                fields = 1;
-                blank = true;
-            }
-        } else if b == sep && !in_q {
-            fields += 1;
-            blank = false;
-        } else if b != b'\r' {
-            blank = false;
-        }
-        i += 1;
+    match records::sort_records(&text, sep, quote, n_fields) {
+        None => (text, (None, Vec::new())),
+        Some(s) => (s.text, (Some(s.rows), s.rejected)),
     }
-    if !blank && start < text.len() {
-        records.push((start, text.len(), rec_line, fields));
-    }
-    if records.iter().skip(1).all(|r| r.3 == n_fields) && !in_q {
-        return (text, (None, Vec::new()));
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut rows = Vec::new();
-    let mut rejected = Vec::new();
-    let last = records.len().saturating_sub(1);
-    for (k, (s, e, l, f)) in records.iter().enumerate() {
-        if k == 0 {
-            out.extend_from_slice(&text[*s..*e]);
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            continue;
-        }
-        let rec = k as u32;
-        if k == last && in_q {
-            rejected.push((rec, format!("line {l}: a quoted field is never closed")));
-        } else if *f != n_fields {
-            rejected.push((rec, format!("line {l}: {f} fields where the header has {n_fields}")));
-        } else {
-            out.extend_from_slice(&text[*s..*e]);
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            rows.push(rec);
-        }
-    }
-    (out, (Some(rows), rejected))
 }
 
 /// The fields of a header line, trimmed.

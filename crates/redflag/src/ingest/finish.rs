@@ -319,6 +319,20 @@ fn raw_text(schema: &Schema, c: &str) -> Expr {
     }
 }
 
+/// A column's text as read when there is some, else its value as text (a value computed
+/// where the input gave none).
+fn given_text(schema: &Schema, c: &str) -> Expr {
+    let value = col(c).cast(DataType::String);
+    if schema.contains(&format!("__raw_{c}")) {
+        let raw = col(format!("__raw_{c}"));
+        when(raw.clone().str().strip_chars(lit(NULL)).str().len_bytes().gt(lit(0)))
+            .then(raw)
+            .otherwise(value)
+    } else {
+        value
+    }
+}
+
 /// The words of each reason code.
 fn reason_expr(schema: &Schema) -> Expr {
     let quote = |e: Expr| concat_str([lit("`"), e.fill_null(lit("")), lit("`")], "", false);
@@ -355,6 +369,26 @@ fn reason_expr(schema: &Schema) -> Expr {
                 lit("no FX rate for currency "),
                 quote(col("currency").cast(DataType::String)),
                 lit(" into the base currency; add its rate to the FX rates"),
+            ],
+            "",
+            false,
+        ))
+        .when(is(10))
+        .then(concat_str(
+            [
+                lit("amount "),
+                quote(raw_text(schema, "amount")),
+                lit(" is not a finite number below 1e15"),
+            ],
+            "",
+            false,
+        ))
+        .when(is(11))
+        .then(concat_str(
+            [
+                lit("amount_base "),
+                quote(given_text(schema, "amount_base")),
+                lit(" is not a number above 0 and below 1e15 (given, or amount × the FX rate)"),
             ],
             "",
             false,
@@ -586,6 +620,17 @@ fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
     all
 }
 
+/// The largest amount screened, exclusive: 1e15 (a thousand trillion) of any currency is
+/// beyond any single payment, and below it every sum of a rule's window stays exact to
+/// the cent in the engine's fixed-point totals. Amounts and `amount_base` at or above it,
+/// or not finite (`NaN`, `inf`, `1e309`), are quarantined.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// Not a number, infinite, or at or above [`MAX_AMOUNT`].
+fn out_of_range(e: Expr) -> Expr {
+    e.clone().is_nan().or(e.gt_eq(lit(MAX_AMOUNT))).fill_null(lit(false))
+}
+
 /// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate
 /// transaction id, code 9, is found once all rows are read).
 fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
@@ -613,12 +658,16 @@ fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
         .then(lit(4u32))
         .when(col("amount").lt_eq(lit(0.0)))
         .then(lit(5u32))
+        .when(out_of_range(col("amount")))
+        .then(lit(10u32))
         .when(col("orig_account").is_null().and(col("bene_account").is_null()))
         .then(lit(6u32))
         .when(col("txn_id").is_null())
         .then(lit(7u32))
         .when(col("amount_base").is_null())
         .then(lit(8u32))
+        .when(out_of_range(col("amount_base")).or(col("amount_base").lt_eq(lit(0.0))))
+        .then(lit(11u32))
         .otherwise(lit(0u32))
         .alias("__code");
     let out = df.clone().lazy().select([code]).collect()?;

@@ -52,6 +52,8 @@ impl FxTable {
             ));
         };
         let mut rates: BTreeMap<String, Vec<(Option<i64>, f64)>> = BTreeMap::new();
+        // The line of each currency's rate for each date (or none): a second one is an error.
+        let mut first_line: BTreeMap<(String, Option<i64>), usize> = BTreeMap::new();
         for (i, l) in lines {
             let f: Vec<&str> = l.split(',').map(str::trim).collect();
             let cur = f.get(ci).copied().unwrap_or("").to_uppercase();
@@ -74,6 +76,19 @@ impl FxTable {
                 ),
                 None => None,
             };
+            if let Some(earlier) = first_line.insert((cur.clone(), date), i + 1) {
+                let when = match di.and_then(|d| f.get(d)).filter(|s| !s.is_empty()) {
+                    Some(d) => format!("dated {d}"),
+                    None => "with no date".to_string(),
+                };
+                return Err(fx_err(
+                    i + 1,
+                    format!(
+                        "a second rate for {cur} {when}; line {earlier} gives one too: keep one of lines {earlier} and {}",
+                        i + 1
+                    ),
+                ));
+            }
             rates.entry(cur).or_default().push((date, rate));
         }
         for v in rates.values_mut() {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use super::mapping::{ColumnSource, ColumnSpec, Mapping};
+use super::mapping::{ColumnSource, ColumnSpec, EpochUnit, Mapping};
 use super::parse::{parse_datetime, parse_number, translate};
 use crate::error::{suggestion, Error, Location, PolarsContext, Result};
 use crate::schema::{self, ColType, CANONICAL, LABEL, REQUIRED};
@@ -191,9 +191,8 @@ fn to_canonical_type(
             let dt = match src_dtype {
                 DataType::String => parse_datetime(e.str().strip_chars(lit(NULL)), spec.format.as_deref()),
                 DataType::Datetime(_, _) | DataType::Date => e.cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
-                // Integers: milliseconds since the epoch.
-                _ => e
-                    .cast(DataType::Int64)
+                // Numbers: time since the epoch, in the mapping's unit or told by size.
+                _ => epoch_millis(e.cast(DataType::Int64), spec.unit)
                     .cast(DataType::Datetime(TimeUnit::Milliseconds, None)),
             };
             if *ty == ColType::Date {
@@ -203,6 +202,35 @@ fn to_canonical_type(
             }
         }
     }
+}
+
+/// Below this many seconds since 1970 (about the year 5138) a whole number is taken as
+/// seconds; the same in milliseconds is 1973-03-03, before which no screened payment is
+/// expected. Each further factor of 1,000 makes the next unit.
+const EPOCH_SECONDS_BELOW: i64 = 100_000_000_000;
+
+/// A whole number of time since 1970-01-01 UTC as milliseconds: in `unit` when the
+/// mapping gives one, else told by its size: below 1e11 seconds, below 1e14
+/// milliseconds, below 1e17 microseconds, else nanoseconds. Decided value by value, so
+/// the answer never depends on which rows are read together.
+fn epoch_millis(v: Expr, unit: Option<EpochUnit>) -> Expr {
+    let scaled = |u: EpochUnit| match u {
+        EpochUnit::Seconds => v.clone() * lit(1000i64),
+        EpochUnit::Milliseconds => v.clone(),
+        EpochUnit::Microseconds => v.clone() / lit(1000i64),
+        EpochUnit::Nanoseconds => v.clone() / lit(1_000_000i64),
+    };
+    if let Some(u) = unit {
+        return scaled(u);
+    }
+    let below = |limit: i64| v.clone().gt(lit(-limit)).and(v.clone().lt(lit(limit)));
+    when(below(EPOCH_SECONDS_BELOW))
+        .then(scaled(EpochUnit::Seconds))
+        .when(below(EPOCH_SECONDS_BELOW * 1000))
+        .then(scaled(EpochUnit::Milliseconds))
+        .when(below(EPOCH_SECONDS_BELOW * 1_000_000))
+        .then(scaled(EpochUnit::Microseconds))
+        .otherwise(scaled(EpochUnit::Nanoseconds))
 }
 
 /// The direction stage, second part: with `signed_amount`, a positive amount is a credit
@@ -261,11 +289,20 @@ pub(super) fn map_frame(
         supplied.push(canon.to_string());
         // Raw text of the columns whose parsing can fail (text sources only; a typed
         // source is either a value or null): quarantine reasons quote it.
-        if matches!(*canon, "ts" | "amount") && src_dtype == DataType::String {
+        if matches!(*canon, "ts" | "amount" | "amount_base") && src_dtype == DataType::String {
             exprs.push(base.clone().alias(format!("__raw_{canon}")));
         }
-        let e = translate_values(base, &spec);
-        exprs.push(to_canonical_type(e, ty, &src_dtype, &spec, mapping, trim).alias(*canon));
+        let e = translate_values(base.clone(), &spec);
+        let mut typed = to_canonical_type(e, ty, &src_dtype, &spec, mapping, trim);
+        if *canon == "amount_base" && src_dtype == DataType::String {
+            // A given amount_base that does not read is not recomputed: it becomes NaN,
+            // which the checks quarantine. An empty one is computed from the FX table.
+            let given = base.str().strip_chars(lit(NULL)).str().len_bytes().gt(lit(0));
+            typed = when(typed.clone().is_null().and(given.fill_null(lit(false))))
+                .then(lit(f64::NAN))
+                .otherwise(typed);
+        }
+        exprs.push(typed.alias(*canon));
     }
     if let Some(l) = &mapping.label {
         if src_schema.contains(l) {

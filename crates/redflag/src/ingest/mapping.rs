@@ -51,6 +51,29 @@ pub struct ColumnSpec {
     /// The value for source values that `values` does not list.
     #[serde(default)]
     pub other: Option<String>,
+    /// For `ts` and `opened` stored as whole numbers (Parquet or NDJSON integers without a
+    /// timestamp type): the unit of the time since 1970-01-01 UTC, `s`, `ms`, `us` or
+    /// `ns`. Without it the unit is told by the size of each value (see
+    /// `docs/input-safety.md`).
+    #[serde(default)]
+    pub unit: Option<EpochUnit>,
+}
+
+/// The unit of a time given as a number since 1970-01-01 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EpochUnit {
+    /// Seconds.
+    #[serde(rename = "s")]
+    Seconds,
+    /// Milliseconds.
+    #[serde(rename = "ms")]
+    Milliseconds,
+    /// Microseconds.
+    #[serde(rename = "us")]
+    Microseconds,
+    /// Nanoseconds.
+    #[serde(rename = "ns")]
+    Nanoseconds,
 }
 
 /// How the direction of a statement row is read: rows that mean money came in have their
@@ -202,6 +225,38 @@ impl Mapping {
                         suggestion(k, CANONICAL.iter().map(|(n, _)| *n)),
                         CANONICAL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                     ),
+                });
+            }
+        }
+        if let Some(t) = &m.thousands_separator {
+            let decimal = if m.decimal_comma { "," } else { "." };
+            let problem = if t.is_empty() {
+                Some(
+                    "`thousands_separator` is empty; remove it, or give the separator, such as \" \" or \"'\""
+                        .to_string(),
+                )
+            } else if t == decimal {
+                Some(format!(
+                    "`thousands_separator` is `{t}`, which is also the decimal separator ({}); every number would lose its decimals: give another separator, or {}",
+                    if m.decimal_comma { "decimal_comma: true" } else { "the default without decimal_comma" },
+                    if m.decimal_comma { "remove decimal_comma" } else { "say decimal_comma: true if numbers are written 1.234,56" }
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("thousands_separator"))
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
+                return Err(Error::Mapping {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line,
+                        column: 0,
+                    },
+                    message,
                 });
             }
         }

@@ -6,9 +6,11 @@
 //!
 //! The stages, and where they are:
 //!
-//! 1. **Read** (`detect`, `csv`, `parquet`, `ndjson`): each file's format is detected and
-//!    its reader (`trait Reader`) reads it as it is written, text formats as text; CSV
-//!    records with another field count than the header are set aside.
+//! 1. **Read** (`detect`, `csv`, `records`, `parquet`, `ndjson`): each file's format is
+//!    detected and its reader (`trait Reader`) reads it as it is written, text formats as
+//!    text; CSV records as a CSV reader counts them, those with another field count than
+//!    the header or a quote that breaks them set aside (a broken quote costs its own line
+//!    only); NDJSON nested too deep refused before parsing.
 //! 2. **Map** (`map`, `parse`, `mapping`): each batch of rows is mapped onto the canonical
 //!    columns by a preset or a mapping file: sources, value translations, dates and
 //!    numbers parsed, direction of statement rows.
@@ -33,9 +35,10 @@ mod mapping;
 mod ndjson;
 mod parquet;
 mod parse;
+mod records;
 
 pub use fx::FxTable;
-pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, Mapping, PRESETS};
+pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, EpochUnit, Mapping, PRESETS};
 
 use finish::finish_inputs;
 

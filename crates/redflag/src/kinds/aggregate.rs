@@ -437,7 +437,7 @@ fn firing_intervals(
         for (k, f) in fire.iter().enumerate() {
             if *f {
                 let j = back[k];
-                intervals.push((grp[j], tss[j] - window.ms, tss[j], window.ms));
+                intervals.push((grp[j], tss[j].saturating_sub(window.ms), tss[j], window.ms));
             }
         }
     }
@@ -594,10 +594,13 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
         return None;
     }
     let n = grp.len();
-    // Sums by prefix; compared with a little slack so that rounding never drops a window.
+    // Sums by prefix, each account's from zero (so that no value of one account, however
+    // large, reaches another's sums); compared with a little slack so that rounding never
+    // drops a window.
     let mut prefix = vec![0.0f64; n + 1];
     for i in 0..n {
-        prefix[i + 1] = prefix[i] + amt[i];
+        let before = if i == 0 || grp[i] != grp[i - 1] { 0.0 } else { prefix[i] };
+        prefix[i + 1] = before + amt[i];
     }
     let need_amount = b.amount * (1.0 - 1e-9) - 1e-6;
     let mut keep = Vec::new();
@@ -619,8 +622,9 @@ fn dense_rows(grp: &[u32], tss: &[i64], amt: &[f64], w: i64, b: expr::Bounds) ->
                 right += 1;
             }
             let rows = right + 1 - left;
-            let total = prefix[right + 1] - prefix[left];
-            if rows >= b.rows && total >= need_amount {
+            let total = prefix[right + 1] - if left == start { 0.0 } else { prefix[left] };
+            // A total that is not a number keeps its rows: the measures decide.
+            if rows >= b.rows && (total.is_nan() || total >= need_amount) {
                 for k in covered.max(left)..=right {
                     keep.push(k);
                 }

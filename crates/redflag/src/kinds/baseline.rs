@@ -609,7 +609,7 @@ fn compare_units(
         match &spec.mode {
             Mode::History { periods, min_history } => {
                 let seen = first_seen.get(unit.account as usize).copied().unwrap_or(unit.start);
-                if seen > unit.start - min_history.ms {
+                if seen > unit.start.saturating_sub(min_history.ms) {
                     // Too young an account: not compared.
                     continue;
                 }

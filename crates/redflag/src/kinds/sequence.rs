@@ -597,17 +597,27 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
     let prep = scope.data();
     let (ev, w) = spec.prior.as_ref()?;
     let rows = scope.side_rows(ev.slot, ev.side);
+    // Each account's sums from zero, so that no amount of one account reaches another's.
     let mut prefix = vec![0.0f64; rows.len() + 1];
     for (i, r) in rows.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + prep.amount(r.2);
+        let before = if i == 0 || rows[i - 1].0 != r.0 { 0.0 } else { prefix[i] };
+        prefix[i + 1] = before + prep.amount(r.2);
     }
     Some(
         cands
             .iter()
             .map(|c| {
-                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts - w.ms));
+                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
                 let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
-                (prefix[hi] - prefix[lo], (hi - lo) as f64)
+                // The account's total of the rows before row k.
+                let sum_to = |k: usize| {
+                    if k == 0 || rows[k - 1].0 != c.account {
+                        0.0
+                    } else {
+                        prefix[k]
+                    }
+                };
+                (sum_to(hi) - sum_to(lo), (hi - lo) as f64)
             })
             .collect(),
     )
@@ -930,7 +940,7 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
     let mut ranks = SlidingRanks::new(&dwell);
     let (first_prefix, then_prefix) = (PrefixSums::new(&first_amount), PrefixSums::new(&then_total));
     for i in 0..n {
-        while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts - w.ms {
+        while fired[left].account != fired[i].account || fired[left].first_ts < fired[i].first_ts.saturating_sub(w.ms) {
             ranks.remove(left);
             left += 1;
         }
@@ -991,7 +1001,7 @@ fn repeated(prep: &Prepared<'_>, rule: &Rule, mut fired: Vec<Fired>, rep: &Repea
         .bool()
         .map_err(|_| rerr(format!("`repeat.having` must be true or false; it gives {}", f.dtype())))?;
     let fires: Vec<bool> = (0..n).map(|i| f.get(i) == Some(true)).collect();
-    let starts: Vec<i64> = fired.iter().map(|x| x.first_ts - w.ms).collect();
+    let starts: Vec<i64> = fired.iter().map(|x| x.first_ts.saturating_sub(w.ms)).collect();
     let ends: Vec<i64> = fired.iter().map(|x| x.end).collect();
     let lefts: Vec<usize> = windows.iter().map(|(l, _)| *l).collect();
     let keep = firing_spans(&lefts, &starts, &ends, &fires);
@@ -1112,7 +1122,7 @@ fn candidates(
     let mut out = Vec::new();
     let mut left = 0usize;
     for (i, r) in rows.iter().enumerate() {
-        while rows[left].0 != r.0 || rows[left].1 < r.1 - window.ms {
+        while rows[left].0 != r.0 || rows[left].1 < r.1.saturating_sub(window.ms) {
             left += 1;
         }
         if !fire[i] {

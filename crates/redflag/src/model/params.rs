@@ -33,6 +33,30 @@ impl ParamValue {
         }
     }
 
+    /// What is wrong with the value of parameter `name`, if anything: a number that is
+    /// not finite, or text that names another parameter (`$other`), which parameter values
+    /// cannot do.
+    pub fn problem(&self, name: &str) -> Option<String> {
+        match self {
+            ParamValue::Number(n) if !n.is_finite() => Some(format!(
+                "parameter `{name}` is `{n}`, not a finite number; give a number such as 10000"
+            )),
+            ParamValue::Text(t) if t.trim_start().starts_with('$') => Some(format!(
+                "parameter `{name}` is `{t}`: a parameter's value cannot name another parameter; write the value itself"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The kind of value, as an error message names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ParamValue::Number(_) => "a number",
+            ParamValue::Bool(_) => "true or false",
+            ParamValue::Text(_) => "text",
+        }
+    }
+
     /// The value as a SQL literal.
     pub fn to_sql(&self) -> String {
         match self {
@@ -136,10 +160,23 @@ impl std::str::FromStr for ParamOverride {
                 message: "the parameter name is empty".into(),
             });
         }
-        Ok(ParamOverride {
-            rule,
-            name,
-            value: ParamValue::parse(value),
-        })
+        if let Ok(n) = value.trim().replace('_', "").parse::<f64>() {
+            if !n.is_finite() {
+                return Err(Error::Override {
+                    what: "parameter override",
+                    value: s.to_string(),
+                    message: format!("`{}` is not a finite number; give a number such as 15000", value.trim()),
+                });
+            }
+        }
+        let value = ParamValue::parse(value);
+        if let Some(m) = value.problem(&name) {
+            return Err(Error::Override {
+                what: "parameter override",
+                value: s.to_string(),
+                message: m,
+            });
+        }
+        Ok(ParamOverride { rule, name, value })
     }
 }

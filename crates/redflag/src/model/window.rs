@@ -5,6 +5,12 @@
 #[error("{0}")]
 pub struct WindowError(String);
 
+/// The longest window or duration, in days: ten years. Time arithmetic on windows
+/// (`ts - window`, `ts + within`) then stays far inside the range of times.
+pub const MAX_WINDOW_DAYS: i64 = 3660;
+
+const MAX_WINDOW_MS: i64 = MAX_WINDOW_DAYS * 86_400_000;
+
 /// A trailing time window, such as `7d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -38,7 +44,12 @@ impl Window {
         if n <= 0 {
             return Err(WindowError(format!("bad window `{s}`: it must be longer than zero")));
         }
-        Ok(Window { ms: n * unit_ms })
+        match n.checked_mul(unit_ms) {
+            Some(ms) if ms <= MAX_WINDOW_MS => Ok(Window { ms }),
+            _ => Err(WindowError(format!(
+                "bad window `{s}`: it is longer than {MAX_WINDOW_DAYS} days (ten years), the longest a window or duration may be; write it in days, such as 365d"
+            ))),
+        }
     }
 }
 
@@ -58,5 +69,32 @@ impl std::fmt::Display for Window {
             }
         }
         write!(f, "{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Windows up to ten years read; longer ones, and ones whose milliseconds overflow,
+    /// are refused with a way to write them.
+    #[test]
+    fn windows_are_bounded() {
+        assert_eq!(Window::parse("3660d").unwrap().ms, MAX_WINDOW_MS);
+        assert_eq!(Window::parse("7d").unwrap().ms, 7 * 86_400_000);
+        for bad in [
+            "3661d",
+            "106751991168d",
+            "9223372036854776s",
+            "9223372036854775807w",
+            "99999999999999999999d",
+        ] {
+            let e = Window::parse(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{bad}`")), "{e}");
+        }
+        assert!(Window::parse("106751991168d")
+            .unwrap_err()
+            .to_string()
+            .contains("ten years"));
     }
 }

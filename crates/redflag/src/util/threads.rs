@@ -12,10 +12,15 @@ thread_local! {
     static THREADS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// The most worker threads a run uses: a larger count is taken as this one (the CLI
+/// refuses it). Work is split by the count, so thousands of threads on a few cores spend
+/// their time starting and splitting rather than working.
+pub const MAX_THREADS: usize = 256;
+
 /// Runs `f` with `threads` workers for every [`run_parallel`] it makes on this thread
 /// (`None` or 0: the machine's cores), then restores the count in force before.
 pub(crate) fn with_threads<R>(threads: Option<usize>, f: impl FnOnce() -> R) -> R {
-    let before = THREADS.with(|t| t.replace(threads.unwrap_or(0)));
+    let before = THREADS.with(|t| t.replace(threads.unwrap_or(0).min(MAX_THREADS)));
     struct Restore(usize);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -30,7 +35,10 @@ pub(crate) fn with_threads<R>(threads: Option<usize>, f: impl FnOnce() -> R) -> 
 /// machine's cores.
 pub(crate) fn worker_threads() -> usize {
     match THREADS.with(Cell::get) {
-        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(MAX_THREADS),
         n => n,
     }
 }
@@ -89,5 +97,11 @@ mod tests {
         });
         assert_eq!(one, four);
         assert_eq!(one.len(), 100);
+    }
+
+    /// A count above the limit is taken as the limit.
+    #[test]
+    fn the_count_is_capped() {
+        with_threads(Some(10_000), || assert_eq!(worker_threads(), MAX_THREADS));
     }
 }

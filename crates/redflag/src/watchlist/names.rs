@@ -82,12 +82,21 @@ pub struct Name {
 
 impl Name {
     /// Normalizes and tokenizes a name.
+    /// Default-ignorable code points (zero-width space and joiners, soft hyphen, word
+    /// joiner, byte-order mark, Mongolian vowel separator, variation selectors, bidi
+    /// controls...) are removed first: they are invisible, so a name holding one looks
+    /// the same to an analyst and must match the same.
     pub fn parse(text: &str) -> Name {
+        let visible: std::borrow::Cow<'_, str> = if text.chars().any(is_default_ignorable) {
+            std::borrow::Cow::Owned(text.chars().filter(|c| !is_default_ignorable(*c)).collect())
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         let nfkc: std::borrow::Cow<'_, str> =
-            if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
-                std::borrow::Cow::Borrowed(text)
+            if unicode_normalization::is_nfkc_quick(visible.chars()) == unicode_normalization::IsNormalized::Yes {
+                visible
             } else {
-                std::borrow::Cow::Owned(text.nfkc().collect())
+                std::borrow::Cow::Owned(visible.nfkc().collect())
             };
         let mut tokens: Vec<Token> = Vec::new();
         let mut honorifics = Vec::new();
@@ -112,6 +121,31 @@ impl Name {
             .iter()
             .filter(|t| !matches!(t.class, TokenClass::LegalForm | TokenClass::Particle))
     }
+}
+
+/// Unicode's `Default_Ignorable_Code_Point` property (DerivedCoreProperties.txt,
+/// Unicode 16.0): code points that are invisible unless a renderer supports them.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
 }
 
 /// Splits NFKC text into words: runs of letters, digits, hyphens, dots and apostrophes.
@@ -1101,5 +1135,39 @@ mod tests {
         let n = Name::parse("A.K. Nurmatov");
         assert_eq!(n.tokens[0].class, TokenClass::Initial);
         assert_eq!(n.tokens[1].class, TokenClass::Initial);
+    }
+
+    /// Every default-ignorable code point inside a word leaves its keys as they were.
+    #[test]
+    fn default_ignorable_code_points_are_removed() {
+        let plain = keys_of("Toktosunov Zhanybek");
+        let ranges: &[(u32, u32)] = &[
+            (0x00AD, 0x00AD),
+            (0x034F, 0x034F),
+            (0x061C, 0x061C),
+            (0x115F, 0x1160),
+            (0x17B4, 0x17B5),
+            (0x180B, 0x180F),
+            (0x200B, 0x200F),
+            (0x202A, 0x202E),
+            (0x2060, 0x206F),
+            (0x3164, 0x3164),
+            (0xFE00, 0xFE0F),
+            (0xFEFF, 0xFEFF),
+            (0xFFA0, 0xFFA0),
+            (0xFFF0, 0xFFF8),
+            (0x1BCA0, 0x1BCA3),
+            (0x1D173, 0x1D17A),
+            (0xE0000, 0xE0FFF),
+        ];
+        for &(a, b) in ranges {
+            for u in a..=b {
+                let Some(c) = char::from_u32(u) else { continue };
+                assert!(is_default_ignorable(c));
+                let name = format!("{c}Tok{c}tosunov Zhany{c}bek{c}");
+                assert_eq!(keys_of(&name), plain, "U+{u:04X}");
+            }
+        }
+        assert!(!is_default_ignorable('a') && !is_default_ignorable(' ') && !is_default_ignorable('\u{00A0}'));
     }
 }
