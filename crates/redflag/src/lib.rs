@@ -112,8 +112,8 @@ impl Screening {
         let manifest = self.manifest(pack, data, outputs);
         output::check_inputs_kept(dir, data)?;
         // The cases move into the file's struct and back: no copy of a large result.
-        let cf = CasesFile::new(manifest.clone(), std::mem::take(&mut self.cases), pack);
-        let written = write_run_files(&cf, data, dir, outputs);
+        let mut cf = CasesFile::new(manifest.clone(), std::mem::take(&mut self.cases), pack);
+        let written = write_run_files(&mut cf, data, dir, outputs);
         self.cases = cf.cases;
         written.map(|_| manifest)
     }
@@ -176,22 +176,31 @@ pub fn write_reports(cf: &CasesFile, dir: &Path, opts: &report::ReportOptions) -
 
 /// The stage of [`Screening::write`] that renders the quarantine and the reports and
 /// writes every file.
-fn write_run_files(cf: &CasesFile, data: &Dataset, dir: &Path, outputs: &Outputs) -> Result<Vec<PathBuf>> {
+fn write_run_files(cf: &mut CasesFile, data: &Dataset, dir: &Path, outputs: &Outputs) -> Result<Vec<PathBuf>> {
     let quarantine = match &outputs.redactor {
         Some(r) => r.quarantine_csv(data)?,
         None => quarantine_csv(data)?,
     };
     let goaml = outputs.goaml.clone().filter(|_| outputs.formats.goaml);
     let with_goaml = goaml.is_some();
-    let reports = report::render(
-        cf,
-        &report::ReportOptions {
-            markdown: outputs.formats.md,
-            html: outputs.formats.html,
-            goaml,
-            min_score: 0.0,
-        },
-    )?;
+    let reports = if outputs.formats.md || outputs.formats.html || with_goaml {
+        // The reports' long text is clipped in the cases that have some, then put back
+        // for the data outputs.
+        let originals = report::clip_in_place(cf);
+        let reports = report::render(
+            cf,
+            &report::ReportOptions {
+                markdown: outputs.formats.md,
+                html: outputs.formats.html,
+                goaml,
+                min_score: 0.0,
+            },
+        );
+        report::restore(cf, originals);
+        reports?
+    } else {
+        Vec::new()
+    };
     let stale = if with_goaml {
         report::stale_goaml(dir, &reports)
     } else {

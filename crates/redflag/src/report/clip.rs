@@ -39,6 +39,11 @@ macro_rules! text_fields {
     }};
 }
 
+/// Whether `s` has more than `max` characters (a text of at most `max` bytes never has).
+fn too_long(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().nth(max).is_some()
+}
+
 /// `s` cut to `max` characters with a marker, or `None` when it is no longer than that.
 pub(crate) fn clipped(s: &str, max: usize) -> Option<String> {
     let n = s.chars().count();
@@ -57,7 +62,7 @@ pub(crate) fn clipped(s: &str, max: usize) -> Option<String> {
 pub(crate) fn for_reports(cf: &CasesFile) -> Cow<'_, CasesFile> {
     let mut long = false;
     for c in &cf.cases {
-        text_fields!(c, &mut |s: &String, max: usize| long |= s.chars().nth(max).is_some(), &);
+        text_fields!(c, &mut |s: &String, max: usize| long |= too_long(s, max), &);
     }
     if !long {
         return Cow::Borrowed(cf);
@@ -67,6 +72,30 @@ pub(crate) fn for_reports(cf: &CasesFile) -> Cow<'_, CasesFile> {
         clip_case(c);
     }
     Cow::Owned(cf)
+}
+
+/// Clips, in place, the cases of `cf` whose text is too long for a report, and returns
+/// those cases as they were, to put back with [`restore`] once the reports are rendered:
+/// only the cases that need it are copied, not the whole run.
+pub(crate) fn clip_in_place(cf: &mut CasesFile) -> Vec<(usize, Case)> {
+    let mut originals = Vec::new();
+    for (i, c) in cf.cases.iter_mut().enumerate() {
+        let mut long = false;
+        text_fields!(&*c, &mut |s: &String, max: usize| long |= too_long(s, max), &);
+        if long {
+            let mut clipped = c.clone();
+            clip_case(&mut clipped);
+            originals.push((i, std::mem::replace(c, clipped)));
+        }
+    }
+    originals
+}
+
+/// Puts back the cases [`clip_in_place`] clipped.
+pub(crate) fn restore(cf: &mut CasesFile, originals: Vec<(usize, Case)>) {
+    for (i, c) in originals {
+        cf.cases[i] = c;
+    }
 }
 
 fn clip_case(c: &mut Case) {

@@ -31,6 +31,7 @@ mod html;
 mod markdown;
 mod redact;
 
+pub(crate) use clip::{clip_in_place, restore};
 pub use clip::{MAX_EXPLANATION, MAX_NAME, MAX_NARRATIVE};
 pub use goaml::{goaml_report, GoamlConfig, Indicators, Institution, ReportingPerson};
 pub use html::html;
