@@ -57,20 +57,12 @@ pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
 
 /// [`alerts_csv`], written to `w` as it is made (the whole file is never in memory).
 pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write) -> Result<()> {
-    let txns = &ds.transactions;
-    let ts = txns
-        .column("ts")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .ctx(|| "reading ts".into())?;
-    let amount = txns
+    let (ts, ids) = row_keys(ds)?;
+    let amount = ds
+        .transactions
         .column("amount_base")
         .and_then(|c| c.f64().cloned())
         .ctx(|| "reading amount_base".into())?;
-    let ids = txns
-        .column("txn_id")
-        .and_then(|c| c.str().cloned())
-        .ctx(|| "reading txn_id".into())?;
     let io = |source| Error::Io {
         path: PathBuf::from("alerts.csv"),
         action: "writing",
@@ -117,6 +109,21 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
     Ok(())
 }
 
+/// Each transaction's time (ms) and id: what orders an alert's rows.
+fn row_keys(ds: &Dataset) -> Result<(Int64Chunked, StringChunked)> {
+    let txns = &ds.transactions;
+    let ts = txns
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .ctx(|| "reading ts".into())?;
+    let ids = txns
+        .column("txn_id")
+        .and_then(|c| c.str().cloned())
+        .ctx(|| "reading txn_id".into())?;
+    Ok((ts, ids))
+}
+
 /// An alert's rows in `alerts.csv` order: time, then transaction id; each row's key read
 /// once.
 fn alert_rows<'a>(a: &Alert, ts: &Int64Chunked, ids: &'a StringChunked) -> Vec<(Option<i64>, Option<&'a str>, u32)> {
@@ -134,15 +141,7 @@ fn alert_rows<'a>(a: &Alert, ts: &Int64Chunked, ids: &'a StringChunked) -> Vec<(
 /// datetime type), `amount_base` (not rounded) and `explanation`.
 pub fn alerts_frame(cases: &[Case], ds: &Dataset) -> Result<DataFrame> {
     let txns = &ds.transactions;
-    let ts = txns
-        .column("ts")
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .ctx(|| "reading ts".into())?;
-    let ids = txns
-        .column("txn_id")
-        .and_then(|c| c.str().cloned())
-        .ctx(|| "reading txn_id".into())?;
+    let (ts, ids) = row_keys(ds)?;
     let mut take: Vec<IdxSize> = Vec::new();
     let mut text: [Vec<&str>; 6] = Default::default();
     for c in cases {
