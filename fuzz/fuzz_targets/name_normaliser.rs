@@ -2,7 +2,7 @@
 //! `key_of`) and the matcher over it: no panic on any text; parsing is deterministic;
 //! every token has a non-empty matching key without white space, which is the key of its
 //! Latin form; and a name put on a list is found when the same name is screened, whenever
-//! it has a token that carries weight.
+//! it is distinctive (two distinct ordinary name tokens; see `redflag_fuzz::distinctive`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!t.key.chars().any(char::is_whitespace), "a key with white space: {t:?}");
         assert_eq!(key_of(&t.latin), t.key, "a key that is not its Latin form's: {t:?}");
     }
-    if name.weighted_tokens().next().is_none() {
+    if !redflag_fuzz::distinctive(text) {
         return;
     }
     let list = WatchList {
