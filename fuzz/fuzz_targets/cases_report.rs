@@ -72,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             let msg = e.to_string();
             assert!(!msg.trim().is_empty(), "an error without a message");
-            assert!(msg.contains("cases.json"), "a render error that does not name the file: {msg}");
+            assert!(
+                msg.contains("cases.json"),
+                "a render error that does not name the file: {msg}"
+            );
         }
     }
 });

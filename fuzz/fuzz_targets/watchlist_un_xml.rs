@@ -8,7 +8,9 @@ use redflag::watchlist::ListFormat;
 use redflag_fuzz::check_watchlist;
 
 fuzz_target!(|data: &[u8]| {
-    let mut bytes = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CONSOLIDATED_LIST dateGenerated=\"2026-11-01T00:00:00\">\n".to_vec();
+    let mut bytes =
+        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CONSOLIDATED_LIST dateGenerated=\"2026-11-01T00:00:00\">\n"
+            .to_vec();
     bytes.extend_from_slice(data);
     check_watchlist(&bytes, "un-list.xml", ListFormat::UnXml);
 });

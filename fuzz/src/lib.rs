@@ -9,8 +9,13 @@ use redflag::{Dataset, IngestOptions, Pack, ScreenOptions};
 /// A folder that lives as long as the fuzzing process.
 pub fn scratch() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::Builder::new().prefix("redflag-fuzz").tempdir().expect("scratch folder"))
-        .path()
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("redflag-fuzz")
+            .tempdir()
+            .expect("scratch folder")
+    })
+    .path()
 }
 
 /// Writes `bytes` to the scratch file `name` and returns its path.
@@ -147,19 +152,27 @@ pub fn check_watchlist(bytes: &[u8], name: &str, format: redflag::watchlist::Lis
             assert_eq!(f.entries, list.entries.len(), "the file's entry count");
             for e in &list.entries {
                 assert!(!e.name.trim().is_empty(), "an entry without a name: {e:?}");
-                assert!(e.source.contains(name), "an entry's source does not name the file: {e:?}");
+                assert!(
+                    e.source.contains(name),
+                    "an entry's source does not name the file: {e:?}"
+                );
             }
             let m = Matcher::new(&list, 80.0);
             for (i, e) in list.entries.iter().enumerate().take(8) {
                 let party = Party::new(&e.name).organisation(e.kind == EntryKind::Organisation);
                 let found = m.screen(&party);
                 for hit in &found {
-                    assert!(hit.score.is_finite() && hit.name_score.is_finite(), "a score that is not finite");
+                    assert!(
+                        hit.score.is_finite() && hit.name_score.is_finite(),
+                        "a score that is not finite"
+                    );
                     assert!(hit.entry < list.entries.len(), "a match on no entry");
                 }
                 if distinctive(&e.name) {
                     assert!(
-                        found.iter().any(|h| h.entry == i || list.entries[h.entry].name == e.name),
+                        found
+                            .iter()
+                            .any(|h| h.entry == i || list.entries[h.entry].name == e.name),
                         "entry {i} `{}` is not found by its own name",
                         e.name
                     );

@@ -7,7 +7,9 @@ use redflag::IngestOptions;
 
 /// Where the fuzzer's inputs are kept.
 fn input(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/fuzz").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/fuzz")
+        .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -24,6 +26,12 @@ fn parquet_with_a_corrupt_footer_is_an_error_naming_the_file_not_a_panic() {
     };
     let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
     let msg = err.to_string();
-    assert!(msg.contains("corrupt-footer.parquet"), "the error names the file: {msg}");
-    assert!(msg.contains("cannot read as Parquet"), "the error says what failed: {msg}");
+    assert!(
+        msg.contains("corrupt-footer.parquet"),
+        "the error names the file: {msg}"
+    );
+    assert!(
+        msg.contains("cannot read as Parquet"),
+        "the error says what failed: {msg}"
+    );
 }

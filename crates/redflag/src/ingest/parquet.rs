@@ -51,14 +51,16 @@ pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> 
         action: "opening the input",
         source,
     })?;
-    Ok(
-        guarded(p, || polars::prelude::ParquetReader::new(file).with_slice(Some((off, len))).finish())?
-            .map_err(|e| Error::Input {
-                path: p.to_path_buf(),
-                message: format!("cannot read as Parquet: {e}"),
-            })?
-            .lazy(),
-    )
+    Ok(guarded(p, || {
+        polars::prelude::ParquetReader::new(file)
+            .with_slice(Some((off, len)))
+            .finish()
+    })?
+    .map_err(|e| Error::Input {
+        path: p.to_path_buf(),
+        message: format!("cannot read as Parquet: {e}"),
+    })?
+    .lazy())
 }
 
 /// Runs a call of the Parquet reader, turning a panic in it into an error that names the
