@@ -35,3 +35,20 @@ fn parquet_with_a_corrupt_footer_is_an_error_naming_the_file_not_a_panic() {
         "the error says what failed: {msg}"
     );
 }
+
+/// A Parquet file whose page makes polars' Arrow bitmap code fail an assertion while a
+/// column is decoded (on a polars worker thread): an error naming the file, not a panic.
+#[test]
+fn parquet_with_a_corrupt_page_is_an_error_naming_the_file_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("corrupt-page.parquet");
+    std::fs::write(&p, input("parquet-corrupt-page-validity.parquet")).unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
+    let msg = err.to_string();
+    assert!(msg.contains("corrupt-page.parquet"), "the error names the file: {msg}");
+    assert!(msg.contains("cannot read as Parquet"), "the error says what failed: {msg}");
+}
