@@ -50,5 +50,8 @@ fn parquet_with_a_corrupt_page_is_an_error_naming_the_file_not_a_panic() {
     let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
     let msg = err.to_string();
     assert!(msg.contains("corrupt-page.parquet"), "the error names the file: {msg}");
-    assert!(msg.contains("cannot read as Parquet"), "the error says what failed: {msg}");
+    assert!(
+        msg.contains("cannot read as Parquet"),
+        "the error says what failed: {msg}"
+    );
 }
