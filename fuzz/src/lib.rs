@@ -185,11 +185,15 @@ pub fn check_watchlist(bytes: &[u8], name: &str, format: redflag::watchlist::Lis
 
 /// A name the matcher must find when it is screened exactly as listed: two or more
 /// distinct ordinary name tokens (not common given names or business words, legal forms,
-/// particles, patronymics or initials). A common word or a single name on its own is,
-/// by design, never a match (see `watchlist/matcher.rs`).
+/// particles, patronymics or initials), and no initial. A common word or a single name on
+/// its own is, by design, never a match (see `watchlist/matcher.rs`); an initial matches
+/// even itself only weakly, so a name of many initials falls under the threshold.
 pub fn distinctive(name: &str) -> bool {
     use redflag::watchlist::{Name, TokenClass};
     let parsed = Name::parse(name);
+    if parsed.tokens.iter().any(|t| t.class == TokenClass::Initial) {
+        return false;
+    }
     let mut keys: Vec<&str> = parsed
         .tokens
         .iter()
