@@ -55,3 +55,23 @@ fn parquet_with_a_corrupt_page_is_an_error_naming_the_file_not_a_panic() {
         "the error says what failed: {msg}"
     );
 }
+
+/// A Parquet file whose column chunk lies past the end of the file: polars slices out of
+/// range on a worker thread. An error naming the file, not a panic.
+#[test]
+fn parquet_with_a_column_chunk_out_of_bounds_is_an_error_naming_the_file_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("corrupt-chunk.parquet");
+    std::fs::write(&p, input("parquet-corrupt-chunk-range.parquet")).unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
+    let msg = err.to_string();
+    assert!(msg.contains("corrupt-chunk.parquet"), "the error names the file: {msg}");
+    assert!(
+        msg.contains("cannot read as Parquet"),
+        "the error says what failed: {msg}"
+    );
+}

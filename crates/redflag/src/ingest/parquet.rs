@@ -66,7 +66,8 @@ pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> 
 /// Runs a call of the Parquet reader, turning a panic in it into an error that names the
 /// file: polars' Parquet reader panics on some corrupt files instead of returning an error
 /// (a thrift boolean field with an invalid value in the footer; a page whose validity
-/// bitmap is shorter than its values, on a worker thread, whose panic reaches the caller).
+/// bitmap is shorter than its values; a column chunk past the end of the file; the last
+/// two on a worker thread, whose panic reaches the caller).
 fn guarded<T>(path: &Path, read: impl FnOnce() -> T) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
         let what = panic
