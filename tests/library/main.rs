@@ -7,6 +7,7 @@ mod common;
 mod baseline;
 mod catalogue;
 mod fixtures;
+mod fuzz_regressions;
 mod hostile_input;
 mod ingest;
 mod kinds;

@@ -27,8 +27,7 @@ impl Reader for ParquetReader {
         })?;
         // Checked now (a clear error for a file that is not Parquet), read later a
         // batch of rows at a time.
-        let rows = polars::prelude::ParquetReader::new(file)
-            .num_rows()
+        let rows = guarded(path, || polars::prelude::ParquetReader::new(file).num_rows())?
             .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
         if rows == 0 {
             return Err(input_err("the file has a header but no transactions".into()));
@@ -52,12 +51,33 @@ pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> 
         action: "opening the input",
         source,
     })?;
-    Ok(polars::prelude::ParquetReader::new(file)
-        .with_slice(Some((off, len)))
-        .finish()
-        .map_err(|e| Error::Input {
-            path: p.to_path_buf(),
-            message: format!("cannot read as Parquet: {e}"),
-        })?
-        .lazy())
+    Ok(guarded(p, || {
+        polars::prelude::ParquetReader::new(file)
+            .with_slice(Some((off, len)))
+            .finish()
+    })?
+    .map_err(|e| Error::Input {
+        path: p.to_path_buf(),
+        message: format!("cannot read as Parquet: {e}"),
+    })?
+    .lazy())
+}
+
+/// Runs a call of the Parquet reader, turning a panic in it into an error that names the
+/// file: polars' Parquet reader panics on some corrupt files instead of returning an error
+/// (a thrift boolean field with an invalid value in the footer; a page whose validity
+/// bitmap is shorter than its values; a column chunk past the end of the file; the last
+/// two on a worker thread, whose panic reaches the caller).
+fn guarded<T>(path: &Path, read: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Error::Input {
+            path: path.to_path_buf(),
+            message: format!("cannot read as Parquet: the file is corrupt (the Parquet reader failed: {what})"),
+        }
+    })
 }
