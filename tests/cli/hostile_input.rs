@@ -23,6 +23,7 @@ fn opts(mapping: Option<Mapping>) -> IngestOptions {
         fx: None,
         base_currency: "USD".into(),
         threads: None,
+        columns: None,
     }
 }
 

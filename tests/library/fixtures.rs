@@ -149,6 +149,7 @@ fn run_case(dir: &Path, builtin: &Pack) -> Result<(), String> {
         fx: None,
         base_currency: pack.base_currency.clone(),
         threads: None,
+        columns: None,
     };
     let data = redflag::ingest(&[dir.join("transactions.csv")], &opts).map_err(|e| format!("ingest: {e}"))?;
     if let Some(q) = redflag::quarantine_csv(&data).map_err(|e| format!("quarantine: {e}"))? {

@@ -13,6 +13,7 @@ mod ingest;
 mod kinds;
 mod network;
 mod pack;
+mod projection;
 mod props;
 mod sequence;
 mod setup;

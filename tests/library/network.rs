@@ -582,6 +582,7 @@ fn amlworld_data_screens_with_the_network_rules() {
         fx: None,
         base_currency: "USD".into(),
         threads: None,
+        columns: None,
     };
     let ds = redflag::ingest(&[p], &opts).unwrap();
     assert_eq!(ds.rows_screened() + ds.rows_quarantined(), 509);

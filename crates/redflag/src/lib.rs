@@ -77,7 +77,7 @@ pub use output::{
     SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
-pub use run::missing_columns;
+pub use run::{columns_read, missing_columns};
 pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
 pub use util::threads::MAX_THREADS;

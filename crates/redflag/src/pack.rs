@@ -430,6 +430,10 @@ impl Pack {
     /// Applies parameter overrides and list bindings, from files or from values, and
     /// checks the pack again.
     pub fn with_bindings(&self, sets: &[ParamOverride], lists: &[(String, ListSource)]) -> Result<Pack> {
+        if sets.is_empty() && lists.is_empty() {
+            // Nothing to bind: the rules were checked when the pack was read.
+            return Ok(self.clone());
+        }
         let mut pack = self.clone();
         for (name, source) in lists {
             self.bind_list(&mut pack, name, source)?;
@@ -634,6 +638,7 @@ impl Pack {
         let Some(mut first) = packs.next() else {
             return Pack::builtin();
         };
+        let mut merged = false;
         for p in packs {
             for r in p.rules {
                 if first.rule(r.id()).is_some() {
@@ -652,6 +657,21 @@ impl Pack {
                 first.params.entry(k).or_insert(v);
             }
             first.id = format!("{}+{}", first.id, p.id);
+            merged = true;
+        }
+        if merged {
+            // Each pack's rules were checked with its own parameters: checked again with
+            // the merged ones, which [`Pack::with_bindings`] does not redo when it binds
+            // nothing.
+            let defs: Vec<RuleDef> = first.rules.iter().map(|r| r.def.clone()).collect();
+            let (rules, problems) = first.check_rules(&defs, &[]);
+            if !problems.is_empty() {
+                return Err(Error::Pack {
+                    file: first.file.clone(),
+                    problems,
+                });
+            }
+            first.rules = rules;
         }
         Ok(first)
     }

@@ -30,6 +30,41 @@ pub fn missing_columns(rule: &Rule, present: &[String]) -> Vec<String> {
     missing.into_iter().collect()
 }
 
+/// The canonical columns a screening with `pack` reads: the columns its rules read, by
+/// their conditions, measures, explanations and kinds, with those every screening reads
+/// ([`schema::ALWAYS_READ`]). What [`crate::IngestOptions::columns`] takes, so that ingest
+/// decodes nothing the pack does not read.
+pub fn columns_read(pack: &Pack) -> Vec<String> {
+    let mut read: BTreeSet<&str> = schema::ALWAYS_READ.iter().copied().collect();
+    for r in &pack.rules {
+        for c in &r.columns {
+            read.extend(schema::sources_of(c));
+            if schema::col_type(c).is_some() {
+                read.extend(schema::CANONICAL.iter().map(|(n, _)| *n).filter(|n| n == c));
+            }
+        }
+    }
+    schema::CANONICAL
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| read.contains(n))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The first rule of `rules` that reads a column the data holds as nulls because ingest
+/// left it unread ([`crate::Dataset::columns_read`]), and that column.
+fn unread_column<'r>(rules: &[&'r Rule], prep: &Prepared<'_>) -> Option<(&'r Rule, String)> {
+    let read = prep.columns_read()?;
+    rules.iter().find_map(|r| {
+        r.columns
+            .iter()
+            .flat_map(|c| schema::sources_of(c))
+            .find(|s| prep.present_columns().iter().any(|p| p == s) && !read.iter().any(|x| x == s))
+            .map(|s| (*r, s.to_string()))
+    })
+}
+
 /// Runs every rule of the pack over prepared data; a rule not yet started when `cancel`
 /// is set does not start, and the run ends with [`Error::Cancelled`].
 pub fn run(
@@ -65,6 +100,15 @@ pub fn run(
                 unbound_list: None,
             });
         }
+    }
+    if let Some((rule, column)) = unread_column(&runnable, prep) {
+        return Err(Error::Rule {
+            rule_id: rule.id().to_string(),
+            message: format!(
+                "it reads column `{column}`, which the data was read without: ingest with \
+                 `IngestOptions::columns` set to `redflag::columns_read` of this pack, or with all columns"
+            ),
+        });
     }
     let t_conditions = std::time::Instant::now();
     let masks = condition_masks(prep, &runnable)?;

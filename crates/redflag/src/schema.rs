@@ -57,6 +57,29 @@ pub const CANONICAL: &[(&str, ColType)] = &[
     ("mcc", ColType::Text),
 ];
 
+/// The canonical columns every screening reads with their values, whatever its rules
+/// read: those each row is checked on (id, time, amounts, currency, accounts) and those a
+/// case shows of its transactions (`cases.json`, the reports). Ingest may leave the others
+/// unread ([`crate::IngestOptions::columns`]).
+pub const ALWAYS_READ: &[&str] = &[
+    "txn_id",
+    "ts",
+    "amount",
+    "currency",
+    "amount_base",
+    "orig_account",
+    "bene_account",
+    "channel",
+    "orig_name",
+    "bene_name",
+    "orig_country",
+    "bene_country",
+    "orig_bank",
+    "bene_bank",
+    "loc_country",
+    "narrative",
+];
+
 /// Columns every input must have (after mapping).
 pub const REQUIRED: &[&str] = &["ts", "amount", "orig_account", "bene_account"];
 
@@ -233,26 +256,37 @@ pub fn compact(df: &mut DataFrame) -> PolarsResult<()> {
 /// The same as a cast, with the distinct values of the column kept in a small table of
 /// its own: a cast looks every row up in the global categories, shared and much larger,
 /// and that took a third of the ingest with low-cardinality columns such as `currency`.
+///
+/// Each row is first looked up by its 16-byte view (the value itself when it is short,
+/// else its length, prefix and place in the array's buffers): equal views are equal
+/// values, and a Parquet reader gives every row of a dictionary value the same view, so
+/// most rows are found without hashing their text. Only a view not seen before hashes
+/// the text. When views seldom repeat (text read row by row, as from CSV), long values
+/// skip the view table.
 fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
     let DataType::Categorical(_, mapping) = to else {
         polars_bail!(ComputeError: "the compact type {to} is not categorical");
     };
-    let mut codes: PlHashMap<&str, CatSize> = PlHashMap::new();
+    let mut by_text: PlHashMap<&str, CatSize> = PlHashMap::new();
     let mut cats: Vec<CatSize> = Vec::with_capacity(text.len());
-    for v in text.iter() {
-        let Some(s) = v else {
-            cats.push(0);
-            continue;
-        };
-        let cat = match codes.get(s) {
-            Some(c) => *c,
-            None => {
-                let c = mapping.insert_cat(s)?;
-                codes.insert(s, c);
-                c
-            }
-        };
-        cats.push(cat);
+    for arr in text.downcast_iter() {
+        let mut coder = ViewCoder::default();
+        let views = arr.views();
+        for (value, view) in arr.iter().zip(views.iter()) {
+            let Some(value) = value else {
+                cats.push(0);
+                continue;
+            };
+            let cat = coder.code(view.as_u128(), view.length, || match by_text.get(value) {
+                Some(c) => Ok(*c),
+                None => {
+                    let c = mapping.insert_cat(value)?;
+                    by_text.insert(value, c);
+                    Ok(c)
+                }
+            })?;
+            cats.push(cat);
+        }
     }
     let phys = UInt32Chunked::from_vec_validity(text.name().clone(), cats, text.rechunk_validity());
     Ok(
@@ -260,6 +294,49 @@ fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
             .into_series()
             .into_column(),
     )
+}
+
+/// The longest value a view holds in itself.
+const INLINE_VIEW: u32 = 12;
+
+/// Codes by view, for one array (a view names a place in its own array's buffers).
+#[derive(Default)]
+struct ViewCoder {
+    by_view: PlHashMap<u128, CatSize>,
+    /// Long values looked up by view, and those found so.
+    long_tried: u32,
+    long_found: u32,
+}
+
+impl ViewCoder {
+    /// Long values looked up by view before deciding whether views repeat.
+    const TRIAL: u32 = 4096;
+
+    /// The code of the value with this view: from the view table, else from `by_value`.
+    fn code(
+        &mut self,
+        view: u128,
+        len: u32,
+        by_value: impl FnOnce() -> PolarsResult<CatSize>,
+    ) -> PolarsResult<CatSize> {
+        let long = len > INLINE_VIEW;
+        if long {
+            // After the trial, views that seldom repeat are not worth a table.
+            if self.long_tried >= Self::TRIAL && self.long_found * 2 < self.long_tried {
+                return by_value();
+            }
+            self.long_tried += 1;
+        }
+        if let Some(c) = self.by_view.get(&view) {
+            if long {
+                self.long_found += 1;
+            }
+            return Ok(*c);
+        }
+        let c = by_value()?;
+        self.by_view.insert(view, c);
+        Ok(c)
+    }
 }
 
 /// The account columns, which share their values and have about as many distinct values
@@ -458,6 +535,34 @@ mod tests {
         assert!(coded.equals_missing(&cast));
         let back = coded.cast(&DataType::String).unwrap();
         assert!(back.as_materialized_series().equals_missing(&text.into_series()));
+    }
+
+    /// Rows that share views (as a Parquet reader's dictionary values do, and as a
+    /// gather gives) and long values that never repeat (past the trial of the view
+    /// table) are coded as a cast codes them, over several chunks.
+    #[test]
+    fn shared_and_unshared_views_are_coded_as_a_cast_codes_them() {
+        let distinct: StringChunked = (0..9_000)
+            .map(|i| match i % 3 {
+                0 => Some(format!("a long value that is not inline, number {i}")),
+                1 => Some(format!("s{}", i % 50)),
+                _ => Some(format!("наименование получателя {}", i % 97)),
+            })
+            .collect::<StringChunked>()
+            .with_name("narrative".into());
+        // The same values again, gathered: every row's view repeats an earlier one.
+        let idx: Vec<IdxSize> = (0..20_000u32).map(|i| (i * 7919) % 9_000).collect();
+        let gathered = distinct.take(&IdxCa::from_vec("i".into(), idx)).unwrap();
+        let mut text = distinct.clone();
+        text.append(&gathered).unwrap();
+        assert!(text.chunks().len() >= 2);
+        let coded = encode_column(&text, &compact_dtype()).unwrap();
+        let back = coded.cast(&DataType::String).unwrap();
+        assert!(back
+            .as_materialized_series()
+            .equals_missing(&text.clone().into_series()));
+        let cast = text.into_column().cast(&compact_dtype()).unwrap();
+        assert!(coded.equals_missing(&cast));
     }
 
     /// The account columns coded together hold the values, nulls and names a cast gives,

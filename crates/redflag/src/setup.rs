@@ -68,13 +68,14 @@ impl RunSpec {
     }
 
     /// How the inputs are read for `pack`: its mapping, the FX table loaded, the pack's
-    /// base currency, the thread count.
+    /// base currency, the thread count, and only the columns the pack reads.
     pub fn ingest_options(&self, pack: &Pack) -> Result<IngestOptions> {
         Ok(IngestOptions {
             mapping: Some(self.mapping()?),
             fx: self.fx.as_ref().map(FxTable::load).transpose()?,
             base_currency: pack.base_currency.clone(),
             threads: self.threads,
+            columns: Some(crate::run::columns_read(pack)),
         })
     }
 }

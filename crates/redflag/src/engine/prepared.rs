@@ -200,6 +200,11 @@ impl<'a> Prepared<'a> {
         &self.ds.present
     }
 
+    /// The canonical columns read with their values, when ingest read only some.
+    pub(crate) fn columns_read(&self) -> Option<&[String]> {
+        self.ds.columns_read.as_deref()
+    }
+
     /// Sets how many rows a slice of accounts holds (tests: to force several slices).
     #[cfg(test)]
     pub(crate) fn set_slice_rows(&mut self, rows: usize) {

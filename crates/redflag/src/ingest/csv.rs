@@ -7,30 +7,33 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::map::source_columns;
 use super::mapping::{Encoding, Mapping};
 use super::records;
-use super::{check_text, with_rows, Format, Raw, Reader};
+use super::{check_text, with_rows, Format, Raw, Reader, Wanted};
 use crate::error::{Error, PolarsContext, Result};
 
 /// Reads delimited text.
 pub(super) struct CsvReader;
 
 impl Reader for CsvReader {
-    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<Raw> {
-        let (df, rows, rejected) = read_csv(path, bytes, mapping)?;
-        with_rows(path, Format::Csv, df, rows, rejected)
+    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
+        let (df, rows, rejected, names) = read_csv(path, bytes, mapping, wanted)?;
+        with_rows(path, Format::Csv, df, rows, rejected, names)
     }
 }
 
 /// Record numbers kept, and records set aside with their reasons.
 type Kept = (Option<Vec<u32>>, Vec<(u32, String)>);
-type CsvRead = (DataFrame, Option<Vec<u32>>, Vec<(u32, String)>);
+/// The frame read, the records kept and set aside, and the file's column names (the frame
+/// holds only those a wanted column reads).
+type CsvRead = (DataFrame, Option<Vec<u32>>, Vec<(u32, String)>, Vec<String>);
 type Split = (Vec<u8>, Kept);
 
 /// Decodes, sniffs the delimiter, names the columns (a header made up when the file has
 /// none; repeated names made unique) and reads every field as text; ragged records are set
-/// aside first.
-fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
+/// aside first. Only the columns that wanted canonical columns are read from are kept.
+fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<CsvRead> {
     check_text(path, &bytes)?;
     let text: Vec<u8> = match mapping.encoding {
         Encoding::Utf8 => {
@@ -105,8 +108,14 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
         .collect();
     // Records whose field count differs from the header's are set aside with their line.
     let (text, (rows, rejected)) = split_ragged(text, sep, quote, names.len());
+    // The columns kept, by position (names repeated in the header are told apart by it).
+    let kept: Vec<usize> = match source_columns(mapping, &names, wanted) {
+        Some(cols) => (0..names.len()).filter(|&i| cols.contains(&names[i])).collect(),
+        None => (0..names.len()).collect(),
+    };
     let df = CsvReadOptions::default()
         .with_has_header(true)
+        .with_projection((kept.len() < names.len()).then(|| Arc::new(kept.clone())))
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
         .map_parse_options(|p| p.with_separator(sep).with_quote_char(quote).with_missing_is_null(true))
@@ -121,11 +130,11 @@ fn read_csv(path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<CsvRead> {
             ),
         })?;
     let mut df = df;
-    if df.width() == names.len() {
-        df.set_column_names(&names.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+    if df.width() == kept.len() {
+        df.set_column_names(&kept.iter().map(|&i| names[i].as_str()).collect::<Vec<_>>())
             .ctx(|| format!("{}: naming the columns", path.display()))?;
     }
-    Ok((df, rows, rejected))
+    Ok((df, rows, rejected, names))
 }
 
 /// Sets aside the records whose quoting is broken beyond their own line or whose field

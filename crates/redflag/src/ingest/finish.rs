@@ -2,16 +2,16 @@
 //! and checked on the worker threads; the batches joined; duplicate ids marked; rows set
 //! aside with their reasons; counts per file; the screened frame.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 
 use super::fx::apply_fx;
-use super::map::{map_frame, Mapped, KEY_TEXT};
+use super::map::{map_frame, Mapped, Wanted, KEY_TEXT};
 use super::mapping::Mapping;
 use super::parquet::read_slice;
 use super::parse::translate;
-use super::{Dataset, Format, IngestOptions, InputSummary, Raw};
+use super::{Dataset, Format, IngestOptions, InputSummary, ParquetSource, Raw};
 use crate::error::{PolarsContext, Result};
 use crate::schema::{self, CANONICAL, LABEL};
 
@@ -40,9 +40,9 @@ fn base_currency(opts: &IngestOptions) -> String {
 }
 
 /// Rows in an input: the Parquet file's count, else the frame's.
-fn frame_height(lf: &LazyFrame, parquet: &Option<(PathBuf, usize)>, path: &str) -> Result<usize> {
+fn frame_height(lf: &LazyFrame, parquet: &Option<ParquetSource>, path: &str) -> Result<usize> {
     Ok(match parquet {
-        Some((_, n)) => *n,
+        Some(p) => p.rows,
         None => {
             let counted = lf
                 .clone()
@@ -61,7 +61,9 @@ struct FileBatches<'a> {
     format: Format,
     /// Record numbers of the rows read, when records were set aside before parsing.
     rows: &'a Option<Vec<u32>>,
-    parquet: &'a Option<(PathBuf, usize)>,
+    parquet: &'a Option<ParquetSource>,
+    /// The source's columns (empty: the frame's own).
+    names: &'a [String],
     height: usize,
     batch_rows: usize,
     /// The file's index among the inputs.
@@ -70,6 +72,7 @@ struct FileBatches<'a> {
     id_prefix: String,
     mapping: &'a Mapping,
     opts: &'a IngestOptions,
+    wanted: &'a Wanted,
     base: &'a str,
 }
 
@@ -77,7 +80,7 @@ impl FileBatches<'_> {
     /// The read stage: the batch's rows as read, from the Parquet file or the frame.
     fn read(&self, off: usize, len: usize) -> Result<LazyFrame> {
         Ok(match self.parquet {
-            Some((p, _)) => read_slice(p, off, len)?,
+            Some(p) => read_slice(&p.path, off, len, p.columns.as_deref())?,
             None => self.lf.clone().slice(off as i64, len as IdxSize),
         })
     }
@@ -140,7 +143,14 @@ impl FileBatches<'_> {
         let len = self.batch_rows.min(self.height - off);
         let raw_batch = self.read(off, len)?;
         let mut supplied = Vec::new();
-        let m = map_frame(raw_batch, path, self.mapping, self.format == Format::Csv, &mut supplied)?;
+        let m = map_frame(
+            raw_batch,
+            (path, self.names),
+            self.mapping,
+            self.format == Format::Csv,
+            self.wanted,
+            &mut supplied,
+        )?;
         let has_currency = supplied.iter().any(|c| c == "currency");
         let has_txn_id = self.has_txn_id(&m);
         let mut numbered = self.number(m.lf, off)?;
@@ -186,10 +196,10 @@ fn read_input(
     fi: usize,
     raw: Raw,
     n_files: usize,
-    ctx: (&Mapping, &IngestOptions, &str, usize),
+    ctx: (&Mapping, &IngestOptions, &Wanted, &str, usize),
     out: &mut Gathered,
 ) -> Result<()> {
-    let (mapping, opts, base, batch_rows) = ctx;
+    let (mapping, opts, wanted, base, batch_rows) = ctx;
     let Raw {
         lf,
         path,
@@ -197,6 +207,7 @@ fn read_input(
         sha,
         rows,
         rejected,
+        names,
         parquet,
     } = raw;
     let stem = Path::new(&path)
@@ -216,12 +227,14 @@ fn read_input(
         format,
         rows: &rows,
         parquet: &parquet,
+        names: &names,
         height,
         batch_rows,
         fi,
         id_prefix: if n_files > 1 { format!("{stem}:") } else { String::new() },
         mapping,
         opts,
+        wanted,
         base,
     };
     let idx: Vec<usize> = (0..starts.len()).collect();
@@ -532,6 +545,7 @@ fn canonical_frame(good: DataFrame) -> Result<DataFrame> {
 /// frame ([`canonical_frame`]).
 fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
     let base = base_currency(opts);
+    let wanted = Wanted::new(&opts.columns);
     let n_files = frames.len();
     let mut got = Gathered {
         present: Vec::new(),
@@ -540,7 +554,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         rejected_rows: Vec::new(),
     };
     for (fi, raw) in frames.into_iter().enumerate() {
-        read_input(fi, raw, n_files, (mapping, opts, &base, batch_rows), &mut got)?;
+        read_input(fi, raw, n_files, (mapping, opts, &wanted, &base, batch_rows), &mut got)?;
     }
     let Gathered {
         mut present,
@@ -564,6 +578,7 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         present,
         quarantine,
         inputs,
+        columns_read: wanted.chosen(),
     })
 }
 
@@ -745,9 +760,14 @@ mod tests {
             fx: Some(FxTable::load(&fx).unwrap()),
             base_currency: "USD".into(),
             threads: None,
+            columns: None,
         };
         let read = |batch: usize| {
-            let frames = vec![read_file(&csv, &mapping).unwrap(), read_file(&pq, &mapping).unwrap()];
+            let all = Wanted::default();
+            let frames = vec![
+                read_file(&csv, &mapping, &all).unwrap(),
+                read_file(&pq, &mapping, &all).unwrap(),
+            ];
             finish_inputs_in(frames, &mapping, &opts, batch).unwrap()
         };
         let whole = read(BATCH_ROWS);

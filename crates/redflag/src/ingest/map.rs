@@ -1,6 +1,7 @@
 //! Mapping one source frame onto the canonical columns, in stages: each column's source,
 //! its value translation and type, the label, the direction of statement rows.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use polars::prelude::*;
@@ -28,6 +29,80 @@ pub(super) const KEY_TEXT: &[&str] = &[
     "customer_type",
 ];
 
+/// The canonical columns a run reads ([`super::IngestOptions::columns`] and
+/// [`schema::ALWAYS_READ`]); `None`: all of them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Wanted(Option<BTreeSet<String>>);
+
+impl Wanted {
+    /// The columns chosen, with those every run reads; `None`: all.
+    pub(super) fn new(columns: &Option<Vec<String>>) -> Wanted {
+        Wanted(columns.as_ref().map(|cols| {
+            cols.iter()
+                .cloned()
+                .chain(schema::ALWAYS_READ.iter().map(|c| c.to_string()))
+                .collect()
+        }))
+    }
+
+    /// Whether the canonical column `canon` is read with its values.
+    pub(super) fn has(&self, canon: &str) -> bool {
+        self.0.as_ref().is_none_or(|w| w.contains(canon))
+    }
+
+    /// The canonical columns read, when not all of them are.
+    pub(super) fn chosen(&self) -> Option<Vec<String>> {
+        self.0.as_ref().map(|w| {
+            CANONICAL
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .filter(|n| w.contains(n))
+                .collect()
+        })
+    }
+}
+
+/// Where a canonical column comes from: the mapping's entry, else the column under its
+/// own name when the mapping passes canonical columns through and the source (whose
+/// columns `has_source` tells) has it.
+fn spec_for(mapping: &Mapping, has_source: impl Fn(&str) -> bool, canon: &str) -> Option<ColumnSpec> {
+    match mapping.columns.get(canon) {
+        Some(ColumnSource::Name(n)) => Some(ColumnSpec {
+            from: Some(n.clone()),
+            ..Default::default()
+        }),
+        Some(ColumnSource::Spec(s)) => Some(s.clone()),
+        None if mapping.passthrough && has_source(canon) => Some(ColumnSpec {
+            from: Some(canon.to_string()),
+            ..Default::default()
+        }),
+        None => None,
+    }
+}
+
+/// The columns of a source (named `names`, in file order) that the wanted canonical
+/// columns are read from, with the label and the debit/credit mark; `None` when every
+/// canonical column is wanted (the reader reads the whole source).
+pub(super) fn source_columns(mapping: &Mapping, names: &[String], wanted: &Wanted) -> Option<Vec<String>> {
+    wanted.0.as_ref()?;
+    let has = |c: &str| names.iter().any(|n| n == c);
+    let mut keep: BTreeSet<&str> = BTreeSet::new();
+    for (canon, _) in CANONICAL.iter().filter(|(c, _)| wanted.has(c)) {
+        if let Some(ColumnSpec { from: Some(f), .. }) = spec_for(mapping, has, canon) {
+            if let Some(n) = names.iter().find(|n| **n == f) {
+                keep.insert(n);
+            }
+        }
+    }
+    for extra in [
+        mapping.label.as_ref(),
+        mapping.direction.as_ref().and_then(|d| d.column.as_ref()),
+    ] {
+        keep.extend(extra.and_then(|e| names.iter().find(|n| *n == e)).map(String::as_str));
+    }
+    Some(names.iter().filter(|n| keep.contains(n.as_str())).cloned().collect())
+}
+
 /// The source frame being mapped: its path, columns and the mapping read onto it.
 struct Source<'a> {
     path: &'a str,
@@ -52,21 +127,22 @@ impl Source<'_> {
         }
     }
 
-    /// Where a canonical column comes from: the mapping's entry, else the column under its
-    /// own name when the mapping passes canonical columns through.
+    /// Where a canonical column comes from (see [`spec_for`]).
     fn spec_of(&self, canon: &str) -> Option<ColumnSpec> {
-        match self.mapping.columns.get(canon) {
-            Some(ColumnSource::Name(n)) => Some(ColumnSpec {
-                from: Some(n.clone()),
-                ..Default::default()
-            }),
-            Some(ColumnSource::Spec(s)) => Some(s.clone()),
-            None if self.mapping.passthrough && self.schema.contains(canon) => Some(ColumnSpec {
-                from: Some(canon.to_string()),
-                ..Default::default()
-            }),
-            None => None,
+        spec_for(self.mapping, |c| self.available.iter().any(|a| a == c), canon)
+    }
+
+    /// A canonical column that is not read ([`Wanted`]): its source is checked as when
+    /// it is read, and it is held as nulls of its type.
+    fn unread(&self, canon: &str, ty: &ColType, spec: &ColumnSpec) -> Result<Expr> {
+        if let Some(f) = &spec.from {
+            if !self.available.iter().any(|a| a == f) {
+                return Err(self.missing_col(canon, f));
+            }
+        } else {
+            let _constant = self.base_of(canon, spec)?;
         }
+        Ok(lit(NULL).cast(ty.dtype()).alias(canon))
     }
 
     /// A canonical column no source supplies: an error for a required one, nothing for
@@ -265,18 +341,24 @@ fn apply_direction(mut lf: LazyFrame, mapping: &Mapping, mut credit: Option<Expr
 /// formats keep their values as stored).
 pub(super) fn map_frame(
     lf: LazyFrame,
-    path: &str,
+    source: (&str, &[String]),
     mapping: &Mapping,
     trim: bool,
+    wanted: &Wanted,
     present: &mut Vec<String>,
 ) -> Result<Mapped> {
+    let (path, names) = source;
     let mut lf = lf;
     let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
     let src = Source {
         path,
         mapping,
         schema: &src_schema,
-        available: src_schema.iter_names().map(|s| s.to_string()).collect(),
+        available: if names.is_empty() {
+            src_schema.iter_names().map(|s| s.to_string()).collect()
+        } else {
+            names.to_vec()
+        },
     };
     let mut exprs: Vec<Expr> = Vec::new();
     let mut supplied: Vec<String> = Vec::new();
@@ -285,6 +367,11 @@ pub(super) fn map_frame(
             exprs.extend(src.absent(canon, ty)?);
             continue;
         };
+        if !wanted.has(canon) {
+            exprs.push(src.unread(canon, ty, &spec)?);
+            supplied.push(canon.to_string());
+            continue;
+        }
         let (base, src_dtype) = src.base_of(canon, &spec)?;
         supplied.push(canon.to_string());
         // Raw text of the columns whose parsing can fail (text sources only; a typed

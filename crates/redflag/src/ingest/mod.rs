@@ -41,6 +41,7 @@ pub use fx::FxTable;
 pub use mapping::{ColumnSource, ColumnSpec, Direction, Encoding, EpochUnit, Mapping, PRESETS};
 
 use finish::finish_inputs;
+use map::Wanted;
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,13 @@ pub struct IngestOptions {
     /// Worker threads (`None`: the machine's cores). The result is the same whatever
     /// the count.
     pub threads: Option<usize>,
+    /// Read only these canonical columns, with those every screening reads
+    /// ([`crate::schema::ALWAYS_READ`]); `None`: all of them. A run sets it to what its pack
+    /// reads ([`crate::columns_read`]), so that a run of a few rules does not decode
+    /// columns no rule reads. The columns left unread are still checked against the
+    /// mapping and counted as present ([`Dataset::present`]), but held as nulls
+    /// ([`Dataset::columns_read`]).
+    pub columns: Option<Vec<String>>,
 }
 
 /// Canonical transactions ready to screen, and the rows that could not be screened.
@@ -100,6 +108,10 @@ pub struct Dataset {
     pub quarantine: DataFrame,
     /// One summary per input file.
     pub inputs: Vec<InputSummary>,
+    /// The canonical columns read with their values, when ingest read only some
+    /// ([`IngestOptions::columns`]); the others are nulls. `None`: all of them. Screening
+    /// with a rule that reads a column left unread is an error.
+    pub columns_read: Option<Vec<String>>,
 }
 
 impl Dataset {
@@ -135,6 +147,7 @@ impl Dataset {
                 sha: String::new(),
                 rows: None,
                 rejected: Vec::new(),
+                names: Vec::new(),
                 parquet: None,
             }],
             &mapping,
@@ -184,9 +197,10 @@ fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
             message: "no input file given".into(),
         });
     }
+    let wanted = Wanted::new(&opts.columns);
     let mut frames = Vec::new();
     for f in &files {
-        frames.push(read_file(f, &mapping)?);
+        frames.push(read_file(f, &mapping, &wanted)?);
     }
     finish_inputs(frames, &mapping, opts)
 }
@@ -201,8 +215,18 @@ struct Raw {
     rows: Option<Vec<u32>>,
     /// Records that could not be parsed: record number and reason.
     rejected: Vec<(u32, String)>,
-    /// A Parquet file and its row count: read a batch of rows at a time.
-    parquet: Option<(PathBuf, usize)>,
+    /// The source's columns, in file order, when the frame holds only some of them (see
+    /// [`map::source_columns`]); empty: the frame's own.
+    names: Vec<String>,
+    /// A Parquet file, read a batch of rows at a time.
+    parquet: Option<ParquetSource>,
+}
+
+/// A Parquet input: its path, its row count and the columns to read (`None`: all).
+struct ParquetSource {
+    path: PathBuf,
+    rows: usize,
+    columns: Option<Vec<String>>,
 }
 
 /// A reader of one file format: the file's bytes into its rows as read (all text for the
@@ -210,8 +234,9 @@ struct Raw {
 /// [`detect::reader_for`].
 trait Reader {
     /// Reads the file at `path`, whose bytes are `bytes`, with the mapping's reading
-    /// options (delimiter, encoding, header).
-    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping) -> Result<Raw>;
+    /// options (delimiter, encoding, header); a reader may leave out the source columns
+    /// that no wanted canonical column is read from (see [`map::source_columns`]).
+    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw>;
 }
 
 /// A frame read from a text format as a [`Raw`] input; a file with a header but no
@@ -222,6 +247,7 @@ fn with_rows(
     df: DataFrame,
     rows: Option<Vec<u32>>,
     rejected: Vec<(u32, String)>,
+    names: Vec<String>,
 ) -> Result<Raw> {
     if df.height() == 0 && rejected.is_empty() {
         return Err(Error::Input {
@@ -236,12 +262,13 @@ fn with_rows(
         sha: String::new(),
         rows,
         rejected,
+        names,
         parquet: None,
     })
 }
 
 /// Reads one input file with the reader of its format.
-fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
+fn read_file(path: &Path, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         action: "opening the input",
@@ -272,7 +299,7 @@ fn read_file(path: &Path, mapping: &Mapping) -> Result<Raw> {
             message: "not a file format".into(),
         });
     };
-    let mut raw = reader.read(path, bytes, mapping)?;
+    let mut raw = reader.read(path, bytes, mapping, wanted)?;
     raw.sha = sha;
     Ok(raw)
 }

@@ -6,14 +6,14 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::mapping::Mapping;
-use super::{check_text, with_rows, Format, Raw, Reader};
+use super::{check_text, with_rows, Format, Raw, Reader, Wanted};
 use crate::error::{Error, Result};
 
 /// Reads one JSON object a line.
 pub(super) struct NdjsonReader;
 
 impl Reader for NdjsonReader {
-    fn read(&self, path: &Path, bytes: Vec<u8>, _mapping: &Mapping) -> Result<Raw> {
+    fn read(&self, path: &Path, bytes: Vec<u8>, _mapping: &Mapping, _wanted: &Wanted) -> Result<Raw> {
         check_text(path, &bytes)?;
         check_depth(&bytes).map_err(|message| Error::Input {
             path: path.to_path_buf(),
@@ -27,7 +27,7 @@ impl Reader for NdjsonReader {
                 path: path.to_path_buf(),
                 message: format!("cannot read as NDJSON (one JSON object a line): {e}"),
             })?;
-        with_rows(path, Format::Ndjson, df, None, Vec::new())
+        with_rows(path, Format::Ndjson, df, None, Vec::new(), Vec::new())
     }
 }
 

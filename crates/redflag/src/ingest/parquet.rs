@@ -5,15 +5,16 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::map::source_columns;
 use super::mapping::Mapping;
-use super::{Format, Raw, Reader};
+use super::{Format, ParquetSource, Raw, Reader, Wanted};
 use crate::error::{Error, Result};
 
 /// Reads Apache Parquet.
 pub(super) struct ParquetReader;
 
 impl Reader for ParquetReader {
-    fn read(&self, path: &Path, bytes: Vec<u8>, _mapping: &Mapping) -> Result<Raw> {
+    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
         let input_err = |message: String| Error::Input {
             path: path.to_path_buf(),
             message,
@@ -27,11 +28,16 @@ impl Reader for ParquetReader {
         })?;
         // Checked now (a clear error for a file that is not Parquet), read later a
         // batch of rows at a time.
-        let rows = guarded(path, || polars::prelude::ParquetReader::new(file).num_rows())?
-            .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
+        let (rows, names) = guarded(path, || {
+            let mut reader = polars::prelude::ParquetReader::new(file);
+            let names: Vec<String> = reader.schema()?.iter_names().map(|n| n.to_string()).collect();
+            Ok::<_, PolarsError>((reader.num_rows()?, names))
+        })?
+        .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
         if rows == 0 {
             return Err(input_err("the file has a header but no transactions".into()));
         }
+        let columns = source_columns(mapping, &names, wanted);
         Ok(Raw {
             lf: DataFrame::empty().lazy(),
             path: path.display().to_string(),
@@ -39,13 +45,18 @@ impl Reader for ParquetReader {
             sha: String::new(),
             rows: None,
             rejected: Vec::new(),
-            parquet: Some((path.to_path_buf(), rows)),
+            names,
+            parquet: Some(ParquetSource {
+                path: path.to_path_buf(),
+                rows,
+                columns,
+            }),
         })
     }
 }
 
-/// `len` rows of a Parquet file from row `off`.
-pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> {
+/// `len` rows of a Parquet file from row `off`: the columns named, or all.
+pub(super) fn read_slice(p: &Path, off: usize, len: usize, columns: Option<&[String]>) -> Result<LazyFrame> {
     let file = std::fs::File::open(p).map_err(|source| Error::Io {
         path: p.to_path_buf(),
         action: "opening the input",
@@ -53,6 +64,7 @@ pub(super) fn read_slice(p: &Path, off: usize, len: usize) -> Result<LazyFrame> 
     })?;
     Ok(guarded(p, || {
         polars::prelude::ParquetReader::new(file)
+            .with_columns(columns.map(<[String]>::to_vec))
             .with_slice(Some((off, len)))
             .finish()
     })?
