@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use redflag::evaluate::{Evaluation, Labels, RuleScore, Sweep, SweepResult};
+use redflag::evaluate::{Evaluation, Labels, Ranking, RuleScore, Sweep, SweepResult};
 use redflag::RunSpec;
 
 use crate::CliError;
@@ -44,6 +44,10 @@ pub struct GenerateArgs {
     /// `decoy`); default: all. `--typologies none` plants nothing.
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     typologies: Vec<String>,
+    /// What to plant: `easy` (one scheme for each rule of the catalogue, with a few decoys)
+    /// or `realistic` (the AMLworld shapes among ordinary look-alikes of the same shapes).
+    #[arg(long, default_value = "easy", value_name = "NAME")]
+    profile: String,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -61,6 +65,10 @@ pub fn generate(args: GenerateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         }
     }
     let none = args.typologies.iter().any(|t| t.eq_ignore_ascii_case("none"));
+    let profile: redflag_synth::Profile = args
+        .profile
+        .parse()
+        .map_err(|e: redflag_synth::SynthError| CliError::Usage(format!("--profile: {e}")))?;
     let cfg = redflag_synth::SynthConfig {
         seed: args.seed,
         transactions: args.rows,
@@ -70,6 +78,7 @@ pub fn generate(args: GenerateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         plant: !none,
         fraction: args.fraction,
         typologies: if none { Vec::new() } else { args.typologies.clone() },
+        profile,
     };
     let t0 = Instant::now();
     let mut data = redflag_synth::generate(&cfg).map_err(synth_err)?;
@@ -358,7 +367,28 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
             );
         }
     }
+    ranking_lines(&mut o, &ev.ranking);
     o
+}
+
+/// The case ranking: cases, positive ones, precision at each k and average precision.
+fn ranking_lines(o: &mut String, r: &Ranking) {
+    let _ = writeln!(
+        o,
+        "\ncase ranking: {} cases, {} holding a labelled transaction",
+        r.cases, r.positive_cases
+    );
+    for p in &r.precision_at {
+        let _ = writeln!(
+            o,
+            "precision at {:<4} {:>7} ({}/{})",
+            p.k,
+            pct(p.precision),
+            p.positive,
+            p.cases
+        );
+    }
+    let _ = writeln!(o, "average precision {:>7}", pct(r.average_precision));
 }
 
 /// A sweep as a terminal table, with a bar of alert volume.

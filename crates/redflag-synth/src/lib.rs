@@ -148,6 +148,7 @@ mod data;
 mod events;
 mod frame;
 mod planted;
+mod realistic;
 mod rng;
 mod schemes;
 mod world;
@@ -193,6 +194,46 @@ pub struct SynthConfig {
     /// Plant only these typologies (rule ids such as `STR-01`, or `decoy` for the
     /// decoys); empty: all of them.
     pub typologies: Vec<String>,
+    /// What to plant: the default profile's schemes, one for each rule of the catalogue,
+    /// or the realistic profile's laundering shapes among look-alikes (see the crate
+    /// docs).
+    pub profile: Profile,
+}
+
+/// What [`generate`] plants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// One scheme for each rule of the catalogue, each crossing its rule's thresholds
+    /// clearly, on accounts of its own, with a few decoys.
+    #[default]
+    Easy,
+    /// The seven AMLworld shapes, laundering among ordinary look-alikes of the same
+    /// shapes: amounts that change hop to hop, patterns over 1-3 weeks, account numbers
+    /// that say nothing.
+    Realistic,
+}
+
+impl Profile {
+    /// The profile's name: `easy` or `realistic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Easy => "easy",
+            Profile::Realistic => "realistic",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = SynthError;
+    fn from_str(s: &str) -> Result<Profile, SynthError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "easy" | "default" => Ok(Profile::Easy),
+            "realistic" => Ok(Profile::Realistic),
+            other => Err(SynthError::Config(format!(
+                "unknown profile `{other}`: write easy or realistic"
+            ))),
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -206,6 +247,7 @@ impl Default for SynthConfig {
             plant: true,
             fraction: 0.01,
             typologies: Vec::new(),
+            profile: Profile::Easy,
         }
     }
 }
@@ -263,6 +305,9 @@ impl SynthConfig {
         if !self.fraction.is_finite() || !(0.0..=0.25).contains(&self.fraction) {
             return err(format!("fraction must be between 0 and 0.25 (got {})", self.fraction));
         }
+        if self.plant && self.profile == Profile::Realistic {
+            return self.validate_realistic();
+        }
         if self.plant {
             schemes::select(&self.typologies).map_err(SynthError::Config)?;
             if self.days < 30 {
@@ -279,6 +324,25 @@ impl SynthConfig {
                     self.accounts
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The realistic profile's limits: a month or more, and a population large enough
+    /// for patterns of up to 17 distinct accounts.
+    fn validate_realistic(&self) -> Result<(), SynthError> {
+        realistic::select(&self.typologies).map_err(SynthError::Config)?;
+        if self.days < 30 {
+            return Err(SynthError::Config(format!(
+                "the realistic profile needs a period of at least 30 days (got {})",
+                self.days
+            )));
+        }
+        if self.accounts < 200 {
+            return Err(SynthError::Config(format!(
+                "the realistic profile needs at least 200 accounts (got {})",
+                self.accounts
+            )));
         }
         Ok(())
     }
@@ -305,6 +369,14 @@ impl SynthConfig {
 /// Generates transactions (and labels) for `cfg`.
 pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     cfg.validate()?;
+    match cfg.profile {
+        Profile::Easy => generate_easy(cfg),
+        Profile::Realistic => generate_realistic(cfg),
+    }
+}
+
+/// The default profile.
+fn generate_easy(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     let clock = Clock::new(cfg.start, cfg.days);
     let timing = Timing::new();
     let plan = schemes::plan(cfg.scheme_count(), &cfg.kinds());
@@ -339,6 +411,58 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     .generate(cfg.transactions - planted);
     world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events[planted..], &clock);
 
+    let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
+    Ok(Synthetic { transactions, labels })
+}
+
+/// The realistic profile: the population and its ordinary traffic as in the default
+/// profile, the laundering patterns and their look-alikes among its accounts (and some
+/// opened for the purpose), every account number scrambled.
+fn generate_realistic(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
+    let clock = Clock::new(cfg.start, cfg.days);
+    let timing = Timing::new();
+    let mut world = World::build(&mut Rng::new(cfg.seed, 1), cfg.accounts, &[]);
+    world.assign_profiles(&mut Rng::new(cfg.seed, 4), clock.epoch_day());
+    let mut narr = Narratives::default();
+    let mut events = Vec::with_capacity(cfg.transactions + 64);
+    let schemes = if cfg.plant {
+        let sel = realistic::select(&cfg.typologies).map_err(SynthError::Config)?;
+        let count = ((cfg.fraction * cfg.accounts as f64).round() as usize).max(sel.shapes.len());
+        let mut planter = realistic::Planter {
+            rng: Rng::new(cfg.seed, 6),
+            world: &mut world,
+            clock: &clock,
+            narr: &mut narr,
+            events: &mut events,
+            schemes: Vec::new(),
+        };
+        planter.plant(&sel, count, cfg.transactions / 4);
+        planter.schemes
+    } else {
+        Vec::new()
+    };
+    let planted = events.len();
+    if planted > cfg.transactions / 2 {
+        return Err(SynthError::Config(format!(
+            "the planted patterns need {planted} transactions, more than half of the {} requested; \
+             raise transactions (rows), lower fraction or plant nothing (no typologies)",
+            cfg.transactions
+        )));
+    }
+    Background::new(
+        Rng::new(cfg.seed, 3),
+        &mut world,
+        &clock,
+        &timing,
+        &mut narr,
+        &mut events,
+    )
+    .generate(cfg.transactions - planted);
+    // Every customer declared a turnover that covers what it receives, laundering
+    // included (the accounts of a laundering network are kept in line with their
+    // profile), so that the declared figure alone does not single them out.
+    world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events, &clock);
+    world.scramble_accounts(&mut Rng::new(cfg.seed, 7));
     let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
     Ok(Synthetic { transactions, labels })
 }
