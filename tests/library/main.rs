@@ -14,6 +14,7 @@ mod kinds;
 mod network;
 mod pack;
 mod props;
+mod ranking;
 mod sequence;
 mod setup;
 mod versioning;
