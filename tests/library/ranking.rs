@@ -76,7 +76,7 @@ rules:
 /// | B3 | 1 × 2,000 | 1 | S3 | yes |
 ///
 /// Ranked: F F T T F T. Precision at 10, 50 and 100: 3 of the 6 cases = 0.5. AP =
-/// (1/3 + 2/4 + 3/6) / 3 = 4/9.
+/// (1/3 + 2/4 + 3/6) / 3 = 4/9. S1 is FLW-02, S2 FLW-06, S3 FLW-04.
 #[test]
 fn evaluate_ranks_hand_made_cases() {
     let mut rows: Vec<Tx> = Vec::new();
@@ -119,6 +119,20 @@ fn evaluate_ranks_hand_made_cases() {
         assert!(close(p.precision, 0.5));
     }
     assert!(close(r.average_precision, 4.0 / 9.0), "{:?}", r.average_precision);
+    // By typology: FLW-02's one case (B1) ranks third, FLW-06's (B6) fourth, FLW-04's
+    // (B3) sixth, the decoy's (B5) first: AP 1/3, 1/4, 1/6 and 1; precision at 10 of
+    // the six cases 1/6 each.
+    for (name, ap) in [
+        ("FLW-02", 1.0 / 3.0),
+        ("FLW-06", 0.25),
+        ("FLW-04", 1.0 / 6.0),
+        ("decoy", 1.0),
+    ] {
+        let t = ev.typologies.iter().find(|t| t.typology == name).expect("typology");
+        let tr = t.ranking.as_ref().expect("ranked");
+        assert!(close(tr.average_precision, ap), "{name}: {:?}", tr.average_precision);
+        assert!(close(tr.precision_at[0].precision, 1.0 / 6.0), "{name}");
+    }
     // The JSON carries it.
     let json = serde_json::to_value(&ev).unwrap_or_default();
     assert_eq!(json["ranking"]["positive_cases"], 3);

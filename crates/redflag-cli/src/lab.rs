@@ -313,18 +313,19 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     rule_line(&mut o, &ev.overall);
     let _ = writeln!(
         o,
-        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id and its variants)"
+        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id and its variants;\n\
+         P@100 and AP: of the case ranking, a case counting when it holds one of the typology's transactions)"
     );
     let _ = writeln!(
         o,
-        "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}  FLAGGED BY",
-        "TYPOLOGY", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "PRECISION"
+        "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}  FLAGGED BY",
+        "TYPOLOGY", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "PRECISION", "P@100", "AP"
     );
     for t in &ev.typologies {
         let by: Vec<String> = t.flagged_by.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         let _ = writeln!(
             o,
-            "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}  {}",
+            "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}  {}",
             t.typology,
             opt(t.schemes),
             t.core_txns,
@@ -337,6 +338,8 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
                 pct(t.own_rule_recall)
             },
             pct(t.precision),
+            pct(at_100(t.ranking.as_ref())),
+            pct(t.ranking.as_ref().and_then(|r| r.average_precision)),
             by.join(" ")
         );
     }
@@ -344,13 +347,23 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
         let _ = writeln!(o, "\nper pattern");
         let _ = writeln!(
             o,
-            "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
-            "TYPOLOGY", "PATTERN", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "OWN DET"
+            "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "TYPOLOGY",
+            "PATTERN",
+            "SCHEMES",
+            "CORE",
+            "FLAGGED",
+            "RECALL",
+            "DETECTED",
+            "OWN RULE",
+            "OWN DET",
+            "P@100",
+            "AP"
         );
         for p in &ev.patterns {
             let _ = writeln!(
                 o,
-                "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
+                "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}",
                 p.typology,
                 p.pattern,
                 p.schemes,
@@ -364,11 +377,18 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
                     "no rule".into()
                 },
                 of(p.own_rule_schemes_detected, Some(p.schemes)),
+                pct(at_100(p.ranking.as_ref())),
+                pct(p.ranking.as_ref().and_then(|r| r.average_precision)),
             );
         }
     }
     ranking_lines(&mut o, &ev.ranking);
     o
+}
+
+/// Precision among the first 100 cases.
+fn at_100(r: Option<&Ranking>) -> Option<f64> {
+    r?.precision_at.iter().find(|p| p.k == 100).and_then(|p| p.precision)
 }
 
 /// The case ranking: cases, positive ones, precision at each k and average precision.

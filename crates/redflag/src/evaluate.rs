@@ -397,6 +397,10 @@ pub struct TypologyScore {
     pub precision: Option<f64>,
     /// Rules that flagged any of its transactions, with how many.
     pub flagged_by: BTreeMap<String, u64>,
+    /// The case ranking, a case positive when it holds a transaction (any role) of the
+    /// typology (for `decoy`: the share of cases on look-alikes); `None` without cases.
+    #[serde(default)]
+    pub ranking: Option<Ranking>,
 }
 
 /// How well one named pattern within a typology was found (AMLworld's patterns, the
@@ -423,6 +427,10 @@ pub struct PatternScore {
     pub own_rule_recall: Option<f64>,
     /// Schemes with a transaction in an alert of that rule.
     pub own_rule_schemes_detected: Option<u64>,
+    /// The case ranking, a case positive when it holds a transaction (any role) of the
+    /// pattern; `None` without cases.
+    #[serde(default)]
+    pub ranking: Option<Ranking>,
 }
 
 /// The whole evaluation.
@@ -480,7 +488,7 @@ pub struct Ranking {
     pub cases: u64,
     /// Cases holding a transaction of a non-decoy scheme.
     pub positive_cases: u64,
-    /// Precision at each of [`RANKING_KS`].
+    /// Precision at each k of [`RANKING_KS`] (or of the ks asked of [`ranking_metrics`]).
     pub precision_at: Vec<PrecisionAtK>,
     /// Average precision over the ranking, `(1/P) Σ_{i positive} precision at i`;
     /// `None` when no case is positive.
@@ -524,6 +532,50 @@ pub fn ranking_metrics(positive: &[bool], ks: &[u64]) -> Ranking {
         positive_cases: hits,
         precision_at,
         average_precision: (hits > 0).then(|| sum / hits as f64),
+    }
+}
+
+/// Each typology's and each pattern's ranking figures: the case ranking with a case
+/// positive when it holds a transaction of that typology or pattern.
+fn rank_by_label(truth: &Truth<'_>, cases: &[Case], typologies: &mut [TypologyScore], patterns: &mut [PatternScore]) {
+    if cases.is_empty() {
+        return;
+    }
+    // For each case, in rank order: the typologies and the patterns it holds.
+    let held: Vec<(HashSet<u32>, HashSet<u32>)> = cases
+        .iter()
+        .map(|c| {
+            let labels = c
+                .alerts
+                .iter()
+                .flat_map(|a| a.rows.iter())
+                .filter_map(|&r| truth.row[r as usize]);
+            let mut out = (HashSet::new(), HashSet::new());
+            for l in labels {
+                out.0.insert(l.typology);
+                if l.pattern != NONE {
+                    out.1.insert(l.pattern);
+                }
+            }
+            out
+        })
+        .collect();
+    for t in typologies.iter_mut() {
+        if let Some(y) = truth.typology_ix(&t.typology) {
+            let positive: Vec<bool> = held.iter().map(|h| h.0.contains(&y)).collect();
+            t.ranking = Some(ranking_metrics(&positive, &RANKING_KS));
+        }
+    }
+    let labels = truth.labels;
+    for p in patterns.iter_mut() {
+        let ix = labels
+            .patterns
+            .iter()
+            .position(|(y, name)| labels.typologies[*y as usize] == p.typology && *name == p.pattern);
+        if let Some(ix) = ix {
+            let positive: Vec<bool> = held.iter().map(|h| h.1.contains(&(ix as u32))).collect();
+            p.ranking = Some(ranking_metrics(&positive, &RANKING_KS));
+        }
     }
 }
 
@@ -808,6 +860,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[C
                 own_score.as_ref().and_then(|s| s.precision)
             },
             flagged_by,
+            ranking: None,
         });
     }
     let mut patterns = Vec::with_capacity(labels.patterns.len());
@@ -830,6 +883,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[C
             own_rule_core_flagged: own_hit,
             own_rule_recall: own_hit.and_then(|h| ratio(h, core.len() as u64)),
             own_rule_schemes_detected: own.map(|f| schemes_hit(&truth, all, &f.rows)),
+            ranking: None,
         });
     }
     let rank: HashMap<&str, usize> = typologies
@@ -841,6 +895,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[C
         let key = |p: &PatternScore| (rank.get(p.typology.as_str()).copied(), p.pattern.clone());
         key(a).cmp(&key(b))
     });
+    rank_by_label(&truth, cases, &mut typologies, &mut patterns);
     let (labelled_txns, decoy_txns) = label_txn_count(&truth);
     Ok(Evaluation {
         pack: format!("{} {}", pack.id, pack.version),
