@@ -130,6 +130,46 @@
 //! account (MUL-01) also passes money through (FLW-01). Such cross-hits count
 //! as found in the evaluation's recall, not against it.
 //!
+//! # The realistic profile
+//!
+//! With [`Profile::Realistic`] (`redflag generate --profile realistic`) the population
+//! and its ordinary traffic are the same, but what is planted is harder to find, in the
+//! manner of AMLSim and IBM's AMLworld:
+//!
+//! - **Laundering**: the seven AMLworld shapes, in turn, `fraction` × `accounts` of them
+//!   (at least one of each), labelled as in the default profile (`typology` FLW-02 for
+//!   `fan-in`, FLW-03 for `fan-out`, FLW-04 for `cycle`, FLW-06 for `scatter-gather`,
+//!   `gather-scatter`, `stack` and `bipartite`; `role` `core`; `account` the hub, the
+//!   source or the first member). Sizes: fan-in and fan-out 4-16 counterparties, cycles
+//!   of 4-10 accounts, scatter-gather through 4-14 middles, gather-scatter 2-8 payers and
+//!   2-8 payees, stacks of three layers of 2-5, bipartite 2-6 by 2-6 (4-17 accounts in
+//!   all). Each happens once, over 7-21 days, time-respecting (money is passed on after
+//!   it arrives). Amounts start from a log-normal base (median 6,000, 1,200-48,000) and
+//!   each transfer is up to 50 % above or below the base or the transfer it passes on,
+//!   so nothing is conserved along a chain. The accounts are ordinary customers of any
+//!   kind, with their ordinary traffic (half people, three in ten firms), and one in
+//!   five an account opened 1-60 days before, for the purpose, that does nothing else.
+//! - **Look-alikes**: three for each laundering pattern, of its shape, labelled
+//!   `typology` `decoy` with their own `pattern`: `shop-sales` and `rent-collection`
+//!   (fan-in), `payroll` and `supplier-run` (fan-out), `family-cycle` (cycle),
+//!   `branch-supplier` (scatter-gather: a firm advances money to its people, who pay one
+//!   supplier), `cooperative` (gather-scatter), `supply-chain` (stack) and `trade-group`
+//!   (bipartite). Their amounts are of the same order (medians 1,800-7,000, varying
+//!   30-50 %; payroll and rent keep each member's amount within 3 % from month to
+//!   month), their channels and narratives are drawn as the laundering ones are (a wire
+//!   when a firm takes part, else p2p or mobile; payroll and rent name the month). Seven
+//!   in ten come back every month with the same members (a shop with new customers);
+//!   the others happen once.
+//! - **Declared turnover** covers what every customer receives, laundering included, so
+//!   the declared figure alone does not single out the laundering accounts.
+//! - **Account numbers** say nothing: every account (customers, institutions,
+//!   counterparties abroad) is its country, two digits of its bank and a number drawn
+//!   without replacement, with no `ACC` and no order that follows the population.
+//!
+//! `typologies` selects shapes by name or by rule id, and `decoy` the look-alikes (of the
+//! shapes selected, or of all when none is); a typology of the default profile is an
+//! error. The other schemes of the default profile are not planted.
+//!
 //! # Background patterns worth knowing
 //!
 //! Ordinary traffic contains patterns that a naive rule would flag:
@@ -258,7 +298,7 @@ pub struct Synthetic {
     /// Transactions in the canonical layout.
     pub transactions: DataFrame,
     /// One row per planted transaction: `txn_id`, `scheme_id`, `typology`,
-    /// `account`, `role`.
+    /// `account`, `role`, `pattern`.
     pub labels: DataFrame,
 }
 
