@@ -37,7 +37,8 @@ pub struct GenerateArgs {
     /// First day of the period.
     #[arg(long, default_value = "2025-01-01", value_name = "YYYY-MM-DD")]
     start: String,
-    /// Share of the accounts that are subjects of planted schemes (at least one of each).
+    /// Share of the accounts that are subjects of planted schemes (at least one of each); with
+    /// `--profile realistic`, laundering patterns per account.
     #[arg(long, default_value_t = 0.01, value_name = "X")]
     fraction: f64,
     /// Plant only these typologies (comma-separated rule ids, AMLworld pattern names or

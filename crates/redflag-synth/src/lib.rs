@@ -229,7 +229,9 @@ pub struct SynthConfig {
     /// scheme has one subject account; its counterparties come from the
     /// background population). At least one instance of every scheme and
     /// decoy is planted whatever the share; planting also stops once planted
-    /// rows reach a fifth of `transactions`.
+    /// rows reach a fifth of `transactions`. With [`Profile::Realistic`]: laundering
+    /// patterns per account (at least one of each shape), each with three look-alikes
+    /// (stopping once planted rows reach a quarter of `transactions`).
     pub fraction: f64,
     /// Plant only these typologies (rule ids such as `STR-01`, or `decoy` for the
     /// decoys); empty: all of them.
