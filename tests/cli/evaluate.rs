@@ -199,6 +199,23 @@ fn evaluate_counts_a_hand_made_case() {
     assert!(text.contains("50.0%"), "{text}");
     assert!(text.contains("66.7%"), "{text}");
     assert!(text.contains("no rule"), "{text}");
+
+    // The case ranking: four cases (A1 and A3 of STR-01, the accounts of the two wires of
+    // GEO-01), two of them holding a scheme's transaction (A1's t1 and t2, the wire t6);
+    // the decoy's (A3) and the unlabelled wire's are not. At 10, 50 and 100: 2 of 4.
+    let r = &ev["ranking"];
+    assert_eq!(r["cases"], 4);
+    assert_eq!(r["positive_cases"], 2);
+    for (i, k) in [10, 50, 100].into_iter().enumerate() {
+        assert_eq!(r["precision_at"][i]["k"], k);
+        assert_eq!(r["precision_at"][i]["cases"], 4);
+        assert_eq!(r["precision_at"][i]["precision"], 0.5);
+    }
+    assert!(r["average_precision"]
+        .as_f64()
+        .is_some_and(|ap| (0.5..=1.0).contains(&ap)));
+    assert!(text.contains("case ranking: 4 cases, 2 holding"), "{text}");
+    assert!(text.contains("(2/4)"), "{text}");
 }
 
 #[test]
@@ -512,4 +529,55 @@ fn a_rule_variant_counts_for_its_typology() {
     assert_eq!(t["own_rule_schemes_detected"], 2);
     // Together they flag t6 and t8 and nothing else (t7 is a 3,000 wire), both labelled.
     assert_eq!(t["precision"], 1.0);
+}
+
+#[test]
+fn generate_realistic_profile() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    let gen = |out: &str, labels: &str| {
+        run(&[
+            "generate",
+            "--profile",
+            "realistic",
+            "--rows",
+            "8000",
+            "--accounts",
+            "800",
+            "--days",
+            "60",
+            "--out",
+            &p(out),
+            "--labels",
+            &p(labels),
+            "-q",
+        ])
+    };
+    for (o, l) in [("a.csv", "a-l.csv"), ("b.csv", "b-l.csv")] {
+        let r = gen(o, l);
+        assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    }
+    let read = |n: &str| std::fs::read(p(n)).unwrap();
+    assert_eq!(read("a.csv"), read("b.csv"));
+    assert_eq!(read("a-l.csv"), read("b-l.csv"));
+    let labels = String::from_utf8(read("a-l.csv")).unwrap();
+    assert!(labels.starts_with("txn_id,scheme_id,typology,account,role,pattern\n"));
+    for pattern in [
+        "fan-in",
+        "fan-out",
+        "cycle",
+        "scatter-gather",
+        "gather-scatter",
+        "stack",
+        "bipartite",
+    ] {
+        assert!(labels.contains(&format!(",core,{pattern}\n")), "no {pattern}");
+    }
+    assert!(labels.contains(",decoy,"), "no look-alike");
+    // The default profile's accounts carry `ACC`; the realistic profile's do not.
+    assert!(!String::from_utf8(read("a.csv")).unwrap().contains("ACC"));
+
+    let bad = run(&["generate", "--out", &p("x.csv"), "--profile", "hard"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown profile `hard`"), "{}", stderr(&bad));
 }

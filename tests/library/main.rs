@@ -15,6 +15,7 @@ mod network;
 mod pack;
 mod projection;
 mod props;
+mod ranking;
 mod sequence;
 mod setup;
 mod versioning;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use redflag::evaluate::{Evaluation, Labels, RuleScore, Sweep, SweepResult};
+use redflag::evaluate::{Evaluation, Labels, Ranking, RuleScore, Sweep, SweepResult};
 use redflag::RunSpec;
 
 use crate::CliError;
@@ -37,13 +37,18 @@ pub struct GenerateArgs {
     /// First day of the period.
     #[arg(long, default_value = "2025-01-01", value_name = "YYYY-MM-DD")]
     start: String,
-    /// Share of the accounts that are subjects of planted schemes (at least one of each).
+    /// Share of the accounts that are subjects of planted schemes (at least one of each); with
+    /// `--profile realistic`, laundering patterns per account.
     #[arg(long, default_value_t = 0.01, value_name = "X")]
     fraction: f64,
     /// Plant only these typologies (comma-separated rule ids, AMLworld pattern names or
     /// `decoy`); default: all. `--typologies none` plants nothing.
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     typologies: Vec<String>,
+    /// What to plant: `easy` (one scheme for each rule of the catalogue, with a few decoys)
+    /// or `realistic` (the AMLworld shapes among ordinary look-alikes of the same shapes).
+    #[arg(long, default_value = "easy", value_name = "NAME")]
+    profile: String,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -61,6 +66,10 @@ pub fn generate(args: GenerateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         }
     }
     let none = args.typologies.iter().any(|t| t.eq_ignore_ascii_case("none"));
+    let profile: redflag_synth::Profile = args
+        .profile
+        .parse()
+        .map_err(|e: redflag_synth::SynthError| CliError::Usage(format!("--profile: {e}")))?;
     let cfg = redflag_synth::SynthConfig {
         seed: args.seed,
         transactions: args.rows,
@@ -70,6 +79,7 @@ pub fn generate(args: GenerateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         plant: !none,
         fraction: args.fraction,
         typologies: if none { Vec::new() } else { args.typologies.clone() },
+        profile,
     };
     let t0 = Instant::now();
     let mut data = redflag_synth::generate(&cfg).map_err(synth_err)?;
@@ -304,18 +314,19 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     rule_line(&mut o, &ev.overall);
     let _ = writeln!(
         o,
-        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id and its variants)"
+        "\nper typology (recall: core transactions flagged by any rule; own rule: by the rule of that id and its variants;\n\
+         P@100 and AP: of the case ranking, a case counting when it holds one of the typology's transactions)"
     );
     let _ = writeln!(
         o,
-        "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}  FLAGGED BY",
-        "TYPOLOGY", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "PRECISION"
+        "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}  FLAGGED BY",
+        "TYPOLOGY", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "PRECISION", "P@100", "AP"
     );
     for t in &ev.typologies {
         let by: Vec<String> = t.flagged_by.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         let _ = writeln!(
             o,
-            "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}  {}",
+            "{:<12} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}  {}",
             t.typology,
             opt(t.schemes),
             t.core_txns,
@@ -328,6 +339,8 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
                 pct(t.own_rule_recall)
             },
             pct(t.precision),
+            pct(at_100(t.ranking.as_ref())),
+            pct(t.ranking.as_ref().and_then(|r| r.average_precision)),
             by.join(" ")
         );
     }
@@ -335,13 +348,23 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
         let _ = writeln!(o, "\nper pattern");
         let _ = writeln!(
             o,
-            "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
-            "TYPOLOGY", "PATTERN", "SCHEMES", "CORE", "FLAGGED", "RECALL", "DETECTED", "OWN RULE", "OWN DET"
+            "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "TYPOLOGY",
+            "PATTERN",
+            "SCHEMES",
+            "CORE",
+            "FLAGGED",
+            "RECALL",
+            "DETECTED",
+            "OWN RULE",
+            "OWN DET",
+            "P@100",
+            "AP"
         );
         for p in &ev.patterns {
             let _ = writeln!(
                 o,
-                "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9}",
+                "{:<12} {:<18} {:>7} {:>6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7}",
                 p.typology,
                 p.pattern,
                 p.schemes,
@@ -355,10 +378,38 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
                     "no rule".into()
                 },
                 of(p.own_rule_schemes_detected, Some(p.schemes)),
+                pct(at_100(p.ranking.as_ref())),
+                pct(p.ranking.as_ref().and_then(|r| r.average_precision)),
             );
         }
     }
+    ranking_lines(&mut o, &ev.ranking);
     o
+}
+
+/// Precision among the first 100 cases.
+fn at_100(r: Option<&Ranking>) -> Option<f64> {
+    r?.precision_at.iter().find(|p| p.k == 100).and_then(|p| p.precision)
+}
+
+/// The case ranking: cases, positive ones, precision at each k and average precision.
+fn ranking_lines(o: &mut String, r: &Ranking) {
+    let _ = writeln!(
+        o,
+        "\ncase ranking: {} cases, {} holding a labelled transaction",
+        r.cases, r.positive_cases
+    );
+    for p in &r.precision_at {
+        let _ = writeln!(
+            o,
+            "precision at {:<4} {:>7} ({}/{})",
+            p.k,
+            pct(p.precision),
+            p.positive,
+            p.cases
+        );
+    }
+    let _ = writeln!(o, "average precision {:>7}", pct(r.average_precision));
 }
 
 /// A sweep as a terminal table, with a bar of alert volume.

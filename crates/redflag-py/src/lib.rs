@@ -496,6 +496,7 @@ fn generate(
         plant: !none,
         fraction,
         typologies: typologies.unwrap_or_default(),
+        ..redflag_synth::SynthConfig::default()
     };
     let data = py
         .detach(|| redflag_synth::generate(&cfg))

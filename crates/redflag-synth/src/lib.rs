@@ -130,6 +130,46 @@
 //! account (MUL-01) also passes money through (FLW-01). Such cross-hits count
 //! as found in the evaluation's recall, not against it.
 //!
+//! # The realistic profile
+//!
+//! With [`Profile::Realistic`] (`redflag generate --profile realistic`) the population
+//! and its ordinary traffic are the same, but what is planted is harder to find, in the
+//! manner of AMLSim and IBM's AMLworld:
+//!
+//! - **Laundering**: the seven AMLworld shapes, in turn, `fraction` × `accounts` of them
+//!   (at least one of each), labelled as in the default profile (`typology` FLW-02 for
+//!   `fan-in`, FLW-03 for `fan-out`, FLW-04 for `cycle`, FLW-06 for `scatter-gather`,
+//!   `gather-scatter`, `stack` and `bipartite`; `role` `core`; `account` the hub, the
+//!   source or the first member). Sizes: fan-in and fan-out 4-16 counterparties, cycles
+//!   of 4-10 accounts, scatter-gather through 4-14 middles, gather-scatter 2-8 payers and
+//!   2-8 payees, stacks of three layers of 2-5, bipartite 2-6 by 2-6 (4-17 accounts in
+//!   all). Each happens once, over 7-21 days, time-respecting (money is passed on after
+//!   it arrives). Amounts start from a log-normal base (median 6,000, 1,200-48,000) and
+//!   each transfer is up to 50 % above or below the base or the transfer it passes on,
+//!   so nothing is conserved along a chain. The accounts are ordinary customers of any
+//!   kind, with their ordinary traffic (half people, three in ten firms), and one in
+//!   five an account opened 1-60 days before, for the purpose, that does nothing else.
+//! - **Look-alikes**: three for each laundering pattern, of its shape, labelled
+//!   `typology` `decoy` with their own `pattern`: `shop-sales` and `rent-collection`
+//!   (fan-in), `payroll` and `supplier-run` (fan-out), `family-cycle` (cycle),
+//!   `branch-supplier` (scatter-gather: a firm advances money to its people, who pay one
+//!   supplier), `cooperative` (gather-scatter), `supply-chain` (stack) and `trade-group`
+//!   (bipartite). Their amounts are of the same order (medians 1,800-7,000, varying
+//!   30-50 %; payroll and rent keep each member's amount within 3 % from month to
+//!   month), their channels and narratives are drawn as the laundering ones are (a wire
+//!   when a firm takes part, else p2p or mobile; payroll and rent name the month). Seven
+//!   in ten come back every month with the same members (a shop with new customers);
+//!   the others happen once.
+//! - **Declared turnover** covers what every customer receives, laundering included, so
+//!   the declared figure alone does not single out the laundering accounts.
+//! - **Account numbers** say nothing: every account (customers, institutions,
+//!   counterparties abroad) is its country, two digits of its bank and a number drawn
+//!   without replacement, with no `ACC` and no order that follows the population.
+//!
+//! `typologies` selects shapes by name or by rule id, and `decoy` the look-alikes (of the
+//! shapes selected, or of all when none is); a typology of the default profile is an
+//! error. The other schemes of the default profile are not planted.
+//!
 //! # Background patterns worth knowing
 //!
 //! Ordinary traffic contains patterns that a naive rule would flag:
@@ -148,6 +188,7 @@ mod data;
 mod events;
 mod frame;
 mod planted;
+mod realistic;
 mod rng;
 mod schemes;
 mod world;
@@ -188,11 +229,53 @@ pub struct SynthConfig {
     /// scheme has one subject account; its counterparties come from the
     /// background population). At least one instance of every scheme and
     /// decoy is planted whatever the share; planting also stops once planted
-    /// rows reach a fifth of `transactions`.
+    /// rows reach a fifth of `transactions`. With [`Profile::Realistic`]: laundering
+    /// patterns per account (at least one of each shape), each with three look-alikes
+    /// (stopping once planted rows reach a quarter of `transactions`).
     pub fraction: f64,
     /// Plant only these typologies (rule ids such as `STR-01`, or `decoy` for the
     /// decoys); empty: all of them.
     pub typologies: Vec<String>,
+    /// What to plant: the default profile's schemes, one for each rule of the catalogue,
+    /// or the realistic profile's laundering shapes among look-alikes (see the crate
+    /// docs).
+    pub profile: Profile,
+}
+
+/// What [`generate`] plants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// One scheme for each rule of the catalogue, each crossing its rule's thresholds
+    /// clearly, on accounts of its own, with a few decoys.
+    #[default]
+    Easy,
+    /// The seven AMLworld shapes, laundering among ordinary look-alikes of the same
+    /// shapes: amounts that change hop to hop, patterns over 1-3 weeks, account numbers
+    /// that say nothing.
+    Realistic,
+}
+
+impl Profile {
+    /// The profile's name: `easy` or `realistic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Easy => "easy",
+            Profile::Realistic => "realistic",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = SynthError;
+    fn from_str(s: &str) -> Result<Profile, SynthError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "easy" | "default" => Ok(Profile::Easy),
+            "realistic" => Ok(Profile::Realistic),
+            other => Err(SynthError::Config(format!(
+                "unknown profile `{other}`: write easy or realistic"
+            ))),
+        }
+    }
 }
 
 impl Default for SynthConfig {
@@ -206,6 +289,7 @@ impl Default for SynthConfig {
             plant: true,
             fraction: 0.01,
             typologies: Vec::new(),
+            profile: Profile::Easy,
         }
     }
 }
@@ -216,7 +300,7 @@ pub struct Synthetic {
     /// Transactions in the canonical layout.
     pub transactions: DataFrame,
     /// One row per planted transaction: `txn_id`, `scheme_id`, `typology`,
-    /// `account`, `role`.
+    /// `account`, `role`, `pattern`.
     pub labels: DataFrame,
 }
 
@@ -263,6 +347,9 @@ impl SynthConfig {
         if !self.fraction.is_finite() || !(0.0..=0.25).contains(&self.fraction) {
             return err(format!("fraction must be between 0 and 0.25 (got {})", self.fraction));
         }
+        if self.plant && self.profile == Profile::Realistic {
+            return self.validate_realistic();
+        }
         if self.plant {
             schemes::select(&self.typologies).map_err(SynthError::Config)?;
             if self.days < 30 {
@@ -279,6 +366,25 @@ impl SynthConfig {
                     self.accounts
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The realistic profile's limits: a month or more, and a population large enough
+    /// for patterns of up to 17 distinct accounts.
+    fn validate_realistic(&self) -> Result<(), SynthError> {
+        realistic::select(&self.typologies).map_err(SynthError::Config)?;
+        if self.days < 30 {
+            return Err(SynthError::Config(format!(
+                "the realistic profile needs a period of at least 30 days (got {})",
+                self.days
+            )));
+        }
+        if self.accounts < 200 {
+            return Err(SynthError::Config(format!(
+                "the realistic profile needs at least 200 accounts (got {})",
+                self.accounts
+            )));
         }
         Ok(())
     }
@@ -305,6 +411,14 @@ impl SynthConfig {
 /// Generates transactions (and labels) for `cfg`.
 pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     cfg.validate()?;
+    match cfg.profile {
+        Profile::Easy => generate_easy(cfg),
+        Profile::Realistic => generate_realistic(cfg),
+    }
+}
+
+/// The default profile.
+fn generate_easy(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     let clock = Clock::new(cfg.start, cfg.days);
     let timing = Timing::new();
     let plan = schemes::plan(cfg.scheme_count(), &cfg.kinds());
@@ -339,6 +453,58 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     .generate(cfg.transactions - planted);
     world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events[planted..], &clock);
 
+    let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
+    Ok(Synthetic { transactions, labels })
+}
+
+/// The realistic profile: the population and its ordinary traffic as in the default
+/// profile, the laundering patterns and their look-alikes among its accounts (and some
+/// opened for the purpose), every account number scrambled.
+fn generate_realistic(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
+    let clock = Clock::new(cfg.start, cfg.days);
+    let timing = Timing::new();
+    let mut world = World::build(&mut Rng::new(cfg.seed, 1), cfg.accounts, &[]);
+    world.assign_profiles(&mut Rng::new(cfg.seed, 4), clock.epoch_day());
+    let mut narr = Narratives::default();
+    let mut events = Vec::with_capacity(cfg.transactions + 64);
+    let schemes = if cfg.plant {
+        let sel = realistic::select(&cfg.typologies).map_err(SynthError::Config)?;
+        let count = ((cfg.fraction * cfg.accounts as f64).round() as usize).max(sel.shapes.len());
+        let mut planter = realistic::Planter {
+            rng: Rng::new(cfg.seed, 6),
+            world: &mut world,
+            clock: &clock,
+            narr: &mut narr,
+            events: &mut events,
+            schemes: Vec::new(),
+        };
+        planter.plant(&sel, count, cfg.transactions / 4);
+        planter.schemes
+    } else {
+        Vec::new()
+    };
+    let planted = events.len();
+    if planted > cfg.transactions / 2 {
+        return Err(SynthError::Config(format!(
+            "the planted patterns need {planted} transactions, more than half of the {} requested; \
+             raise transactions (rows), lower fraction or plant nothing (no typologies)",
+            cfg.transactions
+        )));
+    }
+    Background::new(
+        Rng::new(cfg.seed, 3),
+        &mut world,
+        &clock,
+        &timing,
+        &mut narr,
+        &mut events,
+    )
+    .generate(cfg.transactions - planted);
+    // Every customer declared a turnover that covers what it receives, laundering
+    // included (the accounts of a laundering network are kept in line with their
+    // profile), so that the declared figure alone does not single them out.
+    world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events, &clock);
+    world.scramble_accounts(&mut Rng::new(cfg.seed, 7));
     let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
     Ok(Synthetic { transactions, labels })
 }

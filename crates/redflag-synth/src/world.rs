@@ -262,6 +262,24 @@ impl World {
         format!("{country}{bank_no:02}ACC{index:0w$}", w = self.account_width)
     }
 
+    /// Gives every party a new account number that says nothing of it: its country and
+    /// bank as before, then a number drawn without replacement (a shuffled position,
+    /// times 100, plus two random digits), in place of its position in the population.
+    pub(crate) fn scramble_accounts(&mut self, rng: &mut Rng) {
+        let n = self.parties.len();
+        let mut nums: Vec<u64> = (0..n as u64).collect();
+        rng.shuffle(&mut nums);
+        let width = digits(n.saturating_mul(100)).max(8);
+        for (p, k) in self.parties.iter_mut().zip(nums) {
+            let bank_no = data::banks(p.country)
+                .iter()
+                .position(|b| *b == p.bank)
+                .map_or(1, |x| x + 1);
+            let num = k * 100 + rng.below(100);
+            p.account = format!("{}{bank_no:02}{num:0width$}", p.country);
+        }
+    }
+
     /// Adds a party and returns its index. Its account number follows from
     /// its position, so it is unique.
     pub(crate) fn add_party(&mut self, mut p: Party) -> u32 {

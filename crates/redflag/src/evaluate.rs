@@ -21,6 +21,18 @@
 //! - **decoys** are reported apart: how many of their transactions and schemes were
 //!   flagged (each one a false alarm); they never count as hits.
 //!
+//! - **the case ranking**: the alerts grouped into cases and ranked as `redflag screen`
+//!   ranks them ([`crate::cases`]); a case is *positive* when one of its alerts holds a
+//!   transaction of a non-decoy scheme (any role; with a label column, a true row).
+//!   **Precision at k**: positive cases among the first k, over k (over all the cases
+//!   when there are fewer than k), for k = 10, 50 and 100. **Average precision**: the
+//!   mean, over the positive cases, of the precision at each one's rank,
+//!   `AP = (1/P) Σ_{i positive} (positives in ranks 1..=i) / i`, with P the positive
+//!   cases of the ranking: the area under the precision-recall curve of the ranking,
+//!   recall counted in positive cases (ties in score are broken by case id, as the
+//!   ranking does). It measures the order of what was found, not how much was found:
+//!   the recall tables say that.
+//!
 //! With a label column there are no schemes: every true row is one core transaction of
 //! the typology named after the column, and scheme counts are left out.
 
@@ -33,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Prepared;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
+use crate::model::Case;
 use crate::model::{ParamOverride, ParamValue, Rule, RuleRun};
 use crate::pack::Pack;
 
@@ -384,6 +397,10 @@ pub struct TypologyScore {
     pub precision: Option<f64>,
     /// Rules that flagged any of its transactions, with how many.
     pub flagged_by: BTreeMap<String, u64>,
+    /// The case ranking, a case positive when it holds a transaction (any role) of the
+    /// typology (for `decoy`: the share of cases on look-alikes); `None` without cases.
+    #[serde(default)]
+    pub ranking: Option<Ranking>,
 }
 
 /// How well one named pattern within a typology was found (AMLworld's patterns, the
@@ -410,6 +427,10 @@ pub struct PatternScore {
     pub own_rule_recall: Option<f64>,
     /// Schemes with a transaction in an alert of that rule.
     pub own_rule_schemes_detected: Option<u64>,
+    /// The case ranking, a case positive when it holds a transaction (any role) of the
+    /// pattern; `None` without cases.
+    #[serde(default)]
+    pub ranking: Option<Ranking>,
 }
 
 /// The whole evaluation.
@@ -438,6 +459,133 @@ pub struct Evaluation {
     /// One line per named pattern (from a labels file's `pattern` column), in the order
     /// of the typologies.
     pub patterns: Vec<PatternScore>,
+    /// How well the cases are ranked: precision at 10, 50 and 100 cases and average
+    /// precision (see the module docs).
+    #[serde(default)]
+    pub ranking: Ranking,
+}
+
+/// The ranks at which [`Ranking::precision_at`] is measured.
+pub const RANKING_KS: [u64; 3] = [10, 50, 100];
+
+/// Precision among the first `k` cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionAtK {
+    /// The rank cut.
+    pub k: u64,
+    /// Cases among the first `k` (fewer than `k` when there are fewer cases).
+    pub cases: u64,
+    /// Of those, positive: holding a transaction of a non-decoy scheme.
+    pub positive: u64,
+    /// `positive / cases`; `None` when there is no case.
+    pub precision: Option<f64>,
+}
+
+/// How well the case ranking puts the cases that hold labelled transactions first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    /// Cases.
+    pub cases: u64,
+    /// Cases holding a transaction of a non-decoy scheme.
+    pub positive_cases: u64,
+    /// Precision at each k of [`RANKING_KS`] (or of the ks asked of [`ranking_metrics`]).
+    pub precision_at: Vec<PrecisionAtK>,
+    /// Average precision over the ranking, `(1/P) Σ_{i positive} precision at i`;
+    /// `None` when no case is positive.
+    pub average_precision: Option<f64>,
+}
+
+/// The ranking figures of a ranking given as, for each case in rank order, whether it is
+/// positive: precision at each of `ks` and average precision.
+///
+/// ```
+/// use redflag::evaluate::ranking_metrics;
+/// // Positives at ranks 1 and 3 of 4: AP = (1/1 + 2/3) / 2.
+/// let r = ranking_metrics(&[true, false, true, false], &[2]);
+/// assert_eq!(r.precision_at[0].precision, Some(0.5));
+/// assert!((r.average_precision.unwrap() - 5.0 / 6.0).abs() < 1e-12);
+/// ```
+pub fn ranking_metrics(positive: &[bool], ks: &[u64]) -> Ranking {
+    let mut hits = 0u64;
+    let mut sum = 0.0;
+    for (i, &p) in positive.iter().enumerate() {
+        if p {
+            hits += 1;
+            sum += hits as f64 / (i + 1) as f64;
+        }
+    }
+    let precision_at = ks
+        .iter()
+        .map(|&k| {
+            let cases = k.min(positive.len() as u64);
+            let pos = positive.iter().take(cases as usize).filter(|p| **p).count() as u64;
+            PrecisionAtK {
+                k,
+                cases,
+                positive: pos,
+                precision: ratio(pos, cases),
+            }
+        })
+        .collect();
+    Ranking {
+        cases: positive.len() as u64,
+        positive_cases: hits,
+        precision_at,
+        average_precision: (hits > 0).then(|| sum / hits as f64),
+    }
+}
+
+/// Each typology's and each pattern's ranking figures: the case ranking with a case
+/// positive when it holds a transaction of that typology or pattern.
+fn rank_by_label(truth: &Truth<'_>, cases: &[Case], typologies: &mut [TypologyScore], patterns: &mut [PatternScore]) {
+    if cases.is_empty() {
+        return;
+    }
+    // For each case, in rank order: the typologies and the patterns it holds.
+    let held: Vec<(HashSet<u32>, HashSet<u32>)> = cases
+        .iter()
+        .map(|c| {
+            let labels = c
+                .alerts
+                .iter()
+                .flat_map(|a| a.rows.iter())
+                .filter_map(|&r| truth.row[r as usize]);
+            let mut out = (HashSet::new(), HashSet::new());
+            for l in labels {
+                out.0.insert(l.typology);
+                if l.pattern != NONE {
+                    out.1.insert(l.pattern);
+                }
+            }
+            out
+        })
+        .collect();
+    for t in typologies.iter_mut() {
+        if let Some(y) = truth.typology_ix(&t.typology) {
+            let positive: Vec<bool> = held.iter().map(|h| h.0.contains(&y)).collect();
+            t.ranking = Some(ranking_metrics(&positive, &RANKING_KS));
+        }
+    }
+    let labels = truth.labels;
+    for p in patterns.iter_mut() {
+        let ix = labels
+            .patterns
+            .iter()
+            .position(|(y, name)| labels.typologies[*y as usize] == p.typology && *name == p.pattern);
+        if let Some(ix) = ix {
+            let positive: Vec<bool> = held.iter().map(|h| h.1.contains(&(ix as u32))).collect();
+            p.ranking = Some(ranking_metrics(&positive, &RANKING_KS));
+        }
+    }
+}
+
+/// The ranking figures of `cases` (in rank order) against the labels.
+fn rank_score(truth: &Truth<'_>, cases: &[Case]) -> Ranking {
+    let positive: Vec<bool> = cases
+        .iter()
+        .map(|c| c.alerts.iter().any(|a| a.rows.iter().any(|&r| truth.is_hit(r))))
+        .collect();
+    ranking_metrics(&positive, &RANKING_KS)
 }
 
 /// The typology a rule id belongs to: the id itself, or the id without a variant letter
@@ -632,8 +780,8 @@ fn label_txn_count(truth: &Truth<'_>) -> (u64, u64) {
     (hit, decoy)
 }
 
-/// Scores a finished run against the labels.
-fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<Evaluation> {
+/// Scores a finished run, and the cases built from it, against the labels.
+fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[Case]) -> Result<Evaluation> {
     let truth = Truth::new(labels, data)?;
     let trows = typology_rows(&truth);
     let (per, any) = flagged_rows(run, &truth);
@@ -712,6 +860,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
                 own_score.as_ref().and_then(|s| s.precision)
             },
             flagged_by,
+            ranking: None,
         });
     }
     let mut patterns = Vec::with_capacity(labels.patterns.len());
@@ -734,6 +883,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
             own_rule_core_flagged: own_hit,
             own_rule_recall: own_hit.and_then(|h| ratio(h, core.len() as u64)),
             own_rule_schemes_detected: own.map(|f| schemes_hit(&truth, all, &f.rows)),
+            ranking: None,
         });
     }
     let rank: HashMap<&str, usize> = typologies
@@ -745,6 +895,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
         let key = |p: &PatternScore| (rank.get(p.typology.as_str()).copied(), p.pattern.clone());
         key(a).cmp(&key(b))
     });
+    rank_by_label(&truth, cases, &mut typologies, &mut patterns);
     let (labelled_txns, decoy_txns) = label_txn_count(&truth);
     Ok(Evaluation {
         pack: format!("{} {}", pack.id, pack.version),
@@ -758,6 +909,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
         rules,
         typologies,
         patterns,
+        ranking: rank_score(&truth, cases),
     })
 }
 
@@ -765,7 +917,9 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun) -> Result<
 pub fn evaluate(pack: &Pack, data: &Dataset, labels: &Labels) -> Result<Evaluation> {
     let prep = Prepared::new(data)?;
     let run = crate::run::run(pack, &prep, &|_, _, _| {}, &crate::util::cancel::Cancel::new())?;
-    score(pack, data, labels, &run)
+    drop(prep);
+    let cases = crate::cases::build(run.alerts.clone(), &data.transactions, pack)?;
+    score(pack, data, labels, &run, &cases)
 }
 
 /// A parameter range to sweep: `RULE.PARAM=START..END:STEP`.
