@@ -202,7 +202,7 @@ use polars::prelude::*;
 pub use schemes::{DECOY, PLANTED_TYPOLOGIES};
 
 use crate::background::Background;
-use crate::events::{Clock, Narratives, Timing};
+use crate::events::{Clock, Event, Narratives, Timing};
 use crate::rng::Rng;
 use crate::schemes::Planter;
 use crate::world::World;
@@ -417,6 +417,27 @@ pub fn generate(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     }
 }
 
+/// The ordinary traffic that fills `events`, after the planted ones, up to the rows asked
+/// for; an error when the planted `what` take more than half of them (`room` says how to
+/// make room).
+fn add_background(
+    cfg: &SynthConfig,
+    population: (&mut World, &Clock, &Timing, &mut Narratives),
+    events: &mut Vec<Event>,
+    (what, room): (&str, &str),
+) -> Result<(), SynthError> {
+    let planted = events.len();
+    if planted > cfg.transactions / 2 {
+        return Err(SynthError::Config(format!(
+            "the planted {what} need {planted} transactions, more than half of the {} requested; {room}",
+            cfg.transactions
+        )));
+    }
+    let (world, clock, timing, narr) = population;
+    Background::new(Rng::new(cfg.seed, 3), world, clock, timing, narr, events).generate(cfg.transactions - planted);
+    Ok(())
+}
+
 /// The default profile.
 fn generate_easy(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     let clock = Clock::new(cfg.start, cfg.days);
@@ -435,22 +456,13 @@ fn generate_easy(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
         Vec::new()
     };
     let planted = events.len();
-    if planted > cfg.transactions / 2 {
-        return Err(SynthError::Config(format!(
-            "the planted schemes need {planted} transactions, more than half of the {} requested; \
-             raise transactions (rows) or plant nothing (no typologies)",
-            cfg.transactions
-        )));
-    }
-    Background::new(
-        Rng::new(cfg.seed, 3),
-        &mut world,
-        &clock,
-        &timing,
-        &mut narr,
+    let room = "raise transactions (rows) or plant nothing (no typologies)";
+    add_background(
+        cfg,
+        (&mut world, &clock, &timing, &mut narr),
         &mut events,
-    )
-    .generate(cfg.transactions - planted);
+        ("schemes", room),
+    )?;
     world.declare_turnover(&mut Rng::new(cfg.seed, 5), &events[planted..], &clock);
 
     let (transactions, labels) = frame::build(&world, &narr, &schemes, events)?;
@@ -483,23 +495,13 @@ fn generate_realistic(cfg: &SynthConfig) -> Result<Synthetic, SynthError> {
     } else {
         Vec::new()
     };
-    let planted = events.len();
-    if planted > cfg.transactions / 2 {
-        return Err(SynthError::Config(format!(
-            "the planted patterns need {planted} transactions, more than half of the {} requested; \
-             raise transactions (rows), lower fraction or plant nothing (no typologies)",
-            cfg.transactions
-        )));
-    }
-    Background::new(
-        Rng::new(cfg.seed, 3),
-        &mut world,
-        &clock,
-        &timing,
-        &mut narr,
+    let room = "raise transactions (rows), lower fraction or plant nothing (no typologies)";
+    add_background(
+        cfg,
+        (&mut world, &clock, &timing, &mut narr),
         &mut events,
-    )
-    .generate(cfg.transactions - planted);
+        ("patterns", room),
+    )?;
     // Every customer declared a turnover that covers what it receives, laundering
     // included (the accounts of a laundering network are kept in line with their
     // profile), so that the declared figure alone does not single them out.
