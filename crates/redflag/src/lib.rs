@@ -67,7 +67,7 @@ pub use ingest::{
     InputSummary, Mapping, PRESETS,
 };
 pub use model::{
-    alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
+    alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
     RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES,
     TYPOLOGIES,
 };
@@ -77,7 +77,7 @@ pub use output::{
     SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
-pub use run::missing_columns;
+pub use run::{applicability, missing_columns, Applicability};
 pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
 pub use util::threads::MAX_THREADS;
