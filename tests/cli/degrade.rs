@@ -43,14 +43,26 @@ fn partial_rule_on_the_terminal_in_the_manifest_and_the_reports() {
     let p = &m["rules_partial"][0];
     assert_eq!(p["rule_id"], "FLW-03");
     assert_eq!(p["dropped"][0]["part"], "any_of[1]");
-    assert_eq!(p["dropped"][0]["missing_columns"], serde_json::json!(["counterparty_country"]));
+    assert_eq!(
+        p["dropped"][0]["missing_columns"],
+        serde_json::json!(["counterparty_country"])
+    );
     let cases: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("cases.json")).unwrap()).unwrap();
     assert_eq!(cases["manifest"]["rules_partial"], m["rules_partial"]);
 
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    let line = md.lines().find(|l| l.starts_with("- FLW-03 (")).unwrap_or_else(|| panic!("{md}"));
-    assert!(line.contains("dropped any_of\\[1\\]") || line.contains("dropped any_of[1]"), "{line}");
-    assert!(line.contains("counterparty\\_country") || line.contains("counterparty_country"), "{line}");
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- FLW-03 ("))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        line.contains("dropped any_of\\[1\\]") || line.contains("dropped any_of[1]"),
+        "{line}"
+    );
+    assert!(
+        line.contains("counterparty\\_country") || line.contains("counterparty_country"),
+        "{line}"
+    );
     assert!(md.contains("### Rules run in part"), "{md}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<h3>Rules run in part</h3>"));

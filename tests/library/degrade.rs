@@ -78,8 +78,12 @@ fn an_any_of_alternative_over_a_missing_column_is_dropped_and_the_rest_runs() {
     assert!(res.run.not_applicable.is_empty(), "{:?}", res.run.not_applicable);
     let accounts: Vec<&str> = alerts.iter().map(|a| a.account.as_str()).collect();
     assert_eq!(accounts, ["PAYS"], "only the payee alternative can fire: {alerts:?}");
-    assert_eq!(alerts[0].explanation, "3 payments to 3 payees within 2d");
-    assert!(!alerts[0].measures.contains_key("n_countries"), "{:?}", alerts[0].measures);
+    assert_eq!(alerts[0].explanation, "3 payments to 3 payees within 2 days");
+    assert!(
+        !alerts[0].measures.contains_key("n_countries"),
+        "{:?}",
+        alerts[0].measures
+    );
     assert_eq!(res.run.degraded.len(), 1);
     let d = &res.run.degraded[0];
     assert_eq!(d.rule_id, "FAN");
@@ -117,8 +121,8 @@ fn with_every_column_the_rule_runs_whole() {
     assert_eq!(
         got,
         [
-            ("GLOBE", "2 payments to 2 payees in 2 countries within 10d"),
-            ("PAYS", "3 payments to 3 payees in 1 country within 2d"),
+            ("GLOBE", "2 payments to 2 payees in 2 countries within 10 days"),
+            ("PAYS", "3 payments to 3 payees in 1 country within 2 days"),
         ]
     );
 }
@@ -222,7 +226,11 @@ fn an_optional_and_term_is_dropped_and_the_rule_widens_as_written() {
     let (_, alerts) = screen(&pack, &data(&channel_rows(false, true)));
     assert_eq!(accounts(&alerts), ["KPX"], "the salary is left out");
     let (res, alerts) = screen(&pack, &data(&channel_rows(false, false)));
-    assert_eq!(accounts(&alerts), ["EMPLOYER", "KPX"], "without narratives it cannot be left out");
+    assert_eq!(
+        accounts(&alerts),
+        ["EMPLOYER", "KPX"],
+        "without narratives it cannot be left out"
+    );
     assert_eq!(res.run.degraded[0].dropped[0].missing_columns, ["narrative"]);
 }
 
@@ -277,7 +285,10 @@ fn a_rule_whose_core_lacks_a_column_is_not_applicable() {
         assert!(res.run.degraded.is_empty(), "{rule}");
         assert_eq!(res.run.not_applicable.len(), 1, "{rule}");
         let missing = &res.run.not_applicable[0].missing_columns;
-        assert!(missing.contains(&"counterparty_country".to_string()), "{rule}: {missing:?}");
+        assert!(
+            missing.contains(&"counterparty_country".to_string()),
+            "{rule}: {missing:?}"
+        );
     }
 }
 
@@ -286,9 +297,20 @@ fn applicability_says_full_partial_or_not_applicable() {
     let pack = pack_of(FAN_OUT);
     let rule = &pack.rules[0];
     let cols = |c: &[&str]| -> Vec<String> { c.iter().map(|s| s.to_string()).collect() };
-    let base = ["ts", "amount", "orig_account", "bene_account", "amount_base", "currency"];
+    let base = [
+        "ts",
+        "amount",
+        "orig_account",
+        "bene_account",
+        "amount_base",
+        "currency",
+    ];
     assert!(matches!(
-        redflag::applicability(&pack, rule, &cols(&[&base[..], &["orig_country", "bene_country"]].concat())),
+        redflag::applicability(
+            &pack,
+            rule,
+            &cols(&[&base[..], &["orig_country", "bene_country"]].concat())
+        ),
         Applicability::Full
     ));
     // One of the two sources of counterparty_country is enough.
@@ -299,7 +321,11 @@ fn applicability_says_full_partial_or_not_applicable() {
     match redflag::applicability(&pack, rule, &cols(&base)) {
         Applicability::Partial(degraded, dropped) => {
             assert_eq!(dropped.len(), 2);
-            assert!(!degraded.columns.contains("counterparty_country"), "{:?}", degraded.columns);
+            assert!(
+                !degraded.columns.contains("counterparty_country"),
+                "{:?}",
+                degraded.columns
+            );
             assert!(redflag::missing_columns(&degraded, &cols(&base)).is_empty());
         }
         other => panic!("{other:?}"),
@@ -310,23 +336,42 @@ fn applicability_says_full_partial_or_not_applicable() {
 fn misplaced_optional_terms_and_clauses_are_refused_with_rule_and_field() {
     let bad = [
         ("where: \"optional(channel = 'wire')\"", "whole condition"),
-        ("where: \"optional(channel = 'wire') AND optional(amount > 5)\"", "at least one"),
+        (
+            "where: \"optional(channel = 'wire') AND optional(amount > 5)\"",
+            "at least one",
+        ),
         ("where: \"NOT optional(channel = 'wire') AND amount > 5\"", "under NOT"),
-        ("where: \"amount > 5 AND optional(optional(channel = 'wire') OR amount > 9)\"", "another"),
-        ("where: \"amount > 5\"\n    explain: \"{amount}[[ in {channel}\"", "not closed"),
-        ("where: \"amount > 5\"\n    explain: \"{amount} in {channel}]]\"", "closes no"),
+        (
+            "where: \"amount > 5 AND optional(optional(channel = 'wire') OR amount > 9)\"",
+            "another",
+        ),
+        (
+            "where: \"amount > 5\"\n    explain: \"{amount}[[ in {channel}\"",
+            "not closed",
+        ),
+        (
+            "where: \"amount > 5\"\n    explain: \"{amount} in {channel}]]\"",
+            "closes no",
+        ),
     ];
     for (field, expect) in bad {
         let rule = format!("  - id: BAD-1\n    title: Bad\n    kind: filter\n    severity: low\n    {field}\n");
-        let e = try_pack(&one_rule(&rule), &[("hr.txt", "KP\n")]).unwrap_err().to_string();
+        let e = try_pack(&one_rule(&rule), &[("hr.txt", "KP\n")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("BAD-1"), "{e}");
         assert!(e.contains("where") || e.contains("explain"), "{e}");
         assert!(e.contains(expect), "{field}: {e}");
     }
     // A measure cannot be optional.
     let rule = "  - id: BAD-2\n    title: Bad\n    kind: aggregate\n    severity: low\n    measures: { n: \"count(*)\", m: \"sum(CASE WHEN optional(amount > 1) AND amount > 2 THEN 1 ELSE 0 END)\" }\n    window: 1d\n    having: \"n >= 1\"\n";
-    let e = try_pack(&one_rule(rule), &[("hr.txt", "KP\n")]).unwrap_err().to_string();
-    assert!(e.contains("BAD-2") && e.contains("measures.m") && e.contains("row condition"), "{e}");
+    let e = try_pack(&one_rule(rule), &[("hr.txt", "KP\n")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("BAD-2") && e.contains("measures.m") && e.contains("row condition"),
+        "{e}"
+    );
 }
 
 fn repo(p: &str) -> PathBuf {
@@ -351,7 +396,8 @@ fn flw03_runs_its_payee_alternative_on_amlworld_layout_data() {
     assert_eq!(a.txn_ids.len(), 12);
     assert_eq!(a.measures["n_payees"], 12.0);
     assert!(
-        a.explanation.starts_with("12 payments to 12 different payees within 7d, total "),
+        a.explanation
+            .starts_with("12 payments to 12 different payees within 7 days, total "),
         "{}",
         a.explanation
     );
@@ -362,10 +408,7 @@ fn flw03_runs_its_payee_alternative_on_amlworld_layout_data() {
     assert_eq!(m.rules_partial.len(), 1);
     assert_eq!(m.rules_partial[0].rule_id, "FLW-03");
     assert!(m.rules_partial[0].absent_columns.is_empty());
-    assert_eq!(
-        m.rules_partial[0].dropped[0].missing_columns,
-        ["counterparty_country"]
-    );
+    assert_eq!(m.rules_partial[0].dropped[0].missing_columns, ["counterparty_country"]);
     let json = serde_json::to_value(&m).unwrap();
     assert_eq!(json["rules_partial"][0]["dropped"][1]["part"], "measures.n_countries");
 }

@@ -505,7 +505,10 @@ fn optional_spans(text: &str) -> Vec<String> {
             in_str = !in_str;
         } else if !in_str
             && chars.len() >= i + 9
-            && chars[i..i + 8].iter().collect::<String>().eq_ignore_ascii_case("optional")
+            && chars[i..i + 8]
+                .iter()
+                .collect::<String>()
+                .eq_ignore_ascii_case("optional")
             && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
         {
             let mut j = i + 8;
@@ -528,7 +531,13 @@ fn optional_spans(text: &str) -> Vec<String> {
                     }
                     k += 1;
                 }
-                out.push(chars[j + 1..k.min(chars.len())].iter().collect::<String>().trim().to_string());
+                out.push(
+                    chars[j + 1..k.min(chars.len())]
+                        .iter()
+                        .collect::<String>()
+                        .trim()
+                        .to_string(),
+                );
                 i = k;
             }
         }
@@ -610,9 +619,11 @@ impl Optional<'_> {
         if let Some(arg) = optional_arg(&e) {
             let arg = arg?.clone();
             if !matches!(joined, Joined::And | Joined::Or) {
-                return Err("`optional(...)` marks a term joined to others by AND or OR; it cannot be the \
+                return Err(
+                    "`optional(...)` marks a term joined to others by AND or OR; it cannot be the \
                             whole condition, nor sit under NOT, in a function, a comparison or a CASE"
-                    .into());
+                        .into(),
+                );
             }
             if holds_optional(&arg) {
                 return Err("`optional(...)` cannot hold another `optional(...)`".into());
@@ -668,9 +679,11 @@ impl Optional<'_> {
             }
             other => {
                 if holds_optional(&other) {
-                    return Err("`optional(...)` marks a term joined to others by AND or OR; it cannot sit \
+                    return Err(
+                        "`optional(...)` marks a term joined to others by AND or OR; it cannot sit \
                                 under NOT, in a function, a comparison or a CASE"
-                        .into());
+                            .into(),
+                    );
                 }
                 Ok(other)
             }

@@ -67,9 +67,9 @@ pub use ingest::{
     InputSummary, Mapping, PRESETS,
 };
 pub use model::{
-    alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
-    RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES,
-    TYPOLOGIES,
+    alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue,
+    RefList, Rule, RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError,
+    BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,

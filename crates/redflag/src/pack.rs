@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{improve_serde_message, suggestion, unknown_field_in, Error, Location, PackProblem, Result};
-use crate::model::{clause_problem, explain_without, matches_any, placeholders, Dropped, ParamOverride, ParamValue, RefList, Rule, RuleDef, TYPOLOGIES};
+use crate::model::{
+    clause_problem, explain_without, matches_any, placeholders, Dropped, ParamOverride, ParamValue, RefList, Rule,
+    RuleDef, TYPOLOGIES,
+};
 use crate::schema;
 use crate::util::hash::sha256_hex;
 
@@ -925,7 +928,10 @@ fn check_placeholders(
     p: &mut impl FnMut(&str, String),
 ) {
     if let Some(m) = clause_problem(&d.explain) {
-        p("explain", format!("{m}; write an optional clause as `[[ in {{n_countries|country|countries}}]]`"));
+        p(
+            "explain",
+            format!("{m}; write an optional clause as `[[ in {{n_countries|country|countries}}]]`"),
+        );
     }
     let mut known: Vec<String> = params.keys().cloned().collect();
     known.extend(["window", "account", "side", "rule_id"].map(String::from));

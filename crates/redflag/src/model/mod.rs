@@ -16,8 +16,8 @@ pub use alert::{alert_id, Alert, Degraded, Dropped, NotApplicable, RuleRun, Sear
 pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
 pub use lists::RefList;
 pub use params::{NumField, ParamOverride, ParamValue};
-pub(crate) use rule::{is_identifier, matches_any};
 pub use rule::{clause_problem, explain_without, placeholders, Condition, Rule, RuleDef, RuleKind, TYPOLOGIES};
+pub(crate) use rule::{is_identifier, matches_any};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
 pub use window::{Window, WindowError};

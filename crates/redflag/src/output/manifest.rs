@@ -57,7 +57,11 @@ impl Partial {
     pub fn summary(&self) -> String {
         let mut out = Vec::new();
         if !self.dropped.is_empty() {
-            let parts: Vec<String> = self.dropped.iter().map(|d| format!("{} ({})", d.part, d.text)).collect();
+            let parts: Vec<String> = self
+                .dropped
+                .iter()
+                .map(|d| format!("{} ({})", d.part, d.text))
+                .collect();
             let mut cols: Vec<&str> = self
                 .dropped
                 .iter()
@@ -65,7 +69,11 @@ impl Partial {
                 .collect();
             cols.sort_unstable();
             cols.dedup();
-            out.push(format!("dropped {}: the data lacks {}", parts.join(", "), cols.join(", ")));
+            out.push(format!(
+                "dropped {}: the data lacks {}",
+                parts.join(", "),
+                cols.join(", ")
+            ));
         }
         if !self.absent_columns.is_empty() {
             out.push(format!("{} absent, read as empty", self.absent_columns.join(", ")));
