@@ -412,3 +412,32 @@ fn flw03_runs_its_payee_alternative_on_amlworld_layout_data() {
     let json = serde_json::to_value(&m).unwrap();
     assert_eq!(json["rules_partial"][0]["dropped"][1]["part"], "measures.n_countries");
 }
+
+/// BEH-02 without an occupation column: its turnover alternative runs alone; without the
+/// turnover either, it is not applicable (it could never fire).
+#[test]
+fn beh02_runs_on_the_declared_turnover_alone() {
+    let pack = Pack::builtin().unwrap().only(&["BEH-02".into()]).unwrap();
+    let csv = "txn_id,ts,amount,orig_account,bene_account,expected_monthly_turnover\n\
+               t1,2026-03-01 09:00:00,6000,PAYER,CUST,1000\n\
+               t2,2026-03-10 09:00:00,6000,PAYER,CUST,1000\n\
+               t3,2026-03-01 09:00:00,2000,PAYER,LOW,1000\n";
+    let (res, alerts) = screen(&pack, &data(csv));
+    assert_eq!(accounts(&alerts), ["CUST"], "{alerts:?}");
+    assert!(
+        alerts[0].explanation.contains("expected monthly turnover 1,000"),
+        "{}",
+        alerts[0].explanation
+    );
+    let d = &res.run.degraded[0].dropped;
+    let parts: Vec<&str> = d.iter().map(|x| x.part.as_str()).collect();
+    assert_eq!(parts, ["any_of[0]", "measures.low_income"]);
+    assert_eq!(d[0].missing_columns, ["occupation"]);
+    let csv = "txn_id,ts,amount,orig_account,bene_account\nt1,2026-03-01 09:00:00,6000,PAYER,CUST\n";
+    let (res, _) = screen(&pack, &data(csv));
+    assert_eq!(res.run.not_applicable.len(), 1);
+    assert_eq!(
+        res.run.not_applicable[0].missing_columns,
+        ["expected_monthly_turnover", "occupation"]
+    );
+}
