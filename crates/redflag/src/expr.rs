@@ -1100,6 +1100,48 @@ mod tests {
         }
     }
 
+    /// `optional(...)` terms: kept as plain terms with every column, dropped as the
+    /// neutral value of what joins them when a column is absent, and kept all when
+    /// dropping would leave a condition that never holds.
+    #[test]
+    fn optional_terms_are_kept_or_dropped_by_the_columns_present() {
+        let (params, lists) = (BTreeMap::new(), BTreeMap::new());
+        let run = |text: &str, absent: &[&str]| {
+            let mut c = ctx(&params, &lists);
+            c.absent = absent.iter().map(|s| s.to_string()).collect();
+            let out = prepare(text, ExprRole::Row, &mut c).unwrap();
+            (out, c.dropped, c.columns)
+        };
+        let text = "channel = 'wire' AND (mcc = '1' OR optional(narrative = 'x')) AND optional(loc_country = 'KP')";
+        let (out, dropped, cols) = run(text, &[]);
+        assert_eq!(
+            out,
+            "channel = 'wire' AND (mcc = '1' OR (narrative = 'x')) AND (loc_country = 'KP')"
+        );
+        assert!(dropped.is_empty());
+        assert!(cols.contains("narrative") && cols.contains("loc_country"));
+        let (out, dropped, cols) = run(text, &["narrative", "loc_country"]);
+        assert_eq!(out, "channel = 'wire' AND (mcc = '1')");
+        assert_eq!(
+            dropped,
+            [
+                ("narrative = 'x'".to_string(), vec!["narrative".to_string()]),
+                ("loc_country = 'KP'".to_string(), vec!["loc_country".to_string()]),
+            ]
+        );
+        assert!(!cols.contains("narrative") && !cols.contains("loc_country"));
+        // Every alternative gone: nothing is dropped, the columns stay (not applicable).
+        let (out, dropped, cols) = run(
+            "optional(mcc = '1') OR optional(narrative = 'x')",
+            &["mcc", "narrative"],
+        );
+        assert_eq!(out, "(mcc = '1') OR (narrative = 'x')");
+        assert!(dropped.is_empty() && cols.contains("mcc"));
+        // The word inside a string is not a term.
+        let (out, _, _) = run("narrative = 'optional(x)'", &["mcc"]);
+        assert_eq!(out, "narrative = 'optional(x)'");
+    }
+
     #[test]
     fn conditions_read_on_one_side() {
         let ht = "(side = 'out' AND (mcc IN ('6513') OR narrative LIKE '%rent%')) OR (side = 'in' AND channel = 'cash_in' AND (hour >= 22 OR hour < 6))";
