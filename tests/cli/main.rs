@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod cli;
+mod degrade;
 mod evaluate;
 mod hostile_input;
 mod hostile_output;

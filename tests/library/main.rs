@@ -6,6 +6,7 @@ mod common;
 
 mod baseline;
 mod catalogue;
+mod degrade;
 mod fixtures;
 mod fuzz_regressions;
 mod hostile_input;

@@ -127,12 +127,16 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
         let _ = writeln!(o, "search cut short: {}: {}", l.rule_id, l.what);
     }
     for p in &m.rules_partial {
-        let _ = writeln!(
-            o,
-            "partial: {} ran without {} (absent, read as empty)",
-            p.rule_id,
-            p.absent_columns.join(", ")
-        );
+        if p.dropped.is_empty() {
+            let _ = writeln!(
+                o,
+                "partial: {} ran without {} (absent, read as empty)",
+                p.rule_id,
+                p.absent_columns.join(", ")
+            );
+        } else {
+            let _ = writeln!(o, "partial: {} ran in part: {}", p.rule_id, p.summary());
+        }
     }
     if !result.cases.is_empty() {
         let _ = writeln!(

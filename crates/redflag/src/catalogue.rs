@@ -403,6 +403,7 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
         }
         let _ = writeln!(o, ".\n");
     }
+    degrades(o, pack, r, &optional);
 
     if !d.explain.trim().is_empty() {
         let _ = writeln!(o, "**Explanation**: `{}`\n", d.explain.trim().replace('`', "'"));
@@ -413,6 +414,38 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
         for s in &d.references {
             let _ = writeln!(o, "- {}", s.trim());
         }
+    }
+}
+
+/// For each column the rule reads (not an optional one) whose lack only drops parts of
+/// it, what the rule runs without then (docs/packs.md, "When the data lacks a column").
+fn degrades(o: &mut String, pack: &Pack, r: &Rule, optional: &BTreeSet<&String>) {
+    // Columns every dataset has: required, or made when ingesting.
+    const ALWAYS: &[&str] = &[
+        "txn_id",
+        "ts",
+        "amount",
+        "currency",
+        "amount_base",
+        "orig_account",
+        "bene_account",
+    ];
+    let may_lack = |c: &String| {
+        let sources = crate::schema::sources_of(c);
+        !sources.is_empty() && !sources.iter().any(|s| ALWAYS.contains(s))
+    };
+    let mut lines = Vec::new();
+    for c in r.columns.iter().filter(|c| !optional.contains(c) && may_lack(c)) {
+        let absent: BTreeSet<String> = std::iter::once(c.clone()).collect();
+        if let Some((degraded, dropped)) = pack.degrade(r, &absent) {
+            if !degraded.columns.contains(c) {
+                let parts: Vec<String> = dropped.iter().map(|d| format!("`{}`", d.part)).collect();
+                lines.push(format!("without `{c}`, it runs without {}", parts.join(", ")));
+            }
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(o, "**When the data lacks a column** (partial): {}.\n", lines.join("; "));
     }
 }
 

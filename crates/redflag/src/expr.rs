@@ -42,6 +42,11 @@ pub struct Context<'a> {
     pub columns: BTreeSet<String>,
     /// Lists read (filled in).
     pub lists_used: BTreeSet<String>,
+    /// Columns the data lacks: a term marked `optional(...)` that reads one is dropped.
+    /// Empty when a pack is loaded, so that every term is kept and checked.
+    pub absent: BTreeSet<String>,
+    /// The terms dropped (filled in): each as written, with the absent columns it reads.
+    pub dropped: Vec<(String, Vec<String>)>,
 }
 
 const AGGREGATES: &[&str] = &[
@@ -73,6 +78,7 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
     }
     check_size(text)?;
     let sqltext = substitute(text, ctx)?;
+    let sqltext = resolve_optional(text, sqltext, role, ctx)?;
     let ast = Parser::new(&GenericDialect)
         .try_with_sql(&sqltext)
         .and_then(|mut p| p.parse_expr())
@@ -477,6 +483,263 @@ fn substitute(text: &str, ctx: &mut Context<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// Where a term sits in a condition: what joins it to its neighbours.
+#[derive(Clone, Copy, PartialEq)]
+enum Joined {
+    /// The whole condition.
+    Root,
+    And,
+    Or,
+}
+
+/// The text inside each `optional(...)` of a written condition, in the order written
+/// (string literals aside).
+fn optional_spans(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut in_str = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            in_str = !in_str;
+        } else if !in_str
+            && chars.len() >= i + 9
+            && chars[i..i + 8]
+                .iter()
+                .collect::<String>()
+                .eq_ignore_ascii_case("optional")
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'))
+        {
+            let mut j = i + 8;
+            while j < chars.len() && chars[j].is_whitespace() {
+                j += 1;
+            }
+            if chars.get(j) == Some(&'(') {
+                let (mut depth, mut k, mut quoted) = (0usize, j, false);
+                while k < chars.len() {
+                    match chars[k] {
+                        '\'' => quoted = !quoted,
+                        '(' if !quoted => depth += 1,
+                        ')' if !quoted => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                out.push(
+                    chars[j + 1..k.min(chars.len())]
+                        .iter()
+                        .collect::<String>()
+                        .trim()
+                        .to_string(),
+                );
+                i = k;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The single argument of an `optional(...)` call, or `None` when `e` is not one.
+fn optional_arg(e: &sql::Expr) -> Option<Result<&sql::Expr, String>> {
+    let sql::Expr::Function(f) = e else { return None };
+    if !f.name.to_string().eq_ignore_ascii_case("optional") {
+        return None;
+    }
+    Some(match &f.args {
+        sql::FunctionArguments::List(l) if l.args.len() == 1 => match &l.args[0] {
+            sql::FunctionArg::Unnamed(sql::FunctionArgExpr::Expr(a)) => Ok(a),
+            _ => Err("`optional(...)` takes one condition".to_string()),
+        },
+        _ => Err("`optional(...)` takes one condition".to_string()),
+    })
+}
+
+/// Whether an expression holds an `optional(...)` call anywhere.
+fn holds_optional(e: &sql::Expr) -> bool {
+    let mut found = false;
+    let _ = visit_expressions(e, |x: &sql::Expr| {
+        if optional_arg(x).is_some() {
+            found = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+/// The operands of an AND (or OR) chain, through parentheses.
+fn chain<'e>(e: &'e sql::Expr, op: &sql::BinaryOperator, out: &mut Vec<&'e sql::Expr>) {
+    match e {
+        sql::Expr::BinaryOp { left, op: o, right } if o == op => {
+            chain(left, op, out);
+            chain(right, op, out);
+        }
+        sql::Expr::Nested(inner) if matches!(&**inner, sql::Expr::BinaryOp { op: o, .. } if o == op) => {
+            chain(inner, op, out)
+        }
+        other => out.push(other),
+    }
+}
+
+/// What rewriting the `optional(...)` terms of a condition needs and finds.
+struct Optional<'c> {
+    /// The columns the data lacks.
+    absent: &'c BTreeSet<String>,
+    /// Drop the terms that read them (else keep every term).
+    drop: bool,
+    /// The written text of each term, in order.
+    written: Vec<String>,
+    /// How many terms were met so far.
+    seen: usize,
+    /// The terms dropped: their written text and the absent columns they read.
+    dropped: Vec<(String, Vec<String>)>,
+}
+
+impl Optional<'_> {
+    /// `e` with each `optional(x)` replaced by `(x)`, or, when `x` reads an absent column,
+    /// by the value that leaves the terms joined to it alone (TRUE in an AND, FALSE in an
+    /// OR); constants are then folded away.
+    fn rewrite(&mut self, e: sql::Expr, joined: Joined) -> Result<sql::Expr, String> {
+        use sql::BinaryOperator as B;
+        let truth = |e: &sql::Expr| match e {
+            sql::Expr::Value(v) => match v.value {
+                sql::Value::Boolean(b) => Some(b),
+                _ => None,
+            },
+            _ => None,
+        };
+        let boolean = |b: bool| sql::Expr::Value(sql::Value::Boolean(b).into());
+        if let Some(arg) = optional_arg(&e) {
+            let arg = arg?.clone();
+            if !matches!(joined, Joined::And | Joined::Or) {
+                return Err(
+                    "`optional(...)` marks a term joined to others by AND or OR; it cannot be the \
+                            whole condition, nor sit under NOT, in a function, a comparison or a CASE"
+                        .into(),
+                );
+            }
+            if holds_optional(&arg) {
+                return Err("`optional(...)` cannot hold another `optional(...)`".into());
+            }
+            let written = self.written.get(self.seen).cloned().unwrap_or_else(|| arg.to_string());
+            self.seen += 1;
+            let lacking: Vec<String> = referenced(&arg.to_string())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| self.absent.contains(c))
+                .collect();
+            if self.drop && !lacking.is_empty() {
+                self.dropped.push((written, lacking));
+                return Ok(boolean(joined == Joined::And));
+            }
+            return Ok(sql::Expr::Nested(Box::new(arg)));
+        }
+        match e {
+            sql::Expr::Nested(inner) => {
+                let inner = self.rewrite(*inner, joined)?;
+                Ok(match truth(&inner) {
+                    Some(b) => boolean(b),
+                    None => sql::Expr::Nested(Box::new(inner)),
+                })
+            }
+            sql::Expr::BinaryOp { left, op, right } if matches!(op, B::And | B::Or) => {
+                let and = op == B::And;
+                if and && joined != Joined::And {
+                    let mut terms = Vec::new();
+                    chain(&left, &op, &mut terms);
+                    chain(&right, &op, &mut terms);
+                    if terms.iter().all(|t| optional_arg(t).is_some()) {
+                        return Err("terms joined by AND need at least one that is not `optional(...)`: \
+                                    dropping them all would let every row through"
+                            .into());
+                    }
+                }
+                let j = if and { Joined::And } else { Joined::Or };
+                let l = self.rewrite(*left, j)?;
+                let r = self.rewrite(*right, j)?;
+                Ok(match (truth(&l), truth(&r)) {
+                    (Some(a), Some(b)) => boolean(if and { a && b } else { a || b }),
+                    (Some(a), None) if a != and => boolean(a),
+                    (Some(_), None) => r,
+                    (None, Some(b)) if b != and => boolean(b),
+                    (None, Some(_)) => l,
+                    (None, None) => sql::Expr::BinaryOp {
+                        left: Box::new(l),
+                        op,
+                        right: Box::new(r),
+                    },
+                })
+            }
+            other => {
+                if holds_optional(&other) {
+                    return Err(
+                        "`optional(...)` marks a term joined to others by AND or OR; it cannot sit \
+                                under NOT, in a function, a comparison or a CASE"
+                            .into(),
+                    );
+                }
+                Ok(other)
+            }
+        }
+    }
+}
+
+/// Resolves the `optional(...)` terms of a row condition (docs/packs.md, "When the data
+/// lacks a column"): each is kept as a plain term, or dropped when it reads a column of
+/// `ctx.absent`, unless dropping would leave a condition that never holds (then the rule
+/// cannot run, and every term is kept). Text without such a term is returned unchanged.
+fn resolve_optional(
+    written: &str,
+    sqltext: String,
+    role: ExprRole<'_>,
+    ctx: &mut Context<'_>,
+) -> Result<String, String> {
+    let lower = sqltext.to_ascii_lowercase();
+    if !lower.contains("optional") {
+        return Ok(sqltext);
+    }
+    let Ok(ast) = Parser::new(&GenericDialect)
+        .try_with_sql(&sqltext)
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return Ok(sqltext); // the caller reports the parse error
+    };
+    if !holds_optional(&ast) {
+        return Ok(sqltext);
+    }
+    if !matches!(role, ExprRole::Row) {
+        return Err("`optional(...)` marks a term of a row condition (`where`); it cannot be used here".into());
+    }
+    let mut o = Optional {
+        absent: &ctx.absent,
+        drop: !ctx.absent.is_empty(),
+        written: optional_spans(written),
+        seen: 0,
+        dropped: Vec::new(),
+    };
+    let mut out = o.rewrite(ast.clone(), Joined::Root)?;
+    if matches!(&out, sql::Expr::Value(v) if v.value == sql::Value::Boolean(false)) {
+        // Nothing of the condition could hold: keep every term, so the rule is not applicable.
+        o.drop = false;
+        o.seen = 0;
+        o.dropped.clear();
+        out = o.rewrite(ast, Joined::Root)?;
+    }
+    let dropped = std::mem::take(&mut o.dropped);
+    ctx.dropped.extend(dropped);
+    while let sql::Expr::Nested(inner) = out {
+        out = *inner;
+    }
+    Ok(out.to_string())
+}
+
 /// Whether a prepared condition reads the same on both sides of a transaction: it names
 /// no side-view column (`account`, `counterparty`, ..., `side`). Unparsable text counts as
 /// side-dependent.
@@ -832,7 +1095,51 @@ mod tests {
             lists,
             columns: BTreeSet::new(),
             lists_used: BTreeSet::new(),
+            absent: BTreeSet::new(),
+            dropped: Vec::new(),
         }
+    }
+
+    /// `optional(...)` terms: kept as plain terms with every column, dropped as the
+    /// neutral value of what joins them when a column is absent, and kept all when
+    /// dropping would leave a condition that never holds.
+    #[test]
+    fn optional_terms_are_kept_or_dropped_by_the_columns_present() {
+        let (params, lists) = (BTreeMap::new(), BTreeMap::new());
+        let run = |text: &str, absent: &[&str]| {
+            let mut c = ctx(&params, &lists);
+            c.absent = absent.iter().map(|s| s.to_string()).collect();
+            let out = prepare(text, ExprRole::Row, &mut c).unwrap();
+            (out, c.dropped, c.columns)
+        };
+        let text = "channel = 'wire' AND (mcc = '1' OR optional(narrative = 'x')) AND optional(loc_country = 'KP')";
+        let (out, dropped, cols) = run(text, &[]);
+        assert_eq!(
+            out,
+            "channel = 'wire' AND (mcc = '1' OR (narrative = 'x')) AND (loc_country = 'KP')"
+        );
+        assert!(dropped.is_empty());
+        assert!(cols.contains("narrative") && cols.contains("loc_country"));
+        let (out, dropped, cols) = run(text, &["narrative", "loc_country"]);
+        assert_eq!(out, "channel = 'wire' AND (mcc = '1')");
+        assert_eq!(
+            dropped,
+            [
+                ("narrative = 'x'".to_string(), vec!["narrative".to_string()]),
+                ("loc_country = 'KP'".to_string(), vec!["loc_country".to_string()]),
+            ]
+        );
+        assert!(!cols.contains("narrative") && !cols.contains("loc_country"));
+        // Every alternative gone: nothing is dropped, the columns stay (not applicable).
+        let (out, dropped, cols) = run(
+            "optional(mcc = '1') OR optional(narrative = 'x')",
+            &["mcc", "narrative"],
+        );
+        assert_eq!(out, "(mcc = '1') OR (narrative = 'x')");
+        assert!(dropped.is_empty() && cols.contains("mcc"));
+        // The word inside a string is not a term.
+        let (out, _, _) = run("narrative = 'optional(x)'", &["mcc"]);
+        assert_eq!(out, "narrative = 'optional(x)'");
     }
 
     #[test]

@@ -67,9 +67,9 @@ pub use ingest::{
     InputSummary, Mapping, PRESETS,
 };
 pub use model::{
-    alert_id, placeholders, Alert, Condition, NotApplicable, NumField, ParamOverride, ParamValue, RefList, Rule,
-    RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError, BUILTIN_MEASURES,
-    TYPOLOGIES,
+    alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue,
+    RefList, Rule, RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError,
+    BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,
@@ -77,7 +77,11 @@ pub use output::{
     SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
+<<<<<<< HEAD
 pub use run::{columns_read, missing_columns};
+=======
+pub use run::{applicability, missing_columns, Applicability};
+>>>>>>> degrade
 pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
 pub use util::threads::MAX_THREADS;

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{improve_serde_message, suggestion, unknown_field_in, Error, Location, PackProblem, Result};
-use crate::model::{matches_any, placeholders, ParamOverride, ParamValue, RefList, Rule, RuleDef, TYPOLOGIES};
+use crate::model::{
+    clause_problem, explain_without, matches_any, placeholders, Dropped, ParamOverride, ParamValue, RefList, Rule,
+    RuleDef, TYPOLOGIES,
+};
 use crate::schema;
 use crate::util::hash::sha256_hex;
 
@@ -688,6 +691,40 @@ impl Pack {
             })
     }
 
+    /// The rule checked again for data that lacks the columns `absent` (none of them in
+    /// its `optional_columns`): the parts that read one and may be dropped are dropped
+    /// (docs/packs.md, "When the data lacks a column"), and its explanation loses what
+    /// names a dropped measure. `None` when nothing can be dropped; the rule returned may
+    /// still read absent columns (its core), which makes it not applicable.
+    pub fn degrade(&self, rule: &Rule, absent: &BTreeSet<String>) -> Option<(Rule, Vec<Dropped>)> {
+        let kind_impl = crate::kinds::get(rule.kind.name())?;
+        let mut cx = crate::kinds::Checker::new(&rule.params, &self.lists);
+        cx.absent = absent.clone();
+        let kind = kind_impl.check(&rule.def, &mut cx);
+        if !cx.problems.is_empty() || cx.dropped.is_empty() {
+            return None;
+        }
+        let dropped = std::mem::take(&mut cx.dropped);
+        let measures: Vec<String> = dropped
+            .iter()
+            .filter_map(|d| d.part.strip_prefix("measures.").map(str::to_string))
+            .collect();
+        let mut def = rule.def.clone();
+        def.explain = explain_without(&def.explain, &measures);
+        Some((
+            Rule {
+                def,
+                side: cx.side,
+                kind,
+                params: rule.params.clone(),
+                columns: cx.columns,
+                lists: cx.lists_used,
+                conditions: cx.conditions,
+            },
+            dropped,
+        ))
+    }
+
     /// The location of a rule field in the pack file.
     pub fn locate(&self, rule_id: Option<&str>, field: &str) -> Location {
         locate_key(&self.text, rule_id, field, self.is_toml, &self.file)
@@ -910,6 +947,12 @@ fn check_placeholders(
     of_kind: &[String],
     p: &mut impl FnMut(&str, String),
 ) {
+    if let Some(m) = clause_problem(&d.explain) {
+        p(
+            "explain",
+            format!("{m}; write an optional clause as `[[ in {{n_countries|country|countries}}]]`"),
+        );
+    }
     let mut known: Vec<String> = params.keys().cloned().collect();
     known.extend(["window", "account", "side", "rule_id"].map(String::from));
     known.extend(of_kind.iter().cloned());

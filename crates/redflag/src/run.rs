@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::engine::{condition_masks, Prepared, Scope};
 use crate::error::{Error, Result};
-use crate::model::{Alert, NotApplicable, Rule, RuleRun, SearchLimit};
+use crate::model::{Alert, Degraded, Dropped, NotApplicable, Rule, RuleRun, SearchLimit};
 use crate::pack::Pack;
 use crate::schema;
 use crate::util::cancel::Cancel;
@@ -65,6 +65,64 @@ fn unread_column<'r>(rules: &[&'r Rule], prep: &Prepared<'_>) -> Option<(&'r Rul
     })
 }
 
+/// What a rule can do on the data's columns.
+#[derive(Debug, Clone)]
+pub enum Applicability {
+    /// It runs as written.
+    Full,
+    /// It runs without some of its parts, which read columns the data lacks: the rule as
+    /// it runs, and what was dropped.
+    Partial(Box<Rule>, Vec<Dropped>),
+    /// It cannot run: its core reads a column the data lacks, or its watch list is not bound.
+    NotApplicable(NotApplicable),
+}
+
+/// What a rule can do on data with the canonical columns `present`: the one place that
+/// decides it (docs/packs.md, "When the data lacks a column"). A rule runs as written
+/// when the data has every column it reads (those of `optional_columns` may be absent:
+/// they read as empty). Otherwise the parts that read a missing column and may be
+/// dropped are dropped (an alternative of `any_of`, a measure that only the explanation
+/// or a dropped alternative uses, a `where` term marked `optional(...)`) and the rule is
+/// partial; when what is left still reads a missing column, or nothing may be dropped,
+/// it is not applicable, with the columns its core lacks.
+pub fn applicability(pack: &Pack, rule: &Rule, present: &[String]) -> Applicability {
+    if let Some(list) = crate::kinds::of(rule).watch_list(rule) {
+        if !pack.watch_lists.contains_key(list) {
+            return Applicability::NotApplicable(NotApplicable {
+                rule_id: rule.id().to_string(),
+                missing_columns: vec![format!(
+                    "a watch list bound as `{0}` (UN Consolidated List XML, OpenSanctions \
+                     targets.simple.csv or a CSV with name, aliases, birth_date, country, list, reference)",
+                    list
+                )],
+                unbound_list: Some(list.to_string()),
+            });
+        }
+    }
+    let missing = missing_columns(rule, present);
+    if missing.is_empty() {
+        return Applicability::Full;
+    }
+    let not_applicable = |missing_columns: Vec<String>| {
+        Applicability::NotApplicable(NotApplicable {
+            rule_id: rule.id().to_string(),
+            missing_columns,
+            unbound_list: None,
+        })
+    };
+    match pack.degrade(rule, &missing.iter().cloned().collect()) {
+        Some((degraded, dropped)) => {
+            let core = missing_columns(&degraded, present);
+            if core.is_empty() {
+                Applicability::Partial(Box::new(degraded), dropped)
+            } else {
+                not_applicable(core)
+            }
+        }
+        None => not_applicable(missing),
+    }
+}
+
 /// Runs every rule of the pack over prepared data; a rule not yet started when `cancel`
 /// is set does not start, and the run ends with [`Error::Cancelled`].
 pub fn run(
@@ -74,31 +132,23 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<RuleRun> {
     let mut out = RuleRun::default();
+    let plans: Vec<Applicability> = pack
+        .rules
+        .iter()
+        .map(|r| applicability(pack, r, prep.present_columns()))
+        .collect();
     let mut runnable: Vec<&Rule> = Vec::new();
-    for r in &pack.rules {
-        if let Some(list) = crate::kinds::of(r).watch_list(r) {
-            if !pack.watch_lists.contains_key(list) {
-                out.not_applicable.push(NotApplicable {
+    for (r, plan) in pack.rules.iter().zip(&plans) {
+        match plan {
+            Applicability::Full => runnable.push(r),
+            Applicability::Partial(degraded, dropped) => {
+                runnable.push(degraded);
+                out.degraded.push(Degraded {
                     rule_id: r.id().to_string(),
-                    missing_columns: vec![format!(
-                        "a watch list bound as `{0}` (UN Consolidated List XML, OpenSanctions \
-                         targets.simple.csv or a CSV with name, aliases, birth_date, country, list, reference)",
-                        list
-                    )],
-                    unbound_list: Some(list.to_string()),
+                    dropped: dropped.clone(),
                 });
-                continue;
             }
-        }
-        let missing = missing_columns(r, prep.present_columns());
-        if missing.is_empty() {
-            runnable.push(r);
-        } else {
-            out.not_applicable.push(NotApplicable {
-                rule_id: r.id().to_string(),
-                missing_columns: missing,
-                unbound_list: None,
-            });
+            Applicability::NotApplicable(na) => out.not_applicable.push(na.clone()),
         }
     }
     if let Some((rule, column)) = unread_column(&runnable, prep) {

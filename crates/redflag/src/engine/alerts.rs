@@ -65,6 +65,15 @@ pub(crate) fn fill(
     side: &str,
     window: Option<&str>,
 ) -> String {
+    // `[[ ... ]]` marks a clause left out when a measure it names is dropped; here,
+    // with the rule's measures all there, only the brackets go.
+    let unbracketed;
+    let template = if template.contains("[[") {
+        unbracketed = crate::model::explain_without(template, &[]);
+        unbracketed.as_str()
+    } else {
+        template
+    };
     let mut out = String::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {

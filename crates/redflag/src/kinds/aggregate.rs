@@ -162,29 +162,10 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> AggregateSpec {
             "an aggregate rule needs at least one measure, such as `n: \"count(*)\"`",
         );
     }
-    let measures = check_measures("measures", &d.measures, cx);
-    let measure_names: Vec<String> = d.measures.keys().cloned().collect();
-    let mut raw_alts: Vec<(String, WindowAlt)> = Vec::new();
-    match (&d.window, &d.having, d.any_of.is_empty()) {
-        (Some(w), Some(h), true) => raw_alts.push((
-            String::new(),
-            WindowAlt {
-                window: w.clone(),
-                having: h.clone(),
-            },
-        )),
-        (None, None, false) => {
-            for (j, a) in d.any_of.iter().enumerate() {
-                raw_alts.push((format!("any_of[{j}]."), a.clone()));
-            }
-        }
-        (_, _, false) => cx.problem(
-            "any_of",
-            "give either `window` and `having`, or `any_of` with several of them, not both",
-        ),
-        (None, _, true) => cx.problem("window", "an aggregate rule needs a `window`, such as 7d (or `any_of`)"),
-        (Some(_), None, true) => cx.problem("having", "an aggregate rule needs `having`, such as \"n >= 2\""),
-    }
+    let raw_alts = written_alternatives(&d, cx);
+    let (raw_alts, kept_measures) = degrade(&d, raw_alts, cx);
+    let measures = check_measures("measures", &kept_measures, cx);
+    let measure_names: Vec<String> = kept_measures.keys().cloned().collect();
     let mut alternatives = Vec::new();
     for (prefix, alt) in raw_alts {
         let window = cx.window(&format!("{prefix}window"), Some(&alt.window), "7d");
@@ -216,6 +197,103 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> AggregateSpec {
         alternatives,
         group_by: d.group_by.clone(),
     }
+}
+
+/// The alternatives as written, each with the prefix of its fields (`any_of[1].`, or none
+/// for a single `window` and `having`).
+fn written_alternatives(d: &AggregateDef, cx: &mut Checker<'_>) -> Vec<(String, WindowAlt)> {
+    let mut raw_alts: Vec<(String, WindowAlt)> = Vec::new();
+    match (&d.window, &d.having, d.any_of.is_empty()) {
+        (Some(w), Some(h), true) => raw_alts.push((
+            String::new(),
+            WindowAlt {
+                window: w.clone(),
+                having: h.clone(),
+            },
+        )),
+        (None, None, false) => {
+            for (j, a) in d.any_of.iter().enumerate() {
+                raw_alts.push((format!("any_of[{j}]."), a.clone()));
+            }
+        }
+        (_, _, false) => cx.problem(
+            "any_of",
+            "give either `window` and `having`, or `any_of` with several of them, not both",
+        ),
+        (None, _, true) => cx.problem("window", "an aggregate rule needs a `window`, such as 7d (or `any_of`)"),
+        (Some(_), None, true) => cx.problem("having", "an aggregate rule needs `having`, such as \"n >= 2\""),
+    }
+    raw_alts
+}
+
+/// On data that lacks columns (a rule checked again for data), drops the measures that
+/// read one, with the alternatives of `any_of` whose `having` uses such a measure, as
+/// long as an alternative is left; else drops nothing (the rule is not applicable).
+/// Returns the alternatives and the measures kept.
+fn degrade(
+    d: &AggregateDef,
+    alts: Vec<(String, WindowAlt)>,
+    cx: &mut Checker<'_>,
+) -> (Vec<(String, WindowAlt)>, BTreeMap<String, String>) {
+    let lacking: BTreeMap<&String, Vec<String>> = d
+        .measures
+        .iter()
+        .map(|(n, sql)| (n, cx.lacks(sql, ExprRole::Measure)))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    if lacking.is_empty() {
+        return (alts, d.measures.clone());
+    }
+    let lacks_of = |having: &str| -> Vec<String> {
+        let mut cols = BTreeSet::new();
+        for name in names_in(having) {
+            if let Some((_, l)) = lacking.iter().find(|(m, _)| ***m == name) {
+                cols.extend(l.iter().cloned());
+            }
+        }
+        cols.into_iter().collect()
+    };
+    let (kept, gone): (Vec<_>, Vec<_>) = alts.into_iter().partition(|(_, a)| lacks_of(&a.having).is_empty());
+    if kept.is_empty() {
+        return (gone, d.measures.clone());
+    }
+    for (prefix, a) in &gone {
+        let text = format!("within {}: {}", a.window, a.having);
+        cx.drop_part(prefix.trim_end_matches('.'), &text, lacks_of(&a.having));
+    }
+    let mut measures = d.measures.clone();
+    for (name, cols) in &lacking {
+        measures.remove(*name);
+        cx.drop_part(&format!("measures.{name}"), &d.measures[*name], cols.clone());
+    }
+    (kept, measures)
+}
+
+/// The plain names an expression as written uses (not `$parameters`, `@lists` or text in
+/// quotes).
+fn names_in(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut sigil = false;
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if !quoted && (c.is_alphanumeric() || c == '_') {
+            if word.is_empty() && sigil {
+                word.push('$');
+            }
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() && !word.starts_with('$') {
+            out.insert(std::mem::take(&mut word));
+        }
+        word.clear();
+        sigil = c == '$' || c == '@' || c == '~';
+    }
+    out
 }
 
 /// Episodes of an aggregate rule: merged firing windows per account.

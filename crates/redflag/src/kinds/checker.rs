@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::expr::{self, ExprRole};
-use crate::model::{Condition, ParamValue, RefList, SideSel, Window};
+use crate::model::{Condition, Dropped, ParamValue, RefList, SideSel, Window};
 
 /// What a kind's `check` works with: the parameters and lists in force, and the
 /// problems, columns and lists it finds.
@@ -18,6 +18,12 @@ pub struct Checker<'a> {
     pub(crate) placeholders: Vec<String>,
     /// The sides the rule screens (its `side`, for the kinds that have one).
     pub(crate) side: SideSel,
+    /// Columns the data lacks, when a rule is checked again for data (see
+    /// `Pack::degrade`): the parts that read one and may be dropped are dropped. Empty
+    /// when a pack is loaded.
+    pub(crate) absent: BTreeSet<String>,
+    /// The parts dropped.
+    pub(crate) dropped: Vec<Dropped>,
 }
 
 impl<'a> Checker<'a> {
@@ -31,7 +37,37 @@ impl<'a> Checker<'a> {
             conditions: Vec::new(),
             placeholders: Vec::new(),
             side: SideSel::Both,
+            absent: BTreeSet::new(),
+            dropped: Vec::new(),
         }
+    }
+
+    /// The columns an expression reads that the data lacks, in name order: always none
+    /// when a pack is loaded, some only when a rule is checked again for data.
+    pub fn lacks(&self, sql: &str, role: ExprRole<'_>) -> Vec<String> {
+        if self.absent.is_empty() {
+            return Vec::new();
+        }
+        let mut ctx = expr::Context {
+            params: self.params,
+            lists: self.lists,
+            columns: BTreeSet::new(),
+            lists_used: BTreeSet::new(),
+            absent: BTreeSet::new(),
+            dropped: Vec::new(),
+        };
+        // The columns are recorded as they are read; a problem is reported by `expr`.
+        let _ = expr::prepare(sql, role, &mut ctx);
+        ctx.columns.into_iter().filter(|c| self.absent.contains(c)).collect()
+    }
+
+    /// Records a part dropped because it reads columns the data lacks.
+    pub fn drop_part(&mut self, part: &str, text: &str, missing: Vec<String>) {
+        self.dropped.push(Dropped {
+            part: part.to_string(),
+            text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+            missing_columns: missing,
+        });
     }
 
     /// Reports a problem with a field (a path such as `first.where`).
@@ -47,11 +83,16 @@ impl<'a> Checker<'a> {
             lists: self.lists,
             columns: BTreeSet::new(),
             lists_used: BTreeSet::new(),
+            absent: self.absent.clone(),
+            dropped: Vec::new(),
         };
         match expr::prepare(sql, role, &mut ctx) {
             Ok(s) => {
                 self.columns.extend(ctx.columns);
                 self.lists_used.extend(ctx.lists_used);
+                for (text, missing) in ctx.dropped {
+                    self.drop_part(field, &text, missing);
+                }
                 Some(s)
             }
             Err(m) => {

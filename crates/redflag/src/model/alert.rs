@@ -57,6 +57,31 @@ pub struct NotApplicable {
     pub unbound_list: Option<String>,
 }
 
+/// A part of a rule left out because it reads a column the data lacks: an alternative of
+/// `any_of`, a measure that only an explanation or a dropped alternative uses, or a
+/// condition term marked `optional(...)` (see docs/packs.md, "When the data lacks a
+/// column").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    /// Where it is in the rule, as a field path: `any_of[1]`, `measures.n_countries`,
+    /// `where`, `then.where`.
+    pub part: String,
+    /// What was dropped, as written (a condition term, a measure, a window and its
+    /// `having`).
+    pub text: String,
+    /// The columns it reads that the data lacks.
+    pub missing_columns: Vec<String>,
+}
+
+/// A rule that ran with some of its parts dropped (see [`Dropped`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Degraded {
+    /// The rule.
+    pub rule_id: String,
+    /// What it ran without, in the order of the rule's fields.
+    pub dropped: Vec<Dropped>,
+}
+
 /// A rule whose search for its pattern was cut short on some accounts by a limit on the
 /// work per account (see docs/input-safety.md): its alerts there may be incomplete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +101,8 @@ pub struct RuleRun {
     pub rules_run: Vec<String>,
     /// Rules that did not run, and why.
     pub not_applicable: Vec<NotApplicable>,
+    /// Rules that ran with some parts dropped, in pack order: each is also in `rules_run`.
+    pub degraded: Vec<Degraded>,
     /// Alert count per rule that ran.
     pub alerts_per_rule: BTreeMap<String, usize>,
     /// Rules whose search was cut short somewhere, in pack order.

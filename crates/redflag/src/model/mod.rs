@@ -12,12 +12,12 @@ mod severity;
 mod side;
 mod window;
 
-pub use alert::{alert_id, Alert, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
+pub use alert::{alert_id, Alert, Degraded, Dropped, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
 pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
 pub use lists::RefList;
 pub use params::{NumField, ParamOverride, ParamValue};
+pub use rule::{clause_problem, explain_without, placeholders, Condition, Rule, RuleDef, RuleKind, TYPOLOGIES};
 pub(crate) use rule::{is_identifier, matches_any};
-pub use rule::{placeholders, Condition, Rule, RuleDef, RuleKind, TYPOLOGIES};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
 pub use window::{Window, WindowError};

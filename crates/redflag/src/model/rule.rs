@@ -173,6 +173,88 @@ pub fn placeholders(t: &str) -> Vec<String> {
     out
 }
 
+/// An explanation template as it reads when the measures `dropped` are not there (see
+/// docs/packs.md, "Explanations"): a clause in `[[ ... ]]` that names one of them is left
+/// out, the other clauses lose their brackets, and any other `{name}` of a dropped
+/// measure reads `n/a` (`{name|one|many}`: `n/a` and the plural). With nothing dropped,
+/// only the brackets go.
+pub fn explain_without(template: &str, dropped: &[String]) -> String {
+    if !template.contains("[[") && dropped.is_empty() {
+        return template.to_string();
+    }
+    let names_dropped = |t: &str| placeholders(t).iter().any(|p| dropped.contains(p));
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("[[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("]]") else {
+            out.push_str(after);
+            rest = "";
+            break;
+        };
+        let clause = &after[..end];
+        if !names_dropped(clause) {
+            out.push_str(clause);
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    if dropped.is_empty() {
+        return out;
+    }
+    let mut filled = String::new();
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find('{') {
+        filled.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            filled.push_str(&rest[start..]);
+            rest = "";
+            break;
+        };
+        let inner = &after[..end];
+        let mut parts = inner.split('|');
+        let name = parts.next().unwrap_or("").trim();
+        if dropped.iter().any(|d| d == name) {
+            filled.push_str("n/a");
+            if let (Some(_), Some(many)) = (parts.next(), parts.next()) {
+                filled.push(' ');
+                filled.push_str(many.trim());
+            }
+        } else {
+            filled.push('{');
+            filled.push_str(inner);
+            filled.push('}');
+        }
+        rest = &after[end + 1..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
+/// What is wrong with the `[[ ... ]]` clauses of an explanation template, if anything:
+/// each `[[` closed by a `]]` before the next `[[`, and no `]]` alone.
+pub fn clause_problem(template: &str) -> Option<String> {
+    let mut rest = template;
+    loop {
+        let open = rest.find("[[");
+        let close = rest.find("]]");
+        match (open, close) {
+            (None, None) => return None,
+            (Some(o), Some(c)) if o < c => {
+                let inner = &rest[o + 2..c];
+                if inner.contains("[[") {
+                    return Some("a `[[` clause is not closed by `]]` before the next `[[`".into());
+                }
+                rest = &rest[c + 2..];
+            }
+            (Some(_), None) => return Some("a `[[` clause is not closed by `]]`".into()),
+            _ => return Some("`]]` closes no `[[` clause".into()),
+        }
+    }
+}
+
 /// Whether a rule id matches one of the patterns (an id, or a prefix ending in `*`).
 pub(crate) fn matches_any(id: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|p| match p.strip_suffix('*') {

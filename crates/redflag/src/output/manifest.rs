@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{Dataset, InputSummary};
-use crate::model::{Case, NotApplicable, ParamValue, RuleRun, SearchLimit};
+use crate::model::{Case, Dropped, NotApplicable, ParamValue, RuleRun, SearchLimit};
 use crate::pack::Pack;
 
 /// The pack a run used.
@@ -37,13 +37,49 @@ pub struct ListInfo {
     pub values: usize,
 }
 
-/// A rule that ran without some optional columns.
+/// A rule that ran in part: without some optional columns, or with some parts dropped
+/// because they read columns the data lacks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
     /// The rule.
     pub rule_id: String,
     /// Optional columns the data lacks (read as empty).
     pub absent_columns: Vec<String>,
+    /// The parts dropped, each with the columns that caused it (none: not written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<Dropped>,
+}
+
+impl Partial {
+    /// One line on what the rule ran without: `any_of[1] (within 30d: n_countries >=
+    /// $min_countries), measures.n_countries (count(DISTINCT counterparty_country))
+    /// dropped, the data lacks counterparty_country; loc_region absent, read as empty`.
+    pub fn summary(&self) -> String {
+        let mut out = Vec::new();
+        if !self.dropped.is_empty() {
+            let parts: Vec<String> = self
+                .dropped
+                .iter()
+                .map(|d| format!("{} ({})", d.part, d.text))
+                .collect();
+            let mut cols: Vec<&str> = self
+                .dropped
+                .iter()
+                .flat_map(|d| d.missing_columns.iter().map(String::as_str))
+                .collect();
+            cols.sort_unstable();
+            cols.dedup();
+            out.push(format!(
+                "dropped {}: the data lacks {}",
+                parts.join(", "),
+                cols.join(", ")
+            ));
+        }
+        if !self.absent_columns.is_empty() {
+            out.push(format!("{} absent, read as empty", self.absent_columns.join(", ")));
+        }
+        out.join("; ")
+    }
 }
 
 /// What reproduces a run.
@@ -191,8 +227,8 @@ fn list_infos(pack: &Pack) -> Vec<ListInfo> {
         .collect()
 }
 
-/// The rules that ran without some of their optional columns, with the columns the data
-/// lacks.
+/// The rules that ran in part, in pack order: without some of their optional columns
+/// (those the data lacks), or with parts dropped (the run's `degraded`).
 fn partial_rules(pack: &Pack, ds: &Dataset, run: &RuleRun) -> Vec<Partial> {
     pack.rules
         .iter()
@@ -208,9 +244,16 @@ fn partial_rules(pack: &Pack, ds: &Dataset, run: &RuleRun) -> Vec<Partial> {
                 })
                 .cloned()
                 .collect();
-            (!absent.is_empty()).then(|| Partial {
+            let dropped: Vec<Dropped> = run
+                .degraded
+                .iter()
+                .filter(|d| d.rule_id == r.id())
+                .flat_map(|d| d.dropped.iter().cloned())
+                .collect();
+            (!absent.is_empty() || !dropped.is_empty()).then(|| Partial {
                 rule_id: r.id().to_string(),
                 absent_columns: absent,
+                dropped,
             })
         })
         .collect()

@@ -240,12 +240,12 @@ fn rules_not_run_in_full(o: &mut String, cf: &CasesFile) {
         }
         let _ = writeln!(o, "</tbody></table>");
     }
-    if !m.rules_partial.is_empty() {
+    if m.rules_partial.iter().any(|p| !p.absent_columns.is_empty()) {
         let _ = writeln!(
             o,
             "<h3>Rules run without some optional columns</h3>\n<table class=\"grid\"><thead><tr><th scope=\"col\">rule</th><th scope=\"col\">title</th><th scope=\"col\">absent columns (read as empty)</th></tr></thead><tbody>"
         );
-        for p in &m.rules_partial {
+        for p in m.rules_partial.iter().filter(|p| !p.absent_columns.is_empty()) {
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -255,6 +255,22 @@ fn rules_not_run_in_full(o: &mut String, cf: &CasesFile) {
             );
         }
         let _ = writeln!(o, "</tbody></table>");
+    }
+    if m.rules_partial.iter().any(|p| !p.dropped.is_empty()) {
+        let _ = writeln!(
+            o,
+            "<h3>Rules run in part</h3>\n<p>These rules ran without parts that read columns the data lacks; what they look for is narrower.</p>\n<ul>"
+        );
+        for p in m.rules_partial.iter().filter(|p| !p.dropped.is_empty()) {
+            let _ = writeln!(
+                o,
+                "<li>{} ({}): {}</li>",
+                esc(&p.rule_id),
+                esc(&rule_title(cf, &p.rule_id)),
+                esc(&p.summary())
+            );
+        }
+        let _ = writeln!(o, "</ul>");
     }
 }
 

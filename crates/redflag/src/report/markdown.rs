@@ -176,16 +176,32 @@ fn rules_not_run_in_full(o: &mut String, cf: &CasesFile) {
             );
         }
     }
-    if !m.rules_partial.is_empty() {
+    if m.rules_partial.iter().any(|p| !p.absent_columns.is_empty()) {
         let _ = writeln!(o, "\n### Rules run without some optional columns\n");
         let _ = writeln!(o, "| rule | title | absent columns (read as empty) |\n|---|---|---|");
-        for p in &m.rules_partial {
+        for p in m.rules_partial.iter().filter(|p| !p.absent_columns.is_empty()) {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} |",
                 md(&p.rule_id),
                 md(&rule_title(cf, &p.rule_id)),
                 md(&p.absent_columns.join(", "))
+            );
+        }
+    }
+    if m.rules_partial.iter().any(|p| !p.dropped.is_empty()) {
+        let _ = writeln!(o, "\n### Rules run in part\n");
+        let _ = writeln!(
+            o,
+            "These rules ran without parts that read columns the data lacks; what they look for is narrower.\n"
+        );
+        for p in m.rules_partial.iter().filter(|p| !p.dropped.is_empty()) {
+            let _ = writeln!(
+                o,
+                "- {} ({}): {}",
+                md(&p.rule_id),
+                md(&rule_title(cf, &p.rule_id)),
+                md(&p.summary())
             );
         }
     }
