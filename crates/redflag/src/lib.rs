@@ -77,11 +77,7 @@ pub use output::{
     SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
-<<<<<<< HEAD
-pub use run::{columns_read, missing_columns};
-=======
-pub use run::{applicability, missing_columns, Applicability};
->>>>>>> degrade
+pub use run::{applicability, columns_read, missing_columns, Applicability};
 pub use setup::RunSpec;
 pub use util::hash::sha256_hex;
 pub use util::threads::MAX_THREADS;
