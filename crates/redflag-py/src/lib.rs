@@ -472,7 +472,7 @@ fn evaluate(
 
 /// Synthetic transactions with planted, labelled schemes; see `redflag.generate`.
 #[pyfunction]
-#[pyo3(signature = (rows, accounts, days, seed, start, fraction, typologies))]
+#[pyo3(signature = (rows, accounts, days, seed, start, fraction, typologies, profile))]
 #[allow(clippy::too_many_arguments)]
 fn generate(
     py: Python<'_>,
@@ -483,9 +483,13 @@ fn generate(
     start: &str,
     fraction: f64,
     typologies: Option<Vec<String>>,
+    profile: &str,
 ) -> PyResult<(ArrowStream, ArrowStream)> {
     let start = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d")
         .map_err(|_| PyValueError::new_err(format!("start `{start}`: write a date as YYYY-MM-DD")))?;
+    let profile: redflag_synth::Profile = profile
+        .parse()
+        .map_err(|e: redflag_synth::SynthError| PyValueError::new_err(format!("profile: {e}")))?;
     let none = typologies.as_ref().is_some_and(|t| t.is_empty());
     let cfg = redflag_synth::SynthConfig {
         seed,
@@ -496,6 +500,7 @@ fn generate(
         plant: !none,
         fraction,
         typologies: typologies.unwrap_or_default(),
+        profile,
         ..redflag_synth::SynthConfig::default()
     };
     let data = py

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -242,6 +243,25 @@ def test_evaluate_and_generate() -> None:
         redflag.evaluate(DEMO)
     plain, none = redflag.generate(rows=500, accounts=50, days=30, typologies=[])
     assert none.height == 0 and plain.height == 500
+
+
+def test_generate_realistic_profile(cli, tmp_path: Path) -> None:
+    """The realistic profile gives the frames `redflag generate --profile realistic` writes."""
+    txns, lab = redflag.generate(rows=20_000, accounts=2_000, days=90, seed=4, profile="realistic")
+    assert txns.height == 20_000
+    assert {"fan-in", "fan-out", "cycle"} <= set(lab["pattern"].drop_nulls().to_list())
+    assert (lab["typology"] == "decoy").any()
+    out = tmp_path / "r.csv"
+    subprocess.run(
+        [str(cli), "generate", "--profile", "realistic", "--rows", "20000", "--accounts", "2000",
+         "--days", "90", "--seed", "4", "--out", str(out), "--quiet"],
+        check=True,
+    )
+    written = pl.read_csv(out, infer_schema_length=0)
+    assert written["txn_id"].to_list() == txns["txn_id"].to_list()
+    assert written["orig_account"].to_list() == txns["orig_account"].cast(pl.String).to_list()
+    with pytest.raises(ValueError, match="profile"):
+        redflag.generate(rows=100, accounts=10, days=10, profile="hard")
 
 
 def test_generated_frames_round_trip(cli, tmp_path: Path) -> None:

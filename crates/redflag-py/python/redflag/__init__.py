@@ -465,13 +465,16 @@ def generate(
     start: str = "2025-01-01",
     fraction: float = 0.01,
     typologies: Optional[Iterable[str]] = None,
+    profile: str = "easy",
 ) -> Tuple[pl.DataFrame, pl.DataFrame]:
     """Synthetic transactions with planted, labelled schemes, as ``redflag generate``:
     (transactions in the canonical layout, labels ``txn_id,scheme_id,typology,account,role,pattern``).
 
     The same seed and options give the same frames. typologies: plant only these (rule
-    ids, AMLworld pattern names or ``decoy``); an empty list plants nothing.
+    ids, AMLworld pattern names or ``decoy``); an empty list plants nothing. profile:
+    ``easy`` (one scheme for each rule) or ``realistic`` (the AMLworld shapes among
+    ordinary look-alikes, as ``redflag generate --profile realistic``; docs/evaluation.md).
     """
     typ = None if typologies is None else [t for t in typologies if t.lower() != "none"]
-    txns, labels = _redflag.generate(rows, accounts, days, seed, start, fraction, typ)
+    txns, labels = _redflag.generate(rows, accounts, days, seed, start, fraction, typ, profile)
     return _frame(txns), _frame(labels)

@@ -136,5 +136,6 @@ def generate(
     start: str,
     fraction: float,
     typologies: Optional[List[str]],
+    profile: str,
 ) -> Tuple[ArrowStream, ArrowStream]:
     """Synthetic transactions and their labels."""
