@@ -258,10 +258,14 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     if d.then.is_some() {
         names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
     }
-    let relations = RELATION_NAMES.iter().any(|n| {
-        d.match_.as_deref().is_some_and(|m| names_word(m, n)) || names_word(&def.explain, &format!("{{{n}"))
-    });
-    let allowed: Vec<String> = names.iter().cloned().chain(RELATION_NAMES.iter().map(|s| s.to_string())).collect();
+    let relations = RELATION_NAMES
+        .iter()
+        .any(|n| d.match_.as_deref().is_some_and(|m| names_word(m, n)) || names_word(&def.explain, &format!("{{{n}")));
+    let allowed: Vec<String> = names
+        .iter()
+        .cloned()
+        .chain(RELATION_NAMES.iter().map(|s| s.to_string()))
+        .collect();
     if relations {
         names = allowed.clone();
     }
@@ -1117,7 +1121,11 @@ fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
     }
     let pair_of = |r: u32| payer.get(&r).map(|a| pair(*a, prep.receiver(r)));
     // Each pair of the episodes: its first transfer's time and its number of transfers.
-    let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted.iter().filter_map(|r| pair_of(*r)).map(|p| (p, (i64::MAX, 0))).collect();
+    let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted
+        .iter()
+        .filter_map(|r| pair_of(*r))
+        .map(|p| (p, (i64::MAX, 0)))
+        .collect();
     for &(a, t, r) in paid {
         let b = prep.receiver(r);
         if b == NO_ACCOUNT || b == a {
