@@ -441,3 +441,34 @@ fn beh02_runs_on_the_declared_turnover_alone() {
         ["expected_monthly_turnover", "occupation"]
     );
 }
+
+/// FLW-02B and FLW-03B on data without `customer_type`: each account is compared with its
+/// own history alone, the rule is partial and names the column; with the column, the
+/// organisation whose peers have two counterparties each does not fire.
+#[test]
+fn fan_by_behaviour_runs_on_own_history_without_customer_types() {
+    for rule in ["FLW-02B", "FLW-03B"] {
+        let csv = std::fs::read_to_string(repo(&format!("tests/cases/{rule}/transactions.csv"))).unwrap();
+        let pack = Pack::builtin().unwrap().only(&[rule.into()]).unwrap();
+        let (res, full) = screen(&pack, &data(&csv));
+        assert!(res.run.degraded.is_empty(), "{rule}");
+        assert_eq!(accounts(&full), ["EDGE-MIN", "EDGE-RATIO", "HIT"], "{rule}");
+        // The same rows without the customer_type column (the last one).
+        let cut: String = csv
+            .lines()
+            .map(|l| format!("{}\n", &l[..l.rfind(',').unwrap()]))
+            .collect();
+        assert!(!cut.contains("individual") && cut.starts_with("txn_id,ts,amount,orig_account,bene_account,channel\n"));
+        let (res, alerts) = screen(&pack, &data(&cut));
+        assert_eq!(res.run.rules_run, [rule]);
+        assert_eq!(
+            accounts(&alerts),
+            ["EDGE-MIN", "EDGE-RATIO", "HIT", "MISS-PEERS"],
+            "{rule}"
+        );
+        assert!(alerts.iter().all(|a| a.measures["peer_median"].is_null()), "{rule}");
+        let m = res.manifest(&pack, &data(&cut), &redflag::Outputs::default());
+        assert_eq!(m.rules_partial.len(), 1);
+        assert_eq!(m.rules_partial[0].absent_columns, ["customer_type"]);
+    }
+}

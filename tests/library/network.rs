@@ -815,3 +815,110 @@ fn hop_limits_and_tolerances_may_be_parameters() {
     .to_string();
     assert!(e.contains("unknown parameter `$hop`; did you mean `hops`?"), "{e}");
 }
+
+/// A cycle rule whose span is a parameter and whose `match` asks for transfers between
+/// accounts that deal with each other nowhere else.
+fn lone_cycle_rule(days: &str) -> redflag::Pack {
+    rule(&format!(
+        r#"    params:
+      days: {days}
+      min_lone: 0.5
+    pattern: cycle
+    max_hops: 6
+    within: $days
+    amount_tolerance: 0.5
+    where: "channel = 'wire' AND amount_base >= 1000"
+    match: "lone_pairs >= $min_lone"
+    explain: "{{path}}: new {{new_pairs}}, lone {{lone_pairs}}"
+"#
+    ))
+}
+
+#[test]
+fn within_from_a_parameter_is_a_number_of_days() {
+    let p = lone_cycle_rule("21");
+    let close = |day: u32, hour: u32| {
+        vec![
+            wire("t1", 1, 10, 10_000.0, "A", "B"),
+            wire("t2", 10, 10, 6_000.0, "B", "C"),
+            wire("t3", day, hour, 8_000.0, "C", "A"),
+        ]
+    };
+    // Day 22 10:00 is exactly 21 days after the first hop: in; an hour later, out.
+    assert_eq!(alerts(&p, &close(22, 10)).len(), 1);
+    assert!(alerts(&p, &close(22, 11)).is_empty());
+    // A longer span, set through the parameter, takes the late cycle in.
+    assert_eq!(alerts(&lone_cycle_rule("28"), &close(22, 11)).len(), 1);
+    // A parameter that is no whole number of days, or none at all, is refused by name.
+    for (days, says) in [("1.5", "whole number of days"), ("0", "whole number of days")] {
+        let e = try_pack(
+            &one_rule(&format!(
+                "  - id: NET-T\n    title: t\n    kind: network\n    typologies: [money-laundering]\n    severity: high\n    params:\n      days: {days}\n    pattern: cycle\n    within: $days\n    explain: x\n"
+            )),
+            &[HR],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("within") && e.contains(says), "{e}");
+    }
+    let e = try_pack(
+        &one_rule("  - id: NET-T\n    title: t\n    kind: network\n    typologies: [money-laundering]\n    severity: high\n    pattern: cycle\n    within: $dayz\n    explain: x\n"),
+        &[HR],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("NET-T") && e.contains("$dayz"), "{e}");
+}
+
+#[test]
+fn lone_and_new_pairs_measure_the_relations_outside_the_pattern() {
+    let p = lone_cycle_rule("21");
+    let cycle = || {
+        vec![
+            wire("c1", 10, 10, 10_000.0, "A", "B"),
+            wire("c2", 12, 10, 7_000.0, "B", "C"),
+            wire("c3", 14, 10, 9_000.0, "C", "A"),
+        ]
+    };
+    // Strangers: every transfer is between accounts that meet only in the cycle.
+    let a = alerts(&p, &cycle());
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].measures["lone_pairs"], serde_json::json!(1));
+    assert_eq!(a[0].measures["new_pairs"], serde_json::json!(1));
+    assert!(a[0].explanation.ends_with("new 1, lone 1"), "{}", a[0].explanation);
+    // B paid A a small sum before (any transfer counts, whatever `where`): one pair of
+    // three is known, so new and lone are both 2/3.
+    let mut rows = cycle();
+    rows.push(tx("k1", "2026-01-02 10:00:00", 50.0, Some("B"), Some("A"), "p2p"));
+    let a = alerts(&p, &rows);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].measures["new_pairs"], serde_json::json!(0.666667));
+    assert_eq!(a[0].measures["lone_pairs"], serde_json::json!(0.666667));
+    // C paid B after the cycle too: the pair is not new before it, but it is not lone;
+    // two of three known leaves lone at 1/3, under the rule's 0.5.
+    rows.push(tx("k2", "2026-01-25 10:00:00", 80.0, Some("C"), Some("B"), "p2p"));
+    assert!(alerts(&p, &rows).is_empty());
+    let free = rule(
+        "    pattern: cycle\n    within: 21d\n    amount_tolerance: 0.5\n    where: \"channel = 'wire'\"\n    match: \"new_pairs > 0.5\"\n    explain: \"{path}\"\n",
+    );
+    let a = alerts(&free, &rows);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].measures["new_pairs"], serde_json::json!(0.666667));
+    assert_eq!(a[0].measures["lone_pairs"], serde_json::json!(0.333333));
+}
+
+#[test]
+fn relation_measures_only_for_rules_that_name_them() {
+    let plain = cycle_rule();
+    let a = alerts(&plain, &cycle_of(3, "x"));
+    assert_eq!(a.len(), 1);
+    assert!(!a[0].measures.contains_key("lone_pairs") && !a[0].measures.contains_key("new_pairs"));
+    // A name that only contains a relation measure's name does not count.
+    let e = try_pack(
+        &one_rule("  - id: NET-T\n    title: t\n    kind: network\n    typologies: [money-laundering]\n    severity: high\n    pattern: cycle\n    within: 30d\n    match: \"xlone_pairs > 0\"\n    explain: x\n"),
+        &[HR],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("xlone_pairs"), "{e}");
+}

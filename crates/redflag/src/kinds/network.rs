@@ -109,6 +109,9 @@ pub struct NetworkSpec {
     pub match_sql: Option<String>,
     /// The measures, in order.
     pub names: Vec<String>,
+    /// Whether the alerts carry [`RELATION_NAMES`]: the rule's `match` or `explain`
+    /// names one of them.
+    pub relations: bool,
 }
 
 const NAMES: &[&str] = &[
@@ -123,6 +126,9 @@ const NAMES: &[&str] = &[
     "span_hours",
 ];
 const THEN_NAMES: &[&str] = &["then_total", "then_count", "then_share"];
+/// How new the pattern's pairs of accounts are: measured only for a rule whose `match`
+/// or `explain` names one of them.
+const RELATION_NAMES: &[&str] = &["new_pairs", "lone_pairs"];
 
 /// `pattern` of a network rule as written: one name or a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,7 +249,7 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     let d: NetworkDef = super::parse_fields(def, cx);
     let patterns = check_patterns(&d, cx);
     let slot = cx.condition("where", SideSel::Out, d.where_.as_deref());
-    let within = cx.window("within", d.within.as_deref(), "30d");
+    let within = check_within(d.within.as_deref(), cx);
     let numbers = written_numbers(&d, cx);
     let (min_hops, max_hops) = check_hops(&d, cx, &patterns, &numbers);
     let (tolerance, min_branches) = check_amounts_and_branches(cx, &patterns, &numbers);
@@ -252,13 +258,24 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
     if d.then.is_some() {
         names.extend(THEN_NAMES.iter().map(|s| s.to_string()));
     }
+    let relations = RELATION_NAMES
+        .iter()
+        .any(|n| d.match_.as_deref().is_some_and(|m| names_word(m, n)) || names_word(&def.explain, &format!("{{{n}")));
+    let allowed: Vec<String> = names
+        .iter()
+        .cloned()
+        .chain(RELATION_NAMES.iter().map(|s| s.to_string()))
+        .collect();
+    if relations {
+        names = allowed.clone();
+    }
     let match_sql = d.match_.as_ref().and_then(|m| {
         let before = cx.columns.clone();
-        let out = cx.expr("match", m, ExprRole::Over(&names));
+        let out = cx.expr("match", m, ExprRole::Over(&allowed));
         cx.columns = before;
         out
     });
-    cx.placeholders(names.iter().cloned());
+    cx.placeholders(allowed.iter().cloned());
     cx.placeholders(["path", "accounts", "first_time", "last_time", "pattern"]);
     cx.columns.insert("amount_base".into());
     NetworkSpec {
@@ -272,6 +289,47 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> NetworkSpec {
         then,
         match_sql,
         names,
+        relations,
+    }
+}
+
+/// Whether `text` holds `word` as a whole name (not inside a longer one).
+fn names_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(|c| ident(c) && !word.starts_with('{')) && !after.is_some_and(ident)
+    })
+}
+
+/// `within`: a window (`21d`), or `$name`, a parameter holding a whole number of days,
+/// so that `--set` and `--sweep` reach it.
+fn check_within(text: Option<&str>, cx: &mut Checker<'_>) -> Option<Window> {
+    let t = text.map(str::trim);
+    if !t.is_some_and(|t| t.starts_with('$')) {
+        return cx.window("within", t, "30d");
+    }
+    match NumField::Param(t.unwrap_or_default().to_string()).resolve(cx.params) {
+        Ok(days) if days >= 1.0 && days.fract() == 0.0 && days <= crate::model::window::MAX_WINDOW_DAYS as f64 => {
+            Some(Window {
+                ms: days as i64 * 86_400_000,
+            })
+        }
+        Ok(days) => {
+            cx.problem(
+                "within",
+                format!(
+                    "`within` from a parameter is a whole number of days from 1 to {}; the parameter is {days}",
+                    crate::model::window::MAX_WINDOW_DAYS
+                ),
+            );
+            None
+        }
+        Err(m) => {
+            cx.problem("within", m);
+            None
+        }
     }
 }
 
@@ -1014,7 +1072,7 @@ fn find_episodes(spec: &NetworkSpec, prep: &Prepared<'_>, fwd: &Adj, bwd: Option
 fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [Episode]) {
     let prep = scope.data();
     let then_rows = spec.then.map(|(slot, w)| (scope.rows(slot, Side::Out), w));
-    for ep in episodes {
+    for ep in episodes.iter_mut() {
         let mut v = values(prep, ep);
         if let Some((rows, w)) = &then_rows {
             let lo = rows.partition_point(|r| (r.0, r.1) <= (ep.last, ep.start));
@@ -1035,6 +1093,63 @@ fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [E
             v.extend([total, count, if end_total > 0.0 { total / end_total } else { f64::NAN }]);
         }
         ep.values = v;
+    }
+    if spec.relations {
+        relations(prep, episodes);
+    }
+}
+
+/// An unordered pair of accounts.
+fn pair(a: u32, b: u32) -> (u32, u32) {
+    (a.min(b), a.max(b))
+}
+
+/// Adds [`RELATION_NAMES`] to each episode's measures: of the pattern's transfers, the
+/// share between two accounts with no transfer between them (either way) before the
+/// pattern's first transaction (`new_pairs`), and the share between two accounts with
+/// no transfer between them anywhere in the data outside the pattern (`lone_pairs`).
+/// Every transfer of the data counts, whatever the rule's `where`.
+fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
+    use std::collections::{HashMap, HashSet};
+    let wanted: HashSet<u32> = episodes.iter().flat_map(|e| e.rows.iter().copied()).collect();
+    let paid = prep.side_keys(Side::Out);
+    let mut payer: HashMap<u32, u32> = HashMap::with_capacity(wanted.len());
+    for &(a, _, r) in paid {
+        if wanted.contains(&r) {
+            payer.insert(r, a);
+        }
+    }
+    let pair_of = |r: u32| payer.get(&r).map(|a| pair(*a, prep.receiver(r)));
+    // Each pair of the episodes: its first transfer's time and its number of transfers.
+    let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted
+        .iter()
+        .filter_map(|r| pair_of(*r))
+        .map(|p| (p, (i64::MAX, 0)))
+        .collect();
+    for &(a, t, r) in paid {
+        let b = prep.receiver(r);
+        if b == NO_ACCOUNT || b == a {
+            continue;
+        }
+        if let Some(s) = seen.get_mut(&pair(a, b)) {
+            s.0 = s.0.min(t);
+            s.1 += 1;
+        }
+    }
+    for ep in episodes.iter_mut() {
+        let mut inside: HashMap<(u32, u32), u32> = HashMap::new();
+        for p in ep.rows.iter().filter_map(|r| pair_of(*r)) {
+            *inside.entry(p).or_default() += 1;
+        }
+        let (mut new, mut lone, mut n) = (0usize, 0usize, 0usize);
+        for p in ep.rows.iter().filter_map(|r| pair_of(*r)) {
+            let (first, count) = seen.get(&p).copied().unwrap_or((i64::MAX, 0));
+            n += 1;
+            new += usize::from(first >= ep.start);
+            lone += usize::from(count <= inside.get(&p).copied().unwrap_or(0));
+        }
+        let share = |k: usize| if n == 0 { f64::NAN } else { k as f64 / n as f64 };
+        ep.values.extend([share(new), share(lone)]);
     }
 }
 

@@ -10,7 +10,7 @@ mod params;
 mod rule;
 mod severity;
 mod side;
-mod window;
+pub(crate) mod window;
 
 pub use alert::{alert_id, Alert, Degraded, Dropped, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
 pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
