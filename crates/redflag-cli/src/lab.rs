@@ -289,8 +289,12 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "pack {}; labels {}: {} rows, {} labelled transactions, {} decoy transactions{}",
+        "pack {}{}; labels {}: {} rows, {} labelled transactions, {} decoy transactions{}",
         ev.pack,
+        ev.weights
+            .as_ref()
+            .map(|w| format!(" with score weights {}", crate::term::clean(w)))
+            .unwrap_or_default(),
         ev.labels,
         ev.rows,
         ev.labelled_txns,

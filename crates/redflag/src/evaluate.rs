@@ -438,6 +438,9 @@ pub struct PatternScore {
 pub struct Evaluation {
     /// The pack id and version.
     pub pack: String,
+    /// The score weights the cases were ranked with (`--weights`): the file, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
     /// Where the labels came from.
     pub labels: String,
     /// Transactions screened.
@@ -935,6 +938,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[C
     let (labelled_txns, decoy_txns) = label_txn_count(&truth);
     Ok(Evaluation {
         pack: format!("{} {}", pack.id, pack.version),
+        weights: pack.weights.as_ref().map(|w| w.source.clone()),
         labels: labels.source.clone(),
         rows: data.transactions.height() as u64,
         labelled_txns,

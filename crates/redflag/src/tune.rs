@@ -76,13 +76,13 @@ pub fn in_test(key: &str, test_share: f64) -> bool {
 
 /// Each case's part: with its schemes (all in one part), by its case id when it has
 /// none, in neither when its schemes are in both parts.
-pub fn split(cases: &[Case], outcomes: &[CaseOutcome], test_share: f64) -> Vec<Part> {
-    cases
+pub fn split(case_ids: &[&str], outcomes: &[CaseOutcome], test_share: f64) -> Vec<Part> {
+    case_ids
         .iter()
         .zip(outcomes)
-        .map(|(c, o)| {
+        .map(|(id, o)| {
             if o.schemes.is_empty() {
-                return if in_test(&c.case_id, test_share) {
+                return if in_test(id, test_share) {
                     Part::Test
                 } else {
                     Part::Tune
@@ -289,7 +289,8 @@ pub fn tune(pack: &Pack, data: &Dataset, labels: &Labels, opts: &TuneOptions) ->
 
 /// The fit and the figures on built cases (in rank order) and their outcomes.
 pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &TuneOptions) -> TuneResult {
-    let parts = split(cases, outcomes, opts.test_share);
+    let ids: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
+    let parts = split(&ids, outcomes, opts.test_share);
     let features: Vec<BTreeMap<String, f64>> = cases.iter().map(|c| crate::cases::base_parts(&c.alerts)).collect();
     // The rules that fired in a tuning case, in pack order, then any other id.
     let mut fired: Vec<String> = Vec::new();
@@ -453,4 +454,123 @@ pub fn figure_lines(before: &Ranking, after: &Ranking) -> Vec<String> {
         pct(after.average_precision)
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(positive: bool, schemes: &[&str]) -> CaseOutcome {
+        CaseOutcome {
+            positive,
+            schemes: schemes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Rule 0 fires in every positive case and in no negative one; rule 1 fires in
+    /// half the cases of each; rule 2 fires only in negative ones.
+    fn separable() -> (Vec<Vec<(usize, f64)>>, Vec<bool>) {
+        let mut rows = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..40 {
+            let positive = i % 4 == 0;
+            let mut row = Vec::new();
+            if positive {
+                row.push((0, 3.0));
+            }
+            if i % 2 == 0 {
+                row.push((1, 6.0));
+            }
+            if !positive && i % 3 == 0 {
+                row.push((2, 1.0));
+            }
+            rows.push(row);
+            y.push(positive);
+        }
+        (rows, y)
+    }
+
+    #[test]
+    fn the_separating_rule_weighs_most_and_a_rule_of_negatives_nothing() {
+        let (rows, y) = separable();
+        let m = fit_logistic(&rows, &y, 3, 0.01, 3000);
+        assert!(m.coef[0] > 0.0);
+        assert!(m.coef[0] > 3.0 * m.coef[1], "{:?}", m.coef);
+        assert_eq!(m.coef[2], 0.0, "{:?}", m.coef);
+        assert!(m.coef.iter().all(|c| *c >= 0.0));
+        // The fit ranks every positive case above every negative one.
+        let z = |r: &Vec<(usize, f64)>| r.iter().map(|&(j, v)| m.coef[j] * v).sum::<f64>();
+        let lowest_pos = rows
+            .iter()
+            .zip(&y)
+            .filter(|x| *x.1)
+            .map(|x| z(x.0))
+            .fold(f64::MAX, f64::min);
+        let highest_neg = rows
+            .iter()
+            .zip(&y)
+            .filter(|x| !*x.1)
+            .map(|x| z(x.0))
+            .fold(f64::MIN, f64::max);
+        assert!(lowest_pos > highest_neg, "{lowest_pos} <= {highest_neg}");
+    }
+
+    #[test]
+    fn more_penalty_smaller_coefficients_and_the_loss_goes_down() {
+        let (rows, y) = separable();
+        let loose = fit_logistic(&rows, &y, 3, 0.001, 3000);
+        let tight = fit_logistic(&rows, &y, 3, 1.0, 3000);
+        assert!(tight.coef[0] < loose.coef[0]);
+        let few = fit_logistic(&rows, &y, 3, 0.01, 5);
+        let many = fit_logistic(&rows, &y, 3, 0.01, 3000);
+        assert!(many.loss < few.loss, "{} >= {}", many.loss, few.loss);
+    }
+
+    #[test]
+    fn the_fit_is_deterministic_to_the_bit() {
+        let (rows, y) = separable();
+        let a = fit_logistic(&rows, &y, 3, 0.01, 500);
+        let b = fit_logistic(&rows, &y, 3, 0.01, 500);
+        let bits = |m: &Logistic| -> Vec<u64> {
+            std::iter::once(m.intercept)
+                .chain(m.coef.iter().copied())
+                .map(f64::to_bits)
+                .collect()
+        };
+        assert_eq!(bits(&a), bits(&b));
+    }
+
+    #[test]
+    fn the_split_never_puts_one_scheme_in_both_parts() {
+        let schemes: Vec<String> = (0..200).map(|i| format!("S{i:04}")).collect();
+        let ids: Vec<String> = (0..600).map(|i| format!("C-{i:012}")).collect();
+        // Each case holds one to three schemes (or none), overlapping between cases.
+        let outcomes: Vec<CaseOutcome> = (0..600)
+            .map(|i| {
+                let held: Vec<&str> = (0..i % 4).map(|k| schemes[(i * 7 + k * 13) % 200].as_str()).collect();
+                outcome(!held.is_empty(), &held)
+            })
+            .collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let parts = split(&id_refs, &outcomes, 0.3);
+        let mut seen: BTreeMap<&str, Part> = BTreeMap::new();
+        for (o, p) in outcomes.iter().zip(&parts) {
+            if *p == Part::Neither {
+                let t = o.schemes.iter().filter(|s| in_test(s, 0.3)).count();
+                assert!(t > 0 && t < o.schemes.len(), "left out without a reason: {o:?}");
+                continue;
+            }
+            for s in &o.schemes {
+                let before = seen.insert(s.as_str(), *p);
+                assert!(before.is_none_or(|b| b == *p), "scheme {s} in both parts");
+            }
+        }
+        let test = parts.iter().filter(|p| **p == Part::Test).count();
+        let tune = parts.iter().filter(|p| **p == Part::Tune).count();
+        assert!(test > 60 && tune > 200, "test {test}, tune {tune}");
+        // The same input, the same split.
+        assert_eq!(split(&id_refs, &outcomes, 0.3), parts);
+        // No test share: everything is tuned on.
+        assert!(split(&id_refs, &outcomes, 0.0).iter().all(|p| *p == Part::Tune));
+    }
 }
