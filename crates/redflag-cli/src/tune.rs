@@ -58,9 +58,10 @@ pub struct TuneArgs {
     /// Also write the fit and the figures as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// The L2 penalty on the scaled coefficients.
-    #[arg(long, default_value_t = TuneOptions::default().l2, value_name = "X", value_parser = crate::finite_number)]
-    l2: f64,
+    /// The L2 penalty on the scaled coefficients; default: chosen among 0.001, 0.01, 0.1, 1
+    /// and 10 on the tuning cases alone (split again by scheme).
+    #[arg(long, value_name = "X", value_parser = crate::finite_number)]
+    l2: Option<f64>,
     /// Gradient steps of the fit.
     #[arg(long, default_value_t = TuneOptions::default().iterations, value_name = "N")]
     iterations: usize,
@@ -73,10 +74,11 @@ pub struct TuneArgs {
 }
 
 pub fn tune(args: TuneArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
-    if args.l2 < 0.0 || !(0.0..=1.0).contains(&args.test_share) {
+    if args.l2.is_some_and(|x| x < 0.0) || !(0.0..=1.0).contains(&args.test_share) {
         return Err(CliError::Usage(format!(
             "--l2 {} --test-share {}: the penalty is at least 0 and the test share from 0 to 1",
-            args.l2, args.test_share
+            args.l2.map_or("(chosen)".to_string(), |x| x.to_string()),
+            args.test_share
         )));
     }
     let spec = RunSpec {
@@ -161,6 +163,13 @@ fn render(r: &TuneResult, out: &std::path::Path) -> String {
         "split by scheme: {} schemes to tune on, {} to test on; cases: {} tuned on ({} positive), {} tested on, {} left out",
         r.tune_schemes, r.test_schemes, r.tune_cases, r.tune_positive, r.test_cases, r.left_out_cases
     );
+    for t in &r.l2_trials {
+        let ap = t
+            .average_precision
+            .map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+        let _ = writeln!(o, "L2 {:<6} validation average precision {ap}", t.l2);
+    }
+    let _ = writeln!(o, "L2 penalty used: {}", r.l2);
     let _ = writeln!(o, "\nrule        weight  tuning cases (positive)");
     for w in &r.rules {
         let _ = writeln!(

@@ -11,8 +11,9 @@
 //!   [`TuneOptions::test_share`] of them) or to the tuning part; a case goes with its
 //!   schemes, a case with no scheme by sha256 of its case id, and a case holding schemes
 //!   of both parts is left out of both: tuning and testing never share a scheme.
-//! - **Model.** Logistic regression with an intercept and an L2 penalty on the
-//!   coefficients of the features scaled to unit root mean square, the coefficients held
+//! - **Model.** Logistic regression with an intercept and an L2 penalty (given, or chosen
+//!   by [`choose_l2`] on the tuning cases alone) on the coefficients of the features
+//!   scaled to unit root mean square, the coefficients held
 //!   at 0 or more (a red flag does not make a case less likely), fitted by a fixed number
 //!   of accelerated projected gradient steps (FISTA) from zero: no randomness, the same
 //!   input gives the same weights, to the bit.
@@ -36,8 +37,9 @@ use crate::pack::Pack;
 /// How the weights are fitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TuneOptions {
-    /// The L2 penalty on the scaled coefficients (per case, as the mean loss is).
-    pub l2: f64,
+    /// The L2 penalty on the scaled coefficients (per case, as the mean loss is); `None`:
+    /// chosen from [`L2_GRID`] on the tuning cases alone ([`choose_l2`]).
+    pub l2: Option<f64>,
     /// Gradient steps.
     pub iterations: usize,
     /// The share of schemes (and of cases without a scheme) put in the test part.
@@ -47,11 +49,75 @@ pub struct TuneOptions {
 impl Default for TuneOptions {
     fn default() -> TuneOptions {
         TuneOptions {
-            l2: 0.01,
+            l2: None,
             iterations: 3000,
             test_share: 0.3,
         }
     }
+}
+
+/// The penalties tried when none is given.
+pub const L2_GRID: [f64; 5] = [0.001, 0.01, 0.1, 1.0, 10.0];
+
+/// One penalty tried: the average precision of the validation cases ranked by the model
+/// fitted on the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct L2Trial {
+    /// The penalty.
+    pub l2: f64,
+    /// The validation cases' average precision (`None`: no positive among them).
+    pub average_precision: Option<f64>,
+}
+
+/// Chooses the penalty on the tuning cases alone: they are split again by scheme (keys
+/// prefixed with `validate:`, the same share), each penalty of [`L2_GRID`] is fitted on
+/// one part and ranks the other; the best average precision wins, the larger penalty on
+/// a tie. `rows`, `y` and `ids` are the tuning cases'.
+pub fn choose_l2(
+    rows: &[Vec<(usize, f64)>],
+    y: &[bool],
+    ids: &[&str],
+    outcomes: &[&CaseOutcome],
+    n_features: usize,
+    opts: &TuneOptions,
+) -> (f64, Vec<L2Trial>) {
+    let salted: Vec<CaseOutcome> = outcomes
+        .iter()
+        .map(|o| CaseOutcome {
+            positive: o.positive,
+            schemes: o.schemes.iter().map(|s| format!("validate:{s}")).collect(),
+        })
+        .collect();
+    let salted_ids: Vec<String> = ids.iter().map(|i| format!("validate:{i}")).collect();
+    let salted_refs: Vec<&str> = salted_ids.iter().map(String::as_str).collect();
+    let parts = split(&salted_refs, &salted, opts.test_share);
+    let pick = |part: Part| -> Vec<usize> { (0..rows.len()).filter(|&i| parts[i] == part).collect() };
+    let (fit_ix, check_ix) = (pick(Part::Tune), pick(Part::Test));
+    let fit_rows: Vec<Vec<(usize, f64)>> = fit_ix.iter().map(|&i| rows[i].clone()).collect();
+    let fit_y: Vec<bool> = fit_ix.iter().map(|&i| y[i]).collect();
+    let mut trials = Vec::new();
+    for l2 in L2_GRID {
+        let m = fit_logistic(&fit_rows, &fit_y, n_features, l2, opts.iterations);
+        let mut scored: Vec<(f64, &str, bool)> = check_ix
+            .iter()
+            .map(|&i| (rows[i].iter().map(|&(j, v)| m.coef[j] * v).sum(), ids[i], y[i]))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let positive: Vec<bool> = scored.iter().map(|x| x.2).collect();
+        trials.push(L2Trial {
+            l2,
+            average_precision: ranking_metrics(&positive, &[]).average_precision,
+        });
+    }
+    let best = trials
+        .iter()
+        .filter_map(|t| t.average_precision.map(|ap| (ap, t.l2)))
+        .fold(None, |acc: Option<(f64, f64)>, x| match acc {
+            Some(a) if a.0 > x.0 => Some(a),
+            _ => Some(x),
+        })
+        .map_or(0.01, |b| b.1);
+    (best, trials)
 }
 
 /// Where a case goes in the split.
@@ -238,6 +304,10 @@ pub struct TuneResult {
     pub labels: String,
     /// How the weights were fitted.
     pub options: TuneOptions,
+    /// The penalty used: the one given, or the one chosen.
+    pub l2: f64,
+    /// The penalties tried when none was given, with their validation figures.
+    pub l2_trials: Vec<L2Trial>,
     /// Schemes in the tuning part and in the test part.
     pub tune_schemes: u64,
     /// Schemes in the test part.
@@ -310,7 +380,15 @@ pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &
         .map(|&i| features[i].iter().map(|(id, v)| (index[id.as_str()], *v)).collect())
         .collect();
     let y: Vec<bool> = tune_ix.iter().map(|&i| outcomes[i].positive).collect();
-    let model = fit_logistic(&rows, &y, fired.len(), opts.l2, opts.iterations);
+    let (l2, l2_trials) = match opts.l2 {
+        Some(l2) => (l2, Vec::new()),
+        None => {
+            let tune_ids: Vec<&str> = tune_ix.iter().map(|&i| ids[i]).collect();
+            let tune_outcomes: Vec<&CaseOutcome> = tune_ix.iter().map(|&i| &outcomes[i]).collect();
+            choose_l2(&rows, &y, &tune_ids, &tune_outcomes, fired.len(), opts)
+        }
+    };
+    let model = fit_logistic(&rows, &y, fired.len(), l2, opts.iterations);
     // One factor so that the tuning cases' scores keep their sum.
     let plain_sum: f64 = rows.iter().flatten().map(|x| x.1).sum();
     let fitted_sum: f64 = rows.iter().flatten().map(|&(j, v)| model.coef[j] * v).sum();
@@ -336,6 +414,8 @@ pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &
         pack: format!("{} {}", pack.id, pack.version),
         labels: String::new(),
         options: opts.clone(),
+        l2,
+        l2_trials,
         tune_schemes: 0,
         test_schemes: 0,
         tune_cases: tune_ix.len() as u64,
@@ -403,14 +483,27 @@ pub fn weights_yaml(r: &TuneResult) -> String {
     let _ = writeln!(o, "# pack: {}; labels: {}", r.pack, r.labels);
     let _ = writeln!(
         o,
-        "# model: logistic regression, coefficients at least 0, L2 {} on scaled features, {} FISTA steps; intercept {:.4}",
-        r.options.l2, r.options.iterations, r.intercept
+        "# model: logistic regression, coefficients at least 0, L2 {} on scaled features{}, {} FISTA steps; intercept {:.4}",
+        r.l2,
+        if r.l2_trials.is_empty() { "" } else { " (chosen on the tuning cases)" },
+        r.options.iterations,
+        r.intercept
     );
     let _ = writeln!(
         o,
         "# split by scheme id (sha256): {} schemes to tune on, {} to test on; cases: {} tuned on ({} positive), {} tested on, {} left out (schemes of both parts)",
         r.tune_schemes, r.test_schemes, r.tune_cases, r.tune_positive, r.test_cases, r.left_out_cases
     );
+    for t in &r.l2_trials {
+        let ap = t
+            .average_precision
+            .map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+        let _ = writeln!(
+            o,
+            "# L2 {}: average precision {ap} on validation cases (tuning cases split again by scheme)",
+            t.l2
+        );
+    }
     let _ = writeln!(
         o,
         "# test cases: {} ({} positive)",
@@ -538,6 +631,31 @@ mod tests {
                 .collect()
         };
         assert_eq!(bits(&a), bits(&b));
+    }
+
+    /// On data that one rule separates, every penalty ranks the validation cases
+    /// perfectly: the tie goes to the largest penalty.
+    #[test]
+    fn the_penalty_is_chosen_on_validation_cases_the_larger_on_a_tie() {
+        let (rows, y) = separable();
+        let ids: Vec<String> = (0..rows.len()).map(|i| format!("C-{i:04}")).collect();
+        let outcomes: Vec<CaseOutcome> = y
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                if p {
+                    outcome(true, &[&format!("S{i}")])
+                } else {
+                    outcome(false, &[])
+                }
+            })
+            .collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let o_refs: Vec<&CaseOutcome> = outcomes.iter().collect();
+        let (l2, trials) = choose_l2(&rows, &y, &id_refs, &o_refs, 3, &TuneOptions::default());
+        assert_eq!(trials.iter().map(|t| t.l2).collect::<Vec<_>>(), L2_GRID.to_vec());
+        assert!(trials.iter().all(|t| t.average_precision == Some(1.0)), "{trials:?}");
+        assert_eq!(l2, 10.0);
     }
 
     #[test]
