@@ -8,5 +8,6 @@ mod evaluate;
 mod hostile_input;
 mod hostile_output;
 mod report;
+mod tune;
 mod versioning;
 mod watchlist;

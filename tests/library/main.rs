@@ -19,5 +19,6 @@ mod props;
 mod ranking;
 mod sequence;
 mod setup;
+mod tune;
 mod versioning;
 mod watchlist;

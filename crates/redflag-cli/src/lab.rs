@@ -154,6 +154,10 @@ pub struct EvaluateArgs {
     /// Run only these rules (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     only: Vec<String>,
+    /// Score weights laid over the pack (YAML, as `redflag tune` writes them): the case
+    /// ranking is measured with them.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
     /// Re-run one rule over a range of one parameter: RULE.PARAM=START..END:STEP.
     #[arg(long, value_name = "RULE.PARAM=START..END:STEP")]
     sweep: Option<String>,
@@ -176,6 +180,7 @@ pub fn evaluate(args: EvaluateArgs, stdout: &mut impl Write) -> Result<ExitCode,
         mapping: args.mapping.clone(),
         fx: args.fx.clone(),
         threads: None,
+        weights: args.weights.clone(),
     };
     let pack = spec.pack()?;
     // Read the labels first: a bad labels file fails before the data is read.
@@ -284,8 +289,12 @@ pub fn render_evaluation(ev: &Evaluation) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "pack {}; labels {}: {} rows, {} labelled transactions, {} decoy transactions{}",
+        "pack {}{}; labels {}: {} rows, {} labelled transactions, {} decoy transactions{}",
         ev.pack,
+        ev.weights
+            .as_ref()
+            .map(|w| format!(" with score weights {}", crate::term::clean(w)))
+            .unwrap_or_default(),
         ev.labels,
         ev.rows,
         ev.labelled_txns,

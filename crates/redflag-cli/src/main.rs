@@ -13,6 +13,7 @@ mod lab;
 mod lists;
 mod render;
 mod term;
+mod tune;
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +42,8 @@ enum Command {
     Generate(Box<lab::GenerateArgs>),
     /// Precision and recall of a pack against labelled transactions; threshold sweeps.
     Evaluate(Box<lab::EvaluateArgs>),
+    /// Fit per-rule score weights on labelled outcomes; write them as a weights file for --weights.
+    Tune(Box<tune::TuneArgs>),
     /// Check a watch list or a reference list: what it holds, what was skipped and why.
     #[command(subcommand)]
     Lists(lists::ListsCmd),
@@ -77,6 +80,10 @@ struct ScreenArgs {
     /// Run only these rules (ids or aliases, comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     only: Vec<String>,
+    /// Score weights laid over the pack (YAML, as `redflag tune` writes them): per-rule
+    /// factors of the case score; the cases then list each rule's part in the score.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
     /// Output folder.
     #[arg(long, default_value = "redflag-out", value_name = "DIR")]
     out: PathBuf,
@@ -332,6 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Report(args) => report(args, &mut stdout),
         Command::Generate(args) => lab::generate(*args, &mut stdout),
         Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
+        Command::Tune(args) => tune::tune(*args, &mut stdout),
         Command::Lists(cmd) => lists::run(cmd, &mut stdout),
         Command::Kinds { name } => kinds(name.as_deref(), &mut stdout),
     }
@@ -479,6 +487,7 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         mapping: args.mapping.clone(),
         fx: args.fx.clone(),
         threads: args.threads,
+        weights: args.weights.clone(),
     };
     let pack = spec.pack()?;
     let opts = spec.ingest_options(&pack)?;
@@ -580,7 +589,7 @@ impl FailOn {
 }
 
 /// A number option's value: a finite number (`NaN` and `inf` compare with nothing).
-fn finite_number(s: &str) -> Result<f64, String> {
+pub(crate) fn finite_number(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(n) if n.is_finite() => Ok(n),
         Ok(_) => Err(format!("`{s}` is not a finite number; give one such as 40")),

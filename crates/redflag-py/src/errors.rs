@@ -66,7 +66,7 @@ create_exception!(
 /// The exception class of a library error.
 fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, pyo3::types::PyType> {
     match e {
-        Error::Pack { .. } | Error::PackMerge { .. } => py.get_type::<PackError>(),
+        Error::Pack { .. } | Error::PackMerge { .. } | Error::Weights { .. } => py.get_type::<PackError>(),
         Error::Override { .. } => py.get_type::<ParameterError>(),
         Error::Input { .. }
         | Error::MissingColumn { .. }
@@ -85,7 +85,7 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, pyo3::types::PyType> 
 pub fn to_py(e: Error) -> PyErr {
     Python::attach(|py| {
         let err = PyErr::from_type(class_of(py, &e), e.to_string());
-        if let Error::Pack { problems, .. } = &e {
+        if let Error::Pack { problems, .. } | Error::Weights { problems, .. } = &e {
             let _ = set_problems(py, &err, problems);
         }
         err.set_cause(py, cause_of(py, std::error::Error::source(&e)));

@@ -76,6 +76,7 @@ fn run_spec(
         mapping,
         fx,
         threads,
+        weights: None,
     })
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
-use crate::model::{Alert, Severity};
+use crate::model::{Alert, ScorePart, ScoreWeights, Severity};
 pub use crate::model::{Case, CaseTxn, MAX_LISTED_TXNS};
 use crate::pack::Pack;
 use crate::util::format;
@@ -64,6 +64,70 @@ pub fn score(alerts: &[Alert]) -> f64 {
         .collect();
     let bonus = 1.0 + 0.25 * (typ.len().saturating_sub(1)) as f64;
     round2(sum * bonus)
+}
+
+/// Each rule's part of the score before the typology bonus (its alerts' severity
+/// weights, halved for each repeat), and the bonus.
+fn rule_parts(alerts: &[Alert]) -> (BTreeMap<&str, f64>, f64) {
+    let mut per_rule: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for a in alerts {
+        per_rule
+            .entry(&a.rule_id)
+            .or_default()
+            .push(severity_weight(a.severity));
+    }
+    let mut parts = BTreeMap::new();
+    for (rule, ws) in per_rule {
+        let mut ws = ws;
+        ws.sort_by(|a, b| b.total_cmp(a));
+        let mut factor = 1.0;
+        let mut sum = 0.0;
+        for w in ws {
+            sum += w * factor;
+            factor *= 0.5;
+        }
+        parts.insert(rule, sum);
+    }
+    let typ: BTreeSet<&str> = alerts
+        .iter()
+        .flat_map(|a| a.typologies.iter().map(String::as_str))
+        .collect();
+    let bonus = 1.0 + 0.25 * (typ.len().saturating_sub(1)) as f64;
+    (parts, bonus)
+}
+
+/// Each rule's part of the score without weights: its alerts' severity weights, halved
+/// for each repeat, times the typology bonus; by rule id. These are the features
+/// `redflag tune` weighs.
+pub fn base_parts(alerts: &[Alert]) -> BTreeMap<String, f64> {
+    let (parts, bonus) = rule_parts(alerts);
+    parts.into_iter().map(|(r, p)| (r.to_string(), p * bonus)).collect()
+}
+
+/// The score with weights, and each rule's part in it (highest contribution first, then
+/// by rule id): the sum over the rules of weight × the rule's part without weights
+/// ([`base_parts`]), rounded to two decimals.
+pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<ScorePart>) {
+    let mut sum = 0.0;
+    let mut parts: Vec<ScorePart> = base_parts(alerts)
+        .into_iter()
+        .map(|(rule_id, base)| {
+            let weight = weights.weight(&rule_id);
+            sum += weight * base;
+            ScorePart {
+                contribution: round2(weight * base),
+                base: round2(base),
+                weight,
+                rule_id,
+            }
+        })
+        .collect();
+    parts.sort_by(|a, b| {
+        b.contribution
+            .total_cmp(&a.contribution)
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
+    (round2(sum), parts)
 }
 
 /// A text column's codes into the global categories, read in place by row.
@@ -161,6 +225,7 @@ pub fn build(alerts: Vec<Alert>, txns: &DataFrame, pack: &Pack) -> Result<Vec<Ca
         detail: &detail,
         titles: pack.rules.iter().map(|r| (r.id(), r.def.title.as_str())).collect(),
         base_currency: &pack.base_currency,
+        weights: pack.weights.as_deref(),
     };
     // Cases are independent: built on the worker threads, then put in order.
     type Group = (Vec<String>, Vec<Alert>);
@@ -366,6 +431,7 @@ struct CaseContext<'a> {
     detail: &'a Detail,
     titles: BTreeMap<&'a str, &'a str>,
     base_currency: &'a str,
+    weights: Option<&'a ScoreWeights>,
 }
 
 impl CaseContext<'_> {
@@ -396,7 +462,10 @@ impl CaseContext<'_> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let score = score(&alerts);
+        let (score, score_parts) = match self.weights {
+            Some(w) => weighted_score(&alerts, w),
+            None => (score(&alerts), Vec::new()),
+        };
         let summary = self.summary(&accounts, &alerts, &rule_ids, &typologies, &tally, rows.len());
         let case_id = format!(
             "C-{}",
@@ -419,6 +488,7 @@ impl CaseContext<'_> {
             summary,
             transactions,
             alerts,
+            score_parts,
         }
     }
 

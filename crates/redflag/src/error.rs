@@ -75,6 +75,14 @@ pub enum Error {
         /// Every problem found.
         problems: Vec<PackProblem>,
     },
+    /// A weights file (`--weights`) has problems; all of them are listed.
+    #[error("{} problem(s) in weights file {}:\n{}", problems.len(), file.display(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Weights {
+        /// The weights file.
+        file: PathBuf,
+        /// Every problem found.
+        problems: Vec<PackProblem>,
+    },
     /// An input file cannot be screened as a whole.
     #[error("{path}: {message}")]
     Input {

@@ -438,6 +438,9 @@ pub struct PatternScore {
 pub struct Evaluation {
     /// The pack id and version.
     pub pack: String,
+    /// The score weights the cases were ranked with (`--weights`): the file, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<String>,
     /// Where the labels came from.
     pub labels: String,
     /// Transactions screened.
@@ -579,13 +582,49 @@ fn rank_by_label(truth: &Truth<'_>, cases: &[Case], typologies: &mut [TypologySc
     }
 }
 
+/// Whether a case is positive: one of its alerts holds a transaction of a non-decoy
+/// scheme (with a label column, a true row).
+fn is_positive(truth: &Truth<'_>, case: &Case) -> bool {
+    case.alerts.iter().any(|a| a.rows.iter().any(|&r| truth.is_hit(r)))
+}
+
 /// The ranking figures of `cases` (in rank order) against the labels.
 fn rank_score(truth: &Truth<'_>, cases: &[Case]) -> Ranking {
-    let positive: Vec<bool> = cases
-        .iter()
-        .map(|c| c.alerts.iter().any(|a| a.rows.iter().any(|&r| truth.is_hit(r))))
-        .collect();
+    let positive: Vec<bool> = cases.iter().map(|c| is_positive(truth, c)).collect();
     ranking_metrics(&positive, &RANKING_KS)
+}
+
+/// What the labels say of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseOutcome {
+    /// Positive as the case ranking counts it: the case holds a transaction of a
+    /// non-decoy scheme (with a label column, a true row).
+    pub positive: bool,
+    /// The scheme ids of the labelled transactions its alerts hold, decoys included,
+    /// sorted (none with a label column).
+    pub schemes: Vec<String>,
+}
+
+/// Each case's outcome against the labels, in the order of `cases`.
+pub fn case_outcomes(data: &Dataset, labels: &Labels, cases: &[Case]) -> Result<Vec<CaseOutcome>> {
+    let truth = Truth::new(labels, data)?;
+    Ok(cases
+        .iter()
+        .map(|c| {
+            let schemes: std::collections::BTreeSet<&str> = c
+                .alerts
+                .iter()
+                .flat_map(|a| a.rows.iter())
+                .filter_map(|&r| truth.row[r as usize])
+                .filter(|l| l.scheme != NONE)
+                .map(|l| labels.schemes[l.scheme as usize].as_str())
+                .collect();
+            CaseOutcome {
+                positive: is_positive(&truth, c),
+                schemes: schemes.into_iter().map(str::to_string).collect(),
+            }
+        })
+        .collect())
 }
 
 /// The typology a rule id belongs to: the id itself, or the id without a variant letter
@@ -899,6 +938,7 @@ fn score(pack: &Pack, data: &Dataset, labels: &Labels, run: &RuleRun, cases: &[C
     let (labelled_txns, decoy_txns) = label_txn_count(&truth);
     Ok(Evaluation {
         pack: format!("{} {}", pack.id, pack.version),
+        weights: pack.weights.as_ref().map(|w| w.source.clone()),
         labels: labels.source.clone(),
         rows: data.transactions.height() as u64,
         labelled_txns,

@@ -51,6 +51,7 @@ pub mod report;
 mod run;
 pub mod schema;
 mod setup;
+pub mod tune;
 mod util;
 pub mod watchlist;
 
@@ -59,7 +60,7 @@ use std::path::{Path, PathBuf};
 pub use util::cancel::Cancel;
 pub use util::format;
 
-pub use cases::{score, severity_weight, Case, CaseTxn, MAX_LISTED_TXNS};
+pub use cases::{score, severity_weight, weighted_score, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
@@ -68,8 +69,8 @@ pub use ingest::{
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue,
-    RefList, Rule, RuleDef, RuleKind, RuleRun, SearchLimit, Severity, Side, SideSel, Window, WindowError,
-    BUILTIN_MEASURES, TYPOLOGIES,
+    RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity, Side, SideSel, Window,
+    WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::error::{improve_serde_message, suggestion, unknown_field_in, Error, Location, PackProblem, Result};
 use crate::model::{
     clause_problem, explain_without, matches_any, placeholders, Dropped, ParamOverride, ParamValue, RefList, Rule,
-    RuleDef, TYPOLOGIES,
+    RuleDef, ScoreWeights, TYPOLOGIES,
 };
 use crate::schema;
 use crate::util::hash::sha256_hex;
@@ -243,6 +243,9 @@ pub struct Pack {
     /// Watch lists bound for `watchlist` rules, by name (`--list NAME=PATH` with a UN
     /// XML, OpenSanctions or plain watch-list CSV file).
     pub watch_lists: BTreeMap<String, std::sync::Arc<crate::watchlist::WatchList>>,
+    /// Score weights laid over the pack ([`Pack::with_weights`], `--weights`); `None`:
+    /// the score without weights.
+    pub weights: Option<std::sync::Arc<ScoreWeights>>,
     /// The source text, for locating problems.
     text: String,
     file: PathBuf,
@@ -407,6 +410,7 @@ impl Pack {
             lists,
             rules: Vec::new(),
             watch_lists: BTreeMap::new(),
+            weights: None,
             text: text.to_string(),
             file: file.to_path_buf(),
             is_toml,
@@ -1097,4 +1101,148 @@ pub fn parse_binding(s: &str) -> Result<(String, PathBuf)> {
             value: s.to_string(),
             message: "write NAME=PATH".into(),
         })
+}
+
+/// A weights file as written (docs/cases.md, "Weights").
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeightsFile {
+    #[serde(default)]
+    default: Option<serde_yaml_ng::Value>,
+    #[serde(default)]
+    rules: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+/// The fields a weights file may have.
+const WEIGHTS_FIELDS: &[&str] = &["default", "rules"];
+
+impl Pack {
+    /// The pack with the score weights of a weights file (YAML; docs/cases.md,
+    /// "Weights") laid over it. Every problem is reported with the file, line and rule:
+    /// an unknown rule id (with the closest one), a weight that is not a finite number at
+    /// least 0, an unknown field.
+    pub fn with_weights(&self, path: impl AsRef<Path>) -> Result<Pack> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            action: "reading",
+            source: e,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Weights {
+            file: path.to_path_buf(),
+            problems: vec![PackProblem {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: 0,
+                    column: 0,
+                },
+                rule_id: None,
+                field: String::new(),
+                message: format!("not UTF-8 text: {e}"),
+            }],
+        })?;
+        let weights = self.parse_weights(&text, path)?;
+        let mut pack = self.clone();
+        pack.weights = Some(std::sync::Arc::new(weights));
+        Ok(pack)
+    }
+
+    /// Checks a weights file's text against the pack's rules.
+    pub fn parse_weights(&self, text: &str, file: &Path) -> Result<ScoreWeights> {
+        let loc = |line: usize| Location {
+            file: file.to_path_buf(),
+            line,
+            column: 0,
+        };
+        let problem = |line: usize, rule_id: Option<&str>, field: String, message: String| PackProblem {
+            location: loc(line),
+            rule_id: rule_id.map(str::to_string),
+            field,
+            message,
+        };
+        let fail = |problems: Vec<PackProblem>| Error::Weights {
+            file: file.to_path_buf(),
+            problems,
+        };
+        let wf: WeightsFile = serde_yaml_ng::from_str(text).map_err(|e| {
+            let line = e.location().map_or(0, |l| l.line());
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            fail(vec![problem(
+                line,
+                None,
+                String::new(),
+                improve_serde_message(&msg, WEIGHTS_FIELDS),
+            )])
+        })?;
+        let mut problems = Vec::new();
+        let default_weight = match &wf.default {
+            None => 1.0,
+            Some(v) => match weight_value(v) {
+                Ok(w) => w,
+                Err(m) => {
+                    problems.push(problem(key_line(text, "default"), None, "default".into(), m));
+                    1.0
+                }
+            },
+        };
+        let mut rules = BTreeMap::new();
+        for (id, v) in &wf.rules {
+            let line = key_line(text, id);
+            let Some(rule) = self.rule(id) else {
+                let ids = self.rules.iter().map(|r| r.id());
+                problems.push(problem(
+                    line,
+                    Some(id),
+                    format!("rules.{id}"),
+                    format!("no rule `{id}` in pack {}{}", self.id, suggestion(id, ids)),
+                ));
+                continue;
+            };
+            match weight_value(v) {
+                Ok(w) => {
+                    rules.insert(rule.id().to_string(), w);
+                }
+                Err(m) => problems.push(problem(line, Some(rule.id()), format!("rules.{id}"), m)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        Ok(ScoreWeights {
+            source: file.display().to_string(),
+            sha256: sha256_hex(text.as_bytes()),
+            default_weight,
+            rules,
+        })
+    }
+}
+
+/// A weight as written: a finite number, at least 0.
+fn weight_value(v: &serde_yaml_ng::Value) -> std::result::Result<f64, String> {
+    let w = v
+        .as_f64()
+        .ok_or_else(|| "a weight is a number (such as 1.5); 1 leaves the rule as it is".to_string())?;
+    if !w.is_finite() {
+        return Err(format!("weight {w} is not a finite number"));
+    }
+    if w < 0.0 {
+        return Err(format!(
+            "weight {w} is negative; a weight is at least 0 (0 takes the rule out of the score)"
+        ));
+    }
+    Ok(w)
+}
+
+/// The 1-based line where `key:` is written (first match), 0 when not found.
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            let t = t.strip_prefix('"').or_else(|| t.strip_prefix('\'')).unwrap_or(t);
+            t.strip_prefix(key)
+                .map(|r| r.trim_start_matches(['"', '\'']))
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map_or(0, |i| i + 1)
 }

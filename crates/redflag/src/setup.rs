@@ -28,6 +28,9 @@ pub struct RunSpec {
     pub fx: Option<PathBuf>,
     /// Worker threads (`None`: the machine's cores).
     pub threads: Option<usize>,
+    /// A weights file laid over the pack: per-rule factors of the case score
+    /// ([`Pack::with_weights`], docs/cases.md).
+    pub weights: Option<PathBuf>,
 }
 
 impl RunSpec {
@@ -38,11 +41,14 @@ impl RunSpec {
         self.apply(Pack::merge(packs)?)
     }
 
-    /// A pack loaded beforehand with this spec's overrides, bindings and rule selection
-    /// applied (`packs` is not read).
+    /// A pack loaded beforehand with this spec's overrides, bindings, weights and rule
+    /// selection applied (`packs` is not read).
     pub fn apply(&self, pack: Pack) -> Result<Pack> {
         let sets: Vec<ParamOverride> = self.sets.iter().map(|s| s.parse()).collect::<Result<_>>()?;
         let mut pack = pack.with_bindings(&sets, &self.lists)?;
+        if let Some(w) = &self.weights {
+            pack = pack.with_weights(w)?;
+        }
         if !self.only.is_empty() {
             pack = pack.only(&self.only)?;
         }

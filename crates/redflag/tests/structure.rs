@@ -17,7 +17,7 @@ const FLOORS: &[&[&str]] = &[
     &["pack"],
     &["run"],
     &["cases"],
-    &["output", "report", "catalogue", "evaluate", "setup"],
+    &["output", "report", "catalogue", "evaluate", "tune", "setup"],
     &["lib"],
 ];
 

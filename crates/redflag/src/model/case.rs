@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Alert, Severity};
+use super::{Alert, ScorePart, Severity};
 
 /// At most this many transactions are listed with their details in a case.
 pub const MAX_LISTED_TXNS: usize = 1000;
@@ -87,4 +87,8 @@ pub struct Case {
     pub transactions: Vec<CaseTxn>,
     /// The alerts, by rule then time.
     pub alerts: Vec<Alert>,
+    /// Each rule's part in the score, highest first: present only when score weights
+    /// were given (`--weights`); without them the file leaves the field out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub score_parts: Vec<ScorePart>,
 }

@@ -10,6 +10,7 @@ mod params;
 mod rule;
 mod severity;
 mod side;
+mod weights;
 pub(crate) mod window;
 
 pub use alert::{alert_id, Alert, Degraded, Dropped, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
@@ -20,4 +21,5 @@ pub use rule::{clause_problem, explain_without, placeholders, Condition, Rule, R
 pub(crate) use rule::{is_identifier, matches_any};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
+pub use weights::{ScorePart, ScoreWeights};
 pub use window::{Window, WindowError};

@@ -101,6 +101,9 @@ pub struct Manifest {
     pub mapping: String,
     /// The FX table, when one was given: path and sha256.
     pub fx: Option<(String, String)>,
+    /// The score weights, when a weights file was given (`--weights`): path and sha256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<(String, String)>,
     /// Each input.
     pub inputs: Vec<InputSummary>,
     /// Rows read, all inputs.
@@ -164,6 +167,7 @@ impl Manifest {
             lists: list_infos(pack),
             mapping: mapping.to_string(),
             fx,
+            weights: pack.weights.as_ref().map(|w| (w.source.clone(), w.sha256.clone())),
             inputs: ds.inputs.clone(),
             rows_read: ds.inputs.iter().map(|i| i.rows_read).sum(),
             rows_screened: ds.rows_screened(),

@@ -601,8 +601,13 @@ fn case_json(c: &Case) -> serde_json::Value {
             ])
         })
         .collect();
+    // With weights, the score's parts follow the summary.
+    let summary = match super::score_parts_line(c) {
+        Some(line) => format!("{} {line}", c.summary),
+        None => c.summary.clone(),
+    };
     json!({
-        "s": c.summary,
+        "s": summary,
         "acc": c.accounts,
         "typ": c.typologies,
         "rules": c.rule_ids,

@@ -342,6 +342,9 @@ fn case_section(o: &mut String, cf: &CasesFile, c: &Case) {
         c.score
     );
     let _ = writeln!(o, "{}\n", md(&c.summary));
+    if let Some(line) = super::score_parts_line(c) {
+        let _ = writeln!(o, "{}\n", md(&line));
+    }
     let names = names_of(c);
     let accounts: Vec<String> = c
         .accounts

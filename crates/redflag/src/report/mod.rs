@@ -176,6 +176,32 @@ fn severity_index(s: Severity) -> usize {
     }
 }
 
+/// The score's parts in one line, when the case was scored with weights: each rule's
+/// weight × its part without weights = its contribution, highest first.
+pub(crate) fn score_parts_line(case: &Case) -> Option<String> {
+    if case.score_parts.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = case
+        .score_parts
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} × {} = {}",
+                p.rule_id,
+                p.weight,
+                crate::util::format::number(p.base),
+                crate::util::format::number(p.contribution)
+            )
+        })
+        .collect();
+    Some(format!(
+        "Score {} with weights (rule: weight × part without weights = contribution): {}.",
+        crate::util::format::number(case.score),
+        parts.join("; ")
+    ))
+}
+
 /// The party names seen for each account in a case's transactions (most frequent first).
 pub(crate) fn names_of(case: &Case) -> BTreeMap<String, Vec<String>> {
     let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();

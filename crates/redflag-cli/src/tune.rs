@@ -1,0 +1,198 @@
+//! `redflag tune`: score weights fitted on labelled outcomes, written as a weights file
+//! that `screen --weights` and `evaluate --weights` apply. Parsing and printing only: the
+//! fitting is `redflag::tune`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use redflag::evaluate::Labels;
+use redflag::tune::{TuneOptions, TuneResult};
+use redflag::RunSpec;
+
+use crate::CliError;
+
+#[derive(Args)]
+pub struct TuneArgs {
+    /// Input files (CSV, Parquet, NDJSON) or glob patterns.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Labels file (CSV or Parquet): txn_id,scheme_id,typology[,account,role,pattern], as `redflag generate`
+    /// writes it.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "label_column",
+        required_unless_present = "label_column"
+    )]
+    labels: Option<PathBuf>,
+    /// A column of the input that is true (1, true, yes) for laundering rows, such as AMLworld's `Is Laundering`
+    /// (no schemes: the split is by case).
+    #[arg(long, value_name = "NAME")]
+    label_column: Option<String>,
+    /// A rule pack; default: the built-in fatf-core pack.
+    #[arg(long = "rules", value_name = "PACK")]
+    rules: Option<PathBuf>,
+    /// A mapping preset: canonical, amlworld.
+    #[arg(long, conflicts_with = "mapping")]
+    preset: Option<String>,
+    /// A mapping file (YAML).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// FX rates into the base currency.
+    #[arg(long, value_name = "FILE")]
+    fx: Option<PathBuf>,
+    /// Override a parameter: NAME=VALUE or RULE.NAME=VALUE.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Bind or replace a reference list: NAME=PATH.
+    #[arg(long = "list", value_name = "NAME=PATH")]
+    list: Vec<String>,
+    /// Run only these rules (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    only: Vec<String>,
+    /// The weights file to write (YAML; the figures in its header comments).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Also write the fit and the figures as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// The L2 penalty on the scaled coefficients; default: chosen among 0.001, 0.01, 0.1, 1
+    /// and 10 on the tuning cases alone (split again by scheme).
+    #[arg(long, value_name = "X", value_parser = crate::finite_number)]
+    l2: Option<f64>,
+    /// Gradient steps of the fit.
+    #[arg(long, default_value_t = TuneOptions::default().iterations, value_name = "N")]
+    iterations: usize,
+    /// The share of schemes put in the test part (0 to 1).
+    #[arg(long, default_value_t = TuneOptions::default().test_share, value_name = "X", value_parser = crate::finite_number)]
+    test_share: f64,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn tune(args: TuneArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    if args.l2.is_some_and(|x| x < 0.0) || !(0.0..=1.0).contains(&args.test_share) {
+        return Err(CliError::Usage(format!(
+            "--l2 {} --test-share {}: the penalty is at least 0 and the test share from 0 to 1",
+            args.l2.map_or("(chosen)".to_string(), |x| x.to_string()),
+            args.test_share
+        )));
+    }
+    let spec = RunSpec {
+        packs: args.rules.iter().cloned().collect(),
+        sets: args.set.clone(),
+        lists: crate::list_bindings(&args.list)?,
+        only: args.only.clone(),
+        preset: args.preset.clone(),
+        mapping: args.mapping.clone(),
+        fx: args.fx.clone(),
+        threads: None,
+        weights: None,
+    };
+    let pack = spec.pack()?;
+    let file_labels = args.labels.as_ref().map(Labels::load).transpose()?;
+    let mut opts = spec.ingest_options(&pack)?;
+    if let (Some(c), Some(m)) = (&args.label_column, opts.mapping.as_mut()) {
+        m.label = Some(c.clone());
+    }
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let spinner = show.then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message("reading inputs");
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let data = redflag::ingest(&args.inputs, &opts)?;
+    let labels = match (file_labels, &args.label_column) {
+        (Some(l), _) => l,
+        (None, Some(c)) => Labels::from_column(&data, c)?,
+        (None, None) => return Err(CliError::Usage("give --labels FILE or --label-column NAME".into())),
+    };
+    if let Some(pb) = &spinner {
+        pb.set_message("screening and fitting");
+    }
+    let options = TuneOptions {
+        l2: args.l2,
+        iterations: args.iterations,
+        test_share: args.test_share,
+    };
+    let result = redflag::tune::tune(&pack, &data, &labels, &options)?;
+    if let Some(pb) = &spinner {
+        pb.finish_and_clear();
+    }
+    let mut files = vec![(args.out.clone(), redflag::tune::weights_yaml(&result).into_bytes())];
+    if let Some(j) = &args.json {
+        let mut bytes = serde_json::to_vec_pretty(&result).map_err(|e| CliError::Usage(e.to_string()))?;
+        bytes.push(b'\n');
+        files.push((j.clone(), bytes));
+    }
+    for (path, bytes) in files {
+        write_one(&path, bytes)?;
+    }
+    if !args.quiet {
+        write!(stdout, "{}", render(&result, &args.out))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one file through the library's atomic writer.
+fn write_one(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), CliError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{}: give a file name", path.display())))?
+        .to_string_lossy()
+        .to_string();
+    redflag::write_files(&dir, &[(name, bytes)], &[])?;
+    Ok(())
+}
+
+/// The split, the weights and the figures before and after, for the terminal.
+fn render(r: &TuneResult, out: &std::path::Path) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "pack {}, labels {}", r.pack, r.labels);
+    let _ = writeln!(
+        o,
+        "split by scheme: {} schemes to tune on, {} to test on; cases: {} tuned on ({} positive), {} tested on, {} left out",
+        r.tune_schemes, r.test_schemes, r.tune_cases, r.tune_positive, r.test_cases, r.left_out_cases
+    );
+    for t in &r.l2_trials {
+        let ap = t
+            .average_precision
+            .map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0));
+        let _ = writeln!(o, "L2 {:<6} validation average precision {ap}", t.l2);
+    }
+    let _ = writeln!(o, "L2 penalty used: {}", r.l2);
+    let _ = writeln!(o, "\nrule        weight  tuning cases (positive)");
+    for w in &r.rules {
+        let _ = writeln!(
+            o,
+            "{:<10} {:>7}  {} ({})",
+            crate::term::clean(&w.rule_id),
+            w.weight,
+            w.tune_cases,
+            w.tune_positive
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\ntest cases: {} ({} positive)\n                      before    after",
+        r.after.cases, r.after.positive_cases
+    );
+    for line in redflag::tune::figure_lines(&r.before, &r.after) {
+        let _ = writeln!(o, "{line}");
+    }
+    let _ = writeln!(
+        o,
+        "\nweights written to {}",
+        crate::term::clean(&out.display().to_string())
+    );
+    o
+}
