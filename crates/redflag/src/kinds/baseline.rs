@@ -6,7 +6,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Checker, Field, Kind};
-use crate::engine::{dedup, display_value, fill, gather_rows, json_value, make_alert, AlertParts, Prepared, Scope};
+use crate::engine::{
+    dedup, display_value, fill, gather_rows_coded, json_value, make_alert, AlertParts, Prepared, Scope,
+};
 use crate::error::{suggestion, Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
@@ -506,15 +508,21 @@ fn unit_measures(
     let cols = crate::engine::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
     let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
-    let mut data = gather_rows(prep, &kept_rows, &cols)?;
+    let peer_col = spec.peer_by.as_deref();
+    // Columns the measure only counts the distinct values of (`count(DISTINCT
+    // counterparty)`), and the peer column, which is read once a unit, stay
+    // dictionary-encoded: decoding millions of rows into text would take gigabytes.
+    let measure_plan = crate::engine::rolling::plan(&[("current".to_string(), spec.measure.clone())]);
+    let counted_only = |c: &str| measure_plan.as_ref().is_some_and(|p| p.counts_distinct_only(c));
+    let coded: Vec<String> = cols.iter().filter(|c| counted_only(c)).cloned().collect();
+    let mut data = gather_rows_coded(prep, &kept_rows, &cols, &coded)?;
     let unit_ids: Vec<u32> = keep.iter().map(|&i| unit_of_row[i]).collect();
     data.with_column(Column::new("__u".into(), unit_ids))
         .rule_ctx(rule.id(), || "numbering the units".into())?;
     let m = expr::compile(&spec.measure).rule_ctx(rule.id(), || "compiling `measure`".into())?;
     let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
-    let peer_col = spec.peer_by.as_deref();
     if let Some(p) = peer_col {
-        aggs.push(col(p).cast(DataType::String).first().alias("__peer"));
+        aggs.push(col(p).first().cast(DataType::String).alias("__peer"));
     }
     let per_unit = data
         .lazy()
