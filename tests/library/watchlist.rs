@@ -496,3 +496,18 @@ fn names_of_any_length_are_found_by_themselves_and_the_bounds_lose_nothing() {
         assert_eq!(ids(&got), ids(&want), "`{p}`");
     }
 }
+
+/// A token holding one letter 255 times or more (a key's letter counts stop there): a
+/// one-letter typo in it is still the near spelling it is, as in a short token. The
+/// shortcut that compares letter counts before Jaro-Winkler must not turn it away.
+#[test]
+fn a_typo_in_a_very_long_token_is_still_a_near_spelling() {
+    let long = "ab".repeat(1000);
+    let csv = format!("name,aliases,birth_date,country,list,reference\n{long}c Nurmatov,,,,Test,T-1\n");
+    let list = WatchList::parse(csv.as_bytes(), Path::new("long-token.csv")).unwrap();
+    let m = Matcher::new(&list, MIN_SCORE);
+    let found = m.screen(&Party::new(&format!("{long}d Nurmatov")));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].pairs.len(), 2, "{}", found[0].explain());
+    assert!(m.screen(&Party::new("Abab Nurmatov")).is_empty());
+}

@@ -270,7 +270,8 @@ pub fn explained_name_tokens(text: &str) -> Vec<String> {
     out
 }
 
-/// Letter counts of a key: `a`–`z`, digits, and one slot for anything else.
+/// Letter counts of a key: `a`–`z`, digits, and one slot for anything else; a count
+/// stops at 255 (see [`similarity_bound`]).
 type Hist = [u8; 28];
 
 fn hist(key: &[char]) -> Hist {
@@ -287,9 +288,13 @@ fn hist(key: &[char]) -> Hist {
 }
 
 /// An upper bound of [`similarity`] from letter counts and the common prefix: Jaro
-/// cannot match more letters than the two keys share.
+/// cannot match more letters than the two keys share. When both keys hold a letter 255
+/// times or more, its shared count is not known: no bound (1.0).
 fn similarity_bound(a: &[char], ha: &Hist, b: &[char], hb: &Hist) -> f64 {
     if a == b {
+        return 1.0;
+    }
+    if ha.iter().zip(hb).any(|(x, y)| *x == u8::MAX && *y == u8::MAX) {
         return 1.0;
     }
     let m: u32 = ha.iter().zip(hb).map(|(x, y)| (*x).min(*y) as u32).sum();
