@@ -2,7 +2,8 @@
 //! `key_of`) and the matcher over it: no panic on any text; parsing is deterministic;
 //! every token has a non-empty matching key without white space, which is the key of its
 //! Latin form; and a name put on a list is found when the same name is screened, whenever
-//! it is distinctive (two distinct ordinary name tokens; see `redflag_fuzz::distinctive`).
+//! it is distinctive (two distinct ordinary name tokens; see `redflag_fuzz::distinctive`),
+//! and the matcher's shortcuts lose no match (`redflag_fuzz::check_bounds_lose_nothing`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -37,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let m = Matcher::new(&list, 80.0);
     let hits = m.screen(&Party::new(text));
+    redflag_fuzz::check_bounds_lose_nothing(&hits, &Matcher::new(&list, 0.0), &Party::new(text), 80.0);
     assert!(
         hits.iter().any(|h| h.entry == 0),
         "a listed name is not found by itself: {text:?} ({:?})",

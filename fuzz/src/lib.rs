@@ -140,7 +140,8 @@ pub fn check_pack_runs(pack: &Pack) {
 /// panic; an error names the file; a list that loads says it was read in `format`, every
 /// entry has a name and says where it was read, the entry count adds up, and a matcher
 /// built over it screens each entry's own name without a panic, finding the entry itself
-/// whenever the name is distinctive (see [`distinctive`]).
+/// whenever the name is distinctive (see [`distinctive`]) and losing no match to its
+/// shortcuts (see [`check_bounds_lose_nothing`]).
 pub fn check_watchlist(bytes: &[u8], name: &str, format: redflag::watchlist::ListFormat) {
     use redflag::watchlist::{EntryKind, Matcher, Party, WatchList};
     let path = scratch().join(name);
@@ -158,9 +159,11 @@ pub fn check_watchlist(bytes: &[u8], name: &str, format: redflag::watchlist::Lis
                 );
             }
             let m = Matcher::new(&list, 80.0);
+            let exhaustive = Matcher::new(&list, 0.0);
             for (i, e) in list.entries.iter().enumerate().take(8) {
                 let party = Party::new(&e.name).organisation(e.kind == EntryKind::Organisation);
                 let found = m.screen(&party);
+                check_bounds_lose_nothing(&found, &exhaustive, &party, 80.0);
                 for hit in &found {
                     assert!(
                         hit.score.is_finite() && hit.name_score.is_finite(),
@@ -203,4 +206,37 @@ pub fn distinctive(name: &str) -> bool {
     keys.sort_unstable();
     keys.dedup();
     keys.len() >= 2
+}
+
+/// The matcher's candidate index and early bounds only set aside names that cannot reach
+/// its minimum score: `found`, a screening of `party` at `min_score`, holds every entry
+/// that an exhaustive screening (at 0) scores at `min_score` or over, with the same score,
+/// and nothing else. The party has no birth date or country, so its score is its name
+/// score; a margin of 0.001 leaves out scores on the edge of `min_score`.
+pub fn check_bounds_lose_nothing(
+    found: &[redflag::watchlist::Match],
+    exhaustive: &redflag::watchlist::Matcher,
+    party: &redflag::watchlist::Party<'_>,
+    min_score: f64,
+) {
+    let all = exhaustive.screen(party);
+    for m in found {
+        assert!(m.score >= min_score, "a match under the minimum score: {}", m.explain());
+        let same = all.iter().find(|a| a.entry == m.entry);
+        assert!(
+            same.is_some_and(|a| a.score == m.score),
+            "`{}`: a match the exhaustive screening scores otherwise: {} / {:?}",
+            party.name,
+            m.explain(),
+            same.map(|a| a.explain())
+        );
+    }
+    for a in all.iter().filter(|a| a.score >= min_score + 0.001) {
+        assert!(
+            found.iter().any(|m| m.entry == a.entry),
+            "`{}`: the screening at {min_score} loses a match the exhaustive one finds: {}",
+            party.name,
+            a.explain()
+        );
+    }
 }

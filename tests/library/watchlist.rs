@@ -426,3 +426,88 @@ fn san01_through_the_api_keeps_the_best_entry_for_a_name() {
     assert_eq!(alerts[0].measures["reference"], "T-FULL", "{}", alerts[0].explanation);
     assert_eq!(alerts[0].linked_accounts, ["PAYEE"]);
 }
+
+/// Names of any length, with or without repeated tokens, as a long organisation name or
+/// a long chain of personal names can be: each listed name is found when it is screened
+/// as listed, and screening at SAN-01's score finds exactly what a screening at 0 finds
+/// at that score or over (the matcher's candidate index and early bounds only skip names
+/// that cannot reach it, however many tokens the names have).
+#[test]
+fn names_of_any_length_are_found_by_themselves_and_the_bounds_lose_nothing() {
+    const WORDS: &[&str] = &[
+        "Toktogulov",
+        "Sarybaev",
+        "Nurmatov",
+        "Esenova",
+        "Kuznetsov",
+        "Bekmuratova",
+        "Asanaliev",
+        "Osmonkulov",
+        "Abdrakhmanov",
+        "Karimova",
+        "Usenbaev",
+        "Tashmatov",
+        "Zhoroev",
+        "Kalybekova",
+        "Imanaliev",
+        "Dzhumabekov",
+        "Orozbaeva",
+        "Sadykov",
+    ];
+    let name = |len: usize, step: usize, cycle: usize| -> String {
+        let words: Vec<&str> = (0..len).map(|i| WORDS[(i * step) % cycle]).collect();
+        words.join(" ")
+    };
+    let mut names: Vec<String> = Vec::new();
+    for len in [2, 5, 15, 16, 17, 20, 24, 33, 40] {
+        names.push(name(len, 1, WORDS.len())); // distinct up to 18 tokens, then repeated
+        names.push(name(len, 5, 3)); // three names, repeated
+        names.push(name(len, 7, 11));
+    }
+    names.sort();
+    names.dedup();
+    let rows: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n},,,,Test,L-{i}"))
+        .collect();
+    let csv = format!("name,aliases,birth_date,country,list,reference\n{}\n", rows.join("\n"));
+    let list = WatchList::parse(csv.as_bytes(), Path::new("long.csv")).unwrap();
+    assert_eq!(list.entries.len(), names.len());
+    let at_min = Matcher::new(&list, MIN_SCORE);
+    let all = Matcher::new(&list, 0.0);
+    let mut parties: Vec<String> = names.clone();
+    // Parts and mixes of the listed names: the bounds must keep their matches too.
+    parties.extend(names.iter().map(|n| n.split(' ').skip(1).collect::<Vec<_>>().join(" ")));
+    parties.extend(names.windows(2).map(|w| format!("{} {}", w[0], w[1])));
+    for (i, n) in names.iter().enumerate() {
+        let found = at_min.screen(&Party::new(n));
+        assert!(
+            found.iter().any(|m| m.entry == i),
+            "`{n}` ({} tokens) is not found by itself: {found:?}",
+            n.split(' ').count()
+        );
+    }
+    for p in &parties {
+        let got = at_min.screen(&Party::new(p));
+        let mut want = all.screen(&Party::new(p));
+        want.retain(|m| m.score >= MIN_SCORE);
+        let ids = |v: &[redflag::watchlist::Match]| v.iter().map(|m| (m.entry, m.score)).collect::<Vec<_>>();
+        assert_eq!(ids(&got), ids(&want), "`{p}`");
+    }
+}
+
+/// A token holding one letter 255 times or more (a key's letter counts stop there): a
+/// one-letter typo in it is still the near spelling it is, as in a short token. The
+/// shortcut that compares letter counts before Jaro-Winkler must not turn it away.
+#[test]
+fn a_typo_in_a_very_long_token_is_still_a_near_spelling() {
+    let long = "ab".repeat(1000);
+    let csv = format!("name,aliases,birth_date,country,list,reference\n{long}c Nurmatov,,,,Test,T-1\n");
+    let list = WatchList::parse(csv.as_bytes(), Path::new("long-token.csv")).unwrap();
+    let m = Matcher::new(&list, MIN_SCORE);
+    let found = m.screen(&Party::new(&format!("{long}d Nurmatov")));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].pairs.len(), 2, "{}", found[0].explain());
+    assert!(m.screen(&Party::new("Abab Nurmatov")).is_empty());
+}

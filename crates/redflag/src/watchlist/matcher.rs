@@ -270,7 +270,8 @@ pub fn explained_name_tokens(text: &str) -> Vec<String> {
     out
 }
 
-/// Letter counts of a key: `a`–`z`, digits, and one slot for anything else.
+/// Letter counts of a key: `a`–`z`, digits, and one slot for anything else; a count
+/// stops at 255 (see [`similarity_bound`]).
 type Hist = [u8; 28];
 
 fn hist(key: &[char]) -> Hist {
@@ -287,9 +288,13 @@ fn hist(key: &[char]) -> Hist {
 }
 
 /// An upper bound of [`similarity`] from letter counts and the common prefix: Jaro
-/// cannot match more letters than the two keys share.
+/// cannot match more letters than the two keys share. When both keys hold a letter 255
+/// times or more, its shared count is not known: no bound (1.0).
 fn similarity_bound(a: &[char], ha: &Hist, b: &[char], hb: &Hist) -> f64 {
     if a == b {
+        return 1.0;
+    }
+    if ha.iter().zip(hb).any(|(x, y)| *x == u8::MAX && *y == u8::MAX) {
         return 1.0;
     }
     let m: u32 = ha.iter().zip(hb).map(|(x, y)| (*x).min(*y) as u32).sum();
@@ -731,7 +736,7 @@ impl Matcher {
     ) -> Option<Scored> {
         let v = &self.variants[var as usize];
         self.pair_candidates(ptoks, hits, v, &mut scratch.cands);
-        if self.bound_below_min(&scratch.cands, ptoks, v) {
+        if self.bound_below_min(ptoks, v, scratch) {
             return None;
         }
         let (num, den) = pair_greedily(ptoks, v, scratch)?;
@@ -820,29 +825,26 @@ impl Matcher {
 
     /// An upper bound first: each party token and each listed token at its best pair,
     /// over the least the denominator can be. True when even that stays under the
-    /// minimum score (most candidates stop here).
-    fn bound_below_min(&self, cands: &[PairCand], ptoks: &[(usize, PTok<'_>)], v: &Variant) -> bool {
-        let mut by_p = [0.0f64; 16];
-        let mut by_l = [0.0f64; 16];
-        let (mut sum_p, mut sum_l) = (0.0, 0.0);
-        for pc in cands.iter() {
+    /// minimum score (most candidates stop here). Every token counts, however many the
+    /// names have: a bound that left some out would turn away a name that matches.
+    fn bound_below_min(&self, ptoks: &[(usize, PTok<'_>)], v: &Variant, scratch: &mut Scratch) -> bool {
+        let (by_p, by_l) = (&mut scratch.best_p, &mut scratch.best_l);
+        by_p.clear();
+        by_p.resize(ptoks.len(), 0.0);
+        by_l.clear();
+        by_l.resize(v.tokens.len(), 0.0);
+        for pc in &scratch.cands {
             let x = pc.c * pc.w;
-            if pc.pi < 16 && pc.li < 16 {
-                by_p[pc.pi] = by_p[pc.pi].max(x);
-                by_l[pc.li] = by_l[pc.li].max(x);
-            } else {
-                sum_p = f64::INFINITY;
-            }
+            by_p[pc.pi] = by_p[pc.pi].max(x);
+            by_l[pc.li] = by_l[pc.li].max(x);
         }
-        sum_p += by_p.iter().sum::<f64>();
-        sum_l += by_l.iter().sum::<f64>();
-        let num_ub = sum_p.min(sum_l);
+        let num_ub = by_p.iter().sum::<f64>().min(by_l.iter().sum::<f64>());
         let den_lb = ptoks
             .iter()
             .map(|(_, p)| miss_weight(p.tok.class, p.weight))
             .sum::<f64>()
             .max(v.tokens.iter().map(|t| miss_weight(t.class, t.weight)).sum::<f64>());
-        if num_ub.is_finite() && den_lb > 0.0 {
+        if den_lb > 0.0 {
             let ub = 100.0 * (num_ub / den_lb).min(1.0) * evidence_factor(num_ub);
             if ub < self.min_score {
                 return true;
@@ -1181,6 +1183,10 @@ struct Scratch {
     p_used: Vec<bool>,
     l_used: Vec<bool>,
     pairs: Vec<(usize, usize, f64, f64)>,
+    /// The best credited weight of each party token, then of each listed token, for the
+    /// upper bound.
+    best_p: Vec<f64>,
+    best_l: Vec<f64>,
 }
 
 /// A scored name before it becomes a [`Match`].
