@@ -502,7 +502,6 @@ fn generate(
         fraction,
         typologies: typologies.unwrap_or_default(),
         profile,
-        ..redflag_synth::SynthConfig::default()
     };
     let data = py
         .detach(|| redflag_synth::generate(&cfg))
