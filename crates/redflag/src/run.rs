@@ -259,7 +259,8 @@ mod tests {
     use crate::ingest::Dataset;
 
     /// Screening a slice of accounts at a time finds exactly what screening them all at
-    /// once finds, whatever the slice size (aggregate and baseline rules slice).
+    /// once finds, whatever the slice size (aggregate and baseline rules slice; baseline
+    /// rules with peers measure their units a slice's rows at a time).
     #[test]
     fn account_slices_change_no_alert() {
         let cfg = redflag_synth::SynthConfig {

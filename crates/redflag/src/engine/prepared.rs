@@ -205,6 +205,13 @@ impl<'a> Prepared<'a> {
         self.ds.columns_read.as_deref()
     }
 
+    /// How many rows a kind that works account by account holds at a time (see
+    /// [`crate::engine::Scope::side_rows_sliced`]); kinds that must see every account at
+    /// once use it to bound what they gather at a time.
+    pub(crate) fn slice_rows(&self) -> usize {
+        self.slice_rows
+    }
+
     /// Sets how many rows a slice of accounts holds (tests: to force several slices).
     #[cfg(test)]
     pub(crate) fn set_slice_rows(&mut self, rows: usize) {

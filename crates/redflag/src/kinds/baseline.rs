@@ -1,6 +1,6 @@
 #![doc = include_str!("../../../../docs/kinds/baseline.md")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -285,13 +285,47 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
     }
 }
 
-/// One account's period (or reactivation window) and its values.
+/// One account's period (or reactivation window). Its rows are a run of the rows
+/// screened (sorted by account and time): `rows[first..first + count]`.
 struct Unit {
     account: u32,
     start: i64,
     end: i64,
-    rows: Vec<u32>,
+    first: u32,
+    count: u32,
+}
+
+/// The units compared (with a history, a gap or peers) and their values, `stride` (the
+/// rule's names) a unit, in one array: millions of units need no allocation each.
+struct Compared {
+    units: Vec<usize>,
     values: Vec<Option<f64>>,
+    stride: usize,
+}
+
+impl Compared {
+    fn of(&self, k: usize) -> &[Option<f64>] {
+        &self.values[k * self.stride..(k + 1) * self.stride]
+    }
+}
+
+/// Peer values, each kept once: a unit holds the index of its own.
+#[derive(Default)]
+struct PeerValues {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl PeerValues {
+    fn intern(&mut self, v: &str) -> u32 {
+        if let Some(i) = self.index.get(v) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(v.to_string());
+        self.index.insert(v.to_string(), i);
+        i
+    }
 }
 
 /// The measure of an empty period: 0 for a measure that is one `sum(...)` or
@@ -411,17 +445,33 @@ fn run_rows(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let (unit_of_row, mut units, gaps) = units_of_rows(spec, shared, &rows);
+    let (unit_of_row, units, gaps) = units_of_rows(spec, shared, &rows);
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let (current, peer_value) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+    let (current, peer_value, _peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+    drop(unit_of_row);
     let peer_stats = peer_stats(spec, &units, &current, &peer_value);
-    compare_units(spec, shared, &mut units, &current, &peer_value, &peer_stats, &gaps);
-    let Some((comparable, fired)) = threshold(rule, spec, &units)? else {
-        return Ok(Vec::new());
+    // Units compared and tested a slice at a time; only those that fire are kept.
+    let mut firing = Compared {
+        units: Vec::new(),
+        values: Vec::new(),
+        stride: spec.names.len(),
     };
-    unit_alerts(rule, spec, prep, &units, &comparable, &fired)
+    let step = prep.slice_rows().max(1);
+    for from in (0..units.len()).step_by(step) {
+        let range = from..(from + step).min(units.len());
+        let per = (&current[..], &peer_value[..], &peer_stats);
+        let compared = compare_units(spec, shared, (&units, range), per, &gaps);
+        let Some(fired) = threshold(rule, spec, &compared)? else {
+            continue;
+        };
+        for (k, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
+            firing.units.push(compared.units[k]);
+            firing.values.extend_from_slice(compared.of(k));
+        }
+    }
+    unit_alerts(rule, spec, prep, (&rows, &units), &firing)
 }
 
 /// The units the rows fall in: (account, period), or (account, reactivation) in dormancy
@@ -441,7 +491,7 @@ fn units_of_rows(
     match &spec.mode {
         Mode::Dormancy(_) => {
             let (offsets, reacts) = (&shared.reactivations.0, &shared.reactivations.1);
-            for r in rows {
+            for (i, r) in rows.iter().enumerate() {
                 // The reactivation this row falls in, if any: the latest one at or before
                 // it, no more than `window` before it.
                 let mine = &reacts[offsets[r.0 as usize]..offsets[r.0 as usize + 1]];
@@ -458,19 +508,19 @@ fn units_of_rows(
                             account: r.0,
                             start,
                             end: start + w,
-                            rows: Vec::new(),
-                            values: Vec::new(),
+                            first: i as u32,
+                            count: 0,
                         });
                         gaps.push(gap as f64 / day as f64);
                     }
                 }
                 let ui = units.len() - 1;
-                units[ui].rows.push(r.2);
+                add_row(&mut units[ui], i);
                 unit_of_row.push(ui as u32);
             }
         }
         _ => {
-            for r in rows {
+            for (i, r) in rows.iter().enumerate() {
                 let p = (r.1 - origin).div_euclid(w);
                 let start = origin + p * w;
                 match units.last() {
@@ -479,12 +529,12 @@ fn units_of_rows(
                         account: r.0,
                         start,
                         end: start + w - 1,
-                        rows: Vec::new(),
-                        values: Vec::new(),
+                        first: i as u32,
+                        count: 0,
                     }),
                 }
                 let ui = units.len() - 1;
-                units[ui].rows.push(r.2);
+                add_row(&mut units[ui], i);
                 unit_of_row.push(ui as u32);
             }
         }
@@ -492,8 +542,18 @@ fn units_of_rows(
     (unit_of_row, units, gaps)
 }
 
+/// Adds row `i` of the rows screened to `unit`, whose rows are the run just before it.
+fn add_row(unit: &mut Unit, i: usize) {
+    debug_assert_eq!(
+        unit.first as usize + unit.count as usize,
+        i,
+        "a unit's rows are one run"
+    );
+    unit.count += 1;
+}
+
 /// Each unit's measure and peer value.
-type PerUnit = (Vec<Option<f64>>, Vec<Option<String>>);
+type PerUnit = (Vec<Option<f64>>, Vec<Option<u32>>, PeerValues);
 
 /// The measure of each unit (`None` for a unit with no value) and, with `peer_by`, each
 /// unit's peer value.
@@ -505,59 +565,82 @@ fn unit_measures(
     unit_of_row: &[u32],
     n_units: usize,
 ) -> Result<PerUnit> {
-    let cols = crate::engine::read_columns(rule, &[]);
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
-    let kept_rows: Vec<(u32, i64, u32, Side)> = keep.iter().map(|&i| rows[i]).collect();
-    let peer_col = spec.peer_by.as_deref();
+    let mut current: Vec<Option<f64>> = vec![None; n_units];
+    let mut peer_value: Vec<Option<u32>> = vec![None; n_units];
+    let mut peers = PeerValues::default();
+    // Whole units, a slice's rows at a time (a unit's rows are one run, and units are
+    // numbered in row order): what is gathered and grouped stays small even when every
+    // account is screened at once (peers).
+    let mut from = 0;
+    while from < keep.len() {
+        let mut to = (from + prep.slice_rows().max(1)).min(keep.len());
+        while to < keep.len() && unit_of_row[keep[to]] == unit_of_row[keep[to - 1]] {
+            to += 1;
+        }
+        let part: Vec<(u32, i64, u32, Side)> = keep[from..to].iter().map(|&i| rows[i]).collect();
+        let units: Vec<u32> = keep[from..to].iter().map(|&i| unit_of_row[i]).collect();
+        let per_unit = measure_units(rule, spec, prep, &part, units)?;
+        let uid = per_unit
+            .column("__u")
+            .and_then(|c| c.u32().cloned())
+            .rule_ctx(rule.id(), || "reading the units".into())?;
+        let cur = per_unit
+            .column("current")
+            .and_then(|c| c.f64().cloned())
+            .rule_ctx(rule.id(), || "reading `measure`".into())?;
+        let pv = match spec.peer_by {
+            Some(_) => Some(
+                per_unit
+                    .column("__peer")
+                    .and_then(|c| c.str().cloned())
+                    .rule_ctx(rule.id(), || "reading `peer_by`".into())?,
+            ),
+            None => None,
+        };
+        for k in 0..per_unit.height() {
+            if let Some(u) = uid.get(k) {
+                current[u as usize] = cur.get(k);
+                if let Some(pv) = &pv {
+                    peer_value[u as usize] = pv.get(k).map(|v| peers.intern(v));
+                }
+            }
+        }
+        from = to;
+    }
+    Ok((current, peer_value, peers))
+}
+
+/// The measure (and, with `peer_by`, the peer value) of the units of `rows`, whose unit
+/// each is `units`: a frame of `__u`, `current` (and `__peer`), in unit order.
+fn measure_units(
+    rule: &Rule,
+    spec: &BaselineSpec,
+    prep: &Prepared<'_>,
+    rows: &[(u32, i64, u32, Side)],
+    units: Vec<u32>,
+) -> Result<DataFrame> {
+    let cols = crate::engine::read_columns(rule, &[]);
     // Columns the measure only counts the distinct values of (`count(DISTINCT
     // counterparty)`), and the peer column, which is read once a unit, stay
     // dictionary-encoded: decoding millions of rows into text would take gigabytes.
     let measure_plan = crate::engine::rolling::plan(&[("current".to_string(), spec.measure.clone())]);
     let counted_only = |c: &str| measure_plan.as_ref().is_some_and(|p| p.counts_distinct_only(c));
     let coded: Vec<String> = cols.iter().filter(|c| counted_only(c)).cloned().collect();
-    let mut data = gather_rows_coded(prep, &kept_rows, &cols, &coded)?;
-    let unit_ids: Vec<u32> = keep.iter().map(|&i| unit_of_row[i]).collect();
-    data.with_column(Column::new("__u".into(), unit_ids))
+    let mut data = gather_rows_coded(prep, rows, &cols, &coded)?;
+    data.with_column(Column::new("__u".into(), units))
         .rule_ctx(rule.id(), || "numbering the units".into())?;
     let m = expr::compile(&spec.measure).rule_ctx(rule.id(), || "compiling `measure`".into())?;
     let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
-    if let Some(p) = peer_col {
+    if let Some(p) = spec.peer_by.as_deref() {
         aggs.push(col(p).first().cast(DataType::String).alias("__peer"));
     }
-    let per_unit = data
-        .lazy()
+    data.lazy()
         .group_by([col("__u")])
         .agg(aggs)
         .sort(["__u"], SortMultipleOptions::default())
         .collect()
-        .rule_ctx(rule.id(), || "computing `measure`".into())?;
-    let uid = per_unit
-        .column("__u")
-        .and_then(|c| c.u32().cloned())
-        .rule_ctx(rule.id(), || "reading the units".into())?;
-    let cur = per_unit
-        .column("current")
-        .and_then(|c| c.f64().cloned())
-        .rule_ctx(rule.id(), || "reading `measure`".into())?;
-    let mut current: Vec<Option<f64>> = vec![None; n_units];
-    let mut peer_value: Vec<Option<String>> = vec![None; n_units];
-    for k in 0..per_unit.height() {
-        if let Some(u) = uid.get(k) {
-            current[u as usize] = cur.get(k);
-        }
-    }
-    if peer_col.is_some() {
-        let pv = per_unit
-            .column("__peer")
-            .and_then(|c| c.str().cloned())
-            .rule_ctx(rule.id(), || "reading `peer_by`".into())?;
-        for k in 0..per_unit.height() {
-            if let Some(u) = uid.get(k) {
-                peer_value[u as usize] = pv.get(k).map(str::to_string);
-            }
-        }
-    }
-    Ok((current, peer_value))
+        .rule_ctx(rule.id(), || "computing `measure`".into())
 }
 
 /// (median, MAD, size) of a peer group.
@@ -569,14 +652,14 @@ fn peer_stats(
     spec: &BaselineSpec,
     units: &[Unit],
     current: &[Option<f64>],
-    peer_value: &[Option<String>],
-) -> BTreeMap<(i64, String), Stats> {
-    let mut peer_stats: BTreeMap<(i64, String), Stats> = BTreeMap::new();
+    peer_value: &[Option<u32>],
+) -> BTreeMap<(i64, u32), Stats> {
+    let mut peer_stats: BTreeMap<(i64, u32), Stats> = BTreeMap::new();
     if spec.peer_by.is_some() {
-        let mut groups: BTreeMap<(i64, String), Vec<f64>> = BTreeMap::new();
+        let mut groups: BTreeMap<(i64, u32), Vec<f64>> = BTreeMap::new();
         for (u, unit) in units.iter().enumerate() {
-            if let (Some(v), Some(c)) = (&peer_value[u], current[u]) {
-                groups.entry((unit.start, v.clone())).or_default().push(c);
+            if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
+                groups.entry((unit.start, v)).or_default().push(c);
             }
         }
         for (k, v) in groups {
@@ -587,17 +670,16 @@ fn peer_stats(
     peer_stats
 }
 
-/// Compares each unit with its history, its gap or its peers: the values `threshold`
-/// reads, set on the comparable units (the others keep no values).
+/// Compares the units of `range` with their history, their gap or their peers: the
+/// comparable units and the values `threshold` reads (the history reaches back to units
+/// before the range).
 fn compare_units(
     spec: &BaselineSpec,
     shared: &Shared,
-    units: &mut [Unit],
-    current: &[Option<f64>],
-    peer_value: &[Option<String>],
-    peer_stats: &BTreeMap<(i64, String), Stats>,
+    (units, range): (&[Unit], std::ops::Range<usize>),
+    (current, peer_value, peer_stats): (&[Option<f64>], &[Option<u32>], &BTreeMap<(i64, u32), Stats>),
     gaps: &[f64],
-) {
+) -> Compared {
     let w = spec.window.ms.max(1);
     let empty_value = empty_value(&spec.measure);
     let peer_col = spec.peer_by.as_deref();
@@ -605,14 +687,20 @@ fn compare_units(
     let first_seen = &shared.first_seen;
     // Units are in (account, start) order: an account's prior periods lie just before
     // its current one, found by stepping back.
-    let mut computed: Vec<(usize, Vec<Option<f64>>)> = Vec::new();
+    let mut compared = Compared {
+        units: Vec::new(),
+        values: Vec::new(),
+        stride: spec.names.len(),
+    };
+    let mut vals: Vec<Option<f64>> = Vec::new();
     let mut hist: Vec<f64> = Vec::new();
-    for u in 0..units.len() {
+    for u in range {
         let Some(c) = current[u] else {
             continue;
         };
         let unit = &units[u];
-        let mut vals: Vec<Option<f64>> = vec![Some(c), Some(unit.rows.len() as f64)];
+        vals.clear();
+        vals.extend([Some(c), Some(unit.count as f64)]);
         let mut comparable = true;
         match &spec.mode {
             Mode::History { periods, min_history } => {
@@ -652,28 +740,26 @@ fn compare_units(
             Mode::Peers => {}
         }
         if peer_col.is_some() {
-            let st = peer_value[u]
-                .as_ref()
-                .and_then(|v| peer_stats.get(&(unit.start, v.clone())))
-                .copied();
+            let st = peer_value[u].and_then(|v| peer_stats.get(&(unit.start, v))).copied();
             match st {
                 Some((m, d, n)) => vals.extend([m, d, ratio(c, m), robust_z(c, m, d), Some(n as f64)]),
                 None => vals.extend([None, None, None, None, Some(0.0)]),
             }
         }
         if comparable {
-            computed.push((u, vals));
+            // Every unit gives the rule's names, in order.
+            vals.resize(compared.stride, None);
+            compared.units.push(u);
+            compared.values.extend_from_slice(&vals);
         }
     }
-    for (u, vals) in computed {
-        units[u].values = vals;
-    }
+    compared
 }
 
-/// The threshold over every comparable unit at once: the comparable units and whether
-/// each fires, or `None` when no unit is comparable.
-fn threshold(rule: &Rule, spec: &BaselineSpec, units: &[Unit]) -> Result<Option<(Vec<usize>, Vec<bool>)>> {
-    let comparable: Vec<usize> = (0..units.len()).filter(|&u| !units[u].values.is_empty()).collect();
+/// The threshold over the units compared: whether each fires, or `None` when none was
+/// compared. A unit's threshold reads its own values only.
+fn threshold(rule: &Rule, spec: &BaselineSpec, compared: &Compared) -> Result<Option<Vec<bool>>> {
+    let comparable = &compared.units;
     if comparable.is_empty() {
         return Ok(None);
     }
@@ -682,12 +768,9 @@ fn threshold(rule: &Rule, spec: &BaselineSpec, units: &[Unit]) -> Result<Option<
         .iter()
         .enumerate()
         .map(|(k, n)| {
-            Float64Chunked::from_iter_options(
-                n.as_str().into(),
-                comparable.iter().map(|&u| units[u].values.get(k).copied().flatten()),
-            )
-            .into_series()
-            .into_column()
+            Float64Chunked::from_iter_options(n.as_str().into(), (0..comparable.len()).map(|i| compared.of(i)[k]))
+                .into_series()
+                .into_column()
         })
         .collect();
     let thr = expr::compile(&spec.threshold).rule_ctx(rule.id(), || "compiling `threshold`".into())?;
@@ -700,7 +783,7 @@ fn threshold(rule: &Rule, spec: &BaselineSpec, units: &[Unit]) -> Result<Option<
         message: format!("`threshold` must be true or false; it gives {}", f.dtype()),
     })?;
     let fires = (0..comparable.len()).map(|k| f.get(k) == Some(true)).collect();
-    Ok(Some((comparable, fires)))
+    Ok(Some(fires))
 }
 
 /// One alert a firing unit, with its values and period.
@@ -708,22 +791,19 @@ fn unit_alerts(
     rule: &Rule,
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
-    units: &[Unit],
-    comparable: &[usize],
-    fired: &[bool],
+    (rows, units): (&[(u32, i64, u32, Side)], &[Unit]),
+    firing: &Compared,
 ) -> Result<Vec<Alert>> {
     let mut alerts = Vec::new();
-    for (k, &u) in comparable.iter().enumerate() {
-        if !fired[k] {
-            continue;
-        }
+    for (k, &u) in firing.units.iter().enumerate() {
         let unit = &units[u];
-        let mut rows_u = unit.rows.clone();
+        let run = unit.first as usize..(unit.first + unit.count) as usize;
+        let mut rows_u: Vec<u32> = rows[run].iter().map(|r| r.2).collect();
         rows_u.sort_unstable_by_key(|r| (prep.ts(*r), *r));
         let account = prep.account(unit.account).to_string();
         let mut measures = BTreeMap::new();
         let mut texts = BTreeMap::new();
-        for (name, v) in spec.names.iter().zip(&unit.values) {
+        for (name, v) in spec.names.iter().zip(firing.of(k)) {
             let av = v.map(AnyValue::Float64).unwrap_or(AnyValue::Null);
             measures.insert(name.clone(), json_value(&av));
             texts.insert(name.clone(), display_value(&av));
