@@ -116,8 +116,9 @@ fn synth_err(e: redflag_synth::SynthError) -> CliError {
     CliError::Usage(m)
 }
 
+/// The labelled data `evaluate` and `tune` read, and how: inputs, labels, pack, mapping.
 #[derive(Args)]
-pub struct EvaluateArgs {
+pub struct LabelledData {
     /// Input files (CSV, Parquet, NDJSON) or glob patterns.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -130,7 +131,8 @@ pub struct EvaluateArgs {
         required_unless_present = "label_column"
     )]
     labels: Option<PathBuf>,
-    /// A column of the input that is true (1, true, yes) for laundering rows, such as AMLworld's `Is Laundering`.
+    /// A column of the input that is true (1, true, yes) for laundering rows, such as AMLworld's `Is Laundering`
+    /// (no schemes: `tune` then splits by case).
     #[arg(long, value_name = "NAME")]
     label_column: Option<String>,
     /// A rule pack; default: the built-in fatf-core pack.
@@ -154,6 +156,55 @@ pub struct EvaluateArgs {
     /// Run only these rules (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     only: Vec<String>,
+}
+
+impl LabelledData {
+    /// Reads the pack (with `weights` laid over it), the labels and the inputs, with a
+    /// spinner on a terminal unless `quiet`; the spinner is returned still turning.
+    pub fn read(
+        &self,
+        weights: Option<PathBuf>,
+        quiet: bool,
+    ) -> Result<(redflag::Pack, redflag::Dataset, Labels, Option<indicatif::ProgressBar>), CliError> {
+        let spec = RunSpec {
+            packs: self.rules.iter().cloned().collect(),
+            sets: self.set.clone(),
+            lists: crate::list_bindings(&self.list)?,
+            only: self.only.clone(),
+            preset: self.preset.clone(),
+            mapping: self.mapping.clone(),
+            fx: self.fx.clone(),
+            threads: None,
+            weights,
+        };
+        let pack = spec.pack()?;
+        // Read the labels first: a bad labels file fails before the data is read.
+        let file_labels = self.labels.as_ref().map(Labels::load).transpose()?;
+        let mut opts = spec.ingest_options(&pack)?;
+        if let (Some(c), Some(m)) = (&self.label_column, opts.mapping.as_mut()) {
+            m.label = Some(c.clone());
+        }
+        let show = !quiet && std::io::stderr().is_terminal();
+        let spinner = show.then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_message("reading inputs");
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        });
+        let data = redflag::ingest(&self.inputs, &opts)?;
+        let labels = match (file_labels, &self.label_column) {
+            (Some(l), _) => l,
+            (None, Some(c)) => Labels::from_column(&data, c)?,
+            (None, None) => return Err(CliError::Usage("give --labels FILE or --label-column NAME".into())),
+        };
+        Ok((pack, data, labels, spinner))
+    }
+}
+
+#[derive(Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    data: LabelledData,
     /// Score weights laid over the pack (YAML, as `redflag tune` writes them): the case
     /// ranking is measured with them.
     #[arg(long, value_name = "FILE")]
@@ -171,37 +222,7 @@ pub struct EvaluateArgs {
 
 pub fn evaluate(args: EvaluateArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
     let sweep: Option<Sweep> = args.sweep.as_deref().map(str::parse).transpose()?;
-    let spec = RunSpec {
-        packs: args.rules.iter().cloned().collect(),
-        sets: args.set.clone(),
-        lists: crate::list_bindings(&args.list)?,
-        only: args.only.clone(),
-        preset: args.preset.clone(),
-        mapping: args.mapping.clone(),
-        fx: args.fx.clone(),
-        threads: None,
-        weights: args.weights.clone(),
-    };
-    let pack = spec.pack()?;
-    // Read the labels first: a bad labels file fails before the data is read.
-    let file_labels = args.labels.as_ref().map(Labels::load).transpose()?;
-    let mut opts = spec.ingest_options(&pack)?;
-    if let (Some(c), Some(m)) = (&args.label_column, opts.mapping.as_mut()) {
-        m.label = Some(c.clone());
-    }
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let spinner = show.then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message("reading inputs");
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
-    });
-    let data = redflag::ingest(&args.inputs, &opts)?;
-    let labels = match (file_labels, &args.label_column) {
-        (Some(l), _) => l,
-        (None, Some(c)) => Labels::from_column(&data, c)?,
-        (None, None) => return Err(CliError::Usage("give --labels FILE or --label-column NAME".into())),
-    };
+    let (pack, data, labels, spinner) = args.data.read(args.weights.clone(), args.quiet)?;
     if let Some(pb) = &spinner {
         pb.set_message(if sweep.is_some() { "sweeping" } else { "screening" });
     }

@@ -2,56 +2,20 @@
 //! that `screen --weights` and `evaluate --weights` apply. Parsing and printing only: the
 //! fitting is `redflag::tune`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use redflag::evaluate::Labels;
 use redflag::tune::{TuneOptions, TuneResult};
-use redflag::RunSpec;
 
+use crate::lab::LabelledData;
 use crate::CliError;
 
 #[derive(Args)]
 pub struct TuneArgs {
-    /// Input files (CSV, Parquet, NDJSON) or glob patterns.
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
-    /// Labels file (CSV or Parquet): txn_id,scheme_id,typology[,account,role,pattern], as `redflag generate`
-    /// writes it.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "label_column",
-        required_unless_present = "label_column"
-    )]
-    labels: Option<PathBuf>,
-    /// A column of the input that is true (1, true, yes) for laundering rows, such as AMLworld's `Is Laundering`
-    /// (no schemes: the split is by case).
-    #[arg(long, value_name = "NAME")]
-    label_column: Option<String>,
-    /// A rule pack; default: the built-in fatf-core pack.
-    #[arg(long = "rules", value_name = "PACK")]
-    rules: Option<PathBuf>,
-    /// A mapping preset: canonical, amlworld.
-    #[arg(long, conflicts_with = "mapping")]
-    preset: Option<String>,
-    /// A mapping file (YAML).
-    #[arg(long, value_name = "FILE")]
-    mapping: Option<PathBuf>,
-    /// FX rates into the base currency.
-    #[arg(long, value_name = "FILE")]
-    fx: Option<PathBuf>,
-    /// Override a parameter: NAME=VALUE or RULE.NAME=VALUE.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    set: Vec<String>,
-    /// Bind or replace a reference list: NAME=PATH.
-    #[arg(long = "list", value_name = "NAME=PATH")]
-    list: Vec<String>,
-    /// Run only these rules (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
-    only: Vec<String>,
+    #[command(flatten)]
+    data: LabelledData,
     /// The weights file to write (YAML; the figures in its header comments).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -81,36 +45,7 @@ pub fn tune(args: TuneArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
             args.test_share
         )));
     }
-    let spec = RunSpec {
-        packs: args.rules.iter().cloned().collect(),
-        sets: args.set.clone(),
-        lists: crate::list_bindings(&args.list)?,
-        only: args.only.clone(),
-        preset: args.preset.clone(),
-        mapping: args.mapping.clone(),
-        fx: args.fx.clone(),
-        threads: None,
-        weights: None,
-    };
-    let pack = spec.pack()?;
-    let file_labels = args.labels.as_ref().map(Labels::load).transpose()?;
-    let mut opts = spec.ingest_options(&pack)?;
-    if let (Some(c), Some(m)) = (&args.label_column, opts.mapping.as_mut()) {
-        m.label = Some(c.clone());
-    }
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let spinner = show.then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message("reading inputs");
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
-    });
-    let data = redflag::ingest(&args.inputs, &opts)?;
-    let labels = match (file_labels, &args.label_column) {
-        (Some(l), _) => l,
-        (None, Some(c)) => Labels::from_column(&data, c)?,
-        (None, None) => return Err(CliError::Usage("give --labels FILE or --label-column NAME".into())),
-    };
+    let (pack, data, labels, spinner) = args.data.read(None, args.quiet)?;
     if let Some(pb) = &spinner {
         pb.set_message("screening and fitting");
     }

@@ -461,8 +461,12 @@ fn run_rows(
     let step = prep.slice_rows().max(1);
     for from in (0..units.len()).step_by(step) {
         let range = from..(from + step).min(units.len());
-        let per = (&current[..], &peer_value[..], &peer_stats);
-        let compared = compare_units(spec, shared, (&units, range), per, &gaps);
+        let measured = Measured {
+            current: &current,
+            peer_value: &peer_value,
+            peer_stats: &peer_stats,
+        };
+        let compared = compare_units(spec, shared, (&units, range), &measured, &gaps);
         let Some(fired) = threshold(rule, spec, &compared)? else {
             continue;
         };
@@ -471,7 +475,7 @@ fn run_rows(
             firing.values.extend_from_slice(compared.of(k));
         }
     }
-    unit_alerts(rule, spec, prep, (&rows, &units), &firing)
+    unit_alerts(rule, spec, prep, &rows, &units, &firing)
 }
 
 /// The units the rows fall in: (account, period), or (account, reactivation) in dormancy
@@ -646,6 +650,14 @@ fn measure_units(
 /// (median, MAD, size) of a peer group.
 type Stats = (Option<f64>, Option<f64>, usize);
 
+/// Each unit's measure and peer value, and the peer groups' statistics: what comparing a
+/// unit reads.
+struct Measured<'a> {
+    current: &'a [Option<f64>],
+    peer_value: &'a [Option<u32>],
+    peer_stats: &'a BTreeMap<(i64, u32), Stats>,
+}
+
 /// With `peer_by`, the statistics of each peer group: (period start, value) → the
 /// measures of its units.
 fn peer_stats(
@@ -677,9 +689,10 @@ fn compare_units(
     spec: &BaselineSpec,
     shared: &Shared,
     (units, range): (&[Unit], std::ops::Range<usize>),
-    (current, peer_value, peer_stats): (&[Option<f64>], &[Option<u32>], &BTreeMap<(i64, u32), Stats>),
+    measured: &Measured<'_>,
     gaps: &[f64],
 ) -> Compared {
+    let (current, peer_value, peer_stats) = (measured.current, measured.peer_value, measured.peer_stats);
     let w = spec.window.ms.max(1);
     let empty_value = empty_value(&spec.measure);
     let peer_col = spec.peer_by.as_deref();
@@ -791,7 +804,8 @@ fn unit_alerts(
     rule: &Rule,
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
-    (rows, units): (&[(u32, i64, u32, Side)], &[Unit]),
+    rows: &[(u32, i64, u32, Side)],
+    units: &[Unit],
     firing: &Compared,
 ) -> Result<Vec<Alert>> {
     let mut alerts = Vec::new();
