@@ -664,18 +664,7 @@ impl Optional<'_> {
                 let j = if and { Joined::And } else { Joined::Or };
                 let l = self.rewrite(*left, j)?;
                 let r = self.rewrite(*right, j)?;
-                Ok(match (truth(&l), truth(&r)) {
-                    (Some(a), Some(b)) => boolean(if and { a && b } else { a || b }),
-                    (Some(a), None) if a != and => boolean(a),
-                    (Some(_), None) => r,
-                    (None, Some(b)) if b != and => boolean(b),
-                    (None, Some(_)) => l,
-                    (None, None) => sql::Expr::BinaryOp {
-                        left: Box::new(l),
-                        op,
-                        right: Box::new(r),
-                    },
-                })
+                Ok(fold_connective(l, op, r))
             }
             other => {
                 if holds_optional(&other) {
@@ -776,6 +765,24 @@ pub fn on_side(sqltext: &str, side: &str) -> String {
     }
 }
 
+/// `l AND r` or `l OR r`, folded where a side is a boolean literal: FALSE AND x and
+/// TRUE OR x are decided; TRUE AND x and FALSE OR x are x.
+fn fold_connective(l: sql::Expr, op: sql::BinaryOperator, r: sql::Expr) -> sql::Expr {
+    let and = op == sql::BinaryOperator::And;
+    match (truth(&l), truth(&r)) {
+        (Some(a), Some(b)) => boolean(if and { a && b } else { a || b }),
+        (Some(a), None) if a != and => boolean(a),
+        (Some(_), None) => r,
+        (None, Some(b)) if b != and => boolean(b),
+        (None, Some(_)) => l,
+        (None, None) => sql::Expr::BinaryOp {
+            left: Box::new(l),
+            op,
+            right: Box::new(r),
+        },
+    }
+}
+
 fn fold_side(e: sql::Expr, side: &str, changed: &mut bool) -> sql::Expr {
     use sql::BinaryOperator as B;
     let truth = |e: &sql::Expr| match e {
@@ -838,20 +845,7 @@ fn fold_side(e: sql::Expr, side: &str, changed: &mut bool) -> sql::Expr {
             if matches!(op, B::And | B::Or) {
                 let l = fold_side(*left, side, changed);
                 let r = fold_side(*right, side, changed);
-                let and = op == B::And;
-                return match (truth(&l), truth(&r)) {
-                    (Some(a), Some(b)) => boolean(if and { a && b } else { a || b }),
-                    // FALSE AND x, TRUE OR x: decided; TRUE AND x, FALSE OR x: x.
-                    (Some(a), None) if a != and => boolean(a),
-                    (Some(_), None) => r,
-                    (None, Some(b)) if b != and => boolean(b),
-                    (None, Some(_)) => l,
-                    (None, None) => sql::Expr::BinaryOp {
-                        left: Box::new(l),
-                        op,
-                        right: Box::new(r),
-                    },
-                };
+                return fold_connective(l, op, r);
             }
             sql::Expr::BinaryOp { left, op, right }
         }
