@@ -608,14 +608,6 @@ impl Optional<'_> {
     /// OR); constants are then folded away.
     fn rewrite(&mut self, e: sql::Expr, joined: Joined) -> Result<sql::Expr, String> {
         use sql::BinaryOperator as B;
-        let truth = |e: &sql::Expr| match e {
-            sql::Expr::Value(v) => match v.value {
-                sql::Value::Boolean(b) => Some(b),
-                _ => None,
-            },
-            _ => None,
-        };
-        let boolean = |b: bool| sql::Expr::Value(sql::Value::Boolean(b).into());
         if let Some(arg) = optional_arg(&e) {
             let arg = arg?.clone();
             if !matches!(joined, Joined::And | Joined::Or) {
@@ -765,6 +757,22 @@ pub fn on_side(sqltext: &str, side: &str) -> String {
     }
 }
 
+/// The value of a boolean literal; `None` for anything else.
+fn truth(e: &sql::Expr) -> Option<bool> {
+    match e {
+        sql::Expr::Value(v) => match v.value {
+            sql::Value::Boolean(b) => Some(b),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A boolean literal.
+fn boolean(b: bool) -> sql::Expr {
+    sql::Expr::Value(sql::Value::Boolean(b).into())
+}
+
 /// `l AND r` or `l OR r`, folded where a side is a boolean literal: FALSE AND x and
 /// TRUE OR x are decided; TRUE AND x and FALSE OR x are x.
 fn fold_connective(l: sql::Expr, op: sql::BinaryOperator, r: sql::Expr) -> sql::Expr {
@@ -785,14 +793,6 @@ fn fold_connective(l: sql::Expr, op: sql::BinaryOperator, r: sql::Expr) -> sql::
 
 fn fold_side(e: sql::Expr, side: &str, changed: &mut bool) -> sql::Expr {
     use sql::BinaryOperator as B;
-    let truth = |e: &sql::Expr| match e {
-        sql::Expr::Value(v) => match v.value {
-            sql::Value::Boolean(b) => Some(b),
-            _ => None,
-        },
-        _ => None,
-    };
-    let boolean = |b: bool| sql::Expr::Value(sql::Value::Boolean(b).into());
     let is_side = |e: &sql::Expr| matches!(e, sql::Expr::Identifier(i) if i.value == "side");
     let text = |e: &sql::Expr| match e {
         sql::Expr::Value(v) => match &v.value {
