@@ -420,19 +420,9 @@ fn rule_section(o: &mut String, pack: &Pack, r: &Rule) {
 /// For each column the rule reads (not an optional one) whose lack only drops parts of
 /// it, what the rule runs without then (docs/packs.md, "When the data lacks a column").
 fn degrades(o: &mut String, pack: &Pack, r: &Rule, optional: &BTreeSet<&String>) {
-    // Columns every dataset has: required, or made when ingesting.
-    const ALWAYS: &[&str] = &[
-        "txn_id",
-        "ts",
-        "amount",
-        "currency",
-        "amount_base",
-        "orig_account",
-        "bene_account",
-    ];
     let may_lack = |c: &String| {
         let sources = crate::schema::sources_of(c);
-        !sources.is_empty() && !sources.iter().any(|s| ALWAYS.contains(s))
+        !sources.is_empty() && !sources.iter().any(|s| crate::schema::always_present(s))
     };
     let mut lines = Vec::new();
     for c in r.columns.iter().filter(|c| !optional.contains(c) && may_lack(c)) {

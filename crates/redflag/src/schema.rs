@@ -80,6 +80,15 @@ pub const ALWAYS_READ: &[&str] = &[
     "narrative",
 ];
 
+/// Columns ingest makes when an input lacks them (an id from the row number, the base
+/// currency, the amount converted): with [`REQUIRED`], the columns every dataset has.
+pub const GENERATED: &[&str] = &["txn_id", "amount_base", "currency"];
+
+/// Whether every dataset has column `c`: it is required or made when ingesting.
+pub fn always_present(c: &str) -> bool {
+    REQUIRED.contains(&c) || GENERATED.contains(&c)
+}
+
 /// Columns every input must have (after mapping).
 pub const REQUIRED: &[&str] = &["ts", "amount", "orig_account", "bene_account"];
 

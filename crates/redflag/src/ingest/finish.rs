@@ -562,9 +562,9 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         meta,
         rejected_rows,
     } = got;
-    for generated in ["txn_id", "amount_base", "currency"] {
+    for generated in schema::GENERATED {
         if !present.iter().any(|p| p == generated) {
-            present.push(generated.into());
+            present.push(generated.to_string());
         }
     }
     let all = join_parts(parts)?;

@@ -570,6 +570,14 @@ fn unit_measures(
     n_units: usize,
 ) -> Result<PerUnit> {
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| unit_of_row[i] != u32::MAX).collect();
+    let cols = crate::engine::read_columns(rule, &[]);
+    // Columns the measure only counts the distinct values of (`count(DISTINCT
+    // counterparty)`), and the peer column, which is read once a unit, stay
+    // dictionary-encoded: decoding millions of rows into text would take gigabytes.
+    let measure_plan = crate::engine::rolling::plan(&[("current".to_string(), spec.measure.clone())]);
+    let counted_only = |c: &str| measure_plan.as_ref().is_some_and(|p| p.counts_distinct_only(c));
+    let coded: Vec<String> = cols.iter().filter(|c| counted_only(c)).cloned().collect();
+    let columns = (&cols[..], &coded[..]);
     let mut current: Vec<Option<f64>> = vec![None; n_units];
     let mut peer_value: Vec<Option<u32>> = vec![None; n_units];
     let mut peers = PeerValues::default();
@@ -584,7 +592,7 @@ fn unit_measures(
         }
         let part: Vec<(u32, i64, u32, Side)> = keep[from..to].iter().map(|&i| rows[i]).collect();
         let units: Vec<u32> = keep[from..to].iter().map(|&i| unit_of_row[i]).collect();
-        let per_unit = measure_units(rule, spec, prep, &part, units)?;
+        let per_unit = measure_units(rule, spec, prep, &part, units, columns)?;
         let uid = per_unit
             .column("__u")
             .and_then(|c| c.u32().cloned())
@@ -616,22 +624,17 @@ fn unit_measures(
 }
 
 /// The measure (and, with `peer_by`, the peer value) of the units of `rows`, whose unit
-/// each is `units`: a frame of `__u`, `current` (and `__peer`), in unit order.
+/// each is `units`: a frame of `__u`, `current` (and `__peer`), in unit order. `columns`:
+/// the columns gathered, and those of them kept encoded.
 fn measure_units(
     rule: &Rule,
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
     rows: &[(u32, i64, u32, Side)],
     units: Vec<u32>,
+    (cols, coded): (&[String], &[String]),
 ) -> Result<DataFrame> {
-    let cols = crate::engine::read_columns(rule, &[]);
-    // Columns the measure only counts the distinct values of (`count(DISTINCT
-    // counterparty)`), and the peer column, which is read once a unit, stay
-    // dictionary-encoded: decoding millions of rows into text would take gigabytes.
-    let measure_plan = crate::engine::rolling::plan(&[("current".to_string(), spec.measure.clone())]);
-    let counted_only = |c: &str| measure_plan.as_ref().is_some_and(|p| p.counts_distinct_only(c));
-    let coded: Vec<String> = cols.iter().filter(|c| counted_only(c)).cloned().collect();
-    let mut data = gather_rows_coded(prep, rows, &cols, &coded)?;
+    let mut data = gather_rows_coded(prep, rows, cols, coded)?;
     data.with_column(Column::new("__u".into(), units))
         .rule_ctx(rule.id(), || "numbering the units".into())?;
     let m = expr::compile(&spec.measure).rule_ctx(rule.id(), || "compiling `measure`".into())?;
