@@ -12,6 +12,7 @@ mod heap;
 mod lab;
 mod lists;
 mod render;
+mod shards;
 mod term;
 mod tune;
 
@@ -44,6 +45,10 @@ enum Command {
     Evaluate(Box<lab::EvaluateArgs>),
     /// Fit per-rule score weights on labelled outcomes; write them as a weights file for --weights.
     Tune(Box<tune::TuneArgs>),
+    /// Partition inputs into shards by account, for `screen DIR --shard I/N` on a cluster.
+    Partition(Box<shards::PartitionArgs>),
+    /// Merge the outputs of every shard of a partition into the outputs of a single run.
+    Merge(Box<shards::MergeArgs>),
     /// Check a watch list or a reference list: what it holds, what was skipped and why.
     #[command(subcommand)]
     Lists(lists::ListsCmd),
@@ -56,21 +61,36 @@ enum Command {
 
 #[derive(Args)]
 struct ScreenArgs {
-    /// Input files (CSV, Parquet, NDJSON) or glob patterns such as 'exports/*.csv'.
+    /// Input files (CSV, Parquet, NDJSON) or glob patterns such as 'exports/*.csv'; with
+    /// --shard, the folder `redflag partition` wrote.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pack: PackArgs,
+    #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Screen out of core in N shards, one at a time (or `auto`: N from the inputs' size
+    /// and the memory available); the output is the same as without.
+    #[arg(long, value_name = "N|auto", conflicts_with = "shard")]
+    shards: Option<String>,
+    /// With --shards auto: the memory to stay under, such as 6G or 512M (default: half
+    /// of the memory available).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
+    /// Screen shard I of the N of a partition folder (`redflag partition`) into --out,
+    /// for `redflag merge`; shard 0 also runs the cross-account rules.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+}
+
+/// The pack of a run: packs, overrides, lists, rule selection, weights.
+#[derive(Args, Clone)]
+pub(crate) struct PackArgs {
     /// A rule pack (YAML or TOML); default: the built-in fatf-core pack. Repeat to run several.
     #[arg(long = "rules", value_name = "PACK")]
     rules: Vec<PathBuf>,
-    /// A mapping preset: canonical, amlworld.
-    #[arg(long, conflicts_with = "mapping")]
-    preset: Option<String>,
-    /// A mapping file (YAML) for any other layout.
-    #[arg(long, value_name = "FILE")]
-    mapping: Option<PathBuf>,
-    /// FX rates into the base currency: `currency,rate_to_base[,date]`.
-    #[arg(long, value_name = "FILE")]
-    fx: Option<PathBuf>,
     /// Override a parameter: NAME=VALUE (pack-wide) or RULE.NAME=VALUE.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
@@ -84,6 +104,31 @@ struct ScreenArgs {
     /// factors of the case score; the cases then list each rule's part in the score.
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
+}
+
+/// How inputs are read: their layout, FX, strictness and threads.
+#[derive(Args, Clone)]
+pub(crate) struct ReadArgs {
+    /// A mapping preset: canonical, amlworld.
+    #[arg(long, conflicts_with = "mapping")]
+    preset: Option<String>,
+    /// A mapping file (YAML) for any other layout.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// FX rates into the base currency: `currency,rate_to_base[,date]`.
+    #[arg(long, value_name = "FILE")]
+    fx: Option<PathBuf>,
+    /// Treat any quarantined row as an error.
+    #[arg(long)]
+    strict: bool,
+    /// Worker threads (default: all cores). Output is the same whatever the count.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// What a run writes and prints.
+#[derive(Args, Clone)]
+pub(crate) struct OutputArgs {
     /// Output folder.
     #[arg(long, default_value = "redflag-out", value_name = "DIR")]
     out: PathBuf,
@@ -104,12 +149,6 @@ struct ScreenArgs {
     /// Exit with status 1 when a case is at or over this severity (low, medium, high, critical) or score.
     #[arg(long, value_name = "SEVERITY|SCORE")]
     fail_on: Option<String>,
-    /// Treat any quarantined row as an error.
-    #[arg(long)]
-    strict: bool,
-    /// Worker threads (default: all cores). Output is the same whatever the count.
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -340,6 +379,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Generate(args) => lab::generate(*args, &mut stdout),
         Command::Evaluate(args) => lab::evaluate(*args, &mut stdout),
         Command::Tune(args) => tune::tune(*args, &mut stdout),
+        Command::Partition(args) => shards::partition(*args, &mut stdout),
+        Command::Merge(args) => shards::merge(*args, &mut stdout),
         Command::Lists(cmd) => lists::run(cmd, &mut stdout),
         Command::Kinds { name } => kinds(name.as_deref(), &mut stdout),
     }
@@ -464,7 +505,42 @@ with the unredacted cases.json"
 
 fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
     let started = redflag::now_utc();
-    if let Some(n) = args.threads {
+    set_threads(args.read.threads)?;
+    let spec = run_spec(&args.pack, &args.read)?;
+    let pack = spec.pack()?;
+    if let Some(shard) = &args.shard {
+        return shards::screen_shard(&args, shard, &pack, stdout);
+    }
+    let finish = Finish::new(&args.output)?;
+    let opts = spec.ingest_options(&pack)?;
+    let show = !args.output.quiet && std::io::stderr().is_terminal();
+    let t_ingest = std::time::Instant::now();
+    let (mut result, data, sharding) = match &args.shards {
+        Some(n) => {
+            let n = shards::shard_count(n, args.memory_limit.as_deref(), &args.inputs)?;
+            shards::screen_sharded(&args, &opts, &pack, n, show)?
+        }
+        None => {
+            let data = ingest_shown(&args.inputs, &opts, show)?;
+            check_strict(args.read.strict, &data)?;
+            let result = screen_shown(&pack, &data, args.read.threads, show)?;
+            (result, data, None)
+        }
+    };
+    let outputs = Outputs {
+        mapping: opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+        fx: opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone())),
+        started_at: started,
+        sharding,
+        ..finish.outputs(&args.output, &pack)
+    };
+    let ingest_time = t_ingest.elapsed();
+    finish.write(&args.output, &pack, &mut result, data, &outputs, ingest_time, stdout)
+}
+
+/// Sets the worker threads for polars and the library, or says why not.
+pub(crate) fn set_threads(threads: Option<usize>) -> Result<(), CliError> {
+    if let Some(n) = threads {
         if n == 0 || n > redflag::MAX_THREADS {
             return Err(CliError::Usage(format!(
                 "--threads {n}: give a count from 1 to {}; without --threads all cores are used",
@@ -474,57 +550,64 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         // Read by polars when its thread pool starts, which is after this point.
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
     }
-    let formats = parse_formats(&args.format, &["json", "csv", "md", "html", "goaml"])?;
-    let goaml = goaml_config(&formats, args.goaml_config.as_ref())?;
-    let fail_on = args.fail_on.as_deref().map(parse_fail_on).transpose()?;
-    // Pack(s): several packs run one after the other into the same cases.
-    let spec = RunSpec {
-        packs: args.rules.clone(),
-        sets: args.set.clone(),
-        lists: list_bindings(&args.list)?,
-        only: args.only.clone(),
-        preset: args.preset.clone(),
-        mapping: args.mapping.clone(),
-        fx: args.fx.clone(),
-        threads: args.threads,
-        weights: args.weights.clone(),
-    };
-    let pack = spec.pack()?;
-    let opts = spec.ingest_options(&pack)?;
-    let mapping_name = opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_default();
-    let fx_info = opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone()));
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    Ok(())
+}
+
+/// The run's set-up from the pack and read flags.
+pub(crate) fn run_spec(pack: &PackArgs, read: &ReadArgs) -> Result<RunSpec, CliError> {
+    Ok(RunSpec {
+        packs: pack.rules.clone(),
+        sets: pack.set.clone(),
+        lists: list_bindings(&pack.list)?,
+        only: pack.only.clone(),
+        preset: read.preset.clone(),
+        mapping: read.mapping.clone(),
+        fx: read.fx.clone(),
+        threads: read.threads,
+        weights: pack.weights.clone(),
+    })
+}
+
+/// `--strict`: any quarantined row is an error.
+pub(crate) fn check_strict(strict: bool, data: &redflag::Dataset) -> Result<(), CliError> {
+    if strict && data.rows_quarantined() > 0 {
+        let first = render::first_quarantine(data);
+        return Err(CliError::Lib(Error::Strict {
+            count: data.rows_quarantined(),
+            first,
+        }));
+    }
+    Ok(())
+}
+
+/// Reads the inputs, with a spinner on a terminal.
+pub(crate) fn ingest_shown(
+    inputs: &[PathBuf],
+    opts: &redflag::IngestOptions,
+    show: bool,
+) -> Result<redflag::Dataset, CliError> {
     let spinner = show.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_message("reading inputs");
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
-    let t_ingest = std::time::Instant::now();
-    let data = redflag::ingest(&args.inputs, &opts)?;
+    let data = redflag::ingest(inputs, opts)?;
     heap::release_free_memory();
-    let ingest_time = t_ingest.elapsed();
-    if args.strict && data.rows_quarantined() > 0 {
-        let first = render::first_quarantine(&data);
-        return Err(CliError::Lib(Error::Strict {
-            count: data.rows_quarantined(),
-            first,
-        }));
-    }
-    if let Some(pb) = &spinner {
-        pb.set_message("screening");
-    }
-    let bar = spinner.as_ref().map(|_| {
-        let pb = indicatif::ProgressBar::new(pack.rules.len() as u64);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} rules {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        pb
-    });
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
+    Ok(data)
+}
+
+/// Screens the data, with a bar of rules on a terminal.
+fn screen_shown(
+    pack: &Pack,
+    data: &redflag::Dataset,
+    threads: Option<usize>,
+    show: bool,
+) -> Result<redflag::Screening, CliError> {
+    let bar = show.then(|| term::bar(pack.rules.len() as u64, "rules"));
     let progress = |id: &str, done: usize, _total: usize| {
         // What the rule freed goes back to the system before the next one allocates.
         heap::release_free_memory();
@@ -534,47 +617,82 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         }
     };
     let options = redflag::ScreenOptions {
-        threads: args.threads,
+        threads,
         ..Default::default()
     };
-    let mut result = redflag::screen_with(&pack, &data, &options, &progress)?;
+    let result = redflag::screen_with(pack, data, &options, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let outputs = Outputs {
-        formats,
-        min_score: args.min_score,
-        redactor: args.redact.then(|| redactor(&pack)),
-        goaml,
-        mapping: mapping_name,
-        fx: fx_info,
-        started_at: started,
-    };
-    let t_write = std::time::Instant::now();
-    let manifest = result.write(&pack, &data, &args.out, &outputs)?;
-    if args.timings {
-        let mut steps = vec![("ingest".to_string(), ingest_time)];
-        steps.extend(result.run.timings.iter().cloned());
-        steps.push(("write".into(), t_write.elapsed()));
-        eprint!("{}", term::clean(&render::timings(&steps)));
+    Ok(result)
+}
+
+/// The last stage of a screen or merge: the outputs written, timings and summary printed,
+/// the exit status.
+pub(crate) struct Finish {
+    formats: Formats,
+    goaml: Option<GoamlConfig>,
+    fail_on: Option<FailOn>,
+}
+
+impl Finish {
+    /// The output flags checked before any work.
+    pub(crate) fn new(o: &OutputArgs) -> Result<Finish, CliError> {
+        let formats = parse_formats(&o.format, &["json", "csv", "md", "html", "goaml"])?;
+        let goaml = goaml_config(&formats, o.goaml_config.as_ref())?;
+        let fail_on = o.fail_on.as_deref().map(parse_fail_on).transpose()?;
+        Ok(Finish {
+            formats,
+            goaml,
+            fail_on,
+        })
     }
-    if !args.quiet {
-        write!(
-            stdout,
-            "{}",
-            render::screen_summary(&result, &manifest, &args.out, args.top)
-        )?;
+
+    /// What is written, but how the inputs were read and when the run started.
+    pub(crate) fn outputs(&self, o: &OutputArgs, pack: &Pack) -> Outputs {
+        Outputs {
+            formats: self.formats,
+            min_score: o.min_score,
+            redactor: o.redact.then(|| redactor(pack)),
+            goaml: self.goaml.clone(),
+            ..Default::default()
+        }
     }
-    let failing = fail_on.is_some_and(|f| result.cases.iter().any(|c| f.hit(c)));
-    // The process ends here: freeing millions of rows and alerts one by one would only
-    // delay the exit (a tenth of a second a million rows), so they are left to the OS.
-    std::mem::forget(result);
-    std::mem::forget(data);
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+
+    /// Writes the outputs, prints the timings and the summary, and gives the exit status.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn write(
+        &self,
+        o: &OutputArgs,
+        pack: &Pack,
+        result: &mut redflag::Screening,
+        data: redflag::Dataset,
+        outputs: &Outputs,
+        ingest_time: std::time::Duration,
+        stdout: &mut impl Write,
+    ) -> Result<ExitCode, CliError> {
+        let t_write = std::time::Instant::now();
+        let manifest = result.write(pack, &data, &o.out, outputs)?;
+        if o.timings {
+            let mut steps = vec![("ingest".to_string(), ingest_time)];
+            steps.extend(result.run.timings.iter().cloned());
+            steps.push(("write".into(), t_write.elapsed()));
+            eprint!("{}", term::clean(&render::timings(&steps)));
+        }
+        if !o.quiet {
+            write!(stdout, "{}", render::screen_summary(result, &manifest, &o.out, o.top))?;
+        }
+        let failing = self.fail_on.is_some_and(|f| result.cases.iter().any(|c| f.hit(c)));
+        // The process ends here: freeing millions of rows and alerts one by one would only
+        // delay the exit (a tenth of a second a million rows), so they are left to the OS.
+        std::mem::forget(std::mem::take(&mut result.cases));
+        std::mem::forget(data);
+        Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    }
 }
 
 #[derive(Clone, Copy)]
-enum FailOn {
+pub(crate) enum FailOn {
     Severity(Severity),
     Score(f64),
 }

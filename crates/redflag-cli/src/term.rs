@@ -110,3 +110,13 @@ mod tests {
         assert_eq!(String::from_utf8(w.inner).unwrap(), "é\\u{9b}x\\u{1b}y\u{fffd}!");
     }
 }
+
+/// A progress bar over `len` items called `what` (a fixed word), for a terminal.
+pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{msg}}"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}

@@ -132,6 +132,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A partition folder or shard output that cannot be used as it is.
+    #[error("{}: {message}", path.display())]
+    Shard {
+        /// The folder or file.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        message: String,
+    },
     /// Strict mode was asked for and rows were quarantined.
     #[error("{count} row(s) could not be screened and strict mode is on; first: {first}; without strict mode, quarantine.csv lists every reason")]
     Strict {

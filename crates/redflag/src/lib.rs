@@ -51,6 +51,7 @@ pub mod report;
 mod run;
 pub mod schema;
 mod setup;
+pub mod shard;
 pub mod tune;
 mod util;
 pub mod watchlist;
@@ -68,14 +69,14 @@ pub use ingest::{
     InputSummary, Mapping, PRESETS,
 };
 pub use model::{
-    alert_id, placeholders, Alert, Condition, Degraded, Dropped, NotApplicable, NumField, ParamOverride, ParamValue,
+    alert_id, placeholders, Alert, Condition, Degraded, Dropped, LimitNote, NotApplicable, NumField, ParamOverride, ParamValue,
     RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity, Side, SideSel, Window,
     WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,
     write_files, write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef,
-    SCHEMA_VERSION, STAGING_PREFIX,
+    Sharding, SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
 pub use run::{applicability, columns_read, missing_columns, Applicability};
@@ -135,6 +136,7 @@ impl Screening {
             outputs.started_at.clone(),
         );
         manifest.redacted = outputs.redactor.is_some();
+        manifest.sharding = outputs.sharding.clone();
         manifest.finished_at = now_utc();
         manifest
     }
@@ -158,6 +160,8 @@ pub struct Outputs {
     pub fx: Option<(String, String)>,
     /// When the run started (UTC, RFC 3339; see [`now_utc`]).
     pub started_at: String,
+    /// The run was made in shards ([`screen_sharded`], [`merge_shards`]).
+    pub sharding: Option<Sharding>,
 }
 
 /// Renders the reports `opts` asks for from an earlier run's cases and writes them into
@@ -286,4 +290,66 @@ fn screen_in(
         accounts,
         run: rule_run,
     })
+}
+
+/// Merges the outputs of every shard of one partition ([`shard::screen_shard`]) with the
+/// pack the partition was made for: the screening a single run of the same inputs and
+/// pack gives; its data as [`Screening::write`] takes it (the inputs, the quarantine, the
+/// transactions the alerts hold); and the partition.
+pub fn merge_shards(
+    outputs: &[PathBuf],
+    pack: &Pack,
+    threads: Option<usize>,
+) -> Result<(Screening, Dataset, shard::PartitionInfo)> {
+    let merged = shard::merge(outputs, pack, threads)?;
+    let screening = Screening {
+        cases: merged.cases,
+        run: merged.run,
+        accounts: merged.accounts,
+    };
+    Ok((screening, merged.data, merged.partition))
+}
+
+/// Screens `inputs` in `shards` shards, one at a time, through a working folder it makes
+/// in the output folder `out` and removes (`.redflag-shards-` and random letters): ingest,
+/// [`shard::partition`], [`shard::screen_shard`] for each shard, [`merge_shards`]. The
+/// same screening as a single run; while screening, only one shard's transactions are
+/// held at a time. `progress(done, total)` is called as shards finish.
+pub fn screen_sharded(
+    inputs: &[PathBuf],
+    ingest_options: &IngestOptions,
+    pack: &Pack,
+    shards: u32,
+    out: &Path,
+    options: &ScreenOptions,
+    progress: &dyn Fn(u32, u32),
+) -> Result<(Screening, Dataset, shard::PartitionInfo)> {
+    let io = |action: &'static str| {
+        move |source| Error::Io {
+            path: out.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(out).map_err(io("creating the output folder"))?;
+    let work = tempfile::Builder::new()
+        .prefix(".redflag-shards-")
+        .tempdir_in(out)
+        .map_err(io("creating a working folder for the shards in the output folder"))?;
+    let parts = work.path().join("partition");
+    {
+        let data = ingest(inputs, ingest_options)?;
+        shard::partition(&data, pack, shards, &shard::ReadWith::of(ingest_options), &parts)?;
+    }
+    let mut outs = Vec::new();
+    for i in 0..shards {
+        if options.cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let dir = work.path().join(format!("shard-{i:04}"));
+        shard::screen_shard(&parts, i, pack, options.threads, &options.cancel)?.write(&dir)?;
+        outs.push(dir);
+        progress(i + 1, shards);
+    }
+    merge_shards(&outs, pack, options.threads)
 }

@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::engine::{condition_masks, Prepared, Scope};
 use crate::error::{Error, Result};
-use crate::model::{Alert, Degraded, Dropped, NotApplicable, Rule, RuleRun, SearchLimit};
+use crate::model::{Alert, Degraded, Dropped, LimitNote, NotApplicable, Rule, RuleRun};
 use crate::pack::Pack;
 use crate::schema;
 use crate::util::cancel::Cancel;
@@ -170,7 +170,7 @@ pub fn run(
     // Rules that screen other rules' alerts (`on_alerts_of`) run after all the others.
     let (first, after): (Vec<usize>, Vec<usize>) =
         (0..runnable.len()).partition(|&i| runnable[i].def.on_alerts_of.is_empty());
-    type Outcome = Result<(Vec<Alert>, std::time::Duration, Vec<String>)>;
+    type Outcome = Result<(Vec<Alert>, std::time::Duration, Vec<(u64, String, String)>)>;
     let mut per_rule: Vec<Option<Outcome>> = (0..runnable.len()).map(|_| None).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let run_one = |i: usize, allowed: Option<&std::collections::HashSet<(u32, u32)>>| {
@@ -234,10 +234,13 @@ pub fn run(
             Some(res) => res?,
             None => (Vec::new(), std::time::Duration::ZERO, Vec::new()),
         };
-        out.search_limits.extend(limits.into_iter().map(|what| SearchLimit {
-            rule_id: r.id().to_string(),
-            what,
-        }));
+        out.search_limits
+            .extend(limits.into_iter().map(|(count, one, many)| LimitNote {
+                rule_id: r.id().to_string(),
+                count,
+                one,
+                many,
+            }));
         out.timings.push((r.id().to_string(), took));
         out.alerts_per_rule.insert(r.id().to_string(), alerts.len());
         out.alerts.append(&mut alerts);

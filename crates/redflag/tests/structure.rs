@@ -18,6 +18,7 @@ const FLOORS: &[&[&str]] = &[
     &["run"],
     &["cases"],
     &["output", "report", "catalogue", "evaluate", "tune", "setup"],
+    &["shard"],
     &["lib"],
 ];
 

@@ -30,6 +30,8 @@ pub(crate) struct SideView {
 pub struct Prepared<'a> {
     pub(super) ds: &'a Dataset,
     pub(super) accounts: Vec<String>,
+    /// The accounts the side views hold: all of them, or those [`Prepared::owned`] kept.
+    screened_accounts: usize,
     pub(super) ts: Vec<i64>,
     pub(super) amount: Vec<f64>,
     /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
@@ -42,6 +44,17 @@ pub struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// Encodes accounts and sorts both side views.
     pub fn new(ds: &'a Dataset) -> Result<Prepared<'a>> {
+        Prepared::build(ds, None)
+    }
+
+    /// As [`Prepared::new`], with the side views holding only the accounts `owns` keeps:
+    /// the rules then screen those accounts only, the others being a shard's
+    /// counterparties (their transactions there are not all of theirs).
+    pub(crate) fn owned(ds: &'a Dataset, owns: &dyn Fn(&str) -> bool) -> Result<Prepared<'a>> {
+        Prepared::build(ds, Some(owns))
+    }
+
+    fn build(ds: &'a Dataset, owns: Option<&dyn Fn(&str) -> bool>) -> Result<Prepared<'a>> {
         let df = &ds.transactions;
         let n = df.height();
         let ts = ts_col(df)?;
@@ -107,12 +120,14 @@ impl<'a> Prepared<'a> {
             orig_key = encode(orig);
             bene_key = encode(bene);
         }
+        let owned: Option<Vec<bool>> = owns.map(|f| accounts.iter().map(|a| f(a)).collect());
+        let screened = |k: u32| k != NO_ACCOUNT && owned.as_ref().is_none_or(|o| o[k as usize]);
         let mk = |keys: &[u32]| {
             let mut v: Vec<(u32, i64, u32)> = keys
                 .iter()
                 .zip(ts.iter())
                 .enumerate()
-                .filter(|(_, (k, _))| **k != NO_ACCOUNT)
+                .filter(|(_, (k, _))| screened(**k))
                 .map(|(i, (k, t))| (*k, *t, i as u32))
                 .collect();
             v.sort_unstable();
@@ -124,8 +139,10 @@ impl<'a> Prepared<'a> {
             let inn = mk(&bene_key);
             [out.join().unwrap_or_else(|_| mk(&orig_key)), inn]
         });
+        let screened_accounts = owned.map_or(accounts.len(), |o| o.iter().filter(|&&b| b).count());
         Ok(Prepared {
             ds,
+            screened_accounts,
             accounts,
             ts,
             amount,
@@ -140,6 +157,11 @@ impl<'a> Prepared<'a> {
             Side::Out => &self.views[0],
             Side::In => &self.views[1],
         }
+    }
+
+    /// The number of accounts screened: all of them, or those [`Prepared::owned`] kept.
+    pub(crate) fn screened_accounts(&self) -> usize {
+        self.screened_accounts
     }
 
     /// The number of distinct accounts; account keys run from 0 to this, exclusive.

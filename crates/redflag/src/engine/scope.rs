@@ -23,7 +23,7 @@ pub struct Scope<'p, 'a> {
     /// The watch lists bound, by name.
     watch_lists: &'p BTreeMap<String, Arc<WatchList>>,
     /// What a search limit cut short (see [`Scope::note_limit`]).
-    limits: Mutex<Vec<String>>,
+    limits: Mutex<Vec<(u64, String, String)>>,
 }
 
 impl<'p, 'a> Scope<'p, 'a> {
@@ -45,16 +45,16 @@ impl<'p, 'a> Scope<'p, 'a> {
         }
     }
 
-    /// Records that a limit on the work per account cut the rule's search short (what,
-    /// and how often): the run reports it in the manifest.
-    pub(crate) fn note_limit(&self, what: String) {
+    /// Records that a limit on the work per account cut the rule's search short: how
+    /// often, and what, said of one and of several (the run reports it in the manifest).
+    pub(crate) fn note_limit(&self, count: usize, one: String, many: String) {
         if let Ok(mut l) = self.limits.lock() {
-            l.push(what);
+            l.push((count as u64, one, many));
         }
     }
 
     /// What [`Scope::note_limit`] recorded.
-    pub(crate) fn take_limits(&self) -> Vec<String> {
+    pub(crate) fn take_limits(&self) -> Vec<(u64, String, String)> {
         self.limits
             .lock()
             .map(|mut l| std::mem::take(&mut *l))

@@ -116,6 +116,18 @@ pub trait Kind: Sync {
     fn watch_list<'r>(&self, _rule: &'r Rule) -> Option<&'r str> {
         None
     }
+    /// Whether the rule's alerts on an account depend on that account's own transactions
+    /// only, so that a shard holding every transaction of its accounts finds them
+    /// (docs/sharding.md); rules that compare accounts or follow payments through them
+    /// run on the cross-account stage.
+    fn per_account(&self, _rule: &Rule) -> bool {
+        true
+    }
+    /// Whether the rule's alerts name other accounts (`linked_accounts`), whose cases
+    /// they join.
+    fn links_accounts(&self) -> bool {
+        false
+    }
     /// What the catalogue's header says of the side screened, when the rule's `side`
     /// does not say it.
     fn side_text(&self, _rule: &Rule) -> Option<&'static str> {

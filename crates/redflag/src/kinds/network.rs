@@ -235,6 +235,12 @@ impl Kind for Network {
     fn cost(&self, _rule: &Rule) -> u8 {
         3
     }
+    fn per_account(&self, _rule: &Rule) -> bool {
+        false
+    }
+    fn links_accounts(&self) -> bool {
+        true
+    }
     fn side_text(&self, _rule: &Rule) -> Option<&'static str> {
         Some("the transfer graph (payer to payee)")
     }
@@ -964,10 +970,8 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
     drop(edges);
     let (mut episodes, cut) = find_episodes(spec, prep, &fwd, bwd.as_ref());
     if cut > 0 {
-        scope.note_limit(format!(
-            "{cut} path {} at an account with more than {MAX_WINDOW_EDGES} payments in the time left",
-            if cut == 1 { "search stopped" } else { "searches stopped" }
-        ));
+        let rest = format!("at an account with more than {MAX_WINDOW_EDGES} payments in the time left");
+        scope.note_limit(cut, format!("path search stopped {rest}"), format!("path searches stopped {rest}"));
     }
     if episodes.is_empty() {
         return Ok(Vec::new());

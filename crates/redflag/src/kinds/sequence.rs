@@ -517,11 +517,11 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
     let compiled = expr::compile(&spec.match_sql).rule_ctx(rule.id(), || "compiling `match`".into())?;
     let (hit, cut) = first_hits(rule, &walk, &compiled)?;
     if cut > 0 {
-        scope.note_limit(format!(
-            "{cut} first {} more than {MAX_WALK} then-events within {}; each was followed through its first {MAX_WALK}",
-            if cut == 1 { "event had" } else { "events had" },
+        let rest = format!(
+            "more than {MAX_WALK} then-events within {}; each was followed through its first {MAX_WALK}",
             spec.within
-        ));
+        );
+        scope.note_limit(cut, format!("first event had {rest}"), format!("first events had {rest}"));
     }
     let fired = fired_sequences(&walk, &hit);
     let fired = match &spec.repeat {

@@ -110,6 +110,9 @@ impl Kind for Watchlist {
     fn watch_list<'r>(&self, rule: &'r Rule) -> Option<&'r str> {
         rule.kind.spec::<WatchlistSpec>().map(|s| s.list.as_str())
     }
+    fn links_accounts(&self) -> bool {
+        true
+    }
 }
 
 fn check(def: &RuleDef, cx: &mut Checker<'_>) -> WatchlistSpec {

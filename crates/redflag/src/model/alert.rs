@@ -92,6 +92,46 @@ pub struct SearchLimit {
     pub what: String,
 }
 
+/// A limit on the work per account met by a rule: how often, and what, said of one and
+/// of several. Notes of one rule and text add up ([`LimitNote::add`]): a sharded run
+/// sums its shards' notes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitNote {
+    /// The rule.
+    pub rule_id: String,
+    /// How often the limit was met.
+    pub count: u64,
+    /// What was cut short, said of one.
+    pub one: String,
+    /// What was cut short, said of several.
+    pub many: String,
+}
+
+impl LimitNote {
+    /// The note as the manifest states it.
+    pub fn search_limit(&self) -> SearchLimit {
+        SearchLimit {
+            rule_id: self.rule_id.clone(),
+            what: format!(
+                "{} {}",
+                self.count,
+                if self.count == 1 { &self.one } else { &self.many }
+            ),
+        }
+    }
+
+    /// Adds `other` to the notes: to the note of the same rule and text, else as a new one.
+    pub fn add(notes: &mut Vec<LimitNote>, other: LimitNote) {
+        match notes
+            .iter_mut()
+            .find(|n| n.rule_id == other.rule_id && n.one == other.one && n.many == other.many)
+        {
+            Some(n) => n.count += other.count,
+            None => notes.push(other),
+        }
+    }
+}
+
 /// What the rules found.
 #[derive(Debug, Clone, Default)]
 pub struct RuleRun {
@@ -106,7 +146,7 @@ pub struct RuleRun {
     /// Alert count per rule that ran.
     pub alerts_per_rule: BTreeMap<String, usize>,
     /// Rules whose search was cut short somewhere, in pack order.
-    pub search_limits: Vec<SearchLimit>,
+    pub search_limits: Vec<LimitNote>,
     /// Wall time of each step: `prepare`, `conditions`, `rules` (all of them, on several
     /// threads), each rule by id, `cases`. For
     /// tuning a pack; never part of an output file, which must not change between runs.

@@ -13,7 +13,7 @@ mod side;
 mod weights;
 pub(crate) mod window;
 
-pub use alert::{alert_id, Alert, Degraded, Dropped, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
+pub use alert::{alert_id, Alert, Degraded, Dropped, LimitNote, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
 pub use case::{Case, CaseTxn, MAX_LISTED_TXNS};
 pub use lists::RefList;
 pub use params::{NumField, ParamOverride, ParamValue};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::{Dataset, InputSummary};
-use crate::model::{Case, Dropped, NotApplicable, ParamValue, RuleRun, SearchLimit};
+use crate::model::{Case, Dropped, LimitNote, NotApplicable, ParamValue, RuleRun, SearchLimit};
 use crate::pack::Pack;
 
 /// The pack a run used.
@@ -133,9 +133,21 @@ pub struct Manifest {
     pub started_at: String,
     /// End time.
     pub finished_at: String,
+    /// The run was made in shards: how many, and how accounts were given their shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
     /// Account numbers and party names in the outputs are pseudonyms (`--redact`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub redacted: bool,
+}
+
+/// How a run in shards was split (docs/sharding.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sharding {
+    /// The number of shards.
+    pub shards: u32,
+    /// How an account's shard is found.
+    pub hash: String,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -175,13 +187,14 @@ impl Manifest {
             rules_run: run.rules_run.clone(),
             rules_not_applicable: run.not_applicable.clone(),
             rules_partial,
-            search_limits: run.search_limits.clone(),
+            search_limits: run.search_limits.iter().map(LimitNote::search_limit).collect(),
             alerts_per_rule: run.alerts_per_rule.clone(),
             cases: cases.len(),
             alerts: cases.iter().map(|c| c.alerts.len()).sum(),
             min_score,
             started_at,
             finished_at: String::new(),
+            sharding: None,
             redacted: false,
         }
     }
@@ -198,6 +211,26 @@ impl PackInfo {
             base_currency: pack.base_currency.clone(),
         }
     }
+}
+
+/// What decides a pack's alerts and cases, as JSON text: the manifest's pack, parameters,
+/// rule parameters, lists and weights, with the rules' ids and the watch lists bound.
+pub(crate) fn pack_identity(pack: &Pack) -> String {
+    let watch: Vec<(&String, String)> = pack
+        .watch_lists
+        .iter()
+        .map(|(name, list)| (name, format!("{:?} {}", list.files, list.entries.len())))
+        .collect();
+    serde_json::json!({
+        "pack": PackInfo::of(pack),
+        "params": pack.params,
+        "rule_params": rule_params(pack),
+        "lists": list_infos(pack),
+        "weights": pack.weights.as_ref().map(|w| (w.source.clone(), w.sha256.clone())),
+        "rules": pack.rules.iter().map(|r| r.id()).collect::<Vec<_>>(),
+        "watch_lists": watch,
+    })
+    .to_string()
 }
 
 /// Each rule's parameters that differ from the pack-wide ones or that the rule sets

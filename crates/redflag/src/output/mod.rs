@@ -20,7 +20,8 @@ pub(crate) use csv::frame_csv;
 pub use csv::{alerts_csv, alerts_frame, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
 pub(crate) use json::check_case_ids;
 pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
-pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial};
+pub(crate) use manifest::pack_identity;
+pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial, Sharding};
 pub(crate) use write::check_inputs_kept;
 pub use write::{write_files, write_outputs, FileBody, STAGING_PREFIX};
 

@@ -1,0 +1,261 @@
+//! Screening in shards, for data larger than one machine's memory or spread over a
+//! cluster (docs/sharding.md). The screened transactions are partitioned by a stable hash
+//! of the account: a transaction goes to the shard of each of its two accounts, so a
+//! shard holds every transaction of the accounts it owns. Each shard screens its own
+//! accounts with the rules whose alerts on an account depend on that account alone;
+//! the rules that compare accounts or follow payments through them (network patterns,
+//! peer baselines, and the rules that screen their alerts) run once, on the
+//! cross-account stage, over every transaction but only the columns they read. The merge
+//! joins the shards' alerts and builds the cases once, as a single run builds them: the
+//! same alerts, cases, ids and scores.
+//!
+//! The three stages are [`partition()`], [`screen_shard`] (shard 0 also runs the
+//! cross-account stage) and [`merge()`]; `redflag screen --shards N` runs them one after
+//! the other on one machine, and the Python package's `redflag.spark` on a cluster.
+
+mod merge;
+mod partition;
+mod unit;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ingest::{Dataset, IngestOptions, InputSummary};
+use crate::model::matches_any;
+use crate::pack::Pack;
+
+pub use merge::{merge, Merged};
+pub use partition::{partition, MAX_SHARDS};
+pub use unit::{screen_shard, ShardAlert, ShardInfo, ShardRun};
+
+/// How an account's shard is found, as the manifest records it: stable across versions,
+/// platforms and thread counts.
+pub const HASH: &str = "fnv1a-64 of the account's UTF-8 bytes, modulo the shard count";
+
+/// The name of the column that carries a transaction's row in the screened data (its
+/// place in a single run) through shards and merge.
+pub const ROW: &str = "_row";
+
+/// The shard of an account among `shards` ([`HASH`]).
+pub fn shard_of(account: &str, shards: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in account.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(shards.max(1))) as u32
+}
+
+/// Which rules of a pack run where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Rules each shard runs on its own accounts, in pack order.
+    pub local: Vec<String>,
+    /// Rules the cross-account stage reports, in pack order.
+    pub cross: Vec<String>,
+    /// What the cross-account stage runs: its rules and the rules whose alerts they
+    /// screen (`on_alerts_of`), in pack order.
+    pub cross_run: Vec<String>,
+}
+
+/// Splits a pack's rules between the shards and the cross-account stage. A rule goes to
+/// the cross-account stage when its kind says its alerts on an account depend on other
+/// accounts ([`crate::kinds::Kind::per_account`]), or when it screens the alerts
+/// (`on_alerts_of`) of such a rule or of a rule whose alerts name other accounts.
+pub fn plan(pack: &Pack) -> Plan {
+    let sources = |r: &crate::model::Rule| -> Vec<usize> {
+        if r.def.on_alerts_of.is_empty() {
+            return Vec::new();
+        }
+        (0..pack.rules.len())
+            .filter(|&j| pack.rules[j].id() != r.id() && matches_any(pack.rules[j].id(), &r.def.on_alerts_of))
+            .collect()
+    };
+    let mut cross: BTreeSet<usize> = (0..pack.rules.len())
+        .filter(|&i| !crate::kinds::of(&pack.rules[i]).per_account(&pack.rules[i]))
+        .collect();
+    loop {
+        let more: Vec<usize> = (0..pack.rules.len())
+            .filter(|i| !cross.contains(i))
+            .filter(|&i| {
+                sources(&pack.rules[i])
+                    .into_iter()
+                    .any(|j| cross.contains(&j) || crate::kinds::of(&pack.rules[j]).links_accounts())
+            })
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        cross.extend(more);
+    }
+    let mut run = cross.clone();
+    for &i in &cross {
+        run.extend(sources(&pack.rules[i]));
+    }
+    let ids = |set: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..pack.rules.len())
+            .filter(|&i| set(i))
+            .map(|i| pack.rules[i].id().to_string())
+            .collect()
+    };
+    Plan {
+        local: ids(&|i| !cross.contains(&i)),
+        cross: ids(&|i| cross.contains(&i)),
+        cross_run: ids(&|i| run.contains(&i)),
+    }
+}
+
+/// How the inputs were read, as the manifest states it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadWith {
+    /// The mapping's name.
+    pub mapping: String,
+    /// The FX table, when one was given: path and sha256.
+    pub fx: Option<(String, String)>,
+}
+
+impl ReadWith {
+    /// How `opts` reads inputs.
+    pub fn of(opts: &IngestOptions) -> ReadWith {
+        ReadWith {
+            mapping: opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| "canonical".into()),
+            fx: opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone())),
+        }
+    }
+}
+
+/// What a partition holds, written as `partition.json` in its folder and copied into
+/// each shard's output: enough to screen a shard and to merge, with no other file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    /// The layout of partition folders and shard outputs (1).
+    pub format: u32,
+    /// The number of shards.
+    pub shards: u32,
+    /// How accounts are given their shard ([`HASH`]).
+    pub hash: String,
+    /// The pack the partition was made for ([`pack_fingerprint`]): shards and merge run
+    /// with the same one.
+    pub pack: String,
+    /// The canonical columns the inputs supplied.
+    pub present: Vec<String>,
+    /// The canonical columns read ([`crate::Dataset::columns_read`]).
+    pub columns_read: Option<Vec<String>>,
+    /// The inputs, with their rows read, screened and quarantined.
+    pub inputs: Vec<InputSummary>,
+    /// How they were read.
+    pub read: ReadWith,
+    /// Rows each shard holds.
+    pub shard_rows: Vec<u64>,
+    /// The rules of the cross-account stage ([`Plan::cross`]).
+    pub cross_rules: Vec<String>,
+    /// What the cross-account stage reads: the columns of its rules.
+    pub cross_columns: Vec<String>,
+    /// sha256 of the partition's shard files, in shard order, then the cross-account
+    /// file: a shard output names the partition it came from.
+    pub id: String,
+}
+
+/// A digest of what decides a pack's alerts and cases: its id, version, source and
+/// sha256, base currency, parameters in force, rules (with their own parameters), lists
+/// and weights. A partition records it; shards and merge refuse another pack.
+pub fn pack_fingerprint(pack: &Pack) -> String {
+    let manifest_part = crate::output::pack_identity(pack);
+    crate::util::hash::sha256_hex(manifest_part.as_bytes())
+}
+
+/// The file of shard `index` in a partition folder.
+fn shard_file(index: u32) -> String {
+    format!("shard-{index:04}.parquet")
+}
+
+/// The file of the cross-account stage in a partition folder.
+const CROSS_FILE: &str = "cross.parquet";
+/// The rows quarantined at partition, in a partition folder and shard 0's output.
+const QUARANTINE_FILE: &str = "quarantine.parquet";
+/// The partition's description.
+const PARTITION_FILE: &str = "partition.json";
+
+/// Reads a JSON file of a partition or shard output.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading a partition or shard file",
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Shard {
+        path: path.to_path_buf(),
+        message: format!("not a readable {what} ({e}); was it written by this version of redflag?"),
+    })
+}
+
+/// Reads a Parquet file of a partition or shard output.
+fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading a partition or shard file",
+        source,
+    })?;
+    ParquetReader::new(file).finish().map_err(|e| Error::Shard {
+        path: path.to_path_buf(),
+        message: format!("not a readable shard file ({e})"),
+    })
+}
+
+/// A Parquet file's bytes, for [`crate::output::write_outputs`].
+fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut df)
+        .map_err(|e| Error::Shard {
+            path: ROW.into(),
+            message: format!("writing a shard file: {e}"),
+        })?;
+    Ok(buf)
+}
+
+/// Text columns of a frame as the screened data codes them, with its `_row` column
+/// taken out: the transactions of a shard file as a [`Dataset`] whose description is the
+/// partition's, and each row's place in the single run.
+fn shard_dataset(df: DataFrame, info: &PartitionInfo, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u32>)> {
+    let rows: Vec<u32> = df
+        .column(ROW)
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .map_err(|e| Error::Shard {
+            path: name.into(),
+            message: format!("the `{ROW}` column is missing or unreadable ({e})"),
+        })?
+        .u32()
+        .map_err(|e| Error::Shard {
+            path: name.into(),
+            message: format!("the `{ROW}` column is unreadable ({e})"),
+        })?
+        .into_no_null_iter()
+        .collect();
+    let df = df.drop(ROW).map_err(|e| Error::Shard {
+        path: name.into(),
+        message: e.to_string(),
+    })?;
+    let opts = IngestOptions {
+        threads,
+        ..IngestOptions::default()
+    };
+    let mut ds = Dataset::from_frame(df, name, &opts)?;
+    if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
+        return Err(Error::Shard {
+            path: name.into(),
+            message: "rows of the shard file no longer pass the checks they passed at partition: \
+                      the file was changed; partition the inputs again"
+                .into(),
+        });
+    }
+    ds.present = info.present.clone();
+    ds.columns_read = info.columns_read.clone();
+    ds.inputs = info.inputs.clone();
+    Ok((ds, rows))
+}

@@ -1,0 +1,308 @@
+//! One shard's screening: its accounts with the per-account rules and, on shard 0, the
+//! cross-account stage; what it found, with the transactions its alerts hold.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    pack_fingerprint, parquet_bytes, plan, read_json, read_parquet, shard_dataset, shard_file, shard_of,
+    PartitionInfo, CROSS_FILE, PARTITION_FILE, QUARANTINE_FILE, ROW,
+};
+use crate::engine::Prepared;
+use crate::error::{Error, PolarsContext, Result};
+use crate::model::{Alert, Degraded, LimitNote, NotApplicable};
+use crate::pack::Pack;
+use crate::util::cancel::Cancel;
+
+/// The file of a shard output that describes it.
+pub(super) const SHARD_FILE: &str = "shard.json";
+/// The alerts of a shard output.
+pub(super) const ALERTS_FILE: &str = "alerts.json";
+/// The transactions the alerts of a shard output hold.
+pub(super) const TXNS_FILE: &str = "transactions.parquet";
+
+/// What a shard's run found, as its output folder holds it ([`ShardRun::write`]).
+#[derive(Debug, Clone)]
+pub struct ShardRun {
+    /// What the run was and what it found, but the alerts.
+    pub info: ShardInfo,
+    /// Its alerts, each with the rows (in the single run's numbering) it holds.
+    pub alerts: Vec<ShardAlert>,
+    /// The transactions its alerts hold, as text, with their rows (`_row`).
+    pub transactions: DataFrame,
+    /// The partition's quarantine (shard 0 only).
+    pub quarantine: Option<DataFrame>,
+}
+
+/// A shard run's description (`shard.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// The partition it screened.
+    pub partition: PartitionInfo,
+    /// Its shard.
+    pub index: u32,
+    /// Whether it ran the cross-account stage (shard 0).
+    pub cross: bool,
+    /// The accounts it screened.
+    pub accounts: u64,
+    /// The rules it ran, in pack order.
+    pub rules_run: Vec<String>,
+    /// The rules it could not run.
+    pub not_applicable: Vec<NotApplicable>,
+    /// The rules it ran in part.
+    pub degraded: Vec<Degraded>,
+    /// Its alerts per rule.
+    pub alerts_per_rule: BTreeMap<String, usize>,
+    /// The limits its rules met.
+    pub search_limits: Vec<LimitNote>,
+}
+
+/// An alert of a shard run, with the rows it holds in the single run's numbering.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardAlert {
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: Alert,
+    /// Its transactions' rows.
+    pub global_rows: Vec<u32>,
+}
+
+/// Screens shard `index` of the partition in `dir` with `pack` (the pack the partition
+/// was made for): the shard's own accounts with the per-account rules and, on shard 0,
+/// the cross-account stage.
+pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>, cancel: &Cancel) -> Result<ShardRun> {
+    let info: PartitionInfo = read_json(&dir.join(PARTITION_FILE), "partition description")?;
+    check_partition(&info, dir, index, pack)?;
+    let plan = plan(pack);
+    crate::util::threads::with_threads(threads, || {
+        let mut out = Found::default();
+        let file = dir.join(shard_file(index));
+        let shards = info.shards;
+        let owns = |a: &str| shard_of(a, shards) == index;
+        out.add(screen_part(&file, &info, pack, &plan.local, Some(&owns), threads, cancel)?);
+        let cross = index == 0 && !plan.cross.is_empty();
+        if cross {
+            let found = screen_part(&dir.join(CROSS_FILE), &info, pack, &plan.cross_run, None, threads, cancel)?;
+            out.add(found.keep(&plan.cross));
+        }
+        let quarantine = (index == 0)
+            .then(|| read_parquet(&dir.join(QUARANTINE_FILE)))
+            .transpose()?;
+        Ok(ShardRun {
+            info: ShardInfo {
+                partition: info.clone(),
+                index,
+                cross,
+                accounts: out.accounts,
+                rules_run: out.rules_run,
+                not_applicable: out.not_applicable,
+                degraded: out.degraded,
+                alerts_per_rule: out.alerts_per_rule,
+                search_limits: out.search_limits,
+            },
+            alerts: out.alerts,
+            transactions: concat_rows(out.transactions)?,
+            quarantine,
+        })
+    })
+}
+
+impl ShardRun {
+    /// Writes the run into `dir`: `shard.json`, `alerts.json`, `transactions.parquet`,
+    /// and on shard 0 `quarantine.parquet`; all of them, or none.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let json = |v: &dyn erased::Json, name: &str| -> Result<Vec<u8>> {
+            v.to_vec().map_err(|e| Error::Shard {
+                path: dir.join(name),
+                message: e.to_string(),
+            })
+        };
+        let mut files = vec![
+            (SHARD_FILE.to_string(), json(&self.info, SHARD_FILE)?),
+            (ALERTS_FILE.to_string(), json(&self.alerts, ALERTS_FILE)?),
+            (TXNS_FILE.to_string(), parquet_bytes(self.transactions.clone())?),
+        ];
+        if let Some(q) = &self.quarantine {
+            files.push((QUARANTINE_FILE.to_string(), parquet_bytes(q.clone())?));
+        }
+        crate::output::write_files(dir, &files, &[]).map(|_| ())
+    }
+}
+
+/// JSON for the two kinds of value a shard output holds.
+mod erased {
+    pub(super) trait Json {
+        fn to_vec(&self) -> serde_json::Result<Vec<u8>>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_vec(&self) -> serde_json::Result<Vec<u8>> {
+            serde_json::to_vec(self)
+        }
+    }
+}
+
+/// The partition must be whole, of this format, and made for this pack; the shard one of
+/// its shards.
+fn check_partition(info: &PartitionInfo, dir: &Path, index: u32, pack: &Pack) -> Result<()> {
+    let problem = |message: String| Err(Error::Shard {
+        path: dir.to_path_buf(),
+        message,
+    });
+    if info.format != 1 {
+        return problem(format!(
+            "a partition of format {}, which this version does not read: partition the inputs again",
+            info.format
+        ));
+    }
+    if index >= info.shards {
+        return problem(format!(
+            "shard {index} of a partition in {} shards: give --shard I/{} with I from 0 to {}",
+            info.shards,
+            info.shards,
+            info.shards - 1
+        ));
+    }
+    if info.pack != pack_fingerprint(pack) {
+        return problem(
+            "the partition was made for another pack, parameters, lists or rule selection: screen \
+             with the --rules, --set, --list, --only and --weights the partition was made with"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// What one part of a shard's run found.
+#[derive(Default)]
+struct Found {
+    accounts: u64,
+    rules_run: Vec<String>,
+    not_applicable: Vec<NotApplicable>,
+    degraded: Vec<Degraded>,
+    alerts_per_rule: BTreeMap<String, usize>,
+    search_limits: Vec<LimitNote>,
+    alerts: Vec<ShardAlert>,
+    transactions: Vec<DataFrame>,
+}
+
+impl Found {
+    fn add(&mut self, other: Found) {
+        self.accounts += other.accounts;
+        self.rules_run.extend(other.rules_run);
+        self.not_applicable.extend(other.not_applicable);
+        self.degraded.extend(other.degraded);
+        self.alerts_per_rule.extend(other.alerts_per_rule);
+        self.search_limits.extend(other.search_limits);
+        self.alerts.extend(other.alerts);
+        self.transactions.extend(other.transactions);
+    }
+
+    /// Only what the rules `ids` found and how they ran (the cross-account stage runs the
+    /// rules its rules screen the alerts of, and reports its own only).
+    fn keep(mut self, ids: &[String]) -> Found {
+        let kept = |id: &str| ids.iter().any(|x| x == id);
+        self.accounts = 0;
+        self.rules_run.retain(|r| kept(r));
+        self.not_applicable.retain(|r| kept(&r.rule_id));
+        self.degraded.retain(|r| kept(&r.rule_id));
+        self.alerts_per_rule.retain(|r, _| kept(r));
+        self.search_limits.retain(|r| kept(&r.rule_id));
+        self.alerts.retain(|a| kept(&a.alert.rule_id));
+        self
+    }
+}
+
+/// Screens the transactions of one partition file with the rules `ids` of the pack, on
+/// the accounts `owns` keeps (all of them when `None`).
+fn screen_part(
+    file: &Path,
+    info: &PartitionInfo,
+    pack: &Pack,
+    ids: &[String],
+    owns: Option<&dyn Fn(&str) -> bool>,
+    threads: Option<usize>,
+    cancel: &Cancel,
+) -> Result<Found> {
+    if ids.is_empty() && owns.is_none() {
+        return Ok(Found::default());
+    }
+    let name = file.display().to_string();
+    let (ds, rows) = shard_dataset(read_parquet(file)?, info, &name, threads)?;
+    let prep = match owns {
+        Some(f) => Prepared::owned(&ds, f)?,
+        None => Prepared::new(&ds)?,
+    };
+    let accounts = prep.screened_accounts() as u64;
+    if ids.is_empty() {
+        return Ok(Found {
+            accounts,
+            transactions: vec![alert_rows(&[], &ds, &rows, &name)?],
+            ..Found::default()
+        });
+    }
+    let sub = pack.only(ids)?;
+    let run = crate::run::run(&sub, &prep, &|_, _, _| {}, cancel)?;
+    drop(prep);
+    let held = alert_rows(&run.alerts, &ds, &rows, &name)?;
+    let alerts = run
+        .alerts
+        .into_iter()
+        .map(|a| ShardAlert {
+            global_rows: a.rows.iter().map(|&r| rows[r as usize]).collect(),
+            alert: a,
+        })
+        .collect();
+    Ok(Found {
+        accounts,
+        rules_run: run.rules_run,
+        not_applicable: run.not_applicable,
+        degraded: run.degraded,
+        alerts_per_rule: run.alerts_per_rule,
+        search_limits: run.search_limits,
+        alerts,
+        transactions: vec![held],
+    })
+}
+
+/// The transactions the alerts hold, as text, with their rows in the single run.
+fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u32], name: &str) -> Result<DataFrame> {
+    let mut local: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
+    local.sort_unstable();
+    local.dedup();
+    let idx = IdxCa::from_vec("idx".into(), local.iter().map(|&r| r as IdxSize).collect());
+    // What cases read of their transactions: the columns every screening reads.
+    let cols: Vec<&str> = crate::schema::ALWAYS_READ
+        .iter()
+        .copied()
+        .filter(|c| ds.transactions.column(c).is_ok())
+        .collect();
+    let mut held = ds
+        .transactions
+        .select(cols)
+        .and_then(|d| d.take(&idx))
+        .ctx(|| format!("{name}: gathering alerting rows"))?;
+    held.with_column(Column::new(
+        ROW.into(),
+        local.iter().map(|&r| rows[r as usize]).collect::<Vec<u32>>(),
+    ))
+    .ctx(|| format!("{name}: numbering alerting rows"))?;
+    crate::schema::as_text(held).ctx(|| format!("{name}: alerting rows as text"))
+}
+
+/// Frames of the same columns one after the other (an empty frame when there are none).
+pub(super) fn concat_rows(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut it = frames.into_iter();
+    let Some(mut first) = it.next() else {
+        return Ok(DataFrame::empty());
+    };
+    for f in it {
+        let f = f
+            .select(first.get_column_names_owned())
+            .ctx(|| "joining alerting rows".into())?;
+        first.vstack_mut(&f).ctx(|| "joining alerting rows".into())?;
+    }
+    Ok(first)
+}
