@@ -8,6 +8,7 @@ mod evaluate;
 mod hostile_input;
 mod hostile_output;
 mod report;
+mod shards;
 mod tune;
 mod versioning;
 mod watchlist;

@@ -19,6 +19,7 @@ mod props;
 mod ranking;
 mod sequence;
 mod setup;
+mod shards;
 mod tune;
 mod versioning;
 mod watchlist;

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use clap::Args;
 use redflag::{Outputs, Pack, Sharding};
 
-use crate::{check_strict, ingest_shown, run_spec, set_threads, term, CliError, Finish, OutputArgs, PackArgs, ReadArgs, ScreenArgs};
+use crate::{
+    check_strict, ingest_shown, run_spec, set_threads, term, CliError, Finish, OutputArgs, PackArgs, ReadArgs,
+    ScreenArgs,
+};
 
 /// `redflag partition`.
 #[derive(Args)]
@@ -54,7 +57,13 @@ pub(crate) fn partition(args: PartitionArgs, stdout: &mut impl Write) -> Result<
     let show = !args.quiet && std::io::stderr().is_terminal();
     let data = ingest_shown(&args.inputs, &opts, show)?;
     check_strict(args.read.strict, &data)?;
-    let info = redflag::shard::partition(&data, &pack, args.shards, &redflag::shard::ReadWith::of(&opts), &args.out)?;
+    let info = redflag::shard::partition(
+        &data,
+        &pack,
+        args.shards,
+        &redflag::shard::ReadWith::of(&opts),
+        &args.out,
+    )?;
     if !args.quiet {
         let (lo, hi) = (
             info.shard_rows.iter().min().copied().unwrap_or(0),
@@ -189,7 +198,10 @@ fn sharding(p: &redflag::shard::PartitionInfo) -> Sharding {
 fn parse_shard(s: &str) -> Result<(u32, u32), CliError> {
     let bad = || CliError::Usage(format!("--shard {s}: give I/N, such as 0/4, with I from 0 to N-1"));
     let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let (i, n): (u32, u32) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (i, n): (u32, u32) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if n == 0 || i >= n {
         return Err(bad());
     }

@@ -85,6 +85,16 @@ impl<W: Write> Write for Clean<W> {
     }
 }
 
+/// A progress bar over `len` items called `what` (a fixed word), for a terminal.
+pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(len);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{msg}}"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    pb
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,14 +119,4 @@ mod tests {
         w.write_all(b"\xff!").unwrap();
         assert_eq!(String::from_utf8(w.inner).unwrap(), "é\\u{9b}x\\u{1b}y\u{fffd}!");
     }
-}
-
-/// A progress bar over `len` items called `what` (a fixed word), for a terminal.
-pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
-    let pb = indicatif::ProgressBar::new(len);
-    pb.set_style(
-        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{msg}}"))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    pb
 }

@@ -69,14 +69,14 @@ pub use ingest::{
     InputSummary, Mapping, PRESETS,
 };
 pub use model::{
-    alert_id, placeholders, Alert, Condition, Degraded, Dropped, LimitNote, NotApplicable, NumField, ParamOverride, ParamValue,
-    RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity, Side, SideSel, Window,
-    WindowError, BUILTIN_MEASURES, TYPOLOGIES,
+    alert_id, placeholders, Alert, Condition, Degraded, Dropped, LimitNote, NotApplicable, NumField, ParamOverride,
+    ParamValue, RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity, Side,
+    SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,
-    write_files, write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef,
-    Sharding, SCHEMA_VERSION, STAGING_PREFIX,
+    write_files, write_outputs, CasesFile, FileBody, Formats, ListInfo, Manifest, PackInfo, Partial, RuleRef, Sharding,
+    SCHEMA_VERSION, STAGING_PREFIX,
 };
 pub use pack::{parse_binding, ListSource, Pack};
 pub use run::{applicability, columns_read, missing_columns, Applicability};

@@ -28,8 +28,24 @@ pub(crate) struct AlertParts {
 }
 
 /// An alert of a rule: the transaction ids, the span and the stable id come from the rows.
-pub(crate) fn make_alert(prep: &Prepared<'_>, rule: &Rule, parts: AlertParts) -> Result<Alert> {
-    let txn_ids = prep.txn_ids(&parts.rows)?;
+/// The transactions are listed by time, then id: the same whatever the rows' order in
+/// the input.
+pub(crate) fn make_alert(prep: &Prepared<'_>, rule: &Rule, mut parts: AlertParts) -> Result<Alert> {
+    let mut txn_ids = prep.txn_ids(&parts.rows)?;
+    let ordered = (1..parts.rows.len()).all(|i| {
+        let (a, b) = (prep.ts(parts.rows[i - 1]), prep.ts(parts.rows[i]));
+        a < b || (a == b && txn_ids[i - 1] <= txn_ids[i])
+    });
+    if !ordered {
+        let mut order: Vec<usize> = (0..parts.rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            prep.ts(parts.rows[a])
+                .cmp(&prep.ts(parts.rows[b]))
+                .then_with(|| txn_ids[a].cmp(&txn_ids[b]))
+        });
+        parts.rows = order.iter().map(|&i| parts.rows[i]).collect();
+        txn_ids = order.iter().map(|&i| std::mem::take(&mut txn_ids[i])).collect();
+    }
     let first_ts = parts.rows.iter().map(|r| prep.ts(*r)).min().unwrap_or(0);
     let last_ts = parts.rows.iter().map(|r| prep.ts(*r)).max().unwrap_or(0);
     Ok(Alert {

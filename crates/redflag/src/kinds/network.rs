@@ -971,7 +971,11 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
     let (mut episodes, cut) = find_episodes(spec, prep, &fwd, bwd.as_ref());
     if cut > 0 {
         let rest = format!("at an account with more than {MAX_WINDOW_EDGES} payments in the time left");
-        scope.note_limit(cut, format!("path search stopped {rest}"), format!("path searches stopped {rest}"));
+        scope.note_limit(
+            cut,
+            format!("path search stopped {rest}"),
+            format!("path searches stopped {rest}"),
+        );
     }
     if episodes.is_empty() {
         return Ok(Vec::new());

@@ -521,7 +521,11 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
             "more than {MAX_WALK} then-events within {}; each was followed through its first {MAX_WALK}",
             spec.within
         );
-        scope.note_limit(cut, format!("first event had {rest}"), format!("first events had {rest}"));
+        scope.note_limit(
+            cut,
+            format!("first event had {rest}"),
+            format!("first events had {rest}"),
+        );
     }
     let fired = fired_sequences(&walk, &hit);
     let fired = match &spec.repeat {

@@ -42,7 +42,10 @@ pub fn merge(outputs: &[PathBuf], pack: &Pack, threads: Option<usize>) -> Result
         let mut alerts: Vec<ShardAlert> = Vec::new();
         let mut frames = Vec::new();
         for d in outputs {
-            alerts.extend(read_json::<Vec<ShardAlert>>(&d.join(ALERTS_FILE), "shard output's alerts")?);
+            alerts.extend(read_json::<Vec<ShardAlert>>(
+                &d.join(ALERTS_FILE),
+                "shard output's alerts",
+            )?);
             frames.push(read_parquet(&d.join(TXNS_FILE))?);
         }
         let zero = infos.iter().position(|i| i.index == 0).unwrap_or(0);
@@ -87,14 +90,21 @@ fn check_complete(outputs: &[PathBuf], infos: &[ShardInfo], pack: &Pack) -> Resu
             Some(Some(other)) => {
                 return Err(problem(
                     dir,
-                    format!("shard {} is also in {}: give each shard once", info.index, other.display()),
+                    format!(
+                        "shard {} is also in {}: give each shard once",
+                        info.index,
+                        other.display()
+                    ),
                 ))
             }
             Some(slot) => *slot = Some(dir),
             None => return Err(problem(dir, format!("shard {} of {n}", info.index))),
         }
     }
-    let missing: Vec<String> = (0..n).filter(|&i| seen[i as usize].is_none()).map(|i| i.to_string()).collect();
+    let missing: Vec<String> = (0..n)
+        .filter(|&i| seen[i as usize].is_none())
+        .map(|i| i.to_string())
+        .collect();
     if !missing.is_empty() {
         return Err(problem(
             &outputs[0],
@@ -170,7 +180,11 @@ fn merged_run(pack: &Pack, infos: &[ShardInfo]) -> RuleRun {
                 *run.alerts_per_rule.entry(id.to_string()).or_default() += n;
             }
         }
-        let mut notes: Vec<&LimitNote> = infos.iter().flat_map(|i| &i.search_limits).filter(|l| l.rule_id == id).collect();
+        let mut notes: Vec<&LimitNote> = infos
+            .iter()
+            .flat_map(|i| &i.search_limits)
+            .filter(|l| l.rule_id == id)
+            .collect();
         notes.sort_by_key(|l| (&l.one, &l.many));
         for n in notes {
             LimitNote::add(&mut run.search_limits, n.clone());

@@ -122,7 +122,11 @@ impl ReadWith {
     /// How `opts` reads inputs.
     pub fn of(opts: &IngestOptions) -> ReadWith {
         ReadWith {
-            mapping: opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_else(|| "canonical".into()),
+            mapping: opts
+                .mapping
+                .as_ref()
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| "canonical".into()),
             fx: opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone())),
         }
     }
@@ -222,7 +226,12 @@ fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
 /// Text columns of a frame as the screened data codes them, with its `_row` column
 /// taken out: the transactions of a shard file as a [`Dataset`] whose description is the
 /// partition's, and each row's place in the single run.
-fn shard_dataset(df: DataFrame, info: &PartitionInfo, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u32>)> {
+fn shard_dataset(
+    df: DataFrame,
+    info: &PartitionInfo,
+    name: &str,
+    threads: Option<usize>,
+) -> Result<(Dataset, Vec<u32>)> {
     let rows: Vec<u32> = df
         .column(ROW)
         .and_then(|c| c.cast(&DataType::UInt32))

@@ -39,7 +39,10 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
     with_row
         .with_column(Column::new(ROW.into(), (0..height).collect::<Vec<u32>>()))
         .ctx(|| "numbering the rows".into())?;
-    let owners = [account_shards(df, "orig_account", shards)?, account_shards(df, "bene_account", shards)?];
+    let owners = [
+        account_shards(df, "orig_account", shards)?,
+        account_shards(df, "bene_account", shards)?,
+    ];
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut shard_rows = Vec::new();
     for i in 0..shards {
@@ -48,7 +51,9 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
             .zip(owners[1].iter())
             .map(|(&o, &b)| o == i || b == i)
             .collect();
-        let part = with_row.filter(&mask).ctx(|| format!("selecting the rows of shard {i}"))?;
+        let part = with_row
+            .filter(&mask)
+            .ctx(|| format!("selecting the rows of shard {i}"))?;
         shard_rows.push(part.height() as u64);
         files.push((shard_file(i), parquet_bytes(text(part)?)?));
     }
@@ -128,8 +133,5 @@ fn account_shards(df: &DataFrame, name: &str, shards: u32) -> Result<Vec<u32>> {
         .cast(&DataType::String)
         .and_then(|c| c.str().cloned())
         .ctx(|| format!("reading column `{name}`"))?;
-    Ok(ca
-        .iter()
-        .map(|v| v.map_or(u32::MAX, |a| shard_of(a, shards)))
-        .collect())
+    Ok(ca.iter().map(|v| v.map_or(u32::MAX, |a| shard_of(a, shards))).collect())
 }

@@ -8,8 +8,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    pack_fingerprint, parquet_bytes, plan, read_json, read_parquet, shard_dataset, shard_file, shard_of,
-    PartitionInfo, CROSS_FILE, PARTITION_FILE, QUARANTINE_FILE, ROW,
+    pack_fingerprint, parquet_bytes, plan, read_json, read_parquet, shard_dataset, shard_file, shard_of, PartitionInfo,
+    CROSS_FILE, PARTITION_FILE, QUARANTINE_FILE, ROW,
 };
 use crate::engine::Prepared;
 use crate::error::{Error, PolarsContext, Result};
@@ -82,10 +82,26 @@ pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>,
         let file = dir.join(shard_file(index));
         let shards = info.shards;
         let owns = |a: &str| shard_of(a, shards) == index;
-        out.add(screen_part(&file, &info, pack, &plan.local, Some(&owns), threads, cancel)?);
+        out.add(screen_part(
+            &file,
+            &info,
+            pack,
+            &plan.local,
+            Some(&owns),
+            threads,
+            cancel,
+        )?);
         let cross = index == 0 && !plan.cross.is_empty();
         if cross {
-            let found = screen_part(&dir.join(CROSS_FILE), &info, pack, &plan.cross_run, None, threads, cancel)?;
+            let found = screen_part(
+                &dir.join(CROSS_FILE),
+                &info,
+                pack,
+                &plan.cross_run,
+                None,
+                threads,
+                cancel,
+            )?;
             out.add(found.keep(&plan.cross));
         }
         let quarantine = (index == 0)
@@ -147,10 +163,12 @@ mod erased {
 /// The partition must be whole, of this format, and made for this pack; the shard one of
 /// its shards.
 fn check_partition(info: &PartitionInfo, dir: &Path, index: u32, pack: &Pack) -> Result<()> {
-    let problem = |message: String| Err(Error::Shard {
-        path: dir.to_path_buf(),
-        message,
-    });
+    let problem = |message: String| {
+        Err(Error::Shard {
+            path: dir.to_path_buf(),
+            message,
+        })
+    };
     if info.format != 1 {
         return problem(format!(
             "a partition of format {}, which this version does not read: partition the inputs again",

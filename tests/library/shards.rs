@@ -1,0 +1,358 @@
+//! Screening in shards (docs/sharding.md): partition, one run a shard, merge give the
+//! single run's `alerts.csv` and cases, byte for byte, for any shard count; and what they
+//! find does not change when rows are permuted, the input is split into files, or
+//! accounts are renamed.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use redflag::shard::{self, ReadWith};
+use redflag::{Cancel, Case, Dataset, IngestOptions, Mapping, Pack, ScreenOptions};
+
+fn repo(p: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+/// The built-in pack with the demo watch list bound, so that SAN-01 runs too.
+fn pack() -> Pack {
+    let list = redflag::ListSource::Path(repo("samples/watchlist-demo.csv"));
+    Pack::builtin()
+        .unwrap()
+        .with_bindings(&[], &[("sanctions".to_string(), list)])
+        .unwrap()
+}
+
+fn options(mapping: &str, fx: bool) -> IngestOptions {
+    IngestOptions {
+        mapping: Some(Mapping::preset(mapping).unwrap()),
+        fx: fx.then(|| redflag::FxTable::load(repo("samples/fx-amlworld.csv")).unwrap()),
+        base_currency: "USD".into(),
+        threads: Some(2),
+        columns: Some(redflag::columns_read(&pack())),
+    }
+}
+
+/// What a run's outputs hold: `alerts.csv` and the cases of `cases.json`, as text.
+fn outputs(cases: &[Case], data: &Dataset) -> (String, String) {
+    (
+        redflag::alerts_csv(cases, data).unwrap(),
+        serde_json::to_string_pretty(cases).unwrap(),
+    )
+}
+
+fn single(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack) -> (String, String) {
+    let data = redflag::ingest(inputs, opts).unwrap();
+    let s = redflag::screen(pack, &data).unwrap();
+    outputs(&s.cases, &data)
+}
+
+/// Partition, each shard on its own (last first), merge.
+fn by_hand(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, work: &Path) -> (String, String) {
+    let data = redflag::ingest(inputs, opts).unwrap();
+    let parts = work.join(format!("part-{n}"));
+    let info = shard::partition(&data, pack, n, &ReadWith::of(opts), &parts).unwrap();
+    assert_eq!(info.shards, n);
+    assert_eq!(info.inputs, data.inputs);
+    drop(data);
+    let mut outs = Vec::new();
+    for i in (0..n).rev() {
+        let out = work.join(format!("out-{n}-{i}"));
+        shard::screen_shard(&parts, i, pack, Some(2), &Cancel::new())
+            .unwrap()
+            .write(&out)
+            .unwrap();
+        outs.push(out);
+    }
+    let (s, data, partition) = redflag::merge_shards(&outs, pack, Some(1)).unwrap();
+    assert_eq!(partition.id, info.id);
+    outputs(&s.cases, &data)
+}
+
+fn generated(dir: &Path, seed: u64) -> PathBuf {
+    let cfg = redflag_synth::SynthConfig {
+        seed,
+        transactions: 20_000,
+        accounts: 1_500,
+        days: 150,
+        ..redflag_synth::SynthConfig::default()
+    };
+    let mut synth = redflag_synth::generate(&cfg).unwrap();
+    let p = dir.join(format!("gen-{seed}.parquet"));
+    redflag_synth::write(&mut synth.transactions, &p).unwrap();
+    p
+}
+
+fn assert_same(a: &(String, String), b: &(String, String), what: &str) {
+    assert!(a.0 == b.0, "{what}: alerts.csv differs");
+    assert!(a.1 == b.1, "{what}: the cases differ");
+}
+
+/// The rules every kind brings fire on generated data, network and peer rules included:
+/// the comparison below is not one of empty outputs.
+fn assert_every_kind_fired(cases_json: &str) {
+    for rule in [
+        "STR-01", "FLW-04", "FLW-06", "STR-05", "FLW-02B", "DRG-02", "SAN-01", "TF-01", "BEH-01",
+    ] {
+        assert!(cases_json.contains(&format!("\"{rule}\"")), "{rule} found nothing");
+    }
+}
+
+#[test]
+fn shards_give_the_single_runs_alerts_and_cases_on_generated_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![generated(dir.path(), 5)];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let whole = single(&input, &opts, &pack);
+    assert_every_kind_fired(&whole.1);
+    for n in [1, 2, 3, 7] {
+        assert_same(
+            &whole,
+            &by_hand(&input, &opts, &pack, n, dir.path()),
+            &format!("{n} shards"),
+        );
+    }
+}
+
+#[test]
+fn shards_give_the_single_runs_alerts_and_cases_on_the_amlworld_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![repo("tests/data/amlworld-head.csv")];
+    let opts = options("amlworld", true);
+    let pack = pack();
+    let whole = single(&input, &opts, &pack);
+    assert!(whole.0.lines().count() > 10, "the AMLworld sample raises alerts");
+    for n in [1, 2, 3, 7] {
+        assert_same(
+            &whole,
+            &by_hand(&input, &opts, &pack, n, dir.path()),
+            &format!("{n} shards"),
+        );
+    }
+}
+
+/// `screen_sharded` (`redflag screen --shards N`): the same, and its working folder
+/// inside the output folder is gone afterwards.
+#[test]
+fn screen_in_shards_on_one_machine_gives_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![generated(dir.path(), 6)];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let whole = single(&input, &opts, &pack);
+    let out = dir.path().join("out");
+    let (s, data, partition) =
+        redflag::screen_sharded(&input, &opts, &pack, 3, &out, &ScreenOptions::default(), &|_, _| {}).unwrap();
+    assert_eq!(partition.shards, 3);
+    assert_same(&whole, &outputs(&s.cases, &data), "screen_sharded");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        0,
+        "the working folder is removed"
+    );
+}
+
+/// Writes `df` as Parquet files of about `rows` rows each.
+fn write_split(df: &DataFrame, dir: &Path, name: &str, rows: usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < df.height() {
+        let mut part = df.slice(start as i64, rows);
+        let p = dir.join(format!("{name}-{:03}.parquet", out.len()));
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut part)
+            .unwrap();
+        out.push(p);
+        start += rows;
+    }
+    out
+}
+
+fn read_parquet(p: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(p).unwrap()).finish().unwrap()
+}
+
+/// Rows permuted and the input split into eleven files: the sharded run finds what the
+/// single run of the file as it was finds.
+#[test]
+fn permuting_rows_and_splitting_the_input_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generated(dir.path(), 8);
+    let opts = options("canonical", false);
+    let pack = pack();
+    let whole = single(std::slice::from_ref(&input), &opts, &pack);
+    let df = read_parquet(&input);
+    // A fixed permutation: a stride coprime with the row count.
+    let n = df.height() as u64;
+    let stride = (1..n).rev().find(|s| gcd(*s, n) == 1 && *s < n / 2).unwrap();
+    let idx = IdxCa::from_vec("i".into(), (0..n).map(|i| ((i * stride) % n) as IdxSize).collect());
+    let permuted = df.take(&idx).unwrap();
+    let files = write_split(&permuted, dir.path(), "perm", (df.height() / 11) + 1);
+    assert_eq!(files.len(), 11);
+    let moved = by_hand(&files, &opts, &pack, 3, dir.path());
+    let alone = single(&files, &opts, &pack);
+    if whole.1 != alone.1 {
+        std::fs::write("/tmp/perm-whole.json", &whole.1).unwrap();
+        std::fs::write("/tmp/perm-alone.json", &alone.1).unwrap();
+    }
+    assert_same(&alone, &moved, "permuted and split, sharded and not");
+    assert_same(&whole, &moved, "permuted and split");
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Accounts renamed by a one-to-one map (which moves them to other shards): the same
+/// cases, scores and transactions, under the new names.
+#[test]
+fn renaming_accounts_changes_nothing_but_the_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = generated(dir.path(), 9);
+    let opts = options("canonical", false);
+    let pack = pack();
+    let df = read_parquet(&input);
+    let rename = |c: &str| -> Column {
+        let ca = df.column(c).unwrap().str().unwrap().clone();
+        let renamed: StringChunked = ca.apply_values(|v| format!("N{}", v.chars().rev().collect::<String>()).into());
+        renamed.with_name(c.into()).into_column()
+    };
+    let mut renamed = df.clone();
+    renamed.with_column(rename("orig_account")).unwrap();
+    renamed.with_column(rename("bene_account")).unwrap();
+    let renamed_file = write_split(&renamed, dir.path(), "renamed", df.height())[0].clone();
+    let data = redflag::ingest(std::slice::from_ref(&input), &opts).unwrap();
+    let before = redflag::screen(&pack, &data).unwrap().cases;
+    let after: Vec<Case> = {
+        let parts = dir.path().join("renamed-part");
+        let d = redflag::ingest(std::slice::from_ref(&renamed_file), &opts).unwrap();
+        shard::partition(&d, &pack, 5, &ReadWith::of(&opts), &parts).unwrap();
+        let outs: Vec<PathBuf> = (0..5)
+            .map(|i| {
+                let out = dir.path().join(format!("renamed-out-{i}"));
+                shard::screen_shard(&parts, i, &pack, Some(2), &Cancel::new())
+                    .unwrap()
+                    .write(&out)
+                    .unwrap();
+                out
+            })
+            .collect();
+        redflag::merge_shards(&outs, &pack, None).unwrap().0.cases
+    };
+    let back = |a: &str| -> String { a[1..].chars().rev().collect() };
+    let key = |c: &Case, names: &dyn Fn(&str) -> String| {
+        let mut accounts: Vec<String> = c.accounts.iter().map(|a| names(a)).collect();
+        accounts.sort();
+        let mut txns: Vec<String> = c.alerts.iter().flat_map(|a| a.txn_ids.clone()).collect();
+        txns.sort();
+        (
+            accounts,
+            format!("{:.6}", c.score),
+            c.severity,
+            c.rule_ids.clone(),
+            txns,
+        )
+    };
+    let mut want: Vec<_> = before.iter().map(|c| key(c, &|a| a.to_string())).collect();
+    let mut got: Vec<_> = after.iter().map(|c| key(c, &back)).collect();
+    want.sort();
+    got.sort();
+    assert!(want.len() > 50, "{} cases", want.len());
+    assert_eq!(want, got);
+}
+
+/// The merge refuses what it cannot merge exactly: a missing or repeated shard, shards of
+/// another partition, another pack; a shard is refused with another pack too.
+#[test]
+fn merge_refuses_incomplete_or_mixed_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![repo("samples/demo.csv")];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let data = redflag::ingest(&input, &opts).unwrap();
+    let parts = dir.path().join("p");
+    shard::partition(&data, &pack, 3, &ReadWith::of(&opts), &parts).unwrap();
+    let outs: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let out = dir.path().join(format!("o{i}"));
+            shard::screen_shard(&parts, i, &pack, Some(1), &Cancel::new())
+                .unwrap()
+                .write(&out)
+                .unwrap();
+            out
+        })
+        .collect();
+    let err = |outs: &[PathBuf], pack: &Pack| redflag::merge_shards(outs, pack, None).unwrap_err().to_string();
+    assert!(
+        err(&outs[..2], &pack).contains("missing: shard 2"),
+        "{}",
+        err(&outs[..2], &pack)
+    );
+    let twice = vec![outs[0].clone(), outs[1].clone(), outs[1].clone(), outs[2].clone()];
+    assert!(
+        err(&twice, &pack).contains("shard 1 is also in"),
+        "{}",
+        err(&twice, &pack)
+    );
+    let other = pack.only(&["STR-01".to_string()]).unwrap();
+    assert!(err(&outs, &other).contains("another pack"), "{}", err(&outs, &other));
+    let e = shard::screen_shard(&parts, 0, &other, None, &Cancel::new()).unwrap_err();
+    assert!(e.to_string().contains("made for another pack"), "{e}");
+    let e = shard::screen_shard(&parts, 3, &pack, None, &Cancel::new()).unwrap_err();
+    assert!(e.to_string().contains("shard 3 of a partition in 3 shards"), "{e}");
+    // Shards of another partition of the same data and pack.
+    let parts2 = dir.path().join("p2");
+    shard::partition(&data, &pack, 2, &ReadWith::of(&opts), &parts2).unwrap();
+    let o = dir.path().join("q0");
+    shard::screen_shard(&parts2, 0, &pack, None, &Cancel::new())
+        .unwrap()
+        .write(&o)
+        .unwrap();
+    let mixed = vec![outs[0].clone(), o];
+    assert!(
+        err(&mixed, &pack).contains("another partition"),
+        "{}",
+        err(&mixed, &pack)
+    );
+}
+
+/// The plan: what compares accounts or follows payments goes to the cross-account stage,
+/// with the rules that screen its alerts; the rest runs on the shards.
+#[test]
+fn the_plan_sends_rules_across_accounts_to_the_cross_account_stage() {
+    let plan = shard::plan(&pack());
+    for id in [
+        "FLW-04", "FLW-06", "STR-05", "STR-05H", "FLW-02B", "FLW-03B", "DRG-01P", "DRG-02",
+    ] {
+        assert!(plan.cross.iter().any(|x| x == id), "{id} is not cross-account");
+    }
+    for id in ["STR-01", "FLW-02", "BEH-01", "SAN-01", "TF-01", "GEO-01", "TBML-01"] {
+        assert!(plan.local.iter().any(|x| x == id), "{id} is not per account");
+    }
+    // DRG-02 screens the alerts of STR-* and FLW-* rules: they run with it.
+    assert!(plan.cross_run.iter().any(|x| x == "STR-01"));
+    assert_eq!(shard::shard_of("ACC-1", 7), shard::shard_of("ACC-1", 7));
+    // The hash is fixed: these values are part of the partition format.
+    assert_eq!(
+        ["", "a", "KG01ACC000174"].map(|a| shard::shard_of(a, 1_000_003)),
+        [fnv("", 1_000_003), fnv("a", 1_000_003), fnv("KG01ACC000174", 1_000_003)]
+    );
+    assert_eq!(
+        shard::shard_of("a", u32::MAX),
+        (0xaf63_dc4c_8601_ec8c_u64 % u64::from(u32::MAX)) as u32
+    );
+}
+
+/// FNV-1a, 64 bits, written out here as the reference the partition format names.
+fn fnv(s: &str, n: u32) -> u32 {
+    let mut h: u64 = 14_695_981_039_346_656_037;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(1_099_511_628_211);
+    }
+    (h % u64::from(n)) as u32
+}
