@@ -72,7 +72,8 @@ fn class_of<'py>(py: Python<'py>, e: &Error) -> Bound<'py, pyo3::types::PyType> 
         | Error::MissingColumn { .. }
         | Error::Mapping { .. }
         | Error::Fx { .. }
-        | Error::Strict { .. } => py.get_type::<InputError>(),
+        | Error::Strict { .. }
+        | Error::Shard { .. } => py.get_type::<InputError>(),
         Error::List { .. } | Error::WatchList { .. } => py.get_type::<ListError>(),
         Error::Io { .. } | Error::OutputOverInput { .. } => py.get_type::<FileError>(),
         Error::GoamlConfig { .. } | Error::Results { .. } => py.get_type::<ReportError>(),

@@ -7,6 +7,7 @@
 
 mod arrow;
 mod errors;
+mod spark;
 
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -515,6 +516,10 @@ fn _redflag(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(screen, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_partition, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_run, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_merge, m)?)?;
     m.add_class::<Screen>()?;
     m.add_class::<PyPack>()?;
     m.add_class::<ArrowStream>()?;

@@ -139,3 +139,24 @@ def generate(
     profile: str,
 ) -> Tuple[ArrowStream, ArrowStream]:
     """Synthetic transactions and their labels."""
+
+def shard_batch(
+    frame: Any, spec: str, shards: int, name: str
+) -> Tuple[List[Tuple[int, bytes]], bytes, List[str], List[str], int, int]:
+    """A batch (with ``_row``) read, checked and split by shard: (parts by shard, the
+    cross-account stage's as shard ``shards``; quarantine as Parquet; ids of the screened
+    rows; columns present; rows read; rows quarantined)."""
+
+def shard_partition(
+    spec: str, shards: int, present: List[str], name: str, rows_read: int, rows_quarantined: int, id: str
+) -> str:
+    """The description of a partition made batch by batch, as JSON."""
+
+def shard_run(parts: List[bytes], spec: str, partition: str, unit: int) -> List[Tuple[str, bytes]]:
+    """Shard ``unit`` (or the cross-account stage, ``unit`` = the shard count) screened
+    on its rows (Parquet bytes from each batch): the run's files."""
+
+def shard_merge(
+    runs: List[List[Tuple[str, bytes]]], quarantines: List[bytes], spec: str, min_score: float, started_at: str
+) -> Screen:
+    """Every unit's run and the batches' quarantines merged: the screening."""

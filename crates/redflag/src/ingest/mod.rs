@@ -131,7 +131,26 @@ impl Dataset {
         crate::util::threads::with_threads(opts.threads, || Dataset::from_frame_in(df, name, opts))
     }
 
+    /// As [`Dataset::from_frame`], for a frame that is a part of a larger input: its rows
+    /// are the input's records `records` (counted from 1), as quarantine rows and
+    /// generated transaction ids name them.
+    pub fn from_frame_records(df: DataFrame, name: &str, opts: &IngestOptions, records: Vec<u32>) -> Result<Dataset> {
+        if records.len() != df.height() {
+            return Err(Error::Input {
+                path: name.into(),
+                message: format!("{} record numbers for {} rows", records.len(), df.height()),
+            });
+        }
+        crate::util::threads::with_threads(opts.threads, || {
+            Dataset::from_frame_numbered(df, name, opts, Some(records))
+        })
+    }
+
     fn from_frame_in(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
+        Dataset::from_frame_numbered(df, name, opts, None)
+    }
+
+    fn from_frame_numbered(df: DataFrame, name: &str, opts: &IngestOptions, rows: Option<Vec<u32>>) -> Result<Dataset> {
         let lf = df.lazy();
         let mut mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
             name: "canonical".into(),
@@ -145,7 +164,7 @@ impl Dataset {
                 path: name.to_string(),
                 format: Format::Memory,
                 sha: String::new(),
-                rows: None,
+                rows,
                 rejected: Vec::new(),
                 names: Vec::new(),
                 parquet: None,

@@ -1,12 +1,12 @@
 //! The merge: the shards' alerts joined and their cases built once, as a single run
 //! builds them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use super::unit::{concat_rows, ShardAlert, ShardInfo, ALERTS_FILE, SHARD_FILE, TXNS_FILE};
-use super::{pack_fingerprint, read_json, read_parquet, shard_dataset, PartitionInfo, QUARANTINE_FILE, ROW};
+use super::unit::{concat_rows, ShardAlert, ShardInfo, ShardRun};
+use super::{pack_fingerprint, shard_dataset, PartitionInfo, ROW};
 use crate::cases::Case;
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
@@ -33,72 +33,85 @@ pub struct Merged {
 /// Merges the outputs of every shard of one partition (`redflag screen DIR --shard I/N`,
 /// in any order) with `pack`, the pack the partition was made for.
 pub fn merge(outputs: &[PathBuf], pack: &Pack, threads: Option<usize>) -> Result<Merged> {
-    let infos: Vec<ShardInfo> = outputs
-        .iter()
-        .map(|d| read_json(&d.join(SHARD_FILE), "shard output"))
-        .collect::<Result<_>>()?;
-    let partition = check_complete(outputs, &infos, pack)?;
+    let runs: Vec<ShardRun> = outputs.iter().map(|d| ShardRun::read(d)).collect::<Result<_>>()?;
+    let names: Vec<String> = outputs.iter().map(|d| d.display().to_string()).collect();
+    merge_runs(runs, &names, pack, threads)
+}
+
+/// Merges the runs of every part of one partition ([`super::screen_work`]), named by
+/// `names` in errors, with `pack`, the pack the partition was made for.
+pub fn merge_runs(runs: Vec<ShardRun>, names: &[String], pack: &Pack, threads: Option<usize>) -> Result<Merged> {
+    let infos: Vec<&ShardInfo> = runs.iter().map(|r| &r.info).collect();
+    let partition = check_complete(names, &infos, pack)?;
+    let accounts = infos.iter().map(|i| i.accounts as usize).sum();
+    let run = merged_run(pack, &infos);
     crate::util::threads::with_threads(threads, || {
         let mut alerts: Vec<ShardAlert> = Vec::new();
         let mut frames = Vec::new();
-        for d in outputs {
-            alerts.extend(read_json::<Vec<ShardAlert>>(
-                &d.join(ALERTS_FILE),
-                "shard output's alerts",
-            )?);
-            frames.push(read_parquet(&d.join(TXNS_FILE))?);
+        let mut quarantine = None;
+        for r in runs {
+            alerts.extend(r.alerts);
+            frames.push(r.transactions);
+            quarantine = quarantine.or(r.quarantine);
         }
-        let zero = infos.iter().position(|i| i.index == 0).unwrap_or(0);
-        let quarantine = read_parquet(&outputs[zero].join(QUARANTINE_FILE))?;
         let (mut data, rows) = held_rows(frames, &partition, threads)?;
-        data.quarantine = quarantine;
+        data.quarantine = quarantine.ok_or_else(|| Error::Shard {
+            path: PathBuf::from(names.first().map_or("", String::as_str)),
+            message: "no shard run carries the partition's quarantine (shard 0's does)".into(),
+        })?;
         let alerts = renumber(alerts, &rows);
-        let run = merged_run(pack, &infos);
         let cases = crate::cases::build(alerts, &data.transactions, pack)?;
         Ok(Merged {
             cases,
             run,
-            accounts: infos.iter().map(|i| i.accounts as usize).sum(),
+            accounts,
             data,
-            partition: partition.clone(),
+            partition,
         })
     })
 }
 
-/// The outputs must be of one partition made for this pack, each shard exactly once.
-fn check_complete(outputs: &[PathBuf], infos: &[ShardInfo], pack: &Pack) -> Result<PartitionInfo> {
-    let problem = |path: &Path, message: String| Error::Shard {
-        path: path.to_path_buf(),
+/// The runs must be of one partition made for this pack: each shard exactly once, the
+/// cross-account stage once when the pack has rules for it.
+fn check_complete(names: &[String], infos: &[&ShardInfo], pack: &Pack) -> Result<PartitionInfo> {
+    let problem = |name: &str, message: String| Error::Shard {
+        path: PathBuf::from(name),
         message,
     };
     let Some(first) = infos.first() else {
-        return Err(problem(Path::new("."), "no shard outputs to merge".into()));
+        return Err(problem(".", "no shard outputs to merge".into()));
     };
     let n = first.partition.shards;
-    let mut seen: Vec<Option<&PathBuf>> = vec![None; n as usize];
-    for (dir, info) in outputs.iter().zip(infos) {
+    let mut seen: Vec<Option<&str>> = vec![None; n as usize];
+    let mut cross: Option<&str> = None;
+    for (name, info) in names.iter().zip(infos) {
         if info.partition.id != first.partition.id {
             return Err(problem(
-                dir,
+                name,
                 format!(
                     "a shard of another partition than {}'s: merge the outputs of one partition",
-                    outputs[0].display()
+                    names[0]
                 ),
             ));
         }
-        match seen.get_mut(info.index as usize) {
+        if info.cross {
+            if let Some(other) = cross.replace(name) {
+                return Err(problem(
+                    name,
+                    format!("the cross-account stage is also in {other}: give it once"),
+                ));
+            }
+        }
+        let Some(index) = info.index else { continue };
+        match seen.get_mut(index as usize) {
             Some(Some(other)) => {
                 return Err(problem(
-                    dir,
-                    format!(
-                        "shard {} is also in {}: give each shard once",
-                        info.index,
-                        other.display()
-                    ),
+                    name,
+                    format!("shard {index} is also in {other}: give each shard once"),
                 ))
             }
-            Some(slot) => *slot = Some(dir),
-            None => return Err(problem(dir, format!("shard {} of {n}", info.index))),
+            Some(slot) => *slot = Some(name),
+            None => return Err(problem(name, format!("shard {index} of {n}"))),
         }
     }
     let missing: Vec<String> = (0..n)
@@ -107,16 +120,22 @@ fn check_complete(outputs: &[PathBuf], infos: &[ShardInfo], pack: &Pack) -> Resu
         .collect();
     if !missing.is_empty() {
         return Err(problem(
-            &outputs[0],
+            &names[0],
             format!(
                 "the partition has {n} shards; missing: shard {} (redflag screen PARTITION --shard I/{n})",
                 missing.join(", ")
             ),
         ));
     }
+    if cross.is_none() && !first.partition.cross_rules.is_empty() {
+        return Err(problem(
+            &names[0],
+            "the cross-account stage's run is missing (shard 0 runs it)".into(),
+        ));
+    }
     if first.partition.pack != pack_fingerprint(pack) {
         return Err(problem(
-            &outputs[0],
+            &names[0],
             "the shards were screened with another pack, parameters, lists or rule selection: merge \
              with the --rules, --set, --list, --only and --weights they were screened with"
                 .into(),
@@ -127,11 +146,12 @@ fn check_complete(outputs: &[PathBuf], infos: &[ShardInfo], pack: &Pack) -> Resu
 
 /// The transactions the alerts hold, each once, in the single run's order, as a dataset
 /// described as the partition's inputs; and their rows in the single run.
-fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<usize>) -> Result<(Dataset, Vec<u32>)> {
+fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
     let all = concat_rows(frames)?;
-    let rows: Vec<u32> = all
+    let rows: Vec<u64> = all
         .column(ROW)
-        .and_then(|c| c.u32().cloned())
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
         .ctx(|| "reading the shards' alerting rows".into())?
         .into_no_null_iter()
         .collect();
@@ -146,7 +166,7 @@ fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<
 
 /// Alerts with their rows numbered as in the held transactions (`rows`: the single run's
 /// row of each).
-fn renumber(alerts: Vec<ShardAlert>, rows: &[u32]) -> Vec<Alert> {
+fn renumber(alerts: Vec<ShardAlert>, rows: &[u64]) -> Vec<Alert> {
     alerts
         .into_iter()
         .map(|mut s| {
@@ -162,7 +182,7 @@ fn renumber(alerts: Vec<ShardAlert>, rows: &[u32]) -> Vec<Alert> {
 
 /// The shards' runs as one, in pack order: rules run, not applicable and partial once
 /// each, alerts and limits added up.
-fn merged_run(pack: &Pack, infos: &[ShardInfo]) -> RuleRun {
+fn merged_run(pack: &Pack, infos: &[&ShardInfo]) -> RuleRun {
     let mut run = RuleRun::default();
     for r in &pack.rules {
         let id = r.id();

@@ -13,6 +13,7 @@
 //! cross-account stage) and [`merge()`]; `redflag screen --shards N` runs them one after
 //! the other on one machine, and the Python package's `redflag.spark` on a cluster.
 
+mod batch;
 mod merge;
 mod partition;
 mod unit;
@@ -28,16 +29,17 @@ use crate::ingest::{Dataset, IngestOptions, InputSummary};
 use crate::model::matches_any;
 use crate::pack::Pack;
 
-pub use merge::{merge, Merged};
-pub use partition::{partition, MAX_SHARDS};
-pub use unit::{screen_shard, ShardAlert, ShardInfo, ShardRun};
+pub use batch::{batches_partition, empty_part, joined_quarantine, read_batch, Batch};
+pub use merge::{merge, merge_runs, Merged};
+pub use partition::{partition, split, Parts, MAX_SHARDS};
+pub use unit::{screen_shard, screen_work, ShardAlert, ShardInfo, ShardRun, Work};
 
 /// How an account's shard is found, as the manifest records it: stable across versions,
 /// platforms and thread counts.
 pub const HASH: &str = "fnv1a-64 of the account's UTF-8 bytes, modulo the shard count";
 
 /// The name of the column that carries a transaction's row in the screened data (its
-/// place in a single run) through shards and merge.
+/// place in a single run; any increasing number will do) through shards and merge.
 pub const ROW: &str = "_row";
 
 /// The shard of an account among `shards` ([`HASH`]).
@@ -197,6 +199,31 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
     })
 }
 
+/// A frame from the bytes of a Parquet file ([`parquet_bytes`]); `name` says where they
+/// come from.
+pub fn from_parquet_bytes(bytes: &[u8], name: &str) -> Result<DataFrame> {
+    ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| Error::Shard {
+            path: name.into(),
+            message: format!("not a readable shard file ({e})"),
+        })
+}
+
+/// Frames of the same columns one after the other, in the order of their rows
+/// (`_row`): a shard's transactions from the batches that hold them.
+pub fn rows_in_order(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let all = unit::concat_rows(frames)?;
+    if all.width() == 0 {
+        return Ok(all);
+    }
+    all.sort([ROW], SortMultipleOptions::default())
+        .map_err(|e| Error::Shard {
+            path: ROW.into(),
+            message: format!("ordering a shard's rows: {e}"),
+        })
+}
+
 /// Reads a Parquet file of a partition or shard output.
 fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io {
@@ -210,8 +237,8 @@ fn read_parquet(path: &Path) -> Result<DataFrame> {
     })
 }
 
-/// A Parquet file's bytes, for [`crate::output::write_outputs`].
-fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
+/// A frame as the bytes of a Parquet file, as partitions and shard outputs hold frames.
+pub fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .with_compression(ParquetCompression::Zstd(None))
@@ -231,15 +258,15 @@ fn shard_dataset(
     info: &PartitionInfo,
     name: &str,
     threads: Option<usize>,
-) -> Result<(Dataset, Vec<u32>)> {
-    let rows: Vec<u32> = df
+) -> Result<(Dataset, Vec<u64>)> {
+    let rows: Vec<u64> = df
         .column(ROW)
-        .and_then(|c| c.cast(&DataType::UInt32))
+        .and_then(|c| c.cast(&DataType::UInt64))
         .map_err(|e| Error::Shard {
             path: name.into(),
             message: format!("the `{ROW}` column is missing or unreadable ({e})"),
         })?
-        .u32()
+        .u64()
         .map_err(|e| Error::Shard {
             path: name.into(),
             message: format!("the `{ROW}` column is unreadable ({e})"),

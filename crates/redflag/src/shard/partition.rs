@@ -30,47 +30,17 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
         });
     }
     let df = &data.transactions;
-    let height = u32::try_from(df.height()).map_err(|_| Error::Shard {
-        path: dir.to_path_buf(),
-        message: "more than 4,294,967,295 rows in one partition: partition the inputs in parts".into(),
-    })?;
-    let plan = plan(pack);
-    let mut with_row = df.clone();
-    with_row
-        .with_column(Column::new(ROW.into(), (0..height).collect::<Vec<u32>>()))
-        .ctx(|| "numbering the rows".into())?;
-    let owners = [
-        account_shards(df, "orig_account", shards)?,
-        account_shards(df, "bene_account", shards)?,
-    ];
+    let rows: Vec<u64> = (0..df.height() as u64).collect();
+    let parts = split(data, &rows, pack, shards)?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut shard_rows = Vec::new();
-    for i in 0..shards {
-        let mask: BooleanChunked = owners[0]
-            .iter()
-            .zip(owners[1].iter())
-            .map(|(&o, &b)| o == i || b == i)
-            .collect();
-        let part = with_row
-            .filter(&mask)
-            .ctx(|| format!("selecting the rows of shard {i}"))?;
+    for (i, part) in parts.shards.into_iter().enumerate() {
         shard_rows.push(part.height() as u64);
-        files.push((shard_file(i), parquet_bytes(text(part)?)?));
+        files.push((shard_file(i as u32), parquet_bytes(part)?));
     }
-    let cross_columns = if plan.cross.is_empty() {
-        Vec::new()
-    } else {
-        crate::run::columns_read(&pack.only(&plan.cross_run)?)
-    };
-    if !plan.cross.is_empty() {
-        let mut cols: Vec<&str> = cross_columns.iter().map(String::as_str).collect();
-        cols.push(ROW);
-        let part = with_row
-            .select(cols)
-            .ctx(|| "selecting the columns of the cross-account stage".into())?;
-        files.push((CROSS_FILE.into(), parquet_bytes(text(part)?)?));
+    if let Some(cross) = parts.cross {
+        files.push((CROSS_FILE.into(), parquet_bytes(cross)?));
     }
-    drop(with_row);
     files.push((QUARANTINE_FILE.into(), parquet_bytes(data.quarantine.clone())?));
     let id = crate::util::hash::sha256_hex(
         files
@@ -90,8 +60,8 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
         inputs: data.inputs.clone(),
         read: read.clone(),
         shard_rows,
-        cross_rules: plan.cross,
-        cross_columns,
+        cross_rules: parts.cross_rules,
+        cross_columns: parts.cross_columns,
         id,
     };
     let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Shard {
@@ -101,6 +71,70 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
     files.push((PARTITION_FILE.into(), json));
     crate::output::write_files(dir, &files, &[])?;
     Ok(info)
+}
+
+/// Screened data split for a partition: each shard's transactions and the cross-account
+/// stage's, as text with their rows (`_row`).
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// Each shard's transactions: those with an account of the shard on either side, in
+    /// row order.
+    pub shards: Vec<DataFrame>,
+    /// Every transaction, with only the columns of the cross-account stage; none when
+    /// the pack has no rule for it.
+    pub cross: Option<DataFrame>,
+    /// The cross-account stage's rules ([`super::Plan::cross`]).
+    pub cross_rules: Vec<String>,
+    /// The columns it reads.
+    pub cross_columns: Vec<String>,
+}
+
+/// Splits screened data, whose rows are numbered `rows` (increasing: their places in the
+/// whole input), into `shards` shards for `pack` and its cross-account stage.
+pub fn split(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<Parts> {
+    let df = &data.transactions;
+    let plan = plan(pack);
+    let mut with_row = df.clone();
+    with_row
+        .with_column(Column::new(ROW.into(), rows.to_vec()))
+        .ctx(|| "numbering the rows".into())?;
+    let owners = [
+        account_shards(df, "orig_account", shards)?,
+        account_shards(df, "bene_account", shards)?,
+    ];
+    let mut parts = Vec::new();
+    for i in 0..shards {
+        let mask: BooleanChunked = owners[0]
+            .iter()
+            .zip(owners[1].iter())
+            .map(|(&o, &b)| o == i || b == i)
+            .collect();
+        let part = with_row
+            .filter(&mask)
+            .ctx(|| format!("selecting the rows of shard {i}"))?;
+        parts.push(text(part)?);
+    }
+    let cross_columns = if plan.cross.is_empty() {
+        Vec::new()
+    } else {
+        crate::run::columns_read(&pack.only(&plan.cross_run)?)
+    };
+    let cross = if plan.cross.is_empty() {
+        None
+    } else {
+        let mut cols: Vec<&str> = cross_columns.iter().map(String::as_str).collect();
+        cols.push(ROW);
+        let part = with_row
+            .select(cols)
+            .ctx(|| "selecting the columns of the cross-account stage".into())?;
+        Some(text(part)?)
+    };
+    Ok(Parts {
+        shards: parts,
+        cross,
+        cross_rules: plan.cross,
+        cross_columns,
+    })
 }
 
 /// A frame's dictionary-encoded columns as text, as a shard file holds them.

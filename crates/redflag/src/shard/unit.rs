@@ -42,9 +42,9 @@ pub struct ShardRun {
 pub struct ShardInfo {
     /// The partition it screened.
     pub partition: PartitionInfo,
-    /// Its shard.
-    pub index: u32,
-    /// Whether it ran the cross-account stage (shard 0).
+    /// The shard whose accounts it screened (none: the cross-account stage alone).
+    pub index: Option<u32>,
+    /// Whether it ran the cross-account stage (shard 0 does, or a run of its own).
     pub cross: bool,
     /// The accounts it screened.
     pub accounts: u64,
@@ -67,7 +67,7 @@ pub struct ShardAlert {
     #[serde(flatten)]
     pub alert: Alert,
     /// Its transactions' rows.
-    pub global_rows: Vec<u32>,
+    pub global_rows: Vec<u64>,
 }
 
 /// Screens shard `index` of the partition in `dir` with `pack` (the pack the partition
@@ -76,26 +76,66 @@ pub struct ShardAlert {
 pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>, cancel: &Cancel) -> Result<ShardRun> {
     let info: PartitionInfo = read_json(&dir.join(PARTITION_FILE), "partition description")?;
     check_partition(&info, dir, index, pack)?;
+    let cross_file = dir.join(CROSS_FILE);
+    let work = Work {
+        local: Some((index, read_parquet(&dir.join(shard_file(index)))?)),
+        cross: (index == 0 && !info.cross_rules.is_empty())
+            .then(|| read_parquet(&cross_file))
+            .transpose()?,
+        quarantine: (index == 0)
+            .then(|| read_parquet(&dir.join(QUARANTINE_FILE)))
+            .transpose()?,
+    };
+    screen_work(&info, work, pack, threads, cancel)
+}
+
+/// What one shard run screens: a shard's transactions (text, with their rows), the
+/// cross-account stage's, or both; and the quarantine it carries to the merge.
+#[derive(Debug, Clone, Default)]
+pub struct Work {
+    /// A shard and its transactions (those of its accounts, both sides).
+    pub local: Option<(u32, DataFrame)>,
+    /// Every transaction, with the columns of the cross-account stage.
+    pub cross: Option<DataFrame>,
+    /// The partition's quarantine (one run of a partition carries it).
+    pub quarantine: Option<DataFrame>,
+}
+
+/// Screens `work`, a part of the partition `info`, with `pack` (the pack `info` was made
+/// for): the shard's own accounts with the per-account rules, and the cross-account
+/// stage's rules on every account.
+pub fn screen_work(
+    info: &PartitionInfo,
+    work: Work,
+    pack: &Pack,
+    threads: Option<usize>,
+    cancel: &Cancel,
+) -> Result<ShardRun> {
     let plan = plan(pack);
     crate::util::threads::with_threads(threads, || {
         let mut out = Found::default();
-        let file = dir.join(shard_file(index));
-        let shards = info.shards;
-        let owns = |a: &str| shard_of(a, shards) == index;
-        out.add(screen_part(
-            &file,
-            &info,
-            pack,
-            &plan.local,
-            Some(&owns),
-            threads,
-            cancel,
-        )?);
-        let cross = index == 0 && !plan.cross.is_empty();
-        if cross {
+        let index = work.local.as_ref().map(|(i, _)| *i);
+        if let Some((index, frame)) = work.local {
+            let shards = info.shards;
+            let owns = |a: &str| shard_of(a, shards) == index;
+            let name = format!("shard {index}");
+            out.add(screen_part(
+                frame,
+                &name,
+                info,
+                pack,
+                &plan.local,
+                Some(&owns),
+                threads,
+                cancel,
+            )?);
+        }
+        let cross = work.cross.is_some();
+        if let Some(frame) = work.cross {
             let found = screen_part(
-                &dir.join(CROSS_FILE),
-                &info,
+                frame,
+                "the cross-account stage",
+                info,
                 pack,
                 &plan.cross_run,
                 None,
@@ -104,9 +144,6 @@ pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>,
             )?;
             out.add(found.keep(&plan.cross));
         }
-        let quarantine = (index == 0)
-            .then(|| read_parquet(&dir.join(QUARANTINE_FILE)))
-            .transpose()?;
         Ok(ShardRun {
             info: ShardInfo {
                 partition: info.clone(),
@@ -121,18 +158,23 @@ pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>,
             },
             alerts: out.alerts,
             transactions: concat_rows(out.transactions)?,
-            quarantine,
+            quarantine: work.quarantine,
         })
     })
 }
 
 impl ShardRun {
-    /// Writes the run into `dir`: `shard.json`, `alerts.json`, `transactions.parquet`,
-    /// and on shard 0 `quarantine.parquet`; all of them, or none.
+    /// Writes the run into `dir` ([`ShardRun::files`]); all of them, or none.
     pub fn write(&self, dir: &Path) -> Result<()> {
+        crate::output::write_files(dir, &self.files()?, &[]).map(|_| ())
+    }
+
+    /// The run as files: `shard.json`, `alerts.json`, `transactions.parquet`, and on
+    /// the run that carries it `quarantine.parquet`.
+    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let json = |v: &dyn erased::Json, name: &str| -> Result<Vec<u8>> {
             v.to_vec().map_err(|e| Error::Shard {
-                path: dir.join(name),
+                path: name.into(),
                 message: e.to_string(),
             })
         };
@@ -144,7 +186,60 @@ impl ShardRun {
         if let Some(q) = &self.quarantine {
             files.push((QUARANTINE_FILE.to_string(), parquet_bytes(q.clone())?));
         }
-        crate::output::write_files(dir, &files, &[]).map(|_| ())
+        Ok(files)
+    }
+
+    /// A run from its files ([`ShardRun::files`]); `place` names where they come from.
+    pub fn from_files(files: &[(String, Vec<u8>)], place: &Path) -> Result<ShardRun> {
+        let file = |name: &str| -> Result<&[u8]> {
+            files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.as_slice())
+                .ok_or_else(|| Error::Shard {
+                    path: place.join(name),
+                    message: "missing from the shard output: screen the shard again".into(),
+                })
+        };
+        let unreadable = |name: &str, e: &dyn std::fmt::Display| Error::Shard {
+            path: place.join(name),
+            message: format!("not a readable shard output ({e}); was it written by this version of redflag?"),
+        };
+        let parquet = |name: &str, bytes: &[u8]| {
+            ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| unreadable(name, &e))
+        };
+        let quarantine = match files.iter().find(|(n, _)| n == QUARANTINE_FILE) {
+            Some((_, b)) => Some(parquet(QUARANTINE_FILE, b)?),
+            None => None,
+        };
+        Ok(ShardRun {
+            info: serde_json::from_slice(file(SHARD_FILE)?).map_err(|e| unreadable(SHARD_FILE, &e))?,
+            alerts: serde_json::from_slice(file(ALERTS_FILE)?).map_err(|e| unreadable(ALERTS_FILE, &e))?,
+            transactions: parquet(TXNS_FILE, file(TXNS_FILE)?)?,
+            quarantine,
+        })
+    }
+
+    /// Reads a shard run's output folder ([`ShardRun::write`]).
+    pub fn read(dir: &Path) -> Result<ShardRun> {
+        let mut files = Vec::new();
+        for name in [SHARD_FILE, ALERTS_FILE, TXNS_FILE, QUARANTINE_FILE] {
+            let path = dir.join(name);
+            match std::fs::read(&path) {
+                Ok(b) => files.push((name.to_string(), b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && name == QUARANTINE_FILE => {}
+                Err(source) => {
+                    return Err(Error::Io {
+                        path,
+                        action: "reading a shard output",
+                        source,
+                    })
+                }
+            }
+        }
+        ShardRun::from_files(&files, dir)
     }
 }
 
@@ -235,8 +330,10 @@ impl Found {
 
 /// Screens the transactions of one partition file with the rules `ids` of the pack, on
 /// the accounts `owns` keeps (all of them when `None`).
+#[allow(clippy::too_many_arguments)]
 fn screen_part(
-    file: &Path,
+    frame: DataFrame,
+    name: &str,
     info: &PartitionInfo,
     pack: &Pack,
     ids: &[String],
@@ -244,11 +341,7 @@ fn screen_part(
     threads: Option<usize>,
     cancel: &Cancel,
 ) -> Result<Found> {
-    if ids.is_empty() && owns.is_none() {
-        return Ok(Found::default());
-    }
-    let name = file.display().to_string();
-    let (ds, rows) = shard_dataset(read_parquet(file)?, info, &name, threads)?;
+    let (ds, rows) = shard_dataset(frame, info, name, threads)?;
     let prep = match owns {
         Some(f) => Prepared::owned(&ds, f)?,
         None => Prepared::new(&ds)?,
@@ -257,14 +350,14 @@ fn screen_part(
     if ids.is_empty() {
         return Ok(Found {
             accounts,
-            transactions: vec![alert_rows(&[], &ds, &rows, &name)?],
+            transactions: vec![alert_rows(&[], &ds, &rows, name)?],
             ..Found::default()
         });
     }
     let sub = pack.only(ids)?;
     let run = crate::run::run(&sub, &prep, &|_, _, _| {}, cancel)?;
     drop(prep);
-    let held = alert_rows(&run.alerts, &ds, &rows, &name)?;
+    let held = alert_rows(&run.alerts, &ds, &rows, name)?;
     let alerts = run
         .alerts
         .into_iter()
@@ -286,7 +379,7 @@ fn screen_part(
 }
 
 /// The transactions the alerts hold, as text, with their rows in the single run.
-fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u32], name: &str) -> Result<DataFrame> {
+fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u64], name: &str) -> Result<DataFrame> {
     let mut local: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
     local.sort_unstable();
     local.dedup();
@@ -304,7 +397,7 @@ fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u32], name:
         .ctx(|| format!("{name}: gathering alerting rows"))?;
     held.with_column(Column::new(
         ROW.into(),
-        local.iter().map(|&r| rows[r as usize]).collect::<Vec<u32>>(),
+        local.iter().map(|&r| rows[r as usize]).collect::<Vec<u64>>(),
     ))
     .ctx(|| format!("{name}: numbering alerting rows"))?;
     crate::schema::as_text(held).ctx(|| format!("{name}: alerting rows as text"))

@@ -1,0 +1,240 @@
+//! The native steps of `redflag.spark`: a batch of a Spark partition read and split by
+//! shard on an executor, a shard screened on an executor, and the merge on the driver.
+//! Frames travel between them as Parquet bytes, which Spark moves as binary cells; the
+//! library does the work (`redflag::shard`), this module only converts.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use redflag::shard::{self, PartitionInfo, ShardRun, Work};
+use redflag::{Cancel, IngestOptions, Outputs, Pack, RunSpec, Sharding};
+
+use crate::errors::to_py;
+use crate::{run_spec, Screen};
+
+/// A run's set-up as `redflag.spark` passes it: JSON of the arguments of `screen`.
+#[derive(serde::Deserialize)]
+struct SpecArgs {
+    rules: Vec<std::path::PathBuf>,
+    preset: Option<String>,
+    mapping: Option<std::path::PathBuf>,
+    fx: Option<std::path::PathBuf>,
+    sets: Vec<String>,
+    lists: Vec<(String, Option<std::path::PathBuf>, Option<Vec<String>>)>,
+    only: Vec<String>,
+    threads: Option<usize>,
+}
+
+/// The pack and ingest options of a set-up, built once a process (an executor screens
+/// many batches with the same one).
+fn assembled(spec: &str) -> PyResult<(Pack, IngestOptions)> {
+    static BUILT: OnceLock<Mutex<HashMap<String, (Pack, IngestOptions)>>> = OnceLock::new();
+    let cache = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(spec).cloned()) {
+        return Ok(hit);
+    }
+    let a: SpecArgs = serde_json::from_str(spec).map_err(|e| PyValueError::new_err(format!("spark spec: {e}")))?;
+    let spec_run: RunSpec = run_spec(a.rules, a.preset, a.mapping, a.fx, a.sets, a.lists, a.only, a.threads)?;
+    let pack = spec_run.pack().map_err(to_py)?;
+    let opts = spec_run.ingest_options(&pack).map_err(to_py)?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(spec.to_string(), (pack.clone(), opts.clone()));
+    }
+    Ok((pack, opts))
+}
+
+fn bytes<'py>(py: Python<'py>, b: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, b)
+}
+
+/// What a batch gives: its parts by shard (the cross-account stage's as shard `shards`),
+/// its quarantine, the ids of its screened rows, the columns present, rows read and
+/// quarantined.
+type BatchOut<'py> = (
+    Vec<(u32, Bound<'py, PyBytes>)>,
+    Bound<'py, PyBytes>,
+    Vec<String>,
+    Vec<String>,
+    u64,
+    u64,
+);
+
+/// Reads a batch (an Arrow table with a `_row` column numbering its rows in the whole
+/// input) and splits it by shard.
+#[pyfunction]
+pub(crate) fn shard_batch<'py>(
+    py: Python<'py>,
+    frame: Bound<'py, PyAny>,
+    spec: &str,
+    shards: u32,
+    name: String,
+) -> PyResult<BatchOut<'py>> {
+    let df = crate::arrow::frame_from_py(&frame)?;
+    let (pack, opts) = assembled(spec)?;
+    let (batch, parts, quarantine) = py
+        .detach(|| -> redflag::Result<_> {
+            let batch = shard::read_batch(df, &name, &opts, &pack, shards)?;
+            let mut parts = Vec::new();
+            for (i, p) in batch.parts.shards.iter().enumerate() {
+                if p.height() > 0 {
+                    parts.push((i as u32, shard::parquet_bytes(p.clone())?));
+                }
+            }
+            if let Some(c) = &batch.parts.cross {
+                parts.push((shards, shard::parquet_bytes(c.clone())?));
+            }
+            let quarantine = shard::parquet_bytes(batch.quarantine.clone())?;
+            Ok((batch, parts, quarantine))
+        })
+        .map_err(to_py)?;
+    let rows_quarantined = batch.quarantine.height() as u64;
+    Ok((
+        parts.iter().map(|(i, b)| (*i, bytes(py, b))).collect(),
+        bytes(py, &quarantine),
+        batch.txn_ids,
+        batch.present,
+        batch.rows_read,
+        rows_quarantined,
+    ))
+}
+
+/// The description of the partition the batches make, as JSON.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn shard_partition(
+    spec: &str,
+    shards: u32,
+    present: Vec<String>,
+    name: &str,
+    rows_read: u64,
+    rows_quarantined: u64,
+    id: String,
+) -> PyResult<String> {
+    let (pack, opts) = assembled(spec)?;
+    let info = shard::batches_partition(
+        &pack,
+        shards,
+        present,
+        name,
+        rows_read,
+        rows_quarantined,
+        shard::ReadWith::of(&opts),
+        id,
+    )
+    .map_err(to_py)?;
+    serde_json::to_string(&info).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Screens one unit of the partition: shard `unit`'s accounts, or, when `unit` is the
+/// shard count, the cross-account stage; `parts` are the Parquet bytes of its rows from
+/// every batch. Returns the run as named files.
+#[pyfunction]
+pub(crate) fn shard_run<'py>(
+    py: Python<'py>,
+    parts: Vec<Bound<'py, PyBytes>>,
+    spec: &str,
+    partition: &str,
+    unit: u32,
+) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
+    let info: PartitionInfo =
+        serde_json::from_str(partition).map_err(|e| PyValueError::new_err(format!("partition: {e}")))?;
+    let (pack, opts) = assembled(spec)?;
+    let raw: Vec<Vec<u8>> = parts.iter().map(|b| b.as_bytes().to_vec()).collect();
+    let files = py
+        .detach(|| -> redflag::Result<_> {
+            let cross = unit == info.shards;
+            let frames = raw
+                .iter()
+                .map(|b| shard::from_parquet_bytes(b, "a shard's rows"))
+                .collect::<redflag::Result<Vec<_>>>()?;
+            let rows = if frames.is_empty() {
+                shard::empty_part(&pack, info.shards, cross)?
+            } else {
+                shard::rows_in_order(frames)?
+            };
+            let work = if cross {
+                Work {
+                    cross: Some(rows),
+                    ..Work::default()
+                }
+            } else {
+                Work {
+                    local: Some((unit, rows)),
+                    ..Work::default()
+                }
+            };
+            shard::screen_work(&info, work, &pack, opts.threads, &Cancel::new())?.files()
+        })
+        .map_err(to_py)?;
+    Ok(files.iter().map(|(n, b)| (n.clone(), bytes(py, b))).collect())
+}
+
+/// Merges the runs of every unit (as `shard_run` returns them) and the batches'
+/// quarantines into the result of a screening.
+#[pyfunction]
+pub(crate) fn shard_merge(
+    py: Python<'_>,
+    runs: Vec<Vec<(String, Bound<'_, PyBytes>)>>,
+    quarantines: Vec<Bound<'_, PyBytes>>,
+    spec: &str,
+    min_score: f64,
+    started_at: String,
+) -> PyResult<Screen> {
+    let (pack, opts) = assembled(spec)?;
+    let runs: Vec<Vec<(String, Vec<u8>)>> = runs
+        .iter()
+        .map(|files| files.iter().map(|(n, b)| (n.clone(), b.as_bytes().to_vec())).collect())
+        .collect();
+    let quarantines: Vec<Vec<u8>> = quarantines.iter().map(|b| b.as_bytes().to_vec()).collect();
+    py.detach(|| -> redflag::Result<Screen> {
+        let mut parsed = runs
+            .iter()
+            .map(|files| ShardRun::from_files(files, Path::new("spark")))
+            .collect::<redflag::Result<Vec<_>>>()?;
+        let frames = quarantines
+            .iter()
+            .map(|b| shard::from_parquet_bytes(b, "a batch's quarantine"))
+            .collect::<redflag::Result<Vec<_>>>()?;
+        if let Some(first) = parsed.first_mut() {
+            first.quarantine = Some(shard::joined_quarantine(frames)?);
+        }
+        let names: Vec<String> = parsed
+            .iter()
+            .map(|r| match r.info.index {
+                Some(i) => format!("spark shard {i}"),
+                None => "spark cross-account stage".to_string(),
+            })
+            .collect();
+        let merged = shard::merge_runs(parsed, &names, &pack, opts.threads)?;
+        let mut screening = redflag::Screening {
+            cases: merged.cases,
+            run: merged.run,
+            accounts: merged.accounts,
+        };
+        screening.cases.retain(|c| c.score >= min_score);
+        let outputs = Outputs {
+            min_score,
+            mapping: merged.partition.read.mapping.clone(),
+            fx: merged.partition.read.fx.clone(),
+            started_at,
+            sharding: Some(Sharding {
+                shards: merged.partition.shards,
+                hash: merged.partition.hash.clone(),
+            }),
+            ..Default::default()
+        };
+        let manifest = screening.manifest(&pack, &merged.data, &outputs);
+        Ok(Screen {
+            pack,
+            data: merged.data,
+            screening,
+            outputs,
+            manifest,
+        })
+    })
+    .map_err(to_py)
+}
