@@ -102,16 +102,18 @@ fn shards_give_the_single_runs_alerts_and_cases_on_generated_data() {
     let dir = tempfile::tempdir().unwrap();
     let input = vec![generated(dir.path(), 5)];
     let opts = options("canonical", false);
-    let pack = pack();
-    let whole = single(&input, &opts, &pack);
+    let whole = every_shard_count_agrees(&input, &opts, dir.path());
     assert_every_kind_fired(&whole.1);
+}
+
+/// 1, 2, 3 and 7 shards give the single run's outputs, which are returned.
+fn every_shard_count_agrees(input: &[PathBuf], opts: &IngestOptions, work: &Path) -> (String, String) {
+    let pack = pack();
+    let whole = single(input, opts, &pack);
     for n in [1, 2, 3, 7] {
-        assert_same(
-            &whole,
-            &by_hand(&input, &opts, &pack, n, dir.path()),
-            &format!("{n} shards"),
-        );
+        assert_same(&whole, &by_hand(input, opts, &pack, n, work), &format!("{n} shards"));
     }
+    whole
 }
 
 #[test]
@@ -119,16 +121,8 @@ fn shards_give_the_single_runs_alerts_and_cases_on_the_amlworld_layout() {
     let dir = tempfile::tempdir().unwrap();
     let input = vec![repo("tests/data/amlworld-head.csv")];
     let opts = options("amlworld", true);
-    let pack = pack();
-    let whole = single(&input, &opts, &pack);
+    let whole = every_shard_count_agrees(&input, &opts, dir.path());
     assert!(whole.0.lines().count() > 10, "the AMLworld sample raises alerts");
-    for n in [1, 2, 3, 7] {
-        assert_same(
-            &whole,
-            &by_hand(&input, &opts, &pack, n, dir.path()),
-            &format!("{n} shards"),
-        );
-    }
 }
 
 /// `screen_sharded` (`redflag screen --shards N`): the same, and its working folder

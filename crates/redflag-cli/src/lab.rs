@@ -138,15 +138,8 @@ pub struct LabelledData {
     /// A rule pack; default: the built-in fatf-core pack.
     #[arg(long = "rules", value_name = "PACK")]
     rules: Option<PathBuf>,
-    /// A mapping preset: canonical, amlworld.
-    #[arg(long, conflicts_with = "mapping")]
-    preset: Option<String>,
-    /// A mapping file (YAML).
-    #[arg(long, value_name = "FILE")]
-    mapping: Option<PathBuf>,
-    /// FX rates into the base currency.
-    #[arg(long, value_name = "FILE")]
-    fx: Option<PathBuf>,
+    #[command(flatten)]
+    layout: crate::LayoutArgs,
     /// Override a parameter: NAME=VALUE or RULE.NAME=VALUE.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
@@ -171,9 +164,9 @@ impl LabelledData {
             sets: self.set.clone(),
             lists: crate::list_bindings(&self.list)?,
             only: self.only.clone(),
-            preset: self.preset.clone(),
-            mapping: self.mapping.clone(),
-            fx: self.fx.clone(),
+            preset: self.layout.preset.clone(),
+            mapping: self.layout.mapping.clone(),
+            fx: self.layout.fx.clone(),
             threads: None,
             weights,
         };

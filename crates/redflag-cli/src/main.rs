@@ -106,18 +106,25 @@ pub(crate) struct PackArgs {
     weights: Option<PathBuf>,
 }
 
+/// The inputs' layout and FX rates.
+#[derive(Args, Clone, Default)]
+pub(crate) struct LayoutArgs {
+    /// A mapping preset: canonical, amlworld.
+    #[arg(long, conflicts_with = "mapping")]
+    pub(crate) preset: Option<String>,
+    /// A mapping file (YAML) for any other layout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) mapping: Option<PathBuf>,
+    /// FX rates into the base currency: `currency,rate_to_base[,date]`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) fx: Option<PathBuf>,
+}
+
 /// How inputs are read: their layout, FX, strictness and threads.
 #[derive(Args, Clone)]
 pub(crate) struct ReadArgs {
-    /// A mapping preset: canonical, amlworld.
-    #[arg(long, conflicts_with = "mapping")]
-    preset: Option<String>,
-    /// A mapping file (YAML) for any other layout.
-    #[arg(long, value_name = "FILE")]
-    mapping: Option<PathBuf>,
-    /// FX rates into the base currency: `currency,rate_to_base[,date]`.
-    #[arg(long, value_name = "FILE")]
-    fx: Option<PathBuf>,
+    #[command(flatten)]
+    layout: LayoutArgs,
     /// Treat any quarantined row as an error.
     #[arg(long)]
     strict: bool,
@@ -560,9 +567,9 @@ pub(crate) fn run_spec(pack: &PackArgs, read: &ReadArgs) -> Result<RunSpec, CliE
         sets: pack.set.clone(),
         lists: list_bindings(&pack.list)?,
         only: pack.only.clone(),
-        preset: read.preset.clone(),
-        mapping: read.mapping.clone(),
-        fx: read.fx.clone(),
+        preset: read.layout.preset.clone(),
+        mapping: read.layout.mapping.clone(),
+        fx: read.layout.fx.clone(),
         threads: read.threads,
         weights: pack.weights.clone(),
     })

@@ -139,9 +139,7 @@ pub(crate) fn merge(args: MergeArgs, stdout: &mut impl Write) -> Result<ExitCode
     let started = redflag::now_utc();
     set_threads(args.threads)?;
     let read = ReadArgs {
-        preset: None,
-        mapping: None,
-        fx: None,
+        layout: crate::LayoutArgs::default(),
         strict: false,
         threads: args.threads,
     };

@@ -1,0 +1,122 @@
+"""redflag.spark.screen in Spark's local mode against the redflag command on the same
+Parquet file: time, peak memory (of the whole process tree: driver JVM, Python workers),
+and whether the alerts agree. Documented in docs/spark.md ("What it costs").
+
+    python benches/spark_compare.py FILE [--shards N] [--master local[2]] [--bin PATH]
+
+Needs the package and pyspark installed (scripts/test-python's virtual environment has
+both) and a release build of the command (default target/release/redflag under
+$CARGO_TARGET_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import List
+
+
+def tree_rss_kb(root: int) -> int:
+    """The resident memory of a process and all its descendants, in KB."""
+    children: dict[int, List[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                parts = f.read().rsplit(")", 1)[1].split()
+            ppid = int(parts[1])
+            with open(f"/proc/{d}/statm") as f:
+                pages = int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+        rss[int(d)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [root]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+class Peak:
+    """Samples the process tree's memory every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_kb(os.getpid()))
+            time.sleep(0.2)
+
+    def __enter__(self) -> "Peak":
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("--shards", type=int, default=4)
+    ap.add_argument("--master", default="local[2]")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", "target"))
+    ap.add_argument("--bin", default=str(target / "release" / "redflag"))
+    args = ap.parse_args()
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    import polars as pl
+    from pyspark.sql import SparkSession
+
+    import redflag.spark
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        out = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", args.bin, "screen", args.file, "--out", tmp, "--quiet"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        cli_time = time.time() - t0
+        cli_peak = int(out.stderr.strip().splitlines()[-1])
+        cli_alerts = pl.read_csv(Path(tmp) / "alerts.csv", infer_schema_length=0)
+
+    spark = (
+        SparkSession.builder.master(args.master)
+        .appName("redflag-bench")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+    with Peak() as peak:
+        t0 = time.time()
+        res = redflag.spark.screen(spark.read.parquet(args.file), shards=args.shards)
+        spark_time = time.time() - t0
+    spark_alerts = res.result.alerts
+    same = sorted(set(cli_alerts["alert_id"].to_list())) == sorted(set(spark_alerts["alert_id"].to_list()))
+    spark.stop()
+    print(f"redflag screen          {cli_time:7.1f} s  peak {cli_peak / 1e6:5.2f} GB")
+    print(f"redflag.spark.screen    {spark_time:7.1f} s  peak {peak.peak / 1e6:5.2f} GB (driver, JVM and workers)")
+    print(f"ratio                   {spark_time / cli_time:7.2f}x")
+    print(f"same alerts: {same} ({cli_alerts.height} alert rows)")
+
+
+if __name__ == "__main__":
+    main()
