@@ -12,7 +12,6 @@ use super::{
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
 use crate::pack::Pack;
-use crate::schema;
 
 /// The most shards a partition may have.
 pub const MAX_SHARDS: u32 = 4096;
@@ -29,27 +28,36 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
             message: format!("{shards} shards: give a count from 1 to {MAX_SHARDS}"),
         });
     }
-    let df = &data.transactions;
-    let rows: Vec<u64> = (0..df.height() as u64).collect();
-    let parts = split(data, &rows, pack, shards)?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let rows: Vec<u64> = (0..data.transactions.height() as u64).collect();
+    let splitter = Splitter::new(data, &rows, pack, shards)?;
+    // A folder is a partition once its `partition.json` is written, last: an earlier
+    // partition's goes first, so that an interrupted partition is never taken for one.
+    let marker = dir.join(PARTITION_FILE);
+    if marker.exists() {
+        std::fs::remove_file(&marker).map_err(|source| Error::Io {
+            path: marker.clone(),
+            action: "removing an earlier partition's description",
+            source,
+        })?;
+    }
+    // One file at a time, each written whole: only one shard's rows are copied at once.
+    let mut digests = Vec::new();
+    let mut write = |name: String, frame: DataFrame| -> Result<u64> {
+        let rows = frame.height() as u64;
+        let bytes = parquet_bytes(frame)?;
+        digests.push(crate::util::hash::sha256_hex(&bytes));
+        crate::output::write_files(dir, &[(name, bytes)], &[])?;
+        Ok(rows)
+    };
     let mut shard_rows = Vec::new();
-    for (i, part) in parts.shards.into_iter().enumerate() {
-        shard_rows.push(part.height() as u64);
-        files.push((shard_file(i as u32), parquet_bytes(part)?));
+    for i in 0..shards {
+        shard_rows.push(write(shard_file(i), splitter.shard(i)?)?);
     }
-    if let Some(cross) = parts.cross {
-        files.push((CROSS_FILE.into(), parquet_bytes(cross)?));
+    if let Some(cross) = splitter.cross()? {
+        write(CROSS_FILE.into(), cross)?;
     }
-    files.push((QUARANTINE_FILE.into(), parquet_bytes(data.quarantine.clone())?));
-    let id = crate::util::hash::sha256_hex(
-        files
-            .iter()
-            .map(|(_, b)| crate::util::hash::sha256_hex(b))
-            .collect::<Vec<_>>()
-            .concat()
-            .as_bytes(),
-    );
+    write(QUARANTINE_FILE.into(), data.quarantine.clone())?;
+    let id = crate::util::hash::sha256_hex(digests.concat().as_bytes());
     let info = PartitionInfo {
         format: 1,
         shards,
@@ -60,21 +68,20 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
         inputs: data.inputs.clone(),
         read: read.clone(),
         shard_rows,
-        cross_rules: parts.cross_rules,
-        cross_columns: parts.cross_columns,
+        cross_rules: splitter.plan.cross.clone(),
+        cross_columns: splitter.cross_columns.clone(),
         id,
     };
     let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Shard {
         path: dir.join(PARTITION_FILE),
         message: e.to_string(),
     })?;
-    files.push((PARTITION_FILE.into(), json));
-    crate::output::write_files(dir, &files, &[])?;
+    crate::output::write_files(dir, &[(PARTITION_FILE.into(), json)], &[])?;
     Ok(info)
 }
 
 /// Screened data split for a partition: each shard's transactions and the cross-account
-/// stage's, as text with their rows (`_row`).
+/// stage's, with their rows (`_row`).
 #[derive(Debug, Clone)]
 pub struct Parts {
     /// Each shard's transactions: those with an account of the shard on either side, in
@@ -92,54 +99,74 @@ pub struct Parts {
 /// Splits screened data, whose rows are numbered `rows` (increasing: their places in the
 /// whole input), into `shards` shards for `pack` and its cross-account stage.
 pub fn split(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<Parts> {
-    let df = &data.transactions;
-    let plan = plan(pack);
-    let mut with_row = df.clone();
-    with_row
-        .with_column(Column::new(ROW.into(), rows.to_vec()))
-        .ctx(|| "numbering the rows".into())?;
-    let owners = [
-        account_shards(df, "orig_account", shards)?,
-        account_shards(df, "bene_account", shards)?,
-    ];
-    let mut parts = Vec::new();
-    for i in 0..shards {
-        let mask: BooleanChunked = owners[0]
-            .iter()
-            .zip(owners[1].iter())
-            .map(|(&o, &b)| o == i || b == i)
-            .collect();
-        let part = with_row
-            .filter(&mask)
-            .ctx(|| format!("selecting the rows of shard {i}"))?;
-        parts.push(text(part)?);
-    }
-    let cross_columns = if plan.cross.is_empty() {
-        Vec::new()
-    } else {
-        crate::run::columns_read(&pack.only(&plan.cross_run)?)
-    };
-    let cross = if plan.cross.is_empty() {
-        None
-    } else {
-        let mut cols: Vec<&str> = cross_columns.iter().map(String::as_str).collect();
-        cols.push(ROW);
-        let part = with_row
-            .select(cols)
-            .ctx(|| "selecting the columns of the cross-account stage".into())?;
-        Some(text(part)?)
-    };
+    let splitter = Splitter::new(data, rows, pack, shards)?;
     Ok(Parts {
-        shards: parts,
-        cross,
-        cross_rules: plan.cross,
-        cross_columns,
+        shards: (0..shards).map(|i| splitter.shard(i)).collect::<Result<_>>()?,
+        cross: splitter.cross()?,
+        cross_rules: splitter.plan.cross.clone(),
+        cross_columns: splitter.cross_columns.clone(),
     })
 }
 
-/// A frame's dictionary-encoded columns as text, as a shard file holds them.
-fn text(df: DataFrame) -> Result<DataFrame> {
-    schema::as_text(df).ctx(|| "turning a shard's columns to text".into())
+/// Screened data with its rows numbered and each row's two shards worked out, giving a
+/// shard's part, or the cross-account stage's, on demand.
+struct Splitter {
+    with_row: DataFrame,
+    owners: [Vec<u32>; 2],
+    plan: super::Plan,
+    cross_columns: Vec<String>,
+}
+
+impl Splitter {
+    fn new(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<Splitter> {
+        let df = &data.transactions;
+        let plan = plan(pack);
+        let mut with_row = df.clone();
+        with_row
+            .with_column(Column::new(ROW.into(), rows.to_vec()))
+            .ctx(|| "numbering the rows".into())?;
+        let owners = [
+            account_shards(df, "orig_account", shards)?,
+            account_shards(df, "bene_account", shards)?,
+        ];
+        let cross_columns = if plan.cross.is_empty() {
+            Vec::new()
+        } else {
+            crate::run::columns_read(&pack.only(&plan.cross_run)?)
+        };
+        Ok(Splitter {
+            with_row,
+            owners,
+            plan,
+            cross_columns,
+        })
+    }
+
+    /// Shard `i`'s transactions: those with an account of the shard on either side.
+    fn shard(&self, i: u32) -> Result<DataFrame> {
+        let mask: BooleanChunked = self.owners[0]
+            .iter()
+            .zip(self.owners[1].iter())
+            .map(|(&o, &b)| o == i || b == i)
+            .collect();
+        self.with_row
+            .filter(&mask)
+            .ctx(|| format!("selecting the rows of shard {i}"))
+    }
+
+    /// Every transaction with the cross-account stage's columns; none without its rules.
+    fn cross(&self) -> Result<Option<DataFrame>> {
+        if self.plan.cross.is_empty() {
+            return Ok(None);
+        }
+        let mut cols: Vec<&str> = self.cross_columns.iter().map(String::as_str).collect();
+        cols.push(ROW);
+        let part = self
+            .with_row
+            .select(cols)
+            .ctx(|| "selecting the columns of the cross-account stage".into())?;
+        Ok(Some(part))
+    }
 }
 
 /// Each row's shard by the account in column `name` (`u32::MAX` when it is empty); the
