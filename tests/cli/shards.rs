@@ -168,6 +168,8 @@ fn shard_flags_are_checked() {
         &p("x"),
     ]));
     assert!(e.contains("--memory-limit lots: give a size such as 6G"), "{e}");
+    let e = err(redflag(&["screen", &input, "--shard", "0/2", "--out", &p("x")]));
+    assert!(e.contains("is not a partition folder"), "{e}");
     ok(&redflag(&[
         "partition",
         &input,

@@ -77,6 +77,21 @@ fn generated(dir: &Path, seed: u64) -> PathBuf {
         ..redflag_synth::SynthConfig::default()
     };
     let mut synth = redflag_synth::generate(&cfg).unwrap();
+    // Empty and missing party names, which explanations show apart ('' and —).
+    let names = synth.transactions.column("orig_name").unwrap().str().unwrap().clone();
+    let blanked: StringChunked = names
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match i % 97 {
+            0 => Some(""),
+            1 => None,
+            _ => v,
+        })
+        .collect();
+    synth
+        .transactions
+        .with_column(blanked.with_name("orig_name".into()).into_column())
+        .unwrap();
     let p = dir.join(format!("gen-{seed}.parquet"));
     redflag_synth::write(&mut synth.transactions, &p).unwrap();
     p

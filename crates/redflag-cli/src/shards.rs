@@ -107,6 +107,13 @@ pub(crate) fn screen_shard(
             "--shard {shard}: give one input, the folder `redflag partition` wrote"
         )));
     };
+    if !dir.join("partition.json").is_file() {
+        return Err(CliError::Usage(format!(
+            "--shard {shard}: {} is not a partition folder (it has no partition.json); make one with \
+             redflag partition INPUT... --shards {count} --out DIR",
+            dir.display()
+        )));
+    }
     let run = redflag::shard::screen_shard(dir, index, pack, args.read.threads, &redflag::Cancel::new())?;
     if run.info.partition.shards != count {
         return Err(CliError::Usage(format!(

@@ -81,7 +81,7 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
 }
 
 /// Screened data split for a partition: each shard's transactions and the cross-account
-/// stage's, with their rows (`_row`).
+/// stage's, as text with their rows (`_row`).
 #[derive(Debug, Clone)]
 pub struct Parts {
     /// Each shard's transactions: those with an account of the shard on either side, in
@@ -149,9 +149,11 @@ impl Splitter {
             .zip(self.owners[1].iter())
             .map(|(&o, &b)| o == i || b == i)
             .collect();
-        self.with_row
+        let part = self
+            .with_row
             .filter(&mask)
-            .ctx(|| format!("selecting the rows of shard {i}"))
+            .ctx(|| format!("selecting the rows of shard {i}"))?;
+        text(part)
     }
 
     /// Every transaction with the cross-account stage's columns; none without its rules.
@@ -165,7 +167,7 @@ impl Splitter {
             .with_row
             .select(cols)
             .ctx(|| "selecting the columns of the cross-account stage".into())?;
-        Ok(Some(part))
+        text(part).map(Some)
     }
 }
 
@@ -195,4 +197,10 @@ fn account_shards(df: &DataFrame, name: &str, shards: u32) -> Result<Vec<u32>> {
         .and_then(|c| c.str().cloned())
         .ctx(|| format!("reading column `{name}`"))?;
     Ok(ca.iter().map(|v| v.map_or(u32::MAX, |a| shard_of(a, shards))).collect())
+}
+
+/// A part's dictionary-encoded columns as text, as a shard file holds them: through
+/// Parquet, dictionary codes would not keep an empty text apart from a missing one.
+fn text(df: DataFrame) -> Result<DataFrame> {
+    crate::schema::as_text(df).ctx(|| "turning a shard's columns to text".into())
 }
