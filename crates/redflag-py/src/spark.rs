@@ -47,6 +47,9 @@ fn assembled(spec: &str) -> PyResult<(Pack, IngestOptions)> {
     Ok((pack, opts))
 }
 
+/// The most rows a part's binary cell holds.
+const CELL_ROWS: usize = 50_000;
+
 fn bytes<'py>(py: Python<'py>, b: &[u8]) -> Bound<'py, PyBytes> {
     PyBytes::new(py, b)
 }
@@ -79,13 +82,12 @@ pub(crate) fn shard_batch<'py>(
         .detach(|| -> redflag::Result<_> {
             let batch = shard::read_batch(df, &name, &opts, &pack, shards)?;
             let mut parts = Vec::new();
-            for (i, p) in batch.parts.shards.iter().enumerate() {
-                if p.height() > 0 {
-                    parts.push((i as u32, shard::parquet_bytes(p.clone())?));
+            let units = batch.parts.shards.iter().enumerate().map(|(i, p)| (i as u32, p));
+            for (unit, p) in units.chain(batch.parts.cross.iter().map(|c| (shards, c))) {
+                // Cells of a few MB: Spark copies each binary cell whole, on its heap.
+                for start in (0..p.height()).step_by(CELL_ROWS) {
+                    parts.push((unit, shard::parquet_bytes(p.slice(start as i64, CELL_ROWS))?));
                 }
-            }
-            if let Some(c) = &batch.parts.cross {
-                parts.push((shards, shard::parquet_bytes(c.clone())?));
             }
             let quarantine = shard::parquet_bytes(batch.quarantine.clone())?;
             Ok((batch, parts, quarantine))
