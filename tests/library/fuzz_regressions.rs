@@ -77,6 +77,38 @@ fn parquet_with_a_column_chunk_out_of_bounds_is_an_error_naming_the_file_not_a_p
     );
 }
 
+/// A Parquet file of six rows whose footer is sound but one of whose data pages claims
+/// -7 values: polars-parquet casts the count to `usize` and reserves a validity bitmap of
+/// 2^61 bytes for the page; the failed allocation aborts the process, which
+/// `catch_unwind` cannot turn into an error. The library must refuse the file before
+/// polars decodes it: an error naming the file and the page.
+#[test]
+fn parquet_with_a_page_claiming_a_huge_size_is_an_error_naming_the_file_not_an_abort() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("corrupt-page-size.parquet");
+    std::fs::write(&p, input("parquet-corrupt-page-huge-allocation.parquet")).unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("corrupt-page-size.parquet"),
+        "the error names the file: {msg}"
+    );
+    assert!(
+        msg.contains("cannot read as Parquet"),
+        "the error says what failed: {msg}"
+    );
+    // Refused for what polars would have aborted on: the data page of `orig_bank` whose
+    // header claims -7 values.
+    assert!(
+        msg.contains("`orig_bank`") && msg.contains("claims -7 for `num_values`"),
+        "the error says which page is corrupt and how: {msg}"
+    );
+}
+
 /// A list of one person, `name`.
 fn one_person(name: &str) -> WatchList {
     WatchList {

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+mod pages;
+
 use super::map::source_columns;
 use super::mapping::Mapping;
 use super::{Format, ParquetSource, Raw, Reader, Wanted};
@@ -19,8 +21,6 @@ impl Reader for ParquetReader {
             path: path.to_path_buf(),
             message,
         };
-        // Read from the file (memory-mapped), not from the bytes already hashed.
-        drop(bytes);
         let file = std::fs::File::open(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             action: "opening the input",
@@ -28,16 +28,23 @@ impl Reader for ParquetReader {
         })?;
         // Checked now (a clear error for a file that is not Parquet), read later a
         // batch of rows at a time.
-        let (rows, names) = guarded(path, || {
+        let (rows, names, meta) = guarded(path, || {
             let mut reader = polars::prelude::ParquetReader::new(file);
             let names: Vec<String> = reader.schema()?.iter_names().map(|n| n.to_string()).collect();
-            Ok::<_, PolarsError>((reader.num_rows()?, names))
+            let meta = reader.get_metadata()?.clone();
+            Ok::<_, PolarsError>((reader.num_rows()?, names, meta))
         })?
         .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
         if rows == 0 {
             return Err(input_err("the file has a header but no transactions".into()));
         }
         let columns = source_columns(mapping, &names, wanted);
+        // The sizes and counts of the column chunks and pages to be read, before polars
+        // decodes a page: a corrupt count can make polars abort the process (`pages`).
+        pages::check(&bytes, &meta, columns.as_deref())
+            .map_err(|what| input_err(format!("cannot read as Parquet: the file is corrupt ({what})")))?;
+        // Read from the file (memory-mapped), not from the bytes already hashed.
+        drop(bytes);
         Ok(Raw {
             lf: DataFrame::empty().lazy(),
             path: path.display().to_string(),
