@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use polars::prelude::*;
 use redflag::watchlist::{EntryKind, ListEntry, Matcher, Party, WatchList};
 use redflag::IngestOptions;
 
@@ -75,6 +76,130 @@ fn parquet_with_a_column_chunk_out_of_bounds_is_an_error_naming_the_file_not_a_p
         msg.contains("cannot read as Parquet"),
         "the error says what failed: {msg}"
     );
+}
+
+/// A Parquet file of six rows whose footer is sound but one of whose data pages claims
+/// -7 values: polars-parquet casts the count to `usize` and reserves a validity bitmap of
+/// 2^61 bytes for the page; the failed allocation aborts the process, which
+/// `catch_unwind` cannot turn into an error. The library must refuse the file before
+/// polars decodes it: an error naming the file and the page.
+#[test]
+fn parquet_with_a_page_claiming_a_huge_size_is_an_error_naming_the_file_not_an_abort() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("corrupt-page-size.parquet");
+    std::fs::write(&p, input("parquet-corrupt-page-huge-allocation.parquet")).unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("corrupt-page-size.parquet"),
+        "the error names the file: {msg}"
+    );
+    assert!(
+        msg.contains("cannot read as Parquet"),
+        "the error says what failed: {msg}"
+    );
+    // Refused for what polars would have aborted on: the data page of `orig_bank` whose
+    // header claims -7 values.
+    assert!(
+        msg.contains("`orig_bank`") && msg.contains("claims -7 for `num_values`"),
+        "the error says which page is corrupt and how: {msg}"
+    );
+}
+
+/// The non-null values of a column, as text.
+fn texts(df: &DataFrame, name: &str) -> Vec<String> {
+    let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+    c.str().unwrap().iter().flatten().map(String::from).collect()
+}
+
+/// The `ingest_parquet` target's finding: a Parquet file whose `ts` (a timestamp in
+/// milliseconds) holds 34,058,880,757,634,160 in its third row, a time about a million
+/// years on, past any date chrono can hold: polars panicked on a worker thread when the
+/// ingest turned it into text. The row is quarantined as a missing date.
+#[test]
+fn parquet_with_a_timestamp_past_any_date_is_quarantined_not_a_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("far-time.parquet");
+    std::fs::write(&p, input("parquet-timestamp-out-of-range.parquet")).unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let ds = redflag::ingest(&[p], &opts).expect("the file ingests");
+    let s = &ds.inputs[0];
+    assert_eq!(s.rows_read, 4);
+    assert_eq!(s.rows_read, s.rows_screened + s.rows_quarantined);
+    // The fuzzer's file lost its transaction ids too: the third row is the one whose
+    // date is gone.
+    assert_eq!(
+        texts(&ds.quarantine, "reason"),
+        [
+            "missing txn_id",
+            "missing txn_id",
+            "missing date (ts)",
+            "missing txn_id"
+        ]
+    );
+}
+
+/// Timestamps in milliseconds and microseconds, dates and times of day that no date or
+/// time can hold, in a Parquet file's typed columns (`ts`, `txn_id`, `opened` and an
+/// extra column): each is read as no value, never a panic, and the rows still add up.
+#[test]
+fn parquet_time_values_past_any_date_are_read_as_no_value() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("times.parquet");
+    let ok_ms = 1_767_261_600_000i64; // 2026-01-01 10:00:00 UTC
+    let typed =
+        |name: &str, v: Vec<i64>, dtype: DataType| Series::new(name.into(), v).cast(&dtype).unwrap().into_column();
+    let mut df = df!(
+        "amount" => [1.0, 2.0, 3.0, 4.0],
+        "orig_account" => ["A", "A", "A", "A"],
+        "bene_account" => ["B", "B", "B", "B"],
+    )
+    .unwrap();
+    let ms = DataType::Datetime(TimeUnit::Milliseconds, None);
+    let us = DataType::Datetime(TimeUnit::Microseconds, None);
+    df.with_column(typed("ts", vec![ok_ms, i64::MAX, i64::MIN, ok_ms + 1], ms))
+        .unwrap();
+    df.with_column(typed("txn_id", vec![ok_ms * 1000, 1, 2, i64::MAX], us))
+        .unwrap();
+    let days = Series::new("opened".into(), [i32::MAX, 1, 20_000, i32::MIN])
+        .cast(&DataType::Date)
+        .unwrap();
+    df.with_column(days.into_column()).unwrap();
+    df.with_column(typed(
+        "at",
+        vec![-1, 0, 86_400_000_000_000, 3_600_000_000_000],
+        DataType::Time,
+    ))
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&p).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let ds = redflag::ingest(&[p], &opts).expect("the file ingests");
+    let s = &ds.inputs[0];
+    assert_eq!(s.rows_read, 4);
+    assert_eq!(s.rows_read, s.rows_screened + s.rows_quarantined);
+    // Rows 2 and 3: no date; row 4: no transaction id; row 1, whose date of opening and
+    // time of day are past any, is screened without them.
+    assert_eq!(
+        texts(&ds.quarantine, "reason"),
+        ["missing date (ts)", "missing date (ts)", "missing txn_id"]
+    );
+    assert_eq!(s.rows_screened, 1);
+    let t = redflag::schema::as_text(ds.transactions.clone()).unwrap();
+    assert_eq!(texts(&t, "ts").len(), 1);
+    assert!(texts(&t, "ts")[0].starts_with("2026-01-01 10:00:00"), "{t:?}");
+    assert!(texts(&t, "opened").is_empty(), "{t:?}");
 }
 
 /// A list of one person, `name`.
