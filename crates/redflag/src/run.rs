@@ -131,6 +131,40 @@ pub fn run(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
     cancel: &Cancel,
 ) -> Result<RuleRun> {
+    run_in(pack, prep, progress, cancel, None)
+}
+
+/// Runs the rules of `pack`, each of which screens other rules' alerts (`on_alerts_of`),
+/// on `sources`: alerts found before on the same transactions, their rows numbered as in
+/// `prep` (a sharded run's merge runs them so, on the transactions the alerts hold).
+pub(crate) fn run_on_alerts(pack: &Pack, prep: &Prepared<'_>, sources: &[Alert], cancel: &Cancel) -> Result<RuleRun> {
+    run_in(pack, prep, &|_, _, _| {}, cancel, Some(sources))
+}
+
+/// The (account key, row) pairs a rule screening `alerts` may see: each alert's rows, on
+/// its account and on the accounts it links.
+fn allowed_rows<'a>(
+    keys: &PlHashMap<&str, u32>,
+    alerts: impl Iterator<Item = &'a Alert>,
+) -> std::collections::HashSet<(u32, u32)> {
+    let mut set = std::collections::HashSet::new();
+    for a in alerts {
+        for acct in std::iter::once(&a.account).chain(a.linked_accounts.iter()) {
+            if let Some(&k) = keys.get(acct.as_str()) {
+                set.extend(a.rows.iter().map(|row| (k, *row)));
+            }
+        }
+    }
+    set
+}
+
+fn run_in(
+    pack: &Pack,
+    prep: &Prepared<'_>,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+    cancel: &Cancel,
+    sources: Option<&[Alert]>,
+) -> Result<RuleRun> {
     let mut out = RuleRun::default();
     let plans: Vec<Applicability> = pack
         .rules
@@ -209,22 +243,21 @@ pub fn run(
             .collect();
         for &i in &after {
             let r = runnable[i];
-            let mut set = std::collections::HashSet::new();
-            for &j in &first {
-                if !crate::model::matches_any(runnable[j].id(), &r.def.on_alerts_of) {
-                    continue;
-                }
-                let Some(Ok((alerts, _, _))) = &per_rule[j] else {
-                    continue;
-                };
-                for a in alerts {
-                    for acct in std::iter::once(&a.account).chain(a.linked_accounts.iter()) {
-                        if let Some(&k) = keys.get(acct.as_str()) {
-                            set.extend(a.rows.iter().map(|row| (k, *row)));
-                        }
-                    }
-                }
-            }
+            let screened = |id: &str| crate::model::matches_any(id, &r.def.on_alerts_of);
+            let set = match sources {
+                Some(given) => allowed_rows(&keys, given.iter().filter(|a| screened(&a.rule_id))),
+                None => allowed_rows(
+                    &keys,
+                    first
+                        .iter()
+                        .filter(|&&j| screened(runnable[j].id()))
+                        .filter_map(|&j| match &per_rule[j] {
+                            Some(Ok((alerts, _, _))) => Some(alerts.iter()),
+                            _ => None,
+                        })
+                        .flatten(),
+                ),
+            };
             per_rule[i] = Some(run_one(i, Some(&set)));
         }
     }

@@ -88,6 +88,9 @@ pub(crate) struct AggregateDef {
 pub(crate) struct Aggregate;
 
 impl Kind for Aggregate {
+    fn sees_only_its_rows(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "aggregate"
     }

@@ -27,6 +27,9 @@ pub(crate) struct FilterDef {
 pub(crate) struct Filter;
 
 impl Kind for Filter {
+    fn sees_only_its_rows(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "filter"
     }

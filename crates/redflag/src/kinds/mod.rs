@@ -123,6 +123,12 @@ pub trait Kind: Sync {
     fn per_account(&self, _rule: &Rule) -> bool {
         true
     }
+    /// Whether a rule of this kind reads nothing of the data but the rows its conditions
+    /// keep: narrowed by `on_alerts_of` to other rules' alerts, it then runs the same on
+    /// the transactions those alerts hold, which is where a sharded run's merge runs it.
+    fn sees_only_its_rows(&self) -> bool {
+        false
+    }
     /// Whether the rule's alerts name other accounts (`linked_accounts`), whose cases
     /// they join.
     fn links_accounts(&self) -> bool {

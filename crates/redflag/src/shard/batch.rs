@@ -127,11 +127,7 @@ pub fn batches_partition(
     id: String,
 ) -> Result<PartitionInfo> {
     let plan = plan(pack);
-    let cross_columns = if plan.cross.is_empty() {
-        Vec::new()
-    } else {
-        crate::run::columns_read(&pack.only(&plan.cross_run)?)
-    };
+    let cross_columns = super::cross_columns(pack, &plan)?;
     Ok(PartitionInfo {
         format: 1,
         shards,

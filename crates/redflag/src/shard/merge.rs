@@ -44,7 +44,7 @@ pub fn merge_runs(runs: Vec<ShardRun>, names: &[String], pack: &Pack, threads: O
     let infos: Vec<&ShardInfo> = runs.iter().map(|r| &r.info).collect();
     let partition = check_complete(names, &infos, pack)?;
     let accounts = infos.iter().map(|i| i.accounts as usize).sum();
-    let run = merged_run(pack, &infos);
+    let mut infos: Vec<ShardInfo> = infos.into_iter().cloned().collect();
     crate::util::threads::with_threads(threads, || {
         let mut alerts: Vec<ShardAlert> = Vec::new();
         let mut frames = Vec::new();
@@ -59,7 +59,11 @@ pub fn merge_runs(runs: Vec<ShardRun>, names: &[String], pack: &Pack, threads: O
             path: PathBuf::from(names.first().map_or("", String::as_str)),
             message: "no shard run carries the partition's quarantine (shard 0's does)".into(),
         })?;
-        let alerts = renumber(alerts, &rows);
+        let mut alerts = renumber(alerts, &rows);
+        let late = late_rules(pack, &partition, &data, &alerts)?;
+        alerts.extend(late.alerts.iter().cloned());
+        infos.push(late.info);
+        let run = merged_run(pack, &infos.iter().collect::<Vec<_>>());
         let cases = crate::cases::build(alerts, &data.transactions, pack)?;
         Ok(Merged {
             cases,
@@ -68,6 +72,41 @@ pub fn merge_runs(runs: Vec<ShardRun>, names: &[String], pack: &Pack, threads: O
             data,
             partition,
         })
+    })
+}
+
+/// What the merge's own rules found.
+struct Late {
+    alerts: Vec<Alert>,
+    info: ShardInfo,
+}
+
+/// The rules that screen other rules' alerts and read only the rows those hold
+/// ([`super::Plan::late`]), run on the transactions every alert holds, as a single run
+/// runs them after the others.
+fn late_rules(pack: &Pack, partition: &PartitionInfo, data: &Dataset, alerts: &[Alert]) -> Result<Late> {
+    let plan = super::plan(pack);
+    let mut late = pack.clone();
+    late.rules.retain(|r| plan.late.iter().any(|id| id == r.id()));
+    let run = if late.rules.is_empty() {
+        RuleRun::default()
+    } else {
+        let prep = crate::engine::Prepared::new(data)?;
+        crate::run::run_on_alerts(&late, &prep, alerts, &crate::util::cancel::Cancel::new())?
+    };
+    Ok(Late {
+        info: ShardInfo {
+            partition: partition.clone(),
+            index: None,
+            cross: false,
+            accounts: 0,
+            rules_run: run.rules_run,
+            not_applicable: run.not_applicable,
+            degraded: run.degraded,
+            alerts_per_rule: run.alerts_per_rule,
+            search_limits: run.search_limits,
+        },
+        alerts: run.alerts,
     })
 }
 

@@ -62,13 +62,25 @@ pub struct Plan {
     /// What the cross-account stage runs: its rules and the rules whose alerts they
     /// screen (`on_alerts_of`), in pack order.
     pub cross_run: Vec<String>,
+    /// Rules the merge runs: those that screen other rules' alerts and whose kind reads
+    /// nothing but the rows those alerts hold ([`crate::kinds::Kind::sees_only_its_rows`]),
+    /// in pack order.
+    pub late: Vec<String>,
 }
 
-/// Splits a pack's rules between the shards and the cross-account stage. A rule goes to
-/// the cross-account stage when its kind says its alerts on an account depend on other
+/// Splits a pack's rules between the shards, the cross-account stage and the merge. A
+/// rule that screens other rules' alerts and reads only the rows they hold runs at the
+/// merge, on the transactions every alert holds. Otherwise a rule goes to the
+/// cross-account stage when its kind says its alerts on an account depend on other
 /// accounts ([`crate::kinds::Kind::per_account`]), or when it screens the alerts
 /// (`on_alerts_of`) of such a rule or of a rule whose alerts name other accounts.
 pub fn plan(pack: &Pack) -> Plan {
+    let late: BTreeSet<usize> = (0..pack.rules.len())
+        .filter(|&i| {
+            let r = &pack.rules[i];
+            !r.def.on_alerts_of.is_empty() && crate::kinds::of(r).sees_only_its_rows()
+        })
+        .collect();
     let sources = |r: &crate::model::Rule| -> Vec<usize> {
         if r.def.on_alerts_of.is_empty() {
             return Vec::new();
@@ -82,7 +94,7 @@ pub fn plan(pack: &Pack) -> Plan {
         .collect();
     loop {
         let more: Vec<usize> = (0..pack.rules.len())
-            .filter(|i| !cross.contains(i))
+            .filter(|i| !cross.contains(i) && !late.contains(i))
             .filter(|&i| {
                 sources(&pack.rules[i])
                     .into_iter()
@@ -105,10 +117,34 @@ pub fn plan(pack: &Pack) -> Plan {
             .collect()
     };
     Plan {
-        local: ids(&|i| !cross.contains(&i)),
+        local: ids(&|i| !cross.contains(&i) && !late.contains(&i)),
         cross: ids(&|i| cross.contains(&i)),
         cross_run: ids(&|i| run.contains(&i)),
+        late: ids(&|i| late.contains(&i)),
     }
+}
+
+/// The columns the merge reads of the transactions alerts hold: those cases read, and
+/// those of the rules it runs ([`Plan::late`]).
+pub fn held_columns(pack: &Pack, plan: &Plan) -> Vec<String> {
+    let mut late = pack.clone();
+    late.rules.retain(|r| plan.late.iter().any(|id| id == r.id()));
+    crate::run::columns_read(&late)
+}
+
+/// What the cross-account stage reads: the columns of the rules it runs, and those the
+/// merge reads of the transactions its alerts hold; none without its rules.
+fn cross_columns(pack: &Pack, plan: &Plan) -> Result<Vec<String>> {
+    if plan.cross.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cols = crate::run::columns_read(&pack.only(&plan.cross_run)?);
+    cols.extend(held_columns(pack, plan));
+    Ok(crate::schema::CANONICAL
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .filter(|n| cols.contains(n))
+        .collect())
 }
 
 /// How the inputs were read, as the manifest states it.

@@ -129,11 +129,7 @@ impl Splitter {
             account_shards(df, "orig_account", shards)?,
             account_shards(df, "bene_account", shards)?,
         ];
-        let cross_columns = if plan.cross.is_empty() {
-            Vec::new()
-        } else {
-            crate::run::columns_read(&pack.only(&plan.cross_run)?)
-        };
+        let cross_columns = super::cross_columns(pack, &plan)?;
         Ok(Splitter {
             with_row,
             owners,

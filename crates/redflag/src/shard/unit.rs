@@ -112,6 +112,7 @@ pub fn screen_work(
     cancel: &Cancel,
 ) -> Result<ShardRun> {
     let plan = plan(pack);
+    let held = super::held_columns(pack, &plan);
     crate::util::threads::with_threads(threads, || {
         let mut out = Found::default();
         let index = work.local.as_ref().map(|(i, _)| *i);
@@ -119,29 +120,23 @@ pub fn screen_work(
             let shards = info.shards;
             let owns = |a: &str| shard_of(a, shards) == index;
             let name = format!("shard {index}");
-            out.add(screen_part(
-                frame,
-                &name,
-                info,
-                pack,
-                &plan.local,
-                Some(&owns),
-                threads,
-                cancel,
-            )?);
+            let part = Part {
+                name: &name,
+                ids: &plan.local,
+                owns: Some(&owns),
+                held: &held,
+            };
+            out.add(screen_part(frame, &part, info, pack, threads, cancel)?);
         }
         let cross = work.cross.is_some();
         if let Some(frame) = work.cross {
-            let found = screen_part(
-                frame,
-                "the cross-account stage",
-                info,
-                pack,
-                &plan.cross_run,
-                None,
-                threads,
-                cancel,
-            )?;
+            let part = Part {
+                name: "the cross-account stage",
+                ids: &plan.cross_run,
+                owns: None,
+                held: &held,
+            };
+            let found = screen_part(frame, &part, info, pack, threads, cancel)?;
             out.add(found.keep(&plan.cross));
         }
         Ok(ShardRun {
@@ -328,21 +323,27 @@ impl Found {
     }
 }
 
-/// Screens the transactions of one partition file with the rules `ids` of the pack, on
-/// the accounts `owns` keeps (all of them when `None`).
-#[allow(clippy::too_many_arguments)]
+/// One part of a shard run: its name in errors, the rules it runs, the accounts it
+/// screens (all of them when `None`), and the columns kept of its alerts' transactions.
+struct Part<'a> {
+    name: &'a str,
+    ids: &'a [String],
+    owns: Option<&'a dyn Fn(&str) -> bool>,
+    held: &'a [String],
+}
+
+/// Screens the transactions of one part of a partition with its rules, on its accounts.
 fn screen_part(
     frame: DataFrame,
-    name: &str,
+    part: &Part<'_>,
     info: &PartitionInfo,
     pack: &Pack,
-    ids: &[String],
-    owns: Option<&dyn Fn(&str) -> bool>,
     threads: Option<usize>,
     cancel: &Cancel,
 ) -> Result<Found> {
+    let (name, ids) = (part.name, part.ids);
     let (ds, rows) = shard_dataset(frame, info, name, threads)?;
-    let prep = match owns {
+    let prep = match part.owns {
         Some(f) => Prepared::owned(&ds, f)?,
         None => Prepared::new(&ds)?,
     };
@@ -350,14 +351,14 @@ fn screen_part(
     if ids.is_empty() {
         return Ok(Found {
             accounts,
-            transactions: vec![alert_rows(&[], &ds, &rows, name)?],
+            transactions: vec![alert_rows(&[], &ds, &rows, part)?],
             ..Found::default()
         });
     }
     let sub = pack.only(ids)?;
     let run = crate::run::run(&sub, &prep, &|_, _, _| {}, cancel)?;
     drop(prep);
-    let held = alert_rows(&run.alerts, &ds, &rows, name)?;
+    let held = alert_rows(&run.alerts, &ds, &rows, part)?;
     let alerts = run
         .alerts
         .into_iter()
@@ -378,16 +379,18 @@ fn screen_part(
     })
 }
 
-/// The transactions the alerts hold, as text, with their rows in the single run.
-fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u64], name: &str) -> Result<DataFrame> {
+/// The transactions the alerts hold, as text, with their rows in the single run: the
+/// part's `held` columns (what cases read, and the merge's rules).
+fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u64], part: &Part<'_>) -> Result<DataFrame> {
+    let name = part.name;
     let mut local: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
     local.sort_unstable();
     local.dedup();
     let idx = IdxCa::from_vec("idx".into(), local.iter().map(|&r| r as IdxSize).collect());
-    // What cases read of their transactions: the columns every screening reads.
-    let cols: Vec<&str> = crate::schema::ALWAYS_READ
+    let cols: Vec<&str> = part
+        .held
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|c| ds.transactions.column(c).is_ok())
         .collect();
     let mut held = ds
