@@ -86,7 +86,7 @@ pub(crate) fn shard_batch<'py>(
             for (unit, p) in units.chain(batch.parts.cross.iter().map(|c| (shards, c))) {
                 // Cells of a few MB: Spark copies each binary cell whole, on its heap.
                 for start in (0..p.height()).step_by(CELL_ROWS) {
-                    parts.push((unit, shard::parquet_bytes(p.slice(start as i64, CELL_ROWS))?));
+                    parts.push((unit, shard::text_parquet_bytes(&p.slice(start as i64, CELL_ROWS))?));
                 }
             }
             let quarantine = shard::parquet_bytes(batch.quarantine.clone())?;

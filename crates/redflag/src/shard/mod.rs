@@ -235,6 +235,34 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
     })
 }
 
+/// A part of a partition ([`Parts`]) as the bytes of a Parquet file, its
+/// dictionary-encoded columns turned to text a slice of rows at a time (through Parquet,
+/// dictionary codes would not keep an empty text apart from a missing one; and the text
+/// of all rows at once would be a copy of the whole part).
+pub fn text_parquet_bytes(df: &DataFrame) -> Result<Vec<u8>> {
+    const SLICE: usize = 1 << 19;
+    let failed = |e: PolarsError| Error::Shard {
+        path: ROW.into(),
+        message: format!("writing a shard file: {e}"),
+    };
+    let text = |start: usize| crate::schema::as_text(df.slice(start as i64, SLICE)).map_err(failed);
+    let mut buf = Vec::new();
+    {
+        let first = text(0)?;
+        let mut w = ParquetWriter::new(&mut buf)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(first.schema())
+            .map_err(failed)?;
+        w.write_batch(&first).map_err(failed)?;
+        drop(first);
+        for start in (SLICE..df.height()).step_by(SLICE) {
+            w.write_batch(&text(start)?).map_err(failed)?;
+        }
+        w.finish().map_err(failed)?;
+    }
+    Ok(buf)
+}
+
 /// A frame from the bytes of a Parquet file ([`parquet_bytes`]); `name` says where they
 /// come from.
 pub fn from_parquet_bytes(bytes: &[u8], name: &str) -> Result<DataFrame> {

@@ -42,21 +42,25 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
     }
     // One file at a time, each written whole: only one shard's rows are copied at once.
     let mut digests = Vec::new();
-    let mut write = |name: String, frame: DataFrame| -> Result<u64> {
+    let mut write = |name: String, frame: DataFrame, text: bool| -> Result<u64> {
         let rows = frame.height() as u64;
-        let bytes = parquet_bytes(frame)?;
+        let bytes = if text {
+            super::text_parquet_bytes(&frame)?
+        } else {
+            parquet_bytes(frame)?
+        };
         digests.push(crate::util::hash::sha256_hex(&bytes));
         crate::output::write_files(dir, &[(name, bytes)], &[])?;
         Ok(rows)
     };
     let mut shard_rows = Vec::new();
     for i in 0..shards {
-        shard_rows.push(write(shard_file(i), splitter.shard(i)?)?);
+        shard_rows.push(write(shard_file(i), splitter.shard(i)?, true)?);
     }
     if let Some(cross) = splitter.cross()? {
-        write(CROSS_FILE.into(), cross)?;
+        write(CROSS_FILE.into(), cross, true)?;
     }
-    write(QUARANTINE_FILE.into(), data.quarantine.clone())?;
+    write(QUARANTINE_FILE.into(), data.quarantine.clone(), false)?;
     let id = crate::util::hash::sha256_hex(digests.concat().as_bytes());
     let info = PartitionInfo {
         format: 1,
@@ -81,7 +85,7 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
 }
 
 /// Screened data split for a partition: each shard's transactions and the cross-account
-/// stage's, as text with their rows (`_row`).
+/// stage's, with their rows (`_row`); [`super::text_parquet_bytes`] writes them.
 #[derive(Debug, Clone)]
 pub struct Parts {
     /// Each shard's transactions: those with an account of the shard on either side, in
@@ -145,11 +149,9 @@ impl Splitter {
             .zip(self.owners[1].iter())
             .map(|(&o, &b)| o == i || b == i)
             .collect();
-        let part = self
-            .with_row
+        self.with_row
             .filter(&mask)
-            .ctx(|| format!("selecting the rows of shard {i}"))?;
-        text(part)
+            .ctx(|| format!("selecting the rows of shard {i}"))
     }
 
     /// Every transaction with the cross-account stage's columns; none without its rules.
@@ -163,7 +165,7 @@ impl Splitter {
             .with_row
             .select(cols)
             .ctx(|| "selecting the columns of the cross-account stage".into())?;
-        text(part).map(Some)
+        Ok(Some(part))
     }
 }
 
@@ -193,10 +195,4 @@ fn account_shards(df: &DataFrame, name: &str, shards: u32) -> Result<Vec<u32>> {
         .and_then(|c| c.str().cloned())
         .ctx(|| format!("reading column `{name}`"))?;
     Ok(ca.iter().map(|v| v.map_or(u32::MAX, |a| shard_of(a, shards))).collect())
-}
-
-/// A part's dictionary-encoded columns as text, as a shard file holds them: through
-/// Parquet, dictionary codes would not keep an empty text apart from a missing one.
-fn text(df: DataFrame) -> Result<DataFrame> {
-    crate::schema::as_text(df).ctx(|| "turning a shard's columns to text".into())
 }
