@@ -15,67 +15,45 @@ fn input(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// A Parquet file whose footer has a thrift boolean field with an invalid value: polars'
-/// metadata decoder panics on it. The library must return an error that names the file.
-#[test]
-fn parquet_with_a_corrupt_footer_is_an_error_naming_the_file_not_a_panic() {
+/// Ingests the fuzz input `name`, saved as `saved_as`: the error it must give names the
+/// file and says it cannot be read as Parquet. Returns the message.
+fn corrupt_parquet_error(name: &str, saved_as: &str) -> String {
     let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("corrupt-footer.parquet");
-    std::fs::write(&p, input("parquet-corrupt-thrift-bool.parquet")).unwrap();
+    let p = d.path().join(saved_as);
+    std::fs::write(&p, input(name)).unwrap();
     let opts = IngestOptions {
         base_currency: "USD".into(),
         ..Default::default()
     };
     let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
     let msg = err.to_string();
-    assert!(
-        msg.contains("corrupt-footer.parquet"),
-        "the error names the file: {msg}"
-    );
+    assert!(msg.contains(saved_as), "the error names the file: {msg}");
     assert!(
         msg.contains("cannot read as Parquet"),
         "the error says what failed: {msg}"
     );
+    msg
+}
+
+/// A Parquet file whose footer has a thrift boolean field with an invalid value: polars'
+/// metadata decoder panics on it. The library must return an error that names the file.
+#[test]
+fn parquet_with_a_corrupt_footer_is_an_error_naming_the_file_not_a_panic() {
+    corrupt_parquet_error("parquet-corrupt-thrift-bool.parquet", "corrupt-footer.parquet");
 }
 
 /// A Parquet file whose page makes polars' Arrow bitmap code fail an assertion while a
 /// column is decoded (on a polars worker thread): an error naming the file, not a panic.
 #[test]
 fn parquet_with_a_corrupt_page_is_an_error_naming_the_file_not_a_panic() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("corrupt-page.parquet");
-    std::fs::write(&p, input("parquet-corrupt-page-validity.parquet")).unwrap();
-    let opts = IngestOptions {
-        base_currency: "USD".into(),
-        ..Default::default()
-    };
-    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
-    let msg = err.to_string();
-    assert!(msg.contains("corrupt-page.parquet"), "the error names the file: {msg}");
-    assert!(
-        msg.contains("cannot read as Parquet"),
-        "the error says what failed: {msg}"
-    );
+    corrupt_parquet_error("parquet-corrupt-page-validity.parquet", "corrupt-page.parquet");
 }
 
 /// A Parquet file whose column chunk lies past the end of the file: polars slices out of
 /// range on a worker thread. An error naming the file, not a panic.
 #[test]
 fn parquet_with_a_column_chunk_out_of_bounds_is_an_error_naming_the_file_not_a_panic() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("corrupt-chunk.parquet");
-    std::fs::write(&p, input("parquet-corrupt-chunk-range.parquet")).unwrap();
-    let opts = IngestOptions {
-        base_currency: "USD".into(),
-        ..Default::default()
-    };
-    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
-    let msg = err.to_string();
-    assert!(msg.contains("corrupt-chunk.parquet"), "the error names the file: {msg}");
-    assert!(
-        msg.contains("cannot read as Parquet"),
-        "the error says what failed: {msg}"
-    );
+    corrupt_parquet_error("parquet-corrupt-chunk-range.parquet", "corrupt-chunk.parquet");
 }
 
 /// A Parquet file of six rows whose footer is sound but one of whose data pages claims
@@ -85,22 +63,9 @@ fn parquet_with_a_column_chunk_out_of_bounds_is_an_error_naming_the_file_not_a_p
 /// polars decodes it: an error naming the file and the page.
 #[test]
 fn parquet_with_a_page_claiming_a_huge_size_is_an_error_naming_the_file_not_an_abort() {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("corrupt-page-size.parquet");
-    std::fs::write(&p, input("parquet-corrupt-page-huge-allocation.parquet")).unwrap();
-    let opts = IngestOptions {
-        base_currency: "USD".into(),
-        ..Default::default()
-    };
-    let err = redflag::ingest(&[p], &opts).expect_err("a corrupt Parquet file is an error");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("corrupt-page-size.parquet"),
-        "the error names the file: {msg}"
-    );
-    assert!(
-        msg.contains("cannot read as Parquet"),
-        "the error says what failed: {msg}"
+    let msg = corrupt_parquet_error(
+        "parquet-corrupt-page-huge-allocation.parquet",
+        "corrupt-page-size.parquet",
     );
     // Refused for what polars would have aborted on: the data page of `orig_bank` whose
     // header claims -7 values.
