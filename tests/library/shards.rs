@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use redflag::shard::{self, ReadWith};
+use redflag::shard;
 use redflag::{Cancel, Case, Dataset, IngestOptions, Mapping, Pack, ScreenOptions};
 
 fn repo(p: &str) -> PathBuf {
@@ -50,7 +50,7 @@ fn single(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack) -> (String, Str
 fn by_hand(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, work: &Path) -> (String, String) {
     let data = redflag::ingest(inputs, opts).unwrap();
     let parts = work.join(format!("part-{n}"));
-    let info = shard::partition(&data, pack, n, &ReadWith::of(opts), &parts).unwrap();
+    let info = partition(inputs, opts, pack, n, &parts);
     assert_eq!(info.shards, n);
     assert_eq!(info.inputs, data.inputs);
     drop(data);
@@ -66,6 +66,17 @@ fn by_hand(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, work: 
     let (s, data, partition) = redflag::merge_shards(&outs, pack, Some(1)).unwrap();
     assert_eq!(partition.id, info.id);
     outputs(&s.cases, &data)
+}
+
+/// Rows read and split at a time in the tests' partitions: small, so that a partition
+/// is made of several groups.
+const GROUP: usize = 3_000;
+
+/// The partition of `inputs` in `n` shards into `dir`, read `GROUP` rows at a time.
+fn partition(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, dir: &Path) -> shard::PartitionInfo {
+    shard::partition_inputs(inputs, opts, pack, n, dir, GROUP, &|_| Ok(()))
+        .unwrap()
+        .0
 }
 
 fn generated(dir: &Path, seed: u64) -> PathBuf {
@@ -238,8 +249,7 @@ fn renaming_accounts_changes_nothing_but_the_names() {
     let before = redflag::screen(&pack, &data).unwrap().cases;
     let after: Vec<Case> = {
         let parts = dir.path().join("renamed-part");
-        let d = redflag::ingest(std::slice::from_ref(&renamed_file), &opts).unwrap();
-        shard::partition(&d, &pack, 5, &ReadWith::of(&opts), &parts).unwrap();
+        partition(std::slice::from_ref(&renamed_file), &opts, &pack, 5, &parts);
         let outs: Vec<PathBuf> = (0..5)
             .map(|i| {
                 let out = dir.path().join(format!("renamed-out-{i}"));
@@ -282,9 +292,8 @@ fn merge_refuses_incomplete_or_mixed_shards() {
     let input = vec![repo("samples/demo.csv")];
     let opts = options("canonical", false);
     let pack = pack();
-    let data = redflag::ingest(&input, &opts).unwrap();
     let parts = dir.path().join("p");
-    shard::partition(&data, &pack, 3, &ReadWith::of(&opts), &parts).unwrap();
+    partition(&input, &opts, &pack, 3, &parts);
     let outs: Vec<PathBuf> = (0..3)
         .map(|i| {
             let out = dir.path().join(format!("o{i}"));
@@ -315,7 +324,7 @@ fn merge_refuses_incomplete_or_mixed_shards() {
     assert!(e.to_string().contains("shard 3 of a partition in 3 shards"), "{e}");
     // Shards of another partition of the same data and pack.
     let parts2 = dir.path().join("p2");
-    shard::partition(&data, &pack, 2, &ReadWith::of(&opts), &parts2).unwrap();
+    partition(&input, &opts, &pack, 2, &parts2);
     let o = dir.path().join("q0");
     shard::screen_shard(&parts2, 0, &pack, None, &Cancel::new())
         .unwrap()
@@ -366,4 +375,67 @@ fn fnv(s: &str, n: u32) -> u32 {
         h = h.wrapping_mul(1_099_511_628_211);
     }
     (h % u64::from(n)) as u32
+}
+
+/// The partition reads its inputs a group of rows at a time: the groups, one after the
+/// other, are the rows a whole read screens, and the quarantine and counts are the same,
+/// duplicate ids included whether the first use is in the same group, an earlier group,
+/// or an earlier file.
+#[test]
+fn a_streamed_read_gives_what_a_whole_read_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: usize, id: usize, amount: &str| {
+        format!(
+            "T{id},2025-01-{:02}T10:00:00,{amount},USD,A{},B{}\n",
+            1 + i % 28,
+            i % 37,
+            i % 41
+        )
+    };
+    let mut first = String::from("txn_id,ts,amount,currency,orig_account,bene_account\n");
+    for i in 0..10_000 {
+        let id = match i {
+            50 => 49,    // the row before, in the same group
+            9_000 => 10, // a row of the first group
+            _ => i,
+        };
+        let amount = if i % 997 == 5 { "NaN" } else { "120.50" };
+        first.push_str(&line(i, id, amount));
+    }
+    let mut second = String::from("txn_id,ts,amount,currency,orig_account,bene_account\n");
+    for i in 0..4_000 {
+        // Ids of the first file, once, then new ones.
+        let id = if i == 3_500 { 7_777 } else { 20_000 + i };
+        second.push_str(&line(i, id, "99"));
+    }
+    let files = vec![dir.path().join("a.csv"), dir.path().join("b.csv")];
+    std::fs::write(&files[0], first).unwrap();
+    std::fs::write(&files[1], second).unwrap();
+    let opts = IngestOptions {
+        threads: Some(2),
+        ..IngestOptions::default()
+    };
+    let whole = redflag::ingest(&files, &opts).unwrap();
+    let mut groups = Vec::new();
+    let streamed = redflag::ingest_streamed(&files, &opts, GROUP, &mut |g| {
+        groups.push(redflag::schema::as_text(g).unwrap());
+        Ok(())
+    })
+    .unwrap();
+    assert!(groups.len() >= 3, "{} groups", groups.len());
+    assert_eq!(streamed.inputs, whole.inputs);
+    assert_eq!(streamed.present, whole.present);
+    assert!(streamed.quarantine.equals_missing(&whole.quarantine));
+    let reasons = whole.quarantine.column("reason").unwrap().str().unwrap().clone();
+    let repeated = reasons.iter().flatten().filter(|r| r.starts_with("duplicate")).count();
+    assert_eq!(repeated, 3, "three duplicate ids");
+    let mut joined = groups.remove(0);
+    for g in &groups {
+        joined.vstack_mut(g).unwrap();
+    }
+    let want = redflag::schema::as_text(whole.transactions.clone()).unwrap();
+    assert!(
+        joined.equals_missing(&want),
+        "the groups hold the rows a whole read screens"
+    );
 }

@@ -577,14 +577,7 @@ pub(crate) fn run_spec(pack: &PackArgs, read: &ReadArgs) -> Result<RunSpec, CliE
 
 /// `--strict`: any quarantined row is an error.
 pub(crate) fn check_strict(strict: bool, data: &redflag::Dataset) -> Result<(), CliError> {
-    if strict && data.rows_quarantined() > 0 {
-        let first = render::first_quarantine(data);
-        return Err(CliError::Lib(Error::Strict {
-            count: data.rows_quarantined(),
-            first,
-        }));
-    }
-    Ok(())
+    data.check_strict(strict).map_err(CliError::Lib)
 }
 
 /// Reads the inputs, with a spinner on a terminal.
@@ -593,17 +586,10 @@ pub(crate) fn ingest_shown(
     opts: &redflag::IngestOptions,
     show: bool,
 ) -> Result<redflag::Dataset, CliError> {
-    let spinner = show.then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message("reading inputs");
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
-    });
+    let spinner = show.then(|| term::spinner("reading inputs"));
     let data = redflag::ingest(inputs, opts)?;
     heap::release_free_memory();
-    if let Some(pb) = spinner {
-        pb.finish_and_clear();
-    }
+    drop(spinner);
     Ok(data)
 }
 

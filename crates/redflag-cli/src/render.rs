@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use redflag::{format, Dataset, Manifest, Pack, Rule, Screening};
+use redflag::{format, Manifest, Pack, Rule, Screening};
 
 fn trunc(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -92,18 +92,6 @@ pub fn not_applicable_text(na: &redflag::NotApplicable) -> String {
         ),
         None => format!("{} (the data lacks {})", na.rule_id, na.missing_columns.join(", ")),
     }
-}
-
-pub fn first_quarantine(data: &Dataset) -> String {
-    let q = &data.quarantine;
-    let get = |c: &str| {
-        q.column(c)
-            .ok()
-            .and_then(|s| s.get(0).ok())
-            .map(|v| v.to_string().trim_matches('"').to_string())
-            .unwrap_or_default()
-    };
-    format!("{} row {}: {}", get("file"), get("row"), get("reason"))
 }
 
 pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) -> String {

@@ -7,10 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use redflag::{Outputs, Pack, Sharding};
 
-use crate::{
-    check_strict, ingest_shown, run_spec, set_threads, term, CliError, Finish, OutputArgs, PackArgs, ReadArgs,
-    ScreenArgs,
-};
+use crate::{check_strict, run_spec, set_threads, term, CliError, Finish, OutputArgs, PackArgs, ReadArgs, ScreenArgs};
 
 /// `redflag partition`.
 #[derive(Args)]
@@ -55,15 +52,18 @@ pub(crate) fn partition(args: PartitionArgs, stdout: &mut impl Write) -> Result<
     let pack = spec.pack()?;
     let opts = spec.ingest_options(&pack)?;
     let show = !args.quiet && std::io::stderr().is_terminal();
-    let data = ingest_shown(&args.inputs, &opts, show)?;
-    check_strict(args.read.strict, &data)?;
-    let info = redflag::shard::partition(
-        &data,
+    let spinner = show.then(|| term::spinner("reading and partitioning the inputs"));
+    let strict = args.read.strict;
+    let (info, data) = redflag::shard::partition_inputs(
+        &args.inputs,
+        &opts,
         &pack,
         args.shards,
-        &redflag::shard::ReadWith::of(&opts),
         &args.out,
+        redflag::shard::GROUP_ROWS,
+        &|d| d.check_strict(strict),
     )?;
+    drop(spinner);
     if !args.quiet {
         let (lo, hi) = (
             info.shard_rows.iter().min().copied().unwrap_or(0),

@@ -95,6 +95,24 @@ pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
+/// A spinner saying what is being done (a fixed text), for a terminal; it is cleared when
+/// dropped.
+pub fn spinner(what: &str) -> Spinner {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    Spinner(pb)
+}
+
+/// A spinner on the terminal, cleared when dropped.
+pub struct Spinner(indicatif::ProgressBar);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

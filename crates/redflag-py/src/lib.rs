@@ -110,7 +110,7 @@ fn run_interruptible<T: Send>(
             })
             .map_err(|e| PyValueError::new_err(format!("starting the screening thread: {e}")))?;
         loop {
-            match py.detach(|| wait(Some(Duration::from_millis(100)))) {
+            match py.detach(|| wait(Some(Duration::from_millis(25)))) {
                 Ok(res) => return res.map_err(to_py),
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     // The job panicked: joining resumes the panic, which PyO3 raises.

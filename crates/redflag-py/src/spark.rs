@@ -10,7 +10,7 @@ use std::sync::{Mutex, OnceLock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use redflag::shard::{self, PartitionInfo, ShardRun, Work};
+use redflag::shard::{self, PartData, PartitionInfo, ShardRun, Work};
 use redflag::{Cancel, IngestOptions, Outputs, Pack, RunSpec, Sharding};
 
 use crate::errors::to_py;
@@ -149,14 +149,10 @@ pub(crate) fn shard_run<'py>(
     let files = py
         .detach(|| -> redflag::Result<_> {
             let cross = unit == info.shards;
-            let frames = raw
-                .iter()
-                .map(|b| shard::from_parquet_bytes(b, "a shard's rows"))
-                .collect::<redflag::Result<Vec<_>>>()?;
-            let rows = if frames.is_empty() {
-                shard::empty_part(&pack, info.shards, cross)?
+            let rows = if raw.is_empty() {
+                PartData::Frame(shard::empty_part(&pack, info.shards, cross)?)
             } else {
-                shard::rows_in_order(frames)?
+                PartData::Cells(raw)
             };
             let work = if cross {
                 Work {

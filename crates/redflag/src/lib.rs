@@ -65,8 +65,8 @@ pub use cases::{score, severity_weight, weighted_score, Case, CaseTxn, MAX_LISTE
 pub use catalogue::catalogue;
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{
-    ingest, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, EpochUnit, Format, FxTable, IngestOptions,
-    InputSummary, Mapping, PRESETS,
+    ingest, ingest_streamed, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, EpochUnit, Format, FxTable,
+    IngestOptions, InputSummary, Mapping, PRESETS,
 };
 pub use model::{
     alert_id, placeholders, Alert, Condition, Degraded, Dropped, LimitNote, NotApplicable, NumField, ParamOverride,
@@ -312,7 +312,7 @@ pub fn merge_shards(
 
 /// Screens `inputs` in `shards` shards, one at a time, through a working folder it makes
 /// in the output folder `out` and removes (`.redflag-shards-` and random letters): ingest,
-/// [`shard::partition`], [`shard::screen_shard`] for each shard, [`merge_shards`]. The
+/// [`shard::partition_inputs`], [`shard::screen_shard`] for each shard, [`merge_shards`]. The
 /// same screening as a single run; while screening, only one shard's transactions are
 /// held at a time. `progress(done, total)` is called as shards finish.
 pub fn screen_sharded(
@@ -337,10 +337,9 @@ pub fn screen_sharded(
         .tempdir_in(out)
         .map_err(io("creating a working folder for the shards in the output folder"))?;
     let parts = work.path().join("partition");
-    {
-        let data = ingest(inputs, ingest_options)?;
-        shard::partition(&data, pack, shards, &shard::ReadWith::of(ingest_options), &parts)?;
-    }
+    shard::partition_inputs(inputs, ingest_options, pack, shards, &parts, shard::GROUP_ROWS, &|_| {
+        Ok(())
+    })?;
     let mut outs = Vec::new();
     for i in 0..shards {
         if options.cancel.is_cancelled() {

@@ -21,7 +21,26 @@ use crate::schema::{self, CANONICAL, LABEL};
 pub const BATCH_ROWS: usize = 1 << 19;
 
 pub(super) fn finish_inputs(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions) -> Result<Dataset> {
-    finish_inputs_in(frames, mapping, opts, BATCH_ROWS)
+    let n = frames.len();
+    let mut frames: Vec<Option<Raw>> = frames.into_iter().map(Some).collect();
+    let mut read = |i: usize| {
+        frames[i].take().ok_or_else(|| crate::error::Error::Input {
+            path: format!("input {i}").into(),
+            message: "read twice".into(),
+        })
+    };
+    finish_inputs_in(n, &mut read, mapping, opts, BATCH_ROWS)
+}
+
+/// As [`finish_inputs`], the inputs read one after the other: `read(i)` gives input `i`
+/// of `n_files`, once, when the one before it is done.
+pub(super) fn finish_inputs_each(
+    n_files: usize,
+    read: &mut dyn FnMut(usize) -> Result<Raw>,
+    mapping: &Mapping,
+    opts: &IngestOptions,
+) -> Result<Dataset> {
+    finish_inputs_in(n_files, read, mapping, opts, BATCH_ROWS)
 }
 
 /// One input file as read: path, format, sha256 and rows read.
@@ -190,6 +209,16 @@ struct Gathered {
     rejected_rows: Rejected,
 }
 
+/// What takes a group's batches.
+type GroupFn<'a> = dyn FnMut(&mut Gathered) -> Result<()> + 'a;
+
+/// What is done with each group of batches read: `batches` batches of a file are read side
+/// by side, then `call` (when given) takes them from [`Gathered::parts`].
+struct OnGroup<'a> {
+    batches: usize,
+    call: Option<&'a mut GroupFn<'a>>,
+}
+
 /// The file stage: one input's batches, each read, mapped, checked and encoded on its own
 /// on the worker threads, then joined in file order into `out`.
 fn read_input(
@@ -198,6 +227,7 @@ fn read_input(
     n_files: usize,
     ctx: (&Mapping, &IngestOptions, &Wanted, &str, usize),
     out: &mut Gathered,
+    on_group: &mut OnGroup<'_>,
 ) -> Result<()> {
     let (mapping, opts, wanted, base, batch_rows) = ctx;
     let Raw {
@@ -237,19 +267,24 @@ fn read_input(
         wanted,
         base,
     };
-    let idx: Vec<usize> = (0..starts.len()).collect();
-    let mut done = crate::util::threads::run_parallel(&idx, |k| file.batch(starts[k]));
-    done.sort_by_key(|(k, _)| *k);
     let mut read = 0u64;
-    for (_, res) in done {
-        let (df, supplied) = res?;
-        for c in supplied {
-            if !out.present.contains(&c) {
-                out.present.push(c);
+    for group in starts.chunks(on_group.batches.max(1)) {
+        let idx: Vec<usize> = (0..group.len()).collect();
+        let mut done = crate::util::threads::run_parallel(&idx, |k| file.batch(group[k]));
+        done.sort_by_key(|(k, _)| *k);
+        for (_, res) in done {
+            let (df, supplied) = res?;
+            for c in supplied {
+                if !out.present.contains(&c) {
+                    out.present.push(c);
+                }
             }
+            read += df.height() as u64;
+            out.parts.push(df);
         }
-        read += df.height() as u64;
-        out.parts.push(df);
+        if let Some(f) = on_group.call.as_mut() {
+            f(out)?;
+        }
     }
     drop(file);
     let n_rejected = rejected.len() as u64;
@@ -305,6 +340,12 @@ fn mark_repeated_ids(all: DataFrame) -> Result<DataFrame> {
         .column("txn_id")
         .and_then(|c| c.str().map(repeated_ids))
         .ctx(|| "checking the transaction ids".into())?;
+    mark_repeated(all, repeated)
+}
+
+/// Rows `repeated` (increasing) marked as duplicates (code 9) when they have no other
+/// reason.
+fn mark_repeated(all: DataFrame, repeated: Vec<u32>) -> Result<DataFrame> {
     if repeated.is_empty() {
         return Ok(all);
     }
@@ -440,23 +481,7 @@ fn split_quarantine(all: DataFrame) -> Result<(DataFrame, DataFrame)> {
 }
 
 /// The count stage: each file's rows read, screened and quarantined.
-fn input_summaries(
-    meta: &[FileMeta],
-    good: &DataFrame,
-    bad: &DataFrame,
-    rejected_rows: &Rejected,
-) -> Vec<InputSummary> {
-    let file_col = |df: &DataFrame| -> Vec<u64> {
-        let mut v = vec![0u64; meta.len()];
-        if let Ok(c) = df.column("__file").and_then(|c| c.u32().cloned()) {
-            for f in c.into_no_null_iter() {
-                v[f as usize] += 1;
-            }
-        }
-        v
-    };
-    let good_n = file_col(good);
-    let bad_n = file_col(bad);
+fn input_summaries(meta: &[FileMeta], good_n: &[u64], bad_n: &[u64], rejected_rows: &Rejected) -> Vec<InputSummary> {
     meta.iter()
         .enumerate()
         .map(|(i, (path, format, sha, n))| InputSummary {
@@ -468,6 +493,17 @@ fn input_summaries(
             rows_quarantined: bad_n[i] + rejected_rows.iter().filter(|r| r.0 as usize == i).count() as u64,
         })
         .collect()
+}
+
+/// Adds the rows of `df` of each file (by `__file`) to `counts`.
+fn count_by_file(df: &DataFrame, counts: &mut [u64]) {
+    if let Ok(c) = df.column("__file").and_then(|c| c.u32().cloned()) {
+        for f in c.into_no_null_iter() {
+            if let Some(n) = counts.get_mut(f as usize) {
+                *n += 1;
+            }
+        }
+    }
 }
 
 /// The quarantine listing: records that could not be parsed, then rows with a bad value,
@@ -543,18 +579,29 @@ fn canonical_frame(good: DataFrame) -> Result<DataFrame> {
 /// ([`mark_repeated_ids`]), rows set aside ([`split_quarantine`]), the counts
 /// ([`input_summaries`]), the quarantine listing ([`quarantine_frame`]) and the screened
 /// frame ([`canonical_frame`]).
-fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, batch_rows: usize) -> Result<Dataset> {
+fn finish_inputs_in(
+    n_files: usize,
+    read: &mut dyn FnMut(usize) -> Result<Raw>,
+    mapping: &Mapping,
+    opts: &IngestOptions,
+    batch_rows: usize,
+) -> Result<Dataset> {
     let base = base_currency(opts);
     let wanted = Wanted::new(&opts.columns);
-    let n_files = frames.len();
     let mut got = Gathered {
         present: Vec::new(),
         parts: Vec::new(),
         meta: Vec::new(),
         rejected_rows: Vec::new(),
     };
-    for (fi, raw) in frames.into_iter().enumerate() {
-        read_input(fi, raw, n_files, (mapping, opts, &wanted, &base, batch_rows), &mut got)?;
+    let mut whole = OnGroup {
+        batches: usize::MAX,
+        call: None,
+    };
+    for fi in 0..n_files {
+        let raw = read(fi)?;
+        let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
+        read_input(fi, raw, n_files, ctx, &mut got, &mut whole)?;
     }
     let Gathered {
         mut present,
@@ -562,15 +609,14 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         meta,
         rejected_rows,
     } = got;
-    for generated in schema::GENERATED {
-        if !present.iter().any(|p| p == generated) {
-            present.push(generated.to_string());
-        }
-    }
+    with_generated(&mut present);
     let all = join_parts(parts)?;
     let all = mark_repeated_ids(all)?;
     let (good, bad) = split_quarantine(all)?;
-    let inputs = input_summaries(&meta, &good, &bad, &rejected_rows);
+    let (mut good_n, mut bad_n) = (vec![0; n_files], vec![0; n_files]);
+    count_by_file(&good, &mut good_n);
+    count_by_file(&bad, &mut bad_n);
+    let inputs = input_summaries(&meta, &good_n, &bad_n, &rejected_rows);
     let quarantine = quarantine_frame(bad, &rejected_rows, &meta)?;
     let transactions = canonical_frame(good)?;
     Ok(Dataset {
@@ -580,6 +626,135 @@ fn finish_inputs_in(frames: Vec<Raw>, mapping: &Mapping, opts: &IngestOptions, b
         inputs,
         columns_read: wanted.chosen(),
     })
+}
+
+/// The columns every dataset has, generated when no input supplies them, counted as
+/// present.
+fn with_generated(present: &mut Vec<String>) {
+    for generated in schema::GENERATED {
+        if !present.iter().any(|p| p == generated) {
+            present.push(generated.to_string());
+        }
+    }
+}
+
+/// As [`finish_inputs`], but the screened rows are never held at once: the inputs, read
+/// one after the other (`read(i)` gives input `i` of `n_files`), go through the stages a
+/// group of at least `group_rows` rows at a time, and each group's screened transactions
+/// (canonical, encoded, in input order; a group may have none) are handed to `sink`. A
+/// transaction id is a duplicate when an earlier row of its group holds it, or a row of
+/// an earlier group ([`SeenIds`]). The dataset returned holds no transactions.
+pub(super) fn finish_inputs_streamed(
+    n_files: usize,
+    read: &mut dyn FnMut(usize) -> Result<Raw>,
+    mapping: &Mapping,
+    opts: &IngestOptions,
+    group_rows: usize,
+    sink: &mut dyn FnMut(DataFrame) -> Result<()>,
+) -> Result<Dataset> {
+    let base = base_currency(opts);
+    let wanted = Wanted::new(&opts.columns);
+    let mut got = Gathered {
+        present: Vec::new(),
+        parts: Vec::new(),
+        meta: Vec::new(),
+        rejected_rows: Vec::new(),
+    };
+    let mut seen = SeenIds::default();
+    let (mut good_n, mut bad_n) = (vec![0u64; n_files], vec![0u64; n_files]);
+    let mut bad_parts = Vec::new();
+    let mut last = DataFrame::empty();
+    let mut group = |got: &mut Gathered| -> Result<()> {
+        let parts = std::mem::take(&mut got.parts);
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let all = join_parts(parts)?;
+        let repeated = all
+            .column("txn_id")
+            .and_then(|c| c.str().map(|ids| seen.repeated(ids)))
+            .ctx(|| "checking the transaction ids".into())?;
+        let all = mark_repeated(all, repeated)?;
+        let (good, bad) = split_quarantine(all)?;
+        count_by_file(&good, &mut good_n);
+        count_by_file(&bad, &mut bad_n);
+        // The first group's, even empty: the listing's columns.
+        if bad.height() > 0 || bad_parts.is_empty() {
+            bad_parts.push(bad);
+        }
+        let transactions = canonical_frame(good)?;
+        last = transactions.clear();
+        sink(transactions)
+    };
+    // Batches of a group's rows or fewer, as many a group as there are workers or more.
+    let batch_rows = BATCH_ROWS.min(group_rows.max(1));
+    let mut on_group = OnGroup {
+        batches: group_rows
+            .div_ceil(batch_rows)
+            .max(crate::util::threads::worker_threads()),
+        call: Some(&mut group),
+    };
+    for fi in 0..n_files {
+        let raw = read(fi)?;
+        let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
+        read_input(fi, raw, n_files, ctx, &mut got, &mut on_group)?;
+    }
+    let Gathered {
+        mut present,
+        meta,
+        rejected_rows,
+        ..
+    } = got;
+    with_generated(&mut present);
+    let inputs = input_summaries(&meta, &good_n, &bad_n, &rejected_rows);
+    let bad = join_parts(bad_parts)?;
+    let quarantine = quarantine_frame(bad, &rejected_rows, &meta)?;
+    Ok(Dataset {
+        transactions: last,
+        present,
+        quarantine,
+        inputs,
+        columns_read: wanted.chosen(),
+    })
+}
+
+/// The transaction ids seen in earlier groups of a streamed ingest, as 128-bit
+/// fingerprints (two 64-bit hashes with fixed seeds): 16 bytes an id, whatever its
+/// length. Two different ids share a fingerprint with a probability of about n²/2¹²⁹, one
+/// in 10²² for a hundred million ids.
+#[derive(Default)]
+struct SeenIds {
+    seen: hashbrown::HashSet<u128, PlFixedStateQuality>,
+}
+
+impl SeenIds {
+    /// The rows of a group whose id an earlier row of the group holds, or an earlier
+    /// group, in row order; the group's ids are then seen.
+    fn repeated(&mut self, ids: &StringChunked) -> Vec<u32> {
+        use std::hash::BuildHasher;
+        let within = repeated_ids(ids);
+        let (a, b) = (
+            PlFixedStateQuality::with_seed(0x5ee1_d5a1),
+            PlFixedStateQuality::with_seed(0x0dd1_d5b2),
+        );
+        let mut out = Vec::with_capacity(within.len());
+        let mut w = within.iter().peekable();
+        for (r, v) in ids.iter().enumerate() {
+            let r = r as u32;
+            if w.peek() == Some(&&r) {
+                w.next();
+                out.push(r);
+                continue;
+            }
+            if let Some(s) = v {
+                let fp = (u128::from(a.hash_one(s)) << 64) | u128::from(b.hash_one(s));
+                if !self.seen.insert(fp) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The rows whose transaction id an earlier row holds, in row order (a null id is never
@@ -764,11 +939,9 @@ mod tests {
         };
         let read = |batch: usize| {
             let all = Wanted::default();
-            let frames = vec![
-                read_file(&csv, &mapping, &all).unwrap(),
-                read_file(&pq, &mapping, &all).unwrap(),
-            ];
-            finish_inputs_in(frames, &mapping, &opts, batch).unwrap()
+            let files = [&csv, &pq];
+            let mut read = |i: usize| read_file(files[i], &mapping, &all);
+            finish_inputs_in(2, &mut read, &mapping, &opts, batch).unwrap()
         };
         let whole = read(BATCH_ROWS);
         assert_eq!(whole.rows_screened(), 7, "{:?}", whole.quarantine);

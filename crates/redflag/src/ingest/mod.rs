@@ -124,6 +124,26 @@ impl Dataset {
         self.inputs.iter().map(|i| i.rows_quarantined).sum()
     }
 
+    /// With `strict`, fails when a row was quarantined ([`Error::Strict`], naming the
+    /// first one by file, row and reason).
+    pub fn check_strict(&self, strict: bool) -> Result<()> {
+        if !strict || self.rows_quarantined() == 0 {
+            return Ok(());
+        }
+        let q = &self.quarantine;
+        let get = |c: &str| {
+            q.column(c)
+                .ok()
+                .and_then(|s| s.get(0).ok())
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        Err(Error::Strict {
+            count: self.rows_quarantined(),
+            first: format!("{} row {}: {}", get("file"), get("row"), get("reason")),
+        })
+    }
+
     /// Wraps a frame that is already canonical (the library path: no files, no quarantine
     /// beyond the checks). Columns the frame lacks are added as nulls; `amount_base`
     /// defaults to `amount`.
@@ -146,32 +166,50 @@ impl Dataset {
         })
     }
 
+    /// As [`Dataset::from_frame`], for the `n` frames `frame(i)` one after the other,
+    /// each made when the one before it is done: only one is held whole at a time.
+    pub fn from_frames(
+        n: usize,
+        frame: &mut dyn FnMut(usize) -> Result<DataFrame>,
+        name: &str,
+        opts: &IngestOptions,
+    ) -> Result<Dataset> {
+        crate::util::threads::with_threads(opts.threads, || {
+            let mapping = frame_mapping(opts);
+            let mut read = |i: usize| Ok(memory_raw(frame(i)?, name, None));
+            finish::finish_inputs_each(n, &mut read, &mapping, opts)
+        })
+    }
+
     fn from_frame_in(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<Dataset> {
         Dataset::from_frame_numbered(df, name, opts, None)
     }
 
     fn from_frame_numbered(df: DataFrame, name: &str, opts: &IngestOptions, rows: Option<Vec<u32>>) -> Result<Dataset> {
-        let lf = df.lazy();
-        let mut mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
-            name: "canonical".into(),
-            passthrough: true,
-            ..Default::default()
-        });
-        mapping.passthrough = true;
-        finish_inputs(
-            vec![Raw {
-                lf,
-                path: name.to_string(),
-                format: Format::Memory,
-                sha: String::new(),
-                rows,
-                rejected: Vec::new(),
-                names: Vec::new(),
-                parquet: None,
-            }],
-            &mapping,
-            opts,
-        )
+        finish_inputs(vec![memory_raw(df, name, rows)], &frame_mapping(opts), opts)
+    }
+}
+
+/// The mapping of a frame handed to the library: the options', passing through the
+/// canonical columns it already has.
+fn frame_mapping(opts: &IngestOptions) -> Mapping {
+    let mut mapping = input_mapping(opts);
+    mapping.passthrough = true;
+    mapping
+}
+
+/// A frame handed to the library as an input, its rows the records `rows` (else counted
+/// from 1).
+fn memory_raw(df: DataFrame, name: &str, rows: Option<Vec<u32>>) -> Raw {
+    Raw {
+        lf: df.lazy(),
+        path: name.to_string(),
+        format: Format::Memory,
+        sha: String::new(),
+        rows,
+        rejected: Vec::new(),
+        names: Vec::new(),
+        parquet: None,
     }
 }
 
@@ -180,12 +218,52 @@ pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
     crate::util::threads::with_threads(opts.threads, || ingest_files(inputs, opts))
 }
 
-fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
-    let mapping = opts.mapping.clone().unwrap_or_else(|| Mapping {
+/// As [`ingest`], but the screened transactions are never held at once: they are handed
+/// to `sink` a group of at least `group_rows` rows at a time (in input order; encoded as
+/// [`Dataset::transactions`]; a group may have none), each input file read only when the
+/// one before it is done. Quarantine and counts are those [`ingest`] gives, and so are
+/// the transactions, group after group, but for the duplicate-id check across groups,
+/// which compares 128-bit fingerprints of the ids rather than their text (see
+/// `docs/sharding.md`). The dataset returned holds no transactions (its columns only).
+/// Parquet inputs are read a slice of rows at a time; a CSV or NDJSON file is parsed whole
+/// before its groups are.
+pub fn ingest_streamed(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    group_rows: usize,
+    sink: &mut dyn FnMut(DataFrame) -> Result<()>,
+) -> Result<Dataset> {
+    crate::util::threads::with_threads(opts.threads, || {
+        let mapping = input_mapping(opts);
+        let files = input_files(inputs)?;
+        let wanted = Wanted::new(&opts.columns);
+        let mut read = |i: usize| read_file(&files[i], &mapping, &wanted);
+        finish::finish_inputs_streamed(files.len(), &mut read, &mapping, opts, group_rows, sink)
+    })
+}
+
+/// The mapping inputs are read with: the options', else the canonical layout.
+fn input_mapping(opts: &IngestOptions) -> Mapping {
+    opts.mapping.clone().unwrap_or_else(|| Mapping {
         name: "canonical".into(),
         passthrough: true,
         ..Default::default()
-    });
+    })
+}
+
+fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
+    let mapping = input_mapping(opts);
+    let files = input_files(inputs)?;
+    let wanted = Wanted::new(&opts.columns);
+    let mut frames = Vec::new();
+    for f in &files {
+        frames.push(read_file(f, &mapping, &wanted)?);
+    }
+    finish_inputs(frames, &mapping, opts)
+}
+
+/// The input files: the paths given, glob patterns expanded (in name order).
+fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for p in inputs {
         let s = p.to_string_lossy();
@@ -216,12 +294,7 @@ fn ingest_files(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Dataset> {
             message: "no input file given".into(),
         });
     }
-    let wanted = Wanted::new(&opts.columns);
-    let mut frames = Vec::new();
-    for f in &files {
-        frames.push(read_file(f, &mapping, &wanted)?);
-    }
-    finish_inputs(frames, &mapping, opts)
+    Ok(files)
 }
 
 /// One input file, read but not yet mapped.
@@ -252,8 +325,8 @@ struct ParquetSource {
 /// text formats), not yet mapped. Formats are chosen by [`detect::detect_format`] and
 /// [`detect::reader_for`].
 trait Reader {
-    /// Reads the file at `path`, whose bytes are `bytes`, with the mapping's reading
-    /// options (delimiter, encoding, header); a reader may leave out the source columns
+    /// Reads the file at `path`, whose bytes are `bytes` (none for Parquet, read from the
+    /// file), with the mapping's reading options (delimiter, encoding, header); a reader may leave out the source columns
     /// that no wanted canonical column is read from (see [`map::source_columns`]).
     fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw>;
 }
@@ -299,19 +372,29 @@ fn read_file(path: &Path, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
             message: "this is a folder; name the files in it, or a glob such as 'exports/*.csv'".into(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+    let read_err = |source| Error::Io {
         path: path.to_path_buf(),
         action: "reading the input",
         source,
-    })?;
-    let sha = sha256_hex(&bytes);
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    };
+    let mut head = [0u8; 8];
+    let got = std::io::Read::read(&mut std::fs::File::open(path).map_err(read_err)?, &mut head).map_err(read_err)?;
+    let format = detect::detect_format(path, &head[..got]);
+    // A Parquet file is hashed and read from the file, never held whole; a text file
+    // is read whole.
+    let (bytes, sha) = if format == Format::Parquet && meta.len() > 0 {
+        (Vec::new(), crate::util::hash::sha256_file(path).map_err(read_err)?)
+    } else {
+        let bytes = std::fs::read(path).map_err(read_err)?;
+        let sha = sha256_hex(&bytes);
+        (bytes, sha)
+    };
+    if format != Format::Parquet && bytes.iter().all(|b| b.is_ascii_whitespace()) || meta.len() == 0 {
         return Err(Error::Input {
             path: path.to_path_buf(),
             message: "the file is empty; it needs a header line and at least one transaction".into(),
         });
     }
-    let format = detect::detect_format(path, &bytes[..bytes.len().min(8)]);
     let Some(reader) = detect::reader_for(format) else {
         return Err(Error::Input {
             path: path.to_path_buf(),

@@ -23,7 +23,7 @@ pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub(crate) use manifest::pack_identity;
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial, Sharding};
 pub(crate) use write::check_inputs_kept;
-pub use write::{write_files, write_outputs, FileBody, STAGING_PREFIX};
+pub use write::{write_files, write_outputs, FileBody, Staged, STAGING_PREFIX};
 
 /// The formats a run writes, or that reports are rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -31,25 +31,81 @@ pub const STAGING_PREFIX: &str = ".redflag-tmp-";
 /// [`write_files`] with bodies that may be written as they are made; the writers run side
 /// by side, each to its own file in the staging folder. All or nothing, as `write_files`.
 pub fn write_outputs(dir: &Path, files: Vec<(String, FileBody<'_>)>, remove: &[&str]) -> Result<Vec<PathBuf>> {
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let staging = staging_folder(dir)?;
+    let plan = Plan::new(dir, &names, remove)?;
+    stage(staging.path(), files)?;
+    plan.commit(staging.path(), &|from, to| std::fs::rename(from, to))?;
+    // The staging folder, with the files replaced, goes when `staging` is dropped.
+    Ok(names.iter().map(|n| dir.join(n)).collect())
+}
+
+/// A new staging folder (an unpredictable name) in the output folder `dir`, made first.
+fn staging_folder(dir: &Path) -> Result<tempfile::TempDir> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         action: "creating the output folder",
         source,
     })?;
-    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-    let plan = Plan::new(dir, &names, remove)?;
-    let staging = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(dir)
         .map_err(|source| Error::Io {
             path: dir.to_path_buf(),
             action: "creating a staging folder in the output folder",
             source,
-        })?;
-    stage(staging.path(), files)?;
-    plan.commit(staging.path(), &|from, to| std::fs::rename(from, to))?;
-    // The staging folder, with the files replaced, goes when `staging` is dropped.
-    Ok(names.iter().map(|n| dir.join(n)).collect())
+        })
+}
+
+/// Files too large to hold whole, written by their maker into a staging folder in the
+/// output folder and then renamed into place all together, or none of them, as
+/// [`write_outputs`] places its files ([`Staged::commit`]).
+pub struct Staged {
+    dir: PathBuf,
+    staging: tempfile::TempDir,
+    names: Vec<String>,
+}
+
+impl Staged {
+    /// A staging folder in `dir` (created when missing).
+    pub fn new(dir: &Path) -> Result<Staged> {
+        Ok(Staged {
+            dir: dir.to_path_buf(),
+            staging: staging_folder(dir)?,
+            names: Vec::new(),
+        })
+    }
+
+    /// Creates the staged file `name` (a new file, never through a link), to be placed
+    /// at `name` in the output folder.
+    pub fn create(&mut self, name: &str) -> Result<std::fs::File> {
+        check_name(&self.dir, name)?;
+        let path = self.staged(name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| Error::Io {
+                path: path.clone(),
+                action: "writing",
+                source,
+            })?;
+        self.names.push(name.to_string());
+        Ok(file)
+    }
+
+    /// Where the staged file `name` is, until the commit.
+    pub fn staged(&self, name: &str) -> PathBuf {
+        self.staging.path().join(name)
+    }
+
+    /// Renames every staged file into place, in the order they were created, and removes
+    /// the files of an earlier run named in `remove`; on a failure, undoes every step.
+    pub fn commit(self, remove: &[&str]) -> Result<Vec<PathBuf>> {
+        let plan = Plan::new(&self.dir, &self.names, remove)?;
+        plan.commit(self.staging.path(), &|from, to| std::fs::rename(from, to))?;
+        Ok(self.names.iter().map(|n| self.dir.join(n)).collect())
+    }
 }
 
 /// Writes every body into its own new file under `staging`, side by side.
@@ -163,8 +219,9 @@ impl Plan {
             check_replaceable(&target)?;
             place.push((name.to_string(), target));
         }
-        // The manifest last: a reader that finds it finds the files it describes.
-        place.sort_by_key(|(n, _)| n == "manifest.json");
+        // The manifest (or a partition's description) last: a reader that finds it
+        // finds the files it describes.
+        place.sort_by_key(|(n, _)| n == "manifest.json" || n == "partition.json");
         let mut gone = Vec::new();
         for r in remove {
             check_name(dir, r)?;

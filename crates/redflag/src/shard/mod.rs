@@ -9,13 +9,14 @@
 //! joins the shards' alerts and builds the cases once, as a single run builds them: the
 //! same alerts, cases, ids and scores.
 //!
-//! The three stages are [`partition()`], [`screen_shard`] (shard 0 also runs the
+//! The three stages are [`partition_inputs`], [`screen_shard`] (shard 0 also runs the
 //! cross-account stage) and [`merge()`]; `redflag screen --shards N` runs them one after
 //! the other on one machine, and the Python package's `redflag.spark` on a cluster.
 
 mod batch;
 mod merge;
 mod partition;
+mod stream;
 mod unit;
 
 use std::collections::BTreeSet;
@@ -31,7 +32,8 @@ use crate::pack::Pack;
 
 pub use batch::{batches_partition, empty_part, joined_quarantine, read_batch, Batch};
 pub use merge::{merge, merge_runs, Merged};
-pub use partition::{partition, split, Parts, MAX_SHARDS};
+pub use partition::{split, Parts, MAX_SHARDS};
+pub use stream::{partition_inputs, GROUP_ROWS};
 pub use unit::{screen_shard, screen_work, ShardAlert, ShardInfo, ShardRun, Work};
 
 /// How an account's shard is found, as the manifest records it: stable across versions,
@@ -314,38 +316,34 @@ pub fn parquet_bytes(mut df: DataFrame) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Text columns of a frame as the screened data codes them, with its `_row` column
-/// taken out: the transactions of a shard file as a [`Dataset`] whose description is the
-/// partition's, and each row's place in the single run.
+/// A part's transactions (text, with their rows) as a partition holds them.
+#[derive(Debug, Clone)]
+pub enum PartData {
+    /// In memory (a cluster's task, the library).
+    Frame(DataFrame),
+    /// A file of a partition folder, read a batch of rows at a time: its text is never
+    /// held whole.
+    File(std::path::PathBuf),
+    /// Parquet files' bytes ([`text_parquet_bytes`]), each a run of rows, in any order
+    /// (a cluster's cells: a part of one batch of the input); read one at a time when
+    /// their rows do not overlap, so that only one cell's text is held at once.
+    Cells(Vec<Vec<u8>>),
+}
+
+/// The transactions of a part as a [`Dataset`] whose description is the partition's,
+/// and each row's place in the single run: text columns coded as the screened data codes
+/// them, the `_row` column taken out.
 fn shard_dataset(
-    df: DataFrame,
+    data: PartData,
     info: &PartitionInfo,
     name: &str,
     threads: Option<usize>,
 ) -> Result<(Dataset, Vec<u64>)> {
-    let rows: Vec<u64> = df
-        .column(ROW)
-        .and_then(|c| c.cast(&DataType::UInt64))
-        .map_err(|e| Error::Shard {
-            path: name.into(),
-            message: format!("the `{ROW}` column is missing or unreadable ({e})"),
-        })?
-        .u64()
-        .map_err(|e| Error::Shard {
-            path: name.into(),
-            message: format!("the `{ROW}` column is unreadable ({e})"),
-        })?
-        .into_no_null_iter()
-        .collect();
-    let df = df.drop(ROW).map_err(|e| Error::Shard {
-        path: name.into(),
-        message: e.to_string(),
-    })?;
-    let opts = IngestOptions {
-        threads,
-        ..IngestOptions::default()
+    let (mut ds, rows) = match data {
+        PartData::Frame(df) => frame_dataset(df, name, threads)?,
+        PartData::File(path) => file_dataset(&path, name, threads)?,
+        PartData::Cells(cells) => cells_dataset(cells, name, threads)?,
     };
-    let mut ds = Dataset::from_frame(df, name, &opts)?;
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
         return Err(Error::Shard {
             path: name.into(),
@@ -358,4 +356,105 @@ fn shard_dataset(
     ds.columns_read = info.columns_read.clone();
     ds.inputs = info.inputs.clone();
     Ok((ds, rows))
+}
+
+/// A part's file read as an input in the canonical layout, a batch of rows at a time
+/// (its `_row` column, not canonical, is left out), and its rows.
+fn file_dataset(path: &Path, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading a partition file",
+        source,
+    })?;
+    let rows = ParquetReader::new(file)
+        .with_columns(Some(vec![ROW.to_string()]))
+        .finish()
+        .map_err(|e| Error::Shard {
+            path: path.to_path_buf(),
+            message: format!("not a readable shard file ({e})"),
+        })
+        .and_then(|df| row_numbers(&df, name))?;
+    if rows.is_empty() {
+        return frame_dataset(read_parquet(path)?, name, threads);
+    }
+    let opts = IngestOptions {
+        threads,
+        ..IngestOptions::default()
+    };
+    Ok((crate::ingest::ingest(&[path.to_path_buf()], &opts)?, rows))
+}
+
+/// Cells of a part as a dataset, and its rows: read one at a time, in the order of their
+/// rows, when no two cells' rows interleave; else all at once, their rows sorted.
+fn cells_dataset(cells: Vec<Vec<u8>>, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+    let mut numbered = Vec::new();
+    for cell in cells {
+        let rows = ParquetReader::new(std::io::Cursor::new(cell.as_slice()))
+            .with_columns(Some(vec![ROW.to_string()]))
+            .finish()
+            .map_err(|e| Error::Shard {
+                path: name.into(),
+                message: format!("not a readable shard file ({e})"),
+            })
+            .and_then(|df| row_numbers(&df, name))?;
+        numbered.push((rows, cell));
+    }
+    numbered.sort_by_key(|(rows, _)| rows.first().copied());
+    let filled: Vec<&Vec<u64>> = numbered.iter().map(|(r, _)| r).filter(|r| !r.is_empty()).collect();
+    let in_order = filled.iter().all(|r| r.windows(2).all(|w| w[0] < w[1]))
+        && filled.windows(2).all(|w| w[0].last() < w[1].first());
+    if filled.is_empty() || !in_order {
+        let frames = numbered
+            .iter()
+            .map(|(_, cell)| from_parquet_bytes(cell, name))
+            .collect::<Result<Vec<_>>>()?;
+        return frame_dataset(rows_in_order(frames)?, name, threads);
+    }
+    let rows: Vec<u64> = numbered.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+    let opts = IngestOptions {
+        threads,
+        ..IngestOptions::default()
+    };
+    let mut frame = |i: usize| -> Result<DataFrame> {
+        from_parquet_bytes(&numbered[i].1, name)?
+            .drop(ROW)
+            .map_err(|e| Error::Shard {
+                path: name.into(),
+                message: e.to_string(),
+            })
+    };
+    let ds = Dataset::from_frames(numbered.len(), &mut frame, name, &opts)?;
+    Ok((ds, rows))
+}
+
+/// The `_row` column of a part.
+fn row_numbers(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
+    Ok(df
+        .column(ROW)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .map_err(|e| Error::Shard {
+            path: name.into(),
+            message: format!("the `{ROW}` column is missing or unreadable ({e})"),
+        })?
+        .u64()
+        .map_err(|e| Error::Shard {
+            path: name.into(),
+            message: format!("the `{ROW}` column is unreadable ({e})"),
+        })?
+        .into_no_null_iter()
+        .collect())
+}
+
+/// A part in memory as a dataset, and its rows.
+fn frame_dataset(df: DataFrame, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+    let rows = row_numbers(&df, name)?;
+    let df = df.drop(ROW).map_err(|e| Error::Shard {
+        path: name.into(),
+        message: e.to_string(),
+    })?;
+    let opts = IngestOptions {
+        threads,
+        ..IngestOptions::default()
+    };
+    Ok((Dataset::from_frame(df, name, &opts)?, rows))
 }

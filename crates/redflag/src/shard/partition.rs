@@ -1,14 +1,12 @@
-//! The partition: the screened transactions split into shard files by account, the file
-//! of the cross-account stage, the quarantine, and `partition.json`.
+//! Screened rows split by shard: each shard's transactions (those of its accounts, on
+//! either side) and the cross-account stage's; the partition's files are written from
+//! them ([`super::partition_inputs`]).
 
 use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{
-    pack_fingerprint, parquet_bytes, plan, shard_file, shard_of, PartitionInfo, ReadWith, CROSS_FILE, HASH,
-    PARTITION_FILE, QUARANTINE_FILE, ROW,
-};
+use super::{plan, shard_of, PARTITION_FILE, ROW};
 use crate::error::{Error, PolarsContext, Result};
 use crate::ingest::Dataset;
 use crate::pack::Pack;
@@ -16,22 +14,9 @@ use crate::pack::Pack;
 /// The most shards a partition may have.
 pub const MAX_SHARDS: u32 = 4096;
 
-/// Writes the partition of screened data `data` into `dir` for screening with `pack` in
-/// `shards` shards: `shard-NNNN.parquet` (the transactions of each shard's accounts, in
-/// row order, with their row), `cross.parquet` (every transaction, with only the columns
-/// of the cross-account stage's rules), `quarantine.parquet` and `partition.json`
-/// (which records how the inputs were `read`); all of them, or none.
-pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir: &Path) -> Result<PartitionInfo> {
-    if shards == 0 || shards > MAX_SHARDS {
-        return Err(Error::Shard {
-            path: dir.to_path_buf(),
-            message: format!("{shards} shards: give a count from 1 to {MAX_SHARDS}"),
-        });
-    }
-    let rows: Vec<u64> = (0..data.transactions.height() as u64).collect();
-    let splitter = Splitter::new(data, &rows, pack, shards)?;
-    // A folder is a partition once its `partition.json` is written, last: an earlier
-    // partition's goes first, so that an interrupted partition is never taken for one.
+/// Removes the description of an earlier partition in `dir`, if any, before files of a
+/// new one are placed: a partition interrupted half way is never taken for one.
+pub(super) fn remove_marker(dir: &Path) -> Result<()> {
     let marker = dir.join(PARTITION_FILE);
     if marker.exists() {
         std::fs::remove_file(&marker).map_err(|source| Error::Io {
@@ -40,48 +25,18 @@ pub fn partition(data: &Dataset, pack: &Pack, shards: u32, read: &ReadWith, dir:
             source,
         })?;
     }
-    // One file at a time, each written whole: only one shard's rows are copied at once.
-    let mut digests = Vec::new();
-    let mut write = |name: String, frame: DataFrame, text: bool| -> Result<u64> {
-        let rows = frame.height() as u64;
-        let bytes = if text {
-            super::text_parquet_bytes(&frame)?
-        } else {
-            parquet_bytes(frame)?
-        };
-        digests.push(crate::util::hash::sha256_hex(&bytes));
-        crate::output::write_files(dir, &[(name, bytes)], &[])?;
-        Ok(rows)
-    };
-    let mut shard_rows = Vec::new();
-    for i in 0..shards {
-        shard_rows.push(write(shard_file(i), splitter.shard(i)?, true)?);
+    Ok(())
+}
+
+/// Fails unless `shards` is a shard count a partition may have.
+pub(super) fn check_shard_count(shards: u32, dir: &Path) -> Result<()> {
+    if shards == 0 || shards > MAX_SHARDS {
+        return Err(Error::Shard {
+            path: dir.to_path_buf(),
+            message: format!("{shards} shards: give a count from 1 to {MAX_SHARDS}"),
+        });
     }
-    if let Some(cross) = splitter.cross()? {
-        write(CROSS_FILE.into(), cross, true)?;
-    }
-    write(QUARANTINE_FILE.into(), data.quarantine.clone(), false)?;
-    let id = crate::util::hash::sha256_hex(digests.concat().as_bytes());
-    let info = PartitionInfo {
-        format: 1,
-        shards,
-        hash: HASH.into(),
-        pack: pack_fingerprint(pack),
-        present: data.present.clone(),
-        columns_read: data.columns_read.clone(),
-        inputs: data.inputs.clone(),
-        read: read.clone(),
-        shard_rows,
-        cross_rules: splitter.plan.cross.clone(),
-        cross_columns: splitter.cross_columns.clone(),
-        id,
-    };
-    let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Shard {
-        path: dir.join(PARTITION_FILE),
-        message: e.to_string(),
-    })?;
-    crate::output::write_files(dir, &[(PARTITION_FILE.into(), json)], &[])?;
-    Ok(info)
+    Ok(())
 }
 
 /// Screened data split for a partition: each shard's transactions and the cross-account
@@ -103,7 +58,7 @@ pub struct Parts {
 /// Splits screened data, whose rows are numbered `rows` (increasing: their places in the
 /// whole input), into `shards` shards for `pack` and its cross-account stage.
 pub fn split(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<Parts> {
-    let splitter = Splitter::new(data, rows, pack, shards)?;
+    let splitter = Splitter::new(&data.transactions, rows, pack, shards)?;
     Ok(Parts {
         shards: (0..shards).map(|i| splitter.shard(i)).collect::<Result<_>>()?,
         cross: splitter.cross()?,
@@ -114,7 +69,7 @@ pub fn split(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<P
 
 /// Screened data with its rows numbered and each row's two shards worked out, giving a
 /// shard's part, or the cross-account stage's, on demand.
-struct Splitter {
+pub(super) struct Splitter {
     with_row: DataFrame,
     owners: [Vec<u32>; 2],
     plan: super::Plan,
@@ -122,8 +77,7 @@ struct Splitter {
 }
 
 impl Splitter {
-    fn new(data: &Dataset, rows: &[u64], pack: &Pack, shards: u32) -> Result<Splitter> {
-        let df = &data.transactions;
+    pub(super) fn new(df: &DataFrame, rows: &[u64], pack: &Pack, shards: u32) -> Result<Splitter> {
         let plan = plan(pack);
         let mut with_row = df.clone();
         with_row
@@ -143,7 +97,7 @@ impl Splitter {
     }
 
     /// Shard `i`'s transactions: those with an account of the shard on either side.
-    fn shard(&self, i: u32) -> Result<DataFrame> {
+    pub(super) fn shard(&self, i: u32) -> Result<DataFrame> {
         let mask: BooleanChunked = self.owners[0]
             .iter()
             .zip(self.owners[1].iter())
@@ -155,7 +109,7 @@ impl Splitter {
     }
 
     /// Every transaction with the cross-account stage's columns; none without its rules.
-    fn cross(&self) -> Result<Option<DataFrame>> {
+    pub(super) fn cross(&self) -> Result<Option<DataFrame>> {
         if self.plan.cross.is_empty() {
             return Ok(None);
         }

@@ -8,8 +8,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    pack_fingerprint, parquet_bytes, plan, read_json, read_parquet, shard_dataset, shard_file, shard_of, PartitionInfo,
-    CROSS_FILE, PARTITION_FILE, QUARANTINE_FILE, ROW,
+    pack_fingerprint, parquet_bytes, plan, read_json, read_parquet, shard_dataset, shard_file, shard_of, PartData,
+    PartitionInfo, CROSS_FILE, PARTITION_FILE, QUARANTINE_FILE, ROW,
 };
 use crate::engine::Prepared;
 use crate::error::{Error, PolarsContext, Result};
@@ -78,10 +78,8 @@ pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>,
     check_partition(&info, dir, index, pack)?;
     let cross_file = dir.join(CROSS_FILE);
     let work = Work {
-        local: Some((index, read_parquet(&dir.join(shard_file(index)))?)),
-        cross: (index == 0 && !info.cross_rules.is_empty())
-            .then(|| read_parquet(&cross_file))
-            .transpose()?,
+        local: Some((index, PartData::File(dir.join(shard_file(index))))),
+        cross: (index == 0 && !info.cross_rules.is_empty()).then(|| PartData::File(cross_file)),
         quarantine: (index == 0)
             .then(|| read_parquet(&dir.join(QUARANTINE_FILE)))
             .transpose()?,
@@ -94,9 +92,9 @@ pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>,
 #[derive(Debug, Clone, Default)]
 pub struct Work {
     /// A shard and its transactions (those of its accounts, both sides).
-    pub local: Option<(u32, DataFrame)>,
+    pub local: Option<(u32, PartData)>,
     /// Every transaction, with the columns of the cross-account stage.
-    pub cross: Option<DataFrame>,
+    pub cross: Option<PartData>,
     /// The partition's quarantine (one run of a partition carries it).
     pub quarantine: Option<DataFrame>,
 }
@@ -334,7 +332,7 @@ struct Part<'a> {
 
 /// Screens the transactions of one part of a partition with its rules, on its accounts.
 fn screen_part(
-    frame: DataFrame,
+    frame: PartData,
     part: &Part<'_>,
     info: &PartitionInfo,
     pack: &Pack,

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub(super) struct ParquetReader;
 
 impl Reader for ParquetReader {
-    fn read(&self, path: &Path, bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
+    fn read(&self, path: &Path, _bytes: Vec<u8>, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
         let input_err = |message: String| Error::Input {
             path: path.to_path_buf(),
             message,
@@ -41,10 +41,8 @@ impl Reader for ParquetReader {
         let columns = source_columns(mapping, &names, wanted);
         // The sizes and counts of the column chunks and pages to be read, before polars
         // decodes a page: a corrupt count can make polars abort the process (`pages`).
-        pages::check(&bytes, &meta, columns.as_deref())
+        pages::check_file(path, &meta, columns.as_deref())
             .map_err(|what| input_err(format!("cannot read as Parquet: the file is corrupt ({what})")))?;
-        // Read from the file (memory-mapped), not from the bytes already hashed.
-        drop(bytes);
         Ok(Raw {
             lf: DataFrame::empty().lazy(),
             path: path.display().to_string(),

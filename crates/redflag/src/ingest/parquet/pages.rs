@@ -13,6 +13,7 @@
 //! type polars reads it with), so that the counts checked are the counts polars uses.
 
 use polars::io::parquet::read::FileMetadata;
+use std::ops::Range;
 
 /// The largest uncompressed page accepted: 64 times the file's length, plus 64 MiB. Writers
 /// cut pages at about 1 MiB; a page that decompresses to more than this from a file of
@@ -24,10 +25,44 @@ fn max_uncompressed_page(file_len: usize) -> i64 {
 /// How deep thrift structures may nest in a page header (polars-parquet allows 64).
 const MAX_DEPTH: u32 = 64;
 
-/// Checks the column chunks of the file that are read (those of the top-level columns
-/// `read`, or all) and every page header in them. `Err` says what is wrong and where.
-pub(super) fn check(bytes: &[u8], meta: &FileMetadata, read: Option<&[String]>) -> Result<(), String> {
-    let file_len = bytes.len();
+/// Checks the column chunks of the file at `path` that are read (those of the top-level
+/// columns `read`, or all) and every page header in them, reading one column chunk at a
+/// time. `Err` says what is wrong and where.
+pub(super) fn check_file(path: &std::path::Path, meta: &FileMetadata, read: Option<&[String]>) -> Result<(), String> {
+    use std::io::{Read, Seek};
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open the file ({e})"))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file ({e})"))?
+        .len() as usize;
+    // One column chunk's bytes at a time: the file is never held whole.
+    let mut chunk_bytes = |range: &Range<usize>| -> Result<Vec<u8>, String> {
+        let mut buf = vec![0u8; range.len()];
+        file.seek(std::io::SeekFrom::Start(range.start as u64))
+            .and_then(|_| file.read_exact(&mut buf))
+            .map_err(|e| format!("cannot read bytes {}..{} of the file ({e})", range.start, range.end))?;
+        Ok(buf)
+    };
+    check_chunks(file_len, meta, read, &mut chunk_bytes)
+}
+
+/// [`check_file`] on a file's bytes.
+#[cfg(test)]
+fn check(bytes: &[u8], meta: &FileMetadata, read: Option<&[String]>) -> Result<(), String> {
+    check_chunks(bytes.len(), meta, read, &mut |r| Ok(bytes[r.clone()].to_vec()))
+}
+
+/// Reads the bytes of a range of the file.
+type ChunkReader<'a> = dyn FnMut(&Range<usize>) -> Result<Vec<u8>, String> + 'a;
+
+/// The checks of [`check_file`] on a file of `file_len` bytes whose column chunks
+/// `chunk_bytes` reads.
+fn check_chunks(
+    file_len: usize,
+    meta: &FileMetadata,
+    read: Option<&[String]>,
+    chunk_bytes: &mut ChunkReader<'_>,
+) -> Result<(), String> {
     for (g, rg) in meta.row_groups.iter().enumerate() {
         for chunk in rg.parquet_columns() {
             let descriptor = chunk.descriptor();
@@ -61,7 +96,7 @@ pub(super) fn check(bytes: &[u8], meta: &FileMetadata, read: Option<&[String]>) 
                     "the column chunk claims {size} bytes from byte {start}, outside the file of {file_len} bytes"
                 )));
             };
-            check_pages(&bytes[range.clone()], num_values, file_len)
+            check_pages(&chunk_bytes(&range)?, num_values, file_len)
                 .map_err(|(offset, what)| at(format!("the page at byte {}: {what}", range.start + offset)))?;
         }
     }
