@@ -210,3 +210,31 @@ fn shard_flags_are_checked() {
         "nothing written after an error"
     );
 }
+
+/// `partition --strict` with a row that cannot be screened is an error naming it, and
+/// leaves no partition behind: the folder holds nothing a shard could take for one.
+#[test]
+fn a_strict_partition_refused_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let input = demo_with_bad_rows(d.path());
+    let part = d.path().join("part");
+    let o = redflag(&[
+        "partition",
+        &input,
+        "--shards",
+        "2",
+        "--strict",
+        "--out",
+        part.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("strict mode is on") && e.contains("demo-bad.csv row"), "{e}");
+    let left: Vec<String> = std::fs::read_dir(&part)
+        .map(|r| {
+            r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}

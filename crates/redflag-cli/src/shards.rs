@@ -172,10 +172,11 @@ pub(crate) fn screen_sharded(
     shards: u32,
     show: bool,
 ) -> Result<(redflag::Screening, redflag::Dataset, Option<Sharding>), CliError> {
-    let bar = show.then(|| term::bar(u64::from(shards), "shards"));
-    let progress = |done: u32, _total: u32| {
+    let bar = show.then(|| term::bar(u64::from(shards) + 1, "units"));
+    let progress = |done: u32, total: u32| {
         crate::heap::release_free_memory();
         if let Some(b) = &bar {
+            b.set_length(u64::from(total));
             b.set_position(u64::from(done));
         }
     };

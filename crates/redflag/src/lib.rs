@@ -313,8 +313,9 @@ pub fn merge_shards(
 /// Screens `inputs` in `shards` shards, one at a time, through a working folder it makes
 /// in the output folder `out` and removes (`.redflag-shards-` and random letters): ingest,
 /// [`shard::partition_inputs`], [`shard::screen_shard`] for each shard, [`merge_shards`]. The
-/// same screening as a single run; while screening, only one shard's transactions are
-/// held at a time. `progress(done, total)` is called as shards finish.
+/// same screening as a single run; while screening, only one shard's transactions (or
+/// the cross-account stage's) are held at a time. `progress(done, total)` is called as
+/// each of the shards and the cross-account stage finishes.
 pub fn screen_sharded(
     inputs: &[PathBuf],
     ingest_options: &IngestOptions,
@@ -340,15 +341,24 @@ pub fn screen_sharded(
     shard::partition_inputs(inputs, ingest_options, pack, shards, &parts, shard::GROUP_ROWS, &|_| {
         Ok(())
     })?;
+    // Each shard alone, then the cross-account stage alone: only one unit's
+    // transactions are held at a time.
+    let mut units: Vec<shard::Unit> = (0..shards)
+        .map(|index| shard::Unit::Shard { index, cross: false })
+        .collect();
+    if !shard::plan(pack).cross.is_empty() {
+        units.push(shard::Unit::Cross);
+    }
+    let total = units.len() as u32;
     let mut outs = Vec::new();
-    for i in 0..shards {
+    for (done, unit) in units.into_iter().enumerate() {
         if options.cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let dir = work.path().join(format!("shard-{i:04}"));
-        shard::screen_shard(&parts, i, pack, options.threads, &options.cancel)?.write(&dir)?;
+        let dir = work.path().join(format!("unit-{done:04}"));
+        shard::screen_unit(&parts, unit, pack, options.threads, &options.cancel)?.write(&dir)?;
         outs.push(dir);
-        progress(i + 1, shards);
+        progress(done as u32 + 1, total);
     }
     merge_shards(&outs, pack, options.threads)
 }

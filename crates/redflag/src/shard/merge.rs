@@ -200,7 +200,7 @@ fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<
     order.dedup_by_key(|i| rows[*i as usize]);
     let idx = IdxCa::from_vec("idx".into(), order.into_iter().map(|i| i as IdxSize).collect());
     let unique = all.take(&idx).ctx(|| "joining the shards' alerting rows".into())?;
-    shard_dataset(super::PartData::Frame(unique), partition, "merge", threads)
+    shard_dataset(&super::PartData::Frame(unique), partition, "merge", threads, None)
 }
 
 /// Alerts with their rows numbered as in the held transactions (`rows`: the single run's

@@ -34,7 +34,7 @@ pub use batch::{batches_partition, empty_part, joined_quarantine, read_batch, Ba
 pub use merge::{merge, merge_runs, Merged};
 pub use partition::{split, Parts, MAX_SHARDS};
 pub use stream::{partition_inputs, GROUP_ROWS};
-pub use unit::{screen_shard, screen_work, ShardAlert, ShardInfo, ShardRun, Work};
+pub use unit::{screen_shard, screen_unit, screen_work, ShardAlert, ShardInfo, ShardRun, Unit, Work};
 
 /// How an account's shard is found, as the manifest records it: stable across versions,
 /// platforms and thread counts.
@@ -334,15 +334,21 @@ pub enum PartData {
 /// and each row's place in the single run: text columns coded as the screened data codes
 /// them, the `_row` column taken out.
 fn shard_dataset(
-    data: PartData,
+    data: &PartData,
     info: &PartitionInfo,
     name: &str,
     threads: Option<usize>,
+    columns: Option<Vec<String>>,
 ) -> Result<(Dataset, Vec<u64>)> {
+    let opts = IngestOptions {
+        threads,
+        columns,
+        ..IngestOptions::default()
+    };
     let (mut ds, rows) = match data {
-        PartData::Frame(df) => frame_dataset(df, name, threads)?,
-        PartData::File(path) => file_dataset(&path, name, threads)?,
-        PartData::Cells(cells) => cells_dataset(cells, name, threads)?,
+        PartData::Frame(df) => frame_dataset(df.clone(), name, &opts)?,
+        PartData::File(path) => file_dataset(path, name, &opts)?,
+        PartData::Cells(cells) => cells_dataset(cells, name, &opts)?,
     };
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
         return Err(Error::Shard {
@@ -360,7 +366,7 @@ fn shard_dataset(
 
 /// A part's file read as an input in the canonical layout, a batch of rows at a time
 /// (its `_row` column, not canonical, is left out), and its rows.
-fn file_dataset(path: &Path, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+fn file_dataset(path: &Path, name: &str, opts: &IngestOptions) -> Result<(Dataset, Vec<u64>)> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         action: "reading a partition file",
@@ -375,18 +381,14 @@ fn file_dataset(path: &Path, name: &str, threads: Option<usize>) -> Result<(Data
         })
         .and_then(|df| row_numbers(&df, name))?;
     if rows.is_empty() {
-        return frame_dataset(read_parquet(path)?, name, threads);
+        return frame_dataset(read_parquet(path)?, name, opts);
     }
-    let opts = IngestOptions {
-        threads,
-        ..IngestOptions::default()
-    };
-    Ok((crate::ingest::ingest(&[path.to_path_buf()], &opts)?, rows))
+    Ok((crate::ingest::ingest(&[path.to_path_buf()], opts)?, rows))
 }
 
 /// Cells of a part as a dataset, and its rows: read one at a time, in the order of their
 /// rows, when no two cells' rows interleave; else all at once, their rows sorted.
-fn cells_dataset(cells: Vec<Vec<u8>>, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+fn cells_dataset(cells: &[Vec<u8>], name: &str, opts: &IngestOptions) -> Result<(Dataset, Vec<u64>)> {
     let mut numbered = Vec::new();
     for cell in cells {
         let rows = ParquetReader::new(std::io::Cursor::new(cell.as_slice()))
@@ -408,22 +410,18 @@ fn cells_dataset(cells: Vec<Vec<u8>>, name: &str, threads: Option<usize>) -> Res
             .iter()
             .map(|(_, cell)| from_parquet_bytes(cell, name))
             .collect::<Result<Vec<_>>>()?;
-        return frame_dataset(rows_in_order(frames)?, name, threads);
+        return frame_dataset(rows_in_order(frames)?, name, opts);
     }
     let rows: Vec<u64> = numbered.iter().flat_map(|(r, _)| r.iter().copied()).collect();
-    let opts = IngestOptions {
-        threads,
-        ..IngestOptions::default()
-    };
     let mut frame = |i: usize| -> Result<DataFrame> {
-        from_parquet_bytes(&numbered[i].1, name)?
+        from_parquet_bytes(numbered[i].1, name)?
             .drop(ROW)
             .map_err(|e| Error::Shard {
                 path: name.into(),
                 message: e.to_string(),
             })
     };
-    let ds = Dataset::from_frames(numbered.len(), &mut frame, name, &opts)?;
+    let ds = Dataset::from_frames(numbered.len(), &mut frame, name, opts)?;
     Ok((ds, rows))
 }
 
@@ -446,15 +444,90 @@ fn row_numbers(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
 }
 
 /// A part in memory as a dataset, and its rows.
-fn frame_dataset(df: DataFrame, name: &str, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+fn frame_dataset(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<(Dataset, Vec<u64>)> {
     let rows = row_numbers(&df, name)?;
     let df = df.drop(ROW).map_err(|e| Error::Shard {
         path: name.into(),
         message: e.to_string(),
     })?;
-    let opts = IngestOptions {
-        threads,
-        ..IngestOptions::default()
+    Ok((Dataset::from_frame(df, name, opts)?, rows))
+}
+
+impl PartData {
+    /// The part's rows whose `_row` is among `wanted` (increasing), with the columns
+    /// `cols` (those it has) and `_row`, as text, in row order: read a slice of rows (or
+    /// a cell) at a time, keeping only the rows wanted.
+    fn rows_among(&self, wanted: &[u64], cols: &[String], name: &str) -> Result<DataFrame> {
+        let pick = |df: DataFrame| -> Result<DataFrame> {
+            let keep: Vec<&str> = cols
+                .iter()
+                .map(String::as_str)
+                .chain([ROW])
+                .filter(|c| df.column(c).is_ok())
+                .collect();
+            let mask: BooleanChunked = row_numbers(&df, name)?
+                .iter()
+                .map(|r| wanted.binary_search(r).is_ok())
+                .collect();
+            df.select(keep).and_then(|d| d.filter(&mask)).map_err(|e| Error::Shard {
+                path: name.into(),
+                message: format!("gathering alerting rows: {e}"),
+            })
+        };
+        let mut found = Vec::new();
+        match self {
+            PartData::Frame(df) => found.push(pick(df.clone())?),
+            PartData::Cells(cells) => {
+                for cell in cells {
+                    found.push(pick(from_parquet_bytes(cell, name)?)?);
+                }
+            }
+            PartData::File(path) => {
+                const SLICE: usize = 1 << 19;
+                let (file_rows, names) = parquet_shape(path)?;
+                let read: Vec<String> = names.into_iter().filter(|n| n == ROW || cols.contains(n)).collect();
+                for off in (0..file_rows.max(1)).step_by(SLICE) {
+                    found.push(pick(read_parquet_slice(path, off, SLICE, &read)?)?);
+                }
+            }
+        }
+        rows_in_order(found)
+    }
+}
+
+/// The number of rows and the columns of a Parquet file of a partition.
+fn parquet_shape(path: &Path) -> Result<(usize, Vec<String>)> {
+    let mut reader = ParquetReader::new(open_part(path)?);
+    let unreadable = |e: PolarsError| Error::Shard {
+        path: path.to_path_buf(),
+        message: format!("not a readable shard file ({e})"),
     };
-    Ok((Dataset::from_frame(df, name, &opts)?, rows))
+    let names = reader
+        .schema()
+        .map_err(unreadable)?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    Ok((reader.num_rows().map_err(unreadable)?, names))
+}
+
+/// `len` rows from row `off` of a Parquet file of a partition, columns `cols`.
+fn read_parquet_slice(path: &Path, off: usize, len: usize, cols: &[String]) -> Result<DataFrame> {
+    ParquetReader::new(open_part(path)?)
+        .with_columns(Some(cols.to_vec()))
+        .with_slice(Some((off, len)))
+        .finish()
+        .map_err(|e| Error::Shard {
+            path: path.to_path_buf(),
+            message: format!("not a readable shard file ({e})"),
+        })
+}
+
+/// Opens a file of a partition.
+fn open_part(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        action: "reading a partition file",
+        source,
+    })
 }

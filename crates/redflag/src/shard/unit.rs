@@ -74,13 +74,42 @@ pub struct ShardAlert {
 /// was made for): the shard's own accounts with the per-account rules and, on shard 0,
 /// the cross-account stage.
 pub fn screen_shard(dir: &Path, index: u32, pack: &Pack, threads: Option<usize>, cancel: &Cancel) -> Result<ShardRun> {
+    let unit = Unit::Shard {
+        index,
+        cross: index == 0,
+    };
+    screen_unit(dir, unit, pack, threads, cancel)
+}
+
+/// What one run of a partition screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A shard's own accounts, with the cross-account stage when `cross` (shard 0 of a
+    /// partition whose stages run with it).
+    Shard {
+        /// The shard.
+        index: u32,
+        /// Whether the cross-account stage runs too.
+        cross: bool,
+    },
+    /// The cross-account stage alone.
+    Cross,
+}
+
+/// Screens one unit of the partition in `dir` with `pack` (the pack the partition was
+/// made for). The merge takes each shard once and the cross-account stage once, whether
+/// alone or with a shard; shard 0 carries the quarantine.
+pub fn screen_unit(dir: &Path, unit: Unit, pack: &Pack, threads: Option<usize>, cancel: &Cancel) -> Result<ShardRun> {
     let info: PartitionInfo = read_json(&dir.join(PARTITION_FILE), "partition description")?;
-    check_partition(&info, dir, index, pack)?;
-    let cross_file = dir.join(CROSS_FILE);
+    let (index, cross) = match unit {
+        Unit::Shard { index, cross } => (Some(index), cross),
+        Unit::Cross => (None, true),
+    };
+    check_partition(&info, dir, index.unwrap_or(0), pack)?;
     let work = Work {
-        local: Some((index, PartData::File(dir.join(shard_file(index))))),
-        cross: (index == 0 && !info.cross_rules.is_empty()).then(|| PartData::File(cross_file)),
-        quarantine: (index == 0)
+        local: index.map(|i| (i, PartData::File(dir.join(shard_file(i))))),
+        cross: (cross && !info.cross_rules.is_empty()).then(|| PartData::File(dir.join(CROSS_FILE))),
+        quarantine: (index == Some(0))
             .then(|| read_parquet(&dir.join(QUARANTINE_FILE)))
             .transpose()?,
     };
@@ -340,7 +369,11 @@ fn screen_part(
     cancel: &Cancel,
 ) -> Result<Found> {
     let (name, ids) = (part.name, part.ids);
-    let (ds, rows) = shard_dataset(frame, info, name, threads)?;
+    let sub = pack.only(ids)?;
+    // Only the columns the rules read: those the cases show are fetched afterwards for
+    // the rows the alerts hold.
+    let columns = Some(crate::run::columns_read(&sub));
+    let (ds, rows) = shard_dataset(&frame, info, name, threads, columns)?;
     let prep = match part.owns {
         Some(f) => Prepared::owned(&ds, f)?,
         None => Prepared::new(&ds)?,
@@ -349,15 +382,14 @@ fn screen_part(
     if ids.is_empty() {
         return Ok(Found {
             accounts,
-            transactions: vec![alert_rows(&[], &ds, &rows, part)?],
+            transactions: vec![held_rows(&[], &frame, info, part, threads)?],
             ..Found::default()
         });
     }
-    let sub = pack.only(ids)?;
     let run = crate::run::run(&sub, &prep, &|_, _, _| {}, cancel)?;
     drop(prep);
-    let held = alert_rows(&run.alerts, &ds, &rows, part)?;
-    let alerts = run
+    drop(ds);
+    let alerts: Vec<ShardAlert> = run
         .alerts
         .into_iter()
         .map(|a| ShardAlert {
@@ -365,6 +397,7 @@ fn screen_part(
             alert: a,
         })
         .collect();
+    let held = held_rows(&alerts, &frame, info, part, threads)?;
     Ok(Found {
         accounts,
         rules_run: run.rules_run,
@@ -378,13 +411,21 @@ fn screen_part(
 }
 
 /// The transactions the alerts hold, as text, with their rows in the single run: the
-/// part's `held` columns (what cases read, and the merge's rules).
-fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u64], part: &Part<'_>) -> Result<DataFrame> {
+/// part's `held` columns (what cases read, and the merge's rules), fetched from the part
+/// for those rows and read as the screened data reads them.
+fn held_rows(
+    alerts: &[ShardAlert],
+    data: &PartData,
+    info: &PartitionInfo,
+    part: &Part<'_>,
+    threads: Option<usize>,
+) -> Result<DataFrame> {
     let name = part.name;
-    let mut local: Vec<u32> = alerts.iter().flat_map(|a| a.rows.iter().copied()).collect();
-    local.sort_unstable();
-    local.dedup();
-    let idx = IdxCa::from_vec("idx".into(), local.iter().map(|&r| r as IdxSize).collect());
+    let mut wanted: Vec<u64> = alerts.iter().flat_map(|a| a.global_rows.iter().copied()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let fetched = data.rows_among(&wanted, part.held, name)?;
+    let (ds, rows) = shard_dataset(&PartData::Frame(fetched), info, name, threads, None)?;
     let cols: Vec<&str> = part
         .held
         .iter()
@@ -394,13 +435,9 @@ fn alert_rows(alerts: &[Alert], ds: &crate::ingest::Dataset, rows: &[u64], part:
     let mut held = ds
         .transactions
         .select(cols)
-        .and_then(|d| d.take(&idx))
         .ctx(|| format!("{name}: gathering alerting rows"))?;
-    held.with_column(Column::new(
-        ROW.into(),
-        local.iter().map(|&r| rows[r as usize]).collect::<Vec<u64>>(),
-    ))
-    .ctx(|| format!("{name}: numbering alerting rows"))?;
+    held.with_column(Column::new(ROW.into(), rows))
+        .ctx(|| format!("{name}: numbering alerting rows"))?;
     crate::schema::as_text(held).ctx(|| format!("{name}: alerting rows as text"))
 }
 
