@@ -1,5 +1,6 @@
 """redflag.spark.screen in Spark's local mode against the redflag command on the same
-Parquet file: time, peak memory (of the whole process tree: driver JVM, Python workers),
+Parquet file: time, peak memory (of the whole process tree: driver JVM, Python workers,
+as the sum of their proportional set sizes, so that pages they share count once),
 and whether alerts.csv is the same, byte for byte. Documented in docs/spark.md ("What it costs").
 
     python benches/spark_compare.py FILE [--shards N] [--master local[2]] [--bin PATH]
@@ -22,8 +23,19 @@ from pathlib import Path
 from typing import List
 
 
+def proportional_kb(pid: int) -> int:
+    """A process's proportional set size (Pss, KB): its resident memory, each page shared
+    with other processes counted in part, so that the sum over processes that fork from
+    one another (Spark's Python workers) counts a shared page once."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise ValueError("no Pss")
+
+
 def tree_rss_kb(root: int) -> int:
-    """The resident memory of a process and all its descendants, in KB."""
+    """The memory of a process and all its descendants (the sum of their Pss), in KB."""
     children: dict[int, List[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -33,12 +45,10 @@ def tree_rss_kb(root: int) -> int:
             with open(f"/proc/{d}/stat") as f:
                 parts = f.read().rsplit(")", 1)[1].split()
             ppid = int(parts[1])
-            with open(f"/proc/{d}/statm") as f:
-                pages = int(f.read().split()[1])
+            rss[int(d)] = proportional_kb(int(d))
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(d))
-        rss[int(d)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
     total, stack = 0, [root]
     while stack:
         p = stack.pop()
@@ -48,7 +58,7 @@ def tree_rss_kb(root: int) -> int:
 
 
 class Peak:
-    """Samples the process tree's memory every 0.2 s."""
+    """Samples the process tree's memory (Pss) every 0.2 s."""
 
     def __init__(self) -> None:
         self.peak = 0

@@ -212,6 +212,27 @@ struct Gathered {
 /// What takes a group's batches.
 type GroupFn<'a> = dyn FnMut(&mut Gathered) -> Result<()> + 'a;
 
+/// Every input through the file stage ([`read_input`]), one after the other: `read(i)`
+/// gives input `i` of `n_files`; `on_group` takes each group of batches read.
+fn read_inputs(
+    n_files: usize,
+    read: &mut dyn FnMut(usize) -> Result<Raw>,
+    ctx: (&Mapping, &IngestOptions, &Wanted, &str, usize),
+    on_group: &mut OnGroup<'_>,
+) -> Result<Gathered> {
+    let mut got = Gathered {
+        present: Vec::new(),
+        parts: Vec::new(),
+        meta: Vec::new(),
+        rejected_rows: Vec::new(),
+    };
+    for fi in 0..n_files {
+        let raw = read(fi)?;
+        read_input(fi, raw, n_files, ctx, &mut got, on_group)?;
+    }
+    Ok(got)
+}
+
 /// What is done with each group of batches read: `batches` batches of a file are read side
 /// by side, then `call` (when given) takes them from [`Gathered::parts`].
 struct OnGroup<'a> {
@@ -588,21 +609,12 @@ fn finish_inputs_in(
 ) -> Result<Dataset> {
     let base = base_currency(opts);
     let wanted = Wanted::new(&opts.columns);
-    let mut got = Gathered {
-        present: Vec::new(),
-        parts: Vec::new(),
-        meta: Vec::new(),
-        rejected_rows: Vec::new(),
-    };
     let mut whole = OnGroup {
         batches: usize::MAX,
         call: None,
     };
-    for fi in 0..n_files {
-        let raw = read(fi)?;
-        let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
-        read_input(fi, raw, n_files, ctx, &mut got, &mut whole)?;
-    }
+    let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
+    let got = read_inputs(n_files, read, ctx, &mut whole)?;
     let Gathered {
         mut present,
         parts,
@@ -654,12 +666,6 @@ pub(super) fn finish_inputs_streamed(
 ) -> Result<Dataset> {
     let base = base_currency(opts);
     let wanted = Wanted::new(&opts.columns);
-    let mut got = Gathered {
-        present: Vec::new(),
-        parts: Vec::new(),
-        meta: Vec::new(),
-        rejected_rows: Vec::new(),
-    };
     let mut seen = SeenIds::default();
     let (mut good_n, mut bad_n) = (vec![0u64; n_files], vec![0u64; n_files]);
     let mut bad_parts = Vec::new();
@@ -694,17 +700,13 @@ pub(super) fn finish_inputs_streamed(
             .max(crate::util::threads::worker_threads()),
         call: Some(&mut group),
     };
-    for fi in 0..n_files {
-        let raw = read(fi)?;
-        let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
-        read_input(fi, raw, n_files, ctx, &mut got, &mut on_group)?;
-    }
+    let ctx = (mapping, opts, &wanted, base.as_str(), batch_rows);
     let Gathered {
         mut present,
         meta,
         rejected_rows,
         ..
-    } = got;
+    } = read_inputs(n_files, read, ctx, &mut on_group)?;
     with_generated(&mut present);
     let inputs = input_summaries(&meta, &good_n, &bad_n, &rejected_rows);
     let bad = join_parts(bad_parts)?;
@@ -720,11 +722,19 @@ pub(super) fn finish_inputs_streamed(
 
 /// The transaction ids seen in earlier groups of a streamed ingest, as 128-bit
 /// fingerprints (two 64-bit hashes with fixed seeds): 16 bytes an id, whatever its
-/// length. Two different ids share a fingerprint with a probability of about n²/2¹²⁹, one
-/// in 10²² for a hundred million ids.
-#[derive(Default)]
+/// length, in tables split by the fingerprint's first byte, so that a table that grows
+/// copies a 256th of them. Two different ids share a fingerprint with a probability of
+/// about n²/2¹²⁹, one in 10²² for a hundred million ids.
 struct SeenIds {
-    seen: hashbrown::HashSet<u128, PlFixedStateQuality>,
+    seen: Vec<hashbrown::HashSet<u128, PlFixedStateQuality>>,
+}
+
+impl Default for SeenIds {
+    fn default() -> SeenIds {
+        SeenIds {
+            seen: (0..256).map(|_| hashbrown::HashSet::default()).collect(),
+        }
+    }
 }
 
 impl SeenIds {
@@ -748,7 +758,7 @@ impl SeenIds {
             }
             if let Some(s) = v {
                 let fp = (u128::from(a.hash_one(s)) << 64) | u128::from(b.hash_one(s));
-                if !self.seen.insert(fp) {
+                if !self.seen[(fp >> 120) as usize].insert(fp) {
                     out.push(r);
                 }
             }

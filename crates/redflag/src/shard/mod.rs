@@ -367,23 +367,23 @@ fn shard_dataset(
 /// A part's file read as an input in the canonical layout, a batch of rows at a time
 /// (its `_row` column, not canonical, is left out), and its rows.
 fn file_dataset(path: &Path, name: &str, opts: &IngestOptions) -> Result<(Dataset, Vec<u64>)> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        action: "reading a partition file",
-        source,
-    })?;
-    let rows = ParquetReader::new(file)
-        .with_columns(Some(vec![ROW.to_string()]))
-        .finish()
-        .map_err(|e| Error::Shard {
-            path: path.to_path_buf(),
-            message: format!("not a readable shard file ({e})"),
-        })
-        .and_then(|df| row_numbers(&df, name))?;
+    let rows = rows_of(open_part(path)?, path, name)?;
     if rows.is_empty() {
         return frame_dataset(read_parquet(path)?, name, opts);
     }
     Ok((crate::ingest::ingest(&[path.to_path_buf()], opts)?, rows))
+}
+
+/// The `_row` column of a part's Parquet file (`place` names it), read alone.
+fn rows_of<R: polars::io::mmap::MmapBytesReader>(source: R, place: &Path, name: &str) -> Result<Vec<u64>> {
+    ParquetReader::new(source)
+        .with_columns(Some(vec![ROW.to_string()]))
+        .finish()
+        .map_err(|e| Error::Shard {
+            path: place.to_path_buf(),
+            message: format!("not a readable shard file ({e})"),
+        })
+        .and_then(|df| row_numbers(&df, name))
 }
 
 /// Cells of a part as a dataset, and its rows: read one at a time, in the order of their
@@ -391,14 +391,7 @@ fn file_dataset(path: &Path, name: &str, opts: &IngestOptions) -> Result<(Datase
 fn cells_dataset(cells: &[Vec<u8>], name: &str, opts: &IngestOptions) -> Result<(Dataset, Vec<u64>)> {
     let mut numbered = Vec::new();
     for cell in cells {
-        let rows = ParquetReader::new(std::io::Cursor::new(cell.as_slice()))
-            .with_columns(Some(vec![ROW.to_string()]))
-            .finish()
-            .map_err(|e| Error::Shard {
-                path: name.into(),
-                message: format!("not a readable shard file ({e})"),
-            })
-            .and_then(|df| row_numbers(&df, name))?;
+        let rows = rows_of(std::io::Cursor::new(cell.as_slice()), Path::new(name), name)?;
         numbered.push((rows, cell));
     }
     numbered.sort_by_key(|(rows, _)| rows.first().copied());
