@@ -12,7 +12,7 @@ use crate::model::{Alert, Degraded, Dropped, LimitNote, NotApplicable, Rule, Rul
 use crate::pack::Pack;
 use crate::schema;
 use crate::util::cancel::Cancel;
-use crate::util::threads::run_parallel;
+use crate::util::threads::run_parallel_apart;
 
 /// The columns a rule reads that the data does not supply.
 pub fn missing_columns(rule: &Rule, present: &[String]) -> Vec<String> {
@@ -225,7 +225,9 @@ fn run_in(
     let t_rules = std::time::Instant::now();
     let mut queue = first.clone();
     queue.sort_by_key(|&i| (std::cmp::Reverse(cost_rank(runnable[i])), i));
-    for (i, res) in run_parallel(&queue, |i| run_one(i, None)) {
+    // Rules that hold every account at once run one at a time, beside the others.
+    let apart = |i: usize| crate::kinds::of(runnable[i]).holds_every_account(runnable[i]);
+    for (i, res) in run_parallel_apart(&queue, apart, |i| run_one(i, None)) {
         per_rule[i] = Some(res);
     }
     // The first error in pack order, whichever thread met it first.

@@ -143,6 +143,10 @@ impl Kind for Baseline {
     fn cost(&self, _rule: &Rule) -> u8 {
         5
     }
+    /// Compared with its peers, every account's units are worked out at once.
+    fn holds_every_account(&self, rule: &Rule) -> bool {
+        rule.kind.spec::<BaselineSpec>().is_some_and(|s| s.peer_by.is_some())
+    }
     /// Compared with its peers, an account's alerts depend on theirs.
     fn per_account(&self, rule: &Rule) -> bool {
         rule.kind.spec::<BaselineSpec>().is_some_and(|s| s.peer_by.is_none())

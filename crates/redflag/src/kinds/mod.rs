@@ -112,6 +112,12 @@ pub trait Kind: Sync {
     fn cost(&self, _rule: &Rule) -> u8 {
         0
     }
+    /// Whether the rule holds what it works out for every account at once, rather than
+    /// a slice of accounts at a time: two such rules are not run side by side, so that
+    /// the peak memory of a run is one of them, not their sum.
+    fn holds_every_account(&self, _rule: &Rule) -> bool {
+        false
+    }
     /// The watch list a rule of this kind needs bound, if any.
     fn watch_list<'r>(&self, _rule: &'r Rule) -> Option<&'r str> {
         None

@@ -73,9 +73,115 @@ pub(crate) fn run_parallel<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sy
     })
 }
 
+/// As [`run_parallel`], but no two items `apart` says are apart run at the same time: a
+/// worker free while one runs takes the next item that is not apart, or waits for it to
+/// end. Items start in the order given otherwise.
+pub(crate) fn run_parallel_apart<T: Send>(
+    items: &[usize],
+    apart: impl Fn(usize) -> bool + Sync,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<(usize, T)> {
+    use std::sync::{Condvar, Mutex};
+    /// Which items are taken, and whether an item apart is running.
+    struct Queue {
+        taken: Vec<bool>,
+        apart_running: bool,
+    }
+    let queue = Mutex::new(Queue {
+        taken: vec![false; items.len()],
+        apart_running: false,
+    });
+    let ended = Condvar::new();
+    let lock = || queue.lock().unwrap_or_else(|p| p.into_inner());
+    // The next item this worker may start (and whether it is apart), waiting while only
+    // items apart are left and one of them runs; none when every item is taken.
+    let next = || -> Option<(usize, bool)> {
+        let mut q = lock();
+        loop {
+            let free = (0..items.len()).filter(|&k| !q.taken[k]);
+            let mut any = false;
+            let mut pick = None;
+            for k in free {
+                any = true;
+                let is_apart = apart(items[k]);
+                if !(is_apart && q.apart_running) {
+                    pick = Some((k, is_apart));
+                    break;
+                }
+            }
+            match pick {
+                Some((k, is_apart)) => {
+                    q.taken[k] = true;
+                    q.apart_running |= is_apart;
+                    return Some((items[k], is_apart));
+                }
+                None if !any => return None,
+                None => q = ended.wait(q).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
+    };
+    /// Ends the item apart that runs when dropped, even by a panic, so that no worker
+    /// waits for it forever.
+    struct Ending<'a>(&'a Mutex<Queue>, &'a Condvar);
+    impl Drop for Ending<'_> {
+        fn drop(&mut self) {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).apart_running = false;
+            self.1.notify_all();
+        }
+    }
+    let work = || {
+        let mut got = Vec::new();
+        while let Some((i, is_apart)) = next() {
+            let _ending = is_apart.then(|| Ending(&queue, &ended));
+            got.push((i, f(i)));
+        }
+        got
+    };
+    let workers = worker_threads().min(items.len()).max(1);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (1..workers).map(|_| sc.spawn(work)).collect();
+        let mut all = work();
+        for h in handles {
+            match h.join() {
+                Ok(v) => all.extend(v),
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
+        all
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Items apart never overlap, every item runs once, and the others run beside them.
+    #[test]
+    fn items_apart_run_one_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let items: Vec<usize> = (0..40).collect();
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let got = with_threads(Some(4), || {
+            run_parallel_apart(
+                &items,
+                |i| i % 3 == 0,
+                |i| {
+                    if i % 3 == 0 {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    i * 2
+                },
+            )
+        });
+        let mut got = got;
+        got.sort_unstable();
+        assert_eq!(got, items.iter().map(|&i| (i, i * 2)).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 1, "two items apart ran together");
+    }
 
     #[test]
     fn the_count_is_scoped_and_results_come_back_by_item() {
