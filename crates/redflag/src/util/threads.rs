@@ -60,8 +60,14 @@ pub(crate) fn run_parallel<T: Send>(items: &[usize], f: impl Fn(usize) -> T + Sy
         }
         got
     };
+    on_workers(workers, work)
+}
+
+/// Runs `work` on `workers` threads (this one among them) and joins what each returns; a
+/// panic on a worker is resumed here.
+fn on_workers<T: Send>(workers: usize, work: impl Fn() -> Vec<T> + Sync) -> Vec<T> {
     std::thread::scope(|sc| {
-        let handles: Vec<_> = (1..workers).map(|_| sc.spawn(work)).collect();
+        let handles: Vec<_> = (1..workers).map(|_| sc.spawn(&work)).collect();
         let mut all = work();
         for h in handles {
             match h.join() {
@@ -138,17 +144,7 @@ pub(crate) fn run_parallel_apart<T: Send>(
         got
     };
     let workers = worker_threads().min(items.len()).max(1);
-    std::thread::scope(|sc| {
-        let handles: Vec<_> = (1..workers).map(|_| sc.spawn(work)).collect();
-        let mut all = work();
-        for h in handles {
-            match h.join() {
-                Ok(v) => all.extend(v),
-                Err(p) => std::panic::resume_unwind(p),
-            }
-        }
-        all
-    })
+    on_workers(workers, work)
 }
 
 #[cfg(test)]
