@@ -81,6 +81,19 @@ fn texts(df: &DataFrame, name: &str) -> Vec<String> {
     c.str().unwrap().iter().flatten().map(String::from).collect()
 }
 
+/// The Parquet file `p` ingested: four rows read, each screened or quarantined.
+fn ingest_four_rows(p: std::path::PathBuf) -> redflag::Dataset {
+    let opts = IngestOptions {
+        base_currency: "USD".into(),
+        ..Default::default()
+    };
+    let ds = redflag::ingest(&[p], &opts).expect("the file ingests");
+    let s = &ds.inputs[0];
+    assert_eq!(s.rows_read, 4);
+    assert_eq!(s.rows_read, s.rows_screened + s.rows_quarantined);
+    ds
+}
+
 /// The `ingest_parquet` target's finding: a Parquet file whose `ts` (a timestamp in
 /// milliseconds) holds 34,058,880,757,634,160 in its third row, a time about a million
 /// years on, past any date chrono can hold: polars panicked on a worker thread when the
@@ -90,14 +103,7 @@ fn parquet_with_a_timestamp_past_any_date_is_quarantined_not_a_panic() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("far-time.parquet");
     std::fs::write(&p, input("parquet-timestamp-out-of-range.parquet")).unwrap();
-    let opts = IngestOptions {
-        base_currency: "USD".into(),
-        ..Default::default()
-    };
-    let ds = redflag::ingest(&[p], &opts).expect("the file ingests");
-    let s = &ds.inputs[0];
-    assert_eq!(s.rows_read, 4);
-    assert_eq!(s.rows_read, s.rows_screened + s.rows_quarantined);
+    let ds = ingest_four_rows(p);
     // The fuzzer's file lost its transaction ids too: the third row is the one whose
     // date is gone.
     assert_eq!(
@@ -146,14 +152,8 @@ fn parquet_time_values_past_any_date_are_read_as_no_value() {
     ParquetWriter::new(std::fs::File::create(&p).unwrap())
         .finish(&mut df)
         .unwrap();
-    let opts = IngestOptions {
-        base_currency: "USD".into(),
-        ..Default::default()
-    };
-    let ds = redflag::ingest(&[p], &opts).expect("the file ingests");
+    let ds = ingest_four_rows(p);
     let s = &ds.inputs[0];
-    assert_eq!(s.rows_read, 4);
-    assert_eq!(s.rows_read, s.rows_screened + s.rows_quarantined);
     // Rows 2 and 3: no date; row 4: no transaction id; row 1, whose date of opening and
     // time of day are past any, is screened without them.
     assert_eq!(

@@ -54,15 +54,7 @@ fn by_hand(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, work: 
     assert_eq!(info.shards, n);
     assert_eq!(info.inputs, data.inputs);
     drop(data);
-    let mut outs = Vec::new();
-    for i in (0..n).rev() {
-        let out = work.join(format!("out-{n}-{i}"));
-        shard::screen_shard(&parts, i, pack, Some(2), &Cancel::new())
-            .unwrap()
-            .write(&out)
-            .unwrap();
-        outs.push(out);
-    }
+    let outs = screen_each(&parts, (0..n).rev(), pack, &work.join(format!("out-{n}")));
     let (s, data, partition) = redflag::merge_shards(&outs, pack, Some(1)).unwrap();
     assert_eq!(partition.id, info.id);
     outputs(&s.cases, &data)
@@ -77,6 +69,21 @@ fn partition(inputs: &[PathBuf], opts: &IngestOptions, pack: &Pack, n: u32, dir:
     shard::partition_inputs(inputs, opts, pack, n, dir, GROUP, &|_| Ok(()))
         .unwrap()
         .0
+}
+
+/// Screens the shards `order` of the partition in `parts`, one after the other, each into
+/// `{out}-{i}`; their output folders, in that order.
+fn screen_each(parts: &Path, order: impl Iterator<Item = u32>, pack: &Pack, out: &Path) -> Vec<PathBuf> {
+    order
+        .map(|i| {
+            let dir = PathBuf::from(format!("{}-{i}", out.display()));
+            shard::screen_shard(parts, i, pack, Some(2), &Cancel::new())
+                .unwrap()
+                .write(&dir)
+                .unwrap();
+            dir
+        })
+        .collect()
 }
 
 fn generated(dir: &Path, seed: u64) -> PathBuf {
@@ -250,16 +257,7 @@ fn renaming_accounts_changes_nothing_but_the_names() {
     let after: Vec<Case> = {
         let parts = dir.path().join("renamed-part");
         partition(std::slice::from_ref(&renamed_file), &opts, &pack, 5, &parts);
-        let outs: Vec<PathBuf> = (0..5)
-            .map(|i| {
-                let out = dir.path().join(format!("renamed-out-{i}"));
-                shard::screen_shard(&parts, i, &pack, Some(2), &Cancel::new())
-                    .unwrap()
-                    .write(&out)
-                    .unwrap();
-                out
-            })
-            .collect();
+        let outs = screen_each(&parts, 0..5, &pack, &dir.path().join("renamed-out"));
         redflag::merge_shards(&outs, &pack, None).unwrap().0.cases
     };
     let back = |a: &str| -> String { a[1..].chars().rev().collect() };
@@ -294,16 +292,7 @@ fn merge_refuses_incomplete_or_mixed_shards() {
     let pack = pack();
     let parts = dir.path().join("p");
     partition(&input, &opts, &pack, 3, &parts);
-    let outs: Vec<PathBuf> = (0..3)
-        .map(|i| {
-            let out = dir.path().join(format!("o{i}"));
-            shard::screen_shard(&parts, i, &pack, Some(1), &Cancel::new())
-                .unwrap()
-                .write(&out)
-                .unwrap();
-            out
-        })
-        .collect();
+    let outs = screen_each(&parts, 0..3, &pack, &dir.path().join("o"));
     let err = |outs: &[PathBuf], pack: &Pack| redflag::merge_shards(outs, pack, None).unwrap_err().to_string();
     assert!(
         err(&outs[..2], &pack).contains("missing: shard 2"),

@@ -292,12 +292,7 @@ pub fn rows_in_order(frames: Vec<DataFrame>) -> Result<DataFrame> {
 
 /// Reads a Parquet file of a partition or shard output.
 fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        action: "reading a partition or shard file",
-        source,
-    })?;
-    ParquetReader::new(file).finish().map_err(|e| Error::Shard {
+    ParquetReader::new(open_part(path)?).finish().map_err(|e| Error::Shard {
         path: path.to_path_buf(),
         message: format!("not a readable shard file ({e})"),
     })
@@ -470,8 +465,14 @@ impl PartData {
         let mut found = Vec::new();
         match self {
             PartData::Frame(df) => found.push(pick(df.clone())?),
+            // With no row wanted, the columns only: the first cell, or no row of the file.
             PartData::Cells(cells) => {
-                for cell in cells {
+                let read = if wanted.is_empty() {
+                    &cells[..cells.len().min(1)]
+                } else {
+                    cells
+                };
+                for cell in read {
                     found.push(pick(from_parquet_bytes(cell, name)?)?);
                 }
             }
@@ -479,8 +480,9 @@ impl PartData {
                 const SLICE: usize = 1 << 19;
                 let (file_rows, names) = parquet_shape(path)?;
                 let read: Vec<String> = names.into_iter().filter(|n| n == ROW || cols.contains(n)).collect();
+                let (file_rows, slice) = if wanted.is_empty() { (0, 0) } else { (file_rows, SLICE) };
                 for off in (0..file_rows.max(1)).step_by(SLICE) {
-                    found.push(pick(read_parquet_slice(path, off, SLICE, &read)?)?);
+                    found.push(pick(read_parquet_slice(path, off, slice, &read)?)?);
                 }
             }
         }
