@@ -7,7 +7,9 @@ use std::process::Command;
 use redflag::Pack;
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 /// The red flags of the typology list the default pack implements: every id of

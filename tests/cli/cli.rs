@@ -20,7 +20,7 @@ fn stdout(o: &Output) -> String {
 }
 
 fn repo(p: &str) -> String {
-    format!("{}/../../{p}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../{p}", std::env::var("CARGO_MANIFEST_DIR").unwrap())
 }
 
 fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {

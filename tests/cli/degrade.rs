@@ -4,7 +4,7 @@
 use std::process::Command;
 
 fn repo(p: &str) -> String {
-    format!("{}/../../{p}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../{p}", std::env::var("CARGO_MANIFEST_DIR").unwrap())
 }
 
 /// FLW-03 on AMLworld-layout data, which has no countries: the terminal says what was

@@ -14,7 +14,7 @@ fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
 }
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(format!("{}/../../{p}", env!("CARGO_MANIFEST_DIR")))
+    PathBuf::from(format!("{}/../../{p}", std::env::var("CARGO_MANIFEST_DIR").unwrap()))
 }
 
 fn opts(mapping: Option<Mapping>) -> IngestOptions {

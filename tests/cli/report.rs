@@ -28,7 +28,9 @@ fn ok(o: &Output) {
 }
 
 fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 fn s(p: &Path) -> &str {

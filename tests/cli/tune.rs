@@ -14,7 +14,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
         .join("../..")
         .join(rel)
         .to_string_lossy()

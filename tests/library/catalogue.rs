@@ -7,7 +7,9 @@ use redflag::catalogue::FAMILIES;
 use redflag::Pack;
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 #[test]

@@ -92,7 +92,7 @@ struct ExpectedFile {
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../tests/cases")
 }
 
 fn case_dirs() -> Vec<PathBuf> {

@@ -9,7 +9,7 @@ use redflag::IngestOptions;
 
 /// Where the fuzzer's inputs are kept.
 fn input(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let p = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
         .join("../../tests/data/fuzz")
         .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use redflag::{columns_read, Dataset, IngestOptions, Mapping, Pack};
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 fn read(path: &Path, mapping: Mapping, columns: Option<Vec<String>>) -> Dataset {

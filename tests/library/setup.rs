@@ -7,7 +7,7 @@ use polars::prelude::*;
 use redflag::{Cancel, Dataset, Error, IngestOptions, ListSource, RunSpec, ScreenOptions};
 
 fn demo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/demo.csv")
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../samples/demo.csv")
 }
 
 #[test]

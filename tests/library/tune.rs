@@ -9,7 +9,7 @@ use redflag::tune::{split, tune, weights_yaml, Part, TuneOptions};
 use redflag::{Error, Pack, RunSpec};
 
 fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
         .join("../../samples")
         .join(name)
 }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use redflag::Pack;
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 #[test]
