@@ -10,7 +10,9 @@ use redflag::shard;
 use redflag::{Cancel, Case, Dataset, IngestOptions, Mapping, Pack, ScreenOptions};
 
 fn repo(p: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../..")
+        .join(p)
 }
 
 /// The built-in pack with the demo watch list bound, so that SAN-01 runs too.
@@ -179,6 +181,79 @@ fn screen_in_shards_on_one_machine_gives_the_single_run() {
     );
 }
 
+/// Baselines count their periods from the midnight before the data's first transaction:
+/// a shard whose accounts start three weeks later counts them from the same midnight as
+/// the single run, not from its own first transaction.
+#[test]
+fn a_shard_whose_accounts_start_late_counts_periods_as_the_single_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let df = read_parquet(&generated(dir.path(), 9));
+    let first = df
+        .column("ts")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .min()
+        .unwrap();
+    let late = first + 21 * 86_400_000;
+    let ts = df.column("ts").unwrap().cast(&DataType::Int64).unwrap();
+    let in_shard_1 = |c: &str| -> Vec<bool> {
+        let col = df.column(c).unwrap().str().unwrap().clone();
+        col.iter().map(|a| a.is_some_and(|a| fnv(a, 2) == 1)).collect()
+    };
+    let (orig, bene) = (in_shard_1("orig_account"), in_shard_1("bene_account"));
+    let keep: BooleanChunked = ts
+        .i64()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.unwrap_or(0) >= late || !(orig[i] || bene[i]))
+        .collect();
+    let kept = df.filter(&keep).unwrap();
+    assert!(kept.height() < df.height(), "rows of shard 1's accounts were taken out");
+    let input = write_split(&kept, dir.path(), "late", kept.height());
+    let opts = options("canonical", false);
+    let pack = pack();
+    let whole = single(&input, &opts, &pack);
+    assert!(whole.1.contains("\"BEH-01\""), "BEH-01 found something");
+    assert_same(&whole, &by_hand(&input, &opts, &pack, 2, dir.path()), "2 shards");
+}
+
+/// The statistics of peer groups a partition works out from its shards are the same
+/// whatever the shard count, and a shard given a partition without them refuses to run
+/// the rules that need them rather than compare with nothing.
+#[test]
+fn peer_groups_do_not_depend_on_the_shard_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![generated(dir.path(), 10)];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let groups = |n: u32| partition(&input, &opts, &pack, n, &dir.path().join(format!("p{n}"))).whole;
+    let one = groups(1);
+    assert_eq!(
+        one.peer_groups.keys().collect::<Vec<_>>(),
+        ["DRG-01P", "FLW-02B", "FLW-03B"]
+    );
+    assert!(
+        one.peer_groups.values().all(|g| !g.is_empty()),
+        "every peer rule has groups"
+    );
+    for n in [2, 7] {
+        assert_eq!(groups(n), one, "{n} shards");
+    }
+    // partition.json without the groups: the shard fails, naming the rule.
+    let p = dir.path().join("p2").join("partition.json");
+    let mut info: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    info["whole"]["peer_groups"] = serde_json::json!({});
+    std::fs::write(&p, serde_json::to_vec(&info).unwrap()).unwrap();
+    let err = shard::screen_shard(&dir.path().join("p2"), 1, &pack, Some(2), &Cancel::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("FLW-02B") && err.contains("peer groups"), "{err}");
+}
+
 /// Writes `df` as Parquet files of about `rows` rows each.
 fn write_split(df: &DataFrame, dir: &Path, name: &str, rows: usize) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -218,10 +293,6 @@ fn permuting_rows_and_splitting_the_input_change_nothing() {
     assert_eq!(files.len(), 11);
     let moved = by_hand(&files, &opts, &pack, 3, dir.path());
     let alone = single(&files, &opts, &pack);
-    if whole.1 != alone.1 {
-        std::fs::write("/tmp/perm-whole.json", &whole.1).unwrap();
-        std::fs::write("/tmp/perm-alone.json", &alone.1).unwrap();
-    }
     assert_same(&alone, &moved, "permuted and split, sharded and not");
     assert_same(&whole, &moved, "permuted and split");
 }
@@ -327,18 +398,20 @@ fn merge_refuses_incomplete_or_mixed_shards() {
     );
 }
 
-/// The plan: what compares accounts or follows payments goes to the cross-account stage;
-/// a rule that screens other rules' alerts and reads only their rows goes to the merge;
+/// The plan: what follows payments through accounts goes to the cross-account stage; a
+/// rule that screens other rules' alerts and reads only their rows goes to the merge;
 /// the rest runs on the shards.
 #[test]
 fn the_plan_sends_rules_across_accounts_to_the_cross_account_stage() {
     let plan = shard::plan(&pack());
-    for id in ["FLW-04", "FLW-06", "STR-05", "STR-05H", "FLW-02B", "FLW-03B", "DRG-01P"] {
-        assert!(plan.cross.iter().any(|x| x == id), "{id} is not cross-account");
-    }
+    assert_eq!(plan.cross, ["FLW-04", "FLW-06", "STR-05", "STR-05H"]);
     for id in ["STR-01", "FLW-02", "BEH-01", "SAN-01", "TF-01", "GEO-01", "TBML-01"] {
         assert!(plan.local.iter().any(|x| x == id), "{id} is not per account");
     }
+    // Baselines against peers run on the shards, with peer groups the partition works out
+    // over every shard.
+    assert_eq!(plan.peers, ["FLW-02B", "FLW-03B", "DRG-01P"]);
+    assert!(plan.peers.iter().all(|id| plan.local.contains(id)));
     // DRG-02 screens the alerts of STR-* and FLW-* rules (network and peer ones among
     // them) and reads only the rows they hold: the merge runs it, and the cross-account
     // stage runs its own rules only.

@@ -519,6 +519,8 @@ fn _redflag(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::shard_batch, m)?)?;
     m.add_function(wrap_pyfunction!(spark::shard_partition, m)?)?;
     m.add_function(wrap_pyfunction!(spark::shard_run, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_peer_tally, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::shard_peer_groups, m)?)?;
     m.add_function(wrap_pyfunction!(spark::shard_merge, m)?)?;
     m.add_class::<Screen>()?;
     m.add_class::<PyPack>()?;

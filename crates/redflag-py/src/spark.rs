@@ -64,6 +64,7 @@ type BatchOut<'py> = (
     Vec<String>,
     u64,
     u64,
+    Option<i64>,
 );
 
 /// Reads a batch (an Arrow table with a `_row` column numbering its rows in the whole
@@ -101,6 +102,7 @@ pub(crate) fn shard_batch<'py>(
         batch.present,
         batch.rows_read,
         rows_quarantined,
+        batch.first_time,
     ))
 }
 
@@ -114,6 +116,7 @@ pub(crate) fn shard_partition(
     name: &str,
     rows_read: u64,
     rows_quarantined: u64,
+    first_time: Option<i64>,
     id: String,
 ) -> PyResult<String> {
     let (pack, opts) = assembled(spec)?;
@@ -124,11 +127,61 @@ pub(crate) fn shard_partition(
         name,
         rows_read,
         rows_quarantined,
+        first_time,
         shard::ReadWith::of(&opts),
         id,
     )
     .map_err(to_py)?;
     serde_json::to_string(&info).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A shard's rows as a part: its cells, or no row.
+fn part_data(raw: Vec<Vec<u8>>, pack: &Pack, shards: u32, cross: bool) -> redflag::Result<PartData> {
+    if raw.is_empty() {
+        Ok(PartData::Frame(shard::empty_part(pack, shards, cross)?))
+    } else {
+        Ok(PartData::Cells(raw))
+    }
+}
+
+/// What shard `unit`'s accounts give to the statistics of the partition's peer groups,
+/// as JSON; `parts` are the Parquet bytes of its rows from every batch.
+#[pyfunction]
+pub(crate) fn shard_peer_tally(
+    py: Python<'_>,
+    parts: Vec<Bound<'_, PyBytes>>,
+    spec: &str,
+    partition: &str,
+    unit: u32,
+) -> PyResult<String> {
+    let info = partition_info(partition)?;
+    let (pack, opts) = assembled(spec)?;
+    let raw: Vec<Vec<u8>> = parts.iter().map(|b| b.as_bytes().to_vec()).collect();
+    let tally = py
+        .detach(|| -> redflag::Result<_> {
+            let rows = part_data(raw, &pack, info.shards, false)?;
+            shard::peer_tally(&info, unit, &rows, &pack, opts.threads)
+        })
+        .map_err(to_py)?;
+    serde_json::to_string(&tally).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The partition's description with the statistics of its peer groups, from every
+/// shard's tally (as `shard_peer_tally` returns them).
+#[pyfunction]
+pub(crate) fn shard_peer_groups(partition: &str, tallies: Vec<String>) -> PyResult<String> {
+    let mut info = partition_info(partition)?;
+    let mut tally = redflag::PeerTally::default();
+    for t in &tallies {
+        tally.join(serde_json::from_str(t).map_err(|e| PyValueError::new_err(format!("peer tally: {e}")))?);
+    }
+    shard::set_peer_groups(&mut info, &tally);
+    serde_json::to_string(&info).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// A partition's description from its JSON.
+fn partition_info(partition: &str) -> PyResult<PartitionInfo> {
+    serde_json::from_str(partition).map_err(|e| PyValueError::new_err(format!("partition: {e}")))
 }
 
 /// Screens one unit of the partition: shard `unit`'s accounts, or, when `unit` is the
@@ -142,18 +195,13 @@ pub(crate) fn shard_run<'py>(
     partition: &str,
     unit: u32,
 ) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
-    let info: PartitionInfo =
-        serde_json::from_str(partition).map_err(|e| PyValueError::new_err(format!("partition: {e}")))?;
+    let info = partition_info(partition)?;
     let (pack, opts) = assembled(spec)?;
     let raw: Vec<Vec<u8>> = parts.iter().map(|b| b.as_bytes().to_vec()).collect();
     let files = py
         .detach(|| -> redflag::Result<_> {
             let cross = unit == info.shards;
-            let rows = if raw.is_empty() {
-                PartData::Frame(shard::empty_part(&pack, info.shards, cross)?)
-            } else {
-                PartData::Cells(raw)
-            };
+            let rows = part_data(raw, &pack, info.shards, cross)?;
             let work = if cross {
                 Work {
                     cross: Some(rows),

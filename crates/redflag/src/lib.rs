@@ -68,10 +68,11 @@ pub use ingest::{
     ingest, ingest_streamed, ColumnSource, ColumnSpec, Dataset, Direction, Encoding, EpochUnit, Format, FxTable,
     IngestOptions, InputSummary, Mapping, PRESETS,
 };
+pub use kinds::PeerTally;
 pub use model::{
     alert_id, placeholders, Alert, Condition, Degraded, Dropped, LimitNote, NotApplicable, NumField, ParamOverride,
-    ParamValue, RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity, Side,
-    SideSel, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
+    ParamValue, PeerGroup, RefList, Rule, RuleDef, RuleKind, RuleRun, ScorePart, ScoreWeights, SearchLimit, Severity,
+    Side, SideSel, Whole, Window, WindowError, BUILTIN_MEASURES, TYPOLOGIES,
 };
 pub use output::{
     alerts_csv, alerts_frame, csv_field, is_case_id, neutralise_cell, now_utc, quarantine_csv, write_alerts_csv,

@@ -158,31 +158,57 @@ fn allowed_rows<'a>(
     set
 }
 
-fn run_in(
-    pack: &Pack,
-    prep: &Prepared<'_>,
-    progress: &(dyn Fn(&str, usize, usize) + Sync),
-    cancel: &Cancel,
-    sources: Option<&[Alert]>,
-) -> Result<RuleRun> {
-    let mut out = RuleRun::default();
+/// What the rules of `pack` that compare accounts with their peers take from the
+/// accounts `prep` screens for the statistics of their peer groups
+/// ([`crate::kinds::Kind::peer_values`]); a partition adds up every shard's.
+pub(crate) fn peer_tally(pack: &Pack, prep: &Prepared<'_>) -> Result<crate::kinds::PeerTally> {
+    let mut tally = crate::kinds::PeerTally::default();
+    let plans = applicabilities(pack, prep, &mut RuleRun::default());
+    let runnable = runnable_rules(pack, &plans, prep)?;
+    let peers: Vec<usize> = (0..runnable.len())
+        .filter(|&i| crate::kinds::of(runnable[i]).compares_with_peers(runnable[i]))
+        .collect();
+    if peers.is_empty() {
+        return Ok(tally);
+    }
+    let masks = condition_masks(prep, &runnable)?;
+    for i in peers {
+        let scope = Scope::new(prep, &masks, i, None, &pack.watch_lists);
+        crate::kinds::of(runnable[i]).peer_values(runnable[i], &scope, &mut tally)?;
+    }
+    Ok(tally)
+}
+
+/// What each rule of `pack` can do on the columns `prep` has; those run in part and
+/// those that cannot run are recorded in `out`.
+fn applicabilities(pack: &Pack, prep: &Prepared<'_>, out: &mut RuleRun) -> Vec<Applicability> {
     let plans: Vec<Applicability> = pack
         .rules
         .iter()
         .map(|r| applicability(pack, r, prep.present_columns()))
         .collect();
-    let mut runnable: Vec<&Rule> = Vec::new();
     for (r, plan) in pack.rules.iter().zip(&plans) {
         match plan {
-            Applicability::Full => runnable.push(r),
-            Applicability::Partial(degraded, dropped) => {
-                runnable.push(degraded);
-                out.degraded.push(Degraded {
-                    rule_id: r.id().to_string(),
-                    dropped: dropped.clone(),
-                });
-            }
+            Applicability::Full => {}
+            Applicability::Partial(_, dropped) => out.degraded.push(Degraded {
+                rule_id: r.id().to_string(),
+                dropped: dropped.clone(),
+            }),
             Applicability::NotApplicable(na) => out.not_applicable.push(na.clone()),
+        }
+    }
+    plans
+}
+
+/// The rules of `pack` that run, as they run (`plans`: [`applicabilities`]); fails when
+/// one reads a column the data was read without.
+fn runnable_rules<'p>(pack: &'p Pack, plans: &'p [Applicability], prep: &Prepared<'_>) -> Result<Vec<&'p Rule>> {
+    let mut runnable: Vec<&Rule> = Vec::new();
+    for (r, plan) in pack.rules.iter().zip(plans) {
+        match plan {
+            Applicability::Full => runnable.push(r),
+            Applicability::Partial(degraded, _) => runnable.push(degraded),
+            Applicability::NotApplicable(_) => {}
         }
     }
     if let Some((rule, column)) = unread_column(&runnable, prep) {
@@ -194,6 +220,19 @@ fn run_in(
             ),
         });
     }
+    Ok(runnable)
+}
+
+fn run_in(
+    pack: &Pack,
+    prep: &Prepared<'_>,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+    cancel: &Cancel,
+    sources: Option<&[Alert]>,
+) -> Result<RuleRun> {
+    let mut out = RuleRun::default();
+    let plans = applicabilities(pack, prep, &mut out);
+    let runnable = runnable_rules(pack, &plans, prep)?;
     let t_conditions = std::time::Instant::now();
     let masks = condition_masks(prep, &runnable)?;
     if cancel.is_cancelled() {

@@ -521,6 +521,17 @@ pub fn as_text(df: DataFrame) -> PolarsResult<DataFrame> {
     df.lazy().with_columns(exprs).collect()
 }
 
+/// The earliest transaction time (`ts`, ms since the epoch) of screened rows; `None`
+/// without a row.
+pub fn first_time(df: &DataFrame) -> crate::error::Result<Option<i64>> {
+    use crate::error::PolarsContext;
+    let ts = df
+        .column("ts")
+        .and_then(|c| c.cast(&DataType::Int64))
+        .ctx(|| "reading column `ts`".into())?;
+    Ok(ts.i64().ctx(|| "reading column `ts`".into())?.min())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

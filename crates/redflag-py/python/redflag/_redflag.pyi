@@ -142,15 +142,32 @@ def generate(
 
 def shard_batch(
     frame: Any, spec: str, shards: int, name: str
-) -> Tuple[List[Tuple[int, bytes]], bytes, List[str], List[str], int, int]:
+) -> Tuple[List[Tuple[int, bytes]], bytes, List[str], List[str], int, int, Optional[int]]:
     """A batch (with ``_row``) read, checked and split by shard: (parts by shard, the
     cross-account stage's as shard ``shards``; quarantine as Parquet; ids of the screened
-    rows; columns present; rows read; rows quarantined)."""
+    rows; columns present; rows read; rows quarantined; the earliest time of its screened
+    rows in ms, or None)."""
 
 def shard_partition(
-    spec: str, shards: int, present: List[str], name: str, rows_read: int, rows_quarantined: int, id: str
+    spec: str,
+    shards: int,
+    present: List[str],
+    name: str,
+    rows_read: int,
+    rows_quarantined: int,
+    first_time: Optional[int],
+    id: str,
 ) -> str:
-    """The description of a partition made batch by batch, as JSON."""
+    """The description of a partition made batch by batch, as JSON; ``first_time``: the
+    earliest of the batches' first times."""
+
+def shard_peer_tally(parts: List[bytes], spec: str, partition: str, unit: int) -> str:
+    """What shard ``unit``'s accounts (its rows: Parquet bytes from each batch) give to the
+    statistics of the partition's peer groups, as JSON."""
+
+def shard_peer_groups(partition: str, tallies: List[str]) -> str:
+    """The partition's description (JSON) with the statistics of its peer groups, from
+    every shard's tally."""
 
 def shard_run(parts: List[bytes], spec: str, partition: str, unit: int) -> List[Tuple[str, bytes]]:
     """Shard ``unit`` (or the cross-account stage, ``unit`` = the shard count) screened

@@ -99,6 +99,7 @@ def screen(
     mapped = base.mapInArrow(_map_batches(spec, n, names, offsets), _MAPPED_DDL).persist()
     try:
         partition, quarantines = _partition(df, mapped, spec, n)
+        partition = _peer_groups(mapped, spec, partition)
         runs = _run_units(mapped, spec, partition, n)
     finally:
         mapped.unpersist()
@@ -174,11 +175,13 @@ def _map_batches(spec: str, n: int, names: List[str], offsets: Dict[int, Tuple[i
                 "counted: the DataFrame is not deterministic; persist or checkpoint it first"
             )
         table = table.append_column("_row", pa.array(range(first, first + count), type=pa.int64()))
-        parts, quarantine, ids, present, rows_read, rows_q = _redflag.shard_batch(table, spec, n, _NAME)
+        parts, quarantine, ids, present, rows_read, rows_q, earliest = _redflag.shard_batch(table, spec, n, _NAME)
         for unit, body in parts:
             yield _mapped_batch(["part"], [unit], [body], [None])
         yield _mapped_batch(["quarantine"], [None], [quarantine], [None])
-        meta = _json.dumps({"present": present, "rows_read": rows_read, "rows_quarantined": rows_q})
+        meta = _json.dumps(
+            {"present": present, "rows_read": rows_read, "rows_quarantined": rows_q, "first_time": earliest}
+        )
         yield _mapped_batch(["meta"], [None], [meta.encode()], [None])
         for i in range(0, len(ids), _IDS_PER_BATCH):
             chunk = ids[i : i + _IDS_PER_BATCH]
@@ -213,7 +216,9 @@ def _partition(df: Any, mapped: Any, spec: str, n: int) -> Tuple[str, List[bytes
         present = _present_of_empty(df, spec, n)
     rows_read = sum(int(m["rows_read"]) for m in metas)
     rows_q = sum(int(m["rows_quarantined"]) for m in metas)
-    partition = _redflag.shard_partition(spec, n, present, _NAME, rows_read, rows_q, _uuid.uuid4().hex)
+    firsts = [int(m["first_time"]) for m in metas if m["first_time"] is not None]
+    first = min(firsts) if firsts else None
+    partition = _redflag.shard_partition(spec, n, present, _NAME, rows_read, rows_q, first, _uuid.uuid4().hex)
     quarantines = [bytes(r["body"]) for r in mapped.filter("kind = 'quarantine'").select("body").collect()]
     return partition, quarantines
 
@@ -223,6 +228,25 @@ def _present_of_empty(df: Any, spec: str, n: int) -> List[str]:
     empty = df.limit(0).toArrow()
     table = empty.append_column("_row", pa.array([], type=pa.int64()))
     return list(_redflag.shard_batch(table, spec, n, _NAME)[3])
+
+
+def _peer_groups(mapped: Any, spec: str, partition: str) -> str:
+    """The partition with the statistics of its peer groups (baselines against peers),
+    from what each shard's accounts give, worked out on the executors before any shard
+    screens."""
+    if not _json.loads(partition)["peer_rules"]:
+        return partition
+
+    def tally(table: pa.Table) -> pa.Table:
+        unit = int(table.column("unit")[0].as_py())
+        bodies = [b for b in table.column("body").to_pylist()]
+        body = _redflag.shard_peer_tally(bodies, spec, partition, unit).encode()
+        return pa.Table.from_pydict({"unit": [unit], "name": ["tally"], "body": [body]}, schema=_RUN)
+
+    n = int(_json.loads(partition)["shards"])
+    parts = mapped.filter(f"kind = 'part' AND unit < {n}").select("unit", "body")
+    rows = parts.groupBy("unit").applyInArrow(tally, _RUN_DDL).collect()
+    return _redflag.shard_peer_groups(partition, [bytes(r["body"]).decode() for r in rows])
 
 
 def _run_units(mapped: Any, spec: str, partition: str, n: int) -> List[List[Tuple[str, bytes]]]:

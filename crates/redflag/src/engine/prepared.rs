@@ -39,6 +39,8 @@ pub struct Prepared<'a> {
     views: [SideView; 2],
     /// Rows a slice of accounts holds (see [`crate::engine::Scope::side_rows_sliced`]).
     pub(super) slice_rows: usize,
+    /// The earliest transaction time of the screened data (see [`Prepared::first_time`]).
+    first_time: i64,
 }
 
 impl<'a> Prepared<'a> {
@@ -140,7 +142,14 @@ impl<'a> Prepared<'a> {
             [out.join().unwrap_or_else(|_| mk(&orig_key)), inn]
         });
         let screened_accounts = owned.map_or(accounts.len(), |o| o.iter().filter(|&&b| b).count());
+        let first_time = ds
+            .whole
+            .as_ref()
+            .and_then(|w| w.first_time)
+            .or_else(|| ts.iter().copied().filter(|t| *t != i64::MIN).min())
+            .unwrap_or(0);
         Ok(Prepared {
+            first_time,
             ds,
             screened_accounts,
             accounts,
@@ -188,6 +197,18 @@ impl<'a> Prepared<'a> {
     /// Every row's time (ms since the epoch; `i64::MIN` when it has none), by row.
     pub(crate) fn times(&self) -> &[i64] {
         &self.ts
+    }
+
+    /// The earliest transaction time (ms since the epoch) of the screened data, whose
+    /// part this may be ([`crate::model::Whole::first_time`]); 0 without a row.
+    pub(crate) fn first_time(&self) -> i64 {
+        self.first_time
+    }
+
+    /// What the data needs of the whole when it is a part of the screened data (a
+    /// shard's); `None` when it is the whole.
+    pub(crate) fn whole(&self) -> Option<&crate::model::Whole> {
+        self.ds.whole.as_ref()
     }
 
     /// A transaction row's amount in the base currency.

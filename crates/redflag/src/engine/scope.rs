@@ -166,7 +166,7 @@ impl<'p, 'a> Scope<'p, 'a> {
     /// whole accounts, about `size` of them (all the rows an account has on the sides
     /// selected, whatever the condition keeps), in account order. Kinds that screen each
     /// account on its own use it to bound what they hold at once.
-    fn side_rows_sliced(
+    pub(crate) fn side_rows_sliced(
         &self,
         slot: usize,
         sel: SideSel,

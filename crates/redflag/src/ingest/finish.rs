@@ -637,6 +637,7 @@ fn finish_inputs_in(
         quarantine,
         inputs,
         columns_read: wanted.chosen(),
+        whole: None,
     })
 }
 
@@ -717,6 +718,7 @@ pub(super) fn finish_inputs_streamed(
         quarantine,
         inputs,
         columns_read: wanted.chosen(),
+        whole: None,
     })
 }
 

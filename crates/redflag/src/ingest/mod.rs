@@ -112,6 +112,10 @@ pub struct Dataset {
     /// ([`IngestOptions::columns`]); the others are nulls. `None`: all of them. Screening
     /// with a rule that reads a column left unread is an error.
     pub columns_read: Option<Vec<String>>,
+    /// When this dataset is a part of the screened data (a shard's), what it needs of
+    /// the whole to be screened as a run over the whole screens it; `None`: it is the
+    /// whole.
+    pub whole: Option<crate::model::Whole>,
 }
 
 impl Dataset {

@@ -11,7 +11,7 @@ use crate::engine::{
 };
 use crate::error::{suggestion, Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
-use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
+use crate::model::{Alert, PeerGroup, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::schema;
 use crate::util::format;
 
@@ -147,9 +147,13 @@ impl Kind for Baseline {
     fn holds_every_account(&self, rule: &Rule) -> bool {
         rule.kind.spec::<BaselineSpec>().is_some_and(|s| s.peer_by.is_some())
     }
-    /// Compared with its peers, an account's alerts depend on theirs.
-    fn per_account(&self, rule: &Rule) -> bool {
-        rule.kind.spec::<BaselineSpec>().is_some_and(|s| s.peer_by.is_none())
+    /// Compared with its peers, an account's alerts depend on theirs through the
+    /// statistics of its peer group only.
+    fn compares_with_peers(&self, rule: &Rule) -> bool {
+        rule.kind.spec::<BaselineSpec>().is_some_and(|s| s.peer_by.is_some())
+    }
+    fn peer_values(&self, rule: &Rule, scope: &Scope<'_, '_>, tally: &mut PeerTally) -> Result<()> {
+        peer_values(rule, super::spec_of::<BaselineSpec>(rule)?, scope, tally)
     }
     fn first_condition_is_where(&self) -> bool {
         true
@@ -404,17 +408,8 @@ fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
         return Ok(Vec::new());
     }
     // What every slice reads of all the accounts, worked out once.
-    let day = 86_400_000i64;
     let shared = Shared {
-        origin: prep
-            .times()
-            .iter()
-            .copied()
-            .filter(|t| *t != i64::MIN)
-            .min()
-            .unwrap_or(0)
-            .div_euclid(day)
-            * day,
+        origin: origin(prep),
         first_seen: match spec.mode {
             Mode::History { .. } => first_seen(prep),
             _ => Vec::new(),
@@ -424,12 +419,124 @@ fn run(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
             _ => (Vec::new(), Vec::new()),
         },
     };
-    if spec.peer_by.is_some() {
-        // Peers are compared across accounts: all of them at once.
-        return run_rows(rule, spec, scope, &shared, scope.side_rows(0, rule.side));
+    match (&spec.peer_by, prep.whole()) {
+        // Peers over the data's accounts: all of them at once.
+        (Some(_), None) => run_rows(rule, spec, scope, (&shared, None), scope.side_rows(0, rule.side)),
+        // A part of the data, with its peer groups worked out over every account: a slice
+        // of accounts at a time, as with an account's own past only.
+        (Some(_), Some(whole)) => {
+            let groups = whole.peer_groups.get(rule.id()).ok_or_else(|| Error::Rule {
+                rule_id: rule.id().to_string(),
+                message: "a part of the data was given without the statistics of this rule's peer groups: \
+                          partition the inputs again with this pack"
+                    .into(),
+            })?;
+            let given = Some(groups.as_slice());
+            scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, (&shared, given), rows))
+        }
+        (None, _) => scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, (&shared, None), rows)),
     }
-    // An account is compared with its own past only: a slice of accounts at a time.
-    scope.per_account_slice(0, rule.side, |rows| run_rows(rule, spec, scope, &shared, rows))
+}
+
+/// Midnight before the screened data's first transaction: periods are counted from it.
+fn origin(prep: &Prepared<'_>) -> i64 {
+    let day = 86_400_000i64;
+    prep.first_time().div_euclid(day) * day
+}
+
+/// What the statistics of a baseline's peer groups are worked out from: by rule, by
+/// (period start, peer value), the measures of the accounts' units. Parts of the data
+/// (shards) each add their own accounts'; the groups' statistics are the same as over
+/// all the accounts at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeerTally {
+    /// Rule → period start → peer value → the units' measures, as bits.
+    rules: BTreeMap<String, BTreeMap<i64, BTreeMap<String, Vec<u64>>>>,
+}
+
+impl PeerTally {
+    /// Adds `rule`'s measure `value` of a unit in the period from `start`, whose peer
+    /// value is `peer`. The rule is recorded even with no unit.
+    fn add(&mut self, rule: &str, unit: Option<(i64, &str, f64)>) {
+        let groups = self.rules.entry(rule.to_string()).or_default();
+        if let Some((start, peer, value)) = unit {
+            // Bits: a tally goes through JSON between a cluster's tasks unchanged.
+            let period = groups.entry(start).or_default();
+            match period.get_mut(peer) {
+                Some(v) => v.push(value.to_bits()),
+                None => {
+                    period.insert(peer.to_string(), vec![value.to_bits()]);
+                }
+            }
+        }
+    }
+
+    /// Joins another part's tally to this one.
+    pub fn join(&mut self, other: PeerTally) {
+        for (rule, periods) in other.rules {
+            let mine = self.rules.entry(rule).or_default();
+            for (start, groups) in periods {
+                let period = mine.entry(start).or_default();
+                for (peer, v) in groups {
+                    period.entry(peer).or_default().extend(v);
+                }
+            }
+        }
+    }
+
+    /// The statistics of every rule's peer groups.
+    pub fn groups(&self) -> BTreeMap<String, Vec<PeerGroup>> {
+        self.rules
+            .iter()
+            .map(|(rule, periods)| {
+                let stats = periods
+                    .iter()
+                    .flat_map(|(start, groups)| groups.iter().map(move |g| (start, g)))
+                    .map(|(start, (value, bits))| {
+                        let v: Vec<f64> = bits.iter().map(|b| f64::from_bits(*b)).collect();
+                        let (median, mad) = median_mad(&v);
+                        PeerGroup {
+                            start: *start,
+                            value: value.clone(),
+                            median,
+                            mad,
+                            peers: v.len() as u64,
+                        }
+                    })
+                    .collect();
+                (rule.clone(), stats)
+            })
+            .collect()
+    }
+}
+
+/// Adds to `tally` the units of the accounts the scope screens, with their peer values
+/// and measures, a slice of accounts at a time.
+fn peer_values(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>, tally: &mut PeerTally) -> Result<()> {
+    tally.add(rule.id(), None);
+    let prep = scope.data();
+    if spec.peer_by.is_none() || prep.times().is_empty() {
+        return Ok(());
+    }
+    // Units need the origin only: no account's history or silence is compared here.
+    let shared = Shared {
+        origin: origin(prep),
+        first_seen: Vec::new(),
+        reactivations: (Vec::new(), Vec::new()),
+    };
+    for rows in scope.side_rows_sliced(0, rule.side, prep.slice_rows()) {
+        let (unit_of_row, units, _) = units_of_rows(spec, &shared, &rows);
+        if units.is_empty() {
+            continue;
+        }
+        let (current, peer_value, peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+        for (u, unit) in units.iter().enumerate() {
+            if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
+                tally.add(rule.id(), Some((unit.start, &peers.names[v as usize], c)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What [`run_rows`] reads of all the accounts, whatever slice it screens.
@@ -442,11 +549,13 @@ struct Shared {
     reactivations: (Vec<usize>, Vec<(i64, i64)>),
 }
 
+/// The alerts of the units of `rows`; with `peer_by`, their peers' statistics are
+/// `given` (a part of the data's: over every account), or else worked out from `rows`.
 fn run_rows(
     rule: &Rule,
     spec: &BaselineSpec,
     scope: &Scope<'_, '_>,
-    shared: &Shared,
+    (shared, given): (&Shared, Option<&[PeerGroup]>),
     rows: Vec<(u32, i64, u32, Side)>,
 ) -> Result<Vec<Alert>> {
     let prep = scope.data();
@@ -457,9 +566,12 @@ fn run_rows(
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let (current, peer_value, _peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+    let (current, peer_value, peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
     drop(unit_of_row);
-    let peer_stats = peer_stats(spec, &units, &current, &peer_value);
+    let peer_stats = match given {
+        Some(groups) => given_stats(groups, &peers),
+        None => peer_stats(spec, &units, &current, &peer_value),
+    };
     // Units compared and tested a slice at a time; only those that fire are kept.
     let mut firing = Compared {
         units: Vec::new(),
@@ -691,6 +803,18 @@ fn peer_stats(
         }
     }
     peer_stats
+}
+
+/// The statistics of the peer groups `groups` whose values the units hold, keyed as
+/// [`peer_stats`] keys them.
+fn given_stats(groups: &[PeerGroup], peers: &PeerValues) -> BTreeMap<(i64, u32), Stats> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let v = peers.index.get(&g.value)?;
+            Some(((g.start, *v), (g.median, g.mad, g.peers as usize)))
+        })
+        .collect()
 }
 
 /// Compares the units of `range` with their history, their gap or their peers: the

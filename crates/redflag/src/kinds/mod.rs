@@ -25,6 +25,7 @@ mod network;
 mod sequence;
 mod watchlist;
 
+pub use baseline::PeerTally;
 pub use checker::Checker;
 pub use network::{Pattern, PATTERNS};
 
@@ -123,11 +124,23 @@ pub trait Kind: Sync {
         None
     }
     /// Whether the rule's alerts on an account depend on that account's own transactions
-    /// only, so that a shard holding every transaction of its accounts finds them
-    /// (docs/sharding.md); rules that compare accounts or follow payments through them
-    /// run on the cross-account stage.
+    /// only (and, for a rule that compares accounts with their peers, on statistics of
+    /// peer groups a partition works out beforehand: [`Kind::peer_values`]), so that a
+    /// shard holding every transaction of its accounts finds them (docs/sharding.md);
+    /// rules that follow payments through accounts run on the cross-account stage.
     fn per_account(&self, _rule: &Rule) -> bool {
         true
+    }
+    /// Whether the rule compares each account with statistics of groups of accounts
+    /// (peers): a shard screens it with the statistics its partition worked out from
+    /// every shard's [`Kind::peer_values`].
+    fn compares_with_peers(&self, _rule: &Rule) -> bool {
+        false
+    }
+    /// What the accounts the scope screens give to the statistics of the rule's peer
+    /// groups, added to `tally`.
+    fn peer_values(&self, _rule: &Rule, _scope: &Scope<'_, '_>, _tally: &mut PeerTally) -> Result<()> {
+        Ok(())
     }
     /// Whether a rule of this kind reads nothing of the data but the rows its conditions
     /// keep: narrowed by `on_alerts_of` to other rules' alerts, it then runs the same on

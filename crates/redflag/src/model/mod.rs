@@ -11,6 +11,7 @@ mod rule;
 mod severity;
 mod side;
 mod weights;
+mod whole;
 pub(crate) mod window;
 
 pub use alert::{alert_id, Alert, Degraded, Dropped, LimitNote, NotApplicable, RuleRun, SearchLimit, BUILTIN_MEASURES};
@@ -22,4 +23,5 @@ pub(crate) use rule::{is_identifier, matches_any};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
 pub use weights::{ScorePart, ScoreWeights};
+pub use whole::{PeerGroup, Whole};
 pub use window::{Window, WindowError};

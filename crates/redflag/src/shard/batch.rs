@@ -24,6 +24,8 @@ pub struct Batch {
     pub rows_read: u64,
     /// The transaction ids of the screened rows (to find an id repeated across batches).
     pub txn_ids: Vec<String>,
+    /// The earliest time of its screened rows (ms since the epoch); `None` without one.
+    pub first_time: Option<i64>,
 }
 
 /// Reads a batch of the input, in its own layout (`opts.mapping`), whose `_row` column
@@ -94,6 +96,7 @@ pub fn read_batch(frame: DataFrame, name: &str, opts: &IngestOptions, pack: &Pac
         .and_then(|c| c.str().map(|s| s.iter().map(|v| v.unwrap_or("").to_string()).collect()))
         .ctx(|| format!("{name}: reading the transaction ids"))?;
     Ok(Batch {
+        first_time: crate::schema::first_time(&data.transactions)?,
         parts: split(&data, &clean, pack, shards)?,
         quarantine,
         present: data.present.clone(),
@@ -114,7 +117,8 @@ pub fn joined_quarantine(frames: Vec<DataFrame>) -> Result<DataFrame> {
 }
 
 /// The description of a partition made batch by batch: the input named `name`, with
-/// `rows_read` and `rows_quarantined` over every batch, read as `read`; `id` names it.
+/// `rows_read` and `rows_quarantined` over every batch, `first_time` the earliest of
+/// theirs ([`Batch::first_time`]), read as `read`; `id` names it.
 #[allow(clippy::too_many_arguments)]
 pub fn batches_partition(
     pack: &Pack,
@@ -123,6 +127,7 @@ pub fn batches_partition(
     name: &str,
     rows_read: u64,
     rows_quarantined: u64,
+    first_time: Option<i64>,
     read: ReadWith,
     id: String,
 ) -> Result<PartitionInfo> {
@@ -145,7 +150,12 @@ pub fn batches_partition(
         }],
         read,
         shard_rows: Vec::new(),
+        whole: crate::model::Whole {
+            first_time,
+            ..Default::default()
+        },
         cross_rules: plan.cross,
+        peer_rules: plan.peers,
         cross_columns,
         id,
     })

@@ -16,6 +16,7 @@
 mod batch;
 mod merge;
 mod partition;
+mod peers;
 mod stream;
 mod unit;
 
@@ -27,12 +28,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ingest::{Dataset, IngestOptions, InputSummary};
+use crate::kinds::PeerTally;
 use crate::model::matches_any;
 use crate::pack::Pack;
 
 pub use batch::{batches_partition, empty_part, joined_quarantine, read_batch, Batch};
 pub use merge::{merge, merge_runs, Merged};
 pub use partition::{split, Parts, MAX_SHARDS};
+pub use peers::{peer_tally, set_peer_groups};
 pub use stream::{partition_inputs, GROUP_ROWS};
 pub use unit::{screen_shard, screen_unit, screen_work, ShardAlert, ShardInfo, ShardRun, Unit, Work};
 
@@ -59,6 +62,10 @@ pub fn shard_of(account: &str, shards: u32) -> u32 {
 pub struct Plan {
     /// Rules each shard runs on its own accounts, in pack order.
     pub local: Vec<String>,
+    /// Those of them that compare accounts with their peers: the partition works out the
+    /// statistics of their peer groups over every shard first
+    /// ([`crate::kinds::Kind::compares_with_peers`]).
+    pub peers: Vec<String>,
     /// Rules the cross-account stage reports, in pack order.
     pub cross: Vec<String>,
     /// What the cross-account stage runs: its rules and the rules whose alerts they
@@ -118,8 +125,10 @@ pub fn plan(pack: &Pack) -> Plan {
             .map(|i| pack.rules[i].id().to_string())
             .collect()
     };
+    let local = |i: usize| !cross.contains(&i) && !late.contains(&i);
     Plan {
-        local: ids(&|i| !cross.contains(&i) && !late.contains(&i)),
+        local: ids(&|i| local(i)),
+        peers: ids(&|i| local(i) && crate::kinds::of(&pack.rules[i]).compares_with_peers(&pack.rules[i])),
         cross: ids(&|i| cross.contains(&i)),
         cross_run: ids(&|i| run.contains(&i)),
         late: ids(&|i| late.contains(&i)),
@@ -195,8 +204,13 @@ pub struct PartitionInfo {
     pub read: ReadWith,
     /// Rows each shard holds.
     pub shard_rows: Vec<u64>,
+    /// What every shard needs of the whole to screen as the single run screens: the
+    /// earliest transaction time, and the statistics of the peer groups of baselines.
+    pub whole: crate::model::Whole,
     /// The rules of the cross-account stage ([`Plan::cross`]).
     pub cross_rules: Vec<String>,
+    /// The rules whose peer groups the partition worked out ([`Plan::peers`]).
+    pub peer_rules: Vec<String>,
     /// What the cross-account stage reads: the columns of its rules.
     pub cross_columns: Vec<String>,
     /// sha256 of the partition's shard files, in shard order, then the cross-account
@@ -356,6 +370,7 @@ fn shard_dataset(
     ds.present = info.present.clone();
     ds.columns_read = info.columns_read.clone();
     ds.inputs = info.inputs.clone();
+    ds.whole = Some(info.whole.clone());
     Ok((ds, rows))
 }
 

@@ -9,8 +9,8 @@ use polars::prelude::*;
 
 use super::partition::{check_shard_count, Splitter};
 use super::{
-    cross_columns, pack_fingerprint, parquet_bytes, plan, shard_file, PartitionInfo, ReadWith, CROSS_FILE, HASH,
-    PARTITION_FILE, QUARANTINE_FILE,
+    cross_columns, pack_fingerprint, parquet_bytes, plan, shard_file, PartData, PartitionInfo, ReadWith, CROSS_FILE,
+    HASH, PARTITION_FILE, QUARANTINE_FILE,
 };
 use crate::error::{Error, Result};
 use crate::ingest::{Dataset, IngestOptions};
@@ -50,8 +50,10 @@ pub fn partition_inputs(
         shards,
     };
     let mut next_row = 0u64;
+    let mut first_time: Option<i64> = None;
     let mut sink = |group: DataFrame| -> Result<()> {
         let group = group.drop(crate::schema::LABEL).unwrap_or(group);
+        first_time = earlier(first_time, crate::schema::first_time(&group)?);
         let h = group.height() as u64;
         let rows: Vec<u64> = (next_row..next_row + h).collect();
         next_row += h;
@@ -72,7 +74,7 @@ pub fn partition_inputs(
     let quarantine = parquet_bytes(data.quarantine.clone())?;
     digests.push(crate::util::hash::sha256_hex(&quarantine));
     write_all(&mut staged, QUARANTINE_FILE, &quarantine)?;
-    let info = PartitionInfo {
+    let mut info = PartitionInfo {
         format: 1,
         shards,
         hash: HASH.into(),
@@ -82,10 +84,23 @@ pub fn partition_inputs(
         inputs: data.inputs.clone(),
         read: ReadWith::of(opts),
         shard_rows,
+        whole: crate::model::Whole {
+            first_time,
+            ..Default::default()
+        },
         cross_columns: cross_columns(pack, &plan)?,
         cross_rules: plan.cross,
+        peer_rules: plan.peers,
         id: crate::util::hash::sha256_hex(digests.concat().as_bytes()),
     };
+    if !info.peer_rules.is_empty() {
+        let mut tally = super::PeerTally::default();
+        for i in 0..shards {
+            let data = PartData::File(staged.staged(&shard_file(i)));
+            tally.join(super::peer_tally(&info, i, &data, pack, opts.threads)?);
+        }
+        super::set_peer_groups(&mut info, &tally);
+    }
     let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Shard {
         path: dir.join(PARTITION_FILE),
         message: e.to_string(),
@@ -94,6 +109,14 @@ pub fn partition_inputs(
     super::partition::remove_marker(dir)?;
     staged.commit(&[])?;
     Ok((info, data))
+}
+
+/// The earlier of two times, either of which may be missing.
+pub(super) fn earlier(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Writes `bytes` as the staged file `name`.
