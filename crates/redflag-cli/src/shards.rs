@@ -47,6 +47,7 @@ pub(crate) struct MergeArgs {
 
 /// `redflag partition INPUT... --shards N --out DIR`.
 pub(crate) fn partition(args: PartitionArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    crate::heap::return_large_blocks();
     set_threads(args.read.threads)?;
     let spec = run_spec(&args.pack, &args.read)?;
     let pack = spec.pack()?;
@@ -101,6 +102,7 @@ pub(crate) fn screen_shard(
     pack: &Pack,
     stdout: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
+    crate::heap::return_large_blocks();
     let (index, count) = parse_shard(shard)?;
     let [dir] = args.inputs.as_slice() else {
         return Err(CliError::Usage(format!(
@@ -143,6 +145,7 @@ pub(crate) fn screen_shard(
 
 /// `redflag merge OUT_0 ... --out OUT`.
 pub(crate) fn merge(args: MergeArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
+    crate::heap::return_large_blocks();
     let started = redflag::now_utc();
     set_threads(args.threads)?;
     let read = ReadArgs {
@@ -172,6 +175,7 @@ pub(crate) fn screen_sharded(
     shards: u32,
     show: bool,
 ) -> Result<(redflag::Screening, redflag::Dataset, Option<Sharding>), CliError> {
+    crate::heap::return_large_blocks();
     let bar = show.then(|| term::bar(u64::from(shards) + 1, "units"));
     let progress = |done: u32, total: u32| {
         crate::heap::release_free_memory();
