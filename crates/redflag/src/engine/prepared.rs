@@ -34,6 +34,8 @@ pub struct Prepared<'a> {
     screened_accounts: usize,
     pub(super) ts: Vec<i64>,
     pub(super) amount: Vec<f64>,
+    /// Each transaction's paying account key (`NO_ACCOUNT` when empty).
+    pub(super) orig_key: Vec<u32>,
     /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
     pub(super) bene_key: Vec<u32>,
     views: [SideView; 2],
@@ -155,6 +157,7 @@ impl<'a> Prepared<'a> {
             accounts,
             ts,
             amount,
+            orig_key,
             bene_key,
             views,
             slice_rows: SLICE_ROWS,
@@ -226,6 +229,12 @@ impl<'a> Prepared<'a> {
     #[inline]
     pub(crate) fn receiver(&self, row: u32) -> u32 {
         self.bene_key[row as usize]
+    }
+
+    /// A transaction row's paying account key (`NO_ACCOUNT` when empty).
+    #[inline]
+    pub(crate) fn payer(&self, row: u32) -> u32 {
+        self.orig_key[row as usize]
     }
 
     /// One side's rows as (account key, ts, row), sorted.

@@ -71,6 +71,25 @@ impl<'p, 'a> Scope<'p, 'a> {
         self.watch_lists.get(name).map(|w| &**w)
     }
 
+    /// The transfers a condition of the paying side keeps, as (paying account key,
+    /// receiving account key, ts, row), found from the receiving side: every transfer
+    /// into the accounts screened, whoever paid it (on a shard, payers of other shards
+    /// too), in (receiving account, ts, row) order. Transfers with no payer or to the
+    /// payer itself are left out.
+    pub(crate) fn transfers_in(&self, slot: usize) -> Vec<(u32, u32, i64, u32)> {
+        let mask = self.masks.get(&(self.rule_index, slot, Side::Out));
+        self.prep
+            .side_keys(Side::In)
+            .iter()
+            .filter_map(|&(b, t, row)| {
+                let a = self.prep.payer(row);
+                (a != super::prepared::NO_ACCOUNT && a != b).then_some((a, b, t, row))
+            })
+            .filter(|(_, _, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+            .filter(|(a, _, _, row)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
+            .collect()
+    }
+
     /// The rows a condition keeps on one side, as (account key, ts, row), in that order.
     pub(crate) fn rows(&self, slot: usize, side: Side) -> Vec<(u32, i64, u32)> {
         let mask = self.masks.get(&(self.rule_index, slot, side));

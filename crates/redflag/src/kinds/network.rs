@@ -86,6 +86,15 @@ impl Pattern {
     }
 }
 
+impl NetworkSpec {
+    /// Whether the rule finds fans-in of one hop only, with no measure of relations: its
+    /// episodes at an account read the payments into it (and, with `then`, out of it)
+    /// and nothing else, so it runs account by account ([`Kind::per_account`]).
+    fn one_hop_fan_in(&self) -> bool {
+        self.patterns == [Pattern::FanIn] && self.max_hops <= 1 && !self.relations
+    }
+}
+
 /// The checked content of a network rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkSpec {
@@ -235,8 +244,10 @@ impl Kind for Network {
     fn cost(&self, _rule: &Rule) -> u8 {
         3
     }
-    fn per_account(&self, _rule: &Rule) -> bool {
-        false
+    /// A fan-in of one hop, with no measure of the accounts' relations over the whole
+    /// data, is found from the payments into its account alone.
+    fn per_account(&self, rule: &Rule) -> bool {
+        rule.kind.spec::<NetworkSpec>().is_some_and(NetworkSpec::one_hop_fan_in)
     }
     fn links_accounts(&self) -> bool {
         true
@@ -961,7 +972,9 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
         return Ok(Vec::new());
     }
     let with_amounts = spec.tolerance.is_some();
-    let fwd = Adj::new(n_nodes, &edges, prep.amounts(), with_amounts);
+    // A fan-in of one hop reads the payments in only: no forward adjacency.
+    let forward: &[(u32, u32, i64, u32)] = if spec.one_hop_fan_in() { &[] } else { &edges };
+    let fwd = Adj::new(n_nodes, forward, prep.amounts(), with_amounts);
     let needs_bwd = spec
         .patterns
         .iter()
@@ -999,8 +1012,13 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
 }
 
 /// The edges `where` keeps: (paying account, receiving account, ts, row), sorted by
-/// (paying, ts, row); payments to no account or to the payer itself are left out.
+/// (paying, ts, row); payments to no account or to the payer itself are left out. A fan-in
+/// of one hop takes the payments into the accounts screened instead, whoever paid them,
+/// in (receiving, ts, row) order: on a shard, those of the accounts it owns.
 fn edges_of(spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Vec<(u32, u32, i64, u32)> {
+    if spec.one_hop_fan_in() {
+        return scope.transfers_in(spec.slot);
+    }
     let prep = scope.data();
     scope
         .rows(spec.slot, Side::Out)
