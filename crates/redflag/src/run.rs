@@ -179,6 +179,25 @@ pub(crate) fn peer_tally(pack: &Pack, prep: &Prepared<'_>) -> Result<crate::kind
     Ok(tally)
 }
 
+/// Whether some condition of a rule of `pack` keeps each row of `prep`, on any side;
+/// `None` when a rule reads every row (a condition-free slot).
+pub(crate) fn kept_rows(pack: &Pack, prep: &Prepared<'_>) -> Result<Option<Vec<bool>>> {
+    let plans = applicabilities(pack, prep, &mut RuleRun::default());
+    let runnable = runnable_rules(pack, &plans, prep)?;
+    let every_row = |r: &&Rule| r.conditions.is_empty() || r.conditions.iter().any(|c| c.sql.is_none());
+    if runnable.iter().any(every_row) {
+        return Ok(None);
+    }
+    let masks = condition_masks(prep, &runnable)?;
+    let mut keep = vec![false; prep.times().len()];
+    for m in masks.values() {
+        for (i, k) in keep.iter_mut().enumerate() {
+            *k = *k || m.get(i);
+        }
+    }
+    Ok(Some(keep))
+}
+
 /// What each rule of `pack` can do on the columns `prep` has; those run in part and
 /// those that cannot run are recorded in `out`.
 fn applicabilities(pack: &Pack, prep: &Prepared<'_>, out: &mut RuleRun) -> Vec<Applicability> {

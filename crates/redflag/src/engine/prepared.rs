@@ -43,7 +43,15 @@ pub struct Prepared<'a> {
     pub(super) slice_rows: usize,
     /// The earliest transaction time of the screened data (see [`Prepared::first_time`]).
     first_time: i64,
+    /// When the rows are some of the data's only, the history of the pairs of accounts
+    /// they link over all of it (see [`Prepared::pair_history`]).
+    pair_history: Option<PairHistory>,
 }
+
+/// For unordered pairs of account keys (lower key first): the time of their first
+/// transfer either way and the number of their transfers, over every transaction of the
+/// screened data.
+pub(crate) type PairHistory = PlHashMap<(u32, u32), (i64, u32)>;
 
 impl<'a> Prepared<'a> {
     /// Encodes accounts and sorts both side views.
@@ -152,6 +160,7 @@ impl<'a> Prepared<'a> {
             .unwrap_or(0);
         Ok(Prepared {
             first_time,
+            pair_history: None,
             ds,
             screened_accounts,
             accounts,
@@ -206,6 +215,19 @@ impl<'a> Prepared<'a> {
     /// part this may be ([`crate::model::Whole::first_time`]); 0 without a row.
     pub(crate) fn first_time(&self) -> i64 {
         self.first_time
+    }
+
+    /// The prepared rows with the history of the pairs of accounts they link over the
+    /// whole screened data, of which they are some rows only.
+    pub(crate) fn with_pair_history(mut self, history: PairHistory) -> Self {
+        self.pair_history = Some(history);
+        self
+    }
+
+    /// The history of pairs of accounts over the whole screened data, when these rows
+    /// are some of it only ([`Prepared::with_pair_history`]); `None`: they are all of it.
+    pub(crate) fn pair_history(&self) -> Option<&PairHistory> {
+        self.pair_history.as_ref()
     }
 
     /// What the data needs of the whole when it is a part of the screened data (a

@@ -131,6 +131,13 @@ pub trait Kind: Sync {
     fn per_account(&self, _rule: &Rule) -> bool {
         true
     }
+    /// Whether the rule finds the same on the rows its conditions keep alone, given the
+    /// history of the pairs of accounts those rows link over every row (network rules,
+    /// whose measures of relations read it): the cross-account stage then holds those
+    /// rows only (docs/sharding.md).
+    fn kept_rows_suffice(&self, _rule: &Rule) -> bool {
+        false
+    }
     /// Whether the rule compares each account with statistics of groups of accounts
     /// (peers): a shard screens it with the statistics its partition worked out from
     /// every shard's [`Kind::peer_values`].

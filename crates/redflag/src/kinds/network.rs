@@ -252,6 +252,11 @@ impl Kind for Network {
     fn links_accounts(&self) -> bool {
         true
     }
+    /// Its edges are the rows `where` keeps; the measures of relations read the history
+    /// of each pair of accounts, which [`crate::engine::Prepared::pair_history`] gives.
+    fn kept_rows_suffice(&self, _rule: &Rule) -> bool {
+        true
+    }
     fn side_text(&self, _rule: &Rule) -> Option<&'static str> {
         Some("the transfer graph (payer to payee)")
     }
@@ -1138,28 +1143,33 @@ fn pair(a: u32, b: u32) -> (u32, u32) {
 fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
     use std::collections::{HashMap, HashSet};
     let wanted: HashSet<u32> = episodes.iter().flat_map(|e| e.rows.iter().copied()).collect();
-    let paid = prep.side_keys(Side::Out);
-    let mut payer: HashMap<u32, u32> = HashMap::with_capacity(wanted.len());
-    for &(a, _, r) in paid {
-        if wanted.contains(&r) {
-            payer.insert(r, a);
-        }
-    }
-    let pair_of = |r: u32| payer.get(&r).map(|a| pair(*a, prep.receiver(r)));
+    let pair_of = |r: u32| {
+        let a = prep.payer(r);
+        (a != NO_ACCOUNT).then(|| pair(a, prep.receiver(r)))
+    };
     // Each pair of the episodes: its first transfer's time and its number of transfers.
     let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted
         .iter()
         .filter_map(|r| pair_of(*r))
         .map(|p| (p, (i64::MAX, 0)))
         .collect();
-    for &(a, t, r) in paid {
-        let b = prep.receiver(r);
-        if b == NO_ACCOUNT || b == a {
-            continue;
+    match prep.pair_history() {
+        Some(history) => {
+            for (p, s) in seen.iter_mut() {
+                *s = history.get(p).copied().unwrap_or((i64::MAX, 0));
+            }
         }
-        if let Some(s) = seen.get_mut(&pair(a, b)) {
-            s.0 = s.0.min(t);
-            s.1 += 1;
+        None => {
+            for &(a, t, r) in prep.side_keys(Side::Out) {
+                let b = prep.receiver(r);
+                if b == NO_ACCOUNT || b == a {
+                    continue;
+                }
+                if let Some(s) = seen.get_mut(&pair(a, b)) {
+                    s.0 = s.0.min(t);
+                    s.1 += 1;
+                }
+            }
         }
     }
     for ep in episodes.iter_mut() {

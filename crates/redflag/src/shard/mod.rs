@@ -14,6 +14,7 @@
 //! the other on one machine, and the Python package's `redflag.spark` on a cluster.
 
 mod batch;
+mod cross;
 mod merge;
 mod partition;
 mod peers;
@@ -367,11 +368,17 @@ fn shard_dataset(
                 .into(),
         });
     }
+    set_part_info(&mut ds, info);
+    Ok((ds, rows))
+}
+
+/// Describes a part's dataset as the partition `info` describes the whole: its columns,
+/// inputs, and what it needs of the whole.
+fn set_part_info(ds: &mut Dataset, info: &PartitionInfo) {
     ds.present = info.present.clone();
     ds.columns_read = info.columns_read.clone();
     ds.inputs = info.inputs.clone();
     ds.whole = Some(info.whole.clone());
-    Ok((ds, rows))
 }
 
 /// A part's file read as an input in the canonical layout, a batch of rows at a time
@@ -457,52 +464,85 @@ fn frame_dataset(df: DataFrame, name: &str, opts: &IngestOptions) -> Result<(Dat
 }
 
 impl PartData {
+    /// The part's rows a slice (or a cell) at a time, as text, with the columns `cols`
+    /// (those it has) and `_row`, each handed to `f`: a file or frame gives at least one
+    /// slice, even with no row.
+    fn each_slice(&self, cols: &[String], name: &str, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
+        const SLICE: usize = 1 << 19;
+        let select = |df: &DataFrame| select_part_columns(df, cols, name);
+        match self {
+            PartData::Frame(df) => {
+                for off in (0..df.height().max(1)).step_by(SLICE) {
+                    f(select(&df.slice(off as i64, SLICE))?)?;
+                }
+            }
+            PartData::Cells(cells) => {
+                for cell in cells {
+                    f(select(&from_parquet_bytes(cell, name)?)?)?;
+                }
+            }
+            PartData::File(path) => {
+                let (file_rows, names) = parquet_shape(path)?;
+                let read: Vec<String> = names.into_iter().filter(|n| n == ROW || cols.contains(n)).collect();
+                for off in (0..file_rows.max(1)).step_by(SLICE) {
+                    f(read_parquet_slice(path, off, SLICE, &read)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// No row of the part, with the columns `cols` (those it has) and `_row`.
+    fn no_rows(&self, cols: &[String], name: &str) -> Result<DataFrame> {
+        match self {
+            PartData::Frame(df) => select_part_columns(&df.clear(), cols, name),
+            PartData::Cells(cells) => match cells.first() {
+                Some(cell) => select_part_columns(&from_parquet_bytes(cell, name)?.clear(), cols, name),
+                None => Ok(DataFrame::empty()),
+            },
+            PartData::File(path) => {
+                let (_, names) = parquet_shape(path)?;
+                let read: Vec<String> = names.into_iter().filter(|n| n == ROW || cols.contains(n)).collect();
+                read_parquet_slice(path, 0, 0, &read)
+            }
+        }
+    }
+
     /// The part's rows whose `_row` is among `wanted` (increasing), with the columns
     /// `cols` (those it has) and `_row`, as text, in row order: read a slice of rows (or
     /// a cell) at a time, keeping only the rows wanted.
     fn rows_among(&self, wanted: &[u64], cols: &[String], name: &str) -> Result<DataFrame> {
-        let pick = |df: DataFrame| -> Result<DataFrame> {
-            let keep: Vec<&str> = cols
-                .iter()
-                .map(String::as_str)
-                .chain([ROW])
-                .filter(|c| df.column(c).is_ok())
-                .collect();
+        if wanted.is_empty() {
+            return self.no_rows(cols, name);
+        }
+        let mut found = Vec::new();
+        self.each_slice(cols, name, &mut |df| {
             let mask: BooleanChunked = row_numbers(&df, name)?
                 .iter()
                 .map(|r| wanted.binary_search(r).is_ok())
                 .collect();
-            df.select(keep).and_then(|d| d.filter(&mask)).map_err(|e| Error::Shard {
+            found.push(df.filter(&mask).map_err(|e| Error::Shard {
                 path: name.into(),
                 message: format!("gathering alerting rows: {e}"),
-            })
-        };
-        let mut found = Vec::new();
-        match self {
-            PartData::Frame(df) => found.push(pick(df.clone())?),
-            // With no row wanted, the columns only: the first cell, or no row of the file.
-            PartData::Cells(cells) => {
-                let read = if wanted.is_empty() {
-                    &cells[..cells.len().min(1)]
-                } else {
-                    cells
-                };
-                for cell in read {
-                    found.push(pick(from_parquet_bytes(cell, name)?)?);
-                }
-            }
-            PartData::File(path) => {
-                const SLICE: usize = 1 << 19;
-                let (file_rows, names) = parquet_shape(path)?;
-                let read: Vec<String> = names.into_iter().filter(|n| n == ROW || cols.contains(n)).collect();
-                let (file_rows, slice) = if wanted.is_empty() { (0, 0) } else { (file_rows, SLICE) };
-                for off in (0..file_rows.max(1)).step_by(SLICE) {
-                    found.push(pick(read_parquet_slice(path, off, slice, &read)?)?);
-                }
-            }
-        }
+            })?);
+            Ok(())
+        })?;
         rows_in_order(found)
     }
+}
+
+/// The columns `cols` of a part's frame (those it has), and `_row`.
+fn select_part_columns(df: &DataFrame, cols: &[String], name: &str) -> Result<DataFrame> {
+    let keep: Vec<&str> = cols
+        .iter()
+        .map(String::as_str)
+        .chain([ROW])
+        .filter(|c| df.column(c).is_ok())
+        .collect();
+    df.select(keep).map_err(|e| Error::Shard {
+        path: name.into(),
+        message: format!("reading a part's rows: {e}"),
+    })
 }
 
 /// The number of rows and the columns of a Parquet file of a partition.

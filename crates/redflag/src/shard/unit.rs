@@ -373,9 +373,26 @@ fn screen_part(
     // Only the columns the rules read: those the cases show are fetched afterwards for
     // the rows the alerts hold.
     let columns = Some(crate::run::columns_read(&sub));
-    let (ds, rows) = shard_dataset(&frame, info, name, threads, columns)?;
+    // The cross-account stage holds only the rows its rules' conditions keep, when
+    // that is all they read (with the history of the pairs of accounts they link).
+    let kept = part.owns.is_none() && super::cross::kept_rows_suffice(&sub);
+    let (ds, rows) = if kept {
+        let opts = crate::ingest::IngestOptions {
+            threads,
+            columns,
+            ..Default::default()
+        };
+        super::cross::kept_dataset(&frame, info, name, &opts, &sub)?
+    } else {
+        shard_dataset(&frame, info, name, threads, columns)?
+    };
     let prep = match part.owns {
         Some(f) => Prepared::owned(&ds, f)?,
+        None if kept => {
+            let prep = Prepared::new(&ds)?;
+            let history = super::cross::pair_history(&frame, &prep, name)?;
+            prep.with_pair_history(history)
+        }
         None => Prepared::new(&ds)?,
     };
     let accounts = prep.screened_accounts() as u64;

@@ -1,0 +1,133 @@
+//! The cross-account stage's transactions when each of its rules finds the same on the
+//! rows its conditions keep ([`crate::kinds::Kind::kept_rows_suffice`]: network rules):
+//! only those rows are held, read a slice at a time, with the history of the pairs of
+//! accounts they link over every row. With the default pack, FLW-04 and FLW-06 keep the
+//! payments of 500 or more: a seventh of the rows of the generated data.
+
+use polars::prelude::*;
+
+use super::{frame_dataset, row_numbers, set_part_info, PartData, PartitionInfo, ROW};
+use crate::engine::{PairHistory, Prepared, NO_ACCOUNT};
+use crate::error::{Error, PolarsContext, Result};
+use crate::ingest::{Dataset, IngestOptions};
+use crate::pack::Pack;
+
+/// Whether each rule of `pack` finds the same on the rows its conditions keep.
+pub(super) fn kept_rows_suffice(pack: &Pack) -> bool {
+    !pack.rules.is_empty() && pack.rules.iter().all(|r| crate::kinds::of(r).kept_rows_suffice(r))
+}
+
+/// The rows of `data` some condition of `pack`'s rules keeps (read with `columns`, a
+/// slice at a time, each slice's conditions worked out on its own), as a dataset
+/// described as the partition `info` describes the whole, and their rows.
+pub(super) fn kept_dataset(
+    data: &PartData,
+    info: &PartitionInfo,
+    name: &str,
+    opts: &IngestOptions,
+    pack: &Pack,
+) -> Result<(Dataset, Vec<u64>)> {
+    let columns = opts.columns.clone().unwrap_or_default();
+    let mut kept: Vec<DataFrame> = Vec::new();
+    data.each_slice(&columns, name, &mut |slice| {
+        let (mut ds, _) = frame_dataset(slice.clone(), name, opts)?;
+        if ds.transactions.height() != slice.height() {
+            return Err(changed(name));
+        }
+        set_part_info(&mut ds, info);
+        let prep = Prepared::new(&ds)?;
+        let keep: BooleanChunked = match crate::run::kept_rows(pack, &prep)? {
+            Some(k) => k.into_iter().collect(),
+            None => std::iter::repeat_n(true, slice.height()).collect(),
+        };
+        kept.push(
+            slice
+                .filter(&keep)
+                .ctx(|| format!("{name}: keeping the rows its rules read"))?,
+        );
+        Ok(())
+    })?;
+    if kept.is_empty() {
+        kept.push(data.no_rows(&columns, name)?);
+    }
+    let mut rows = Vec::new();
+    for k in &kept {
+        rows.extend(row_numbers(k, name)?);
+    }
+    let mut frame = |i: usize| -> Result<DataFrame> {
+        kept[i]
+            .drop(ROW)
+            .ctx(|| format!("{name}: reading the rows its rules read"))
+    };
+    let mut ds = Dataset::from_frames(kept.len(), &mut frame, name, opts)?;
+    if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
+        return Err(changed(name));
+    }
+    set_part_info(&mut ds, info);
+    Ok((ds, rows))
+}
+
+/// The error of a part whose rows no longer pass the checks they passed at partition.
+fn changed(name: &str) -> Error {
+    Error::Shard {
+        path: name.into(),
+        message: "rows of the shard file no longer pass the checks they passed at partition: \
+                  the file was changed; partition the inputs again"
+            .into(),
+    }
+}
+
+/// The history of the pairs of accounts that the transfers of `prep` (some rows of
+/// `data`) link, over every row of `data`: each pair's first transfer, either way, and
+/// its number of transfers; read a slice at a time, accounts and times only.
+pub(super) fn pair_history(data: &PartData, prep: &Prepared<'_>, name: &str) -> Result<PairHistory> {
+    let pair = |a: u32, b: u32| (a.min(b), a.max(b));
+    let mut history = PairHistory::default();
+    for r in 0..prep.times().len() as u32 {
+        let (a, b) = (prep.payer(r), prep.receiver(r));
+        if a != NO_ACCOUNT && b != NO_ACCOUNT && a != b {
+            history.insert(pair(a, b), (i64::MAX, 0));
+        }
+    }
+    if history.is_empty() {
+        return Ok(history);
+    }
+    let key_of: PlHashMap<&str, u32> = prep
+        .accounts()
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (a.as_str(), k as u32))
+        .collect();
+    let cols = ["orig_account", "bene_account", "ts"].map(String::from);
+    data.each_slice(&cols, name, &mut |df| {
+        let text = |c: &str| {
+            df.column(c)
+                .and_then(|c| c.cast(&DataType::String))
+                .ctx(|| format!("{name}: reading column `{c}`"))
+        };
+        let (orig, bene) = (text("orig_account")?, text("bene_account")?);
+        let ts = df
+            .column("ts")
+            .and_then(|c| c.cast(&DataType::Int64))
+            .ctx(|| format!("{name}: reading column `ts`"))?;
+        let (orig, bene) = (orig.str().ctx(|| name.into())?, bene.str().ctx(|| name.into())?);
+        let ts = ts.i64().ctx(|| name.into())?;
+        for ((o, b), t) in orig.iter().zip(bene.iter()).zip(ts.iter()) {
+            let (Some(o), Some(b), Some(t)) = (o, b, t) else {
+                continue;
+            };
+            let (Some(&ka), Some(&kb)) = (key_of.get(o), key_of.get(b)) else {
+                continue;
+            };
+            if ka == kb {
+                continue;
+            }
+            if let Some(s) = history.get_mut(&pair(ka, kb)) {
+                s.0 = s.0.min(t);
+                s.1 += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(history)
+}
