@@ -295,12 +295,7 @@ fn run_in(
         }
     }
     if !after.is_empty() {
-        let keys: PlHashMap<&str, u32> = prep
-            .accounts()
-            .iter()
-            .enumerate()
-            .map(|(k, a)| (a.as_str(), k as u32))
-            .collect();
+        let keys = prep.account_keys();
         for &i in &after {
             let r = runnable[i];
             let screened = |id: &str| crate::model::matches_any(id, &r.def.on_alerts_of);

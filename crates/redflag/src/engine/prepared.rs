@@ -195,9 +195,13 @@ impl<'a> Prepared<'a> {
         self.accounts.get(key as usize).map_or("", String::as_str)
     }
 
-    /// Every account, by key.
-    pub(crate) fn accounts(&self) -> &[String] {
-        &self.accounts
+    /// Each account's key, by name.
+    pub(crate) fn account_keys(&self) -> PlHashMap<&str, u32> {
+        self.accounts
+            .iter()
+            .enumerate()
+            .map(|(k, a)| (a.as_str(), k as u32))
+            .collect()
     }
 
     /// A transaction row's time (ms since the epoch).

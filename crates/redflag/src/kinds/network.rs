@@ -1886,9 +1886,7 @@ mod tests {
         let prep = Prepared::new(&ds).unwrap();
         let n_nodes = prep.account_count();
         let mut edges: Vec<(u32, u32, i64, u32)> = Vec::new();
-        let orig: Vec<u32> = (0..n as u32)
-            .map(|r| prep.accounts().iter().position(|a| a == &rows[r as usize].1).unwrap() as u32)
-            .collect();
+        let orig: Vec<u32> = (0..n as u32).map(|r| prep.payer(r)).collect();
         for r in 0..n as u32 {
             let (a, b) = (orig[r as usize], prep.receiver(r));
             if a != b {

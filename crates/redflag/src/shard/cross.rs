@@ -92,12 +92,7 @@ pub(super) fn pair_history(data: &PartData, prep: &Prepared<'_>, name: &str) -> 
     if history.is_empty() {
         return Ok(history);
     }
-    let key_of: PlHashMap<&str, u32> = prep
-        .accounts()
-        .iter()
-        .enumerate()
-        .map(|(k, a)| (a.as_str(), k as u32))
-        .collect();
+    let key_of = prep.account_keys();
     let cols = ["orig_account", "bene_account", "ts"].map(String::from);
     data.each_slice(&cols, name, &mut |df| {
         let text = |c: &str| {
