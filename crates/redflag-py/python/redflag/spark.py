@@ -96,7 +96,10 @@ def screen(
     names = [str(c) for c in df.columns]
     base = df.toDF(*[f"_c{i}" for i in range(len(names))])
     offsets = _offsets(base)
-    mapped = base.mapInArrow(_map_batches(spec, n, names, offsets), _MAPPED_DDL).persist()
+    # Kept on the executors' disks, not in their memory: the mapped rows are read twice
+    # or three times (ids, peer groups, shards), a unit's at a time.
+    disk = importlib.import_module("pyspark").StorageLevel.DISK_ONLY
+    mapped = base.mapInArrow(_map_batches(spec, n, names, offsets), _MAPPED_DDL).persist(disk)
     try:
         partition, quarantines = _partition(df, mapped, spec, n)
         partition = _peer_groups(mapped, spec, partition)
