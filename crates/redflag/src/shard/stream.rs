@@ -93,14 +93,7 @@ pub fn partition_inputs(
         peer_rules: plan.peers,
         id: crate::util::hash::sha256_hex(digests.concat().as_bytes()),
     };
-    if !info.peer_rules.is_empty() {
-        let mut tally = super::PeerTally::default();
-        for i in 0..shards {
-            let data = PartData::File(staged.staged(&shard_file(i)));
-            tally.join(super::peer_tally(&info, i, &data, pack, opts.threads)?);
-        }
-        super::set_peer_groups(&mut info, &tally);
-    }
+    add_peer_groups(&mut info, &staged, pack, opts.threads)?;
     let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Shard {
         path: dir.join(PARTITION_FILE),
         message: e.to_string(),
@@ -111,8 +104,22 @@ pub fn partition_inputs(
     Ok((info, data))
 }
 
+/// Records in `info` the statistics of its peer groups, from every shard file staged.
+fn add_peer_groups(info: &mut PartitionInfo, staged: &Staged, pack: &Pack, threads: Option<usize>) -> Result<()> {
+    if info.peer_rules.is_empty() {
+        return Ok(());
+    }
+    let mut tally = super::PeerTally::default();
+    for i in 0..info.shards {
+        let data = PartData::File(staged.staged(&shard_file(i)));
+        tally.join(super::peer_tally(info, i, &data, pack, threads)?);
+    }
+    super::set_peer_groups(info, &tally);
+    Ok(())
+}
+
 /// The earlier of two times, either of which may be missing.
-pub(super) fn earlier(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+fn earlier(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

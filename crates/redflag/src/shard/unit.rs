@@ -372,20 +372,10 @@ fn screen_part(
     let sub = pack.only(ids)?;
     // Only the columns the rules read: those the cases show are fetched afterwards for
     // the rows the alerts hold.
-    let columns = Some(crate::run::columns_read(&sub));
     // The cross-account stage holds only the rows its rules' conditions keep, when
     // that is all they read (with the history of the pairs of accounts they link).
     let kept = part.owns.is_none() && super::cross::kept_rows_suffice(&sub);
-    let (ds, rows) = if kept {
-        let opts = crate::ingest::IngestOptions {
-            threads,
-            columns,
-            ..Default::default()
-        };
-        super::cross::kept_dataset(&frame, info, name, &opts, &sub)?
-    } else {
-        shard_dataset(&frame, info, name, threads, columns)?
-    };
+    let (ds, rows) = read_part(&frame, info, name, threads, (&sub, kept))?;
     let prep = match part.owns {
         Some(f) => Prepared::owned(&ds, f)?,
         None if kept => {
@@ -425,6 +415,27 @@ fn screen_part(
         alerts,
         transactions: vec![held],
     })
+}
+
+/// A part's transactions with the columns `sub`'s rules read, and their rows: those its
+/// rules' conditions keep only when `kept`.
+fn read_part(
+    frame: &PartData,
+    info: &PartitionInfo,
+    name: &str,
+    threads: Option<usize>,
+    (sub, kept): (&Pack, bool),
+) -> Result<(crate::ingest::Dataset, Vec<u64>)> {
+    let columns = Some(crate::run::columns_read(sub));
+    if !kept {
+        return shard_dataset(frame, info, name, threads, columns);
+    }
+    let opts = crate::ingest::IngestOptions {
+        threads,
+        columns,
+        ..Default::default()
+    };
+    super::cross::kept_dataset(frame, info, name, &opts, sub)
 }
 
 /// The transactions the alerts hold, as text, with their rows in the single run: the
