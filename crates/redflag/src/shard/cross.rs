@@ -54,12 +54,16 @@ pub(super) fn kept_dataset(
     for k in &kept {
         rows.extend(row_numbers(k, name)?);
     }
+    // Each slice's kept text is dropped once it is read into the dataset.
+    let n = kept.len();
+    let mut kept: Vec<Option<DataFrame>> = kept.into_iter().map(Some).collect();
     let mut frame = |i: usize| -> Result<DataFrame> {
-        kept[i]
+        let slice = kept[i].take().unwrap_or_default();
+        slice
             .drop(ROW)
             .ctx(|| format!("{name}: reading the rows its rules read"))
     };
-    let mut ds = Dataset::from_frames(kept.len(), &mut frame, name, opts)?;
+    let mut ds = Dataset::from_frames(n, &mut frame, name, opts)?;
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
         return Err(changed(name));
     }
