@@ -237,7 +237,8 @@ def _peer_groups(mapped: Any, spec: str, partition: str) -> str:
     """The partition with the statistics of its peer groups (baselines against peers),
     from what each shard's accounts give, worked out on the executors before any shard
     screens."""
-    if not _json.loads(partition)["peer_rules"]:
+    described = _json.loads(partition)
+    if not described["peer_rules"]:
         return partition
 
     def tally(table: pa.Table) -> pa.Table:
@@ -246,7 +247,7 @@ def _peer_groups(mapped: Any, spec: str, partition: str) -> str:
         body = _redflag.shard_peer_tally(bodies, spec, partition, unit).encode()
         return pa.Table.from_pydict({"unit": [unit], "name": ["tally"], "body": [body]}, schema=_RUN)
 
-    n = int(_json.loads(partition)["shards"])
+    n = int(described["shards"])
     parts = mapped.filter(f"kind = 'part' AND unit < {n}").select("unit", "body")
     rows = parts.groupBy("unit").applyInArrow(tally, _RUN_DDL).collect()
     return _redflag.shard_peer_groups(partition, [bytes(r["body"]).decode() for r in rows])

@@ -53,6 +53,11 @@ pub struct Prepared<'a> {
 /// screened data.
 pub(crate) type PairHistory = PlHashMap<(u32, u32), (i64, u32)>;
 
+/// The key of an unordered pair of accounts: the lower key first.
+pub(crate) fn pair_key(a: u32, b: u32) -> (u32, u32) {
+    (a.min(b), a.max(b))
+}
+
 impl<'a> Prepared<'a> {
     /// Encodes accounts and sorts both side views.
     pub fn new(ds: &'a Dataset) -> Result<Prepared<'a>> {

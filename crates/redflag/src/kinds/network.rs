@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sequence::EventDef;
 use super::{Checker, Field, Kind};
-use crate::engine::{dedup, fill, json_value, make_alert, AlertParts, Prepared, Scope, NO_ACCOUNT};
+use crate::engine::{dedup, fill, json_value, make_alert, pair_key, AlertParts, Prepared, Scope, NO_ACCOUNT};
 use crate::error::{Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, NumField, Rule, RuleDef, RuleKind, Side, SideSel, Window};
@@ -1130,11 +1130,6 @@ fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [E
     }
 }
 
-/// An unordered pair of accounts.
-fn pair(a: u32, b: u32) -> (u32, u32) {
-    (a.min(b), a.max(b))
-}
-
 /// Adds [`RELATION_NAMES`] to each episode's measures: of the pattern's transfers, the
 /// share between two accounts with no transfer between them (either way) before the
 /// pattern's first transaction (`new_pairs`), and the share between two accounts with
@@ -1145,7 +1140,7 @@ fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
     let wanted: HashSet<u32> = episodes.iter().flat_map(|e| e.rows.iter().copied()).collect();
     let pair_of = |r: u32| {
         let a = prep.payer(r);
-        (a != NO_ACCOUNT).then(|| pair(a, prep.receiver(r)))
+        (a != NO_ACCOUNT).then(|| pair_key(a, prep.receiver(r)))
     };
     // Each pair of the episodes: its first transfer's time and its number of transfers.
     let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted
@@ -1165,7 +1160,7 @@ fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
                 if b == NO_ACCOUNT || b == a {
                     continue;
                 }
-                if let Some(s) = seen.get_mut(&pair(a, b)) {
+                if let Some(s) = seen.get_mut(&pair_key(a, b)) {
                     s.0 = s.0.min(t);
                     s.1 += 1;
                 }

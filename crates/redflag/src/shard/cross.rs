@@ -6,9 +6,9 @@
 
 use polars::prelude::*;
 
-use super::{frame_dataset, row_numbers, set_part_info, PartData, PartitionInfo, ROW};
-use crate::engine::{PairHistory, Prepared, NO_ACCOUNT};
-use crate::error::{Error, PolarsContext, Result};
+use super::{frame_dataset, part_changed, row_numbers, set_part_info, PartData, PartitionInfo, ROW};
+use crate::engine::{pair_key, PairHistory, Prepared, NO_ACCOUNT};
+use crate::error::{PolarsContext, Result};
 use crate::ingest::{Dataset, IngestOptions};
 use crate::pack::Pack;
 
@@ -32,7 +32,7 @@ pub(super) fn kept_dataset(
     data.each_slice(&columns, name, &mut |slice| {
         let (mut ds, _) = frame_dataset(slice.clone(), name, opts)?;
         if ds.transactions.height() != slice.height() {
-            return Err(changed(name));
+            return Err(part_changed(name));
         }
         set_part_info(&mut ds, info);
         let prep = Prepared::new(&ds)?;
@@ -65,32 +65,21 @@ pub(super) fn kept_dataset(
     };
     let mut ds = Dataset::from_frames(n, &mut frame, name, opts)?;
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
-        return Err(changed(name));
+        return Err(part_changed(name));
     }
     set_part_info(&mut ds, info);
     Ok((ds, rows))
-}
-
-/// The error of a part whose rows no longer pass the checks they passed at partition.
-fn changed(name: &str) -> Error {
-    Error::Shard {
-        path: name.into(),
-        message: "rows of the shard file no longer pass the checks they passed at partition: \
-                  the file was changed; partition the inputs again"
-            .into(),
-    }
 }
 
 /// The history of the pairs of accounts that the transfers of `prep` (some rows of
 /// `data`) link, over every row of `data`: each pair's first transfer, either way, and
 /// its number of transfers; read a slice at a time, accounts and times only.
 pub(super) fn pair_history(data: &PartData, prep: &Prepared<'_>, name: &str) -> Result<PairHistory> {
-    let pair = |a: u32, b: u32| (a.min(b), a.max(b));
     let mut history = PairHistory::default();
     for r in 0..prep.times().len() as u32 {
         let (a, b) = (prep.payer(r), prep.receiver(r));
         if a != NO_ACCOUNT && b != NO_ACCOUNT && a != b {
-            history.insert(pair(a, b), (i64::MAX, 0));
+            history.insert(pair_key(a, b), (i64::MAX, 0));
         }
     }
     if history.is_empty() {
@@ -121,7 +110,7 @@ pub(super) fn pair_history(data: &PartData, prep: &Prepared<'_>, name: &str) -> 
             if ka == kb {
                 continue;
             }
-            if let Some(s) = history.get_mut(&pair(ka, kb)) {
+            if let Some(s) = history.get_mut(&pair_key(ka, kb)) {
                 s.0 = s.0.min(t);
                 s.1 += 1;
             }

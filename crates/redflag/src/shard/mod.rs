@@ -361,15 +361,20 @@ fn shard_dataset(
         PartData::Cells(cells) => cells_dataset(cells, name, &opts)?,
     };
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
-        return Err(Error::Shard {
-            path: name.into(),
-            message: "rows of the shard file no longer pass the checks they passed at partition: \
-                      the file was changed; partition the inputs again"
-                .into(),
-        });
+        return Err(part_changed(name));
     }
     set_part_info(&mut ds, info);
     Ok((ds, rows))
+}
+
+/// The error of a part whose rows no longer pass the checks they passed at partition.
+fn part_changed(name: &str) -> Error {
+    Error::Shard {
+        path: name.into(),
+        message: "rows of the shard file no longer pass the checks they passed at partition: \
+                  the file was changed; partition the inputs again"
+            .into(),
+    }
 }
 
 /// Describes a part's dataset as the partition `info` describes the whole: its columns,

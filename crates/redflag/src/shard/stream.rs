@@ -53,7 +53,7 @@ pub fn partition_inputs(
     let mut first_time: Option<i64> = None;
     let mut sink = |group: DataFrame| -> Result<()> {
         let group = group.drop(crate::schema::LABEL).unwrap_or(group);
-        first_time = earlier(first_time, crate::schema::first_time(&group)?);
+        first_time = first_time.into_iter().chain(crate::schema::first_time(&group)?).min();
         let h = group.height() as u64;
         let rows: Vec<u64> = (next_row..next_row + h).collect();
         next_row += h;
@@ -116,14 +116,6 @@ fn add_peer_groups(info: &mut PartitionInfo, staged: &Staged, pack: &Pack, threa
     }
     super::set_peer_groups(info, &tally);
     Ok(())
-}
-
-/// The earlier of two times, either of which may be missing.
-fn earlier(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// Writes `bytes` as the staged file `name`.
