@@ -146,6 +146,51 @@ fn screen_with_shards_gives_the_single_run_and_leaves_no_working_files() {
     }
 }
 
+/// Without reports, `screen --shards` merges in bounded memory (the cases kept on disk):
+/// the same files, the same summary and exit status with `--fail-on`, and no working
+/// files left.
+#[test]
+fn screen_with_shards_and_no_reports_merges_from_disk() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |s: &str| d.path().join(s).to_str().unwrap().to_string();
+    let input = repo("samples/demo.csv");
+    let run = |out: &str, more: &[&str]| {
+        let o = redflag(
+            &[
+                &["screen", input.as_str(), "--out", &p(out), "--fail-on", "high"][..],
+                more,
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        // The case table: the lines after the header line.
+        let text = String::from_utf8(o.stdout).unwrap();
+        let table: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.contains("RANK"))
+            .take_while(|l| !l.starts_with("written to"))
+            .map(str::to_string)
+            .collect();
+        assert!(table.len() > 3, "{text}");
+        table
+    };
+    let single = run("single", &[]);
+    for (shards, out) in [("3", "three"), ("1", "one")] {
+        assert_eq!(run(out, &["--shards", shards]), single, "--shards {shards}");
+        same_outputs(&d.path().join("single"), &d.path().join(out));
+        let mut names: Vec<String> = std::fs::read_dir(d.path().join(out))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["alerts.csv", "cases.json", "manifest.json"],
+            "--shards {shards}"
+        );
+    }
+}
+
 #[test]
 fn shard_flags_are_checked() {
     let d = tempfile::tempdir().unwrap();

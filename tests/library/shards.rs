@@ -181,6 +181,85 @@ fn screen_in_shards_on_one_machine_gives_the_single_run() {
     );
 }
 
+/// The files a run writes with `min_score`: `alerts.csv`, the list of cases of
+/// `cases.json` as written (its text after the manifest), and the manifest's counts.
+fn written(dir: &Path) -> (String, String, String) {
+    let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+    let cases = read("cases.json");
+    let list = cases[cases.find("\"cases\": [").expect("a list of cases")..].to_string();
+    let m: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
+    let counts = format!(
+        "{} {} {} {} {}",
+        m["cases"], m["alerts"], m["alerts_per_rule"], m["rules_run"], m["rules_not_applicable"]
+    );
+    (read("alerts.csv"), list, counts)
+}
+
+fn plain_outputs(min_score: f64) -> redflag::Outputs {
+    let mut formats = redflag::Formats::default();
+    formats.set("json");
+    formats.set("csv");
+    redflag::Outputs {
+        formats,
+        min_score,
+        ..Default::default()
+    }
+}
+
+/// The merge in bounded memory, cases built a few at a time (batches of 1, 40 and all
+/// alert rows) and written from disk, writes the single run's `alerts.csv` and list of
+/// cases, byte for byte, with and without a least score, and removes its working files.
+#[test]
+fn the_merge_in_bounded_memory_writes_the_single_runs_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![generated(dir.path(), 5)];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let data = redflag::ingest(&input, &opts).unwrap();
+    let mut s = redflag::screen(&pack, &data).unwrap();
+    let cases = s.cases.len();
+    let parts = dir.path().join("p");
+    partition(&input, &opts, &pack, 3, &parts);
+    let outs = screen_each(&parts, 0..3, &pack, &dir.path().join("o"));
+    for min_score in [0.0, 12.0, 1e9] {
+        let one = dir.path().join(format!("single-{min_score}"));
+        s.write(&pack, &data, &one, &plain_outputs(min_score)).unwrap();
+        let whole = written(&one);
+        for batch_rows in [1, 40, shard::BATCH_ROWS] {
+            let work = tempfile::tempdir().unwrap();
+            let store = shard::merge_bounded(&outs, &pack, Some(2), work.path(), batch_rows).unwrap();
+            assert_eq!(store.entries().len(), cases);
+            let out = dir.path().join(format!("bounded-{min_score}-{batch_rows}"));
+            redflag::write_case_store(&store, &pack, &out, &plain_outputs(min_score)).unwrap();
+            let what = format!("min score {min_score}, batches of {batch_rows} alert rows");
+            let got = written(&out);
+            assert!(got.0 == whole.0, "{what}: alerts.csv differs");
+            assert!(got.1 == whole.1, "{what}: the cases differ");
+            assert_eq!(got.2, whole.2, "{what}: the manifest's counts differ");
+            let top = store.top(3, min_score).unwrap();
+            let first: Vec<&str> = s
+                .cases
+                .iter()
+                .filter(|c| c.score >= min_score)
+                .take(3)
+                .map(|c| c.case_id.as_str())
+                .collect();
+            assert_eq!(
+                top.iter().map(|c| c.case_id.as_str()).collect::<Vec<_>>(),
+                first,
+                "{what}"
+            );
+            assert!(top.iter().zip(1..).all(|(c, r)| c.rank >= r), "{what}: ranks");
+            drop(store);
+            let left: Vec<_> = std::fs::read_dir(work.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left.len(), 2, "{what}: only the two files of cases are left: {left:?}");
+        }
+    }
+}
+
 /// Baselines count their periods from the midnight before the data's first transaction:
 /// a shard whose accounts start three weeks later counts them from the same midnight as
 /// the single run, not from its own first transaction.

@@ -525,6 +525,16 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let (mut result, data, sharding) = match &args.shards {
         Some(n) => {
             let n = shards::shard_count(n, args.memory_limit.as_deref(), &args.inputs)?;
+            let plain = finish.outputs(&args.output, &pack);
+            if plain.case_by_case() {
+                let outputs = Outputs {
+                    mapping: opts.mapping.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                    fx: opts.fx.as_ref().map(|f| (f.source.clone(), f.sha256.clone())),
+                    started_at: started,
+                    ..plain
+                };
+                return shards::screen_sharded_bounded(&args, &opts, &pack, n, &finish, outputs, stdout);
+            }
             shards::screen_sharded(&args, &opts, &pack, n, show)?
         }
         None => {
@@ -684,6 +694,41 @@ impl Finish {
     }
 }
 
+impl Finish {
+    /// [`Finish::write`] for cases kept on disk ([`redflag::shard::CaseStore`]).
+    pub(crate) fn write_store(
+        &self,
+        o: &OutputArgs,
+        pack: &Pack,
+        store: &redflag::shard::CaseStore,
+        outputs: &Outputs,
+        run_time: std::time::Duration,
+        stdout: &mut impl Write,
+    ) -> Result<ExitCode, CliError> {
+        let t_write = std::time::Instant::now();
+        let manifest = redflag::write_case_store(store, pack, &o.out, outputs)?;
+        if o.timings {
+            let steps = vec![("run".to_string(), run_time), ("write".into(), t_write.elapsed())];
+            eprint!("{}", term::clean(&render::timings(&steps)));
+        }
+        if !o.quiet {
+            let shown = redflag::Screening {
+                cases: store.top(o.top, o.min_score)?,
+                run: store.run.clone(),
+                accounts: store.accounts,
+            };
+            write!(stdout, "{}", render::screen_summary(&shown, &manifest, &o.out, o.top))?;
+        }
+        let failing = self.fail_on.is_some_and(|f| {
+            store
+                .entries()
+                .iter()
+                .any(|e| e.score >= o.min_score && f.hit_parts(e.severity, e.score))
+        });
+        Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) enum FailOn {
     Severity(Severity),
@@ -692,9 +737,13 @@ pub(crate) enum FailOn {
 
 impl FailOn {
     fn hit(self, c: &Case) -> bool {
+        self.hit_parts(c.severity, c.score)
+    }
+
+    fn hit_parts(self, severity: Severity, score: f64) -> bool {
         match self {
-            FailOn::Severity(s) => c.severity >= s,
-            FailOn::Score(n) => c.score >= n,
+            FailOn::Severity(s) => severity >= s,
+            FailOn::Score(n) => score >= n,
         }
     }
 }

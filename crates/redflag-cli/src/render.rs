@@ -146,8 +146,9 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
                 c.rule_ids.join(",")
             );
         }
-        if result.cases.len() > top {
-            let _ = writeln!(o, "… and {} more cases", result.cases.len() - top);
+        // The cases written, which a run whose cases are kept on disk does not hold.
+        if m.cases > top {
+            let _ = writeln!(o, "… and {} more cases", m.cases - top);
         }
     }
     let _ = writeln!(o, "\nwritten to {}", out.display());
@@ -157,7 +158,7 @@ pub fn screen_summary(result: &Screening, m: &Manifest, out: &Path, top: usize) 
 /// `--timings`: the steps in order, the total, then each rule, slowest first (rules run
 /// side by side, so their times add up to more than the `rules` step).
 pub fn timings(steps: &[(String, std::time::Duration)]) -> String {
-    const STEPS: &[&str] = &["ingest", "prepare", "conditions", "rules", "cases", "write"];
+    const STEPS: &[&str] = &["ingest", "run", "prepare", "conditions", "rules", "cases", "write"];
     let mut out = String::new();
     let secs = |d: &std::time::Duration| d.as_secs_f64();
     let total: f64 = steps

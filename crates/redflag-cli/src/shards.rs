@@ -156,15 +156,62 @@ pub(crate) fn merge(args: MergeArgs, stdout: &mut impl Write) -> Result<ExitCode
     let pack = run_spec(&args.pack, &read)?.pack()?;
     let finish = Finish::new(&args.output)?;
     let t = std::time::Instant::now();
-    let (mut result, data, partition) = redflag::merge_shards(&args.outputs, &pack, args.threads)?;
-    let outputs = Outputs {
+    let plain = finish.outputs(&args.output, &pack);
+    let with_partition = |partition: &redflag::shard::PartitionInfo, plain: Outputs| Outputs {
         mapping: partition.read.mapping.clone(),
         fx: partition.read.fx.clone(),
-        started_at: started,
-        sharding: Some(sharding(&partition)),
-        ..finish.outputs(&args.output, &pack)
+        started_at: started.clone(),
+        sharding: Some(sharding(partition)),
+        ..plain
     };
+    if plain.case_by_case() {
+        let store = redflag::merge_shards_bounded(&args.outputs, &pack, args.threads, &args.output.out)?;
+        let outputs = with_partition(&store.partition, plain);
+        return finish.write_store(&args.output, &pack, &store, &outputs, t.elapsed(), stdout);
+    }
+    let (mut result, data, partition) = redflag::merge_shards(&args.outputs, &pack, args.threads)?;
+    let outputs = with_partition(&partition, plain);
     finish.write(&args.output, &pack, &mut result, data, &outputs, t.elapsed(), stdout)
+}
+
+/// `screen --shards N` when the outputs are written case by case
+/// ([`Outputs::case_by_case`]): the run in shards, one after the other, on this machine,
+/// the merge in bounded memory; writes the outputs.
+pub(crate) fn screen_sharded_bounded(
+    args: &ScreenArgs,
+    opts: &redflag::IngestOptions,
+    pack: &Pack,
+    shards: u32,
+    finish: &Finish,
+    outputs: Outputs,
+    stdout: &mut impl Write,
+) -> Result<ExitCode, CliError> {
+    crate::heap::return_large_blocks();
+    let show = !args.output.quiet && std::io::stderr().is_terminal();
+    let t = std::time::Instant::now();
+    let bar = show.then(|| term::bar(u64::from(shards) + 1, "units"));
+    let progress = |done: u32, total: u32| {
+        crate::heap::release_free_memory();
+        if let Some(b) = &bar {
+            b.set_length(u64::from(total));
+            b.set_position(u64::from(done));
+        }
+    };
+    let options = redflag::ScreenOptions {
+        threads: args.read.threads,
+        ..Default::default()
+    };
+    let store =
+        redflag::screen_sharded_bounded(&args.inputs, opts, pack, shards, &args.output.out, &options, &progress)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    check_strict(args.read.strict, &store.data)?;
+    let outputs = Outputs {
+        sharding: Some(sharding(&store.partition)),
+        ..outputs
+    };
+    finish.write_store(&args.output, pack, &store, &outputs, t.elapsed(), stdout)
 }
 
 /// `screen --shards N`: the run in shards, one after the other, on this machine.

@@ -165,6 +165,16 @@ pub struct Outputs {
     pub sharding: Option<Sharding>,
 }
 
+impl Outputs {
+    /// Whether these outputs can be written one case at a time, from cases kept on disk
+    /// ([`write_case_store`]): `cases.json`, `alerts.csv`, the manifest and the
+    /// quarantine, with or without a least score. Reports and redaction read every case
+    /// at once.
+    pub fn case_by_case(&self) -> bool {
+        !self.formats.md && !self.formats.html && !self.formats.goaml && self.redactor.is_none()
+    }
+}
+
 /// Renders the reports `opts` asks for from an earlier run's cases and writes them into
 /// `dir`, whole or not at all; with goAML drafts, drafts of an earlier run for cases no
 /// longer present are removed. Returns the names written, relative to `dir`.
@@ -311,6 +321,59 @@ pub fn merge_shards(
     Ok((screening, merged.data, merged.partition))
 }
 
+/// [`merge_shards`] in bounded memory ([`shard::merge_bounded`]): the cases kept on disk in
+/// a working folder made in the output folder `out` (`.redflag-merge-` and random
+/// letters), removed with the store. For outputs written one case at a time
+/// ([`Outputs::case_by_case`], [`write_case_store`]).
+pub fn merge_shards_bounded(
+    outputs: &[PathBuf],
+    pack: &Pack,
+    threads: Option<usize>,
+    out: &Path,
+) -> Result<shard::CaseStore> {
+    let work = working_folder(out, ".redflag-merge-")?;
+    let store = shard::merge_bounded(outputs, pack, threads, work.path(), shard::BATCH_ROWS)?;
+    Ok(store.kept_in(work))
+}
+
+/// Writes the files of a run whose cases are kept on disk into `dir`, whole or not at
+/// all, as [`Screening::write`] writes a run's, and returns the manifest. Only
+/// `cases.json`, `alerts.csv`, `manifest.json` and `quarantine.csv`: reports and
+/// redaction read every case at once ([`Outputs::case_by_case`]).
+pub fn write_case_store(store: &shard::CaseStore, pack: &Pack, dir: &Path, outputs: &Outputs) -> Result<Manifest> {
+    let mut manifest = Manifest::new(
+        pack,
+        &store.data,
+        &store.run,
+        &[],
+        &outputs.mapping,
+        outputs.fx.clone(),
+        outputs.min_score,
+        outputs.started_at.clone(),
+    );
+    (manifest.cases, manifest.alerts) = store.counts(outputs.min_score);
+    manifest.sharding = outputs.sharding.clone();
+    manifest.finished_at = now_utc();
+    store.write(pack, dir, &manifest, outputs.formats)?;
+    Ok(manifest)
+}
+
+/// A new folder in the output folder `out` (made when missing), removed when dropped.
+fn working_folder(out: &Path, prefix: &str) -> Result<tempfile::TempDir> {
+    let io = |action: &'static str| {
+        move |source| Error::Io {
+            path: out.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(out).map_err(io("creating the output folder"))?;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(out)
+        .map_err(io("creating a working folder in the output folder"))
+}
+
 /// Screens `inputs` in `shards` shards, one at a time, through a working folder it makes
 /// in the output folder `out` and removes (`.redflag-shards-` and random letters): ingest,
 /// [`shard::partition_inputs`], [`shard::screen_shard`] for each shard, [`merge_shards`]. The
@@ -326,18 +389,55 @@ pub fn screen_sharded(
     options: &ScreenOptions,
     progress: &dyn Fn(u32, u32),
 ) -> Result<(Screening, Dataset, shard::PartitionInfo)> {
-    let io = |action: &'static str| {
-        move |source| Error::Io {
-            path: out.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    std::fs::create_dir_all(out).map_err(io("creating the output folder"))?;
-    let work = tempfile::Builder::new()
-        .prefix(".redflag-shards-")
-        .tempdir_in(out)
-        .map_err(io("creating a working folder for the shards in the output folder"))?;
+    let (_work, outs) = screen_units(inputs, ingest_options, pack, shards, out, options, progress)?;
+    merge_shards(&outs, pack, options.threads)
+}
+
+/// [`screen_sharded`] with the merge in bounded memory ([`merge_shards_bounded`]), the
+/// cases kept in the working folder until the store is dropped.
+pub fn screen_sharded_bounded(
+    inputs: &[PathBuf],
+    ingest_options: &IngestOptions,
+    pack: &Pack,
+    shards: u32,
+    out: &Path,
+    options: &ScreenOptions,
+    progress: &dyn Fn(u32, u32),
+) -> Result<shard::CaseStore> {
+    let (work, outs) = screen_units(inputs, ingest_options, pack, shards, out, options, progress)?;
+    let spill = work.path().join("merge");
+    std::fs::create_dir(&spill).map_err(|source| Error::Io {
+        path: spill.clone(),
+        action: "creating a working folder for the merge",
+        source,
+    })?;
+    let store = shard::merge_bounded(&outs, pack, options.threads, &spill, shard::BATCH_ROWS)?;
+    for dir in &outs {
+        remove_folder(dir)?;
+    }
+    Ok(store.kept_in(work))
+}
+
+fn remove_folder(dir: &Path) -> Result<()> {
+    std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        action: "removing a working folder",
+        source,
+    })
+}
+
+/// The stages of [`screen_sharded`] before the merge: the working folder and the units'
+/// outputs in it. The partition is removed once every unit is screened.
+fn screen_units(
+    inputs: &[PathBuf],
+    ingest_options: &IngestOptions,
+    pack: &Pack,
+    shards: u32,
+    out: &Path,
+    options: &ScreenOptions,
+    progress: &dyn Fn(u32, u32),
+) -> Result<(tempfile::TempDir, Vec<PathBuf>)> {
+    let work = working_folder(out, ".redflag-shards-")?;
     let parts = work.path().join("partition");
     shard::partition_inputs(inputs, ingest_options, pack, shards, &parts, shard::GROUP_ROWS, &|_| {
         Ok(())
@@ -361,5 +461,6 @@ pub fn screen_sharded(
         outs.push(dir);
         progress(done as u32 + 1, total);
     }
-    merge_shards(&outs, pack, options.threads)
+    remove_folder(&parts)?;
+    Ok((work, outs))
 }

@@ -57,6 +57,25 @@ pub fn alerts_csv(cases: &[Case], ds: &Dataset) -> Result<String> {
 
 /// [`alerts_csv`], written to `w` as it is made (the whole file is never in memory).
 pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write) -> Result<()> {
+    let io = |source| Error::Io {
+        path: PathBuf::from("alerts.csv"),
+        action: "writing",
+        source,
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+    w.write_all(ALERTS_CSV_HEADER).map_err(io)?;
+    write_alert_lines(cases, ds, &mut w)?;
+    w.flush().map_err(io)?;
+    Ok(())
+}
+
+/// The first line of `alerts.csv`.
+pub(crate) const ALERTS_CSV_HEADER: &[u8] =
+    b"case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n";
+
+/// The lines of `alerts.csv` for `cases` (whose alerts' rows are rows of `ds`), without
+/// the first line.
+pub(crate) fn write_alert_lines(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write) -> Result<()> {
     let (ts, ids) = row_keys(ds)?;
     let amount = ds
         .transactions
@@ -68,9 +87,6 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
         action: "writing",
         source,
     };
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
-    w.write_all(b"case_id,alert_id,rule_id,severity,account,txn_id,ts,amount_base,explanation\n")
-        .map_err(io)?;
     let mut line = String::new();
     for c in cases {
         for a in &c.alerts {
@@ -105,7 +121,6 @@ pub fn write_alerts_csv(cases: &[Case], ds: &Dataset, w: &mut dyn std::io::Write
             }
         }
     }
-    w.flush().map_err(io)?;
     Ok(())
 }
 

@@ -16,9 +16,9 @@ mod json;
 mod manifest;
 mod write;
 
-pub(crate) use csv::frame_csv;
 pub use csv::{alerts_csv, alerts_frame, csv_field, neutralise_cell, quarantine_csv, write_alerts_csv};
-pub(crate) use json::check_case_ids;
+pub(crate) use csv::{frame_csv, write_alert_lines, ALERTS_CSV_HEADER};
+pub(crate) use json::{check_case_ids, json_bytes};
 pub use json::{is_case_id, CasesFile, RuleRef, SCHEMA_VERSION};
 pub(crate) use manifest::pack_identity;
 pub use manifest::{now_utc, ListInfo, Manifest, PackInfo, Partial, Sharding};
@@ -76,13 +76,32 @@ pub(crate) fn write_run(
     formats: Formats,
     run_files: RunFiles,
 ) -> Result<Vec<PathBuf>> {
+    let cases_json: Option<FileBody<'_>> = formats
+        .json
+        .then(|| FileBody::Writer(Box::new(move |w: &mut dyn Write| json::write_cases_json(cf, w))));
+    let cases = &cf.cases;
+    let alerts: Option<FileBody<'_>> = formats
+        .csv
+        .then(|| FileBody::Writer(Box::new(move |w: &mut dyn Write| write_alerts_csv(cases, ds, w))));
+    write_run_bodies(dir, &cf.manifest, cases_json, alerts, run_files)
+}
+
+/// [`write_run`] with `cases.json` and `alerts.csv` made by the caller (`None`: not
+/// written).
+pub(crate) fn write_run_bodies<'a>(
+    dir: &Path,
+    manifest: &Manifest,
+    cases_json: Option<FileBody<'a>>,
+    alerts_csv: Option<FileBody<'a>>,
+    run_files: RunFiles,
+) -> Result<Vec<PathBuf>> {
     let RunFiles {
         quarantine,
         reports,
         stale,
     } = run_files;
     let mut files: Vec<(String, Vec<u8>)> =
-        vec![("manifest.json".into(), json::json_bytes("manifest.json", &cf.manifest)?)];
+        vec![("manifest.json".into(), json::json_bytes("manifest.json", manifest)?)];
     let mut remove: Vec<String> = Vec::new();
     match quarantine {
         Some(q) => files.push(("quarantine.csv".into(), q.into_bytes())),
@@ -93,18 +112,11 @@ pub(crate) fn write_run(
     let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
     // The two large files are written as they are made, side by side.
     let mut outputs: Vec<(String, FileBody<'_>)> = Vec::new();
-    if formats.json {
-        outputs.push((
-            "cases.json".into(),
-            FileBody::Writer(Box::new(move |w: &mut dyn Write| json::write_cases_json(cf, w))),
-        ));
+    if let Some(body) = cases_json {
+        outputs.push(("cases.json".into(), body));
     }
-    if formats.csv {
-        let cases = &cf.cases;
-        outputs.push((
-            "alerts.csv".into(),
-            FileBody::Writer(Box::new(move |w: &mut dyn Write| write_alerts_csv(cases, ds, w))),
-        ));
+    if let Some(body) = alerts_csv {
+        outputs.push(("alerts.csv".into(), body));
     }
     outputs.extend(files.into_iter().map(|(n, b)| (n, FileBody::Bytes(b.into()))));
     write_outputs(dir, outputs, &remove)

@@ -76,15 +76,15 @@ pub fn merge_runs(runs: Vec<ShardRun>, names: &[String], pack: &Pack, threads: O
 }
 
 /// What the merge's own rules found.
-struct Late {
-    alerts: Vec<Alert>,
-    info: ShardInfo,
+pub(super) struct Late {
+    pub(super) alerts: Vec<Alert>,
+    pub(super) info: ShardInfo,
 }
 
 /// The rules that screen other rules' alerts and read only the rows those hold
 /// ([`super::Plan::late`]), run on the transactions every alert holds, as a single run
 /// runs them after the others.
-fn late_rules(pack: &Pack, partition: &PartitionInfo, data: &Dataset, alerts: &[Alert]) -> Result<Late> {
+pub(super) fn late_rules(pack: &Pack, partition: &PartitionInfo, data: &Dataset, alerts: &[Alert]) -> Result<Late> {
     let plan = super::plan(pack);
     let mut late = pack.clone();
     late.rules.retain(|r| plan.late.iter().any(|id| id == r.id()));
@@ -112,7 +112,7 @@ fn late_rules(pack: &Pack, partition: &PartitionInfo, data: &Dataset, alerts: &[
 
 /// The runs must be of one partition made for this pack: each shard exactly once, the
 /// cross-account stage once when the pack has rules for it.
-fn check_complete(names: &[String], infos: &[&ShardInfo], pack: &Pack) -> Result<PartitionInfo> {
+pub(super) fn check_complete(names: &[String], infos: &[&ShardInfo], pack: &Pack) -> Result<PartitionInfo> {
     let problem = |name: &str, message: String| Error::Shard {
         path: PathBuf::from(name),
         message,
@@ -185,7 +185,11 @@ fn check_complete(names: &[String], infos: &[&ShardInfo], pack: &Pack) -> Result
 
 /// The transactions the alerts hold, each once, in the single run's order, as a dataset
 /// described as the partition's inputs; and their rows in the single run.
-fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<usize>) -> Result<(Dataset, Vec<u64>)> {
+pub(super) fn held_rows(
+    frames: Vec<DataFrame>,
+    partition: &PartitionInfo,
+    threads: Option<usize>,
+) -> Result<(Dataset, Vec<u64>)> {
     let all = concat_rows(frames)?;
     let rows: Vec<u64> = all
         .column(ROW)
@@ -205,7 +209,7 @@ fn held_rows(frames: Vec<DataFrame>, partition: &PartitionInfo, threads: Option<
 
 /// Alerts with their rows numbered as in the held transactions (`rows`: the single run's
 /// row of each).
-fn renumber(alerts: Vec<ShardAlert>, rows: &[u64]) -> Vec<Alert> {
+pub(super) fn renumber(alerts: Vec<ShardAlert>, rows: &[u64]) -> Vec<Alert> {
     alerts
         .into_iter()
         .map(|mut s| {
@@ -221,7 +225,7 @@ fn renumber(alerts: Vec<ShardAlert>, rows: &[u64]) -> Vec<Alert> {
 
 /// The shards' runs as one, in pack order: rules run, not applicable and partial once
 /// each, alerts and limits added up.
-fn merged_run(pack: &Pack, infos: &[&ShardInfo]) -> RuleRun {
+pub(super) fn merged_run(pack: &Pack, infos: &[&ShardInfo]) -> RuleRun {
     let mut run = RuleRun::default();
     for r in &pack.rules {
         let id = r.id();

@@ -14,10 +14,12 @@
 //! the other on one machine, and the Python package's `redflag.spark` on a cluster.
 
 mod batch;
+mod bounded;
 mod cross;
 mod merge;
 mod partition;
 mod peers;
+mod store;
 mod stream;
 mod unit;
 
@@ -34,9 +36,11 @@ use crate::model::matches_any;
 use crate::pack::Pack;
 
 pub use batch::{batches_partition, empty_part, joined_quarantine, read_batch, Batch};
+pub use bounded::{merge_bounded, BATCH_ROWS};
 pub use merge::{merge, merge_runs, Merged};
 pub use partition::{split, Parts, MAX_SHARDS};
 pub use peers::{peer_tally, set_peer_groups};
+pub use store::{CaseEntry, CaseStore};
 pub use stream::{partition_inputs, GROUP_ROWS};
 pub use unit::{screen_shard, screen_unit, screen_work, ShardAlert, ShardInfo, ShardRun, Unit, Work};
 
