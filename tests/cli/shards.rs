@@ -50,6 +50,16 @@ fn same_outputs(a: &Path, b: &Path) {
     assert!(quarantine(a) == quarantine(b), "quarantine.csv differs");
 }
 
+/// The names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A demo file with two rows that cannot be screened, so that the quarantine is carried
 /// through the shards too.
 fn demo_with_bad_rows(dir: &Path) -> String {
@@ -133,13 +143,8 @@ fn screen_with_shards_gives_the_single_run_and_leaves_no_working_files() {
         ]);
         ok(&o);
         same_outputs(&d.path().join("single"), &d.path().join(out));
-        let mut names: Vec<String> = std::fs::read_dir(d.path().join(out))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            names_in(&d.path().join(out)),
             ["alerts.csv", "cases.json", "manifest.json", "report.md"],
             "--shards {shards}"
         );
@@ -178,13 +183,8 @@ fn screen_with_shards_and_no_reports_merges_from_disk() {
     for (shards, out) in [("3", "three"), ("1", "one")] {
         assert_eq!(run(out, &["--shards", shards]), single, "--shards {shards}");
         same_outputs(&d.path().join("single"), &d.path().join(out));
-        let mut names: Vec<String> = std::fs::read_dir(d.path().join(out))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            names_in(&d.path().join(out)),
             ["alerts.csv", "cases.json", "manifest.json"],
             "--shards {shards}"
         );

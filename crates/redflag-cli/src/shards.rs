@@ -186,26 +186,11 @@ pub(crate) fn screen_sharded_bounded(
     outputs: Outputs,
     stdout: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
-    crate::heap::return_large_blocks();
     let show = !args.output.quiet && std::io::stderr().is_terminal();
     let t = std::time::Instant::now();
-    let bar = show.then(|| term::bar(u64::from(shards) + 1, "units"));
-    let progress = |done: u32, total: u32| {
-        crate::heap::release_free_memory();
-        if let Some(b) = &bar {
-            b.set_length(u64::from(total));
-            b.set_position(u64::from(done));
-        }
-    };
-    let options = redflag::ScreenOptions {
-        threads: args.read.threads,
-        ..Default::default()
-    };
-    let store =
-        redflag::screen_sharded_bounded(&args.inputs, opts, pack, shards, &args.output.out, &options, &progress)?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let store = with_progress(args, shards, show, |options, progress| {
+        redflag::screen_sharded_bounded(&args.inputs, opts, pack, shards, &args.output.out, options, progress)
+    })?;
     check_strict(args.read.strict, &store.data)?;
     let outputs = Outputs {
         sharding: Some(sharding(&store.partition)),
@@ -222,6 +207,21 @@ pub(crate) fn screen_sharded(
     shards: u32,
     show: bool,
 ) -> Result<(redflag::Screening, redflag::Dataset, Option<Sharding>), CliError> {
+    let (result, data, partition) = with_progress(args, shards, show, |options, progress| {
+        redflag::screen_sharded(&args.inputs, opts, pack, shards, &args.output.out, options, progress)
+    })?;
+    check_strict(args.read.strict, &data)?;
+    Ok((result, data, Some(sharding(&partition))))
+}
+
+/// Runs `run` (a screening in shards on this machine) with the options of `args` and a
+/// progress bar of its units when `show`; large blocks are handed back to the system.
+fn with_progress<T>(
+    args: &ScreenArgs,
+    shards: u32,
+    show: bool,
+    run: impl FnOnce(&redflag::ScreenOptions, &dyn Fn(u32, u32)) -> redflag::Result<T>,
+) -> Result<T, CliError> {
     crate::heap::return_large_blocks();
     let bar = show.then(|| term::bar(u64::from(shards) + 1, "units"));
     let progress = |done: u32, total: u32| {
@@ -235,13 +235,11 @@ pub(crate) fn screen_sharded(
         threads: args.read.threads,
         ..Default::default()
     };
-    let (result, data, partition) =
-        redflag::screen_sharded(&args.inputs, opts, pack, shards, &args.output.out, &options, &progress)?;
+    let out = run(&options, &progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    check_strict(args.read.strict, &data)?;
-    Ok((result, data, Some(sharding(&partition))))
+    Ok(out)
 }
 
 fn sharding(p: &redflag::shard::PartitionInfo) -> Sharding {

@@ -101,10 +101,10 @@ impl Groups {
             rows: Vec::new(),
         };
         for run in runs {
-            each_alert(&run.dir.join(ALERTS_FILE), |a, _| {
-                let id = g.id(&a.alert.account);
+            each_alert(&run.dir.join(ALERTS_FILE), |a: AlertKeys, _| {
+                let id = g.id(&a.account);
                 g.rows[id as usize] += a.global_rows.len() as u64;
-                for l in &a.alert.linked_accounts {
+                for l in &a.linked_accounts {
                     let other = g.id(l);
                     g.join(id, other);
                 }
@@ -175,6 +175,16 @@ impl Groups {
     }
 }
 
+/// What the grouping reads of an alert of a shard output: its account, the accounts it
+/// links and its rows (the rest of the alert is skipped, not kept).
+#[derive(serde::Deserialize)]
+struct AlertKeys {
+    account: String,
+    #[serde(default)]
+    linked_accounts: Vec<String>,
+    global_rows: Vec<u64>,
+}
+
 /// Groups in batches.
 struct Batches {
     /// The batch of each account's group.
@@ -182,9 +192,9 @@ struct Batches {
     count: usize,
 }
 
-/// Calls `f` with each alert of a shard output's `alerts.json` and its text, holding the
-/// file and one alert at a time.
-fn each_alert(path: &Path, mut f: impl FnMut(ShardAlert, &[u8]) -> Result<()>) -> Result<()> {
+/// Calls `f` with each alert of a shard output's `alerts.json` (what `T` reads of it) and
+/// its text, holding the file and one alert at a time.
+fn each_alert<T: serde::de::DeserializeOwned>(path: &Path, mut f: impl FnMut(T, &[u8]) -> Result<()>) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         action: "reading a shard output",
@@ -214,7 +224,7 @@ fn each_alert(path: &Path, mut f: impl FnMut(ShardAlert, &[u8]) -> Result<()>) -
             i = skip(i + 1);
         }
         first = false;
-        let mut it = serde_json::Deserializer::from_slice(&bytes[i..]).into_iter::<ShardAlert>();
+        let mut it = serde_json::Deserializer::from_slice(&bytes[i..]).into_iter::<T>();
         let alert = match it.next() {
             Some(Ok(a)) => a,
             Some(Err(e)) => return Err(bad(&e)),
@@ -267,8 +277,8 @@ fn route(runs: &[RunDir], groups: &Groups, batches: &Batches, work: &Path) -> Re
     // (row, batch): the batches holding each row.
     let mut held: Vec<(u64, u32)> = Vec::new();
     for run in runs {
-        each_alert(&run.dir.join(ALERTS_FILE), |a, text| {
-            let b = groups.batch_of(batches, &a.alert.account);
+        each_alert(&run.dir.join(ALERTS_FILE), |a: AlertKeys, text| {
+            let b = groups.batch_of(batches, &a.account);
             let (w, first) = &mut files[b as usize];
             let sep: &[u8] = if *first { b"[" } else { b"," };
             *first = false;
