@@ -260,6 +260,44 @@ fn the_merge_in_bounded_memory_writes_the_single_runs_files() {
     }
 }
 
+/// The cross-account stage keeps the rows its rules read a slice of its file at a time:
+/// read in seven slices (as a cluster hands it over, in cells), it finds what it finds
+/// read in one, alerts and the transactions they hold.
+#[test]
+fn the_cross_account_stage_read_in_slices_finds_what_it_finds_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vec![generated(dir.path(), 5)];
+    let opts = options("canonical", false);
+    let pack = pack();
+    let parts = dir.path().join("p");
+    let info = partition(&input, &opts, &pack, 3, &parts);
+    let file = parts.join("cross.parquet");
+    let whole = read_parquet(&file);
+    let step = whole.height().div_ceil(7);
+    let cells: Vec<Vec<u8>> = (0..whole.height())
+        .step_by(step)
+        .map(|off| shard::parquet_bytes(whole.slice(off as i64, step)).unwrap())
+        .collect();
+    assert_eq!(cells.len(), 7);
+    let run = |data: shard::PartData| {
+        let work = shard::Work {
+            cross: Some(data),
+            ..Default::default()
+        };
+        shard::screen_work(&info, work, &pack, Some(2), &Cancel::new()).unwrap()
+    };
+    let (one, sliced) = (
+        run(shard::PartData::File(file.clone())),
+        run(shard::PartData::Cells(cells)),
+    );
+    assert!(one.alerts.iter().any(|a| a.alert.rule_id == "FLW-04"), "FLW-04 fires");
+    assert!(one.alerts == sliced.alerts, "the alerts differ");
+    assert!(
+        one.transactions.equals_missing(&sliced.transactions),
+        "the held transactions differ"
+    );
+}
+
 /// Baselines count their periods from the midnight before the data's first transaction:
 /// a shard whose accounts start three weeks later counts them from the same midnight as
 /// the single run, not from its own first transaction.

@@ -6,7 +6,7 @@
 
 use polars::prelude::*;
 
-use super::{frame_dataset, part_changed, row_numbers, set_part_info, PartData, PartitionInfo, ROW};
+use super::{frame_dataset, part_changed, set_part_info, PartData, PartitionInfo};
 use crate::engine::{pair_key, PairHistory, Prepared, NO_ACCOUNT};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::{Dataset, IngestOptions};
@@ -19,7 +19,10 @@ pub(super) fn kept_rows_suffice(pack: &Pack) -> bool {
 
 /// The rows of `data` some condition of `pack`'s rules keeps (read with `columns`, a
 /// slice at a time, each slice's conditions worked out on its own), as a dataset
-/// described as the partition `info` describes the whole, and their rows.
+/// described as the partition `info` describes the whole, and their rows. Each slice is
+/// read into a dataset of its own (its text coded as every dataset codes it, into the
+/// process's categories, so that the slices' codes agree), whose kept rows are kept: the
+/// text of a slice is never held beyond it.
 pub(super) fn kept_dataset(
     data: &PartData,
     info: &PartitionInfo,
@@ -29,45 +32,48 @@ pub(super) fn kept_dataset(
 ) -> Result<(Dataset, Vec<u64>)> {
     let columns = opts.columns.clone().unwrap_or_default();
     let mut kept: Vec<DataFrame> = Vec::new();
+    let mut rows: Vec<u64> = Vec::new();
+    let mut first: Option<Dataset> = None;
     data.each_slice(&columns, name, &mut |slice| {
-        let (mut ds, _) = frame_dataset(slice.clone(), name, opts)?;
+        let (mut ds, slice_rows) = frame_dataset(slice.clone(), name, opts)?;
         if ds.transactions.height() != slice.height() {
             return Err(part_changed(name));
         }
         set_part_info(&mut ds, info);
-        let prep = Prepared::new(&ds)?;
-        let keep: BooleanChunked = match crate::run::kept_rows(pack, &prep)? {
-            Some(k) => k.into_iter().collect(),
-            None => std::iter::repeat_n(true, slice.height()).collect(),
+        let keep: Vec<bool> = {
+            let prep = Prepared::new(&ds)?;
+            crate::run::kept_rows(pack, &prep)?.unwrap_or_else(|| vec![true; slice.height()])
         };
+        rows.extend(slice_rows.iter().zip(&keep).filter(|(_, &k)| k).map(|(r, _)| *r));
+        let mask: BooleanChunked = keep.into_iter().collect();
         kept.push(
-            slice
-                .filter(&keep)
+            ds.transactions
+                .filter(&mask)
                 .ctx(|| format!("{name}: keeping the rows its rules read"))?,
         );
+        if first.is_none() {
+            ds.transactions = ds.transactions.clear();
+            first = Some(ds);
+        }
         Ok(())
     })?;
-    if kept.is_empty() {
-        kept.push(data.no_rows(&columns, name)?);
-    }
-    let mut rows = Vec::new();
-    for k in &kept {
-        rows.extend(row_numbers(k, name)?);
-    }
-    // Each slice's kept text is dropped once it is read into the dataset.
-    let n = kept.len();
-    let mut kept: Vec<Option<DataFrame>> = kept.into_iter().map(Some).collect();
-    let mut frame = |i: usize| -> Result<DataFrame> {
-        let slice = kept[i].take().unwrap_or_default();
-        slice
-            .drop(ROW)
-            .ctx(|| format!("{name}: reading the rows its rules read"))
+    let mut ds = match first {
+        Some(ds) => ds,
+        None => {
+            let (mut ds, _) = frame_dataset(data.no_rows(&columns, name)?, name, opts)?;
+            set_part_info(&mut ds, info);
+            ds
+        }
     };
-    let mut ds = Dataset::from_frames(n, &mut frame, name, opts)?;
+    for k in kept {
+        ds.transactions
+            .vstack_mut_owned(k)
+            .ctx(|| format!("{name}: joining the rows its rules read"))?;
+    }
+    ds.transactions.rechunk_mut();
     if ds.rows_quarantined() > 0 || ds.transactions.height() != rows.len() {
         return Err(part_changed(name));
     }
-    set_part_info(&mut ds, info);
     Ok((ds, rows))
 }
 
