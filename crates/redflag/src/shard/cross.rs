@@ -31,6 +31,7 @@ pub(super) fn kept_dataset(
     pack: &Pack,
 ) -> Result<(Dataset, Vec<u64>)> {
     let columns = opts.columns.clone().unwrap_or_default();
+    let unread = shown_only(pack);
     let mut kept: Vec<DataFrame> = Vec::new();
     let mut rows: Vec<u64> = Vec::new();
     let mut first: Option<Dataset> = None;
@@ -48,6 +49,7 @@ pub(super) fn kept_dataset(
         let mask: BooleanChunked = keep.into_iter().collect();
         kept.push(
             ds.transactions
+                .drop_many(unread.iter().cloned())
                 .filter(&mask)
                 .ctx(|| format!("{name}: keeping the rows its rules read"))?,
         );
@@ -65,18 +67,64 @@ pub(super) fn kept_dataset(
             ds
         }
     };
+    let template = ds.transactions.clear();
+    let mut joined = template.drop_many(unread.iter().cloned());
     for k in kept {
-        ds.transactions
+        joined
             .vstack_mut_owned(k)
             .ctx(|| format!("{name}: joining the rows its rules read"))?;
     }
-    ds.transactions.rechunk_mut();
+    joined.rechunk_mut();
+    ds.transactions = with_nulls(joined, &template).ctx(|| format!("{name}: joining the rows its rules read"))?;
     // Each slice kept all its rows (above); the counts of quarantined rows are now the
     // partition's, not this dataset's.
     if ds.transactions.height() != rows.len() {
         return Err(part_changed(name));
     }
     Ok((ds, rows))
+}
+
+/// The columns every dataset reads for what cases show (names, banks, countries,
+/// narrative) that no rule of `pack` reads: the cross-account stage holds them as nulls,
+/// the merge reading them for the rows its alerts hold.
+fn shown_only(pack: &Pack) -> Vec<PlSmallStr> {
+    let read: std::collections::BTreeSet<&str> = pack
+        .rules
+        .iter()
+        .flat_map(|r| r.columns.iter().flat_map(|c| crate::schema::sources_of(c)))
+        .collect();
+    crate::schema::ALWAYS_READ
+        .iter()
+        .filter(|c| !SCREENED.contains(c) && !read.contains(**c))
+        .map(|c| PlSmallStr::from(*c))
+        .collect()
+}
+
+/// The columns of [`crate::schema::ALWAYS_READ`] a dataset is checked and prepared on.
+const SCREENED: &[&str] = &[
+    "txn_id",
+    "ts",
+    "amount",
+    "currency",
+    "amount_base",
+    "orig_account",
+    "bene_account",
+    "channel",
+];
+
+/// `df` with the columns of `template` it lacks, as nulls of their type (which take no
+/// memory a row), in `template`'s order.
+fn with_nulls(df: DataFrame, template: &DataFrame) -> PolarsResult<DataFrame> {
+    let height = df.height();
+    let cols = template
+        .columns()
+        .iter()
+        .map(|c| match df.column(c.name()) {
+            Ok(have) => have.clone(),
+            Err(_) => Column::full_null(c.name().clone(), height, c.dtype()),
+        })
+        .collect();
+    DataFrame::new_infer_height(cols)
 }
 
 /// The history of the pairs of accounts that the transfers of `prep` (some rows of
