@@ -95,22 +95,11 @@ fn shown_only(pack: &Pack) -> Vec<PlSmallStr> {
         .collect();
     crate::schema::ALWAYS_READ
         .iter()
-        .filter(|c| !SCREENED.contains(c) && !read.contains(**c))
+        // Those every dataset has, and the channel (small), are kept.
+        .filter(|c| !crate::schema::always_present(c) && **c != "channel" && !read.contains(**c))
         .map(|c| PlSmallStr::from(*c))
         .collect()
 }
-
-/// The columns of [`crate::schema::ALWAYS_READ`] a dataset is checked and prepared on.
-const SCREENED: &[&str] = &[
-    "txn_id",
-    "ts",
-    "amount",
-    "currency",
-    "amount_base",
-    "orig_account",
-    "bene_account",
-    "channel",
-];
 
 /// `df` with the columns of `template` it lacks, as nulls of their type (which take no
 /// memory a row), in `template`'s order.
