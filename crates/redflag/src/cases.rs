@@ -249,10 +249,16 @@ fn rank(cases: &mut [Case]) {
         c.transactions
             .sort_by(|a, b| a.ts.cmp(&b.ts).then(a.txn_id.cmp(&b.txn_id)));
     }
-    cases.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
+    cases.sort_by(|a, b| rank_order((a.score, &a.case_id), (b.score, &b.case_id)));
     for (i, c) in cases.iter_mut().enumerate() {
         c.rank = i + 1;
     }
+}
+
+/// The order of two cases given by their score and id: the higher score first, then the
+/// lower id.
+pub(crate) fn rank_order(a: (f64, &str), b: (f64, &str)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(b.1))
 }
 
 /// The columns of the screened transactions that every alerting row is read from, in

@@ -388,7 +388,7 @@ fn build(
         alerts.extend(found.alerts);
         late.push(found.info);
         let cases = crate::cases::build(alerts, &data.transactions, pack)?;
-        store.add(&cases, &data)?;
+        store.add(cases, &data)?;
     }
     let quarantine = runs
         .iter()

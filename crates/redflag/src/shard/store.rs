@@ -72,8 +72,12 @@ impl Spill {
     }
 
     /// Adds a batch's cases, whose alerts' rows are rows of `data`: each case as
-    /// `cases.json` holds it (without its rank) and its lines of `alerts.csv`.
-    pub(super) fn add(&mut self, cases: &[Case], data: &Dataset) -> Result<()> {
+    /// `cases.json` holds it (its rank left at 0, set when written) and its lines of
+    /// `alerts.csv`.
+    pub(super) fn add(&mut self, mut cases: Vec<Case>, data: &Dataset) -> Result<()> {
+        for c in &mut cases {
+            c.rank = 0;
+        }
         let order: Vec<usize> = (0..cases.len()).collect();
         let mut made = crate::util::threads::run_parallel(&order, |i| case_bytes(&cases[i], data));
         made.sort_by_key(|(i, _)| *i);
@@ -113,7 +117,7 @@ impl Spill {
                 .map_err(io_error(&self.dir.join(name), "writing the merge's working files"))?;
         }
         self.entries
-            .sort_by(|a, b| b.score.total_cmp(&a.score).then(a.case_id.cmp(&b.case_id)));
+            .sort_by(|a, b| crate::cases::rank_order((a.score, &a.case_id), (b.score, &b.case_id)));
         let data = self.data.ok_or_else(|| Error::Shard {
             path: self.dir.clone(),
             message: "the merge built no batch of cases".into(),
@@ -130,20 +134,17 @@ impl Spill {
     }
 }
 
-/// A case's text in `cases.json` (indented as an item of its list, the rank left at 0)
-/// and its lines of `alerts.csv`, each compressed as it is made.
+/// A case's text in `cases.json` (indented as an item of its list) and its lines of
+/// `alerts.csv`, each compressed as it is made.
 fn case_bytes(case: &Case, data: &Dataset) -> Result<(Vec<u8>, Vec<u8>)> {
-    let mut c = case.clone();
-    c.rank = 0;
     let mut json = Indented {
         inner: encoder()?,
         at_line_start: true,
     };
-    serde_json::to_writer_pretty(&mut json, &c).map_err(|e| Error::Results {
+    serde_json::to_writer_pretty(&mut json, case).map_err(|e| Error::Results {
         path: PathBuf::from("cases.json"),
         message: format!("serialising the results: {e}"),
     })?;
-    drop(c);
     let mut csv = encoder()?;
     output::write_alert_lines(std::slice::from_ref(case), data, &mut csv)?;
     let done = |e: zstd::stream::write::Encoder<'static, Vec<u8>>| {
