@@ -482,8 +482,8 @@ fn a_bad_network_rule_is_a_clear_error() {
         e.contains("rules[0].pattern") && e.contains("did you mean `cycle`?"),
         "{e}"
     );
-    let e = bad("    pattern: cycle\n    max_hops: 12\n");
-    assert!(e.contains("rules[0].max_hops") && e.contains("limit of 8"), "{e}");
+    let e = bad("    pattern: cycle\n    max_hops: 13\n");
+    assert!(e.contains("rules[0].max_hops") && e.contains("limit of 12"), "{e}");
     let e = bad("    pattern: cycle\n    min_branches: 3\n");
     assert!(e.contains("rules[0].min_branches"), "{e}");
     let e = bad("    pattern: fan_out\n    then: { where: \"amount > 1\", window: 7d }\n");

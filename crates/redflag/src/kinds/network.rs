@@ -17,7 +17,7 @@ use crate::util::format;
 pub const PATTERNS: &[&str] = &["cycle", "scatter_gather", "gather_scatter", "fan_in", "fan_out"];
 
 /// The most hops a rule may ask for.
-pub const MAX_HOPS_LIMIT: u32 = 8;
+pub const MAX_HOPS_LIMIT: u32 = 12;
 
 /// Edges a search from one transaction may examine.
 pub const SEARCH_BUDGET: usize = 10_000;
