@@ -223,6 +223,28 @@ fn pack_errors_name_the_field() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("give `history`"), "{e}");
+    let with = |fields: &str| {
+        try_pack(
+            &one_rule(&format!(
+                "  - id: BSL-T\n    title: t\n    kind: baseline\n    severity: low\n    measure: \"count(*)\"\n    window: 7d\n{fields}    threshold: \"n > 1\"\n"
+            )),
+            &[HR],
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let e = with("    step: 2d\n    history: 28d\n");
+    assert!(
+        e.contains("rules[0].step") && e.contains("must divide `window` (7 days) into whole parts"),
+        "{e}"
+    );
+    let e = with("    step: 14d\n    history: 28d\n");
+    assert!(e.contains("rules[0].step"), "{e}");
+    let e = with("    step: 1d\n    dormant_for: 90d\n");
+    assert!(
+        e.contains("rules[0].step") && e.contains("starts at the reactivation"),
+        "{e}"
+    );
 }
 
 #[derive(Debug, Clone)]
@@ -234,54 +256,83 @@ struct Row {
 
 /// The reference for history mode (window 20 days, 3 prior periods, 20 days of history
 /// needed, fires when the period's sum is over twice the median of the prior ones):
-/// periods aligned on the first day of the data; a prior period before the account's
-/// first transaction is not counted; an empty one counts as 0.
-fn reference(rows: &[Row]) -> BTreeSet<(String, Vec<String>)> {
+/// periods aligned on the first day of the data, and with a step of `step` days, on each
+/// later day a whole number of steps after it within the first window (a grid each); a
+/// prior period before the account's first transaction is not counted; an empty one
+/// counts as 0. Of an account's firing periods, the highest sum is kept (the first grid,
+/// then the earliest, on a tie), then the next highest that overlaps none kept, and so on.
+fn reference(rows: &[Row], step: i64) -> BTreeSet<(String, Vec<String>)> {
     let w = 20i64;
-    let origin = rows.iter().map(|r| r.day).min().unwrap_or(0);
+    let first = rows.iter().map(|r| r.day).min().unwrap_or(0);
     let mut out = BTreeSet::new();
     for acct in 0u8..3 {
-        let mine: Vec<(usize, &Row)> = rows.iter().enumerate().filter(|(_, r)| r.acct == acct).collect();
-        let Some(seen) = mine.iter().map(|(_, r)| r.day).min() else {
-            continue;
-        };
-        // Transactions are at 10:00, so "seen" is day + 10 h; in days: seen + 0.4.
-        let seen_ms = seen * 24 + 10; // hours
-        let mut periods: BTreeMap<i64, (f64, Vec<usize>)> = BTreeMap::new();
-        for (i, r) in &mine {
-            let p = (r.day - origin).div_euclid(w);
-            let e = periods.entry(p).or_default();
-            e.0 += r.amount as f64;
-            e.1.push(*i);
+        // (sum, grid, start day, transaction ids) of each firing period.
+        let mut fired: Vec<(f64, i64, i64, Vec<String>)> = Vec::new();
+        for grid in 0..w / step {
+            for (current, start, ids) in fired_periods(rows, acct, first + grid * step) {
+                fired.push((current, grid, start, ids));
+            }
         }
-        for (&p, (current, ids)) in &periods {
-            let start_h = (origin + p * w) * 24;
-            if seen_ms > start_h - 20 * 24 {
-                continue;
+        fired.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut kept: Vec<i64> = Vec::new();
+        for (_, _, start, ids) in fired {
+            if kept.iter().all(|k| start + w <= *k || k + w <= start) {
+                kept.push(start);
+                out.insert((format!("A{acct}"), ids));
             }
-            let mut hist = Vec::new();
-            for k in 1..=3 {
-                let s = start_h - k * w * 24;
-                if s + w * 24 <= seen_ms {
-                    break;
-                }
-                hist.push(periods.get(&(p - k)).map(|x| x.0).unwrap_or(0.0));
+        }
+    }
+    out
+}
+
+/// The periods of `acct` counted from `origin` (a day) that fire: (sum, start day, ids).
+fn fired_periods(rows: &[Row], acct: u8, origin: i64) -> Vec<(f64, i64, Vec<String>)> {
+    let w = 20i64;
+    let mut out = Vec::new();
+    let mine: Vec<(usize, &Row)> = rows.iter().enumerate().filter(|(_, r)| r.acct == acct).collect();
+    let Some(seen) = mine.iter().map(|(_, r)| r.day).min() else {
+        return out;
+    };
+    // Transactions are at 10:00, so "seen" is day + 10 h; in days: seen + 0.4.
+    let seen_ms = seen * 24 + 10; // hours
+    let mut periods: BTreeMap<i64, (f64, Vec<usize>)> = BTreeMap::new();
+    for (i, r) in &mine {
+        let p = (r.day - origin).div_euclid(w);
+        let e = periods.entry(p).or_default();
+        e.0 += r.amount as f64;
+        e.1.push(*i);
+    }
+    for (&p, (current, ids)) in &periods {
+        let start_h = (origin + p * w) * 24;
+        if seen_ms > start_h - 20 * 24 {
+            continue;
+        }
+        let mut hist = Vec::new();
+        for k in 1..=3 {
+            let s = start_h - k * w * 24;
+            if s + w * 24 <= seen_ms {
+                break;
             }
-            if hist.is_empty() {
-                continue;
-            }
-            hist.sort_by(f64::total_cmp);
-            let n = hist.len();
-            let median = if n % 2 == 1 {
-                hist[n / 2]
-            } else {
-                (hist[n / 2 - 1] + hist[n / 2]) / 2.0
-            };
-            if *current > 2.0 * median {
-                let mut ids = ids.clone();
-                ids.sort_by_key(|i| (rows[*i].day, *i));
-                out.insert((format!("A{acct}"), ids.iter().map(|i| format!("t{i:03}")).collect()));
-            }
+            hist.push(periods.get(&(p - k)).map(|x| x.0).unwrap_or(0.0));
+        }
+        if hist.is_empty() {
+            continue;
+        }
+        hist.sort_by(f64::total_cmp);
+        let n = hist.len();
+        let median = if n % 2 == 1 {
+            hist[n / 2]
+        } else {
+            (hist[n / 2 - 1] + hist[n / 2]) / 2.0
+        };
+        if *current > 2.0 * median {
+            let mut ids = ids.clone();
+            ids.sort_by_key(|i| (rows[*i].day, *i));
+            out.push((
+                *current,
+                origin + p * w,
+                ids.iter().map(|i| format!("t{i:03}")).collect(),
+            ));
         }
     }
     out
@@ -296,10 +347,13 @@ proptest! {
             (0u8..3, 0i64..150, 1u32..500).prop_map(|(acct, day, amount)| Row { acct, day, amount }),
             1..50,
         ),
+        step in prop::sample::select(vec![0i64, 20, 10, 5, 4]),
     ) {
-        let p = rule(
-            "    side: in\n    measure: \"sum(amount_base)\"\n    window: 20d\n    history: 60d\n    min_history: 20d\n    threshold: \"current > 2 * median\"\n",
-        );
+        // Step 0: no `step` field, one grid, as a step of the whole window.
+        let step_field = if step == 0 { String::new() } else { format!("    step: {step}d\n") };
+        let p = rule(&format!(
+            "    side: in\n    measure: \"sum(amount_base)\"\n    window: 20d\n{step_field}    history: 60d\n    min_history: 20d\n    threshold: \"current > 2 * median\"\n",
+        ));
         let txs: Vec<Tx> = rows
             .iter()
             .enumerate()
@@ -309,6 +363,6 @@ proptest! {
             .into_iter()
             .map(|a| (a.account, a.txn_ids))
             .collect();
-        prop_assert_eq!(got, reference(&rows));
+        prop_assert_eq!(got, reference(&rows, if step == 0 { 20 } else { step }));
     }
 }

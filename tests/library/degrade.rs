@@ -454,7 +454,7 @@ fn fan_by_behaviour_runs_on_own_history_without_customer_types() {
         let pack = Pack::builtin().unwrap().only(&[rule.into()]).unwrap();
         let (res, full) = screen(&pack, &data(&csv));
         assert!(res.run.degraded.is_empty(), "{rule}");
-        assert_eq!(accounts(&full), ["EDGE-MIN", "EDGE-RATIO", "HIT"], "{rule}");
+        assert_eq!(accounts(&full), ["EDGE-MIN", "EDGE-RATIO", "HIT", "STRADDLE"], "{rule}");
         // The same rows without the customer_type column (the last one).
         let cut: String = csv
             .lines()
@@ -465,7 +465,7 @@ fn fan_by_behaviour_runs_on_own_history_without_customer_types() {
         assert_eq!(res.run.rules_run, [rule]);
         assert_eq!(
             accounts(&alerts),
-            ["EDGE-MIN", "EDGE-RATIO", "HIT", "MISS-PEERS"],
+            ["EDGE-MIN", "EDGE-RATIO", "HIT", "MISS-PEERS", "STRADDLE"],
             "{rule}"
         );
         assert!(alerts.iter().all(|a| a.measures["peer_median"].is_null()), "{rule}");

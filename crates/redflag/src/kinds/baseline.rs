@@ -38,6 +38,9 @@ pub struct BaselineSpec {
     pub measure: String,
     /// The period.
     pub window: Window,
+    /// How far apart periods start: `window` unless the rule slides its periods
+    /// (`step`), a whole fraction of `window`.
+    pub step: Window,
     /// The mode.
     pub mode: Mode,
     /// The peer column.
@@ -64,6 +67,9 @@ pub(crate) struct BaselineDef {
     /// The period measured.
     #[serde(default)]
     pub(crate) window: Option<String>,
+    /// How far apart periods start.
+    #[serde(default)]
+    pub(crate) step: Option<String>,
     /// How far back the history reaches.
     #[serde(default)]
     pub(crate) history: Option<String>,
@@ -105,6 +111,10 @@ impl Kind for Baseline {
             Field {
                 name: "window",
                 doc: "the period measured, such as `30d`",
+            },
+            Field {
+                name: "step",
+                doc: "how far apart periods start, a whole fraction of `window` (default: `window`)",
             },
             Field {
                 name: "history",
@@ -273,13 +283,15 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
             out
         }
     };
+    let step = check_step(&d, cx, window, mode.as_ref());
     cx.placeholders(names.iter().cloned());
     cx.placeholders(["period_start", "period_end"]);
     cx.columns.insert("amount_base".into());
-    match (measure, window, mode, threshold) {
-        (Some(measure), Some(window), Some(mode), Some(threshold)) => BaselineSpec {
+    match (measure, window, mode, threshold, step) {
+        (Some(measure), Some(window), Some(mode), Some(threshold), Some(step)) => BaselineSpec {
             measure,
             window,
+            step,
             mode,
             peer_by: d.peer_by.clone(),
             threshold,
@@ -289,12 +301,39 @@ fn check(def: &RuleDef, cx: &mut Checker<'_>) -> BaselineSpec {
         _ => BaselineSpec {
             measure: "count(*)".into(),
             window: Window { ms: 1 },
+            step: Window { ms: 1 },
             mode: Mode::Peers,
             peer_by: None,
             threshold: "false".into(),
             names,
         },
     }
+}
+
+/// How far apart periods start: `window` without `step`; a step must divide the window
+/// into whole parts and cannot go with `dormant_for` (a reactivation's window starts at
+/// the reactivation).
+fn check_step(d: &BaselineDef, cx: &mut Checker<'_>, window: Option<Window>, mode: Option<&Mode>) -> Option<Window> {
+    let Some(text) = &d.step else {
+        return window;
+    };
+    let step = cx.window("step", Some(text), "1d")?;
+    if matches!(mode, Some(Mode::Dormancy(_))) {
+        cx.problem(
+            "step",
+            "`step` goes with `history` or `peer_by`; with `dormant_for` the window starts at the reactivation",
+        );
+        return None;
+    }
+    let w = window?;
+    if step.ms <= 0 || step.ms > w.ms || w.ms % step.ms != 0 {
+        cx.problem(
+            "step",
+            format!("`step` ({step}) must divide `window` ({w}) into whole parts, such as `1d` for a `7d` window"),
+        );
+        return None;
+    }
+    Some(step)
 }
 
 /// One account's period (or reactivation window). Its rows are a run of the rows
@@ -525,18 +564,32 @@ fn peer_values(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>, tally: &
         reactivations: (Vec::new(), Vec::new()),
     };
     for rows in scope.side_rows_sliced(0, rule.side, prep.slice_rows()) {
-        let (unit_of_row, units, _) = units_of_rows(spec, &shared, &rows);
-        if units.is_empty() {
-            continue;
-        }
-        let (current, peer_value, peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
-        for (u, unit) in units.iter().enumerate() {
-            if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
-                tally.add(rule.id(), Some((unit.start, &peers.names[v as usize], c)));
+        for origin in origins(spec, &shared) {
+            let (unit_of_row, units, _) = units_of_rows(spec, &shared, origin, &rows);
+            if units.is_empty() {
+                continue;
+            }
+            let (current, peer_value, peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+            for (u, unit) in units.iter().enumerate() {
+                if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
+                    tally.add(rule.id(), Some((unit.start, &peers.names[v as usize], c)));
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Where the periods are counted from: the data's origin, and with `step`, that origin
+/// moved on by a step at a time within one window (each a grid of periods of its own).
+fn origins(spec: &BaselineSpec, shared: &Shared) -> impl Iterator<Item = i64> {
+    let step = spec.step.ms.max(1);
+    let grids = match spec.mode {
+        Mode::Dormancy(_) => 1,
+        _ => (spec.window.ms / step).max(1),
+    };
+    let origin = shared.origin;
+    (0..grids).map(move |k| origin + k * step)
 }
 
 /// What [`run_rows`] reads of all the accounts, whatever slice it screens.
@@ -551,6 +604,8 @@ struct Shared {
 
 /// The alerts of the units of `rows`; with `peer_by`, their peers' statistics are
 /// `given` (a part of the data's: over every account), or else worked out from `rows`.
+/// With `step`, each grid of periods is screened and an account's overlapping periods
+/// that fire are thinned to those that stand apart ([`apart`]).
 fn run_rows(
     rule: &Rule,
     spec: &BaselineSpec,
@@ -562,22 +617,49 @@ fn run_rows(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let (unit_of_row, units, gaps) = units_of_rows(spec, shared, &rows);
+    let mut fired = Vec::new();
+    for (grid, origin) in origins(spec, shared).enumerate() {
+        let mut of_grid = fire_grid(rule, spec, prep, (shared, given), &rows, origin)?;
+        of_grid.iter_mut().for_each(|f| f.grid = grid);
+        fired.extend(of_grid);
+    }
+    if spec.step.ms < spec.window.ms {
+        fired = apart(fired);
+    }
+    unit_alerts(rule, spec, prep, &fired)
+}
+
+/// A period that fires: its account, span, rows and the values its threshold read.
+struct Fired {
+    grid: usize,
+    account: u32,
+    start: i64,
+    end: i64,
+    rows: Vec<u32>,
+    values: Vec<Option<f64>>,
+}
+
+/// The periods of one grid (counted from `origin`) that fire, in unit order.
+fn fire_grid(
+    rule: &Rule,
+    spec: &BaselineSpec,
+    prep: &Prepared<'_>,
+    (shared, given): (&Shared, Option<&[PeerGroup]>),
+    rows: &[(u32, i64, u32, Side)],
+    origin: i64,
+) -> Result<Vec<Fired>> {
+    let (unit_of_row, units, gaps) = units_of_rows(spec, shared, origin, rows);
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let (current, peer_value, peers) = unit_measures(rule, spec, prep, &rows, &unit_of_row, units.len())?;
+    let (current, peer_value, peers) = unit_measures(rule, spec, prep, rows, &unit_of_row, units.len())?;
     drop(unit_of_row);
     let peer_stats = match given {
         Some(groups) => given_stats(groups, &peers),
         None => peer_stats(spec, &units, &current, &peer_value),
     };
     // Units compared and tested a slice at a time; only those that fire are kept.
-    let mut firing = Compared {
-        units: Vec::new(),
-        values: Vec::new(),
-        stride: spec.names.len(),
-    };
+    let mut firing = Vec::new();
     let step = prep.slice_rows().max(1);
     for from in (0..units.len()).step_by(step) {
         let range = from..(from + step).min(units.len());
@@ -591,11 +673,55 @@ fn run_rows(
             continue;
         };
         for (k, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
-            firing.units.push(compared.units[k]);
-            firing.values.extend_from_slice(compared.of(k));
+            let unit = &units[compared.units[k]];
+            let run = unit.first as usize..(unit.first + unit.count) as usize;
+            firing.push(Fired {
+                grid: 0,
+                account: unit.account,
+                start: unit.start,
+                end: unit.end,
+                rows: rows[run].iter().map(|r| r.2).collect(),
+                values: compared.of(k).to_vec(),
+            });
         }
     }
-    unit_alerts(rule, spec, prep, &rows, &units, &firing)
+    Ok(firing)
+}
+
+/// An account's firing periods of several grids overlap: keeps, account by account, the
+/// period with the highest measure (on a tie, that of the first grid, the one aligned on
+/// the data's origin, then the earliest), then the next highest that overlaps none kept,
+/// and so on; in (account, start) order.
+fn apart(mut fired: Vec<Fired>) -> Vec<Fired> {
+    fired.sort_by_key(|f| (f.account, f.start));
+    let current = |f: &Fired| f.values.first().copied().flatten().unwrap_or(f64::NEG_INFINITY);
+    let mut keep = vec![false; fired.len()];
+    let mut from = 0;
+    while from < fired.len() {
+        let account = fired[from].account;
+        let to = from + fired[from..].iter().take_while(|f| f.account == account).count();
+        let mut order: Vec<usize> = (from..to).collect();
+        order.sort_by(|&a, &b| {
+            current(&fired[b])
+                .total_cmp(&current(&fired[a]))
+                .then(fired[a].grid.cmp(&fired[b].grid))
+                .then(fired[a].start.cmp(&fired[b].start))
+        });
+        let mut kept: Vec<(i64, i64)> = Vec::new();
+        for i in order {
+            let f = &fired[i];
+            if kept.iter().all(|&(s, e)| f.end < s || e < f.start) {
+                kept.push((f.start, f.end));
+                keep[i] = true;
+            }
+        }
+        from = to;
+    }
+    fired
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, k)| k.then_some(f))
+        .collect()
 }
 
 /// The units the rows fall in: (account, period), or (account, reactivation) in dormancy
@@ -604,10 +730,10 @@ fn run_rows(
 fn units_of_rows(
     spec: &BaselineSpec,
     shared: &Shared,
+    origin: i64,
     rows: &[(u32, i64, u32, Side)],
 ) -> (Vec<u32>, Vec<Unit>, Vec<f64>) {
     let day = 86_400_000i64;
-    let origin = shared.origin;
     let w = spec.window.ms.max(1);
     let mut unit_of_row: Vec<u32> = Vec::with_capacity(rows.len());
     let mut units: Vec<Unit> = Vec::new();
@@ -934,25 +1060,16 @@ fn threshold(rule: &Rule, spec: &BaselineSpec, compared: &Compared) -> Result<Op
     Ok(Some(fires))
 }
 
-/// One alert a firing unit, with its values and period.
-fn unit_alerts(
-    rule: &Rule,
-    spec: &BaselineSpec,
-    prep: &Prepared<'_>,
-    rows: &[(u32, i64, u32, Side)],
-    units: &[Unit],
-    firing: &Compared,
-) -> Result<Vec<Alert>> {
+/// One alert a firing period, with its values and span.
+fn unit_alerts(rule: &Rule, spec: &BaselineSpec, prep: &Prepared<'_>, firing: &[Fired]) -> Result<Vec<Alert>> {
     let mut alerts = Vec::new();
-    for (k, &u) in firing.units.iter().enumerate() {
-        let unit = &units[u];
-        let run = unit.first as usize..(unit.first + unit.count) as usize;
-        let mut rows_u: Vec<u32> = rows[run].iter().map(|r| r.2).collect();
+    for unit in firing {
+        let mut rows_u = unit.rows.clone();
         rows_u.sort_unstable_by_key(|r| (prep.ts(*r), *r));
         let account = prep.account(unit.account).to_string();
         let mut measures = BTreeMap::new();
         let mut texts = BTreeMap::new();
-        for (name, v) in spec.names.iter().zip(firing.of(k)) {
+        for (name, v) in spec.names.iter().zip(&unit.values) {
             let av = v.map(AnyValue::Float64).unwrap_or(AnyValue::Null);
             measures.insert(name.clone(), json_value(&av));
             texts.insert(name.clone(), display_value(&av));
