@@ -243,7 +243,7 @@ impl Screen {
 
 /// Screens paths or a frame; see `redflag.screen`.
 #[pyfunction]
-#[pyo3(signature = (paths, frame, name, pack, rules, preset, mapping, fx, sets, lists, only, min_score, threads))]
+#[pyo3(signature = (paths, frame, name, pack, rules, preset, mapping, fx, sets, lists, only, min_score, threads, weights=None))]
 #[allow(clippy::too_many_arguments)]
 fn screen(
     py: Python<'_>,
@@ -260,9 +260,11 @@ fn screen(
     only: Vec<String>,
     min_score: f64,
     threads: Option<usize>,
+    weights: Option<PathBuf>,
 ) -> PyResult<Screen> {
     let started = redflag::now_utc();
-    let spec = run_spec(rules, preset, mapping, fx, sets, lists, only, threads)?;
+    let mut spec = run_spec(rules, preset, mapping, fx, sets, lists, only, threads)?;
+    spec.weights = weights;
     let input = Input::from_args(paths, frame.as_ref(), name)?;
     let base = pack.map(|p| p.pack.clone());
     let cancel = Cancel::new();
@@ -408,7 +410,7 @@ impl PyPack {
 
 /// Precision and recall against labels; see `redflag.evaluate`. Returns JSON.
 #[pyfunction]
-#[pyo3(signature = (paths, frame, name, labels_path, labels_frame, label_column, rules, preset, mapping, fx, sets, lists, only, sweep))]
+#[pyo3(signature = (paths, frame, name, labels_path, labels_frame, label_column, rules, preset, mapping, fx, sets, lists, only, sweep, weights=None))]
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
     py: Python<'_>,
@@ -426,6 +428,7 @@ fn evaluate(
     lists: Vec<(String, Option<PathBuf>, Option<Vec<String>>)>,
     only: Vec<String>,
     sweep: Option<String>,
+    weights: Option<PathBuf>,
 ) -> PyResult<String> {
     use redflag::evaluate::{Labels, Sweep};
     if labels_path.is_none() && labels_frame.is_none() && label_column.is_none() {
@@ -433,7 +436,8 @@ fn evaluate(
             "give labels (a labels file or frame: txn_id,scheme_id,typology[,account,role,pattern]) or label_column",
         ));
     }
-    let spec = run_spec(rules, preset, mapping, fx, sets, lists, only, None)?;
+    let mut spec = run_spec(rules, preset, mapping, fx, sets, lists, only, None)?;
+    spec.weights = weights;
     let input = Input::from_args(paths, frame.as_ref(), name)?;
     let labels_df = labels_frame.as_ref().map(arrow::frame_from_py).transpose()?;
     let cancel = Cancel::new();

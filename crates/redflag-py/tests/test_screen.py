@@ -96,6 +96,39 @@ def test_options_as_the_cli_takes_them(cli, tmp_path: Path) -> None:
     assert res.cases["score"].min() >= 3
 
 
+def test_weights_as_the_cli_lays_them(cli, tmp_path: Path) -> None:
+    weights = tmp_path / "w.yaml"
+    weights.write_text("default: 1\nrules:\n  STR-01: 0\n  DRG-01: 4.5\n")
+    out = tmp_path / "cli"
+    run_cli(cli, "screen", DEMO, "--out", str(out), "-q", "--weights", str(weights))
+    res = redflag.screen(DEMO, weights=weights)
+    res.write(tmp_path / "py", formats=["json", "csv"])
+    for name in ("alerts.csv", "cases.json", "manifest.json"):
+        assert blank_times((tmp_path / "py" / name).read_bytes()) == blank_times((out / name).read_bytes()), name
+    assert res.manifest["weights"][0] == str(weights)
+    cases = json.loads((tmp_path / "py" / "cases.json").read_text())["cases"]
+    parts = [p for c in cases for p in c["score_parts"]]
+    assert any(p["rule_id"] == "DRG-01" and p["weight"] == 4.5 for p in parts)
+    assert all(p["contribution"] == 0 for p in parts if p["rule_id"] == "STR-01")
+    plain = redflag.screen(DEMO)
+    assert plain.cases["score"].to_list() != res.cases["score"].to_list()
+    txns, labels = redflag.generate(rows=4_000, accounts=400, days=60, seed=3)
+    txns.write_parquet(tmp_path / "g.parquet")
+    labels.write_csv(tmp_path / "g-labels.csv")
+    run_cli(
+        cli, "evaluate", str(tmp_path / "g.parquet"), "--labels", str(tmp_path / "g-labels.csv"),
+        "--weights", str(weights), "--out", str(tmp_path / "e.json"), "-q",
+    )
+    ours = redflag.evaluate(tmp_path / "g.parquet", labels=tmp_path / "g-labels.csv", weights=weights)
+    assert ours == json.loads((tmp_path / "e.json").read_text())
+    plain_eval = redflag.evaluate(tmp_path / "g.parquet", labels=tmp_path / "g-labels.csv")
+    assert plain_eval["ranking"]["cases"] == ours["ranking"]["cases"]
+    with pytest.raises(redflag.RedflagError, match="STR-99"):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("rules:\n  STR-99: 1\n")
+        redflag.screen(DEMO, weights=bad)
+
+
 def test_a_threshold_changes_what_fires() -> None:
     base = redflag.screen(DEMO, only=["STR-01"])
     lower = redflag.screen(DEMO, only=["STR-01"], params={"reporting_threshold": 5000})

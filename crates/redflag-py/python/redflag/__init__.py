@@ -365,6 +365,7 @@ def screen(
     only: Union[None, str, Iterable[str]] = None,
     min_score: Optional[float] = None,
     threads: Optional[int] = None,
+    weights: Optional[PathLike] = None,
 ) -> Result:
     """Screens transactions with a rule pack, as ``redflag screen`` does.
 
@@ -378,6 +379,9 @@ def screen(
     only: only these rules (ids or aliases; a list or ``"STR-01,STR-02"``).
     min_score: leave out cases scoring under this.
     threads: worker threads (default: all cores); the result is the same whatever the count.
+    weights: a weights file laid over the case score (as ``redflag tune`` writes it and
+        ``screen --weights`` reads it; docs/cases.md): per-rule factors, recorded in the
+        manifest, with each case's ``score_parts``.
 
     The GIL is released while screening; Ctrl-C stops the run before its next rule and
     raises ``KeyboardInterrupt``.
@@ -399,6 +403,7 @@ def screen(
             _only(only),
             0.0 if min_score is None else float(min_score),
             threads,
+            _path(weights),
         )
     )
 
@@ -416,6 +421,7 @@ def evaluate(
     lists: Optional[Lists] = None,
     only: Union[None, str, Iterable[str]] = None,
     sweep: Optional[str] = None,
+    weights: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Precision and recall of a pack against labelled transactions, as ``redflag
     evaluate`` (the dict is evaluation.json).
@@ -424,6 +430,7 @@ def evaluate(
         or a frame with those columns, such as the second frame of ``generate``; or
     label_column: a column of the data that is true for laundering rows.
     sweep: ``"RULE.PARAM=START..END:STEP"`` re-runs one rule over a range of one parameter.
+    weights: a weights file: the case ranking's figures are those of the weighted score.
     The other arguments are those of ``screen``.
     """
     paths, frame, name = _data(data)
@@ -452,6 +459,7 @@ def evaluate(
         _lists(lists),
         _only(only),
         sweep,
+        _path(weights),
     )
     return cast(Dict[str, Any], _json.loads(text))
 

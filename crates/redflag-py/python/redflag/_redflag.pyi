@@ -107,6 +107,7 @@ def screen(
     only: List[str],
     min_score: float,
     threads: Optional[int],
+    weights: Optional[str] = None,
 ) -> Screen:
     """Screens paths or a frame (an object with ``__arrow_c_stream__``)."""
 
@@ -125,6 +126,7 @@ def evaluate(
     lists: List[Tuple[str, Optional[str], Optional[List[str]]]],
     only: List[str],
     sweep: Optional[str],
+    weights: Optional[str] = None,
 ) -> str:
     """Precision and recall against labels, as JSON (evaluation.json)."""
 
