@@ -474,3 +474,94 @@ fn fan_by_behaviour_runs_on_own_history_without_customer_types() {
         assert_eq!(m.rules_partial[0].absent_columns, ["customer_type"]);
     }
 }
+
+/// The fixture `tests/cases/RULE/transactions.csv` without the columns `drop`.
+fn fixture_without(rule: &str, drop: &[&str]) -> Dataset {
+    let csv = std::fs::read_to_string(repo(&format!("tests/cases/{rule}/transactions.csv"))).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|i| !drop.contains(&header[*i])).collect();
+    assert_eq!(
+        keep.len() + drop.len(),
+        header.len(),
+        "{rule}: a dropped column is not in the fixture"
+    );
+    let mut out = String::new();
+    for line in csv.lines() {
+        // The fixtures' fields hold no commas.
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), header.len(), "{line}");
+        out.push_str(&keep.iter().map(|i| fields[*i]).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    data(&out)
+}
+
+/// The parts the rule ran without, by field path.
+fn dropped_parts(res: &Screening) -> Vec<&str> {
+    res.run
+        .degraded
+        .iter()
+        .flat_map(|d| d.dropped.iter().map(|x| x.part.as_str()))
+        .collect()
+}
+
+/// HT-02's three patterns each run on the columns they read: without merchant codes and
+/// narratives, the night cash of businesses alone; without those and customer types, it
+/// could never fire, so it is not applicable (it was reported partial).
+#[test]
+fn ht02_runs_each_pattern_on_its_own_columns() {
+    let pack = Pack::builtin().unwrap().only(&["HT-02".into()]).unwrap();
+    let (res, all) = screen(&pack, &fixture_without("HT-02", &[]));
+    assert!(res.run.degraded.is_empty());
+    assert_eq!(accounts(&all), ["EDGE-NIGHT", "HIT-NIGHT", "HIT-RENT", "HIT-SERVICES"]);
+    let (res, alerts) = screen(&pack, &fixture_without("HT-02", &["mcc", "loc_region"]));
+    assert_eq!(accounts(&alerts), ["EDGE-NIGHT", "HIT-NIGHT", "HIT-RENT"]);
+    assert_eq!(
+        dropped_parts(&res),
+        ["where", "any_of[0]", "measures.cities", "measures.services"]
+    );
+    let (res, alerts) = screen(&pack, &fixture_without("HT-02", &["mcc", "loc_region", "narrative"]));
+    assert_eq!(accounts(&alerts), ["EDGE-NIGHT", "HIT-NIGHT"]);
+    assert!(dropped_parts(&res).contains(&"any_of[1]"), "{:?}", dropped_parts(&res));
+    assert!(
+        alerts[0]
+            .explanation
+            .starts_with("within 30 days: 3 night cash deposits"),
+        "{}",
+        alerts[0].explanation
+    );
+    let (res, alerts) = screen(
+        &pack,
+        &fixture_without("HT-02", &["mcc", "loc_region", "narrative", "customer_type"]),
+    );
+    assert!(alerts.is_empty());
+    assert!(res.run.degraded.is_empty() && res.run.rules_run.is_empty());
+    assert_eq!(res.run.not_applicable[0].rule_id, "HT-02");
+}
+
+/// HT-03 without narratives counts the payees of travel merchants; without merchant
+/// codes it reads the narratives; without either it is not applicable.
+#[test]
+fn ht03_runs_on_merchant_codes_or_narratives() {
+    let pack = Pack::builtin().unwrap().only(&["HT-03".into()]).unwrap();
+    let (res, all) = screen(&pack, &fixture_without("HT-03", &[]));
+    assert!(res.run.degraded.is_empty());
+    let (res, alerts) = screen(&pack, &fixture_without("HT-03", &["mcc"]));
+    assert!(dropped_parts(&res).contains(&"any_of[1]"), "{:?}", dropped_parts(&res));
+    assert!(!alerts.is_empty() && alerts.len() < all.len(), "{alerts:?}");
+    let (res, alerts) = screen(&pack, &fixture_without("HT-03", &["narrative"]));
+    assert!(dropped_parts(&res).contains(&"any_of[0]"), "{:?}", dropped_parts(&res));
+    // One agency paid for five named travellers is one payee without the names.
+    assert_eq!(accounts(&alerts), ["HIT-AGENCIES"]);
+    assert!(
+        alerts[0]
+            .explanation
+            .starts_with("5 payments for travel, visas or work permits within 30 days, total "),
+        "{}",
+        alerts[0].explanation
+    );
+    let (res, alerts) = screen(&pack, &fixture_without("HT-03", &["mcc", "narrative"]));
+    assert!(alerts.is_empty());
+    assert_eq!(res.run.not_applicable[0].rule_id, "HT-03");
+}
