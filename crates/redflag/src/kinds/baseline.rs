@@ -1037,10 +1037,14 @@ fn threshold(rule: &Rule, spec: &BaselineSpec, compared: &Compared) -> Result<Op
     if comparable.is_empty() {
         return Ok(None);
     }
+    // Only the names the threshold reads (and `current`, which gives the frame its
+    // height): a rule compares with a dozen names and reads two or three.
+    let read = expr::referenced(&spec.threshold);
     let columns: Vec<Column> = spec
         .names
         .iter()
         .enumerate()
+        .filter(|(k, n)| *k == 0 || read.as_ref().is_none_or(|r| r.contains(n.as_str())))
         .map(|(k, n)| {
             Float64Chunked::from_iter_options(n.as_str().into(), (0..comparable.len()).map(|i| compared.of(i)[k]))
                 .into_series()
