@@ -128,3 +128,61 @@ fn screen_without_weights_writes_no_score_parts_and_a_bad_file_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn tune_with_measures_writes_their_weights_and_the_report_explains_their_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.yaml");
+    let (demo, labels) = (repo("samples/demo.csv"), repo("samples/demo-labels.csv"));
+    let o = run(&[
+        "tune",
+        &demo,
+        "--labels",
+        &labels,
+        "--test-share",
+        "0.5",
+        "--measures",
+        "all",
+        "--out",
+        w.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let yaml = std::fs::read_to_string(&w).unwrap();
+    assert!(yaml.contains("\nmeasures:\n"), "{yaml}");
+    assert!(text(&o.stdout).contains("measure (of "), "{}", text(&o.stdout));
+    // A weights file with one measure: its term in the Markdown report's score line.
+    let one = dir.path().join("one.yaml");
+    std::fs::write(&one, "measures:\n  STR-01.n_txns: 2\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let o = run(&[
+        "screen",
+        &demo,
+        "--weights",
+        one.to_str().unwrap(),
+        "--format",
+        "json,md",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains(" + n_txns 2 × "), "no measure term in the report");
+    // A measure the rule lacks, or a bad list, is refused with the rule named.
+    let o = run(&[
+        "tune",
+        &demo,
+        "--labels",
+        &labels,
+        "--measures",
+        "STR-01.n_txn",
+        "--out",
+        w.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("--measures STR-01.n_txn"),
+        "{}",
+        text(&o.stderr)
+    );
+}

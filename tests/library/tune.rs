@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use redflag::evaluate::{case_outcomes, Labels};
-use redflag::tune::{split, tune, weights_yaml, Part, TuneOptions};
+use redflag::tune::{split, tune, weights_yaml, MeasureFeatures, Part, TuneOptions};
 use redflag::{Error, Pack, RunSpec};
 
 fn sample(name: &str) -> PathBuf {
@@ -65,6 +65,78 @@ fn a_weights_file_names_each_problem_with_its_line_and_rule() {
     assert_eq!(w.weight("FLW-02"), 0.25);
     assert_eq!(w.weight("STR-01"), 1.0);
     assert_eq!(w.sha256.len(), 64);
+    // Measures: a rule and one of its measures, each problem on its line.
+    let text = "measures:\n  FLW-06.lone_pairs: 2\n  FLW-06.lone_pair: 1\n  FLW-6.lone_pairs: 1\n  lone_pairs: 1\n  FLW-04.share: -1\n";
+    let err = Pack::builtin()
+        .unwrap()
+        .with_weights(weights_file(&dir, text))
+        .unwrap_err()
+        .to_string();
+    for want in [
+        "weights.yaml:3: rule FLW-06",
+        "no measure `lone_pair`; did you mean `lone_pairs`?",
+        "weights.yaml:4: rule FLW-6",
+        "did you mean `FLW-06`?",
+        "weights.yaml:5",
+        "such as `FLW-06.lone_pairs`",
+        "weights.yaml:6: rule FLW-04",
+        "negative",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    let path = weights_file(&dir, "measures:\n  flw-06.lone_pairs: 2.5\n");
+    let pack = Pack::builtin().unwrap().with_weights(&path).unwrap();
+    let w = pack.weights.as_ref().unwrap();
+    assert_eq!(w.measures["FLW-06"]["lone_pairs"], 2.5);
+    assert_eq!(w.weight("FLW-06"), 1.0);
+}
+
+/// A measure's weight adds weight × the rule's part × ln(1 + the measure's highest value
+/// among the rule's alerts in the case), shown in the case's score parts and reports.
+#[test]
+fn measure_weights_add_their_terms_and_explain_them() {
+    let plain = screen_demo(&RunSpec::default());
+    // The first case with a rule whose alerts hold a number over 0 in a measure.
+    let (case, rule, measure) = plain
+        .iter()
+        .find_map(|c| {
+            c.alerts.iter().find_map(|a| {
+                a.measures
+                    .iter()
+                    .find(|(_, v)| v.as_f64().is_some_and(|x| x > 0.0))
+                    .map(|(m, _)| (c, a.rule_id.clone(), m.clone()))
+            })
+        })
+        .expect("a case with a measure over 0");
+    let highest = case
+        .alerts
+        .iter()
+        .filter(|a| a.rule_id == rule)
+        .filter_map(|a| a.measures.get(&measure).and_then(|v| v.as_f64()))
+        .fold(f64::MIN, f64::max);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = RunSpec {
+        weights: Some(weights_file(&dir, &format!("measures:\n  {rule}.{measure}: 2\n"))),
+        ..RunSpec::default()
+    };
+    let weighted = screen_demo(&spec);
+    let again = weighted.iter().find(|c| c.case_id == case.case_id).unwrap();
+    let part = again.score_parts.iter().find(|p| p.rule_id == rule).unwrap();
+    let base: f64 = redflag::base_parts(&case.alerts)[&rule];
+    let term = 2.0 * base * highest.ln_1p();
+    assert_eq!(part.measures.len(), 1);
+    assert_eq!(part.measures[0].measure, measure);
+    assert!((part.measures[0].contribution - term).abs() < 0.006, "{part:?} {term}");
+    assert!((part.contribution - (base + term)).abs() < 0.006, "{part:?}");
+    assert!(again.score > case.score);
+    // The other rules' parts carry no measure; the total is the sum of the parts.
+    assert!(again
+        .score_parts
+        .iter()
+        .filter(|p| p.rule_id != rule)
+        .all(|p| p.measures.is_empty()));
+    let sum: f64 = again.score_parts.iter().map(|p| p.contribution).sum();
+    assert!((sum - again.score).abs() < 0.01 * again.score_parts.len() as f64 + 1e-9);
 }
 
 /// Screens the demo data with a spec.
@@ -157,4 +229,31 @@ fn tune_on_the_demo_splits_by_scheme_and_is_deterministic() {
     let path = weights_file(&dir, &weights_yaml(&a));
     let read = pack.with_weights(&path).unwrap();
     assert_eq!(read.weights.as_ref().unwrap().rules, a.weights().rules);
+    assert!(a.measures.is_empty());
+    // With the measures as features: deterministic, and read back with its measures.
+    let opts = TuneOptions {
+        measures: MeasureFeatures::All,
+        ..opts
+    };
+    let m = tune(&pack, &data, &labels, &opts).unwrap();
+    assert_eq!(
+        weights_yaml(&m),
+        weights_yaml(&tune(&pack, &data, &labels, &opts).unwrap())
+    );
+    assert!(!m.measures.is_empty());
+    assert!(m.measures.iter().all(|w| w.weight.is_finite() && w.weight >= 0.0));
+    let path = weights_file(&dir, &weights_yaml(&m));
+    let read = pack.with_weights(&path).unwrap();
+    assert_eq!(read.weights.as_ref().unwrap().rules, m.weights().rules);
+    assert_eq!(read.weights.as_ref().unwrap().measures, m.weights().measures);
+    // Only the measures listed.
+    let opts = TuneOptions {
+        measures: MeasureFeatures::Only(vec!["STR-01.n_txns".into()]),
+        ..opts
+    };
+    let only = tune(&pack, &data, &labels, &opts).unwrap();
+    assert!(only
+        .measures
+        .iter()
+        .all(|w| w.rule_id == "STR-01" && w.measure == "n_txns"));
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use redflag::tune::{TuneOptions, TuneResult};
+use redflag::tune::{MeasureFeatures, TuneOptions, TuneResult};
 
 use crate::lab::LabelledData;
 use crate::CliError;
@@ -32,9 +32,45 @@ pub struct TuneArgs {
     /// The share of schemes put in the test part (0 to 1).
     #[arg(long, default_value_t = TuneOptions::default().test_share, value_name = "X", value_parser = crate::finite_number)]
     test_share: f64,
+    /// The measures of the rules' alerts fitted besides the rules: `none` (one weight a
+    /// rule), `all` (every measure that holds a number), or a list such as
+    /// `FLW-06.lone_pairs,FLW-04.share`.
+    #[arg(long, default_value = "none", value_name = "none|all|RULE.MEASURE,...")]
+    measures: String,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--measures` as the library takes it; a listed measure's rule by its id in the pack.
+fn measure_features(text: &str, pack: &redflag::Pack) -> Result<MeasureFeatures, CliError> {
+    match text.trim() {
+        "all" => return Ok(MeasureFeatures::All),
+        "none" | "" => return Ok(MeasureFeatures::None),
+        _ => {}
+    }
+    let mut list = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let rule = item.split_once('.').and_then(|(id, m)| pack.rule(id).map(|r| (r, m)));
+        match rule {
+            Some((r, m)) if r.names.contains(m) => list.push(format!("{}.{m}", r.id())),
+            Some((r, m)) => {
+                let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+                return Err(CliError::Usage(format!(
+                    "--measures {item}: rule {} has no measure `{m}`; its names: {}",
+                    r.id(),
+                    names.join(", ")
+                )));
+            }
+            None => {
+                return Err(CliError::Usage(format!(
+                    "--measures {item}: give `all`, `none`, or RULE.MEASURE items naming a rule of pack {} and one of its measures, such as FLW-06.lone_pairs",
+                    pack.id
+                )))
+            }
+        }
+    }
+    Ok(MeasureFeatures::Only(list))
 }
 
 pub fn tune(args: TuneArgs, stdout: &mut impl Write) -> Result<ExitCode, CliError> {
@@ -53,6 +89,7 @@ pub fn tune(args: TuneArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         l2: args.l2,
         iterations: args.iterations,
         test_share: args.test_share,
+        measures: measure_features(&args.measures, &pack)?,
     };
     let result = redflag::tune::tune(&pack, &data, &labels, &options)?;
     if let Some(pb) = &spinner {
@@ -115,6 +152,24 @@ fn render(r: &TuneResult, out: &std::path::Path) -> String {
             w.tune_cases,
             w.tune_positive
         );
+    }
+    let weighed: Vec<_> = r.measures.iter().filter(|m| m.weight > 0.0).collect();
+    if !weighed.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nmeasure (of {} fitted, those over 0)   weight  tuning cases (positive)",
+            r.measures.len()
+        );
+        for m in weighed {
+            let _ = writeln!(
+                o,
+                "{:<36} {:>7}  {} ({})",
+                crate::term::clean(&format!("{}.{}", m.rule_id, m.measure)),
+                m.weight,
+                m.tune_cases,
+                m.tune_positive
+            );
+        }
     }
     let _ = writeln!(
         o,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 
 use crate::error::{PolarsContext, Result};
-use crate::model::{Alert, ScorePart, ScoreWeights, Severity};
+use crate::model::{measure_factor, Alert, MeasurePart, ScorePart, ScoreWeights, Severity};
 pub use crate::model::{Case, CaseTxn, MAX_LISTED_TXNS};
 use crate::pack::Pack;
 use crate::util::format;
@@ -106,7 +106,9 @@ pub fn base_parts(alerts: &[Alert]) -> BTreeMap<String, f64> {
 
 /// The score with weights, and each rule's part in it (highest contribution first, then
 /// by rule id): the sum over the rules of weight × the rule's part without weights
-/// ([`base_parts`]), rounded to two decimals.
+/// ([`base_parts`]) and of its weighted measures' terms (weight × the rule's part ×
+/// ln(1 + the measure's highest value among the rule's alerts)), rounded to two
+/// decimals.
 pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<ScorePart>) {
     let mut sum = 0.0;
     let mut parts: Vec<ScorePart> = base_parts(alerts)
@@ -114,11 +116,31 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
         .map(|(rule_id, base)| {
             let weight = weights.weight(&rule_id);
             sum += weight * base;
+            let mut part = weight * base;
+            let measures: Vec<MeasurePart> = weights
+                .measures
+                .get(&rule_id)
+                .into_iter()
+                .flatten()
+                .map(|(measure, &w)| {
+                    let value = highest_measure(alerts, &rule_id, measure);
+                    let term = w * base * measure_factor(value);
+                    sum += term;
+                    part += term;
+                    MeasurePart {
+                        measure: measure.clone(),
+                        weight: w,
+                        value: (value * 10_000.0).round() / 10_000.0,
+                        contribution: round2(term),
+                    }
+                })
+                .collect();
             ScorePart {
-                contribution: round2(weight * base),
+                contribution: round2(part),
                 base: round2(base),
                 weight,
                 rule_id,
+                measures,
             }
         })
         .collect();
@@ -128,6 +150,17 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
             .then(a.rule_id.cmp(&b.rule_id))
     });
     (round2(sum), parts)
+}
+
+/// The highest value of `measure` among the alerts of `rule_id` (0 when none holds a
+/// number).
+pub fn highest_measure(alerts: &[Alert], rule_id: &str, measure: &str) -> f64 {
+    alerts
+        .iter()
+        .filter(|a| a.rule_id == rule_id)
+        .filter_map(|a| a.measures.get(measure).and_then(serde_json::Value::as_f64))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+        .unwrap_or(0.0)
 }
 
 /// A text column's codes into the global categories, read in place by row.

@@ -724,6 +724,7 @@ impl Pack {
                 columns: cx.columns,
                 lists: cx.lists_used,
                 conditions: cx.conditions,
+                names: rule.names.clone(),
             },
             dropped,
         ))
@@ -861,6 +862,7 @@ impl Pack {
             columns: cx.columns,
             lists: cx.lists_used,
             conditions: cx.conditions,
+            names: cx.placeholders.into_iter().collect(),
         })
     }
 
@@ -1111,10 +1113,12 @@ struct WeightsFile {
     default: Option<serde_yaml_ng::Value>,
     #[serde(default)]
     rules: BTreeMap<String, serde_yaml_ng::Value>,
+    #[serde(default)]
+    measures: BTreeMap<String, serde_yaml_ng::Value>,
 }
 
 /// The fields a weights file may have.
-const WEIGHTS_FIELDS: &[&str] = &["default", "rules"];
+const WEIGHTS_FIELDS: &[&str] = &["default", "rules", "measures"];
 
 impl Pack {
     /// The pack with the score weights of a weights file (YAML; docs/cases.md,
@@ -1206,6 +1210,9 @@ impl Pack {
                 Err(m) => problems.push(problem(line, Some(rule.id()), format!("rules.{id}"), m)),
             }
         }
+        let measures = self.measure_weights(&wf.measures, text, &mut |line, rule_id, field, message| {
+            problems.push(problem(line, rule_id, field, message))
+        });
         if !problems.is_empty() {
             return Err(fail(problems));
         }
@@ -1214,9 +1221,69 @@ impl Pack {
             sha256: sha256_hex(text.as_bytes()),
             default_weight,
             rules,
+            measures,
         })
     }
+
+    /// A weights file's `measures`: `RULE.MEASURE: weight`, the rule one of the pack's
+    /// (by id or alias), the measure one its alerts carry; by rule id, then measure.
+    fn measure_weights(
+        &self,
+        written: &BTreeMap<String, serde_yaml_ng::Value>,
+        text: &str,
+        problem: WeightsProblem<'_>,
+    ) -> BTreeMap<String, BTreeMap<String, f64>> {
+        let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        for (key, v) in written {
+            let line = key_line(text, key);
+            let field = format!("measures.{key}");
+            let Some((id, measure)) = key.split_once('.') else {
+                problem(
+                    line,
+                    None,
+                    field,
+                    format!("`{key}`: name a rule and one of its measures, such as `FLW-06.lone_pairs`"),
+                );
+                continue;
+            };
+            let Some(rule) = self.rule(id) else {
+                let ids = self.rules.iter().map(|r| r.id());
+                problem(
+                    line,
+                    Some(id),
+                    field,
+                    format!("no rule `{id}` in pack {}{}", self.id, suggestion(id, ids)),
+                );
+                continue;
+            };
+            if !rule.names.contains(measure) {
+                problem(
+                    line,
+                    Some(rule.id()),
+                    field,
+                    format!(
+                        "rule {} has no measure `{measure}`{}",
+                        rule.id(),
+                        suggestion(measure, rule.names.iter().map(String::as_str))
+                    ),
+                );
+                continue;
+            }
+            match weight_value(v) {
+                Ok(w) => {
+                    out.entry(rule.id().to_string())
+                        .or_default()
+                        .insert(measure.to_string(), w);
+                }
+                Err(m) => problem(line, Some(rule.id()), field, m),
+            }
+        }
+        out
+    }
 }
+
+/// Reports a problem of a weights file: (line, rule id, field, message).
+type WeightsProblem<'a> = &'a mut dyn FnMut(usize, Option<&str>, String, String);
 
 /// A weight as written: a finite number, at least 0.
 fn weight_value(v: &serde_yaml_ng::Value) -> std::result::Result<f64, String> {

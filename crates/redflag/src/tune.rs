@@ -3,7 +3,9 @@
 //!
 //! - **Features.** One per rule: the rule's part of the case score without weights
 //!   ([`crate::cases::base_parts`]: its alerts' severity weights, halved for each repeat,
-//!   times the typology bonus), 0 when the rule did not fire in the case. The score with
+//!   times the typology bonus), 0 when the rule did not fire in the case; and, with
+//!   [`TuneOptions::measures`], one per measure of a rule: the rule's part × ln(1 + the
+//!   measure's highest value among the rule's alerts in the case). The score with
 //!   weights is the sum of weight × feature, so the fitted model *is* the score.
 //! - **Outcome.** A case is positive when it holds a transaction of a non-decoy scheme,
 //!   as the case ranking of `evaluate` counts it ([`crate::evaluate::case_outcomes`]).
@@ -20,7 +22,7 @@
 //! - **Weights.** The coefficients on the features' own scale, multiplied by one factor so
 //!   that the tuning cases' scores add up to what they add up to without weights, rounded
 //!   to four decimals. A rule that never fired in a tuning case is not written and keeps
-//!   the default weight 1.
+//!   the default weight 1; a measure is written when its weight is over 0.
 //! - **Figures.** Precision at 10, 50 and 100 cases and average precision of the test
 //!   cases, ranked by the score without weights (before) and with them (after).
 
@@ -31,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::evaluate::{ranking_metrics, CaseOutcome, Labels, Ranking, RANKING_KS};
 use crate::ingest::Dataset;
-use crate::model::{Case, ScoreWeights};
+use crate::model::{measure_factor, Case, ScoreWeights};
 use crate::pack::Pack;
 
 /// How the weights are fitted.
@@ -44,6 +46,9 @@ pub struct TuneOptions {
     pub iterations: usize,
     /// The share of schemes (and of cases without a scheme) put in the test part.
     pub test_share: f64,
+    /// The measures fitted as features besides the rules.
+    #[serde(default)]
+    pub measures: MeasureFeatures,
 }
 
 impl Default for TuneOptions {
@@ -52,8 +57,58 @@ impl Default for TuneOptions {
             l2: None,
             iterations: 3000,
             test_share: 0.3,
+            measures: MeasureFeatures::default(),
         }
     }
+}
+
+/// Which measures of the rules' alerts are fitted as features.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureFeatures {
+    /// None: one weight per rule.
+    #[default]
+    None,
+    /// Every measure that holds a number in a rule's alerts.
+    All,
+    /// These measures, as `RULE.MEASURE` (the rule by its id).
+    Only(Vec<String>),
+}
+
+impl MeasureFeatures {
+    fn includes(&self, rule_id: &str, measure: &str) -> bool {
+        match self {
+            MeasureFeatures::None => false,
+            MeasureFeatures::All => true,
+            MeasureFeatures::Only(list) => list.iter().any(|k| k.split_once('.') == Some((rule_id, measure))),
+        }
+    }
+}
+
+/// A feature: a rule's part of the score, or a measure's term of a rule's part.
+type FeatureKey = (String, Option<String>);
+
+/// A case's features (those over 0): each rule's part without weights, and each chosen
+/// measure's term, the rule's part × ln(1 + its highest value among the rule's alerts).
+fn case_features(case: &Case, measures: &MeasureFeatures) -> BTreeMap<FeatureKey, f64> {
+    let mut out = BTreeMap::new();
+    for (rule_id, base) in crate::cases::base_parts(&case.alerts) {
+        let names: std::collections::BTreeSet<&String> = case
+            .alerts
+            .iter()
+            .filter(|a| a.rule_id == rule_id)
+            .flat_map(|a| a.measures.iter().filter(|(_, v)| v.is_number()).map(|(k, _)| k))
+            .collect();
+        for m in names.into_iter().filter(|m| measures.includes(&rule_id, m)) {
+            let v = crate::cases::highest_measure(&case.alerts, &rule_id, m);
+            let f = base * measure_factor(v);
+            if f > 0.0 {
+                out.insert((rule_id.clone(), Some(m.clone())), f);
+            }
+        }
+        out.insert((rule_id, None), base);
+    }
+    out
 }
 
 /// The penalties tried when none is given.
@@ -295,6 +350,21 @@ pub struct RuleWeight {
     pub tune_positive: u64,
 }
 
+/// One measure's line in the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureWeight {
+    /// The rule.
+    pub rule_id: String,
+    /// Its measure.
+    pub measure: String,
+    /// Its weight.
+    pub weight: f64,
+    /// Tuning cases in which the term was over 0.
+    pub tune_cases: u64,
+    /// Of those, positive.
+    pub tune_positive: u64,
+}
+
 /// What `redflag tune` found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TuneResult {
@@ -324,6 +394,9 @@ pub struct TuneResult {
     pub intercept: f64,
     /// The weights of the rules that fired in a tuning case, in pack order.
     pub rules: Vec<RuleWeight>,
+    /// The weights of the measures fitted, in pack order of their rules, then by name.
+    #[serde(default)]
+    pub measures: Vec<MeasureWeight>,
     /// The test cases ranked by the score without weights.
     pub before: Ranking,
     /// The test cases ranked by the score with the weights.
@@ -333,11 +406,19 @@ pub struct TuneResult {
 impl TuneResult {
     /// The weights as [`Pack::with_weights`] reads them (the figures not included).
     pub fn weights(&self) -> ScoreWeights {
+        let mut measures: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        for m in self.measures.iter().filter(|m| m.weight > 0.0) {
+            measures
+                .entry(m.rule_id.clone())
+                .or_default()
+                .insert(m.measure.clone(), m.weight);
+        }
         ScoreWeights {
             source: String::new(),
             sha256: String::new(),
             default_weight: 1.0,
             rules: self.rules.iter().map(|r| (r.rule_id.clone(), r.weight)).collect(),
+            measures,
         }
     }
 }
@@ -361,23 +442,24 @@ pub fn tune(pack: &Pack, data: &Dataset, labels: &Labels, opts: &TuneOptions) ->
 pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &TuneOptions) -> TuneResult {
     let ids: Vec<&str> = cases.iter().map(|c| c.case_id.as_str()).collect();
     let parts = split(&ids, outcomes, opts.test_share);
-    let features: Vec<BTreeMap<String, f64>> = cases.iter().map(|c| crate::cases::base_parts(&c.alerts)).collect();
-    // The rules that fired in a tuning case, in pack order, then any other id.
-    let mut fired: Vec<String> = Vec::new();
-    for (f, _) in features.iter().zip(&parts).filter(|(_, p)| **p == Part::Tune) {
-        for id in f.keys() {
-            if !fired.contains(id) {
-                fired.push(id.clone());
-            }
-        }
-    }
+    let features: Vec<BTreeMap<FeatureKey, f64>> = cases.iter().map(|c| case_features(c, &opts.measures)).collect();
+    // The features of the tuning cases: each rule in pack order (then any other id), its
+    // measures after it by name.
+    let mut fired: Vec<FeatureKey> = features
+        .iter()
+        .zip(&parts)
+        .filter(|(_, p)| **p == Part::Tune)
+        .flat_map(|(f, _)| f.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let order = |id: &String| pack.rules.iter().position(|r| r.id() == id).unwrap_or(usize::MAX);
-    fired.sort_by(|a, b| order(a).cmp(&order(b)).then(a.cmp(b)));
-    let index: BTreeMap<&str, usize> = fired.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    fired.sort_by(|a, b| order(&a.0).cmp(&order(&b.0)).then(a.cmp(b)));
+    let index: BTreeMap<&FeatureKey, usize> = fired.iter().enumerate().map(|(i, k)| (k, i)).collect();
     let tune_ix: Vec<usize> = (0..cases.len()).filter(|&i| parts[i] == Part::Tune).collect();
     let rows: Vec<Vec<(usize, f64)>> = tune_ix
         .iter()
-        .map(|&i| features[i].iter().map(|(id, v)| (index[id.as_str()], *v)).collect())
+        .map(|&i| features[i].iter().map(|(k, v)| (index[k], *v)).collect())
         .collect();
     let y: Vec<bool> = tune_ix.iter().map(|&i| outcomes[i].positive).collect();
     let (l2, l2_trials) = match opts.l2 {
@@ -389,27 +471,41 @@ pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &
         }
     };
     let model = fit_logistic(&rows, &y, fired.len(), l2, opts.iterations);
-    // One factor so that the tuning cases' scores keep their sum.
-    let plain_sum: f64 = rows.iter().flatten().map(|x| x.1).sum();
+    // One factor so that the tuning cases' scores keep their sum (that of the rules'
+    // parts: the score without weights).
+    let plain_sum: f64 = rows
+        .iter()
+        .flatten()
+        .filter(|x| fired[x.0].1.is_none())
+        .map(|x| x.1)
+        .sum();
     let fitted_sum: f64 = rows.iter().flatten().map(|&(j, v)| model.coef[j] * v).sum();
     let factor = if fitted_sum > 0.0 { plain_sum / fitted_sum } else { 1.0 };
-    let rules: Vec<RuleWeight> = fired
-        .iter()
-        .enumerate()
-        .map(|(j, id)| {
-            let fires: Vec<usize> = tune_ix
-                .iter()
-                .copied()
-                .filter(|&i| features[i].contains_key(id))
-                .collect();
-            RuleWeight {
-                rule_id: id.clone(),
+    let mut rules: Vec<RuleWeight> = Vec::new();
+    let mut measures: Vec<MeasureWeight> = Vec::new();
+    for (j, key) in fired.iter().enumerate() {
+        let fires: Vec<usize> = tune_ix
+            .iter()
+            .copied()
+            .filter(|&i| features[i].contains_key(key))
+            .collect();
+        let tune_positive = fires.iter().filter(|&&i| outcomes[i].positive).count() as u64;
+        match &key.1 {
+            None => rules.push(RuleWeight {
+                rule_id: key.0.clone(),
                 weight: round4(if fitted_sum > 0.0 { model.coef[j] * factor } else { 1.0 }),
                 tune_cases: fires.len() as u64,
-                tune_positive: fires.iter().filter(|&&i| outcomes[i].positive).count() as u64,
-            }
-        })
-        .collect();
+                tune_positive,
+            }),
+            Some(m) => measures.push(MeasureWeight {
+                rule_id: key.0.clone(),
+                measure: m.clone(),
+                weight: round4(if fitted_sum > 0.0 { model.coef[j] * factor } else { 0.0 }),
+                tune_cases: fires.len() as u64,
+                tune_positive,
+            }),
+        }
+    }
     let mut result = TuneResult {
         pack: format!("{} {}", pack.id, pack.version),
         labels: String::new(),
@@ -424,6 +520,7 @@ pub fn tune_cases(pack: &Pack, cases: &[Case], outcomes: &[CaseOutcome], opts: &
         left_out_cases: parts.iter().filter(|p| **p == Part::Neither).count() as u64,
         intercept: model.intercept,
         rules,
+        measures,
         before: Ranking::default(),
         after: Ranking::default(),
     };
@@ -521,6 +618,22 @@ pub fn weights_yaml(r: &TuneResult) -> String {
             "  {}: {}    # tuning cases it fired in: {}, positive: {}",
             w.rule_id, w.weight, w.tune_cases, w.tune_positive
         );
+    }
+    let weighed: Vec<&MeasureWeight> = r.measures.iter().filter(|m| m.weight > 0.0).collect();
+    if !weighed.is_empty() {
+        let _ = writeln!(
+            o,
+            "# measures: weight × the rule's part × ln(1 + the measure's highest value in the case); {} fitted, those over 0 written",
+            r.measures.len()
+        );
+        let _ = writeln!(o, "measures:");
+        for m in weighed {
+            let _ = writeln!(
+                o,
+                "  {}.{}: {}    # tuning cases: {}, positive: {}",
+                m.rule_id, m.measure, m.weight, m.tune_cases, m.tune_positive
+            );
+        }
     }
     o
 }

@@ -22,6 +22,6 @@ pub use rule::{clause_problem, explain_without, placeholders, Condition, Rule, R
 pub(crate) use rule::{is_identifier, matches_any};
 pub use severity::Severity;
 pub use side::{Side, SideSel};
-pub use weights::{ScorePart, ScoreWeights};
+pub use weights::{measure_factor, MeasurePart, ScorePart, ScoreWeights};
 pub use whole::{PeerGroup, Whole};
 pub use window::{Window, WindowError};

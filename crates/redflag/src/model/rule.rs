@@ -142,6 +142,10 @@ pub struct Rule {
     pub columns: BTreeSet<String>,
     /// Lists the rule reads.
     pub lists: BTreeSet<String>,
+    /// The names the rule's explanation may use beyond parameters and `window`,
+    /// `account`, `side`, `rule_id`: its alerts' measures among them (what a weights
+    /// file's `measures` may name).
+    pub names: BTreeSet<String>,
 }
 
 impl Rule {

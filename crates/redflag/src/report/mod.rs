@@ -186,8 +186,21 @@ pub(crate) fn score_parts_line(case: &Case) -> Option<String> {
         .score_parts
         .iter()
         .map(|p| {
+            let measures: String = p
+                .measures
+                .iter()
+                .map(|m| {
+                    format!(
+                        " + {} {} × {} × ln(1 + {})",
+                        m.measure,
+                        m.weight,
+                        crate::util::format::number(p.base),
+                        m.value
+                    )
+                })
+                .collect();
             format!(
-                "{} {} × {} = {}",
+                "{} {} × {}{measures} = {}",
                 p.rule_id,
                 p.weight,
                 crate::util::format::number(p.base),
