@@ -661,27 +661,48 @@ fn fire_grid(
     // Units compared and tested a slice at a time; only those that fire are kept.
     let mut firing = Vec::new();
     let step = prep.slice_rows().max(1);
+    let read = expr::referenced(&spec.threshold);
+    let reads = |n: &str| read.as_ref().is_none_or(|r| r.contains(n));
+    // The names the threshold reads, and `current`, which gives its frame a height.
+    let tested: Vec<usize> = (0..spec.names.len())
+        .filter(|&k| k == 0 || reads(&spec.names[k]))
+        .collect();
+    let all: Vec<usize> = (0..spec.names.len()).collect();
+    let measured = Measured {
+        current: &current,
+        peer_value: &peer_value,
+        peer_stats: &peer_stats,
+        spread: ["median", "mad", "ratio", "robust_z"].iter().any(|n| reads(n)),
+        keep: &tested,
+    };
+    let whole = Measured {
+        spread: true,
+        keep: &all,
+        ..measured
+    };
+    let lean = !measured.spread || tested.len() < all.len();
     for from in (0..units.len()).step_by(step) {
         let range = from..(from + step).min(units.len());
-        let measured = Measured {
-            current: &current,
-            peer_value: &peer_value,
-            peer_stats: &peer_stats,
-        };
         let compared = compare_units(spec, shared, (&units, range), &measured, &gaps);
-        let Some(fired) = threshold(rule, spec, &compared)? else {
+        let Some(fired) = threshold(rule, spec, &compared, &tested)? else {
             continue;
         };
         for (k, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
-            let unit = &units[compared.units[k]];
+            let u = compared.units[k];
+            let unit = &units[u];
             let run = unit.first as usize..(unit.first + unit.count) as usize;
+            let values = if !lean {
+                compared.of(k).to_vec()
+            } else {
+                compare_units(spec, shared, (&units, u..u + 1), &whole, &gaps).values
+            };
             firing.push(Fired {
                 grid: 0,
                 account: unit.account,
                 start: unit.start,
                 end: unit.end,
                 rows: rows[run].iter().map(|r| r.2).collect(),
-                values: compared.of(k).to_vec(),
+                values,
             });
         }
     }
@@ -905,6 +926,13 @@ struct Measured<'a> {
     current: &'a [Option<f64>],
     peer_value: &'a [Option<u32>],
     peer_stats: &'a BTreeMap<(i64, u32), Stats>,
+    /// Whether the history's median and spread are worked out (`median`, `mad`, `ratio`,
+    /// `robust_z`); left empty while testing a threshold that reads none of them, and
+    /// worked out for the units that fire.
+    spread: bool,
+    /// The names kept of each unit compared, by index into the rule's names: those the
+    /// threshold reads while testing it, every one for the units that fire.
+    keep: &'a [usize],
 }
 
 /// With `peer_by`, the statistics of each peer group: (period start, value) → the
@@ -964,7 +992,7 @@ fn compare_units(
     let mut compared = Compared {
         units: Vec::new(),
         values: Vec::new(),
-        stride: spec.names.len(),
+        stride: measured.keep.len(),
     };
     let mut vals: Vec<Option<f64>> = Vec::new();
     let mut hist: Vec<f64> = Vec::new();
@@ -1003,7 +1031,11 @@ fn compare_units(
                 if hist.is_empty() {
                     comparable = false;
                 }
-                let (m, d) = median_mad(&hist);
+                let (m, d) = if measured.spread {
+                    median_mad(&hist)
+                } else {
+                    (None, None)
+                };
                 let hmax = hist
                     .iter()
                     .copied()
@@ -1021,10 +1053,10 @@ fn compare_units(
             }
         }
         if comparable {
-            // Every unit gives the rule's names, in order.
-            vals.resize(compared.stride, None);
+            // Every unit gives the rule's names, in order; the names kept go in.
+            vals.resize(spec.names.len(), None);
             compared.units.push(u);
-            compared.values.extend_from_slice(&vals);
+            compared.values.extend(measured.keep.iter().map(|&k| vals[k]));
         }
     }
     compared
@@ -1032,23 +1064,23 @@ fn compare_units(
 
 /// The threshold over the units compared: whether each fires, or `None` when none was
 /// compared. A unit's threshold reads its own values only.
-fn threshold(rule: &Rule, spec: &BaselineSpec, compared: &Compared) -> Result<Option<Vec<bool>>> {
+/// `compared` holds the names `kept` (indices into the rule's names) of each unit: those
+/// the threshold reads, and `current`.
+fn threshold(rule: &Rule, spec: &BaselineSpec, compared: &Compared, kept: &[usize]) -> Result<Option<Vec<bool>>> {
     let comparable = &compared.units;
     if comparable.is_empty() {
         return Ok(None);
     }
-    // Only the names the threshold reads (and `current`, which gives the frame its
-    // height): a rule compares with a dozen names and reads two or three.
-    let read = expr::referenced(&spec.threshold);
-    let columns: Vec<Column> = spec
-        .names
+    let columns: Vec<Column> = kept
         .iter()
         .enumerate()
-        .filter(|(k, n)| *k == 0 || read.as_ref().is_none_or(|r| r.contains(n.as_str())))
-        .map(|(k, n)| {
-            Float64Chunked::from_iter_options(n.as_str().into(), (0..comparable.len()).map(|i| compared.of(i)[k]))
-                .into_series()
-                .into_column()
+        .map(|(j, &k)| {
+            Float64Chunked::from_iter_options(
+                spec.names[k].as_str().into(),
+                (0..comparable.len()).map(|i| compared.of(i)[j]),
+            )
+            .into_series()
+            .into_column()
         })
         .collect();
     let thr = expr::compile(&spec.threshold).rule_ctx(rule.id(), || "compiling `threshold`".into())?;
