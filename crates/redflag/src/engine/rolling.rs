@@ -50,6 +50,14 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// Whether every aggregate only counts (rows, or distinct values): its value does not
+    /// depend on the order in which rows are added up.
+    pub(crate) fn counts_only(&self) -> bool {
+        self.calls
+            .iter()
+            .all(|c| matches!(c.agg, Agg::Count | Agg::CountDistinct))
+    }
+
     /// Whether the measures read `column` only to count its distinct values: then its
     /// dictionary codes serve as well as its text.
     pub(crate) fn counts_distinct_only(&self, column: &str) -> bool {

@@ -845,6 +845,9 @@ fn unit_measures(
     let counted_only = |c: &str| measure_plan.as_ref().is_some_and(|p| p.counts_distinct_only(c));
     let coded: Vec<String> = cols.iter().filter(|c| counted_only(c)).cloned().collect();
     let columns = (&cols[..], &coded[..]);
+    // A measure that only counts gives the same value however its unit's rows are
+    // grouped; sums are grouped as they always were, so their last bits do not move.
+    let runs = measure_plan.as_ref().is_some_and(|p| p.counts_only());
     let mut current: Vec<Option<f64>> = vec![None; n_units];
     let mut peer_value: Vec<Option<u32>> = vec![None; n_units];
     let mut peers = PeerValues::default();
@@ -859,7 +862,7 @@ fn unit_measures(
         }
         let part: Vec<(u32, i64, u32, Side)> = keep[from..to].iter().map(|&i| rows[i]).collect();
         let units: Vec<u32> = keep[from..to].iter().map(|&i| unit_of_row[i]).collect();
-        let per_unit = measure_units(rule, spec, prep, &part, units, columns)?;
+        let per_unit = measure_units(rule, spec, prep, &part, (units, runs), columns)?;
         let uid = per_unit
             .column("__u")
             .and_then(|c| c.u32().cloned())
@@ -898,11 +901,18 @@ fn measure_units(
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
     rows: &[(u32, i64, u32, Side)],
-    units: Vec<u32>,
+    (units, runs): (Vec<u32>, bool),
     (cols, coded): (&[String], &[String]),
 ) -> Result<DataFrame> {
     let mut data = gather_rows_coded(prep, rows, cols, coded)?;
-    data.with_column(Column::new("__u".into(), units))
+    // Units are numbered in row order, so `__u` never goes down: marked sorted (`runs`),
+    // it is grouped by cutting it into runs rather than by hashing.
+    debug_assert!(units.windows(2).all(|w| w[0] <= w[1]), "units in row order");
+    let mut units = UInt32Chunked::from_vec("__u".into(), units);
+    if runs {
+        units.set_sorted_flag(polars::series::IsSorted::Ascending);
+    }
+    data.with_column(units.into_column())
         .rule_ctx(rule.id(), || "numbering the units".into())?;
     let m = expr::compile(&spec.measure).rule_ctx(rule.id(), || "compiling `measure`".into())?;
     let mut aggs = vec![m.cast(DataType::Float64).alias("current")];
