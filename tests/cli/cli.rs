@@ -362,14 +362,42 @@ fn glob_inputs_and_amlworld_preset() {
 fn timings_list_the_steps_and_every_rule() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let demo = repo("samples/demo.csv");
-    let with = run(&["screen", &demo, "--out", a.to_str().unwrap(), "-q", "--timings"]);
-    let without = run(&["screen", &demo, "--out", b.to_str().unwrap(), "-q"]);
+    // Enough rows for the rules to take a measurable part of the run.
+    let input = dir.path().join("t.csv");
+    let g = run(&[
+        "generate",
+        "--rows",
+        "20000",
+        "--accounts",
+        "2000",
+        "--seed",
+        "1",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let input = input.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let with = run(&["screen", &input, "--out", a.to_str().unwrap(), "-q", "--timings"]);
+    let wall = started.elapsed().as_secs_f64();
+    let without = run(&["screen", &input, "--out", b.to_str().unwrap(), "-q"]);
     assert!(with.status.success() && without.status.success(), "{}", stderr(&with));
     let err = stderr(&with);
-    for step in ["ingest", "prepare", "conditions", "rules", "cases", "write", "total"] {
-        assert!(err.lines().any(|l| l.starts_with(step)), "no `{step}` line in:\n{err}");
-    }
+    let seconds = |step: &str| -> f64 {
+        err.lines()
+            .find(|l| l.starts_with(step))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no `{step}` line in:\n{err}"))
+    };
+    let steps = ["ingest", "prepare", "conditions", "rules", "cases", "write"];
+    let sum: f64 = steps.iter().map(|s| seconds(s)).sum();
+    // The steps follow one another: their total is the run's, counted once each.
+    assert!((seconds("total") - sum).abs() < 0.01, "{err}");
+    assert!(
+        seconds("total") <= wall,
+        "the steps add up to more than the run took:\n{err}"
+    );
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
     for id in manifest["rules_run"].as_array().unwrap() {
         let id = id.as_str().unwrap();

@@ -522,7 +522,9 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
     let opts = spec.ingest_options(&pack)?;
     let show = !args.output.quiet && std::io::stderr().is_terminal();
     let t_ingest = std::time::Instant::now();
-    let (mut result, data, sharding) = match &args.shards {
+    // The time the input took to read: for shards, that of the whole sharded run, whose
+    // steps overlap.
+    let (mut result, data, sharding, ingest_time) = match &args.shards {
         Some(n) => {
             let n = shards::shard_count(n, args.memory_limit.as_deref(), &args.inputs)?;
             let plain = finish.outputs(&args.output, &pack);
@@ -535,13 +537,15 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
                 };
                 return shards::screen_sharded_bounded(&args, &opts, &pack, n, &finish, outputs, stdout);
             }
-            shards::screen_sharded(&args, &opts, &pack, n, show)?
+            let (result, data, sharding) = shards::screen_sharded(&args, &opts, &pack, n, show)?;
+            (result, data, sharding, t_ingest.elapsed())
         }
         None => {
             let data = ingest_shown(&args.inputs, &opts, show)?;
+            let ingest_time = t_ingest.elapsed();
             check_strict(args.read.strict, &data)?;
             let result = screen_shown(&pack, &data, args.read.threads, show)?;
-            (result, data, None)
+            (result, data, None, ingest_time)
         }
     };
     let outputs = Outputs {
@@ -551,7 +555,6 @@ fn screen(args: ScreenArgs, stdout: &mut impl Write) -> Result<ExitCode, CliErro
         sharding,
         ..finish.outputs(&args.output, &pack)
     };
-    let ingest_time = t_ingest.elapsed();
     finish.write(&args.output, &pack, &mut result, data, &outputs, ingest_time, stdout)
 }
 
