@@ -25,6 +25,22 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `screen INPUT --weights WEIGHTS --format json,md --out OUT`, which must succeed.
+fn screen_weighted(input: &str, weights: &Path, out: &Path) {
+    let o = run(&[
+        "screen",
+        input,
+        "--weights",
+        weights.to_str().unwrap(),
+        "--format",
+        "json,md",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}
+
 #[test]
 fn tune_writes_weights_that_screen_and_evaluate_apply() {
     let dir = tempfile::tempdir().unwrap();
@@ -67,18 +83,7 @@ fn tune_writes_weights_that_screen_and_evaluate_apply() {
 
     // screen --weights: every case lists its score's parts; the manifest names the file.
     let out_dir = dir.path().join("out");
-    let o = run(&[
-        "screen",
-        &demo,
-        "--weights",
-        w.to_str().unwrap(),
-        "--format",
-        "json,md",
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    screen_weighted(&demo, &w, &out_dir);
     let cases: Value = serde_json::from_slice(&std::fs::read(out_dir.join("cases.json")).unwrap()).unwrap();
     let list = cases["cases"].as_array().unwrap();
     assert!(!list.is_empty());
@@ -154,18 +159,7 @@ fn tune_with_measures_writes_their_weights_and_the_report_explains_their_terms()
     let one = dir.path().join("one.yaml");
     std::fs::write(&one, "measures:\n  STR-01.n_txns: 2\n").unwrap();
     let out_dir = dir.path().join("out");
-    let o = run(&[
-        "screen",
-        &demo,
-        "--weights",
-        one.to_str().unwrap(),
-        "--format",
-        "json,md",
-        "--out",
-        out_dir.to_str().unwrap(),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    screen_weighted(&demo, &one, &out_dir);
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(md.contains(" + n_txns 2 × "), "no measure term in the report");
     // A measure the rule lacks, or a bad list, is refused with the rule named.
