@@ -27,6 +27,8 @@ struct SpecArgs {
     lists: Vec<(String, Option<std::path::PathBuf>, Option<Vec<String>>)>,
     only: Vec<String>,
     threads: Option<usize>,
+    #[serde(default)]
+    weights: Option<std::path::PathBuf>,
 }
 
 /// The pack and ingest options of a set-up, built once a process (an executor screens
@@ -38,7 +40,8 @@ fn assembled(spec: &str) -> PyResult<(Pack, IngestOptions)> {
         return Ok(hit);
     }
     let a: SpecArgs = serde_json::from_str(spec).map_err(|e| PyValueError::new_err(format!("spark spec: {e}")))?;
-    let spec_run: RunSpec = run_spec(a.rules, a.preset, a.mapping, a.fx, a.sets, a.lists, a.only, a.threads)?;
+    let mut spec_run: RunSpec = run_spec(a.rules, a.preset, a.mapping, a.fx, a.sets, a.lists, a.only, a.threads)?;
+    spec_run.weights = a.weights;
     let pack = spec_run.pack().map_err(to_py)?;
     let opts = spec_run.ingest_options(&pack).map_err(to_py)?;
     if let Ok(mut c) = cache.lock() {

@@ -83,7 +83,7 @@ def test_spark_finds_what_a_single_run_finds(spark: Any, root: Path, tmp_path: P
     assert res.manifest["rows_screened"] == single.manifest["rows_screened"]
 
 
-def test_spark_reads_a_preset_layout_and_quarantines_bad_rows(spark: Any, root: Path) -> None:
+def test_spark_reads_a_preset_layout_and_quarantines_bad_rows(spark: Any, root: Path, tmp_path: Path) -> None:
     src = root / "tests/data/amlworld-head.csv"
     fx = root / "samples/fx-amlworld.csv"
     single = redflag.screen(str(src), preset="amlworld", fx=str(fx))
@@ -103,6 +103,15 @@ def test_spark_reads_a_preset_layout_and_quarantines_bad_rows(spark: Any, root: 
     assert res.manifest["rows_quarantined"] == 1
     assert res.result.quarantine.height == 1
     assert single.alerts.height > 0
+    # With score weights: the merge on the driver scores the cases as a single run does.
+    weights = tmp_path / "w.yaml"
+    fired = sorted(set(direct.alerts["rule_id"].to_list()))
+    weights.write_text(f"default: 0\nrules:\n  {fired[0]}: 5\n")
+    weighted = redflag.spark.screen(frame, shards=2, preset="amlworld", fx=str(fx), weights=weights)
+    direct_weighted = redflag.screen(text, preset="amlworld", fx=str(fx), weights=weights)
+    assert weighted.result.cases.equals(direct_weighted.cases)
+    assert weighted.manifest["weights"][0] == str(weights)
+    assert weighted.result.cases["score"].to_list() != res.result.cases["score"].to_list()
 
 
 def test_spark_refuses_ids_repeated_across_partitions(spark: Any, tmp_path: Path) -> None:

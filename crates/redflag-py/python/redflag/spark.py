@@ -76,18 +76,19 @@ def screen(
     fx: Optional[PathLike] = None,
     min_score: Optional[float] = None,
     threads: Optional[int] = None,
+    weights: Optional[PathLike] = None,
 ) -> SparkResult:
     """Screens a Spark DataFrame of transactions, in any layout a preset or mapping
     describes, on the executors; the result is the one ``redflag.screen`` gives for the
     same rows (alerts and cases identical), with the manifest.
 
     shards: how many shards (default: the DataFrame's partition count); rules, params,
-    lists, only, preset, mapping, fx, min_score, threads: as ``redflag.screen`` (paths
-    must be readable on the executors too). The data must hold transaction ids.
+    lists, only, preset, mapping, fx, min_score, threads, weights: as ``redflag.screen``
+    (paths must be readable on the executors too). The data must hold transaction ids.
     """
     if isinstance(rules, Pack):
         raise TypeError("rules: give pack paths (the executors load them), not a Pack")
-    spec = _spec(rules, params, lists, only, preset, mapping, fx, threads)
+    spec = _spec(rules, params, lists, only, preset, mapping, fx, threads, weights)
     n = int(shards) if shards is not None else max(1, int(df.rdd.getNumPartitions()))
     if n < 1:
         raise ValueError("shards must be at least 1")
@@ -121,6 +122,7 @@ def _spec(
     mapping: Optional[PathLike],
     fx: Optional[PathLike],
     threads: Optional[int],
+    weights: Optional[PathLike] = None,
 ) -> str:
     paths: List[str] = []
     if isinstance(rules, (str,)) or hasattr(rules, "__fspath__"):
@@ -137,6 +139,7 @@ def _spec(
             "lists": _lists(lists),
             "only": _only(only),
             "threads": threads,
+            "weights": _path(weights),
         }
     )
 
