@@ -658,33 +658,29 @@ fn fire_grid(
         Some(groups) => given_stats(groups, &peers),
         None => peer_stats(spec, &units, &current, &peer_value),
     };
-    // Units compared and tested a slice at a time; only those that fire are kept.
+    // Units compared and tested a slice at a time, on what the threshold reads; only
+    // those that fire are kept, with every name.
     let mut firing = Vec::new();
     let step = prep.slice_rows().max(1);
-    let read = expr::referenced(&spec.threshold);
-    let reads = |n: &str| read.as_ref().is_none_or(|r| r.contains(n));
-    // The names the threshold reads, and `current`, which gives its frame a height.
-    let tested: Vec<usize> = (0..spec.names.len())
-        .filter(|&k| k == 0 || reads(&spec.names[k]))
-        .collect();
+    let tested = Tested::of(spec);
     let all: Vec<usize> = (0..spec.names.len()).collect();
     let measured = Measured {
         current: &current,
         peer_value: &peer_value,
         peer_stats: &peer_stats,
-        spread: ["median", "mad", "ratio", "robust_z"].iter().any(|n| reads(n)),
-        keep: &tested,
+        spread: tested.spread,
+        keep: &tested.names,
     };
     let whole = Measured {
         spread: true,
         keep: &all,
         ..measured
     };
-    let lean = !measured.spread || tested.len() < all.len();
+    let lean = !tested.spread || tested.names.len() < all.len();
     for from in (0..units.len()).step_by(step) {
         let range = from..(from + step).min(units.len());
         let compared = compare_units(spec, shared, (&units, range), &measured, &gaps);
-        let Some(fired) = threshold(rule, spec, &compared, &tested)? else {
+        let Some(fired) = threshold(rule, spec, &compared, &tested.names)? else {
             continue;
         };
         for (k, _) in fired.iter().enumerate().filter(|(_, f)| **f) {
@@ -707,6 +703,29 @@ fn fire_grid(
         }
     }
     Ok(firing)
+}
+
+/// What testing the threshold needs of each unit.
+struct Tested {
+    /// The names it reads, and `current`, which gives its frame a height (indices into
+    /// the rule's names).
+    names: Vec<usize>,
+    /// Whether it reads the history's median or spread (`median`, `mad`, `ratio`,
+    /// `robust_z`).
+    spread: bool,
+}
+
+impl Tested {
+    fn of(spec: &BaselineSpec) -> Tested {
+        let read = expr::referenced(&spec.threshold);
+        let reads = |n: &str| read.as_ref().is_none_or(|r| r.contains(n));
+        Tested {
+            names: (0..spec.names.len())
+                .filter(|&k| k == 0 || reads(&spec.names[k]))
+                .collect(),
+            spread: ["median", "mad", "ratio", "robust_z"].iter().any(|n| reads(n)),
+        }
+    }
 }
 
 /// An account's firing periods of several grids overlap: keeps, account by account, the
