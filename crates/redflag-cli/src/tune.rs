@@ -51,21 +51,11 @@ fn measure_features(text: &str, pack: &redflag::Pack) -> Result<MeasureFeatures,
     }
     let mut list = Vec::new();
     for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let rule = item.split_once('.').and_then(|(id, m)| pack.rule(id).map(|r| (r, m)));
-        match rule {
-            Some((r, m)) if r.names.contains(m) => list.push(format!("{}.{m}", r.id())),
-            Some((r, m)) => {
-                let names: Vec<&str> = r.names.iter().map(String::as_str).collect();
+        match pack.rule_measure(item) {
+            Ok((r, m)) => list.push(format!("{}.{m}", r.id())),
+            Err((_, message)) => {
                 return Err(CliError::Usage(format!(
-                    "--measures {item}: rule {} has no measure `{m}`; its names: {}",
-                    r.id(),
-                    names.join(", ")
-                )));
-            }
-            None => {
-                return Err(CliError::Usage(format!(
-                    "--measures {item}: give `all`, `none`, or RULE.MEASURE items naming a rule of pack {} and one of its measures, such as FLW-06.lone_pairs",
-                    pack.id
+                    "--measures {item}: {message} (or give `all` or `none`)"
                 )))
             }
         }

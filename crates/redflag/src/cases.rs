@@ -115,7 +115,6 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
         .into_iter()
         .map(|(rule_id, base)| {
             let weight = weights.weight(&rule_id);
-            sum += weight * base;
             let mut part = weight * base;
             let measures: Vec<MeasurePart> = weights
                 .measures
@@ -123,9 +122,8 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
                 .into_iter()
                 .flatten()
                 .map(|(measure, &w)| {
-                    let value = highest_measure(alerts, &rule_id, measure);
-                    let term = w * base * measure_factor(value);
-                    sum += term;
+                    let (value, unweighted) = measure_term(alerts, &rule_id, measure, base);
+                    let term = w * unweighted;
                     part += term;
                     MeasurePart {
                         measure: measure.clone(),
@@ -135,6 +133,7 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
                     }
                 })
                 .collect();
+            sum += part;
             ScorePart {
                 contribution: round2(part),
                 base: round2(base),
@@ -152,15 +151,18 @@ pub fn weighted_score(alerts: &[Alert], weights: &ScoreWeights) -> (f64, Vec<Sco
     (round2(sum), parts)
 }
 
-/// The highest value of `measure` among the alerts of `rule_id` (0 when none holds a
-/// number).
-pub fn highest_measure(alerts: &[Alert], rule_id: &str, measure: &str) -> f64 {
-    alerts
+/// A measure's value in a case, the highest among the alerts of `rule_id` (0 when none
+/// holds a number), and its term in the score before its weight: the rule's part
+/// without weights `base` × ln(1 + value). What a weight multiplies, and what `tune`
+/// fits it on.
+pub fn measure_term(alerts: &[Alert], rule_id: &str, measure: &str, base: f64) -> (f64, f64) {
+    let value = alerts
         .iter()
         .filter(|a| a.rule_id == rule_id)
         .filter_map(|a| a.measures.get(measure).and_then(serde_json::Value::as_f64))
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
-        .unwrap_or(0.0)
+        .unwrap_or(0.0);
+    (value, base * measure_factor(value))
 }
 
 /// A text column's codes into the global categories, read in place by row.

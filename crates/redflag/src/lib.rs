@@ -61,7 +61,7 @@ use std::path::{Path, PathBuf};
 pub use util::cancel::Cancel;
 pub use util::format;
 
-pub use cases::{base_parts, highest_measure, score, severity_weight, weighted_score, Case, CaseTxn, MAX_LISTED_TXNS};
+pub use cases::{base_parts, measure_term, score, severity_weight, weighted_score, Case, CaseTxn, MAX_LISTED_TXNS};
 pub use catalogue::catalogue;
 pub use error::{did_you_mean, Error, Location, PackProblem, Result};
 pub use ingest::{

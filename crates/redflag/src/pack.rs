@@ -1237,38 +1237,13 @@ impl Pack {
         for (key, v) in written {
             let line = key_line(text, key);
             let field = format!("measures.{key}");
-            let Some((id, measure)) = key.split_once('.') else {
-                problem(
-                    line,
-                    None,
-                    field,
-                    format!("`{key}`: name a rule and one of its measures, such as `FLW-06.lone_pairs`"),
-                );
-                continue;
+            let (rule, measure) = match self.rule_measure(key) {
+                Ok(found) => found,
+                Err((rule_id, message)) => {
+                    problem(line, rule_id.as_deref(), field, message);
+                    continue;
+                }
             };
-            let Some(rule) = self.rule(id) else {
-                let ids = self.rules.iter().map(|r| r.id());
-                problem(
-                    line,
-                    Some(id),
-                    field,
-                    format!("no rule `{id}` in pack {}{}", self.id, suggestion(id, ids)),
-                );
-                continue;
-            };
-            if !rule.names.contains(measure) {
-                problem(
-                    line,
-                    Some(rule.id()),
-                    field,
-                    format!(
-                        "rule {} has no measure `{measure}`{}",
-                        rule.id(),
-                        suggestion(measure, rule.names.iter().map(String::as_str))
-                    ),
-                );
-                continue;
-            }
             match weight_value(v) {
                 Ok(w) => {
                     out.entry(rule.id().to_string())
@@ -1279,6 +1254,36 @@ impl Pack {
             }
         }
         out
+    }
+
+    /// The rule and measure `RULE.MEASURE` names (the rule by id or alias; the measure one
+    /// its alerts carry), or the rule id written (when there is one) and what is wrong,
+    /// with the closest name.
+    pub fn rule_measure<'k>(&self, key: &'k str) -> std::result::Result<(&Rule, &'k str), (Option<String>, String)> {
+        let Some((id, measure)) = key.split_once('.') else {
+            return Err((
+                None,
+                format!("`{key}`: name a rule and one of its measures, such as `FLW-06.lone_pairs`"),
+            ));
+        };
+        let Some(rule) = self.rule(id) else {
+            let ids = self.rules.iter().map(|r| r.id());
+            return Err((
+                Some(id.to_string()),
+                format!("no rule `{id}` in pack {}{}", self.id, suggestion(id, ids)),
+            ));
+        };
+        if !rule.names.contains(measure) {
+            return Err((
+                Some(rule.id().to_string()),
+                format!(
+                    "rule {} has no measure `{measure}`{}",
+                    rule.id(),
+                    suggestion(measure, rule.names.iter().map(String::as_str))
+                ),
+            ));
+        }
+        Ok((rule, measure))
     }
 }
 

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::evaluate::{ranking_metrics, CaseOutcome, Labels, Ranking, RANKING_KS};
 use crate::ingest::Dataset;
-use crate::model::{measure_factor, Case, ScoreWeights};
+use crate::model::{Case, ScoreWeights};
 use crate::pack::Pack;
 
 /// How the weights are fitted.
@@ -100,8 +100,7 @@ fn case_features(case: &Case, measures: &MeasureFeatures) -> BTreeMap<FeatureKey
             .flat_map(|a| a.measures.iter().filter(|(_, v)| v.is_number()).map(|(k, _)| k))
             .collect();
         for m in names.into_iter().filter(|m| measures.includes(&rule_id, m)) {
-            let v = crate::cases::highest_measure(&case.alerts, &rule_id, m);
-            let f = base * measure_factor(v);
+            let (_, f) = crate::cases::measure_term(&case.alerts, &rule_id, m, base);
             if f > 0.0 {
                 out.insert((rule_id.clone(), Some(m.clone())), f);
             }

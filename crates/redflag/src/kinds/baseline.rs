@@ -583,11 +583,9 @@ fn peer_values(rule: &Rule, spec: &BaselineSpec, scope: &Scope<'_, '_>, tally: &
 /// Where the periods are counted from: the data's origin, and with `step`, that origin
 /// moved on by a step at a time within one window (each a grid of periods of its own).
 fn origins(spec: &BaselineSpec, shared: &Shared) -> impl Iterator<Item = i64> {
+    // A dormancy rule has no `step`: its step is its window, one grid.
     let step = spec.step.ms.max(1);
-    let grids = match spec.mode {
-        Mode::Dormancy(_) => 1,
-        _ => (spec.window.ms / step).max(1),
-    };
+    let grids = (spec.window.ms / step).max(1);
     let origin = shared.origin;
     (0..grids).map(move |k| origin + k * step)
 }
