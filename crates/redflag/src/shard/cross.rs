@@ -6,7 +6,7 @@
 
 use polars::prelude::*;
 
-use super::{frame_dataset, part_changed, set_part_info, PartData, PartitionInfo};
+use super::{filter_compact, frame_dataset, part_changed, set_part_info, PartData, PartitionInfo};
 use crate::engine::{pair_key, PairHistory, Prepared, NO_ACCOUNT};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::{Dataset, IngestOptions};
@@ -31,7 +31,7 @@ pub(super) fn kept_dataset(
     pack: &Pack,
 ) -> Result<(Dataset, Vec<u64>)> {
     let columns = opts.columns.clone().unwrap_or_default();
-    let unread = shown_only(pack);
+    let unread = held_as_nulls(pack, opts.columns.as_deref());
     let mut kept: Vec<DataFrame> = Vec::new();
     let mut rows: Vec<u64> = Vec::new();
     let mut first: Option<Dataset> = None;
@@ -48,9 +48,7 @@ pub(super) fn kept_dataset(
         rows.extend(slice_rows.iter().zip(&keep).filter(|(_, &k)| k).map(|(r, _)| *r));
         let mask: BooleanChunked = keep.into_iter().collect();
         kept.push(
-            ds.transactions
-                .drop_many(unread.iter().cloned())
-                .filter(&mask)
+            filter_compact(&ds.transactions.drop_many(unread.iter().cloned()), &mask)
                 .ctx(|| format!("{name}: keeping the rows its rules read"))?,
         );
         if first.is_none() {
@@ -84,20 +82,29 @@ pub(super) fn kept_dataset(
     Ok((ds, rows))
 }
 
-/// The columns every dataset reads for what cases show (names, banks, countries,
-/// narrative) that no rule of `pack` reads: the cross-account stage holds them as nulls,
-/// the merge reading them for the rows its alerts hold.
-fn shown_only(pack: &Pack) -> Vec<PlSmallStr> {
+/// The columns the stage holds as nulls, which take no memory a row: those every
+/// dataset reads for what cases show (names, banks, countries, narrative) that no rule of
+/// `pack` reads, the merge reading them for the rows its alerts hold; and the columns
+/// left unread (`columns` are those read; none means all), which a dataset holds as nulls already but
+/// which would take four bytes or more a row once the slices' kept rows are joined.
+fn held_as_nulls(pack: &Pack, columns: Option<&[String]>) -> Vec<PlSmallStr> {
     let read: std::collections::BTreeSet<&str> = pack
         .rules
         .iter()
         .flat_map(|r| r.columns.iter().flat_map(|c| crate::schema::sources_of(c)))
         .collect();
-    crate::schema::ALWAYS_READ
+    let shown_only = |c: &str| {
+        crate::schema::ALWAYS_READ.contains(&c)
+            // Those every dataset has, and the channel (small), are kept.
+            && !crate::schema::always_present(c)
+            && c != "channel"
+            && !read.contains(c)
+    };
+    crate::schema::CANONICAL
         .iter()
-        // Those every dataset has, and the channel (small), are kept.
-        .filter(|c| !crate::schema::always_present(c) && **c != "channel" && !read.contains(**c))
-        .map(|c| PlSmallStr::from(*c))
+        .map(|(c, _)| *c)
+        .filter(|c| shown_only(c) || columns.is_some_and(|cols| !cols.iter().any(|r| r == c)))
+        .map(PlSmallStr::from)
         .collect()
 }
 
