@@ -252,6 +252,12 @@ impl Kind for Network {
     fn links_accounts(&self) -> bool {
         true
     }
+    /// A path search holds the graph of every account's payments, both ways, at once. A
+    /// fan-in of one hop holds the payments in only, about half as much, and runs beside
+    /// other rules.
+    fn holds_every_account(&self, rule: &Rule) -> bool {
+        !self.per_account(rule)
+    }
     /// Its edges are the rows `where` keeps; the measures of relations read the history
     /// of each pair of accounts, which [`crate::engine::Prepared::pair_history`] gives.
     fn kept_rows_suffice(&self, _rule: &Rule) -> bool {
@@ -554,7 +560,8 @@ fn check_then(d: &NetworkDef, cx: &mut Checker<'_>, patterns: &[Pattern]) -> Opt
 
 /// Adjacency of one direction, grouped by node and sorted by (ts, row) within a node.
 struct Adj {
-    off: Vec<usize>,
+    /// Where each node's edges start (a row number bounds the edges: u32 suffices).
+    off: Vec<u32>,
     other: Vec<u32>,
     ts: Vec<i64>,
     row: Vec<u32>,
@@ -566,7 +573,7 @@ struct Adj {
 impl Adj {
     /// From edges (node, other, ts, row, amount) sorted by (node, ts, row).
     fn new(n_nodes: usize, edges: &[(u32, u32, i64, u32)], amount: &[f64], with_amounts: bool) -> Adj {
-        let mut off = vec![0usize; n_nodes + 1];
+        let mut off = vec![0u32; n_nodes + 1];
         for e in edges {
             off[e.0 as usize + 1] += 1;
         }
@@ -581,7 +588,7 @@ impl Adj {
         if with_amounts {
             by_amt = (0..edges.len() as u32).collect();
             for v in 0..n_nodes {
-                let (s, e) = (off[v], off[v + 1]);
+                let (s, e) = (off[v] as usize, off[v + 1] as usize);
                 if e - s > 1 {
                     by_amt[s..e].sort_by(|a, b| amt[*a as usize].total_cmp(&amt[*b as usize]).then(a.cmp(b)));
                 }
@@ -598,7 +605,7 @@ impl Adj {
     }
 
     fn range(&self, v: u32) -> (usize, usize) {
-        (self.off[v as usize], self.off[v as usize + 1])
+        (self.off[v as usize] as usize, self.off[v as usize + 1] as usize)
     }
 
     /// How many edges of `v` have (ts, row) in `[lo, hi)`.
@@ -616,7 +623,8 @@ impl Adj {
         let mut keep: Vec<(u32, u32, i64, u32)> = Vec::new();
         let mut c = Vec::new();
         for v in 0..self.off.len() - 1 {
-            for e in self.off[v]..self.off[v + 1] {
+            let (s, end) = self.range(v as u32);
+            for e in s..end {
                 let lo = (self.ts[e], self.row[e].saturating_add(1));
                 let hi = (self.ts[e].saturating_add(within).saturating_add(1), 0);
                 let band = tol.map(|t| (self.amt[e] * (1.0 - t), self.amt[e] * (1.0 + t)));
@@ -978,13 +986,15 @@ fn run(rule: &Rule, spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Result<Vec<Ale
     }
     let with_amounts = spec.tolerance.is_some();
     // A fan-in of one hop reads the payments in only: no forward adjacency.
-    let forward: &[(u32, u32, i64, u32)] = if spec.one_hop_fan_in() { &[] } else { &edges };
-    let fwd = Adj::new(n_nodes, forward, prep.amounts(), with_amounts);
     let needs_bwd = spec
         .patterns
         .iter()
         .any(|p| matches!(p, Pattern::FanIn | Pattern::GatherScatter | Pattern::Cycle));
+    // The backward adjacency first: the edges, their reordered copy and the forward
+    // adjacency are then never held at once.
     let bwd = needs_bwd.then(|| backward_adj(prep, &edges, with_amounts));
+    let forward: &[(u32, u32, i64, u32)] = if spec.one_hop_fan_in() { &[] } else { &edges };
+    let fwd = Adj::new(n_nodes, forward, prep.amounts(), with_amounts);
     drop(edges);
     let (mut episodes, cut) = find_episodes(spec, prep, &fwd, bwd.as_ref());
     if cut > 0 {
