@@ -484,13 +484,14 @@ fn origin(prep: &Prepared<'_>) -> i64 {
 }
 
 /// What the statistics of a baseline's peer groups are worked out from: by rule, by
-/// (period start, peer value), the measures of the accounts' units. Parts of the data
-/// (shards) each add their own accounts'; the groups' statistics are the same as over
-/// all the accounts at once.
+/// (period start, peer value), how many of the accounts' units have each measure. Parts
+/// of the data (shards) each add their own accounts'; the groups' statistics are the same
+/// as over all the accounts at once. Measures that count (distinct counterparties) take a
+/// few values each, so a hundred million units tally in a few thousand entries.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeerTally {
-    /// Rule → period start → peer value → the units' measures, as bits.
-    rules: BTreeMap<String, BTreeMap<i64, BTreeMap<String, Vec<u64>>>>,
+    /// Rule → period start → peer value → a measure, as bits → the units that have it.
+    rules: BTreeMap<String, BTreeMap<i64, BTreeMap<String, BTreeMap<u64, u64>>>>,
 }
 
 impl PeerTally {
@@ -501,12 +502,11 @@ impl PeerTally {
         if let Some((start, peer, value)) = unit {
             // Bits: a tally goes through JSON between a cluster's tasks unchanged.
             let period = groups.entry(start).or_default();
-            match period.get_mut(peer) {
-                Some(v) => v.push(value.to_bits()),
-                None => {
-                    period.insert(peer.to_string(), vec![value.to_bits()]);
-                }
-            }
+            let counts = match period.get_mut(peer) {
+                Some(counts) => counts,
+                None => period.entry(peer.to_string()).or_default(),
+            };
+            *counts.entry(value.to_bits()).or_insert(0) += 1;
         }
     }
 
@@ -516,8 +516,11 @@ impl PeerTally {
             let mine = self.rules.entry(rule).or_default();
             for (start, groups) in periods {
                 let period = mine.entry(start).or_default();
-                for (peer, v) in groups {
-                    period.entry(peer).or_default().extend(v);
+                for (peer, counts) in groups {
+                    let have = period.entry(peer).or_default();
+                    for (bits, n) in counts {
+                        *have.entry(bits).or_insert(0) += n;
+                    }
                 }
             }
         }
@@ -531,8 +534,12 @@ impl PeerTally {
                 let stats = periods
                     .iter()
                     .flat_map(|(start, groups)| groups.iter().map(move |g| (start, g)))
-                    .map(|(start, (value, bits))| {
-                        let v: Vec<f64> = bits.iter().map(|b| f64::from_bits(*b)).collect();
+                    .map(|(start, (value, counts))| {
+                        // The group's measures, one a unit, held for this group only.
+                        let v: Vec<f64> = counts
+                            .iter()
+                            .flat_map(|(bits, n)| std::iter::repeat_n(f64::from_bits(*bits), *n as usize))
+                            .collect();
                         let (median, mad) = median_mad(&v);
                         PeerGroup {
                             start: *start,
