@@ -98,14 +98,7 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
                     has_aggregate = true;
                 }
                 if name == "regexp_like" || name == "regexp_match" || name == "rlike" {
-                    if let Some(p) = string_arg(f, 1) {
-                        if let Err(err) = regex::Regex::new(&p) {
-                            problems.push(format!(
-                                "invalid regular expression `{p}`: {}",
-                                one_line(&err.to_string())
-                            ));
-                        }
-                    }
+                    check_pattern(string_arg(f, 1), &mut problems);
                 }
             }
             sql::Expr::BinaryOp { op, right, .. } => {
@@ -114,26 +107,10 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
                     op,
                     B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch
                 ) {
-                    if let Some(p) = literal_string(right) {
-                        if let Err(err) = regex::Regex::new(&p) {
-                            problems.push(format!(
-                                "invalid regular expression `{p}`: {}",
-                                one_line(&err.to_string())
-                            ));
-                        }
-                    }
+                    check_pattern(literal_string(right), &mut problems);
                 }
             }
-            sql::Expr::RLike { pattern, .. } => {
-                if let Some(p) = literal_string(pattern) {
-                    if let Err(err) = regex::Regex::new(&p) {
-                        problems.push(format!(
-                            "invalid regular expression `{p}`: {}",
-                            one_line(&err.to_string())
-                        ));
-                    }
-                }
-            }
+            sql::Expr::RLike { pattern, .. } => check_pattern(literal_string(pattern), &mut problems),
             _ => {}
         }
         ControlFlow::<()>::Continue(())
@@ -168,6 +145,19 @@ pub fn prepare(text: &str, role: ExprRole<'_>, ctx: &mut Context<'_>) -> Result<
         format!("cannot evaluate `{}`: {}{hint}", text.trim(), one_line(&e.to_string()))
     })?;
     Ok(sqltext)
+}
+
+/// A problem if `pattern` is not a regular expression. Only parsed: polars compiles it
+/// when the expression's types are checked ([`check_types`]), which finds a pattern too
+/// big to compile; compiling it here too would double the cost of checking a pack.
+fn check_pattern(pattern: Option<String>, problems: &mut Vec<String>) {
+    let Some(p) = pattern else { return };
+    if let Err(err) = regex_syntax::Parser::new().parse(&p) {
+        problems.push(format!(
+            "invalid regular expression `{p}`: {}",
+            one_line(&err.to_string())
+        ));
+    }
 }
 
 /// Evaluates an expression on no rows of the columns its role reads, which is enough for
@@ -1216,6 +1206,22 @@ mod tests {
         let l = BTreeMap::new();
         let e = prepare("REGEXP_LIKE(narrative, 'a(b')", ExprRole::Row, &mut ctx(&p, &l)).unwrap_err();
         assert!(e.contains("invalid regular expression `a(b`"), "{e}");
+    }
+
+    #[test]
+    fn regex_too_big_to_compile_is_reported() {
+        // Parses, but compiles to more than the regex crate's size limit: found when
+        // polars compiles it to check the expression's types.
+        let p = BTreeMap::new();
+        let l = BTreeMap::new();
+        let e = prepare(
+            r"regexp_like(narrative, '(\w{1000}){200}', 'i')",
+            ExprRole::Row,
+            &mut ctx(&p, &l),
+        )
+        .unwrap_err();
+        assert!(e.contains("exceeds size limit"), "{e}");
+        assert!(e.contains(r"(\w{1000}){200}"), "{e}");
     }
 
     #[test]
