@@ -502,6 +502,27 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
     out.into_iter().map(|(_, c)| c).collect()
 }
 
+/// The rows of `df` that `mask` keeps, their text in buffers of their own. A filtered text
+/// column shares the buffers of the column it was filtered from: the text of every row
+/// read, kept or not, would live as long as the rows kept.
+pub fn filter_compact(df: &DataFrame, mask: &BooleanChunked) -> PolarsResult<DataFrame> {
+    let kept = df.filter(mask)?;
+    let height = kept.height();
+    let columns = kept
+        .into_columns()
+        .into_iter()
+        .map(|c| match c.dtype() {
+            DataType::String => {
+                let ca = c.str()?;
+                let own = StringChunked::from_chunk_iter(ca.name().clone(), ca.downcast_iter().map(|a| a.clone().gc()));
+                Ok(own.into_column())
+            }
+            _ => Ok(c),
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    DataFrame::new(height, columns)
+}
+
 /// The expressions that turn dictionary-encoded columns of a frame back into text (same
 /// names); rules and reports read text.
 pub fn text_exprs(schema: &Schema) -> Vec<Expr> {
@@ -535,6 +556,38 @@ pub fn first_time(df: &DataFrame) -> crate::error::Result<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows kept hold their own text only, not the text of the rows filtered out.
+    #[test]
+    fn filtered_rows_hold_their_own_text_only() {
+        let text: StringChunked = (0..10_000)
+            .map(|i| (i % 7 != 0).then(|| format!("an account name long enough {i}")))
+            .collect();
+        let df = DataFrame::new(
+            10_000,
+            vec![
+                text.with_name("name".into()).into_column(),
+                Column::new("n".into(), (0..10_000).collect::<Vec<u32>>()),
+            ],
+        )
+        .unwrap();
+        let mask: BooleanChunked = (0..10_000).map(|i| i % 1000 == 1).collect();
+        let buffers = |d: &DataFrame| -> usize {
+            d.column("name")
+                .unwrap()
+                .str()
+                .unwrap()
+                .downcast_iter()
+                .map(|a| a.total_buffer_len())
+                .sum()
+        };
+        let shared = df.filter(&mask).unwrap();
+        let own = filter_compact(&df, &mask).unwrap();
+        assert_eq!(own, shared);
+        // Ten names of 30-odd bytes, against the 300 kB of every name read.
+        assert!(buffers(&shared) > 100_000, "{}", buffers(&shared));
+        assert!(buffers(&own) < 1_000, "{}", buffers(&own));
+    }
 
     /// A text column coded per batch holds what a cast gives: values, nulls, name.
     #[test]

@@ -6,7 +6,7 @@
 
 use polars::prelude::*;
 
-use super::{filter_compact, frame_dataset, part_changed, set_part_info, PartData, PartitionInfo};
+use super::{frame_dataset, part_changed, set_part_info, PartData, PartitionInfo};
 use crate::engine::{pair_key, PairHistory, Prepared, NO_ACCOUNT};
 use crate::error::{PolarsContext, Result};
 use crate::ingest::{Dataset, IngestOptions};
@@ -48,7 +48,7 @@ pub(super) fn kept_dataset(
         rows.extend(slice_rows.iter().zip(&keep).filter(|(_, &k)| k).map(|(r, _)| *r));
         let mask: BooleanChunked = keep.into_iter().collect();
         kept.push(
-            filter_compact(&ds.transactions.drop_many(unread.iter().cloned()), &mask)
+            crate::schema::filter_compact(&ds.transactions.drop_many(unread.iter().cloned()), &mask)
                 .ctx(|| format!("{name}: keeping the rows its rules read"))?,
         );
         if first.is_none() {

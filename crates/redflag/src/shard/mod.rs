@@ -530,7 +530,7 @@ impl PartData {
                 .iter()
                 .map(|r| wanted.binary_search(r).is_ok())
                 .collect();
-            found.push(filter_compact(&df, &mask).map_err(|e| Error::Shard {
+            found.push(crate::schema::filter_compact(&df, &mask).map_err(|e| Error::Shard {
                 path: name.into(),
                 message: format!("gathering alerting rows: {e}"),
             })?);
@@ -538,27 +538,6 @@ impl PartData {
         })?;
         rows_in_order(found)
     }
-}
-
-/// The rows of `df` that `mask` keeps, their text in buffers of their own. A filtered text
-/// column shares the buffers of the column it was filtered from: the text of every row
-/// read, kept or not, would live as long as the rows kept.
-fn filter_compact(df: &DataFrame, mask: &BooleanChunked) -> PolarsResult<DataFrame> {
-    let kept = df.filter(mask)?;
-    let height = kept.height();
-    let columns = kept
-        .into_columns()
-        .into_iter()
-        .map(|c| match c.dtype() {
-            DataType::String => {
-                let ca = c.str()?;
-                let own = StringChunked::from_chunk_iter(ca.name().clone(), ca.downcast_iter().map(|a| a.clone().gc()));
-                Ok(own.into_column())
-            }
-            _ => Ok(c),
-        })
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(height, columns)
 }
 
 /// The columns `cols` of a part's frame (those it has), and `_row`.
