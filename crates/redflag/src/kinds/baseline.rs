@@ -1252,4 +1252,38 @@ mod tests {
         assert_eq!(robust_z(10.0, Some(3.0), Some(0.0)), None);
         assert_eq!(ratio(10.0, Some(0.0)), None);
     }
+
+    /// Tallies counted in parts, joined and sent through JSON give the statistics of
+    /// every unit's measure listed at once.
+    #[test]
+    fn a_tally_in_parts_gives_the_statistics_of_all_units() {
+        let values: Vec<f64> = (0..500)
+            .map(|i| ((i * 37) % 11) as f64 + if i % 50 == 0 { 0.5 } else { 0.0 })
+            .collect();
+        let mut parts = [PeerTally::default(), PeerTally::default(), PeerTally::default()];
+        for (i, v) in values.iter().enumerate() {
+            let peer = if i % 4 == 0 { "business" } else { "individual" };
+            parts[i % 3].add("R", Some((0, peer, *v)));
+        }
+        let mut whole = PeerTally::default();
+        for part in parts {
+            let sent: PeerTally = serde_json::from_str(&serde_json::to_string(&part).unwrap()).unwrap();
+            whole.join(sent);
+        }
+        let groups = whole.groups();
+        for (peer, keep) in [("business", 0usize), ("individual", 1)] {
+            let listed: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| usize::from(i % 4 != 0) == keep)
+                .map(|(_, v)| *v)
+                .collect();
+            let (median, mad) = median_mad(&listed);
+            let g = groups["R"].iter().find(|g| g.value == peer).unwrap();
+            assert_eq!((g.median, g.mad, g.peers), (median, mad, listed.len() as u64), "{peer}");
+        }
+        // Two groups of at most 22 values (eleven, and each with a half), not 500 entries.
+        let entries: usize = whole.rules["R"][&0].values().map(|c| c.len()).sum();
+        assert!(entries <= 44, "{entries}");
+    }
 }
