@@ -490,9 +490,13 @@ fn origin(prep: &Prepared<'_>) -> i64 {
 /// few values each, so a hundred million units tally in a few thousand entries.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeerTally {
-    /// Rule → period start → peer value → a measure, as bits → the units that have it.
-    rules: BTreeMap<String, BTreeMap<i64, BTreeMap<String, BTreeMap<u64, u64>>>>,
+    /// Rule → period start → peer value → the group's counts.
+    rules: BTreeMap<String, BTreeMap<i64, BTreeMap<String, Counts>>>,
 }
+
+/// A peer group's measures, as bits (a tally goes through JSON between a cluster's
+/// tasks unchanged), each with the number of units that have it.
+type Counts = BTreeMap<u64, u64>;
 
 impl PeerTally {
     /// Adds `rule`'s measure `value` of a unit in the period from `start`, whose peer
