@@ -83,10 +83,11 @@ pub(super) fn kept_dataset(
 }
 
 /// The columns the stage holds as nulls, which take no memory a row: those every
-/// dataset reads for what cases show (names, banks, countries, narrative) that no rule of
-/// `pack` reads, the merge reading them for the rows its alerts hold; and the columns
-/// left unread (`columns` are those read; none means all), which a dataset holds as nulls already but
-/// which would take four bytes or more a row once the slices' kept rows are joined.
+/// dataset reads for what cases show (names, banks, countries, narrative) that no rule
+/// of `pack` reads, the merge reading them for the rows its alerts hold; and the columns
+/// left unread (`columns` are those read; none means all), which a dataset holds as
+/// nulls already but which would take four bytes or more a row once the slices' kept
+/// rows are joined.
 fn held_as_nulls(pack: &Pack, columns: Option<&[String]>) -> Vec<PlSmallStr> {
     let read: std::collections::BTreeSet<&str> = pack
         .rules
