@@ -25,6 +25,16 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `tune` on the demo data and its labels, half of the schemes held out for testing, the
+/// weights file to `out`, with `extra` arguments.
+fn tune_demo(out: &Path, extra: &[&str]) -> Output {
+    let (demo, labels) = (repo("samples/demo.csv"), repo("samples/demo-labels.csv"));
+    let mut args = vec!["tune", &demo, "--labels", &labels, "--test-share", "0.5", "--out"];
+    args.push(out.to_str().unwrap());
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 /// `screen INPUT --weights WEIGHTS --format json,md --out OUT`, which must succeed.
 fn screen_weighted(input: &str, weights: &Path, out: &Path) {
     let o = run(&[
@@ -47,19 +57,7 @@ fn tune_writes_weights_that_screen_and_evaluate_apply() {
     let w = dir.path().join("w.yaml");
     let j = dir.path().join("w.json");
     let (demo, labels) = (repo("samples/demo.csv"), repo("samples/demo-labels.csv"));
-    let args = [
-        "tune",
-        &demo,
-        "--labels",
-        &labels,
-        "--test-share",
-        "0.5",
-        "--out",
-        w.to_str().unwrap(),
-        "--json",
-        j.to_str().unwrap(),
-    ];
-    let o = run(&args);
+    let o = tune_demo(&w, &["--json", j.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -75,10 +73,7 @@ fn tune_writes_weights_that_screen_and_evaluate_apply() {
     assert!(fit["rules"].as_array().is_some_and(|r| !r.is_empty()), "{fit}");
     // The same run, the same bytes.
     let w2 = dir.path().join("w2.yaml");
-    let mut again = args.to_vec();
-    again[7] = w2.to_str().unwrap();
-    again.truncate(8);
-    assert!(run(&again).status.success());
+    assert!(tune_demo(&w2, &[]).status.success());
     assert_eq!(std::fs::read(&w2).unwrap(), yaml.as_bytes());
 
     // screen --weights: every case lists its score's parts; the manifest names the file.
@@ -139,18 +134,7 @@ fn tune_with_measures_writes_their_weights_and_the_report_explains_their_terms()
     let dir = tempfile::tempdir().unwrap();
     let w = dir.path().join("w.yaml");
     let (demo, labels) = (repo("samples/demo.csv"), repo("samples/demo-labels.csv"));
-    let o = run(&[
-        "tune",
-        &demo,
-        "--labels",
-        &labels,
-        "--test-share",
-        "0.5",
-        "--measures",
-        "all",
-        "--out",
-        w.to_str().unwrap(),
-    ]);
+    let o = tune_demo(&w, &["--measures", "all"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let yaml = std::fs::read_to_string(&w).unwrap();
     assert!(yaml.contains("\nmeasures:\n"), "{yaml}");
