@@ -278,26 +278,39 @@ fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
     };
     let mut by_text: PlHashMap<&str, CatSize> = PlHashMap::new();
     let mut cats: Vec<CatSize> = Vec::with_capacity(text.len());
+    if text.null_count() == text.len() {
+        return Ok(Column::full_null(text.name().clone(), text.len(), to));
+    }
+    let validity = text.rechunk_validity();
+    let mut row = 0;
     for arr in text.downcast_iter() {
         let mut coder = ViewCoder::default();
-        let views = arr.views();
-        for (value, view) in arr.iter().zip(views.iter()) {
-            let Some(value) = value else {
+        for (i, view) in arr.views().iter().enumerate() {
+            row += 1;
+            if validity.as_ref().is_some_and(|v| !v.get_bit(row - 1)) {
                 cats.push(0);
                 continue;
+            }
+            let v = view.as_u128();
+            let cat = match coder.recent(v) {
+                Some(c) => c,
+                // The text is read only when its view is not known yet.
+                None => coder.code(v, view.length, || {
+                    let value = arr.value(i);
+                    match by_text.get(value) {
+                        Some(c) => Ok(*c),
+                        None => {
+                            let c = mapping.insert_cat(value)?;
+                            by_text.insert(value, c);
+                            Ok(c)
+                        }
+                    }
+                })?,
             };
-            let cat = coder.code(view.as_u128(), view.length, || match by_text.get(value) {
-                Some(c) => Ok(*c),
-                None => {
-                    let c = mapping.insert_cat(value)?;
-                    by_text.insert(value, c);
-                    Ok(c)
-                }
-            })?;
             cats.push(cat);
         }
     }
-    let phys = UInt32Chunked::from_vec_validity(text.name().clone(), cats, text.rechunk_validity());
+    let phys = UInt32Chunked::from_vec_validity(text.name().clone(), cats, validity);
     Ok(
         CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(phys, to.clone())
             .into_series()
@@ -309,20 +322,63 @@ fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
 const INLINE_VIEW: u32 = 12;
 
 /// Codes by view, for one array (a view names a place in its own array's buffers).
-#[derive(Default)]
 struct ViewCoder {
+    /// The views met last, one a slot chosen by a hash of the view: a column of a few
+    /// distinct values finds nearly every row here, with one comparison.
+    recent: Vec<(u128, CatSize)>,
     by_view: PlHashMap<u128, CatSize>,
     /// Long values looked up by view, and those found so.
     long_tried: u32,
     long_found: u32,
 }
 
+impl Default for ViewCoder {
+    fn default() -> ViewCoder {
+        ViewCoder {
+            recent: vec![(0, Self::NO_CODE); Self::RECENT],
+            by_view: PlHashMap::new(),
+            long_tried: 0,
+            long_found: 0,
+        }
+    }
+}
+
 impl ViewCoder {
     /// Long values looked up by view before deciding whether views repeat.
     const TRIAL: u32 = 4096;
+    /// Slots of `recent`: a power of two.
+    const RECENT: usize = 256;
+    /// What an empty slot of `recent` holds as its code.
+    const NO_CODE: CatSize = CatSize::MAX;
 
-    /// The code of the value with this view: from the view table, else from `by_value`.
+    /// The slot of `recent` a view goes in.
+    fn slot(view: u128) -> usize {
+        let mixed = ((view as u64) ^ ((view >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 56) as usize % Self::RECENT
+    }
+
+    /// The code of this view when it is in its slot of recent views.
+    #[inline]
+    fn recent(&self, view: u128) -> Option<CatSize> {
+        let (seen, code) = self.recent[Self::slot(view)];
+        (seen == view && code != Self::NO_CODE).then_some(code)
+    }
+
+    /// The code of the value with this view, not in its slot of recent views ([`Self::recent`]):
+    /// from the view table, else from `by_value`; put in its slot.
     fn code(
+        &mut self,
+        view: u128,
+        len: u32,
+        by_value: impl FnOnce() -> PolarsResult<CatSize>,
+    ) -> PolarsResult<CatSize> {
+        let code = self.code_slowly(view, len, by_value)?;
+        self.recent[Self::slot(view)] = (view, code);
+        Ok(code)
+    }
+
+    /// [`Self::code`] but for the slot.
+    fn code_slowly(
         &mut self,
         view: u128,
         len: u32,
@@ -506,6 +562,10 @@ fn encode_together(texts: &[&StringChunked]) -> PolarsResult<Vec<Column>> {
 /// column shares the buffers of the column it was filtered from: the text of every row
 /// read, kept or not, would live as long as the rows kept.
 pub fn filter_compact(df: &DataFrame, mask: &BooleanChunked) -> PolarsResult<DataFrame> {
+    if !mask.any() {
+        // Filtering every row out still goes through every chunk of every column.
+        return Ok(df.clear());
+    }
     let kept = df.filter(mask)?;
     let height = kept.height();
     let columns = kept
@@ -587,6 +647,13 @@ mod tests {
         // Ten names of 30-odd bytes, against the 300 kB of every name read.
         assert!(buffers(&shared) > 100_000, "{}", buffers(&shared));
         assert!(buffers(&own) < 1_000, "{}", buffers(&own));
+        // No row kept, or only nulls in the mask: no row, the same columns.
+        for none in [vec![Some(false); 10_000], vec![None; 10_000]] {
+            let none: BooleanChunked = none.into_iter().collect();
+            let empty = filter_compact(&df, &none).unwrap();
+            assert_eq!(empty, df.filter(&none).unwrap());
+            assert_eq!((empty.height(), empty.schema()), (0, df.schema()));
+        }
     }
 
     /// A text column coded per batch holds what a cast gives: values, nulls, name.

@@ -137,7 +137,7 @@ impl FileBatches<'_> {
         let path = self.path;
         for c in KEY_TEXT {
             let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
-                Ok(ca) if ca.iter().any(|v| v == Some("")) => Some(
+                Ok(ca) if has_empty(&ca) => Some(
                     ca.iter()
                         .map(|v| v.filter(|s| !s.is_empty()))
                         .collect::<StringChunked>()
@@ -197,6 +197,21 @@ impl FileBatches<'_> {
         schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
         Ok((df, supplied))
     }
+}
+
+/// Whether a text column holds an empty value (not a missing one), read from the length
+/// each row's view holds: the text itself is not read.
+fn has_empty(ca: &StringChunked) -> bool {
+    let validity = ca.rechunk_validity();
+    let mut row = 0;
+    ca.downcast_iter().any(|arr| {
+        let from = row;
+        row += arr.len();
+        arr.views()
+            .iter()
+            .enumerate()
+            .any(|(i, v)| v.length == 0 && validity.as_ref().is_none_or(|b| b.get_bit(from + i)))
+    })
 }
 
 /// What the files read so far add up to.
@@ -829,57 +844,312 @@ fn repeated_ids(ids: &StringChunked) -> Vec<u32> {
 /// or not finite (`NaN`, `inf`, `1e309`), are quarantined.
 pub const MAX_AMOUNT: f64 = 1e15;
 
-/// Not a number, infinite, or at or above [`MAX_AMOUNT`].
-fn out_of_range(e: Expr) -> Expr {
-    e.clone().is_nan().or(e.gt_eq(lit(MAX_AMOUNT))).fill_null(lit(false))
+/// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate
+/// transaction id, code 9, is found once all rows are read): the first that applies, in
+/// the order below; [`reason_expr`] gives each its words. One pass over the rows, where a
+/// chain of `when`/`then` expressions evaluated every condition for every row.
+fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
+    let missing_ts = missing(df, "ts")?;
+    let missing_amount = missing(df, "amount")?;
+    let [no_ts, no_amount, no_orig, no_bene, no_id, no_base] =
+        ["ts", "amount", "orig_account", "bene_account", "txn_id", "amount_base"].map(|c| nulls(df, c));
+    let number = |c: &str| -> PolarsResult<Vec<f64>> {
+        let values = df.column(c)?.cast(&DataType::Float64)?;
+        // A null is tested before the value is; NaN stands for it here.
+        Ok(values.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    };
+    let (amount, base) = (number("amount")?, number("amount_base")?);
+    let (no_ts, no_amount, no_orig, no_bene, no_id, no_base) =
+        (no_ts?, no_amount?, no_orig?, no_bene?, no_id?, no_base?);
+    let beyond = |v: f64| v.is_nan() || v >= MAX_AMOUNT;
+    let codes: Vec<u32> = (0..df.height())
+        .map(|i| {
+            if missing_ts[i] {
+                1
+            } else if no_ts[i] {
+                2
+            } else if missing_amount[i] {
+                3
+            } else if no_amount[i] {
+                4
+            } else if amount[i] <= 0.0 {
+                5
+            } else if beyond(amount[i]) {
+                10
+            } else if no_orig[i] && no_bene[i] {
+                6
+            } else if no_id[i] {
+                7
+            } else if no_base[i] {
+                8
+            } else if beyond(base[i]) || base[i] <= 0.0 {
+                11
+            } else {
+                0
+            }
+        })
+        .collect();
+    Ok(Column::new("__code".into(), codes))
 }
 
-/// Each row's quarantine reason code, 0 for a row that can be screened (a duplicate
-/// transaction id, code 9, is found once all rows are read).
-fn row_codes(df: &DataFrame) -> PolarsResult<Column> {
-    let schema = df.schema().clone();
-    let has_raw = |c: &str| schema.contains(&format!("__raw_{c}"));
-    let blank = |e: Expr| {
-        e.clone()
-            .is_null()
-            .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
-    };
-    let missing = |c: &str| {
-        if has_raw(c) {
-            blank(col(format!("__raw_{c}")))
-        } else {
-            col(c).is_null()
-        }
-    };
-    let code = when(missing("ts"))
-        .then(lit(1u32))
-        .when(col("ts").is_null())
-        .then(lit(2u32))
-        .when(missing("amount"))
-        .then(lit(3u32))
-        .when(col("amount").is_null())
-        .then(lit(4u32))
-        .when(col("amount").lt_eq(lit(0.0)))
-        .then(lit(5u32))
-        .when(out_of_range(col("amount")))
-        .then(lit(10u32))
-        .when(col("orig_account").is_null().and(col("bene_account").is_null()))
-        .then(lit(6u32))
-        .when(col("txn_id").is_null())
-        .then(lit(7u32))
-        .when(col("amount_base").is_null())
-        .then(lit(8u32))
-        .when(out_of_range(col("amount_base")).or(col("amount_base").lt_eq(lit(0.0))))
-        .then(lit(11u32))
-        .otherwise(lit(0u32))
-        .alias("__code");
-    let out = df.clone().lazy().select([code]).collect()?;
-    Ok(out.column("__code")?.clone())
+/// Which rows of column `c` have no value.
+fn nulls(df: &DataFrame, c: &str) -> PolarsResult<Vec<bool>> {
+    let col = df.column(c)?;
+    Ok(match col.null_count() {
+        0 => vec![false; col.len()],
+        _ => col.is_null().iter().map(|b| b == Some(true)).collect(),
+    })
+}
+
+/// Which rows have no value for `c`: when its text was parsed (`__raw_c`), a text that is
+/// missing or blank; else no value.
+fn missing(df: &DataFrame, c: &str) -> PolarsResult<Vec<bool>> {
+    let raw = format!("__raw_{c}");
+    if !df.schema().contains(&raw) {
+        return nulls(df, c);
+    }
+    Ok(df
+        .column(&raw)?
+        .str()?
+        .iter()
+        .map(|v| v.is_none_or(|t| t.trim().is_empty()))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reason codes as a chain of expressions: what [`row_codes`] computes in one pass.
+    fn row_codes_by_expressions(df: &DataFrame) -> Column {
+        let schema = df.schema().clone();
+        let has_raw = |c: &str| schema.contains(&format!("__raw_{c}"));
+        let blank = |e: Expr| {
+            e.clone()
+                .is_null()
+                .or(e.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0)))
+        };
+        let missing = |c: &str| {
+            if has_raw(c) {
+                blank(col(format!("__raw_{c}")))
+            } else {
+                col(c).is_null()
+            }
+        };
+        let out_of_range = |e: Expr| e.clone().is_nan().or(e.gt_eq(lit(MAX_AMOUNT))).fill_null(lit(false));
+        let code = when(missing("ts"))
+            .then(lit(1u32))
+            .when(col("ts").is_null())
+            .then(lit(2u32))
+            .when(missing("amount"))
+            .then(lit(3u32))
+            .when(col("amount").is_null())
+            .then(lit(4u32))
+            .when(col("amount").lt_eq(lit(0.0)))
+            .then(lit(5u32))
+            .when(out_of_range(col("amount")))
+            .then(lit(10u32))
+            .when(col("orig_account").is_null().and(col("bene_account").is_null()))
+            .then(lit(6u32))
+            .when(col("txn_id").is_null())
+            .then(lit(7u32))
+            .when(col("amount_base").is_null())
+            .then(lit(8u32))
+            .when(out_of_range(col("amount_base")).or(col("amount_base").lt_eq(lit(0.0))))
+            .then(lit(11u32))
+            .otherwise(lit(0u32))
+            .alias("__code");
+        let out = df.clone().lazy().select([code]).collect().unwrap();
+        out.column("__code").unwrap().clone()
+    }
+
+    #[test]
+    fn empty_values_are_found_by_their_views() {
+        let ca = |v: &[Option<&str>]| v.iter().copied().collect::<StringChunked>();
+        assert!(!has_empty(&ca(&[
+            Some("a"),
+            None,
+            Some("a long value past twelve bytes")
+        ])));
+        assert!(has_empty(&ca(&[Some("a"), None, Some("")])));
+        assert!(!has_empty(&ca(&[None, None])));
+        let mut two = ca(&[Some("a"), None]);
+        two.append(&ca(&[Some("b"), Some("")])).unwrap();
+        assert!(has_empty(&two));
+        let mut two = ca(&[Some(""), None]);
+        two.append(&ca(&[None, Some("b")])).unwrap();
+        assert!(has_empty(&two));
+    }
+
+    #[test]
+    fn row_codes_are_those_of_the_expressions() {
+        // Every code, and rows where several apply, with and without the parsed texts.
+        let n = |v: &[Option<f64>]| v.to_vec();
+        let amount = n(&[
+            Some(1.0),
+            Some(1.0),
+            None,
+            None,
+            Some(0.0),
+            Some(-3.0),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(1e15),
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            Some(5.0),
+            Some(f64::NEG_INFINITY),
+        ]);
+        let base = n(&[
+            Some(1.0),
+            Some(1.0),
+            None,
+            None,
+            Some(0.0),
+            Some(-3.0),
+            Some(f64::NAN),
+            Some(1.0),
+            Some(1.0),
+            Some(5.0),
+            Some(5.0),
+            None,
+            Some(f64::NAN),
+            Some(2e15),
+            Some(0.0),
+            Some(1.0),
+        ]);
+        let ts: Vec<Option<i64>> = vec![
+            None,
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+        ];
+        let acct = |v: &[Option<&str>]| v.iter().map(|s| s.map(String::from)).collect::<Vec<_>>();
+        let orig = acct(&[
+            Some("a"),
+            None,
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            None,
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            None,
+            Some("a"),
+            Some("a"),
+        ]);
+        let bene = acct(&[
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            None,
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+            Some("b"),
+        ]);
+        let ids = acct(&[
+            Some("1"),
+            Some("2"),
+            Some("3"),
+            Some("4"),
+            Some("5"),
+            Some("6"),
+            Some("7"),
+            Some("8"),
+            Some("9"),
+            Some("10"),
+            None,
+            Some("12"),
+            Some("13"),
+            Some("14"),
+            Some("15"),
+            None,
+        ]);
+        let raw_ts = acct(&[
+            Some(" "),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("x"),
+            Some("bad"),
+        ]);
+        let raw_amount = acct(&[
+            Some("1"),
+            Some("1"),
+            Some("\t"),
+            Some("x"),
+            Some("0"),
+            Some("-3"),
+            None,
+            Some("inf"),
+            Some("1e15"),
+            Some("5"),
+            Some("5"),
+            Some("5"),
+            Some("5"),
+            Some("5"),
+            Some("5"),
+            Some("-inf"),
+        ]);
+        let mut df = DataFrame::new_infer_height(vec![
+            Column::new("ts".into(), ts),
+            Column::new("amount".into(), amount),
+            Column::new("amount_base".into(), base),
+            Column::new("orig_account".into(), orig),
+            Column::new("bene_account".into(), bene),
+            Column::new("txn_id".into(), ids),
+        ])
+        .unwrap();
+        let plain = row_codes(&df).unwrap();
+        assert_eq!(plain, row_codes_by_expressions(&df));
+        let codes: Vec<u32> = plain.u32().unwrap().into_no_null_iter().collect();
+        assert_eq!(codes, [1, 0, 3, 3, 5, 5, 10, 10, 10, 6, 7, 8, 11, 11, 11, 1]);
+        df.with_column(Column::new("__raw_ts".into(), raw_ts)).unwrap();
+        df.with_column(Column::new("__raw_amount".into(), raw_amount)).unwrap();
+        let parsed = row_codes(&df).unwrap();
+        assert_eq!(parsed, row_codes_by_expressions(&df));
+        let codes: Vec<u32> = parsed.u32().unwrap().into_no_null_iter().collect();
+        assert_eq!(codes, [1, 0, 3, 4, 5, 5, 3, 10, 10, 6, 7, 8, 11, 11, 11, 2]);
+    }
     use crate::ingest::{read_file, FxTable};
 
     /// The repeated ids are the rows whose id an earlier row holds, as a row-by-row

@@ -384,30 +384,39 @@ fn read_file(path: &Path, mapping: &Mapping, wanted: &Wanted) -> Result<Raw> {
     let mut head = [0u8; 8];
     let got = std::io::Read::read(&mut std::fs::File::open(path).map_err(read_err)?, &mut head).map_err(read_err)?;
     let format = detect::detect_format(path, &head[..got]);
-    // A Parquet file is hashed and read from the file, never held whole; a text file
-    // is read whole.
-    let (bytes, sha) = if format == Format::Parquet && meta.len() > 0 {
-        (Vec::new(), crate::util::hash::sha256_file(path).map_err(read_err)?)
-    } else {
-        let bytes = std::fs::read(path).map_err(read_err)?;
-        let sha = sha256_hex(&bytes);
-        (bytes, sha)
-    };
-    if format != Format::Parquet && bytes.iter().all(|b| b.is_ascii_whitespace()) || meta.len() == 0 {
+    // A Parquet file is read from the file, never held whole, and hashed from the file
+    // while its pages are checked; a text file is read whole, and its bytes hashed.
+    if format == Format::Parquet && meta.len() > 0 {
+        let reader = detect::reader_for(format).ok_or_else(|| not_a_format(path))?;
+        return std::thread::scope(|s| {
+            let hashing = s.spawn(|| crate::util::hash::sha256_file(path));
+            let raw = reader.read(path, Vec::new(), mapping, wanted);
+            let sha = hashing.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let mut raw = raw?;
+            raw.sha = sha.map_err(read_err)?;
+            Ok(raw)
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let sha = sha256_hex(&bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) || meta.len() == 0 {
         return Err(Error::Input {
             path: path.to_path_buf(),
             message: "the file is empty; it needs a header line and at least one transaction".into(),
         });
     }
-    let Some(reader) = detect::reader_for(format) else {
-        return Err(Error::Input {
-            path: path.to_path_buf(),
-            message: "not a file format".into(),
-        });
-    };
+    let reader = detect::reader_for(format).ok_or_else(|| not_a_format(path))?;
     let mut raw = reader.read(path, bytes, mapping, wanted)?;
     raw.sha = sha;
     Ok(raw)
+}
+
+/// The error for a file of no format redflag reads.
+fn not_a_format(path: &Path) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        message: "not a file format".into(),
+    }
 }
 
 fn check_text(path: &Path, bytes: &[u8]) -> Result<()> {
