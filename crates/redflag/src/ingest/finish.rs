@@ -983,153 +983,93 @@ mod tests {
 
     #[test]
     fn row_codes_are_those_of_the_expressions() {
-        // Every code, and rows where several apply, with and without the parsed texts.
-        let n = |v: &[Option<f64>]| v.to_vec();
-        let amount = n(&[
-            Some(1.0),
-            Some(1.0),
-            None,
-            None,
-            Some(0.0),
-            Some(-3.0),
-            Some(f64::NAN),
-            Some(f64::INFINITY),
-            Some(1e15),
-            Some(5.0),
-            Some(5.0),
-            Some(5.0),
-            Some(5.0),
-            Some(5.0),
-            Some(5.0),
-            Some(f64::NEG_INFINITY),
-        ]);
-        let base = n(&[
-            Some(1.0),
-            Some(1.0),
-            None,
-            None,
-            Some(0.0),
-            Some(-3.0),
-            Some(f64::NAN),
-            Some(1.0),
-            Some(1.0),
-            Some(5.0),
-            Some(5.0),
-            None,
-            Some(f64::NAN),
-            Some(2e15),
-            Some(0.0),
-            Some(1.0),
-        ]);
-        let ts: Vec<Option<i64>> = vec![
-            None,
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            Some(1),
-            None,
+        // Every code, and rows where several apply, with and without the parsed texts:
+        // ts, amount, amount_base, orig and bene accounts, txn_id, the texts of ts and
+        // amount, and the codes without and with those texts.
+        type Row = (
+            Option<i64>,
+            Option<f64>,
+            Option<f64>,
+            bool,
+            bool,
+            bool,
+            &'static str,
+            Option<&'static str>,
+            u32,
+            u32,
+        );
+        let nan = f64::NAN;
+        let rows: [Row; 16] = [
+            (None, Some(1.0), Some(1.0), true, true, true, " ", Some("1"), 1, 1),
+            (Some(1), Some(1.0), Some(1.0), false, true, true, "x", Some("1"), 0, 0),
+            (Some(1), None, None, true, true, true, "x", Some("\t"), 3, 3),
+            (Some(1), None, None, true, true, true, "x", Some("x"), 3, 4),
+            (Some(1), Some(0.0), Some(0.0), true, true, true, "x", Some("0"), 5, 5),
+            (Some(1), Some(-3.0), Some(-3.0), true, true, true, "x", Some("-3"), 5, 5),
+            (Some(1), Some(nan), Some(nan), true, true, true, "x", None, 10, 3),
+            (
+                Some(1),
+                Some(f64::INFINITY),
+                Some(1.0),
+                true,
+                true,
+                true,
+                "x",
+                Some("inf"),
+                10,
+                10,
+            ),
+            (
+                Some(1),
+                Some(1e15),
+                Some(1.0),
+                true,
+                true,
+                true,
+                "x",
+                Some("1e15"),
+                10,
+                10,
+            ),
+            (Some(1), Some(5.0), Some(5.0), false, false, true, "x", Some("5"), 6, 6),
+            (Some(1), Some(5.0), Some(5.0), true, true, false, "x", Some("5"), 7, 7),
+            (Some(1), Some(5.0), None, true, true, true, "x", Some("5"), 8, 8),
+            (Some(1), Some(5.0), Some(nan), true, true, true, "x", Some("5"), 11, 11),
+            (
+                Some(1),
+                Some(5.0),
+                Some(2e15),
+                false,
+                true,
+                true,
+                "x",
+                Some("5"),
+                11,
+                11,
+            ),
+            (Some(1), Some(5.0), Some(0.0), true, true, true, "x", Some("5"), 11, 11),
+            (
+                None,
+                Some(f64::NEG_INFINITY),
+                Some(1.0),
+                true,
+                true,
+                false,
+                "bad",
+                Some("-inf"),
+                1,
+                2,
+            ),
         ];
-        let acct = |v: &[Option<&str>]| v.iter().map(|s| s.map(String::from)).collect::<Vec<_>>();
-        let orig = acct(&[
-            Some("a"),
-            None,
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            None,
-            Some("a"),
-            Some("a"),
-            Some("a"),
-            None,
-            Some("a"),
-            Some("a"),
-        ]);
-        let bene = acct(&[
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            None,
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-            Some("b"),
-        ]);
-        let ids = acct(&[
-            Some("1"),
-            Some("2"),
-            Some("3"),
-            Some("4"),
-            Some("5"),
-            Some("6"),
-            Some("7"),
-            Some("8"),
-            Some("9"),
-            Some("10"),
-            None,
-            Some("12"),
-            Some("13"),
-            Some("14"),
-            Some("15"),
-            None,
-        ]);
-        let raw_ts = acct(&[
-            Some(" "),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("x"),
-            Some("bad"),
-        ]);
-        let raw_amount = acct(&[
-            Some("1"),
-            Some("1"),
-            Some("\t"),
-            Some("x"),
-            Some("0"),
-            Some("-3"),
-            None,
-            Some("inf"),
-            Some("1e15"),
-            Some("5"),
-            Some("5"),
-            Some("5"),
-            Some("5"),
-            Some("5"),
-            Some("5"),
-            Some("-inf"),
-        ]);
+        let text = |f: fn(&(usize, &Row)) -> Option<String>| rows.iter().enumerate().map(|r| f(&r)).collect::<Vec<_>>();
+        let ts: Vec<Option<i64>> = rows.iter().map(|r| r.0).collect();
+        let amount: Vec<Option<f64>> = rows.iter().map(|r| r.1).collect();
+        let base: Vec<Option<f64>> = rows.iter().map(|r| r.2).collect();
+        let orig = text(|(_, r)| r.3.then(|| "a".to_string()));
+        let bene = text(|(_, r)| r.4.then(|| "b".to_string()));
+        let ids = text(|(i, r)| r.5.then(|| i.to_string()));
+        let raw_ts = text(|(_, r)| Some(r.6.to_string()));
+        let raw_amount = text(|(_, r)| r.7.map(String::from));
         let mut df = DataFrame::new_infer_height(vec![
             Column::new("ts".into(), ts),
             Column::new("amount".into(), amount),
@@ -1142,13 +1082,13 @@ mod tests {
         let plain = row_codes(&df).unwrap();
         assert_eq!(plain, row_codes_by_expressions(&df));
         let codes: Vec<u32> = plain.u32().unwrap().into_no_null_iter().collect();
-        assert_eq!(codes, [1, 0, 3, 3, 5, 5, 10, 10, 10, 6, 7, 8, 11, 11, 11, 1]);
+        assert_eq!(codes, rows.iter().map(|r| r.8).collect::<Vec<_>>());
         df.with_column(Column::new("__raw_ts".into(), raw_ts)).unwrap();
         df.with_column(Column::new("__raw_amount".into(), raw_amount)).unwrap();
         let parsed = row_codes(&df).unwrap();
         assert_eq!(parsed, row_codes_by_expressions(&df));
         let codes: Vec<u32> = parsed.u32().unwrap().into_no_null_iter().collect();
-        assert_eq!(codes, [1, 0, 3, 4, 5, 5, 3, 10, 10, 6, 7, 8, 11, 11, 11, 2]);
+        assert_eq!(codes, rows.iter().map(|r| r.9).collect::<Vec<_>>());
     }
     use crate::ingest::{read_file, FxTable};
 
