@@ -276,11 +276,11 @@ fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
     let DataType::Categorical(_, mapping) = to else {
         polars_bail!(ComputeError: "the compact type {to} is not categorical");
     };
-    let mut by_text: PlHashMap<&str, CatSize> = PlHashMap::new();
-    let mut cats: Vec<CatSize> = Vec::with_capacity(text.len());
     if text.null_count() == text.len() {
         return Ok(Column::full_null(text.name().clone(), text.len(), to));
     }
+    let mut by_text: PlHashMap<&str, CatSize> = PlHashMap::new();
+    let mut cats: Vec<CatSize> = Vec::with_capacity(text.len());
     let validity = text.rechunk_validity();
     let mut row = 0;
     for arr in text.downcast_iter() {
