@@ -1069,6 +1069,55 @@ fn bounds_of(e: &sql::Expr, measures: &[(String, String)]) -> Bounds {
     }
 }
 
+/// The least value of `name` for which `cond` can be true, as `(k, strict)` (`name >= k`,
+/// or `name > k` when strict), read from its terms `name >= k`, `name > k`, `k <= name`
+/// and `k < name`: of terms joined by `AND`, the strongest; of terms joined by `OR`, the
+/// weakest, and none when a side has none. `None` when `cond` bounds `name` nowhere.
+pub fn least(cond: &str, name: &str) -> Option<(f64, bool)> {
+    let ast = Parser::new(&GenericDialect)
+        .try_with_sql(cond)
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    least_of(&ast, name)
+}
+
+fn least_of(e: &sql::Expr, name: &str) -> Option<(f64, bool)> {
+    use sql::BinaryOperator as B;
+    let is_name = |e: &sql::Expr| matches!(e, sql::Expr::Identifier(i) if i.value == name);
+    let (left, op, right) = match e {
+        sql::Expr::Nested(inner) => return least_of(inner, name),
+        sql::Expr::BinaryOp { left, op, right } => (left, op, right),
+        _ => return None,
+    };
+    // Of two bounds, the higher; on a tie, the strict one.
+    let stronger = |a: (f64, bool), b: (f64, bool)| {
+        if a.0 > b.0 || (a.0 == b.0 && a.1) {
+            a
+        } else {
+            b
+        }
+    };
+    let bound = match op {
+        B::And => {
+            return match (least_of(left, name), least_of(right, name)) {
+                (Some(a), Some(b)) => Some(stronger(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        B::Or => {
+            let (a, b) = (least_of(left, name)?, least_of(right, name)?);
+            // The weaker of the two: the one that is not the stronger.
+            return Some(if stronger(a, b) == a { b } else { a });
+        }
+        B::GtEq if is_name(left) => (constant(right)?, false),
+        B::Gt if is_name(left) => (constant(right)?, true),
+        B::LtEq if is_name(right) => (constant(left)?, false),
+        B::Lt if is_name(right) => (constant(left)?, true),
+        _ => return None,
+    };
+    bound.0.is_finite().then_some(bound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1289,6 +1338,32 @@ mod tests {
         assert_eq!(b("(n >= 3 AND total >= 10) OR n > 4"), Bounds { rows: 3, amount: 0.0 });
         assert_eq!(b("(n >= 3 AND total >= 10) OR med > 4"), Bounds::default());
         assert_eq!(b("NOT (n >= 3)"), Bounds::default());
+    }
+
+    #[test]
+    fn least_reads_lower_bounds_of_one_name() {
+        let l = |c: &str| least(c, "current");
+        assert_eq!(l("current >= 5"), Some((5.0, false)));
+        assert_eq!(l("current > 2 * 2"), Some((4.0, true)));
+        assert_eq!(l("3 <= current"), Some((3.0, false)));
+        assert_eq!(l("3 < current"), Some((3.0, true)));
+        assert_eq!(
+            l("current >= 5 AND current >= 2 * history_max AND (peer_median IS NULL OR current >= 4 * peer_median)"),
+            Some((5.0, false))
+        );
+        // AND: the stronger; on a tie, the strict one.
+        assert_eq!(l("current >= 5 AND current > 7"), Some((7.0, true)));
+        assert_eq!(l("current >= 5 AND current > 5"), Some((5.0, true)));
+        // OR: the weaker, or none when a branch has none.
+        assert_eq!(l("(current >= 5 AND n > 1) OR current > 3"), Some((3.0, true)));
+        assert_eq!(l("current > 5 OR current >= 5"), Some((5.0, false)));
+        assert_eq!(l("current >= 5 OR ratio > 3"), None);
+        // Not a lower bound of `current`.
+        assert_eq!(l("current <= 5"), None);
+        assert_eq!(l("NOT (current >= 5)"), None);
+        assert_eq!(l("current >= history_max"), None);
+        assert_eq!(l("currently >= 5"), None);
+        assert_eq!(l("current >= 1e400"), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub(crate) use conditions::condition_masks;
 pub(crate) use gather::{gather, gather_rows, gather_rows_coded};
 pub use mask::{Masks, RowMask};
 pub use prepared::Prepared;
-pub(crate) use prepared::{pair_key, PairHistory, NO_ACCOUNT};
+pub(crate) use prepared::{cat_codes, pair_key, PairHistory, NO_ACCOUNT};
 pub(crate) use scope::read_columns;
 pub use scope::Scope;
 

@@ -168,20 +168,10 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
     let n = grp.len();
     let mut cols: Vec<Column> = Vec::with_capacity(plan.calls.len());
     for (k, call) in plan.calls.iter().enumerate() {
-        let values: Option<Series> = match &call.arg {
-            None => None,
-            Some(a) => {
-                let e = expr::compile(a)?;
-                let s = data.clone().lazy().select([e.alias("v")]).collect()?;
-                Some(s.column("v")?.as_materialized_series().clone())
-            }
-        };
+        let values = call_values(call, data)?;
         let out: Vec<Option<f64>> = match call.agg {
             Agg::Count => {
-                let present: Vec<bool> = match &values {
-                    None => vec![true; n],
-                    Some(s) => s.is_not_null().iter().map(|v| v.unwrap_or(false)).collect(),
-                };
+                let present = presence(values.as_ref(), n);
                 slide(
                     grp,
                     tss,
@@ -245,6 +235,11 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
         };
         cols.push(Column::new(format!("__a{k}").into(), out));
     }
+    outer_measures(plan, cols, n)
+}
+
+/// The plan's outer expressions over its calls' columns (`__a0`, `__a1`, ...), `n` rows.
+fn outer_measures(plan: &Plan, cols: Vec<Column>, n: usize) -> PolarsResult<DataFrame> {
     let base = if cols.is_empty() {
         DataFrame::new_infer_height(vec![Column::new("__none".into(), vec![0u32; n])])?
     } else {
@@ -256,6 +251,105 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
         .map(|(name, sqltext)| expr::compile(sqltext).map(|e| e.alias(name.as_str())))
         .collect::<PolarsResult<_>>()?;
     base.lazy().select(outer).collect()
+}
+
+/// A call's argument evaluated over each row of `data` (`None` for `count(*)`).
+fn call_values(call: &Call, data: &DataFrame) -> PolarsResult<Option<Series>> {
+    let Some(a) = &call.arg else {
+        return Ok(None);
+    };
+    let e = expr::compile(a)?;
+    let s = data.clone().lazy().select([e.alias("v")]).collect()?;
+    Ok(Some(s.column("v")?.as_materialized_series().clone()))
+}
+
+/// Whether each of `n` rows has a value (every row, for `count(*)`).
+fn presence(values: Option<&Series>, n: usize) -> Vec<bool> {
+    match values {
+        None => vec![true; n],
+        Some(s) => s.is_not_null().iter().map(|v| v.unwrap_or(false)).collect(),
+    }
+}
+
+/// What the calls of a plan that only counts ([`Plan::counts_only`]) read of each row:
+/// whether it has a value, or its value's id (equal values, equal ids). Runs of these
+/// rows are then measured by walking them ([`Counted::measures`]), which gives what
+/// polars gives grouping the same rows, without a frame to group.
+pub(crate) struct Counted {
+    calls: Vec<CountedCall>,
+}
+
+enum CountedCall {
+    /// `count(*)` or `count(x)`: which rows count.
+    Present(Vec<bool>),
+    /// `count(DISTINCT x)`: each row's value id.
+    Distinct(Vec<Option<u32>>),
+}
+
+impl Counted {
+    /// What the plan's calls read of the `n` rows of `data` (which has no column when the
+    /// calls read none); `None` when the plan does not only count.
+    pub(crate) fn of(plan: &Plan, data: &DataFrame, n: usize) -> PolarsResult<Option<Counted>> {
+        if !plan.counts_only() {
+            return Ok(None);
+        }
+        let mut calls = Vec::with_capacity(plan.calls.len());
+        for call in &plan.calls {
+            let values = call_values(call, data)?;
+            calls.push(match call.agg {
+                Agg::CountDistinct => CountedCall::Distinct(distinct_ids(values.as_ref())?),
+                _ => CountedCall::Present(presence(values.as_ref(), n)),
+            });
+        }
+        Ok(Some(Counted { calls }))
+    }
+
+    /// The rows of `other` (of the same plan) put after these. The ids of a text value
+    /// are those of its own part: runs measured must not span two parts (a part of whole
+    /// accounts, a run within one account, as units are). Dictionary codes are the same
+    /// in every part.
+    pub(crate) fn append(&mut self, other: Counted) -> PolarsResult<()> {
+        if self.calls.len() != other.calls.len() {
+            polars_bail!(ComputeError: "counted rows of two plans joined");
+        }
+        for (mine, theirs) in self.calls.iter_mut().zip(other.calls) {
+            match (mine, theirs) {
+                (CountedCall::Present(a), CountedCall::Present(b)) => a.extend(b),
+                (CountedCall::Distinct(a), CountedCall::Distinct(b)) => a.extend(b),
+                _ => polars_bail!(ComputeError: "counted rows of two plans joined"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan's measures over each run of rows (`runs`: row ranges), one row a run.
+    /// Counts have polars' own type, so the outer expressions read what a grouped
+    /// aggregation would give them.
+    pub(crate) fn measures(&self, plan: &Plan, runs: &[std::ops::Range<usize>]) -> PolarsResult<DataFrame> {
+        let mut scratch: Vec<u32> = Vec::new();
+        let cols: Vec<Column> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(k, call)| {
+                let counts: Vec<IdxSize> = runs
+                    .iter()
+                    .map(|r| match call {
+                        CountedCall::Present(p) => p[r.clone()].iter().filter(|x| **x).count() as IdxSize,
+                        CountedCall::Distinct(ids) => {
+                            scratch.clear();
+                            scratch.extend(ids[r.clone()].iter().flatten());
+                            scratch.sort_unstable();
+                            scratch.dedup();
+                            scratch.len() as IdxSize
+                        }
+                    })
+                    .collect();
+                IdxCa::from_vec(format!("__a{k}").into(), counts).into_column()
+            })
+            .collect();
+        outer_measures(plan, cols, runs.len())
+    }
 }
 
 /// A value of a sum: in millionths, exact to add and take away again; or, beyond
@@ -509,6 +603,84 @@ mod tests {
         assert_eq!(p.outer[2].1, "__a2");
         assert!(plan(&[("s".to_string(), "stddev(amount_base)".to_string())]).is_none());
         assert!(plan(&[("s".to_string(), "sum(DISTINCT amount_base)".to_string())]).is_none());
+    }
+
+    /// Runs measured by walking their rows give what polars gives grouping them: the same
+    /// values and types, whatever the outer expression, with nulls, text and encoded
+    /// values, and with the rows counted in two parts.
+    #[test]
+    fn counted_runs_are_grouped_as_polars_groups_them() {
+        let m: Vec<(String, String)> = [
+            ("n", "count(*)"),
+            ("with_x", "count(x)"),
+            ("xs", "count(DISTINCT x)"),
+            ("ys", "count(DISTINCT upper(y))"),
+            ("share", "count(DISTINCT x) / count(*)"),
+            ("more", "count(DISTINCT x) + 1"),
+            ("pct", "100.0 * count(x) / count(*)"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let p = plan(&m).unwrap();
+        let x = [
+            Some("a"),
+            None,
+            Some("b"),
+            Some("a"),
+            None,
+            None,
+            Some("c"),
+            Some("c"),
+            Some("a"),
+        ];
+        let y = [
+            Some("p"),
+            Some("P"),
+            None,
+            Some("q"),
+            Some("q"),
+            None,
+            Some("r"),
+            Some("R"),
+            None,
+        ];
+        let unit = [0u32, 0, 0, 0, 1, 2, 2, 3, 3];
+        let data = df!("x" => x, "y" => y)
+            .unwrap()
+            .lazy()
+            .with_column(col("x").cast(DataType::from_categories(Categories::global())))
+            .collect()
+            .unwrap();
+        let runs = [0..4, 4..5, 5..7, 7..9];
+        // Counted in two parts, cut between runs.
+        let mut counted = Counted::of(&p, &data.slice(0, 5), 5).unwrap().unwrap();
+        counted
+            .append(Counted::of(&p, &data.slice(5, 4), 4).unwrap().unwrap())
+            .unwrap();
+        let got = counted.measures(&p, &runs).unwrap();
+        let aggs: Vec<Expr> = m
+            .iter()
+            .map(|(name, text)| expr::compile(text).unwrap().alias(name.as_str()))
+            .collect();
+        let want = data
+            .clone()
+            .lazy()
+            .with_column(lit(Series::new("__u".into(), unit)))
+            .group_by([col("__u")])
+            .agg(aggs)
+            .sort(["__u"], SortMultipleOptions::default())
+            .drop(Selector::ByName {
+                names: Arc::new([PlSmallStr::from("__u")]),
+                strict: true,
+            })
+            .collect()
+            .unwrap();
+        assert_eq!(got, want, "{got}\n{want}");
+        let xs: Vec<Option<IdxSize>> = got.column("xs").unwrap().idx().unwrap().iter().collect();
+        assert_eq!(xs, [Some(2), Some(0), Some(1), Some(2)]);
+        let sum = plan(&[("t".to_string(), "sum(amount_base)".to_string())]).unwrap();
+        assert!(Counted::of(&sum, &data, 9).unwrap().is_none());
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Checker, Field, Kind};
 use crate::engine::{
-    dedup, display_value, fill, gather_rows_coded, json_value, make_alert, AlertParts, Prepared, Scope,
+    cat_codes, dedup, display_value, fill, gather_rows_coded, json_value, make_alert, rolling, AlertParts, Prepared,
+    Scope,
 };
 use crate::error::{suggestion, Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
@@ -408,16 +409,19 @@ fn empty_value(measure: &str) -> Option<f64> {
 
 /// The median of some numbers (sorted in place); `None` when there are none.
 fn median(v: &mut [f64]) -> Option<f64> {
-    if v.is_empty() {
+    let n = v.len();
+    if n == 0 {
         return None;
     }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    // The middle value as a sort would place it, and, for an even count, the one just
+    // below: the highest of those before it.
+    let (below, mid, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let mid = *mid;
+    if n % 2 == 1 {
+        return Some(mid);
+    }
+    let below = below.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+    Some((below + mid) / 2.0)
 }
 
 /// Median and median absolute deviation.
@@ -626,9 +630,10 @@ fn run_rows(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    let counted = CountedRows::of(rule, spec, prep, &rows)?;
     let mut fired = Vec::new();
     for (grid, origin) in origins(spec, shared).enumerate() {
-        let mut of_grid = fire_grid(rule, spec, prep, (shared, given), &rows, origin)?;
+        let mut of_grid = fire_grid(rule, spec, prep, (shared, given), (&rows, counted.as_ref()), origin)?;
         of_grid.iter_mut().for_each(|f| f.grid = grid);
         fired.extend(of_grid);
     }
@@ -654,14 +659,19 @@ fn fire_grid(
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
     (shared, given): (&Shared, Option<&[PeerGroup]>),
-    rows: &[(u32, i64, u32, Side)],
+    (rows, counted): (&[(u32, i64, u32, Side)], Option<&CountedRows>),
     origin: i64,
 ) -> Result<Vec<Fired>> {
     let (unit_of_row, units, gaps) = units_of_rows(spec, shared, origin, rows);
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let (current, peer_value, peers) = unit_measures(rule, spec, prep, rows, &unit_of_row, units.len())?;
+    let (current, peer_value, peers) = match counted {
+        Some(counted) => counted
+            .unit_measures(&units)
+            .rule_ctx(rule.id(), || "computing `measure`".into())?,
+        None => unit_measures(rule, spec, prep, rows, &unit_of_row, units.len())?,
+    };
     drop(unit_of_row);
     let peer_stats = match given {
         Some(groups) => given_stats(groups, &peers),
@@ -679,6 +689,7 @@ fn fire_grid(
         peer_stats: &peer_stats,
         spread: tested.spread,
         keep: &tested.names,
+        least: expr::least(&spec.threshold, "current"),
     };
     let whole = Measured {
         spread: true,
@@ -851,6 +862,106 @@ fn add_row(unit: &mut Unit, i: usize) {
     unit.count += 1;
 }
 
+/// What every grid of periods reads of the rows when the measure only counts (rows,
+/// values, distinct values), read once: each row's counted values, and its peer value.
+/// Units are then measured by walking their rows ([`rolling::Counted`]), which gives
+/// what grouping them in polars gives.
+struct CountedRows {
+    plan: rolling::Plan,
+    counted: rolling::Counted,
+    /// Each row's peer value as a dictionary code, and the dictionary (with `peer_by`).
+    peer: Option<(Vec<Option<u32>>, Arc<CategoricalMapping>)>,
+}
+
+impl CountedRows {
+    /// The counted values and peer values of `rows` (sorted by account), read a slice of
+    /// whole accounts at a time; `None` when the measure does more than count, or the
+    /// peer column is not dictionary-encoded (then [`unit_measures`] groups the rows).
+    fn of(
+        rule: &Rule,
+        spec: &BaselineSpec,
+        prep: &Prepared<'_>,
+        rows: &[(u32, i64, u32, Side)],
+    ) -> Result<Option<Self>> {
+        let Some(plan) = rolling::plan(&[("current".to_string(), spec.measure.clone())]).filter(|p| p.counts_only())
+        else {
+            return Ok(None);
+        };
+        let mut cols: Vec<String> = expr::referenced(&spec.measure)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        cols.extend(spec.peer_by.clone());
+        cols.sort();
+        cols.dedup();
+        // Columns only counted, and the peer column, stay encoded.
+        let coded: Vec<String> = cols
+            .iter()
+            .filter(|c| plan.counts_distinct_only(c) || spec.peer_by.as_ref() == Some(*c))
+            .cloned()
+            .collect();
+        let mut counted: Option<rolling::Counted> = None;
+        let mut peer: Option<(Vec<Option<u32>>, Arc<CategoricalMapping>)> = None;
+        let mut from = 0;
+        while from < rows.len() {
+            let mut to = (from + prep.slice_rows().max(1)).min(rows.len());
+            while to < rows.len() && rows[to].0 == rows[to - 1].0 {
+                to += 1;
+            }
+            let data = gather_rows_coded(prep, &rows[from..to], &cols, &coded)?;
+            if let Some(p) = spec.peer_by.as_deref() {
+                if !data.column(p).is_ok_and(|c| c.dtype().is_categorical()) {
+                    return Ok(None);
+                }
+                let (codes, mapping) = cat_codes(&data, p)?;
+                peer.get_or_insert_with(|| (Vec::with_capacity(rows.len()), mapping))
+                    .0
+                    .extend(codes.iter());
+            }
+            let Some(part) =
+                rolling::Counted::of(&plan, &data, to - from).rule_ctx(rule.id(), || "reading `measure`".into())?
+            else {
+                return Ok(None);
+            };
+            match &mut counted {
+                Some(c) => c.append(part).rule_ctx(rule.id(), || "reading `measure`".into())?,
+                None => counted = Some(part),
+            }
+            from = to;
+        }
+        Ok(counted.map(|counted| CountedRows { plan, counted, peer }))
+    }
+
+    /// Each unit's measure and peer value, as [`unit_measures`] gives them.
+    fn unit_measures(&self, units: &[Unit]) -> PolarsResult<PerUnit> {
+        let runs: Vec<std::ops::Range<usize>> = units
+            .iter()
+            .map(|u| u.first as usize..(u.first + u.count) as usize)
+            .collect();
+        let measured = self.counted.measures(&self.plan, &runs)?;
+        let current: Vec<Option<f64>> = measured
+            .column("current")?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect();
+        let mut peers = PeerValues::default();
+        let mut ids: HashMap<u32, u32> = HashMap::new();
+        let peer_value = match &self.peer {
+            None => vec![None; units.len()],
+            Some((codes, mapping)) => units
+                .iter()
+                .map(|u| {
+                    let code = codes[u.first as usize]?;
+                    let text = mapping.cat_to_str(code)?;
+                    Some(*ids.entry(code).or_insert_with(|| peers.intern(text)))
+                })
+                .collect(),
+        };
+        Ok((current, peer_value, peers))
+    }
+}
+
 /// Each unit's measure and peer value.
 type PerUnit = (Vec<Option<f64>>, Vec<Option<u32>>, PeerValues);
 
@@ -971,6 +1082,9 @@ struct Measured<'a> {
     /// The names kept of each unit compared, by index into the rule's names: those the
     /// threshold reads while testing it, every one for the units that fire.
     keep: &'a [usize],
+    /// The least measure the threshold needs, `(k, strict)` ([`expr::least`]): units
+    /// below it are not compared.
+    least: Option<(f64, bool)>,
 }
 
 /// With `peer_by`, the statistics of each peer group: (period start, value) → the
@@ -983,14 +1097,21 @@ fn peer_stats(
 ) -> BTreeMap<(i64, u32), Stats> {
     let mut peer_stats: BTreeMap<(i64, u32), Stats> = BTreeMap::new();
     if spec.peer_by.is_some() {
-        let mut groups: BTreeMap<(i64, u32), Vec<f64>> = BTreeMap::new();
+        // Few groups, millions of units: each group's measures in a list of its own.
+        let mut group_of: HashMap<(i64, u32), usize> = HashMap::new();
+        let mut groups: Vec<Vec<f64>> = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
-                groups.entry((unit.start, v)).or_default().push(c);
+                let g = *group_of.entry((unit.start, v)).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[g].push(c);
             }
         }
-        for (k, v) in groups {
-            let (m, d) = median_mad(&v);
+        for (k, g) in group_of {
+            let v = &groups[g];
+            let (m, d) = median_mad(v);
             peer_stats.insert(k, (m, d, v.len()));
         }
     }
@@ -1020,6 +1141,12 @@ fn compare_units(
     gaps: &[f64],
 ) -> Compared {
     let (current, peer_value, peer_stats) = (measured.current, measured.peer_value, measured.peer_stats);
+    // A measure below the least the threshold needs cannot fire (`NaN` is kept).
+    let below = |c: f64| match measured.least {
+        Some((k, false)) => c < k,
+        Some((k, true)) => c <= k,
+        None => false,
+    };
     let w = spec.window.ms.max(1);
     let empty_value = empty_value(&spec.measure);
     let peer_col = spec.peer_by.as_deref();
@@ -1035,7 +1162,7 @@ fn compare_units(
     let mut vals: Vec<Option<f64>> = Vec::new();
     let mut hist: Vec<f64> = Vec::new();
     for u in range {
-        let Some(c) = current[u] else {
+        let Some(c) = current[u].filter(|c| !below(*c)) else {
             continue;
         };
         let unit = &units[u];
@@ -1252,6 +1379,19 @@ mod tests {
     fn median_and_mad() {
         assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 100.0]), (Some(3.0), Some(1.0)));
         assert_eq!(median_mad(&[2.0, 4.0]), (Some(3.0), Some(1.0)));
+        // As a sort would give them, whatever the order.
+        let values = [7.0, -1.0, 3.5, 0.0, -0.0, 12.0, 3.5, 2.0, f64::INFINITY, 5.0];
+        for n in 1..=values.len() {
+            let mut sorted = values[..n].to_vec();
+            sorted.sort_by(f64::total_cmp);
+            let want = if n % 2 == 1 {
+                sorted[n / 2]
+            } else {
+                (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+            };
+            let mut v: Vec<f64> = values[..n].iter().rev().copied().collect();
+            assert_eq!(median(&mut v).map(f64::to_bits), Some(want.to_bits()), "{n} values");
+        }
         assert_eq!(median_mad(&[]), (None, None));
         assert_eq!(robust_z(10.0, Some(3.0), Some(0.0)), None);
         assert_eq!(ratio(10.0, Some(0.0)), None);
