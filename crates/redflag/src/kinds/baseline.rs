@@ -633,7 +633,7 @@ fn run_rows(
     let counted = CountedRows::of(rule, spec, prep, &rows)?;
     let mut fired = Vec::new();
     for (grid, origin) in origins(spec, shared).enumerate() {
-        let mut of_grid = fire_grid(rule, spec, prep, (shared, given), (&rows, counted.as_ref()), origin)?;
+        let mut of_grid = fire_grid(rule, spec, prep, (shared, given), &rows, counted.as_ref(), origin)?;
         of_grid.iter_mut().for_each(|f| f.grid = grid);
         fired.extend(of_grid);
     }
@@ -659,7 +659,8 @@ fn fire_grid(
     spec: &BaselineSpec,
     prep: &Prepared<'_>,
     (shared, given): (&Shared, Option<&[PeerGroup]>),
-    (rows, counted): (&[(u32, i64, u32, Side)], Option<&CountedRows>),
+    rows: &[(u32, i64, u32, Side)],
+    counted: Option<&CountedRows>,
     origin: i64,
 ) -> Result<Vec<Fired>> {
     let (unit_of_row, units, gaps) = units_of_rows(spec, shared, origin, rows);
