@@ -486,11 +486,33 @@ fn firing_intervals(
     } = g;
     // Measures slide incrementally where they can; else polars' rolling windows.
     let incremental = crate::engine::rolling::plan(&spec.measures);
+    let bounds: Vec<expr::Bounds> = spec
+        .alternatives
+        .iter()
+        .map(|(_, having)| expr::bounds(having, &spec.measures))
+        .collect();
+    let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount(*r)).collect();
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
-    for (window, having) in &spec.alternatives {
+    let mut done = vec![false; spec.alternatives.len()];
+    for first in 0..spec.alternatives.len() {
+        if done[first] {
+            continue;
+        }
+        // Alternatives over one window share its measures: those whose windows that
+        // cannot fire are the same, or, when the measures slide exactly (whatever rows
+        // lie before a window), all of them, over the rows any of them may need.
+        let window = spec.alternatives[first].0;
+        let same: Vec<usize> = (first..spec.alternatives.len())
+            .filter(|&k| {
+                !done[k] && spec.alternatives[k].0 == window && (incremental.is_some() || bounds[k] == bounds[first])
+            })
+            .collect();
+        let bound = same.iter().fold(bounds[first], |b, &k| expr::Bounds {
+            rows: b.rows.min(bounds[k].rows),
+            amount: b.amount.min(bounds[k].amount),
+        });
+        same.iter().for_each(|&k| done[k] = true);
         // Windows that cannot hold the rows or the amount `having` needs cannot fire.
-        let bound = expr::bounds(having, &spec.measures);
-        let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount(*r)).collect();
         let keep = dense_rows(grp, tss, &amts, window.ms, bound);
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
@@ -505,20 +527,17 @@ fn firing_intervals(
                 (sub, g, t, rows)
             }
         };
-        let (fire, _) = firing(
-            &sub,
-            incremental.as_ref(),
-            measure_exprs,
-            having,
-            *window,
-            &sub_grp,
-            &sub_ts,
-        )
-        .rule_ctx(rule.id(), || format!("evaluating `having` over {window}"))?;
-        for (k, f) in fire.iter().enumerate() {
-            if *f {
-                let j = back[k];
-                intervals.push((grp[j], tss[j].saturating_sub(window.ms), tss[j], window.ms));
+        let per_window = window_measures(&sub, incremental.as_ref(), measure_exprs, window, &sub_grp, &sub_ts)
+            .rule_ctx(rule.id(), || format!("evaluating the measures over {window}"))?;
+        for k in same {
+            let having = &spec.alternatives[k].1;
+            let fire = having_holds(&per_window, having)
+                .rule_ctx(rule.id(), || format!("evaluating `having` over {window}"))?;
+            for (i, f) in fire.iter().enumerate() {
+                if *f {
+                    let j = back[i];
+                    intervals.push((grp[j], tss[j].saturating_sub(window.ms), tss[j], window.ms));
+                }
             }
         }
     }
@@ -733,11 +752,29 @@ fn firing(
     grp: &[u32],
     tss: &[i64],
 ) -> PolarsResult<(Vec<bool>, DataFrame)> {
+    let per_window = window_measures(data, plan, measures, window, grp, tss)?;
+    Ok((having_holds(&per_window, having)?, per_window))
+}
+
+/// The measures over each row's window `[ts - w, ts]`: slid incrementally with a plan,
+/// else by polars' rolling windows.
+fn window_measures(
+    data: &DataFrame,
+    plan: Option<&crate::engine::rolling::Plan>,
+    measures: &[Expr],
+    window: Window,
+    grp: &[u32],
+    tss: &[i64],
+) -> PolarsResult<DataFrame> {
+    match plan {
+        Some(plan) => crate::engine::rolling::measures(plan, data, grp, tss, window.ms),
+        None => rolling_measures(data, measures, window, grp, tss),
+    }
+}
+
+/// Whether `having` holds over each row of the windows' measures (a null is false).
+fn having_holds(per_window: &DataFrame, having: &str) -> PolarsResult<Vec<bool>> {
     let having = expr::compile(having)?;
-    let per_window = match plan {
-        Some(plan) => crate::engine::rolling::measures(plan, data, grp, tss, window.ms)?,
-        None => rolling_measures(data, measures, window, grp, tss)?,
-    };
     let out = per_window
         .clone()
         .lazy()
@@ -747,7 +784,7 @@ fn firing(
     let f = f
         .bool()
         .map_err(|_| polars_err!(ComputeError: "`having` must be true or false; it gives {}", f.dtype()))?;
-    Ok((f.iter().map(|v| v.unwrap_or(false)).collect(), per_window))
+    Ok(f.iter().map(|v| v.unwrap_or(false)).collect())
 }
 
 /// For rows sorted by (account, ts, row), the measures over each row's trailing window
