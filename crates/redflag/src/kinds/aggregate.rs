@@ -514,6 +514,8 @@ fn firing_intervals(
         same.iter().for_each(|&k| done[k] = true);
         // Windows that cannot hold the rows or the amount `having` needs cannot fire.
         let keep = dense_rows(grp, tss, &amts, window.ms, bound);
+        // Every row kept (as after `prune_rows`, with one alternative): no copy.
+        let keep = keep.filter(|rows| rows.len() < grp.len());
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
             Some(rows) => {
