@@ -20,18 +20,24 @@ pub(crate) const SLICE_ROWS: usize = 1 << 20;
 pub(crate) struct SideView {
     /// (account key, ts ms, transaction row), sorted.
     pub(crate) keys: Vec<(u32, i64, u32)>,
+    /// For each entry of `keys`, the account on the other side of its transaction (the
+    /// receiver on the paying side, the payer on the receiving side; `NO_ACCOUNT` for
+    /// none): read here in view order, it needs no lookup by row, which in account order
+    /// would jump all over the transactions.
+    pub(crate) other: Vec<u32>,
 }
 
 impl SideView {
     /// The view of one side: `keys` holds each row's account on that side (`ts` its
-    /// time), `n_accounts` bounds the keys, and only the rows whose account is
-    /// `screened` are in it. Sorted by account, time and row.
+    /// time, `other` the account on the other side), `n_accounts` bounds the keys, and
+    /// only the rows whose account is `screened` are in it. Sorted by account, time and
+    /// row.
     ///
     /// The rows are first put in account order by counting (each account's rows in row
     /// order); an account's rows are then sorted by time only when they are not in time
     /// order already, which is rare in exports sorted by time. A sort of every row by
     /// account, time and row gives the same order, which is total.
-    fn sorted(keys: &[u32], ts: &[i64], n_accounts: usize, screened: &dyn Fn(u32) -> bool) -> SideView {
+    fn sorted(keys: &[u32], other: &[u32], ts: &[i64], n_accounts: usize, screened: &dyn Fn(u32) -> bool) -> SideView {
         // Where each account's rows start.
         let mut start = vec![0u32; n_accounts + 1];
         for &k in keys.iter().filter(|&&k| screened(k)) {
@@ -41,21 +47,33 @@ impl SideView {
             start[a + 1] += start[a];
         }
         let mut next = start.clone();
-        let mut v = vec![(0u32, 0i64, 0u32); start[n_accounts] as usize];
-        for (row, (&k, &t)) in keys.iter().zip(ts).enumerate() {
+        let len = start[n_accounts] as usize;
+        let mut v = vec![(0u32, 0i64, 0u32); len];
+        let mut o = vec![NO_ACCOUNT; len];
+        for (row, ((&k, &t), &b)) in keys.iter().zip(ts).zip(other).enumerate() {
             if screened(k) {
                 let at = &mut next[k as usize];
                 v[*at as usize] = (k, t, row as u32);
+                o[*at as usize] = b;
                 *at += 1;
             }
         }
         for a in 0..n_accounts {
-            let rows = &mut v[start[a] as usize..start[a + 1] as usize];
-            if !rows.is_sorted() {
-                rows.sort_unstable();
+            let range = start[a] as usize..start[a + 1] as usize;
+            if !v[range.clone()].is_sorted() {
+                let mut both: Vec<((u32, i64, u32), u32)> = v[range.clone()]
+                    .iter()
+                    .copied()
+                    .zip(o[range.clone()].iter().copied())
+                    .collect();
+                both.sort_unstable_by_key(|e| e.0);
+                for (i, (key, b)) in range.zip(both) {
+                    v[i] = key;
+                    o[i] = b;
+                }
             }
         }
-        SideView { keys: v }
+        SideView { keys: v, other: o }
     }
 }
 
@@ -176,12 +194,12 @@ impl<'a> Prepared<'a> {
         }
         let owned: Option<Vec<bool>> = owns.map(|f| accounts.iter().map(|a| f(a)).collect());
         let screened = |k: u32| k != NO_ACCOUNT && owned.as_ref().is_none_or(|o| o[k as usize]);
-        let mk = |keys: &[u32]| SideView::sorted(keys, &ts, accounts.len(), &screened);
+        let mk = |keys: &[u32], other: &[u32]| SideView::sorted(keys, other, &ts, accounts.len(), &screened);
         // The two sides sort at once on two threads; the order is total, so the same.
         let views = std::thread::scope(|sc| {
-            let out = sc.spawn(|| mk(&orig_key));
-            let inn = mk(&bene_key);
-            [out.join().unwrap_or_else(|_| mk(&orig_key)), inn]
+            let out = sc.spawn(|| mk(&orig_key, &bene_key));
+            let inn = mk(&bene_key, &orig_key);
+            [out.join().unwrap_or_else(|_| mk(&orig_key, &bene_key)), inn]
         });
         let screened_accounts = owned.map_or(accounts.len(), |o| o.iter().filter(|&&b| b).count());
         let first_time = ds
@@ -298,6 +316,12 @@ impl<'a> Prepared<'a> {
     /// One side's rows as (account key, ts, row), sorted.
     pub(crate) fn side_keys(&self, side: Side) -> &[(u32, i64, u32)] {
         &self.view(side).keys
+    }
+
+    /// For each row of [`Prepared::side_keys`], the account on the other side of its
+    /// transaction (`NO_ACCOUNT` for none).
+    pub(crate) fn side_others(&self, side: Side) -> &[u32] {
+        &self.view(side).other
     }
 
     /// Whether the input had the column (rather than it being filled in as empty).
@@ -463,8 +487,12 @@ mod tests {
         let ts: Vec<i64> = (0..rows)
             .map(|i| i as i64 / 3 + if next(10) == 0 { -(next(500) as i64) } else { 0 })
             .collect();
+        // The other side's account: some none, each row's its own.
+        let other: Vec<u32> = (0..rows)
+            .map(|i| if i % 11 == 0 { NO_ACCOUNT } else { (i * 7 % 997) as u32 })
+            .collect();
         let screened = |k: u32| k != NO_ACCOUNT && k % 7 != 3;
-        let view = SideView::sorted(&keys, &ts, n_accounts, &screened);
+        let view = SideView::sorted(&keys, &other, &ts, n_accounts, &screened);
         let mut expected: Vec<(u32, i64, u32)> = keys
             .iter()
             .zip(&ts)
@@ -475,7 +503,9 @@ mod tests {
         expected.sort_unstable();
         assert!(expected.len() > 3_000);
         assert_eq!(view.keys, expected);
-        let empty = SideView::sorted(&[], &[], 0, &screened);
-        assert!(empty.keys.is_empty());
+        let others: Vec<u32> = expected.iter().map(|e| other[e.2 as usize]).collect();
+        assert_eq!(view.other, others, "each row keeps its own other account");
+        let empty = SideView::sorted(&[], &[], &[], 0, &screened);
+        assert!(empty.keys.is_empty() && empty.other.is_empty());
     }
 }

@@ -81,12 +81,25 @@ impl<'p, 'a> Scope<'p, 'a> {
         self.prep
             .side_keys(Side::In)
             .iter()
-            .filter_map(|&(b, t, row)| {
-                let a = self.prep.payer(row);
-                (a != super::prepared::NO_ACCOUNT && a != b).then_some((a, b, t, row))
-            })
+            .zip(self.prep.side_others(Side::In))
+            .filter_map(|(&(b, t, row), &a)| (a != super::prepared::NO_ACCOUNT && a != b).then_some((a, b, t, row)))
             .filter(|(_, _, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
             .filter(|(a, _, _, row)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
+            .collect()
+    }
+
+    /// The transfers out of the accounts screened that a condition keeps: (paying account
+    /// key, receiving account key, ts, row), in (paying account, ts, row) order. Transfers
+    /// to no account or to the payer itself are left out.
+    pub(crate) fn transfers_out(&self, slot: usize) -> Vec<(u32, u32, i64, u32)> {
+        let mask = self.masks.get(&(self.rule_index, slot, Side::Out));
+        self.prep
+            .side_keys(Side::Out)
+            .iter()
+            .zip(self.prep.side_others(Side::Out))
+            .filter(|((_, _, row), _)| mask.is_none_or(|m| m.get(*row as usize)))
+            .filter(|((a, _, row), _)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
+            .filter_map(|(&(a, t, row), &b)| (b != super::prepared::NO_ACCOUNT && b != a).then_some((a, b, t, row)))
             .collect()
     }
 

@@ -1034,15 +1034,7 @@ fn edges_of(spec: &NetworkSpec, scope: &Scope<'_, '_>) -> Vec<(u32, u32, i64, u3
     if spec.one_hop_fan_in() {
         return scope.transfers_in(spec.slot);
     }
-    let prep = scope.data();
-    scope
-        .rows(spec.slot, Side::Out)
-        .into_iter()
-        .filter_map(|(a, t, r)| {
-            let b = prep.receiver(r);
-            (b != NO_ACCOUNT && b != a).then_some((a, b, t, r))
-        })
-        .collect()
+    scope.transfers_out(spec.slot)
 }
 
 /// The adjacency by receiving account: edges counted into place by receiving account,
@@ -1146,14 +1138,14 @@ fn measure_episodes(spec: &NetworkSpec, scope: &Scope<'_, '_>, episodes: &mut [E
 /// no transfer between them anywhere in the data outside the pattern (`lone_pairs`).
 /// Every transfer of the data counts, whatever the rule's `where`.
 fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
-    use std::collections::{HashMap, HashSet};
-    let wanted: HashSet<u32> = episodes.iter().flat_map(|e| e.rows.iter().copied()).collect();
+    // Looked up only, never walked in order: polars' fast hash maps.
+    let wanted: PlHashSet<u32> = episodes.iter().flat_map(|e| e.rows.iter().copied()).collect();
     let pair_of = |r: u32| {
         let a = prep.payer(r);
         (a != NO_ACCOUNT).then(|| pair_key(a, prep.receiver(r)))
     };
     // Each pair of the episodes: its first transfer's time and its number of transfers.
-    let mut seen: HashMap<(u32, u32), (i64, u32)> = wanted
+    let mut seen: PlHashMap<(u32, u32), (i64, u32)> = wanted
         .iter()
         .filter_map(|r| pair_of(*r))
         .map(|p| (p, (i64::MAX, 0)))
@@ -1165,8 +1157,8 @@ fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
             }
         }
         None => {
-            for &(a, t, r) in prep.side_keys(Side::Out) {
-                let b = prep.receiver(r);
+            // The receivers read in view order, beside the payers: no lookup by row.
+            for (&(a, t, _), &b) in prep.side_keys(Side::Out).iter().zip(prep.side_others(Side::Out)) {
                 if b == NO_ACCOUNT || b == a {
                     continue;
                 }
@@ -1178,7 +1170,7 @@ fn relations(prep: &Prepared<'_>, episodes: &mut [Episode]) {
         }
     }
     for ep in episodes.iter_mut() {
-        let mut inside: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut inside: PlHashMap<(u32, u32), u32> = PlHashMap::new();
         for p in ep.rows.iter().filter_map(|r| pair_of(*r)) {
             *inside.entry(p).or_default() += 1;
         }
