@@ -254,13 +254,68 @@ fn outer_measures(plan: &Plan, cols: Vec<Column>, n: usize) -> PolarsResult<Data
 }
 
 /// A call's argument evaluated over each row of `data` (`None` for `count(*)`).
+///
+/// Columns of `data` may be dictionary-encoded: a column counted by its distinct values
+/// (`count(DISTINCT x)`, `count(x)`) is read as its codes; an argument over one such
+/// column and nothing else is evaluated once for each of its distinct values
+/// ([`by_value`]); anywhere else, the column is read as its text.
 fn call_values(call: &Call, data: &DataFrame) -> PolarsResult<Option<Series>> {
     let Some(a) = &call.arg else {
         return Ok(None);
     };
     let e = expr::compile(a)?;
-    let s = data.clone().lazy().select([e.alias("v")]).collect()?;
+    let roots: Vec<PlSmallStr> = e.clone().meta().root_names();
+    let coded: Vec<&PlSmallStr> = roots
+        .iter()
+        .filter(|r| data.column(r.as_str()).is_ok_and(|c| c.dtype().is_categorical()))
+        .collect();
+    let bare = roots.len() == 1 && a.trim() == roots[0].as_str();
+    let counted = matches!(call.agg, Agg::Count | Agg::CountDistinct);
+    let s = if coded.is_empty() || (bare && counted) {
+        data.clone().lazy().select([e.alias("v")]).collect()?
+    } else if roots.len() == 1 {
+        return by_value(e, data, roots[0].as_str()).map(Some);
+    } else {
+        let text: Vec<Expr> = coded.iter().map(|c| col(c.as_str()).cast(DataType::String)).collect();
+        data.clone()
+            .lazy()
+            .with_columns(text)
+            .select([e.alias("v")])
+            .collect()?
+    };
     Ok(Some(s.column("v")?.as_materialized_series().clone()))
+}
+
+/// An expression that reads one dictionary-encoded column of `data`, `name`, and nothing
+/// else, evaluated over the column's text once for each distinct value present (and
+/// once for a missing one) and given to each row by its code: what evaluating it on every
+/// row's text gives, without decoding every row.
+fn by_value(e: Expr, data: &DataFrame, name: &str) -> PolarsResult<Series> {
+    let c = data.column(name)?;
+    let DataType::Categorical(_, mapping) = c.dtype() else {
+        polars_bail!(ComputeError: "column `{name}` is not dictionary-encoded");
+    };
+    let codes = c.to_physical_repr().cast(&DataType::UInt32)?;
+    // Value 0 is the missing one; the others in order of first appearance.
+    let mut values: Vec<Option<&str>> = vec![None];
+    let mut index: PlHashMap<u32, IdxSize> = PlHashMap::new();
+    let idx: Vec<IdxSize> = codes
+        .u32()?
+        .iter()
+        .map(|code| match code {
+            None => 0,
+            Some(code) => *index.entry(code).or_insert_with(|| {
+                values.push(mapping.cat_to_str(code));
+                (values.len() - 1) as IdxSize
+            }),
+        })
+        .collect();
+    let small = DataFrame::new_infer_height(vec![Column::new(name.into(), values)])?;
+    let evaluated = small.lazy().select([e.alias("v")]).collect()?;
+    evaluated
+        .column("v")?
+        .as_materialized_series()
+        .take(&IdxCa::from_vec("i".into(), idx))
 }
 
 /// Whether each of `n` rows has a value (every row, for `count(*)`).
@@ -681,6 +736,62 @@ mod tests {
         assert_eq!(xs, [Some(2), Some(0), Some(1), Some(2)]);
         let sum = plan(&[("t".to_string(), "sum(amount_base)".to_string())]).unwrap();
         assert!(Counted::of(&sum, &data, 9).unwrap().is_none());
+    }
+
+    /// Measures over dictionary-encoded columns equal those over their text: counted by
+    /// code, evaluated once a value, or decoded beside other columns.
+    #[test]
+    fn encoded_columns_measure_as_their_text() {
+        let m: Vec<(String, String)> = [
+            ("xs", "count(DISTINCT x)"),
+            ("with_x", "count(x)"),
+            ("listed", "sum(CASE WHEN lower(x) IN ('a', 'b') THEN 1 ELSE 0 END)"),
+            ("loud", "count(DISTINCT upper(x))"),
+            ("same", "sum(CASE WHEN x = y THEN amount_base ELSE 0.0 END)"),
+            ("either", "count(DISTINCT coalesce(x, y))"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let p = plan(&m).unwrap();
+        let x = [
+            Some("a"),
+            None,
+            Some("B"),
+            Some("a"),
+            Some("c"),
+            None,
+            Some("b"),
+            Some("A"),
+        ];
+        let y = [
+            Some("a"),
+            Some("q"),
+            Some("B"),
+            None,
+            Some("d"),
+            Some("q"),
+            Some("b"),
+            Some("a"),
+        ];
+        let amount = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+        let text = df!("x" => x, "y" => y, "amount_base" => amount).unwrap();
+        let coded = text
+            .clone()
+            .lazy()
+            .with_columns([
+                col("x").cast(DataType::from_categories(Categories::global())),
+                col("y").cast(DataType::from_categories(Categories::global())),
+            ])
+            .collect()
+            .unwrap();
+        let grp = [0u32, 0, 0, 0, 1, 1, 1, 1];
+        let tss = [0i64, 1, 2, 3, 0, 5, 6, 20];
+        let want = measures(&p, &text, &grp, &tss, 10).unwrap();
+        let got = measures(&p, &coded, &grp, &tss, 10).unwrap();
+        assert_eq!(got, want, "{got}\n{want}");
+        let listed: Vec<Option<f64>> = got.column("listed").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(listed, [1.0, 1.0, 2.0, 3.0, 0.0, 0.0, 1.0, 1.0].map(Some));
     }
 
     #[test]

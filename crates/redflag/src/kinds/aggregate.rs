@@ -397,12 +397,14 @@ fn group_rows(
 ) -> Result<Grouped> {
     // Columns the measures read, per side, gathered for these rows only.
     let cols = crate::engine::read_columns(rule, &["amount_base", "counterparty"]);
-    // Columns whose values the measures only count (the counterparties, as a rule) stay
-    // dictionary-encoded; the rest is decoded into text for the measures.
+    // With measures that slide incrementally, text columns stay dictionary-encoded: a
+    // column only counted is read as its codes, one read by a measure's argument alone
+    // once for each of its values (`rolling`), any other decoded there. polars' rolling
+    // windows read text.
     let coded: Vec<String> = match crate::engine::rolling::plan(&spec.measures) {
-        Some(plan) => cols
+        Some(_) => cols
             .iter()
-            .filter(|c| spec.group_by.iter().all(|g| g != *c) && plan.counts_distinct_only(c))
+            .filter(|c| spec.group_by.iter().all(|g| g != *c))
             .cloned()
             .collect(),
         None => Vec::new(),
@@ -604,6 +606,20 @@ fn episode_alerts(
     let mut ep_data = data
         .take(&IdxCa::from_vec("s".into(), sel.clone()))
         .ctx(|| "episode rows".into())?;
+    // The measures read the episodes' few rows as text (distinct values count the same).
+    let text: Vec<Expr> = ep_data
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_categorical())
+        .map(|c| col(c.name().clone()).cast(DataType::String))
+        .collect();
+    if !text.is_empty() {
+        ep_data = ep_data
+            .lazy()
+            .with_columns(text)
+            .collect()
+            .ctx(|| "episode rows".into())?;
+    }
     ep_data
         .with_column(Column::new("__ep".into(), ep_ids.clone()))
         .ctx(|| "episode ids".into())?;
