@@ -493,7 +493,15 @@ fn firing_intervals(
         .iter()
         .map(|(_, having)| expr::bounds(having, &spec.measures))
         .collect();
-    let amts: Vec<f64> = txn_rows.iter().map(|r| prep.amount(*r)).collect();
+    // With one alternative and no `group_by`, `prune_rows` kept exactly the rows of the
+    // windows that can fire: each window that can fire kept all its rows, so every row
+    // kept is in one still, and a second pass would keep them all.
+    let pruned = spec.alternatives.len() == 1 && spec.group_by.is_empty();
+    let amts: Vec<f64> = if pruned {
+        Vec::new()
+    } else {
+        txn_rows.iter().map(|r| prep.amount(*r)).collect()
+    };
     let mut intervals: Vec<(u32, i64, i64, i64)> = Vec::new(); // (group, start, end, window)
     let mut done = vec![false; spec.alternatives.len()];
     for first in 0..spec.alternatives.len() {
@@ -515,9 +523,11 @@ fn firing_intervals(
         });
         same.iter().for_each(|&k| done[k] = true);
         // Windows that cannot hold the rows or the amount `having` needs cannot fire.
-        let keep = dense_rows(grp, tss, &amts, window.ms, bound);
-        // Every row kept (as after `prune_rows`, with one alternative): no copy.
-        let keep = keep.filter(|rows| rows.len() < grp.len());
+        let keep = if pruned {
+            None
+        } else {
+            dense_rows(grp, tss, &amts, window.ms, bound)
+        };
         let (sub, sub_grp, sub_ts, back): (DataFrame, Vec<u32>, Vec<i64>, Vec<usize>) = match keep {
             None => (data.clone(), grp.clone(), tss.clone(), (0..grp.len()).collect()),
             Some(rows) => {
@@ -931,8 +941,18 @@ mod tests {
             assert!(!expected.is_empty() && expected.len() < rows.len(), "{w} {min_rows}");
             assert_eq!(
                 dense_rows(&grp, &tss, &amt, w, b),
-                Some(expected),
+                Some(expected.clone()),
                 "{w} {min_rows} {min_amount}"
+            );
+            // A second pass over the rows kept keeps them all (what `firing_intervals`
+            // relies on to skip it).
+            let pick = |v: &[u32]| expected.iter().map(|&j| v[j]).collect::<Vec<u32>>();
+            let (g2, t2): (Vec<u32>, Vec<i64>) = (pick(&grp), expected.iter().map(|&j| tss[j]).collect());
+            let a2: Vec<f64> = expected.iter().map(|&j| amt[j]).collect();
+            let again = dense_rows(&g2, &t2, &a2, w, b);
+            assert!(
+                again.as_ref().is_none_or(|k| k.len() == expected.len()),
+                "{w} {min_rows} {min_amount}: a second pass dropped rows"
             );
         }
     }
