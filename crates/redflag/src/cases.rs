@@ -211,6 +211,26 @@ impl CodeCol {
     fn text(&self, code: u32) -> &str {
         self.mapping.cat_to_str(code).unwrap_or("")
     }
+
+    /// Row `i`'s text, `None` for a missing value or a row past the end.
+    fn value(&self, i: usize) -> Option<&str> {
+        if i >= self.codes.len() {
+            return None;
+        }
+        self.codes.get(i).map(|c| self.text(c))
+    }
+}
+
+/// Each row's number, `None` for a missing one: read from the values in place when the
+/// column is one chunk, as the screened transactions' columns are.
+fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Box<dyn Fn(usize) -> Option<T::Native> + '_> {
+    if ca.chunks().len() != 1 {
+        return Box::new(|i| ca.get(i));
+    }
+    let arr = ca.downcast_as_array();
+    let values = arr.values().as_slice();
+    let valid = arr.validity();
+    Box::new(move |i| valid.is_none_or(|v| v.get_bit(i)).then(|| values[i]))
 }
 
 /// The rows a case lists: all of them when they are at most [`MAX_LISTED_TXNS`], else
@@ -352,30 +372,31 @@ impl RowCols {
     }
 }
 
-/// The details of the transactions the cases list, gathered once as text; `spos` gives a
-/// row's place among them.
+/// The details of the transactions the cases list, gathered once (text columns as their
+/// codes, turned into text for each transaction listed); `spos` gives a row's place among
+/// them.
 struct Detail {
     spos: PlHashMap<IdxSize, usize>,
-    channel: StringChunked,
+    channel: CodeCol,
     ids: StringChunked,
-    currency: StringChunked,
-    on: StringChunked,
-    bn: StringChunked,
-    narrative: StringChunked,
-    orig: StringChunked,
-    bene: StringChunked,
-    oc: StringChunked,
-    bc: StringChunked,
-    lc: StringChunked,
-    ob: StringChunked,
-    bb: StringChunked,
+    currency: CodeCol,
+    on: CodeCol,
+    bn: CodeCol,
+    narrative: CodeCol,
+    orig: CodeCol,
+    bene: CodeCol,
+    oc: CodeCol,
+    bc: CodeCol,
+    lc: CodeCol,
+    ob: CodeCol,
+    bb: CodeCol,
     amount_orig: Float64Chunked,
     amount: Float64Chunked,
     ts: Int64Chunked,
 }
 
 impl Detail {
-    /// Gathers the rows listed by any case, in row order, as text.
+    /// Gathers the rows listed by any case, in row order.
     fn gather(txns: &DataFrame, listed: &[BTreeSet<u32>]) -> Result<Detail> {
         let shown: Vec<IdxSize> = listed
             .iter()
@@ -388,43 +409,40 @@ impl Detail {
         let spos: PlHashMap<IdxSize, usize> = shown.iter().enumerate().map(|(i, r)| (*r, i)).collect();
         let detail = txns
             .take(&IdxCa::from_vec("rows".into(), shown))
-            .and_then(crate::schema::as_text)
             .ctx(|| "gathering the listed transactions".into())?;
         let detail = &detail;
-        let get = |name: &str| -> Result<StringChunked> {
+        let coded = |name: &str| CodeCol::new(detail, name);
+        let number = |name: &str| -> Result<Float64Chunked> {
             detail
                 .column(name)
-                .and_then(|c| c.str().cloned())
-                .map(|c| c.rechunk().into_owned())
+                .and_then(|c| c.f64().map(|c| c.rechunk().into_owned()))
                 .ctx(|| format!("reading column `{name}`"))
         };
         Ok(Detail {
             spos,
-            channel: get("channel")?,
-            ids: get("txn_id")?,
-            currency: get("currency")?,
-            on: get("orig_name")?,
-            bn: get("bene_name")?,
-            narrative: get("narrative")?,
-            orig: get("orig_account")?,
-            bene: get("bene_account")?,
-            oc: get("orig_country")?,
-            bc: get("bene_country")?,
-            lc: get("loc_country")?,
-            ob: get("orig_bank")?,
-            bb: get("bene_bank")?,
-            amount_orig: detail
-                .column("amount")
-                .and_then(|c| c.f64().cloned())
-                .ctx(|| "reading column `amount`".into())?,
-            amount: detail
-                .column("amount_base")
-                .and_then(|c| c.f64().cloned())
-                .ctx(|| "reading column `amount_base`".into())?,
+            channel: coded("channel")?,
+            ids: detail
+                .column("txn_id")
+                .and_then(|c| c.cast(&DataType::String))
+                .and_then(|c| c.str().map(|c| c.rechunk().into_owned()))
+                .ctx(|| "reading column `txn_id`".into())?,
+            currency: coded("currency")?,
+            on: coded("orig_name")?,
+            bn: coded("bene_name")?,
+            narrative: coded("narrative")?,
+            orig: coded("orig_account")?,
+            bene: coded("bene_account")?,
+            oc: coded("orig_country")?,
+            bc: coded("bene_country")?,
+            lc: coded("loc_country")?,
+            ob: coded("orig_bank")?,
+            bb: coded("bene_bank")?,
+            amount_orig: number("amount")?,
+            amount: number("amount_base")?,
             ts: detail
                 .column("ts")
                 .and_then(|c| c.cast(&DataType::Int64))
-                .and_then(|c| c.i64().cloned())
+                .and_then(|c| c.i64().map(|c| c.rechunk().into_owned()))
                 .ctx(|| "reading column `ts`".into())?,
         })
     }
@@ -432,12 +450,12 @@ impl Detail {
     /// Row `r` of the input as a case lists it, with the rules that flagged it.
     fn txn(&self, r: u32, rule_ids: Vec<String>) -> CaseTxn {
         let r = self.spos.get(&r).copied().unwrap_or(usize::MAX);
-        let own = |c: &StringChunked| c.get(r).map(str::to_string);
+        let own = |c: &CodeCol| c.value(r).map(str::to_string);
         CaseTxn {
             txn_id: self.ids.get(r).unwrap_or("").to_string(),
             ts: self.ts.get(r).map(format::timestamp).unwrap_or_default(),
             amount: self.amount_orig.get(r).unwrap_or(0.0),
-            currency: self.currency.get(r).unwrap_or("").to_string(),
+            currency: self.currency.value(r).unwrap_or("").to_string(),
             amount_base: self.amount.get(r).unwrap_or(0.0),
             channel: own(&self.channel),
             orig_account: own(&self.orig),
@@ -554,6 +572,7 @@ impl CaseContext<'_> {
         let single = (accounts.len() == 1).then(|| case_codes.iter().next().copied());
         let mut counterparties: PlHashSet<Option<u32>> = PlHashSet::new();
         let mut countries: PlHashSet<u32> = PlHashSet::new();
+        let (amount, ts) = (numbers(amount), numbers(ts));
         let mut total = 0.0;
         let mut first = i64::MAX;
         let mut last = i64::MIN;
@@ -576,8 +595,8 @@ impl CaseContext<'_> {
             for c in country_codes.iter().filter_map(|read| read(p)) {
                 countries.insert(c);
             }
-            total += amount.get(p).unwrap_or(0.0);
-            if let Some(t) = ts.get(p) {
+            total += amount(p).unwrap_or(0.0);
+            if let Some(t) = ts(p) {
                 first = first.min(t);
                 last = last.max(t);
             }
