@@ -13,7 +13,6 @@
 //! `total >= 20000` is never missed by rounding. Measures that use other aggregates fall
 //! back to polars' rolling windows.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use polars::prelude::*;
@@ -191,7 +190,7 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
                     grp,
                     tss,
                     w,
-                    HashMap::<u32, i64>::new(),
+                    PlHashMap::<u32, i64>::new(),
                     |m, i, d| {
                         if let Some(id) = ids[i] {
                             let c = m.entry(id).or_insert(0);
@@ -490,7 +489,7 @@ fn distinct_ids(values: Option<&Series>) -> PolarsResult<Vec<Option<u32>>> {
     }
     let s = s.cast(&DataType::String)?;
     let ca = s.str()?;
-    let mut map: HashMap<&str, u32> = HashMap::new();
+    let mut map: PlHashMap<&str, u32> = PlHashMap::new();
     Ok(ca
         .iter()
         .map(|v| {

@@ -1,6 +1,6 @@
 #![doc = include_str!("../../../../docs/kinds/baseline.md")]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -365,7 +365,7 @@ impl Compared {
 #[derive(Default)]
 struct PeerValues {
     names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: PlHashMap<String, u32>,
 }
 
 impl PeerValues {
@@ -947,7 +947,7 @@ impl CountedRows {
             .iter()
             .collect();
         let mut peers = PeerValues::default();
-        let mut ids: HashMap<u32, u32> = HashMap::new();
+        let mut ids: PlHashMap<u32, u32> = PlHashMap::new();
         let peer_value = match &self.peer {
             None => vec![None; units.len()],
             Some((codes, mapping)) => units
@@ -1099,7 +1099,7 @@ fn peer_stats(
     let mut peer_stats: BTreeMap<(i64, u32), Stats> = BTreeMap::new();
     if spec.peer_by.is_some() {
         // Few groups, millions of units: each group's measures in a list of its own.
-        let mut group_of: HashMap<(i64, u32), usize> = HashMap::new();
+        let mut group_of: PlHashMap<(i64, u32), usize> = PlHashMap::new();
         let mut groups: Vec<Vec<f64>> = Vec::new();
         for (u, unit) in units.iter().enumerate() {
             if let (Some(v), Some(c)) = (peer_value[u], current[u]) {
