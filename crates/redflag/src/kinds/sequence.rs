@@ -11,6 +11,7 @@ use crate::error::{Error, Result, RuleContext};
 use crate::expr::{self, ExprRole};
 use crate::model::{Alert, Rule, RuleDef, RuleKind, Side, SideSel, Window};
 use crate::util::format;
+use crate::util::search::partition_point_from;
 use crate::util::window::{window_sum, PrefixSums, SlidingRanks};
 
 /// Pairs (first event, then event) evaluated at once; bounds memory on busy accounts.
@@ -445,8 +446,36 @@ struct Candidate {
     row: u32,
     side: Side,
     start_ts: i64,
-    rows: Vec<u32>,
-    values: Vec<f64>,
+    /// The rows of its window (`first.episode`); empty when it stands for its own row
+    /// only, as most do, which then needs no list of its own ([`Candidate::rows`]).
+    window_rows: Vec<u32>,
+    /// Its total and count, then its window's measures (`first.episode`).
+    total: f64,
+    count: f64,
+    measures: Vec<f64>,
+}
+
+impl Candidate {
+    /// The rows it stands for.
+    fn rows(&self) -> &[u32] {
+        if self.window_rows.is_empty() {
+            std::slice::from_ref(&self.row)
+        } else {
+            &self.window_rows
+        }
+    }
+
+    /// How many values it has: total, count, then the window's measures.
+    fn n_values(&self) -> usize {
+        2 + self.measures.len()
+    }
+
+    /// Its values: total, count, then the window's measures.
+    fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        [self.total, self.count]
+            .into_iter()
+            .chain(self.measures.iter().copied())
+    }
 }
 
 /// The then-events' running values at one step.
@@ -607,12 +636,21 @@ fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate])
         let before = if i == 0 || rows[i - 1].0 != r.0 { 0.0 } else { prefix[i] };
         prefix[i + 1] = before + prep.amount(r.2);
     }
+    // Candidates come in (account, ts) order: each search goes on from the last one's
+    // (from the top, should one come before).
+    let (mut lo_from, mut hi_from) = (0usize, 0usize);
+    let mut last = (0u32, i64::MIN);
     Some(
         cands
             .iter()
             .map(|c| {
-                let lo = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
-                let hi = rows.partition_point(|r| (r.0, r.1) < (c.account, c.ts));
+                if (c.account, c.ts) < last {
+                    (lo_from, hi_from) = (0, 0);
+                }
+                last = (c.account, c.ts);
+                let lo = partition_point_from(&rows, lo_from, |r| (r.0, r.1) < (c.account, c.ts.saturating_sub(w.ms)));
+                let hi = partition_point_from(&rows, hi_from, |r| (r.0, r.1) < (c.account, c.ts));
+                (lo_from, hi_from) = (lo, hi);
                 // The account's total of the rows before row k.
                 let sum_to = |k: usize| {
                     if k == 0 || rows[k - 1].0 != c.account {
@@ -651,10 +689,12 @@ struct Walker {
 }
 
 impl Walker {
-    fn start(ci: usize, c: &Candidate, then_rows: &[(u32, i64, u32, Side)]) -> Walker {
+    /// The walk of candidate `ci` from its first then-event, searched from `from` on
+    /// (every then-event before `from` is at or before the candidate).
+    fn start(ci: usize, c: &Candidate, then_rows: &[(u32, i64, u32, Side)], from: usize) -> Walker {
         Walker {
             cand: ci as u32,
-            j: then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row)),
+            j: partition_point_from(then_rows, from, |r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row)),
             taken: 0,
             total: 0.0,
             count: 0.0,
@@ -722,7 +762,7 @@ impl Walker {
 /// [`MAX_WALK`] then-events; the count of walks cut short is returned with the hits.
 fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<(Vec<Option<Step>>, usize)> {
     let cands = &walk.cands;
-    let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
+    let n_first = cands.first().map(Candidate::n_values).unwrap_or(0);
     let mut hit: Vec<Option<Step>> = vec![None; cands.len()];
     let mut steps: Vec<Step> = Vec::new();
     let evaluate = |steps: &mut Vec<Step>, hit: &mut Vec<Option<Step>>| -> Result<()> {
@@ -759,8 +799,18 @@ fn first_hits(rule: &Rule, walk: &Walk<'_>, compiled: &Expr) -> Result<(Vec<Opti
     }
     let mut pending: Vec<Walker> = Vec::new();
     let mut budget = FIRST_ROUND_STEPS;
+    // Candidates come in (account, ts, row) order, as the then-events do: each search for
+    // a walk's start goes on from the last one's (from the top, should one come before).
+    let mut from = 0usize;
+    let mut last = (0u32, i64::MIN, 0u32);
     for (ci, c) in cands.iter().enumerate() {
-        let mut w = Walker::start(ci, c, &walk.then_rows);
+        let key = (c.account, c.ts, c.row);
+        if key < last {
+            from = 0;
+        }
+        last = key;
+        let mut w = Walker::start(ci, c, &walk.then_rows, from);
+        from = w.j;
         if w.advance(walk, c, budget, &mut steps) {
             pending.push(w);
         }
@@ -800,12 +850,12 @@ fn fired_sequences(walk: &Walk<'_>, hit: &[Option<Step>]) -> Vec<Fired> {
         prior_vals,
         ..
     } = walk;
-    let n_first = cands.first().map(|c| c.values.len()).unwrap_or(0);
+    let n_first = cands.first().map(Candidate::n_values).unwrap_or(0);
     let mut fired: Vec<Fired> = Vec::new();
     for (ci, h) in hit.iter().enumerate() {
         let Some(s) = h else { continue };
         let c = &cands[ci];
-        let mut rows = c.rows.clone();
+        let mut rows = c.rows().to_vec();
         if spec.has_then {
             let lo = then_rows.partition_point(|r| (r.0, r.1, r.2) <= (c.account, c.ts, c.row));
             rows.extend(
@@ -1106,8 +1156,10 @@ fn candidates(
                 row: r.2,
                 side: r.3,
                 start_ts: r.1,
-                rows: vec![r.2],
-                values: vec![prep.amount(r.2), 1.0],
+                window_rows: Vec::new(),
+                total: prep.amount(r.2),
+                count: 1.0,
+                measures: Vec::new(),
             })
             .collect());
     };
@@ -1134,16 +1186,16 @@ fn candidates(
         }
         let in_window: Vec<u32> = rows[left..=i].iter().map(|x| x.2).collect();
         let total: f64 = in_window.iter().map(|x| prep.amount(*x)).sum();
-        let mut values = vec![total, in_window.len() as f64];
-        values.extend(mcols.iter().map(|c| c.get(i).unwrap_or(f64::NAN)));
         out.push(Candidate {
             account: r.0,
             ts: r.1,
             row: r.2,
             side: r.3,
             start_ts: rows[left].1,
-            rows: in_window,
-            values,
+            count: in_window.len() as f64,
+            window_rows: in_window,
+            total,
+            measures: mcols.iter().map(|c| c.get(i).unwrap_or(f64::NAN)).collect(),
         });
     }
     Ok(out)
@@ -1151,11 +1203,11 @@ fn candidates(
 
 /// The values of a step, in the order of [`SequenceSpec::names`], given to `out`.
 fn step_values(c: &Candidate, prior: Option<(f64, f64)>, n_first: usize, s: &Step, out: &mut impl FnMut(usize, f64)) {
-    for (k, v) in c.values.iter().take(n_first).enumerate() {
-        out(k, *v);
+    for (k, v) in c.values().take(n_first).enumerate() {
+        out(k, v);
     }
-    let share = if c.values[0] > 0.0 {
-        100.0 * s.total / c.values[0]
+    let share = if c.total > 0.0 {
+        100.0 * s.total / c.total
     } else {
         f64::NAN
     };
