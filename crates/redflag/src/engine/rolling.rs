@@ -659,12 +659,17 @@ mod tests {
         assert!(plan(&[("s".to_string(), "sum(DISTINCT amount_base)".to_string())]).is_none());
     }
 
+    /// Measures as (name, SQL).
+    fn named(measures: &[(&str, &str)]) -> Vec<(String, String)> {
+        measures.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
     /// Runs measured by walking their rows give what polars gives grouping them: the same
     /// values and types, whatever the outer expression, with nulls, text and encoded
     /// values, and with the rows counted in two parts.
     #[test]
     fn counted_runs_are_grouped_as_polars_groups_them() {
-        let m: Vec<(String, String)> = [
+        let m = named(&[
             ("n", "count(*)"),
             ("with_x", "count(x)"),
             ("xs", "count(DISTINCT x)"),
@@ -672,10 +677,7 @@ mod tests {
             ("share", "count(DISTINCT x) / count(*)"),
             ("more", "count(DISTINCT x) + 1"),
             ("pct", "100.0 * count(x) / count(*)"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+        ]);
         let p = plan(&m).unwrap();
         let x = [
             Some("a"),
@@ -741,17 +743,14 @@ mod tests {
     /// code, evaluated once a value, or decoded beside other columns.
     #[test]
     fn encoded_columns_measure_as_their_text() {
-        let m: Vec<(String, String)> = [
+        let m = named(&[
             ("xs", "count(DISTINCT x)"),
             ("with_x", "count(x)"),
             ("listed", "sum(CASE WHEN lower(x) IN ('a', 'b') THEN 1 ELSE 0 END)"),
             ("loud", "count(DISTINCT upper(x))"),
             ("same", "sum(CASE WHEN x = y THEN amount_base ELSE 0.0 END)"),
             ("either", "count(DISTINCT coalesce(x, y))"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+        ]);
         let p = plan(&m).unwrap();
         let x = [
             Some("a"),

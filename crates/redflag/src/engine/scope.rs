@@ -77,29 +77,33 @@ impl<'p, 'a> Scope<'p, 'a> {
     /// too), in (receiving account, ts, row) order. Transfers with no payer or to the
     /// payer itself are left out.
     pub(crate) fn transfers_in(&self, slot: usize) -> Vec<(u32, u32, i64, u32)> {
-        let mask = self.masks.get(&(self.rule_index, slot, Side::Out));
-        self.prep
-            .side_keys(Side::In)
-            .iter()
-            .zip(self.prep.side_others(Side::In))
-            .filter_map(|(&(b, t, row), &a)| (a != super::prepared::NO_ACCOUNT && a != b).then_some((a, b, t, row)))
-            .filter(|(_, _, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
-            .filter(|(a, _, _, row)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
-            .collect()
+        self.transfers(slot, Side::In)
     }
 
     /// The transfers out of the accounts screened that a condition keeps: (paying account
     /// key, receiving account key, ts, row), in (paying account, ts, row) order. Transfers
     /// to no account or to the payer itself are left out.
     pub(crate) fn transfers_out(&self, slot: usize) -> Vec<(u32, u32, i64, u32)> {
+        self.transfers(slot, Side::Out)
+    }
+
+    /// The transfers the paying side's condition `slot` keeps, found from `side`'s view
+    /// (its accounts, and the account on the other side of each row, read in view order):
+    /// (paying account key, receiving account key, ts, row), in that view's order.
+    fn transfers(&self, slot: usize, side: Side) -> Vec<(u32, u32, i64, u32)> {
         let mask = self.masks.get(&(self.rule_index, slot, Side::Out));
+        let none = super::prepared::NO_ACCOUNT;
         self.prep
-            .side_keys(Side::Out)
+            .side_keys(side)
             .iter()
-            .zip(self.prep.side_others(Side::Out))
-            .filter(|((_, _, row), _)| mask.is_none_or(|m| m.get(*row as usize)))
-            .filter(|((a, _, row), _)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
-            .filter_map(|(&(a, t, row), &b)| (b != super::prepared::NO_ACCOUNT && b != a).then_some((a, b, t, row)))
+            .zip(self.prep.side_others(side))
+            .map(|(&(k, t, row), &other)| match side {
+                Side::Out => (k, other, t, row),
+                Side::In => (other, k, t, row),
+            })
+            .filter(|&(a, b, _, _)| a != none && b != none && a != b)
+            .filter(|(_, _, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+            .filter(|(a, _, _, row)| self.allowed.is_none_or(|al| al.contains(&(*a, *row))))
             .collect()
     }
 
