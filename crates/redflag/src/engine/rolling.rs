@@ -227,7 +227,11 @@ pub(crate) fn measures(plan: &Plan, data: &DataFrame, grp: &[u32], tss: &[i64], 
                     },
                 )
             }
-            Agg::Min | Agg::Max | Agg::Median => {
+            Agg::Min | Agg::Max => {
+                let v = floats(values.as_ref(), n)?;
+                extreme(grp, tss, w, &v, call.agg == Agg::Max)
+            }
+            Agg::Median => {
                 let v = floats(values.as_ref(), n)?;
                 order_statistic(grp, tss, w, &v, call.agg)
             }
@@ -551,6 +555,44 @@ fn slide<S>(
     out
 }
 
+/// Min or max over sliding windows, with a queue of the rows that may still be the
+/// window's extreme (each later row's value below it, for a max): O(1) a row. It gives
+/// what [`order_statistic`] gives: values compared in `total_cmp` order, missing and
+/// not-a-number values left out, and, as there, a `0.0` left out where a `-0.0` is among
+/// the values (the two are one value there, and `-0.0` comes first).
+fn extreme(grp: &[u32], tss: &[i64], w: i64, v: &[Option<f64>], max: bool) -> Vec<Option<f64>> {
+    let any_negative_zero = v.iter().flatten().any(|x| *x == 0.0 && x.is_sign_negative());
+    let counted = |x: f64| !x.is_nan() && !(any_negative_zero && x == 0.0 && x.is_sign_positive());
+    let value: Vec<Option<f64>> = v.iter().map(|x| x.filter(|x| counted(*x))).collect();
+    // `a` gives way to `b` (a later row) when `b` is as extreme or more.
+    let gives_way = |a: f64, b: f64| {
+        let o = a.total_cmp(&b);
+        if max {
+            o.is_le()
+        } else {
+            o.is_ge()
+        }
+    };
+    slide(
+        grp,
+        tss,
+        w,
+        std::collections::VecDeque::<usize>::new(),
+        |q, i, d| {
+            let Some(x) = value[i] else { return };
+            if d > 0 {
+                while q.back().is_some_and(|&b| value[b].is_some_and(|y| gives_way(y, x))) {
+                    q.pop_back();
+                }
+                q.push_back(i);
+            } else if q.front() == Some(&i) {
+                q.pop_front();
+            }
+        },
+        |q| q.front().and_then(|&i| value[i]),
+    )
+}
+
 /// Min, max or median over sliding windows, with a Fenwick tree over value ranks.
 fn order_statistic(grp: &[u32], tss: &[i64], w: i64, v: &[Option<f64>], agg: Agg) -> Vec<Option<f64>> {
     let mut sorted: Vec<f64> = v.iter().flatten().copied().filter(|x| !x.is_nan()).collect();
@@ -790,6 +832,56 @@ mod tests {
         assert_eq!(got, want, "{got}\n{want}");
         let listed: Vec<Option<f64>> = got.column("listed").unwrap().f64().unwrap().iter().collect();
         assert_eq!(listed, [1.0, 1.0, 2.0, 3.0, 0.0, 0.0, 1.0, 1.0].map(Some));
+    }
+
+    /// The queue's min and max are the Fenwick tree's, bit for bit: with missing and
+    /// not-a-number values, infinities, repeated values, both zeros, and windows that
+    /// empty.
+    #[test]
+    fn extremes_by_queue_equal_the_order_statistics() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let pool = [
+            Some(1.5),
+            Some(-2.0),
+            None,
+            Some(f64::NAN),
+            Some(0.0),
+            Some(-0.0),
+            Some(f64::INFINITY),
+            Some(f64::NEG_INFINITY),
+            Some(7.25),
+            Some(1.5),
+        ];
+        for with_negative_zero in [true, false] {
+            let n = 2_000;
+            let grp: Vec<u32> = (0..n).map(|i| (i / 150) as u32).collect();
+            let mut tss: Vec<i64> = (0..n).map(|_| next(400) as i64).collect();
+            for g in tss.chunks_mut(150) {
+                g.sort_unstable();
+            }
+            let v: Vec<Option<f64>> = (0..n)
+                .map(|_| pool[next(pool.len() as u64) as usize])
+                .map(|x| x.filter(|x| with_negative_zero || !(*x == 0.0 && x.is_sign_negative())))
+                .collect();
+            for w in [0, 5, 60] {
+                for (max, agg) in [(true, Agg::Max), (false, Agg::Min)] {
+                    let want = order_statistic(&grp, &tss, w, &v, agg);
+                    let got = extreme(&grp, &tss, w, &v, max);
+                    let bits = |r: &[Option<f64>]| r.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&got),
+                        bits(&want),
+                        "{agg:?} over {w}, -0.0 present: {with_negative_zero}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
