@@ -562,7 +562,8 @@ fn slide<S>(
 /// the values (the two are one value there, and `-0.0` comes first).
 fn extreme(grp: &[u32], tss: &[i64], w: i64, v: &[Option<f64>], max: bool) -> Vec<Option<f64>> {
     let any_negative_zero = v.iter().flatten().any(|x| *x == 0.0 && x.is_sign_negative());
-    let counted = |x: f64| !x.is_nan() && !(any_negative_zero && x == 0.0 && x.is_sign_positive());
+    let positive_zero = |x: f64| x == 0.0 && x.is_sign_positive();
+    let counted = |x: f64| !(x.is_nan() || (any_negative_zero && positive_zero(x)));
     let value: Vec<Option<f64>> = v.iter().map(|x| x.filter(|x| counted(*x))).collect();
     // `a` gives way to `b` (a later row) when `b` is as extreme or more.
     let gives_way = |a: f64, b: f64| {
