@@ -199,13 +199,7 @@ impl CodeCol {
 
     /// Each row's code, `None` for a missing value.
     fn reader(&self) -> Box<dyn Fn(usize) -> Option<u32> + '_> {
-        if self.codes.chunks().len() != 1 {
-            return Box::new(|i| self.codes.get(i));
-        }
-        let arr = self.codes.downcast_as_array();
-        let values = arr.values().as_slice();
-        let valid = arr.validity();
-        Box::new(move |i| valid.is_none_or(|v| v.get_bit(i)).then(|| values[i]))
+        numbers(&self.codes)
     }
 
     fn text(&self, code: u32) -> &str {
@@ -221,8 +215,8 @@ impl CodeCol {
     }
 }
 
-/// Each row's number, `None` for a missing one: read from the values in place when the
-/// column is one chunk, as the screened transactions' columns are.
+/// Each row's number (or dictionary code), `None` for a missing one: read from the values
+/// in place when the column is one chunk, as the screened transactions' columns are.
 fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Box<dyn Fn(usize) -> Option<T::Native> + '_> {
     if ca.chunks().len() != 1 {
         return Box::new(|i| ca.get(i));
