@@ -1013,12 +1013,6 @@ pub fn bounds(having: &str, measures: &[(String, String)]) -> Bounds {
 
 fn bounds_of(e: &sql::Expr, measures: &[(String, String)]) -> Bounds {
     use sql::BinaryOperator as B;
-    let ident = |e: &sql::Expr| -> Option<String> {
-        match e {
-            sql::Expr::Identifier(i) => Some(i.value.clone()),
-            _ => None,
-        }
-    };
     let (left, op, right) = match e {
         sql::Expr::Nested(inner) => return bounds_of(inner, measures),
         sql::Expr::BinaryOp { left, op, right } => (left, op, right),
@@ -1041,17 +1035,9 @@ fn bounds_of(e: &sql::Expr, measures: &[(String, String)]) -> Bounds {
         }
         _ => {}
     }
-    // (measure, bound, strict)
-    let (m, k, strict) = match (ident(left), op, constant(right), ident(right), constant(left)) {
-        (Some(m), B::GtEq, Some(k), _, _) => (m, k, false),
-        (Some(m), B::Gt, Some(k), _, _) => (m, k, true),
-        (_, B::LtEq, _, Some(m), Some(k)) => (m, k, false),
-        (_, B::Lt, _, Some(m), Some(k)) => (m, k, true),
-        _ => return Bounds::default(),
-    };
-    if !k.is_finite() {
+    let Some((m, k, strict)) = lower_bound(left, op, right) else {
         return Bounds::default();
-    }
+    };
     match bounded_by(&m, measures) {
         Some(Bounded::Rows) => {
             let r = if strict { k.floor() + 1.0 } else { k.ceil() };
@@ -1081,9 +1067,26 @@ pub fn least(cond: &str, name: &str) -> Option<(f64, bool)> {
     least_of(&ast, name)
 }
 
+/// A term `m >= k`, `m > k`, `k <= m` or `k < m`, with `k` a finite constant, as
+/// `(m, k, strict)`: the lower bound it sets on the name `m`.
+fn lower_bound(left: &sql::Expr, op: &sql::BinaryOperator, right: &sql::Expr) -> Option<(String, f64, bool)> {
+    use sql::BinaryOperator as B;
+    let ident = |e: &sql::Expr| match e {
+        sql::Expr::Identifier(i) => Some(i.value.clone()),
+        _ => None,
+    };
+    let (m, k, strict) = match op {
+        B::GtEq => (ident(left)?, constant(right)?, false),
+        B::Gt => (ident(left)?, constant(right)?, true),
+        B::LtEq => (ident(right)?, constant(left)?, false),
+        B::Lt => (ident(right)?, constant(left)?, true),
+        _ => return None,
+    };
+    k.is_finite().then_some((m, k, strict))
+}
+
 fn least_of(e: &sql::Expr, name: &str) -> Option<(f64, bool)> {
     use sql::BinaryOperator as B;
-    let is_name = |e: &sql::Expr| matches!(e, sql::Expr::Identifier(i) if i.value == name);
     let (left, op, right) = match e {
         sql::Expr::Nested(inner) => return least_of(inner, name),
         sql::Expr::BinaryOp { left, op, right } => (left, op, right),
@@ -1097,25 +1100,21 @@ fn least_of(e: &sql::Expr, name: &str) -> Option<(f64, bool)> {
             b
         }
     };
-    let bound = match op {
-        B::And => {
-            return match (least_of(left, name), least_of(right, name)) {
-                (Some(a), Some(b)) => Some(stronger(a, b)),
-                (a, b) => a.or(b),
-            };
-        }
+    match op {
+        B::And => match (least_of(left, name), least_of(right, name)) {
+            (Some(a), Some(b)) => Some(stronger(a, b)),
+            (a, b) => a.or(b),
+        },
         B::Or => {
             let (a, b) = (least_of(left, name)?, least_of(right, name)?);
             // The weaker of the two: the one that is not the stronger.
-            return Some(if stronger(a, b) == a { b } else { a });
+            Some(if stronger(a, b) == a { b } else { a })
         }
-        B::GtEq if is_name(left) => (constant(right)?, false),
-        B::Gt if is_name(left) => (constant(right)?, true),
-        B::LtEq if is_name(right) => (constant(left)?, false),
-        B::Lt if is_name(right) => (constant(left)?, true),
-        _ => return None,
-    };
-    bound.0.is_finite().then_some(bound)
+        _ => {
+            let (m, k, strict) = lower_bound(left, op, right)?;
+            (m == name).then_some((k, strict))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -690,7 +690,7 @@ fn fire_grid(
         peer_stats: &peer_stats,
         spread: tested.spread,
         keep: &tested.names,
-        least: expr::least(&spec.threshold, "current"),
+        least: tested.least,
     };
     let whole = Measured {
         spread: true,
@@ -734,6 +734,8 @@ struct Tested {
     /// Whether it reads the history's median or spread (`median`, `mad`, `ratio`,
     /// `robust_z`).
     spread: bool,
+    /// The least measure it needs, `(k, strict)` ([`expr::least`]).
+    least: Option<(f64, bool)>,
 }
 
 impl Tested {
@@ -745,6 +747,7 @@ impl Tested {
                 .filter(|&k| k == 0 || reads(&spec.names[k]))
                 .collect(),
             spread: ["median", "mad", "ratio", "robust_z"].iter().any(|n| reads(n)),
+            least: expr::least(&spec.threshold, "current"),
         }
     }
 }
