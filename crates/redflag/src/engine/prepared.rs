@@ -468,14 +468,8 @@ mod tests {
     #[test]
     fn side_views_are_in_account_time_and_row_order() {
         let n_accounts = 50;
-        // A small generator, so that the test needs no seed crate.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut random = crate::kinds::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = |m: u64| random() % m;
         let rows = 5_000;
         let keys: Vec<u32> = (0..rows)
             .map(|_| match next(20) {

@@ -840,13 +840,8 @@ mod tests {
     /// empty.
     #[test]
     fn extremes_by_queue_equal_the_order_statistics() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut random = crate::kinds::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = |m: u64| random() % m;
         let pool = [
             Some(1.5),
             Some(-2.0),
