@@ -272,7 +272,7 @@ pub fn compact(df: &mut DataFrame) -> PolarsResult<()> {
 /// most rows are found without hashing their text. Only a view not seen before hashes
 /// the text. When views seldom repeat (text read row by row, as from CSV), long values
 /// skip the view table.
-fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
+pub(crate) fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
     let DataType::Categorical(_, mapping) = to else {
         polars_bail!(ComputeError: "the compact type {to} is not categorical");
     };
@@ -310,12 +310,21 @@ fn encode_column(text: &StringChunked, to: &DataType) -> PolarsResult<Column> {
             cats.push(cat);
         }
     }
-    let phys = UInt32Chunked::from_vec_validity(text.name().clone(), cats, validity);
-    Ok(
-        CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(phys, to.clone())
-            .into_series()
-            .into_column(),
-    )
+    Ok(coded_column(text.name().clone(), cats, validity, to))
+}
+
+/// A column of the compact type `to` from its codes (each given by `to`'s categories) and
+/// which rows have one.
+pub(crate) fn coded_column(
+    name: PlSmallStr,
+    codes: Vec<CatSize>,
+    validity: Option<polars_arrow::bitmap::Bitmap>,
+    to: &DataType,
+) -> Column {
+    let phys = UInt32Chunked::from_vec_validity(name, codes, validity);
+    CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(phys, to.clone())
+        .into_series()
+        .into_column()
 }
 
 /// The longest value a view holds in itself.

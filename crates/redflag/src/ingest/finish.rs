@@ -99,7 +99,7 @@ impl FileBatches<'_> {
     /// The read stage: the batch's rows as read, from the Parquet file or the frame.
     fn read(&self, off: usize, len: usize) -> Result<LazyFrame> {
         Ok(match self.parquet {
-            Some(p) => read_slice(&p.path, off, len, p.columns.as_deref())?,
+            Some(p) => read_slice(p, off, len)?,
             None => self.lf.clone().slice(off as i64, len as IdxSize),
         })
     }
@@ -137,12 +137,7 @@ impl FileBatches<'_> {
         let path = self.path;
         for c in KEY_TEXT {
             let fixed = match numbered.column(c).and_then(|col| col.str().cloned()) {
-                Ok(ca) if has_empty(&ca) => Some(
-                    ca.iter()
-                        .map(|v| v.filter(|s| !s.is_empty()))
-                        .collect::<StringChunked>()
-                        .with_name((*c).into()),
-                ),
+                Ok(ca) => blanks_as_missing(&ca),
                 _ => None,
             };
             if let Some(f) = fixed {
@@ -164,7 +159,7 @@ impl FileBatches<'_> {
         let mut supplied = Vec::new();
         let m = map_frame(
             raw_batch,
-            (path, self.names),
+            (path, self.names, self.parquet.as_ref().map_or(&[][..], |p| &p.coded)),
             self.mapping,
             self.format == Format::Csv,
             self.wanted,
@@ -197,6 +192,17 @@ impl FileBatches<'_> {
         schema::compact(&mut df).ctx(|| format!("{path}: encoding the text columns"))?;
         Ok((df, supplied))
     }
+}
+
+/// The text column with its empty values as missing ones; `None` when it has none (the
+/// column is then not copied).
+pub(super) fn blanks_as_missing(ca: &StringChunked) -> Option<StringChunked> {
+    has_empty(ca).then(|| {
+        ca.iter()
+            .map(|v| v.filter(|s| !s.is_empty()))
+            .collect::<StringChunked>()
+            .with_name(ca.name().clone())
+    })
 }
 
 /// Whether a text column holds an empty value (not a missing one), read from the length
@@ -616,7 +622,7 @@ fn canonical_frame(good: DataFrame) -> Result<DataFrame> {
 /// ([`mark_repeated_ids`]), rows set aside ([`split_quarantine`]), the counts
 /// ([`input_summaries`]), the quarantine listing ([`quarantine_frame`]) and the screened
 /// frame ([`canonical_frame`]).
-fn finish_inputs_in(
+pub(super) fn finish_inputs_in(
     n_files: usize,
     read: &mut dyn FnMut(usize) -> Result<Raw>,
     mapping: &Mapping,

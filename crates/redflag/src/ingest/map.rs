@@ -103,6 +103,60 @@ pub(super) fn source_columns(mapping: &Mapping, names: &[String], wanted: &Wante
     Some(names.iter().filter(|n| keep.contains(n.as_str())).cloned().collect())
 }
 
+/// A source column read straight into the compact type (`parquet::coded`): typed text
+/// that one wanted compact column takes as it is stored.
+#[derive(Debug, Clone)]
+pub(super) struct CodedColumn {
+    /// The source column.
+    pub(super) name: String,
+    /// An empty value is a missing one: the canonical column is one of [`KEY_TEXT`].
+    pub(super) blank_is_null: bool,
+}
+
+/// The source columns that can be read straight into the compact type: text columns
+/// (`text` tells which, by name) that exactly one wanted canonical column reads, a compact
+/// one other than the accounts (encoded together once all rows are read) and `currency`
+/// (which the FX stage reads as text), with no value translation; never the label or the
+/// debit/credit mark.
+pub(super) fn coded_sources(
+    mapping: &Mapping,
+    names: &[String],
+    text: impl Fn(&str) -> bool,
+    wanted: &Wanted,
+) -> Vec<CodedColumn> {
+    let has = |c: &str| names.iter().any(|n| n == c);
+    // Each source column read by a wanted canonical column, and by which.
+    let mut readers: Vec<(String, Option<&str>)> = Vec::new();
+    for (canon, _) in CANONICAL.iter().filter(|(c, _)| wanted.has(c)) {
+        if let Some(spec) = spec_for(mapping, has, canon) {
+            let as_stored = spec.values.is_empty() && spec.other.is_none();
+            let codable = schema::is_compact(canon) && !schema::is_account(canon) && *canon != "currency";
+            if let Some(f) = spec.from {
+                readers.push((f, (as_stored && codable).then_some(*canon)));
+            }
+        }
+    }
+    for extra in [
+        mapping.label.as_ref(),
+        mapping.direction.as_ref().and_then(|d| d.column.as_ref()),
+    ] {
+        readers.extend(extra.map(|e| (e.clone(), None)));
+    }
+    names
+        .iter()
+        .filter(|n| text(n))
+        .filter_map(
+            |n| match readers.iter().filter(|(f, _)| f == n).collect::<Vec<_>>()[..] {
+                [(_, Some(canon))] => Some(CodedColumn {
+                    name: n.clone(),
+                    blank_is_null: KEY_TEXT.contains(canon),
+                }),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
 /// The source frame being mapped: its path, columns and the mapping read onto it.
 struct Source<'a> {
     path: &'a str,
@@ -338,16 +392,17 @@ fn apply_direction(mut lf: LazyFrame, mapping: &Mapping, mut credit: Option<Expr
 /// ([`Source::credit_mark`], [`apply_direction`]).
 ///
 /// `trim`: strip spaces around text values (text formats, where padding is common; typed
-/// formats keep their values as stored).
+/// formats keep their values as stored). `source` is the path, the source's columns (empty:
+/// the frame's) and those read as codes ([`coded_sources`]), taken as they are.
 pub(super) fn map_frame(
     lf: LazyFrame,
-    source: (&str, &[String]),
+    source: (&str, &[String], &[CodedColumn]),
     mapping: &Mapping,
     trim: bool,
     wanted: &Wanted,
     present: &mut Vec<String>,
 ) -> Result<Mapped> {
-    let (path, names) = source;
+    let (path, names, coded) = source;
     let mut lf = lf;
     let src_schema = lf.collect_schema().ctx(|| format!("{path}: reading the columns"))?;
     let src = Source {
@@ -374,6 +429,10 @@ pub(super) fn map_frame(
         }
         let (base, src_dtype) = src.base_of(canon, &spec)?;
         supplied.push(canon.to_string());
+        if coded.iter().any(|c| spec.from.as_ref() == Some(&c.name)) {
+            exprs.push(base.alias(*canon));
+            continue;
+        }
         // Raw text of the columns whose parsing can fail (text sources only; a typed
         // source is either a value or null): quarantine reasons quote it.
         if matches!(*canon, "ts" | "amount" | "amount_base") && src_dtype == DataType::String {

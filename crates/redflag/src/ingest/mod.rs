@@ -318,11 +318,14 @@ struct Raw {
     parquet: Option<ParquetSource>,
 }
 
-/// A Parquet input: its path, its row count and the columns to read (`None`: all).
+/// A Parquet input: its path, metadata and row count, the columns to read, in file order,
+/// and those of them read as codes.
 struct ParquetSource {
     path: PathBuf,
+    meta: polars::io::parquet::metadata::FileMetadataRef,
     rows: usize,
-    columns: Option<Vec<String>>,
+    columns: Vec<String>,
+    coded: Vec<map::CodedColumn>,
 }
 
 /// A reader of one file format: the file's bytes into its rows as read (all text for the

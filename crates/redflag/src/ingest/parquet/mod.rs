@@ -5,9 +5,10 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+mod coded;
 mod pages;
 
-use super::map::source_columns;
+use super::map::{coded_sources, source_columns};
 use super::mapping::Mapping;
 use super::{Format, ParquetSource, Raw, Reader, Wanted};
 use crate::error::{Error, Result};
@@ -28,20 +29,31 @@ impl Reader for ParquetReader {
         })?;
         // Checked now (a clear error for a file that is not Parquet), read later a
         // batch of rows at a time.
-        let (rows, names, meta) = guarded(path, || {
+        let (rows, (names, text), meta) = guarded(path, || {
             let mut reader = polars::prelude::ParquetReader::new(file);
-            let names: Vec<String> = reader.schema()?.iter_names().map(|n| n.to_string()).collect();
+            let columns: (Vec<String>, Vec<String>) = reader
+                .schema()?
+                .iter()
+                .map(|(name, field)| {
+                    let text = matches!(
+                        field.dtype(),
+                        ArrowDataType::Utf8View | ArrowDataType::Utf8 | ArrowDataType::LargeUtf8
+                    );
+                    (name.to_string(), if text { name.to_string() } else { String::new() })
+                })
+                .unzip();
             let meta = reader.get_metadata()?.clone();
-            Ok::<_, PolarsError>((reader.num_rows()?, names, meta))
+            Ok::<_, PolarsError>((reader.num_rows()?, columns, meta))
         })?
         .map_err(|e| input_err(format!("cannot read as Parquet: {e}")))?;
         if rows == 0 {
             return Err(input_err("the file has a header but no transactions".into()));
         }
-        let columns = source_columns(mapping, &names, wanted);
+        let columns = source_columns(mapping, &names, wanted).unwrap_or_else(|| names.clone());
+        let coded = coded_sources(mapping, &names, |c| text.iter().any(|t| t == c), wanted);
         // The sizes and counts of the column chunks and pages to be read, before polars
         // decodes a page: a corrupt count can make polars abort the process (`pages`).
-        pages::check_file(path, &meta, columns.as_deref())
+        pages::check_file(path, &meta, Some(&columns))
             .map_err(|what| input_err(format!("cannot read as Parquet: the file is corrupt ({what})")))?;
         Ok(Raw {
             lf: DataFrame::empty().lazy(),
@@ -53,30 +65,54 @@ impl Reader for ParquetReader {
             names,
             parquet: Some(ParquetSource {
                 path: path.to_path_buf(),
+                meta,
                 rows,
                 columns,
+                coded,
             }),
         })
     }
 }
 
-/// `len` rows of a Parquet file from row `off`: the columns named, or all.
-pub(super) fn read_slice(p: &Path, off: usize, len: usize, columns: Option<&[String]>) -> Result<LazyFrame> {
-    let file = std::fs::File::open(p).map_err(|source| Error::Io {
+/// `len` rows of a Parquet input from row `off`: the columns it reads (all when it names
+/// none), in file order, those it reads as codes in the compact type (`coded`).
+pub(super) fn read_slice(source: &ParquetSource, off: usize, len: usize) -> Result<LazyFrame> {
+    let p = source.path.as_path();
+    let open = || {
+        std::fs::File::open(p).map_err(|source| Error::Io {
+            path: p.to_path_buf(),
+            action: "opening the input",
+            source,
+        })
+    };
+    let corrupt = |e: PolarsError| Error::Input {
         path: p.to_path_buf(),
-        action: "opening the input",
-        source,
-    })?;
-    let df = guarded(p, || {
+        message: format!("cannot read as Parquet: {e}"),
+    };
+    let is_coded = |c: &str| source.coded.iter().any(|k| k.name == c);
+    let order = &source.columns;
+    let as_text: Vec<String> = order.iter().filter(|c| !is_coded(c)).cloned().collect();
+    let file = open()?;
+    let mut df = guarded(p, || {
         polars::prelude::ParquetReader::new(file)
-            .with_columns(columns.map(<[String]>::to_vec))
+            .with_columns(Some(as_text))
             .with_slice(Some((off, len)))
             .finish()
     })?
-    .map_err(|e| Error::Input {
-        path: p.to_path_buf(),
-        message: format!("cannot read as Parquet: {e}"),
-    })?;
+    .map_err(corrupt)?;
+    let mut file = open()?;
+    for column in &source.coded {
+        let codes =
+            guarded(p, || coded::read_coded(&mut file, &source.meta, column, off..off + len))?.map_err(corrupt)?;
+        if codes.len() != df.height() {
+            return Err(corrupt(polars_err!(ComputeError:
+                "the file is corrupt (column `{}` has {} rows where the others have {})",
+                column.name, codes.len(), df.height()
+            )));
+        }
+        df.with_column(codes).map_err(corrupt)?;
+    }
+    let df = df.select(order.iter().map(String::as_str)).map_err(corrupt)?;
     Ok(representable_times(df))
 }
 
