@@ -129,55 +129,31 @@ impl<'p, 'a> Scope<'p, 'a> {
     /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)`.
     fn side_rows_of(&self, slot: usize, sel: SideSel, from: u32, to: u32) -> Vec<(u32, i64, u32, Side)> {
         // Each side's rows, in (account, ts, row) order as its view holds them.
-        let mut runs: Vec<Vec<(u32, i64, u32, Side)>> = Vec::with_capacity(2);
-        for &s in sel.sides() {
+        let kept = |s: Side| {
             let mask = self.masks.get(&(self.rule_index, slot, s));
             let keys = self.prep.side_keys(s);
             let lo = keys.partition_point(|k| k.0 < from);
             let hi = keys.partition_point(|k| k.0 < to);
-            let mut run = Vec::with_capacity(hi - lo);
-            run.extend(
-                keys[lo..hi]
-                    .iter()
-                    .filter(|(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
-                    .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
-                    .map(|&(a, t, r)| (a, t, r, s)),
-            );
-            runs.push(run);
-        }
-        if runs.len() < 2 {
-            return runs.pop().unwrap_or_default();
-        }
-        // Both sides: the two sorted runs merged, in (account, ts, row, side) order; a
-        // transfer between an account and itself is kept once, on its first side.
-        let (a, b) = (&runs[0], &runs[1]);
-        let mut rows = Vec::with_capacity(a.len() + b.len());
-        let (mut i, mut j) = (0, 0);
-        let key = |x: &(u32, i64, u32, Side)| (x.0, x.1, x.2, x.3);
-        while i < a.len() || j < b.len() {
-            let next = match (a.get(i), b.get(j)) {
-                (Some(x), Some(y)) if key(x) <= key(y) => {
-                    i += 1;
-                    *x
-                }
-                (_, Some(y)) => {
-                    j += 1;
-                    *y
-                }
-                (Some(x), None) => {
-                    i += 1;
-                    *x
-                }
-                (None, None) => break,
-            };
-            if rows
-                .last()
-                .is_none_or(|l: &(u32, i64, u32, Side)| (l.0, l.1, l.2) != (next.0, next.1, next.2))
-            {
-                rows.push(next);
+            let rows = keys[lo..hi]
+                .iter()
+                .filter(move |(_, _, row)| mask.is_none_or(|m| m.get(*row as usize)))
+                .filter(|(acct, _, row)| self.allowed.is_none_or(|a| a.contains(&(*acct, *row))))
+                .map(move |&(a, t, r)| (a, t, r, s));
+            (hi - lo, rows)
+        };
+        match sel.sides() {
+            [s] => {
+                let (most, rows) = kept(*s);
+                let mut run = Vec::with_capacity(most);
+                run.extend(rows);
+                run
             }
+            [s, t] => {
+                let ((most_s, a), (most_t, b)) = (kept(*s), kept(*t));
+                merge_sides(a, b, most_s + most_t)
+            }
+            _ => Vec::new(),
         }
-        rows
     }
 
     /// The alerts of `run` over the rows of each slice of accounts of
@@ -244,4 +220,29 @@ pub(crate) fn read_columns(rule: &Rule, extra: &[&str]) -> Vec<String> {
         }
     }
     cols
+}
+
+/// Two sides' rows, each sorted, merged in (account, ts, row, side) order, as they are
+/// read (no side is held on its own); a transfer between an account and itself is kept
+/// once, on its first side. `most`: at most how many there are.
+fn merge_sides(
+    a: impl Iterator<Item = (u32, i64, u32, Side)>,
+    b: impl Iterator<Item = (u32, i64, u32, Side)>,
+    most: usize,
+) -> Vec<(u32, i64, u32, Side)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut rows: Vec<(u32, i64, u32, Side)> = Vec::with_capacity(most);
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (_, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        let Some(next) = next else { break };
+        if rows.last().is_none_or(|l| (l.0, l.1, l.2) != (next.0, next.1, next.2)) {
+            rows.push(next);
+        }
+    }
+    rows
 }
