@@ -211,13 +211,21 @@ impl CodeCol {
         if i >= self.codes.len() {
             return None;
         }
-        self.codes.get(i).map(|c| self.text(c))
+        let code = match self.codes.chunks().len() {
+            // One chunk, as made: read in place.
+            1 => {
+                let arr = self.codes.downcast_as_array();
+                arr.validity().is_none_or(|v| v.get_bit(i)).then(|| arr.value(i))
+            }
+            _ => self.codes.get(i),
+        };
+        code.map(|c| self.text(c))
     }
 }
 
 /// Each row's number (or dictionary code), `None` for a missing one: read from the values
 /// in place when the column is one chunk, as the screened transactions' columns are.
-fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Box<dyn Fn(usize) -> Option<T::Native> + '_> {
+pub(crate) fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>) -> Box<dyn Fn(usize) -> Option<T::Native> + '_> {
     if ca.chunks().len() != 1 {
         return Box::new(|i| ca.get(i));
     }

@@ -87,6 +87,7 @@ pub(crate) fn write_alert_lines(cases: &[Case], ds: &Dataset, w: &mut dyn std::i
         action: "writing",
         source,
     };
+    let amount = crate::cases::numbers(&amount);
     let mut line = String::new();
     for c in cases {
         for a in &c.alerts {
@@ -110,7 +111,7 @@ pub(crate) fn write_alert_lines(cases: &[Case], ds: &Dataset, w: &mut dyn std::i
                     crate::util::format::push_timestamp(&mut line, t);
                 }
                 line.push(',');
-                if let Some(v) = amount.get(r as usize) {
+                if let Some(v) = amount(r as usize) {
                     use std::fmt::Write as _;
                     let _ = write!(line, "{v:.2}");
                 }
@@ -142,10 +143,11 @@ fn row_keys(ds: &Dataset) -> Result<(Int64Chunked, StringChunked)> {
 /// An alert's rows in `alerts.csv` order: time, then transaction id; each row's key read
 /// once.
 fn alert_rows<'a>(a: &Alert, ts: &Int64Chunked, ids: &'a StringChunked) -> Vec<(Option<i64>, Option<&'a str>, u32)> {
+    let ts = crate::cases::numbers(ts);
     let mut rows: Vec<(Option<i64>, Option<&str>, u32)> = a
         .rows
         .iter()
-        .map(|&r| (ts.get(r as usize), ids.get(r as usize), r))
+        .map(|&r| (ts(r as usize), ids.get(r as usize), r))
         .collect();
     rows.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     rows
