@@ -2,6 +2,7 @@
 //! kept narrow (account key, time, row) and sorted by (account, time, row).
 
 use polars::prelude::*;
+use polars_buffer::Buffer;
 
 #[allow(unused_imports)]
 use super::*;
@@ -87,8 +88,11 @@ pub struct Prepared<'a> {
     pub(super) accounts: Vec<String>,
     /// The accounts the side views hold: all of them, or those [`Prepared::owned`] kept.
     screened_accounts: usize,
-    pub(super) ts: Vec<i64>,
-    pub(super) amount: Vec<f64>,
+    /// Each row's time, shared with the dataset's column when it has one chunk and no
+    /// missing value ([`dense`]).
+    pub(super) ts: Buffer<i64>,
+    /// Each row's amount in the base currency, shared likewise.
+    pub(super) amount: Buffer<f64>,
     /// Each transaction's paying account key (`NO_ACCOUNT` when empty).
     pub(super) orig_key: Vec<u32>,
     /// Each transaction's receiving account key (`NO_ACCOUNT` when empty).
@@ -130,13 +134,10 @@ impl<'a> Prepared<'a> {
         let df = &ds.transactions;
         let n = df.height();
         let ts = ts_col(df)?;
-        let amount: Vec<f64> = df
+        let amount = df
             .column("amount_base")
-            .and_then(|c| c.f64().cloned())
-            .ctx(|| "reading column `amount_base`".into())?
-            .iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect();
+            .and_then(|c| c.f64().map(|ca| dense(ca, 0.0)))
+            .ctx(|| "reading column `amount_base`".into())?;
         let mut accounts: Vec<String> = Vec::new();
         let orig_key;
         let bene_key;
@@ -450,13 +451,26 @@ pub(crate) fn cat_codes(df: &DataFrame, name: &str) -> Result<(UInt32Chunked, Ar
     Ok((codes, mapping))
 }
 
-pub(super) fn ts_col(df: &DataFrame) -> Result<Vec<i64>> {
+/// Each row's time in ms since the epoch (`i64::MIN` when it has none).
+pub(super) fn ts_col(df: &DataFrame) -> Result<Buffer<i64>> {
     let c = df
         .column("ts")
         .and_then(|c| c.cast(&DataType::Int64))
         .ctx(|| "reading column `ts`".into())?;
     let ca = c.i64().ctx(|| "reading column `ts`".into())?;
-    Ok(ca.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
+    Ok(dense(ca, i64::MIN))
+}
+
+/// A numeric column's values by row, `missing` for a missing one: the column's own buffer,
+/// shared rather than copied, when it is one chunk without missing values (as ingest
+/// leaves the screened columns); else a copy.
+fn dense<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> Buffer<T::Native> {
+    if ca.null_count() == 0 && ca.chunks().len() == 1 {
+        if let Some(arr) = ca.downcast_iter().next() {
+            return arr.values().clone();
+        }
+    }
+    ca.iter().map(|v| v.unwrap_or(missing)).collect::<Vec<_>>().into()
 }
 
 #[cfg(test)]
