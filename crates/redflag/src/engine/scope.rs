@@ -184,7 +184,16 @@ impl<'p, 'a> Scope<'p, 'a> {
         sel: SideSel,
         size: usize,
     ) -> impl Iterator<Item = Vec<(u32, i64, u32, Side)>> + '_ {
-        // Cut points: account keys where the running count of rows passes `size`.
+        self.account_slices(sel, size)
+            .into_iter()
+            .map(move |(from, to)| self.side_rows_of(slot, sel, from, to))
+    }
+
+    /// The slices of accounts of [`Scope::side_rows_sliced`], as ranges of account keys
+    /// `[from, to)`: cut where the running count of rows on the sides `sel` passes `size`.
+    /// A kind that reads several events of each account reads each slice's with
+    /// [`Scope::side_rows_in`].
+    pub(crate) fn account_slices(&self, sel: SideSel, size: usize) -> Vec<(u32, u32)> {
         let mut per_account = vec![0u32; self.prep.accounts.len()];
         for &s in sel.sides() {
             for (a, _, _) in self.prep.side_keys(s) {
@@ -201,7 +210,13 @@ impl<'p, 'a> Scope<'p, 'a> {
             run += *n as usize;
         }
         cuts.push(u32::MAX);
-        (0..cuts.len() - 1).map(move |k| self.side_rows_of(slot, sel, cuts[k], cuts[k + 1]))
+        cuts.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)` (a slice of
+    /// [`Scope::account_slices`]).
+    pub(crate) fn side_rows_in(&self, slot: usize, sel: SideSel, (from, to): (u32, u32)) -> Vec<(u32, i64, u32, Side)> {
+        self.side_rows_of(slot, sel, from, to)
     }
 }
 

@@ -539,12 +539,32 @@ struct Walk<'a> {
     cp_keys: Vec<u32>,
 }
 
+/// The rule's alerts, a slice of accounts at a time (about
+/// [`crate::engine::Prepared::slice_rows`] rows of both sides): a sequence lies within one
+/// account, so the slices' alerts, in account order, are the whole's, and a slice's events
+/// are all that is held at once.
 fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Alert>> {
-    let Some(walk) = first_events(rule, spec, scope)? else {
-        return Ok(Vec::new());
-    };
-    let compiled = expr::compile(&spec.match_sql).rule_ctx(rule.id(), || "compiling `match`".into())?;
-    let (hit, cut) = first_hits(rule, &walk, &compiled)?;
+    let mut compiled: Option<Expr> = None;
+    let mut alerts = Vec::new();
+    let mut cut = 0;
+    for slice in scope.account_slices(SideSel::Both, scope.data().slice_rows()) {
+        let Some(walk) = first_events(rule, spec, scope, slice)? else {
+            continue;
+        };
+        let compiled = match &mut compiled {
+            Some(c) => c,
+            empty => empty.insert(expr::compile(&spec.match_sql).rule_ctx(rule.id(), || "compiling `match`".into())?),
+        };
+        let (hit, slice_cut) = first_hits(rule, &walk, compiled)?;
+        cut += slice_cut;
+        let fired = fired_sequences(&walk, &hit);
+        let fired = match &spec.repeat {
+            None => fired,
+            Some(rep) => repeated(walk.prep, rule, fired, rep)?,
+        };
+        let episodes = merge_sequences(spec, fired);
+        alerts.extend(sequence_alerts(rule, spec, walk.prep, episodes)?);
+    }
     if cut > 0 {
         let rest = format!(
             "more than {MAX_WALK} then-events within {}; each was followed through its first {MAX_WALK}",
@@ -556,23 +576,22 @@ fn run(rule: &Rule, spec: &SequenceSpec, scope: &Scope<'_, '_>) -> Result<Vec<Al
             format!("first events had {rest}"),
         );
     }
-    let fired = fired_sequences(&walk, &hit);
-    let fired = match &spec.repeat {
-        None => fired,
-        Some(rep) => repeated(walk.prep, rule, fired, rep)?,
-    };
-    let episodes = merge_sequences(spec, fired);
-    sequence_alerts(rule, spec, walk.prep, episodes)
+    Ok(dedup(alerts))
 }
 
 /// The first events that can fire (on accounts with then-events, when there are
 /// then-events), with their prior context and the then-events' counterparties; `None`
 /// when nothing can fire.
-fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_>) -> Result<Option<Walk<'a>>> {
+fn first_events<'a>(
+    rule: &Rule,
+    spec: &'a SequenceSpec,
+    scope: &'a Scope<'a, '_>,
+    slice: (u32, u32),
+) -> Result<Option<Walk<'a>>> {
     let prep = scope.data();
-    let first_rows = scope.side_rows(spec.first.slot, spec.first.side);
+    let first_rows = scope.side_rows_in(spec.first.slot, spec.first.side, slice);
     let then_rows = if spec.has_then {
-        scope.side_rows(spec.then.slot, spec.then.side)
+        scope.side_rows_in(spec.then.slot, spec.then.side, slice)
     } else {
         Vec::new()
     };
@@ -588,7 +607,7 @@ fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_
     if cands.is_empty() {
         return Ok(None);
     }
-    let prior_vals = prior_values(spec, scope, &cands);
+    let prior_vals = prior_values(spec, scope, &cands, slice);
     // Counterparties of the then-events, as integers, when the rule reads them.
     let wants_cps = names_identifier(&spec.match_sql, "then_counterparties")
         || crate::model::placeholders(&rule.def.explain)
@@ -626,10 +645,15 @@ fn first_events<'a>(rule: &Rule, spec: &'a SequenceSpec, scope: &'a Scope<'a, '_
 
 /// With `prior`, each first event's context: the total and count in `[t - w, t)`, by
 /// prefix sums over the prior rows.
-fn prior_values(spec: &SequenceSpec, scope: &Scope<'_, '_>, cands: &[Candidate]) -> Option<Vec<(f64, f64)>> {
+fn prior_values(
+    spec: &SequenceSpec,
+    scope: &Scope<'_, '_>,
+    cands: &[Candidate],
+    slice: (u32, u32),
+) -> Option<Vec<(f64, f64)>> {
     let prep = scope.data();
     let (ev, w) = spec.prior.as_ref()?;
-    let rows = scope.side_rows(ev.slot, ev.side);
+    let rows = scope.side_rows_in(ev.slot, ev.side, slice);
     // Each account's sums from zero, so that no amount of one account reaches another's.
     let mut prefix = vec![0.0f64; rows.len() + 1];
     for (i, r) in rows.iter().enumerate() {
