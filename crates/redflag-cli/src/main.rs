@@ -600,7 +600,7 @@ pub(crate) fn ingest_shown(
     show: bool,
 ) -> Result<redflag::Dataset, CliError> {
     let spinner = show.then(|| term::spinner("reading inputs"));
-    let data = redflag::ingest(inputs, opts)?;
+    let data = heap::reading(|| redflag::ingest(inputs, opts))?;
     heap::release_free_memory();
     drop(spinner);
     Ok(data)
