@@ -55,7 +55,7 @@ pub const LARGE_BLOCK: usize = 1 << 20;
 /// A batch's columns are blocks of 2 MiB and more: once the batches are joined into one
 /// column each they go back to the system, where they would otherwise stay with the
 /// process, free, beside the joined columns. Measured at 10M rows (three rules), the peak
-/// is 2.26–2.30 GB instead of 2.85–2.87 GB (docs/performance.md, "Against DuckDB").
+/// is 2.26–2.28 GB instead of 2.96–3.08 GB (docs/performance.md, "Against DuckDB").
 pub const READ_BLOCK: usize = 2 << 20;
 
 /// glibc's largest threshold for blocks of their own, where its threshold settles as a

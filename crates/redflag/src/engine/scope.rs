@@ -123,11 +123,12 @@ impl<'p, 'a> Scope<'p, 'a> {
     /// sorted by (account, ts, row); with both sides, a transfer between an account and
     /// itself counts once on that account.
     pub(crate) fn side_rows(&self, slot: usize, sel: SideSel) -> Vec<(u32, i64, u32, Side)> {
-        self.side_rows_of(slot, sel, 0, u32::MAX)
+        self.side_rows_in(slot, sel, (0, u32::MAX))
     }
 
-    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)`.
-    fn side_rows_of(&self, slot: usize, sel: SideSel, from: u32, to: u32) -> Vec<(u32, i64, u32, Side)> {
+    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)` (a slice of
+    /// [`Scope::account_slices`]).
+    pub(crate) fn side_rows_in(&self, slot: usize, sel: SideSel, (from, to): (u32, u32)) -> Vec<(u32, i64, u32, Side)> {
         // Each side's rows, in (account, ts, row) order as its view holds them.
         let kept = |s: Side| {
             let mask = self.masks.get(&(self.rule_index, slot, s));
@@ -186,7 +187,7 @@ impl<'p, 'a> Scope<'p, 'a> {
     ) -> impl Iterator<Item = Vec<(u32, i64, u32, Side)>> + '_ {
         self.account_slices(sel, size)
             .into_iter()
-            .map(move |(from, to)| self.side_rows_of(slot, sel, from, to))
+            .map(move |slice| self.side_rows_in(slot, sel, slice))
     }
 
     /// The slices of accounts of [`Scope::side_rows_sliced`], as ranges of account keys
@@ -211,12 +212,6 @@ impl<'p, 'a> Scope<'p, 'a> {
         }
         cuts.push(u32::MAX);
         cuts.windows(2).map(|w| (w[0], w[1])).collect()
-    }
-
-    /// [`Scope::side_rows`] of the accounts whose keys lie in `[from, to)` (a slice of
-    /// [`Scope::account_slices`]).
-    pub(crate) fn side_rows_in(&self, slot: usize, sel: SideSel, (from, to): (u32, u32)) -> Vec<(u32, i64, u32, Side)> {
-        self.side_rows_of(slot, sel, from, to)
     }
 }
 
